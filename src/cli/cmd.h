@@ -1,0 +1,74 @@
+/*
+ * Subcommands: each is one const struct cmd_entry in its own cmd-NAME.c,
+ * gathered in cmd_table[] (cmd-table.c). main() parses the global options,
+ * finds the entry and calls exec with the command's own argv (argv[0] is
+ * the command name).
+ */
+#ifndef VS_CMD_H
+#define VS_CMD_H
+
+#include <stdbool.h>
+
+#include "config/conf.h"
+
+struct cmd_ctx {
+	const char *config_path;  /* -c FILE, or NULL */
+	bool json;                /* --json */
+	bool quiet;               /* -q */
+	bool tty;                 /* stdout is a terminal */
+	struct config *cfg;       /* loaded by cmd_load_config() */
+};
+
+enum {
+	CMD_NEEDS_CONFIG = 1 << 0, /* main loads the configuration before exec */
+	CMD_HIDDEN = 1 << 1,       /* not listed in --help */
+};
+
+struct cmd_entry {
+	const char *name;
+	const char *usage;    /* arguments after the name, e.g. "ID [--deep]" */
+	const char *summary;  /* one line, translated at display time */
+	const char *help;     /* the rest of "vsbackup NAME --help", may be NULL */
+	unsigned flags;
+	int (*exec)(struct cmd_ctx *ctx, int argc, char **argv);
+};
+
+/* NULL-terminated table of every command, in --help order. */
+extern const struct cmd_entry *const cmd_table[];
+
+const struct cmd_entry *cmd_find(const char *name);
+
+/* Load ctx->cfg if not yet loaded; prints the error and returns -1. */
+int cmd_load_config(struct cmd_ctx *ctx);
+
+/* Print "vsbackup NAME USAGE", the summary and help to stdout. */
+void cmd_print_help(const struct cmd_entry *entry);
+
+/* Print a usage error for the command to stderr; returns VS_EXIT_USAGE. */
+int cmd_usage_error(const struct cmd_entry *entry, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+/*
+ * Options every command accepts anywhere on its line (-c FILE, --json, -q,
+ * -h/--help). A command's getopt_long loop calls cmd_common_option() for
+ * codes it does not know; it returns 1 when handled, 0 when unknown, and
+ * -1 after printing help (exit 0).
+ */
+#define CMD_COMMON_SHORTOPTS "+c:qh"
+#define CMD_OPT_JSON 0x1000
+#define CMD_COMMON_LONGOPTS                                  \
+	{ "config", required_argument, NULL, 'c' },           \
+	{ "json", no_argument, NULL, CMD_OPT_JSON },          \
+	{ "quiet", no_argument, NULL, 'q' },                  \
+	{ "help", no_argument, NULL, 'h' }
+int cmd_common_option(struct cmd_ctx *ctx, const struct cmd_entry *entry, int opt);
+
+/* Print an error message for the user (never in JSON mode's stdout). */
+void cmd_error(struct cmd_ctx *ctx, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+/* Ask "question [y/N]" on the terminal; returns true only for yes. When
+ * stdin is not a terminal, returns false without asking. */
+bool cmd_confirm(const char *question);
+
+#endif

@@ -1,0 +1,257 @@
+#include "config.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
+#include <unistd.h>
+
+#include "common/fsutil.h"
+#include "common/i18n.h"
+#include "common/xmalloc.h"
+
+int
+fs_mkdir_p(const char *path, mode_t mode, struct vs_error *err)
+{
+	char *copy = xstrdup(path), *p;
+
+	for (p = copy + 1; *p != '\0'; p++) {
+		if (*p != '/')
+			continue;
+		*p = '\0';
+		if (mkdir(copy, mode) != 0 && errno != EEXIST) {
+			error_errno(err, VS_ERR_IO, errno, _("cannot create directory %s"), copy);
+			free(copy);
+			return -1;
+		}
+		*p = '/';
+	}
+	if (mkdir(copy, mode) != 0 && errno != EEXIST) {
+		error_errno(err, VS_ERR_IO, errno, _("cannot create directory %s"), copy);
+		free(copy);
+		return -1;
+	}
+	free(copy);
+	return 0;
+}
+
+int
+fs_fsync_dir(const char *path, struct vs_error *err)
+{
+	int fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+	if (fd < 0)
+		return error_errno(err, VS_ERR_IO, errno, _("cannot open directory %s"), path);
+	if (fsync(fd) != 0) {
+		int e = errno;
+		close(fd);
+		return error_errno(err, VS_ERR_IO, e, _("cannot sync directory %s"), path);
+	}
+	close(fd);
+	return 0;
+}
+
+int
+fs_remove_tree(const char *path, struct vs_error *err)
+{
+	struct stat st;
+	DIR *d;
+	struct dirent *de;
+	int rc = 0;
+
+	if (lstat(path, &st) != 0) {
+		if (errno == ENOENT)
+			return 0;
+		return error_errno(err, VS_ERR_IO, errno, _("cannot examine %s"), path);
+	}
+	if (!S_ISDIR(st.st_mode)) {
+		if (unlink(path) != 0 && errno != ENOENT)
+			return error_errno(err, VS_ERR_IO, errno, _("cannot remove %s"), path);
+		return 0;
+	}
+	if ((d = opendir(path)) == NULL)
+		return error_errno(err, VS_ERR_IO, errno, _("cannot open directory %s"), path);
+	while ((de = readdir(d)) != NULL) {
+		char *child;
+
+		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+			continue;
+		child = fs_join(path, de->d_name);
+		if (fs_remove_tree(child, err) != 0)
+			rc = -1;
+		free(child);
+	}
+	closedir(d);
+	if (rc == 0 && rmdir(path) != 0 && errno != ENOENT)
+		return error_errno(err, VS_ERR_IO, errno, _("cannot remove directory %s"), path);
+	return rc;
+}
+
+int
+fs_write_full(int fd, const void *buf, size_t len)
+{
+	const char *p = buf;
+
+	while (len > 0) {
+		ssize_t n = write(fd, p, len);
+
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+ssize_t
+fs_pread_full(int fd, void *buf, size_t len, off_t off)
+{
+	char *p = buf;
+	size_t got = 0;
+
+	while (got < len) {
+		ssize_t n = pread(fd, p + got, len - got, off + (off_t)got);
+
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		if (n == 0)
+			break;
+		got += (size_t)n;
+	}
+	return (ssize_t)got;
+}
+
+int
+fs_write_atomic(const char *path, const void *data, size_t len, mode_t mode,
+    struct vs_error *err)
+{
+	char *tmp = xasprintf("%s.tmp.%ld", path, (long)getpid());
+	char *dir = xstrdup(path), *slash;
+	int fd, rc = -1;
+
+	slash = strrchr(dir, '/');
+	if (slash == NULL)
+		strcpy(dir, ".");
+	else if (slash == dir)
+		slash[1] = '\0';
+	else
+		*slash = '\0';
+
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
+	if (fd < 0) {
+		error_errno(err, VS_ERR_IO, errno, _("cannot create %s"), tmp);
+		goto out;
+	}
+	if (fs_write_full(fd, data, len) != 0) {
+		error_errno(err, VS_ERR_IO, errno, _("cannot write %s"), tmp);
+		close(fd);
+		unlink(tmp);
+		goto out;
+	}
+	if (fsync(fd) != 0) {
+		error_errno(err, VS_ERR_IO, errno, _("cannot sync %s"), tmp);
+		close(fd);
+		unlink(tmp);
+		goto out;
+	}
+	close(fd);
+	if (rename(tmp, path) != 0) {
+		error_errno(err, VS_ERR_IO, errno, _("cannot rename %s to %s"), tmp, path);
+		unlink(tmp);
+		goto out;
+	}
+	rc = fs_fsync_dir(dir, err);
+out:
+	free(tmp);
+	free(dir);
+	return rc;
+}
+
+int
+fs_read_all(const char *path, size_t max, char **out, size_t *outlen,
+    struct vs_error *err)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	size_t cap = 4096, len = 0;
+	char *buf;
+
+	if (fd < 0)
+		return error_errno(err, errno == ENOENT ? VS_ERR_NOTFOUND : VS_ERR_IO,
+		    errno, _("cannot open %s"), path);
+	buf = xmalloc(cap + 1);
+	for (;;) {
+		ssize_t n;
+
+		if (len == cap) {
+			if (cap >= max) {
+				close(fd);
+				free(buf);
+				return error_set(err, VS_ERR_FORMAT,
+				    _("%s is larger than %zu bytes"), path, max);
+			}
+			cap *= 2;
+			buf = xrealloc(buf, cap + 1);
+		}
+		n = read(fd, buf + len, cap - len);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			error_errno(err, VS_ERR_IO, errno, _("cannot read %s"), path);
+			close(fd);
+			free(buf);
+			return -1;
+		}
+		if (n == 0)
+			break;
+		len += (size_t)n;
+	}
+	close(fd);
+	if (len > max) {
+		free(buf);
+		return error_set(err, VS_ERR_FORMAT, _("%s is larger than %zu bytes"), path, max);
+	}
+	buf[len] = '\0';
+	*out = buf;
+	if (outlen != NULL)
+		*outlen = len;
+	return 0;
+}
+
+int
+fs_exists(const char *path)
+{
+	struct stat st;
+
+	return lstat(path, &st) == 0;
+}
+
+int
+fs_free_bytes(const char *path, uint64_t *out, struct vs_error *err)
+{
+	struct statvfs sv;
+
+	if (statvfs(path, &sv) != 0)
+		return error_errno(err, VS_ERR_IO, errno, _("cannot read free space of %s"), path);
+	*out = (uint64_t)sv.f_bavail * (uint64_t)sv.f_frsize;
+	return 0;
+}
+
+char *
+fs_join(const char *dir, const char *name)
+{
+	size_t n = strlen(dir);
+
+	if (n > 0 && dir[n - 1] == '/')
+		return xasprintf("%s%s", dir, name);
+	return xasprintf("%s/%s", dir, name);
+}

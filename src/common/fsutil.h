@@ -1,0 +1,45 @@
+/* Small file-system helpers that return errors naming the path involved. */
+#ifndef VS_FSUTIL_H
+#define VS_FSUTIL_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "common/error.h"
+
+/* Create a directory and its parents with the given mode. */
+int fs_mkdir_p(const char *path, mode_t mode, struct vs_error *err);
+
+/* fsync the directory at path (after a rename or create inside it). */
+int fs_fsync_dir(const char *path, struct vs_error *err);
+
+/* Remove a file or a directory tree; a missing path is not an error. */
+int fs_remove_tree(const char *path, struct vs_error *err);
+
+/* Write data to path atomically: temp file in the same directory, fsync,
+ * rename, fsync of the directory. */
+int fs_write_atomic(const char *path, const void *data, size_t len, mode_t mode,
+    struct vs_error *err);
+
+/* Read a whole file of at most max bytes into a new NUL-terminated buffer. */
+int fs_read_all(const char *path, size_t max, char **out, size_t *outlen,
+    struct vs_error *err);
+
+/* Write all of buf to fd, retrying on EINTR and short writes. */
+int fs_write_full(int fd, const void *buf, size_t len);
+
+/* Read up to len bytes from fd at off, retrying short reads; returns the
+ * number read (less than len only at end of file) or -1. */
+ssize_t fs_pread_full(int fd, void *buf, size_t len, off_t off);
+
+/* Does path exist (any type)? */
+int fs_exists(const char *path);
+
+/* Free bytes for unprivileged users on the file system holding path. */
+int fs_free_bytes(const char *path, uint64_t *out, struct vs_error *err);
+
+/* Join two path parts with one '/' into a new string. */
+char *fs_join(const char *dir, const char *name);
+
+#endif

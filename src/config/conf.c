@@ -1,0 +1,450 @@
+#include "config.h"
+
+#include <errno.h>
+#include <libconfig.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "common/i18n.h"
+#include "common/log.h"
+#include "common/xmalloc.h"
+#include "config/conf.h"
+
+enum cfg_type { CFG_STRING, CFG_INT, CFG_INT64, CFG_BOOL, CFG_STRLIST, CFG_GROUP };
+
+struct cfg_key {
+	const char *group;   /* NULL for top-level keys */
+	const char *name;
+	enum cfg_type type;
+	size_t offset;       /* into struct config */
+	long long min, max;  /* for integers */
+	const char *const *choices; /* for strings: allowed values, NULL-ended */
+	bool secret;
+};
+
+#define OFF(field) offsetof(struct config, field)
+#define STR(g, n, f) { g, n, CFG_STRING, OFF(f), 0, 0, NULL, false }
+#define SECRET(g, n, f) { g, n, CFG_STRING, OFF(f), 0, 0, NULL, true }
+#define CHOICE(g, n, f, c) { g, n, CFG_STRING, OFF(f), 0, 0, c, false }
+#define INT(g, n, f, lo, hi) { g, n, CFG_INT, OFF(f), lo, hi, NULL, false }
+#define INT64(g, n, f, lo, hi) { g, n, CFG_INT64, OFF(f), lo, hi, NULL, false }
+#define BOOL(g, n, f) { g, n, CFG_BOOL, OFF(f), 0, 0, NULL, false }
+#define GROUP(n) { NULL, n, CFG_GROUP, 0, 0, 0, NULL, false }
+
+static const char *const sse_choices[] = { "AES256", "aws:kms", "none", NULL };
+
+#define MiB (1024LL * 1024LL)
+#define RETENTION(g, f) \
+	INT(g, "daily", f.daily, 0, 100000), \
+	INT(g, "weekly", f.weekly, 0, 100000), \
+	INT(g, "monthly", f.monthly, 0, 100000), \
+	INT(g, "pre_restore_days", f.pre_restore_days, 0, 100000), \
+	INT(g, "manual_days", f.manual_days, 0, 100000)
+
+static const struct cfg_key cfg_keys[] = {
+	STR(NULL, "backup_dir", backup_dir),
+	STR(NULL, "restore_reload_command", restore_reload_command),
+
+	GROUP("redis"),
+	STR("redis", "host", redis.host),
+	INT("redis", "port", redis.port, 1, 65535),
+	STR("redis", "socket", redis.socket),
+	SECRET("redis", "password", redis.password),
+	INT("redis", "db", redis.db, 0, 1000000),
+	{ "redis", "prefixes", CFG_STRLIST, OFF(redis.prefixes), 0, 0, NULL, false },
+	STR("redis", "start_command", redis.start_command),
+	STR("redis", "stop_command", redis.stop_command),
+	STR("redis", "data_dir", redis.data_dir),
+	STR("redis", "dbfilename", redis.dbfilename),
+	INT("redis", "pause_ms", redis.pause_ms, 10, 60000),
+	INT("redis", "timeout_ms", redis.timeout_ms, 100, 600000),
+	INT("redis", "start_timeout", redis.start_timeout, 1, 86400),
+
+	GROUP("faiss"),
+	STR("faiss", "content_index", faiss.content_index),
+	STR("faiss", "user_index", faiss.user_index),
+	STR("faiss", "lock_file", faiss.lock_file),
+
+	GROUP("s3"),
+	STR("s3", "bucket", s3.bucket),
+	STR("s3", "prefix", s3.prefix),
+	STR("s3", "region", s3.region),
+	STR("s3", "endpoint", s3.endpoint),
+	BOOL("s3", "path_style", s3.path_style),
+	CHOICE("s3", "sse", s3.sse, sse_choices),
+	STR("s3", "sse_kms_key_id", s3.sse_kms_key_id),
+	STR("s3", "access_key_id", s3.access_key_id),
+	SECRET("s3", "secret_access_key", s3.secret_access_key),
+	SECRET("s3", "session_token", s3.session_token),
+	STR("s3", "profile", s3.profile),
+	STR("s3", "ca_file", s3.ca_file),
+	INT64("s3", "multipart_threshold", s3.multipart_threshold, 5 * MiB, 5LL * 1024 * 1024 * MiB),
+	INT64("s3", "part_size", s3.part_size, 5 * MiB, 5LL * 1024 * MiB),
+	INT("s3", "concurrency", s3.concurrency, 1, 64),
+	INT("s3", "max_attempts", s3.max_attempts, 1, 100),
+	INT("s3", "connect_timeout", s3.connect_timeout, 1, 3600),
+	INT("s3", "low_speed_time", s3.low_speed_time, 1, 3600),
+
+	GROUP("retention"),
+	RETENTION("retention", retention),
+	GROUP("retention_s3"),
+	RETENTION("retention_s3", retention_s3),
+
+	GROUP("monitoring"),
+	INT("monitoring", "rpo_hours", monitoring.rpo_hours, 1, 100000),
+	INT("monitoring", "verify_max_age_hours", monitoring.verify_max_age_hours, 1, 100000),
+	STR("monitoring", "metrics_file", monitoring.metrics_file),
+
+	GROUP("log"),
+	STR("log", "file", log.file),
+	BOOL("log", "syslog", log.syslog),
+};
+
+#define NKEYS (sizeof cfg_keys / sizeof cfg_keys[0])
+
+static void *
+field(struct config *cfg, const struct cfg_key *k)
+{
+	return (char *)cfg + k->offset;
+}
+
+static void
+set_string(struct config *cfg, size_t off, const char *v)
+{
+	char **p = (char **)((char *)cfg + off);
+
+	free(*p);
+	*p = xstrdup(v);
+}
+
+struct config *
+config_defaults(void)
+{
+	static const char *const prefixes[] = { "chimera-vectors:", "chimera-users:" };
+	struct config *cfg = xcalloc(1, sizeof *cfg);
+
+	/* Every string key starts as "" so callers never see NULL. */
+	for (size_t i = 0; i < NKEYS; i++)
+		if (cfg_keys[i].type == CFG_STRING)
+			set_string(cfg, cfg_keys[i].offset, "");
+	cfg->path = xstrdup("");
+	set_string(cfg, OFF(backup_dir), "/var/backups/vector_store");
+	set_string(cfg, OFF(redis.host), "127.0.0.1");
+	cfg->redis.port = 6379;
+	cfg->redis.nprefixes = 2;
+	cfg->redis.prefixes = xcalloc(3, sizeof(char *));
+	for (size_t i = 0; i < 2; i++)
+		cfg->redis.prefixes[i] = xstrdup(prefixes[i]);
+	cfg->redis.pause_ms = 2000;
+	cfg->redis.timeout_ms = 10000;
+	cfg->redis.start_timeout = 300;
+	set_string(cfg, OFF(faiss.content_index), "/var/lib/chimera/content_index.faiss");
+	set_string(cfg, OFF(faiss.user_index), "/var/lib/chimera/user_index.faiss");
+	set_string(cfg, OFF(s3.prefix), "vector_store_backups");
+	set_string(cfg, OFF(s3.region), "us-east-1");
+	set_string(cfg, OFF(s3.sse), "AES256");
+	cfg->s3.multipart_threshold = 64 * MiB;
+	cfg->s3.part_size = 16 * MiB;
+	cfg->s3.concurrency = 4;
+	cfg->s3.max_attempts = 5;
+	cfg->s3.connect_timeout = 10;
+	cfg->s3.low_speed_time = 30;
+	cfg->retention.daily = 7;
+	cfg->retention.weekly = 4;
+	cfg->retention.monthly = 6;
+	cfg->retention.pre_restore_days = 7;
+	cfg->retention.manual_days = 0;
+	cfg->retention_s3 = cfg->retention;
+	cfg->monitoring.rpo_hours = 24;
+	cfg->monitoring.verify_max_age_hours = 168;
+	return cfg;
+}
+
+void
+config_free(struct config *cfg)
+{
+	if (cfg == NULL)
+		return;
+	for (size_t i = 0; i < NKEYS; i++)
+		if (cfg_keys[i].type == CFG_STRING)
+			free(*(char **)field(cfg, &cfg_keys[i]));
+	for (size_t i = 0; i < cfg->redis.nprefixes; i++)
+		free(cfg->redis.prefixes[i]);
+	free(cfg->redis.prefixes);
+	free(cfg->path);
+	free(cfg);
+}
+
+const char *
+config_locate(const char *explicit_path)
+{
+	const char *env;
+
+	if (explicit_path != NULL && *explicit_path != '\0')
+		return explicit_path;
+	env = getenv("VSBACKUP_CONFIG");
+	if (env != NULL && *env != '\0')
+		return env;
+	return CONFIG_DEFAULT_PATH;
+}
+
+static const char *
+type_name(enum cfg_type t)
+{
+	static const char *const names[] = {
+		[CFG_STRING] = N_("a string in double quotes"),
+		[CFG_INT] = N_("an integer"),
+		[CFG_INT64] = N_("an integer"),
+		[CFG_BOOL] = N_("true or false"),
+		[CFG_STRLIST] = N_("a list of strings [ \"a\", \"b\" ]"),
+		[CFG_GROUP] = N_("a group { ... }"),
+	};
+
+	return _(names[t]);
+}
+
+static const struct cfg_key *
+find_key(const char *group, const char *name)
+{
+	for (size_t i = 0; i < NKEYS; i++) {
+		const struct cfg_key *k = &cfg_keys[i];
+
+		if (strcmp(k->name, name) != 0)
+			continue;
+		if ((group == NULL) != (k->group == NULL))
+			continue;
+		if (group != NULL && strcmp(group, k->group) != 0)
+			continue;
+		return k;
+	}
+	return NULL;
+}
+
+static int
+key_error(struct vs_error *err, const char *file, config_setting_t *s,
+    const char *fullname, const char *what)
+{
+	return error_set(err, VS_ERR_CONFIG, "%s:%d: %s: %s", file,
+	    config_setting_source_line(s), fullname, what);
+}
+
+static int
+store_value(struct config *cfg, const struct cfg_key *k, config_setting_t *s,
+    const char *file, const char *fullname, struct vs_error *err)
+{
+	int t = config_setting_type(s);
+	char buf[512];
+
+	switch (k->type) {
+	case CFG_STRING: {
+		const char *v;
+
+		if (t != CONFIG_TYPE_STRING)
+			goto wrong_type;
+		v = config_setting_get_string(s);
+		if (k->choices != NULL) {
+			size_t i;
+
+			for (i = 0; k->choices[i] != NULL; i++)
+				if (strcmp(k->choices[i], v) == 0)
+					break;
+			if (k->choices[i] == NULL) {
+				size_t len = 0;
+
+				buf[0] = '\0';
+				for (i = 0; k->choices[i] != NULL; i++)
+					len += (size_t)snprintf(buf + len, sizeof buf - len,
+					    "%s\"%s\"", i ? ", " : "", k->choices[i]);
+				char *msg = xasprintf(_("\"%s\" is not allowed; use one of %s"), v, buf);
+				key_error(err, file, s, fullname, msg);
+				free(msg);
+				return -1;
+			}
+		}
+		set_string(cfg, k->offset, v);
+		return 0;
+	}
+	case CFG_INT:
+	case CFG_INT64: {
+		long long v;
+
+		if (t == CONFIG_TYPE_INT)
+			v = config_setting_get_int(s);
+		else if (t == CONFIG_TYPE_INT64)
+			v = config_setting_get_int64(s);
+		else
+			goto wrong_type;
+		if (v < k->min || v > k->max) {
+			char *msg = xasprintf(_("%lld is out of range (%lld to %lld)"), v, k->min, k->max);
+			key_error(err, file, s, fullname, msg);
+			free(msg);
+			return -1;
+		}
+		if (k->type == CFG_INT)
+			*(int *)field(cfg, k) = (int)v;
+		else
+			*(long long *)field(cfg, k) = v;
+		return 0;
+	}
+	case CFG_BOOL:
+		if (t != CONFIG_TYPE_BOOL)
+			goto wrong_type;
+		*(bool *)field(cfg, k) = config_setting_get_bool(s) != 0;
+		return 0;
+	case CFG_STRLIST: {
+		int n;
+
+		if (t != CONFIG_TYPE_ARRAY && t != CONFIG_TYPE_LIST)
+			goto wrong_type;
+		n = config_setting_length(s);
+		for (int i = 0; i < n; i++) {
+			config_setting_t *e = config_setting_get_elem(s, (unsigned)i);
+
+			if (config_setting_type(e) != CONFIG_TYPE_STRING)
+				goto wrong_type;
+			if (*config_setting_get_string(e) == '\0')
+				return key_error(err, file, s, fullname, _("an empty prefix would match every key"));
+		}
+		if (n == 0)
+			return key_error(err, file, s, fullname, _("at least one prefix is needed"));
+		for (size_t i = 0; i < cfg->redis.nprefixes; i++)
+			free(cfg->redis.prefixes[i]);
+		free(cfg->redis.prefixes);
+		cfg->redis.prefixes = xcalloc((size_t)n + 1, sizeof(char *));
+		cfg->redis.nprefixes = (size_t)n;
+		for (int i = 0; i < n; i++)
+			cfg->redis.prefixes[i] = xstrdup(
+			    config_setting_get_string(config_setting_get_elem(s, (unsigned)i)));
+		return 0;
+	}
+	case CFG_GROUP:
+		break;
+	}
+wrong_type:
+	snprintf(buf, sizeof buf, _("wrong type: expected %s"), type_name(k->type));
+	return key_error(err, file, s, fullname, buf);
+}
+
+static int
+load_group(struct config *cfg, config_setting_t *parent, const char *group,
+    const char *file, bool *has_secret, struct vs_error *err)
+{
+	int n = config_setting_length(parent);
+
+	for (int i = 0; i < n; i++) {
+		config_setting_t *s = config_setting_get_elem(parent, (unsigned)i);
+		const char *name = config_setting_name(s);
+		char fullname[256];
+		const struct cfg_key *k;
+
+		if (group != NULL)
+			snprintf(fullname, sizeof fullname, "%s.%s", group, name);
+		else
+			snprintf(fullname, sizeof fullname, "%s", name);
+		k = find_key(group, name);
+		if (k == NULL)
+			return key_error(err, file, s, fullname,
+			    _("unknown key (see vsbackup.conf(5) for the keys there are)"));
+		if (k->type == CFG_GROUP) {
+			if (config_setting_type(s) != CONFIG_TYPE_GROUP) {
+				char buf[256];
+
+				snprintf(buf, sizeof buf, _("wrong type: expected %s"), type_name(CFG_GROUP));
+				return key_error(err, file, s, fullname, buf);
+			}
+			if (load_group(cfg, s, name, file, has_secret, err) != 0)
+				return -1;
+			continue;
+		}
+		if (store_value(cfg, k, s, file, fullname, err) != 0)
+			return -1;
+		if (k->secret && **(char **)field(cfg, k) != '\0')
+			*has_secret = true;
+	}
+	return 0;
+}
+
+static int
+validate(struct config *cfg, const char *file, struct vs_error *err)
+{
+	if (*cfg->backup_dir == '\0' || cfg->backup_dir[0] != '/')
+		return error_set(err, VS_ERR_CONFIG,
+		    _("%s: backup_dir must be an absolute path"), file);
+	if (*cfg->faiss.content_index == '\0' || *cfg->faiss.user_index == '\0')
+		return error_set(err, VS_ERR_CONFIG,
+		    _("%s: faiss.content_index and faiss.user_index must both be set"), file);
+	if (strcmp(cfg->s3.sse, "aws:kms") == 0 && *cfg->s3.sse_kms_key_id == '\0')
+		return error_set(err, VS_ERR_CONFIG,
+		    _("%s: s3.sse is \"aws:kms\" but s3.sse_kms_key_id is empty"), file);
+	if (cfg->s3.part_size > cfg->s3.multipart_threshold)
+		cfg->s3.multipart_threshold = cfg->s3.part_size;
+	return 0;
+}
+
+int
+config_load(const char *path, struct config **out, struct vs_error *err)
+{
+	config_t lc;
+	struct config *cfg;
+	struct stat st;
+	bool has_secret = false;
+	bool retention_s3_set;
+
+	if (stat(path, &st) != 0) {
+		if (errno == ENOENT)
+			return error_set(err, VS_ERR_CONFIG,
+			    _("configuration file %s does not exist; pass -c FILE or set VSBACKUP_CONFIG "
+			      "(a commented example is installed as vsbackup.conf in the documentation "
+			      "directory, and 'vsbackup demo' writes a working one)"), path);
+		return error_errno(err, VS_ERR_CONFIG, errno, _("cannot read configuration file %s"), path);
+	}
+	config_init(&lc);
+	if (config_read_file(&lc, path) != CONFIG_TRUE) {
+		const char *f = config_error_file(&lc);
+
+		if (config_error_type(&lc) == CONFIG_ERR_FILE_IO)
+			error_errno(err, VS_ERR_CONFIG, errno, _("cannot read configuration file %s"), path);
+		else
+			error_set(err, VS_ERR_CONFIG, "%s:%d: %s", f ? f : path,
+			    config_error_line(&lc), config_error_text(&lc));
+		config_destroy(&lc);
+		return -1;
+	}
+	cfg = config_defaults();
+	free(cfg->path);
+	cfg->path = xstrdup(path);
+	retention_s3_set = config_lookup(&lc, "retention_s3") != NULL;
+	if (load_group(cfg, config_root_setting(&lc), NULL, path, &has_secret, err) != 0 ||
+	    validate(cfg, path, err) != 0) {
+		config_destroy(&lc);
+		config_free(cfg);
+		return -1;
+	}
+	/* S3 follows the local retention unless it has numbers of its own;
+	 * keys missing from retention_s3 also fall back to the local ones. */
+	if (!retention_s3_set) {
+		cfg->retention_s3 = cfg->retention;
+	} else {
+		config_setting_t *g = config_lookup(&lc, "retention_s3");
+		static const struct { const char *name; size_t off; } rk[] = {
+			{ "daily", offsetof(struct config_retention, daily) },
+			{ "weekly", offsetof(struct config_retention, weekly) },
+			{ "monthly", offsetof(struct config_retention, monthly) },
+			{ "pre_restore_days", offsetof(struct config_retention, pre_restore_days) },
+			{ "manual_days", offsetof(struct config_retention, manual_days) },
+		};
+		for (size_t i = 0; i < sizeof rk / sizeof rk[0]; i++)
+			if (config_setting_get_member(g, rk[i].name) == NULL)
+				*(int *)((char *)&cfg->retention_s3 + rk[i].off) =
+				    *(int *)((char *)&cfg->retention + rk[i].off);
+	}
+	config_destroy(&lc);
+	if (has_secret && (st.st_mode & (S_IRGRP | S_IROTH)) != 0)
+		log_msg(VS_LOG_WARN,
+		    _("%s holds a password or secret key and is readable by other users; "
+		      "run: chmod 600 %s"), path, path);
+	*out = cfg;
+	return 0;
+}

@@ -1,0 +1,102 @@
+/*
+ * The configuration: read once from a libconfig file into an immutable
+ * struct. Every key is declared in one table (config.c); unknown keys and
+ * wrong types are errors naming the file, line and key.
+ */
+#ifndef VS_CONF_H
+#define VS_CONF_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "common/error.h"
+
+#define CONFIG_DEFAULT_PATH "/etc/vsbackup/vsbackup.conf"
+
+struct config_retention {
+	int daily;            /* days a daily backup is kept */
+	int weekly;           /* weeks a weekly backup is kept */
+	int monthly;          /* calendar months a monthly backup is kept */
+	int pre_restore_days; /* days a pre-restore safety backup is kept */
+	int manual_days;      /* 0: manual backups are kept until deleted */
+};
+
+struct config {
+	char *path;           /* the file this was read from */
+	char *backup_dir;
+
+	struct {
+		char *host;
+		int port;
+		char *socket;
+		char *password;
+		int db;
+		char **prefixes;
+		size_t nprefixes;
+		char *start_command;
+		char *stop_command;
+		char *data_dir;       /* "" : ask the server (CONFIG GET dir) */
+		char *dbfilename;     /* "" : ask the server */
+		int pause_ms;         /* upper bound of CLIENT PAUSE during capture */
+		int timeout_ms;       /* connect and command timeout */
+		int start_timeout;    /* seconds to wait for a restarted server */
+	} redis;
+
+	struct {
+		char *content_index;
+		char *user_index;
+		char *lock_file;      /* "" : no coordination with the service */
+	} faiss;
+
+	struct {
+		char *bucket;         /* "" : S3 is not used */
+		char *prefix;
+		char *region;
+		char *endpoint;
+		bool path_style;
+		char *sse;            /* "AES256", "aws:kms" or "none" */
+		char *sse_kms_key_id;
+		char *access_key_id;
+		char *secret_access_key;
+		char *session_token;
+		char *profile;
+		char *ca_file;
+		long long multipart_threshold;
+		long long part_size;
+		int concurrency;
+		int max_attempts;
+		int connect_timeout;
+		int low_speed_time;
+	} s3;
+
+	struct config_retention retention;
+	struct config_retention retention_s3;
+
+	struct {
+		int rpo_hours;
+		int verify_max_age_hours;
+		char *metrics_file;
+	} monitoring;
+
+	struct {
+		char *file;
+		bool syslog;
+	} log;
+
+	char *restore_reload_command; /* run after a successful restore, "" none */
+};
+
+/* Which file to read: explicit (from -c), else $VSBACKUP_CONFIG, else the
+ * default path. The result is not allocated. */
+const char *config_locate(const char *explicit_path);
+
+/* Read and validate path. On success *out owns a new config. A world- or
+ * group-readable file holding a password or secret logs a warning. */
+int config_load(const char *path, struct config **out, struct vs_error *err);
+
+/* A config holding only defaults, for the demo and tests. */
+struct config *config_defaults(void);
+
+void config_free(struct config *cfg);
+
+#endif

@@ -1,0 +1,109 @@
+/* vsbackup: back up and restore a Redis + FAISS vector store. */
+#include "config.h"
+
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli/cmd.h"
+#include "common/error.h"
+#include "common/i18n.h"
+#include "common/log.h"
+
+static void
+usage(FILE *fp)
+{
+	fprintf(fp, _("Usage: vsbackup [-c FILE] [--json] [-q] COMMAND [ARGS]\n"
+	              "Back up, verify and restore a Redis + FAISS vector store, locally and on S3.\n\n"));
+	fprintf(fp, _("Commands:\n"));
+	for (size_t i = 0; cmd_table[i] != NULL; i++) {
+		const struct cmd_entry *e = cmd_table[i];
+
+		if (e->flags & CMD_HIDDEN)
+			continue;
+		fprintf(fp, "  %-10s %s\n", e->name, _(e->summary));
+	}
+	fprintf(fp, _("\nOptions:\n"
+	              "  -c, --config FILE  configuration file (default: $VSBACKUP_CONFIG, else %s)\n"
+	              "      --json         machine-readable output (one JSON object or event per line)\n"
+	              "  -q, --quiet        print only errors and the result\n"
+	              "  -h, --help         show this help; 'vsbackup COMMAND --help' for a command\n"
+	              "  -V, --version      show the version\n\n"),
+	    CONFIG_DEFAULT_PATH);
+	fprintf(fp, _("Exit status: 0 success, 1 failure, 2 usage error or refused, 3 verification failed.\n"));
+}
+
+int
+main(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ "json", no_argument, NULL, CMD_OPT_JSON },
+		{ "quiet", no_argument, NULL, 'q' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct cmd_ctx ctx = { 0 };
+	const struct cmd_entry *entry;
+	const char *name;
+	int opt, rc;
+
+	i18n_init();
+	signal(SIGPIPE, SIG_IGN);
+	ctx.tty = isatty(STDOUT_FILENO) != 0;
+
+	while ((opt = getopt_long(argc, argv, "+c:qhV", longopts, NULL)) != -1) {
+		switch (opt) {
+		case 'c':
+			ctx.config_path = optarg;
+			break;
+		case CMD_OPT_JSON:
+			ctx.json = true;
+			break;
+		case 'q':
+			ctx.quiet = true;
+			break;
+		case 'h':
+			usage(stdout);
+			return VS_EXIT_OK;
+		case 'V':
+			printf("vsbackup %s\n", PACKAGE_VERSION);
+			return VS_EXIT_OK;
+		default:
+			usage(stderr);
+			return VS_EXIT_USAGE;
+		}
+	}
+	if (optind >= argc) {
+		/* With no command, a terminal gets the TUI when there is one. */
+		entry = isatty(STDIN_FILENO) && ctx.tty ? cmd_find("tui") : NULL;
+		if (entry == NULL) {
+			usage(stderr);
+			return VS_EXIT_USAGE;
+		}
+		name = entry->name;
+		argv[optind - 1] = (char *)name;
+		optind--;
+	} else {
+		name = argv[optind];
+		entry = cmd_find(name);
+		if (entry == NULL) {
+			fprintf(stderr, _("vsbackup: unknown command '%s'; 'vsbackup --help' lists the commands\n"),
+			    name);
+			return VS_EXIT_USAGE;
+		}
+	}
+	if (ctx.quiet)
+		log_set_level(VS_LOG_WARN);
+	argc -= optind;
+	argv += optind;
+	optind = 0; /* full reset of getopt for the command's own options */
+
+	rc = entry->exec(&ctx, argc, argv);
+	config_free(ctx.cfg);
+	return rc;
+}
