@@ -34,6 +34,11 @@ struct storage_driver {
 	void (*close)(struct storage *st);
 };
 
+/*
+ * Each driver defines struct storage_reader and struct storage_txn itself;
+ * both MUST begin with a `struct storage *st` member: storage.c finds the
+ * driver through it.
+ */
 struct storage {
 	const struct storage_driver *drv;
 	const struct config *cfg;

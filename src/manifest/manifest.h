@@ -1,0 +1,90 @@
+/*
+ * metadata.json: what a backup holds and how to check it. Written last by
+ * the backup, never changed afterwards. Parsing is strict: every field is
+ * type-checked, ids and file names validated, so a damaged or hostile file
+ * is reported, never trusted.
+ */
+#ifndef VS_MANIFEST_H
+#define VS_MANIFEST_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+#include "common/btype.h"
+#include "common/error.h"
+#include "common/timeutil.h"
+
+#define MANIFEST_FORMAT_VERSION 1
+#define MANIFEST_MAX_SIZE (1024 * 1024)
+
+#define MANIFEST_RDB_FILE "redis.rdb"
+#define MANIFEST_CONTENT_FILE "content_index.faiss"
+#define MANIFEST_USER_FILE "user_index.faiss"
+
+struct manifest_file {
+	bool present;          /* false: the live file was missing at backup time */
+	char name[32];         /* file name inside the backup */
+	uint64_t size;
+	char sha256[65];       /* lowercase hex */
+	char *note;            /* why it is missing, or NULL */
+};
+
+struct manifest_index {
+	struct manifest_file file;
+	int64_t ntotal;
+	int dim;
+	char kind[8];          /* FAISS type code, e.g. "IxMp" */
+};
+
+struct manifest_count {
+	char *prefix;
+	uint64_t count;
+};
+
+struct manifest {
+	int format_version;
+	char backup_id[BACKUP_ID_SIZE];
+	enum backup_type type;
+	time_t created_at;
+	time_t completed_at;
+	char *tool_version;
+	char *consistency;     /* "coordinated" or "paused" */
+	struct {
+		struct manifest_file file;
+		char *redis_version;
+		int rdb_version;
+		int db;
+		uint64_t dbsize;
+		struct manifest_count *counts;
+		size_t ncounts;
+		char *source;  /* "file" or "replication" */
+	} redis;
+	struct manifest_index content;
+	struct manifest_index user;
+};
+
+/* Serialise (pretty-printed, newline at the end). */
+char *manifest_to_json(const struct manifest *m);
+
+/* Parse and validate. where names the source in errors (a path or s3 key). */
+int manifest_parse(const char *json, const char *where, struct manifest *out,
+    struct vs_error *err);
+
+/* Free the allocated fields (not m itself). */
+void manifest_clear(struct manifest *m);
+
+/* The manifest_file for a backup file name, or NULL. */
+const struct manifest_file *manifest_file_by_name(const struct manifest *m, const char *name);
+
+/* Hex-encode a 32-byte digest. */
+void manifest_hex(const unsigned char digest[32], char out[65]);
+
+/* The count recorded for prefix, or -1 when none was. */
+long long manifest_count_for(const struct manifest *m, const char *prefix);
+
+/* Total size of the data files. */
+uint64_t manifest_total_size(const struct manifest *m);
+
+#endif
