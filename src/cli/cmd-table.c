@@ -4,10 +4,17 @@
 
 #include "cli/cmd.h"
 
-extern const struct cmd_entry cmd_demo_entry;
+extern const struct cmd_entry cmd_demo_entry, cmd_list_entry, cmd_show_entry,
+    cmd_verify_entry, cmd_delete_entry, cmd_pin_entry, cmd_unpin_entry;
 
 /* Every command, in the order --help lists them. */
 const struct cmd_entry *const cmd_table[] = {
+	&cmd_list_entry,
+	&cmd_show_entry,
+	&cmd_verify_entry,
+	&cmd_delete_entry,
+	&cmd_pin_entry,
+	&cmd_unpin_entry,
 	&cmd_demo_entry,
 	NULL,
 };

@@ -233,6 +233,14 @@ storage_remove(struct storage *st, const char *id, struct vs_error *err)
 	return st->drv->remove(st, id, err);
 }
 
+char *
+storage_local_path(struct storage *st, const char *id, const char *file)
+{
+	if (check_names(id, file, NULL) != 0 || st->drv->local_path == NULL)
+		return NULL;
+	return st->drv->local_path(st, id, file);
+}
+
 int
 storage_remove_partial(struct storage *st, const char *id, struct vs_error *err)
 {

@@ -123,6 +123,10 @@ void storage_abort(struct storage_txn *txn);
 /* Delete a backup: metadata.json first, then the rest. */
 int storage_remove(struct storage *st, const char *id, struct vs_error *err);
 
+/* The local path of a file when the storage keeps its files on this host
+ * (the posix driver), so external tools can read it; NULL otherwise. */
+char *storage_local_path(struct storage *st, const char *id, const char *file);
+
 /* Remove a partial (unfinished) backup left by a killed process. */
 int storage_remove_partial(struct storage *st, const char *id, struct vs_error *err);
 

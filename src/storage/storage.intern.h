@@ -32,6 +32,9 @@ struct storage_driver {
 	int (*remove)(struct storage *st, const char *id, struct vs_error *err);
 	int (*remove_partial)(struct storage *st, const char *id, struct vs_error *err);
 	void (*close)(struct storage *st);
+	/* Optional: the path of a file when the driver keeps files on the
+	 * local file system (for tools that need a path), else NULL. */
+	char *(*local_path)(struct storage *st, const char *id, const char *file);
 };
 
 /*

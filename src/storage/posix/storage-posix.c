@@ -448,6 +448,12 @@ posix_remove_partial(struct storage *st, const char *id, struct vs_error *err)
 	return rc;
 }
 
+static char *
+posix_local_path(struct storage *st, const char *id, const char *file)
+{
+	return posix_path(st, id, file);
+}
+
 static void
 posix_close(struct storage *st)
 {
@@ -472,6 +478,7 @@ static const struct storage_driver storage_posix_driver = {
 	.remove = posix_remove,
 	.remove_partial = posix_remove_partial,
 	.close = posix_close,
+	.local_path = posix_local_path,
 };
 
 int

@@ -1,0 +1,84 @@
+#include "config.h"
+
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli/cmd.h"
+#include "cli/output.h"
+#include "cli/run-job.h"
+#include "common/i18n.h"
+#include "common/xmalloc.h"
+#include "jobs/jobs.h"
+
+extern const struct cmd_entry cmd_delete_entry;
+
+static int
+cmd_delete_exec(struct cmd_ctx *ctx, int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "yes", no_argument, NULL, 'y' },
+		{ "location", required_argument, NULL, 'l' },
+		CMD_COMMON_LONGOPTS,
+		{ NULL, 0, NULL, 0 },
+	};
+	const struct cmd_entry *self = &cmd_delete_entry;
+	struct job_delete_args *args;
+	struct engine_event *done;
+	char id[BACKUP_ID_SIZE], *question;
+	bool yes = false, local = true, s3 = false, asked;
+	int opt, rc;
+
+	while ((opt = getopt_long(argc, argv, CMD_COMMON_SHORTOPTS "y", longopts, NULL)) != -1) {
+		if (opt == 'y') {
+			yes = true;
+			continue;
+		}
+		if (opt == 'l') {
+			if (cli_parse_location(optarg, true, &local, &s3) != 0)
+				return cmd_usage_error(self, _("--location takes local, s3 or all"));
+			continue;
+		}
+		rc = cmd_common_option(ctx, self, opt);
+		if (rc <= 0)
+			return rc < 0 ? 0 : cmd_usage_error(self, _("unknown option"));
+	}
+	if ((rc = cli_take_id(self, argc, argv, id)) != 0)
+		return rc;
+	if (cmd_load_config(ctx) != 0)
+		return 1;
+	if (!yes) {
+		question = xasprintf(_("Delete backup %s from %s? This cannot be undone."), id,
+		    local && s3 ? _("local storage and S3") : s3 ? "S3" : ctx->cfg->backup_dir);
+		asked = cmd_confirm(question);
+		free(question);
+		if (!asked) {
+			cmd_error(ctx, _("not deleted: confirm with --yes (or answer y on a terminal)"));
+			return VS_EXIT_USAGE;
+		}
+	}
+	args = xcalloc(1, sizeof *args);
+	snprintf(args->id, sizeof args->id, "%s", id);
+	args->local = local;
+	args->s3 = s3;
+	done = cli_run_job(ctx, &job_delete_type, args);
+	rc = done->status != 0 ? cli_report_failure(ctx, done) : VS_EXIT_OK;
+	if (rc == VS_EXIT_OK && !ctx->quiet && !ctx->json)
+		printf(_("deleted %s\n"), id);
+	engine_event_free(done);
+	return rc;
+}
+
+const struct cmd_entry cmd_delete_entry = {
+	.name = "delete",
+	.usage = N_("ID [--yes] [--location local|s3|all]"),
+	.summary = N_("delete a backup"),
+	.help = N_("Asks for confirmation on a terminal; elsewhere --yes is required (exit 2\n"
+	           "without it). metadata.json goes first, so a half-deleted backup is never\n"
+	           "listed as complete. Takes the backup_dir lock.\n"
+	           "\n  --yes         do not ask\n"
+	           "  --location L  local (default), s3 or all\n"),
+	.flags = CMD_NEEDS_CONFIG,
+	.exec = cmd_delete_exec,
+};

@@ -1,0 +1,132 @@
+#include "config.h"
+
+#include <cjson/cJSON.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli/cmd.h"
+#include "cli/output.h"
+#include "cli/run-job.h"
+#include "common/i18n.h"
+#include "common/xmalloc.h"
+#include "jobs/jobs.h"
+
+static const struct cmd_entry *self(void);
+
+static void
+list_human(const struct catalog *cat, time_t now)
+{
+	size_t shown = 0;
+
+	printf("%-15s  %-11s  %-19s  %8s  %10s  %-5s  %-8s  %s\n", _("ID"), _("TYPE"),
+	    _("CREATED"), _("AGE"), _("SIZE"), _("WHERE"), _("VERIFIED"), _("NOTES"));
+	for (size_t i = 0; i < cat->n; i++) {
+		const struct catalog_entry *e = &cat->entries[i];
+		const struct catalog_copy *c = catalog_best(e);
+		char created[32] = "-", age[24] = "-", size[24], verified[16] = "-", notes[160] = "";
+		const char *type = "-";
+
+		if (c->has_manifest) {
+			cli_format_local_time(c->m.created_at, created, sizeof created);
+			time_format_age((long long)(now - c->m.created_at), age, sizeof age);
+			type = backup_type_name(c->m.type);
+		}
+		cli_format_bytes(c->has_manifest ? manifest_total_size(&c->m) : c->bytes, size,
+		    sizeof size);
+		if (c->has_verify)
+			snprintf(verified, sizeof verified, "%s", c->verify.ok ?
+			    (c->verify.deep ? _("ok deep") : _("ok")) : _("FAILED"));
+		if (c->partial)
+			snprintf(notes, sizeof notes, "%s", _("incomplete (interrupted backup)"));
+		else if (!c->has_manifest)
+			snprintf(notes, sizeof notes, "%s", _("metadata unreadable: run verify"));
+		if (c->pinned)
+			snprintf(notes + strlen(notes), sizeof notes - strlen(notes), "%s%s",
+			    notes[0] ? ", " : "", _("pinned"));
+		if (e->disagree)
+			snprintf(notes + strlen(notes), sizeof notes - strlen(notes), "%s%s",
+			    notes[0] ? ", " : "", _("local and S3 metadata differ"));
+		printf("%-15s  %-11s  %-19s  %8s  %10s  %-5s  %-8s  %s\n", e->id, type, created,
+		    age, size, catalog_where(e), verified, notes);
+		shown++;
+	}
+	if (shown == 0)
+		printf("%s\n", _("(no backups yet: run 'vsbackup backup')"));
+}
+
+static int
+cmd_list_exec(struct cmd_ctx *ctx, int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "location", required_argument, NULL, 'l' },
+		CMD_COMMON_LONGOPTS,
+		{ NULL, 0, NULL, 0 },
+	};
+	struct job_list_args *args;
+	struct engine_event *done;
+	const struct catalog *cat;
+	bool local = true, s3 = true;
+	int opt, rc;
+
+	while ((opt = getopt_long(argc, argv, CMD_COMMON_SHORTOPTS "l:", longopts, NULL)) != -1) {
+		if (opt == 'l') {
+			if (cli_parse_location(optarg, true, &local, &s3) != 0)
+				return cmd_usage_error(self(), _("--location takes local, s3 or all"));
+			continue;
+		}
+		rc = cmd_common_option(ctx, self(), opt);
+		if (rc < 0)
+			return 0;
+		if (rc == 0)
+			return cmd_usage_error(self(), _("unknown option"));
+	}
+	if (optind != argc)
+		return cmd_usage_error(self(), _("unexpected argument '%s'"), argv[optind]);
+	if (cmd_load_config(ctx) != 0)
+		return 1;
+	args = xcalloc(1, sizeof *args);
+	args->local = local;
+	args->s3 = s3;
+	done = cli_run_job(ctx, &job_list_type, args);
+	if (done->status != 0) {
+		rc = cli_report_failure(ctx, done);
+		engine_event_free(done);
+		return rc;
+	}
+	cat = done->result;
+	if (ctx->json) {
+		cJSON *arr = cJSON_CreateArray();
+
+		for (size_t i = 0; i < cat->n; i++)
+			cJSON_AddItemToArray(arr, cli_catalog_entry_json(&cat->entries[i]));
+		cli_print_json(arr);
+	} else {
+		list_human(cat, time_now());
+		if (cat->s3_error != NULL)
+			fprintf(stderr, _("vsbackup: S3 could not be listed: %s\n"), cat->s3_error);
+	}
+	rc = cat->s3_error != NULL || cat->local_error != NULL ? 1 : 0;
+	engine_event_free(done);
+	return rc;
+}
+
+const struct cmd_entry cmd_list_entry = {
+	.name = "list",
+	.usage = N_("[--location local|s3|all]"),
+	.summary = N_("list backups, local and on S3, with type, age, size and verification"),
+	.help = N_("Lists every backup found in backup_dir and, when s3.bucket is set, in S3,\n"
+	           "merged by id: one row per backup saying where it is (local, s3, both).\n"
+	           "Incomplete backups (left by an interrupted run) are shown as such.\n"
+	           "With --json: an array of objects (see vsbackup(1) for the fields).\n"
+	           "\n  --location L  only local, only s3, or all (default)\n"),
+	.flags = CMD_NEEDS_CONFIG,
+	.exec = cmd_list_exec,
+};
+
+static const struct cmd_entry *
+self(void)
+{
+	return &cmd_list_entry;
+}

@@ -1,0 +1,83 @@
+#include "config.h"
+
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli/cmd.h"
+#include "cli/output.h"
+#include "cli/run-job.h"
+#include "common/i18n.h"
+#include "common/xmalloc.h"
+#include "jobs/jobs.h"
+
+extern const struct cmd_entry cmd_pin_entry, cmd_unpin_entry;
+
+static int
+pin_exec(struct cmd_ctx *ctx, const struct cmd_entry *self, bool pin, int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "location", required_argument, NULL, 'l' },
+		CMD_COMMON_LONGOPTS,
+		{ NULL, 0, NULL, 0 },
+	};
+	struct job_pin_args *args;
+	struct engine_event *done;
+	char id[BACKUP_ID_SIZE];
+	bool local = true, s3 = true;
+	int opt, rc;
+
+	while ((opt = getopt_long(argc, argv, CMD_COMMON_SHORTOPTS, longopts, NULL)) != -1) {
+		if (opt == 'l') {
+			if (cli_parse_location(optarg, true, &local, &s3) != 0)
+				return cmd_usage_error(self, _("--location takes local, s3 or all"));
+			continue;
+		}
+		rc = cmd_common_option(ctx, self, opt);
+		if (rc <= 0)
+			return rc < 0 ? 0 : cmd_usage_error(self, _("unknown option"));
+	}
+	if ((rc = cli_take_id(self, argc, argv, id)) != 0)
+		return rc;
+	if (cmd_load_config(ctx) != 0)
+		return 1;
+	args = xcalloc(1, sizeof *args);
+	snprintf(args->id, sizeof args->id, "%s", id);
+	args->pin = pin;
+	args->local = local;
+	args->s3 = s3 && ctx->cfg->s3.bucket[0] != '\0';
+	done = cli_run_job(ctx, &job_pin_type, args);
+	rc = done->status != 0 ? cli_report_failure(ctx, done) : VS_EXIT_OK;
+	engine_event_free(done);
+	return rc;
+}
+
+static int
+cmd_pin_exec(struct cmd_ctx *ctx, int argc, char **argv)
+{
+	return pin_exec(ctx, &cmd_pin_entry, true, argc, argv);
+}
+
+static int
+cmd_unpin_exec(struct cmd_ctx *ctx, int argc, char **argv)
+{
+	return pin_exec(ctx, &cmd_unpin_entry, false, argc, argv);
+}
+
+const struct cmd_entry cmd_pin_entry = {
+	.name = "pin",
+	.usage = N_("ID [--location local|s3|all]"),
+	.summary = N_("keep a backup whatever the retention policy says"),
+	.help = N_("A pinned backup is never deleted by cleanup. 'vsbackup unpin ID' undoes it.\n"),
+	.flags = CMD_NEEDS_CONFIG,
+	.exec = cmd_pin_exec,
+};
+
+const struct cmd_entry cmd_unpin_entry = {
+	.name = "unpin",
+	.usage = N_("ID [--location local|s3|all]"),
+	.summary = N_("let retention treat a pinned backup normally again"),
+	.flags = CMD_NEEDS_CONFIG,
+	.exec = cmd_unpin_exec,
+};

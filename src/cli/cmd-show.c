@@ -1,0 +1,150 @@
+#include "config.h"
+
+#include <cjson/cJSON.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli/cmd.h"
+#include "cli/output.h"
+#include "cli/run-job.h"
+#include "common/i18n.h"
+#include "common/xmalloc.h"
+#include "jobs/jobs.h"
+
+extern const struct cmd_entry cmd_show_entry;
+
+static void
+show_file(const char *label, const struct manifest_file *f)
+{
+	char size[24];
+
+	if (!f->present) {
+		printf("  %-9s %s (%s)\n", label, _("absent at backup time"),
+		    f->note ? f->note : _("no reason recorded"));
+		return;
+	}
+	cli_format_bytes(f->size, size, sizeof size);
+	printf("  %-9s %-20s %10s  sha256 %s\n", label, f->name, size, f->sha256);
+}
+
+static void
+show_human(const struct catalog_entry *e, const struct catalog_copy *c)
+{
+	const struct manifest *m = &c->m;
+	char created[32], completed[32], at[32];
+
+	cli_format_local_time(m->created_at, created, sizeof created);
+	cli_format_local_time(m->completed_at, completed, sizeof completed);
+	printf(_("Backup %s\n"), m->backup_id);
+	printf("  %-14s %s\n", _("type"), backup_type_name(m->type));
+	printf("  %-14s %s\n", _("created"), created);
+	printf("  %-14s %s (%.0f s)\n", _("completed"), completed,
+	    difftime(m->completed_at, m->created_at));
+	printf("  %-14s %s\n", _("where"), catalog_where(e));
+	printf("  %-14s %s\n", _("consistency"), strcmp(m->consistency, "coordinated") == 0 ?
+	    _("coordinated with the service (lock file)") : _("writes paused (best effort)"));
+	printf("  %-14s %s\n", _("made by"), m->tool_version);
+	printf("  %-14s %s\n", _("pinned"), c->pinned ? _("yes") : _("no"));
+	if (c->has_verify) {
+		cli_format_local_time(c->verify.at, at, sizeof at);
+		printf("  %-14s %s %s (%s, %s)%s%s\n", _("verified"), c->verify.ok ? _("ok") : _("FAILED"),
+		    at, c->verify.deep ? _("deep") : _("quick"), c->verify.location,
+		    c->verify.summary[0] ? ": " : "", c->verify.summary);
+	} else {
+		printf("  %-14s %s\n", _("verified"), _("never"));
+	}
+	if (e->disagree)
+		printf("  %s\n", _("WARNING: the local and S3 copies have different metadata"));
+	printf(_("Redis %s (RDB version %d, db %d, from %s)\n"), m->redis.redis_version,
+	    m->redis.rdb_version, m->redis.db, m->redis.source);
+	show_file("rdb", &m->redis.file);
+	printf("  %-14s %llu\n", _("keys in db"), (unsigned long long)m->redis.dbsize);
+	for (size_t i = 0; i < m->redis.ncounts; i++)
+		printf("  %-14s %llu\n", m->redis.counts[i].prefix,
+		    (unsigned long long)m->redis.counts[i].count);
+	printf("%s\n", _("Indexes"));
+	show_file(_("content"), &m->content.file);
+	if (m->content.file.present)
+		printf("  %-9s ntotal %lld, dim %d, type %s\n", "", (long long)m->content.ntotal,
+		    m->content.dim, m->content.kind);
+	show_file(_("user"), &m->user.file);
+	if (m->user.file.present)
+		printf("  %-9s ntotal %lld, dim %d, type %s\n", "", (long long)m->user.ntotal,
+		    m->user.dim, m->user.kind);
+}
+
+static int
+cmd_show_exec(struct cmd_ctx *ctx, int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "from", required_argument, NULL, 'f' },
+		CMD_COMMON_LONGOPTS,
+		{ NULL, 0, NULL, 0 },
+	};
+	const struct cmd_entry *self = &cmd_show_entry;
+	struct job_list_args *args;
+	struct engine_event *done;
+	struct catalog_entry *e;
+	const struct catalog_copy *c;
+	char id[BACKUP_ID_SIZE];
+	bool local = true, s3 = true;
+	int opt, rc;
+
+	while ((opt = getopt_long(argc, argv, CMD_COMMON_SHORTOPTS, longopts, NULL)) != -1) {
+		if (opt == 'f') {
+			if (cli_parse_location(optarg, false, &local, &s3) != 0)
+				return cmd_usage_error(self, _("--from takes local or s3"));
+			continue;
+		}
+		rc = cmd_common_option(ctx, self, opt);
+		if (rc <= 0)
+			return rc < 0 ? 0 : cmd_usage_error(self, _("unknown option"));
+	}
+	if ((rc = cli_take_id(self, argc, argv, id)) != 0)
+		return rc;
+	if (cmd_load_config(ctx) != 0)
+		return 1;
+	args = xcalloc(1, sizeof *args);
+	args->local = local;
+	args->s3 = s3;
+	done = cli_run_job(ctx, &job_list_type, args);
+	if (done->status != 0) {
+		rc = cli_report_failure(ctx, done);
+		engine_event_free(done);
+		return rc;
+	}
+	e = catalog_find(done->result, id);
+	rc = VS_EXIT_FAILURE;
+	if (e == NULL) {
+		cmd_error(ctx, _("backup %s not found (see 'vsbackup list')"), id);
+		goto out;
+	}
+	c = local && e->local.present ? &e->local : &e->s3;
+	if (!c->has_manifest) {
+		cmd_error(ctx, _("backup %s has no usable metadata: %s"), id,
+		    c->partial ? _("it is incomplete (an interrupted backup)") :
+		    c->manifest_error ? c->manifest_error : _("unknown reason"));
+		rc = VS_EXIT_INVALID;
+		goto out;
+	}
+	if (ctx->json)
+		cli_print_json(cli_manifest_json(&c->m));
+	else
+		show_human(e, c);
+	rc = VS_EXIT_OK;
+out:
+	engine_event_free(done);
+	return rc;
+}
+
+const struct cmd_entry cmd_show_entry = {
+	.name = "show",
+	.usage = N_("ID [--from local|s3]"),
+	.summary = N_("show a backup's metadata: files, checksums, key counts, index sizes"),
+	.help = N_("With --json, prints the metadata.json object exactly as stored.\n"
+	           "\n  --from L   read the local copy or the one in S3 (default: local if present)\n"),
+	.flags = CMD_NEEDS_CONFIG,
+	.exec = cmd_show_exec,
+};

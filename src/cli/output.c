@@ -1,0 +1,169 @@
+#include "config.h"
+
+#include <cjson/cJSON.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli/output.h"
+#include "cli/run-job.h"
+#include "common/i18n.h"
+#include "common/xmalloc.h"
+
+int
+cli_parse_location(const char *s, bool allow_all, bool *local, bool *s3)
+{
+	if (strcmp(s, "local") == 0) {
+		*local = true;
+		*s3 = false;
+	} else if (strcmp(s, "s3") == 0) {
+		*local = false;
+		*s3 = true;
+	} else if (allow_all && strcmp(s, "all") == 0) {
+		*local = *s3 = true;
+	} else {
+		return -1;
+	}
+	return 0;
+}
+
+void
+cli_format_local_time(time_t t, char *out, size_t outsz)
+{
+	struct tm tm;
+
+	localtime_r(&t, &tm);
+	strftime(out, outsz, "%Y-%m-%d %H:%M:%S", &tm);
+}
+
+cJSON *
+cli_manifest_json(const struct manifest *m)
+{
+	char *text = manifest_to_json(m);
+	cJSON *o = cJSON_Parse(text);
+
+	free(text);
+	if (o == NULL)
+		fatal("metadata serialisation produced invalid JSON");
+	return o;
+}
+
+static cJSON *
+copy_json(const struct catalog_copy *c)
+{
+	cJSON *o;
+	char at[ISO8601_SIZE];
+
+	if (!c->present)
+		return cJSON_CreateNull();
+	o = cJSON_CreateObject();
+	cJSON_AddBoolToObject(o, "complete", c->complete);
+	cJSON_AddBoolToObject(o, "partial", c->partial);
+	cJSON_AddNumberToObject(o, "bytes", (double)c->bytes);
+	cJSON_AddBoolToObject(o, "pinned", c->pinned);
+	if (c->manifest_error != NULL)
+		cJSON_AddStringToObject(o, "metadata_error", c->manifest_error);
+	if (c->has_verify) {
+		cJSON *v = cJSON_AddObjectToObject(o, "last_verify");
+
+		time_format_iso(c->verify.at, at);
+		cJSON_AddStringToObject(v, "at", at);
+		cJSON_AddStringToObject(v, "level", c->verify.deep ? "deep" : "quick");
+		cJSON_AddBoolToObject(v, "ok", c->verify.ok);
+		if (c->verify.summary[0])
+			cJSON_AddStringToObject(v, "summary", c->verify.summary);
+	} else {
+		cJSON_AddNullToObject(o, "last_verify");
+	}
+	return o;
+}
+
+cJSON *
+cli_catalog_entry_json(const struct catalog_entry *e)
+{
+	const struct catalog_copy *best = catalog_best(e);
+	cJSON *o = cJSON_CreateObject();
+	char at[ISO8601_SIZE];
+
+	cJSON_AddStringToObject(o, "id", e->id);
+	cJSON_AddStringToObject(o, "location", catalog_where(e));
+	cJSON_AddBoolToObject(o, "complete", best->complete && best->has_manifest);
+	if (best->has_manifest) {
+		cJSON_AddStringToObject(o, "type", backup_type_name(best->m.type));
+		time_format_iso(best->m.created_at, at);
+		cJSON_AddStringToObject(o, "created_at", at);
+		time_format_iso(best->m.completed_at, at);
+		cJSON_AddStringToObject(o, "completed_at", at);
+		cJSON_AddNumberToObject(o, "size", (double)manifest_total_size(&best->m));
+	} else {
+		cJSON_AddNullToObject(o, "type");
+		cJSON_AddNullToObject(o, "created_at");
+		cJSON_AddNullToObject(o, "completed_at");
+		cJSON_AddNumberToObject(o, "size", (double)best->bytes);
+	}
+	cJSON_AddBoolToObject(o, "pinned", e->local.pinned || e->s3.pinned);
+	cJSON_AddBoolToObject(o, "metadata_differs", e->disagree);
+	cJSON_AddItemToObject(o, "local", copy_json(&e->local));
+	cJSON_AddItemToObject(o, "s3", copy_json(&e->s3));
+	return o;
+}
+
+cJSON *
+cli_verify_report_json(const struct verify_report *r)
+{
+	cJSON *o = cJSON_CreateObject(), *arr;
+
+	cJSON_AddStringToObject(o, "id", r->id);
+	cJSON_AddStringToObject(o, "location", r->location);
+	cJSON_AddStringToObject(o, "level", r->deep ? "deep" : "quick");
+	cJSON_AddBoolToObject(o, "valid", r->ok);
+	cJSON_AddBoolToObject(o, "recorded", r->recorded);
+	arr = cJSON_AddArrayToObject(o, "checks");
+	for (size_t i = 0; i < r->n; i++) {
+		cJSON *c = cJSON_CreateObject();
+
+		cJSON_AddStringToObject(c, "check", r->checks[i].what);
+		cJSON_AddBoolToObject(c, "ok", r->checks[i].ok);
+		cJSON_AddStringToObject(c, "detail", r->checks[i].detail);
+		cJSON_AddItemToArray(arr, c);
+	}
+	return o;
+}
+
+void
+cli_verify_report_print(const struct verify_report *r, bool verbose)
+{
+	size_t failed = 0;
+
+	for (size_t i = 0; i < r->n; i++) {
+		if (r->checks[i].ok && !verbose)
+			continue;
+		printf("  %-6s %-32s %s\n", r->checks[i].ok ? _("ok") : _("FAIL"),
+		    r->checks[i].what, r->checks[i].detail);
+		failed += !r->checks[i].ok;
+	}
+	if (r->ok)
+		printf(_("backup %s (%s) is valid: %zu checks passed (%s verification)\n"), r->id,
+		    r->location, r->n, r->deep ? _("deep") : _("quick"));
+	else
+		printf(_("backup %s (%s) is INVALID: %zu of %zu checks failed\n"), r->id, r->location,
+		    failed, r->n);
+}
+
+int
+cli_take_id(const struct cmd_entry *e, int argc, char **argv, char id[BACKUP_ID_SIZE])
+{
+	struct vs_error err;
+	time_t t;
+
+	if (optind >= argc)
+		return cmd_usage_error(e, _("a backup id is needed (see 'vsbackup list')"));
+	if (optind + 1 < argc)
+		return cmd_usage_error(e, _("unexpected argument '%s'"), argv[optind + 1]);
+	error_clear(&err);
+	if (backup_id_parse(argv[optind], &t, &err) != 0)
+		return cmd_usage_error(e, "%s", err.msg);
+	snprintf(id, BACKUP_ID_SIZE, "%s", argv[optind]);
+	return 0;
+}

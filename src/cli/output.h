@@ -1,0 +1,35 @@
+/* Shared pieces of command output: formats, JSON objects of catalog
+ * entries and reports, option values shared by several commands. */
+#ifndef VS_OUTPUT_H
+#define VS_OUTPUT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <time.h>
+
+#include "cli/cmd.h"
+#include "jobs/jobs.h"
+
+struct cJSON;
+
+/* "local" -> local only, "s3" -> s3 only, "all" (when allow_all) -> both. */
+int cli_parse_location(const char *s, bool allow_all, bool *local, bool *s3);
+
+/* "2024-02-15 13:00:00" in the local time zone. */
+void cli_format_local_time(time_t t, char *out, size_t outsz);
+
+/* One backup as a JSON object (the documented fields of list --json). */
+struct cJSON *cli_catalog_entry_json(const struct catalog_entry *e);
+
+/* A manifest as a JSON object (the metadata.json fields). */
+struct cJSON *cli_manifest_json(const struct manifest *m);
+
+/* A verification report as a JSON object, and as text. */
+struct cJSON *cli_verify_report_json(const struct verify_report *r);
+void cli_verify_report_print(const struct verify_report *r, bool verbose);
+
+#endif
+
+/* The single positional backup id after the options: 0, or a usage error's
+ * exit status after printing it (a malformed id is never used). */
+int cli_take_id(const struct cmd_entry *e, int argc, char **argv, char id[BACKUP_ID_SIZE]);

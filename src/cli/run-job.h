@@ -1,0 +1,26 @@
+/* Running one engine job from the command line and showing its events:
+ * a progress bar on a terminal, JSON lines with --json, nothing but
+ * errors with -q. Ctrl-C cancels the job (it cleans up like a failure);
+ * a second Ctrl-C exits at once. */
+#ifndef VS_RUN_JOB_H
+#define VS_RUN_JOB_H
+
+#include "cli/cmd.h"
+#include "engine/engine.h"
+
+/* Run type with args (owned by the engine from now on) and wait for it.
+ * Returns its DONE event (free with engine_event_free). */
+struct engine_event *cli_run_job(struct cmd_ctx *ctx, const struct job_type *type, void *args);
+
+/* Print a job's failure (to stderr, or as a JSON line) and return the exit
+ * status for its error code. */
+int cli_report_failure(struct cmd_ctx *ctx, const struct engine_event *done);
+
+/* Print one JSON object as a line on stdout (takes ownership of obj). */
+struct cJSON;
+void cli_print_json(struct cJSON *obj);
+
+/* Format a byte count as "1.5 GiB". */
+void cli_format_bytes(uint64_t n, char *out, size_t outsz);
+
+#endif

@@ -1,0 +1,197 @@
+#include "config.h"
+
+#include <openssl/evp.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/i18n.h"
+#include "common/xmalloc.h"
+#include "jobs/catalog.h"
+
+struct catalog *
+catalog_new(void)
+{
+	return xcalloc(1, sizeof(struct catalog));
+}
+
+static void
+copy_clear(struct catalog_copy *c)
+{
+	if (c->has_manifest)
+		manifest_clear(&c->m);
+	free(c->manifest_error);
+}
+
+void
+catalog_free(struct catalog *cat)
+{
+	if (cat == NULL)
+		return;
+	for (size_t i = 0; i < cat->n; i++) {
+		copy_clear(&cat->entries[i].local);
+		copy_clear(&cat->entries[i].s3);
+	}
+	free(cat->entries);
+	free(cat->local_error);
+	free(cat->s3_error);
+	free(cat);
+}
+
+static int
+entry_cmp(const void *a, const void *b)
+{
+	return strcmp(((const struct catalog_entry *)a)->id, ((const struct catalog_entry *)b)->id);
+}
+
+struct catalog_entry *
+catalog_find(struct catalog *cat, const char *id)
+{
+	struct catalog_entry key;
+
+	snprintf(key.id, sizeof key.id, "%s", id);
+	return bsearch(&key, cat->entries, cat->n, sizeof *cat->entries, entry_cmp);
+}
+
+struct list_ctx {
+	struct catalog *cat;
+	size_t cap;
+	bool is_s3;
+	size_t first_new;   /* entries added by this location start here */
+};
+
+static struct catalog_entry *
+entry_for(struct list_ctx *lc, const char *id)
+{
+	struct catalog *cat = lc->cat;
+	struct catalog_entry *e;
+
+	struct catalog_entry key;
+
+	/* Entries of earlier locations are sorted: find a copy there. */
+	memcpy(key.id, id, BACKUP_ID_SIZE);
+	e = bsearch(&key, cat->entries, lc->first_new, sizeof *cat->entries, entry_cmp);
+	if (e != NULL)
+		return e;
+	if (cat->n == lc->cap) {
+		lc->cap = lc->cap ? lc->cap * 2 : 64;
+		cat->entries = xreallocarray(cat->entries, lc->cap, sizeof *cat->entries);
+	}
+	e = &cat->entries[cat->n++];
+	memset(e, 0, sizeof *e);
+	memcpy(e->id, id, BACKUP_ID_SIZE);
+	return e;
+}
+
+static int
+list_cb(void *ud, const struct storage_entry *se)
+{
+	struct list_ctx *lc = ud;
+	struct catalog_entry *e = entry_for(lc, se->id);
+	struct catalog_copy *c = lc->is_s3 ? &e->s3 : &e->local;
+
+	c->present = true;
+	c->complete = se->complete;
+	c->partial = se->partial;
+	c->bytes = se->bytes;
+	c->mtime = se->mtime;
+	return 0;
+}
+
+static void
+digest_hex(const char *data, size_t len, char out[65])
+{
+	unsigned char md[32];
+
+	EVP_Digest(data, len, md, NULL, EVP_sha256(), NULL);
+	manifest_hex(md, out);
+}
+
+static void
+load_details(struct storage *st, const char *id, struct catalog_copy *c)
+{
+	struct vs_error err;
+	char *data = NULL, *where;
+	size_t len;
+	uint64_t size;
+
+	error_clear(&err);
+	if (storage_read_small(st, id, STORAGE_METADATA, MANIFEST_MAX_SIZE, &data, &len, &err) != 0) {
+		c->manifest_error = xstrdup(err.msg);
+	} else {
+		where = xasprintf("%s/%s/%s", storage_location(st), id, STORAGE_METADATA);
+		digest_hex(data, len, c->meta_digest);
+		if (manifest_parse(data, where, &c->m, &err) == 0) {
+			if (strcmp(c->m.backup_id, id) == 0) {
+				c->has_manifest = true;
+			} else {
+				c->manifest_error = xasprintf(_("%s: backup_id is %s, not %s"),
+				    where, c->m.backup_id, id);
+				manifest_clear(&c->m);
+			}
+		} else {
+			c->manifest_error = xstrdup(err.msg);
+		}
+		free(where);
+		free(data);
+	}
+	data = NULL;
+	if (storage_read_small(st, id, VERIFY_RECORD_FILE, 1 << 20, &data, &len, NULL) == 0)
+		c->has_verify = verify_record_latest(data, &c->verify) == 0;
+	free(data);
+	c->pinned = storage_stat(st, id, "pinned", &size, NULL) == 0;
+}
+
+int
+catalog_add_location(struct catalog *cat, struct storage *st, struct vs_error *err)
+{
+	struct list_ctx lc = { .cat = cat, .cap = cat->n, .first_new = cat->n };
+	bool is_s3 = strcmp(storage_name(st), "s3") == 0;
+
+	lc.is_s3 = is_s3;
+	if (is_s3)
+		cat->s3_configured = true;
+	if (storage_list(st, list_cb, &lc, err) != 0)
+		return -1;
+	qsort(cat->entries, cat->n, sizeof *cat->entries, entry_cmp);
+	for (size_t i = 0; i < cat->n; i++) {
+		struct catalog_copy *c = is_s3 ? &cat->entries[i].s3 : &cat->entries[i].local;
+
+		if (c->present && c->complete && !c->has_manifest && c->manifest_error == NULL)
+			load_details(st, cat->entries[i].id, c);
+	}
+	return 0;
+}
+
+void
+catalog_finish(struct catalog *cat)
+{
+	qsort(cat->entries, cat->n, sizeof *cat->entries, entry_cmp);
+	for (size_t i = 0; i < cat->n; i++) {
+		struct catalog_entry *e = &cat->entries[i];
+
+		e->disagree = e->local.has_manifest && e->s3.has_manifest &&
+		    strcmp(e->local.meta_digest, e->s3.meta_digest) != 0;
+	}
+}
+
+const struct catalog_copy *
+catalog_best(const struct catalog_entry *e)
+{
+	if (e->local.present && e->local.complete)
+		return &e->local;
+	if (e->s3.present && e->s3.complete)
+		return &e->s3;
+	return e->local.present ? &e->local : &e->s3;
+}
+
+const char *
+catalog_where(const struct catalog_entry *e)
+{
+	if (e->local.present && e->s3.present)
+		return "both";
+	if (e->local.present)
+		return "local";
+	if (e->s3.present)
+		return "s3";
+	return "";
+}

@@ -1,0 +1,461 @@
+/*
+ * verify: quick (metadata well-formed, every file present, sizes and
+ * SHA-256 as recorded) and deep (also: the RDB parses to the recorded key
+ * counts and passes redis-check-rdb; both indexes load through FAISS with
+ * the recorded ntotal and dim). Every check is listed in the report; the
+ * result is stored in verify.json beside the backup.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <openssl/evp.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "common/fsutil.h"
+#include "common/i18n.h"
+#include "common/xmalloc.h"
+#include "faiss/faiss-header.h"
+#include "faiss/faiss-index.h"
+#include "jobs/jobs.h"
+#include "jobs/tools.h"
+#include "manifest/verify-record.h"
+#include "redis/rdb-reader.h"
+#include "storage/storage.h"
+
+#define VERIFY_BUF (1024 * 1024)
+
+struct verify_ctx {
+	struct job *job;
+	const struct config *cfg;
+	struct storage *st;
+	struct verify_report *rep;
+	const char *id;
+	uint64_t done, total;
+	char phase[128];
+};
+
+static void __attribute__((format(printf, 4, 5)))
+check(struct verify_ctx *vc, const char *what, bool ok, const char *fmt, ...)
+{
+	struct verify_report *r = vc->rep;
+	struct verify_check *c;
+	va_list ap;
+
+	r->checks = xreallocarray(r->checks, r->n + 1, sizeof *r->checks);
+	c = &r->checks[r->n++];
+	c->what = xstrdup(what);
+	c->ok = ok;
+	va_start(ap, fmt);
+	c->detail = xvasprintf(fmt, ap);
+	va_end(ap);
+	if (!ok) {
+		r->ok = false;
+		job_log(vc->job, VS_LOG_ERROR, "%s %s: %s", vc->id, what, c->detail);
+	}
+}
+
+void
+verify_report_free(struct verify_report *r)
+{
+	if (r == NULL)
+		return;
+	for (size_t i = 0; i < r->n; i++) {
+		free(r->checks[i].what);
+		free(r->checks[i].detail);
+	}
+	free(r->checks);
+	free(r);
+}
+
+/* Stream one file: its SHA-256, and the RDB reader when deep. Returns -1
+ * only when the verification cannot go on (cancel, storage error). */
+static int
+verify_stream(struct verify_ctx *vc, const struct manifest_file *f, struct rdb_reader *rdb,
+    unsigned char md[32], uint64_t *got, struct vs_error *err)
+{
+	struct storage_reader *r;
+	EVP_MD_CTX *ctx;
+	char *buf;
+	int rc = -1;
+
+	if (storage_open_read(vc->st, vc->id, f->name, &r, err) != 0)
+		return -1;
+	ctx = EVP_MD_CTX_new();
+	if (ctx == NULL || EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) != 1)
+		fatal("cannot initialise SHA-256");
+	buf = xmalloc(VERIFY_BUF);
+	*got = 0;
+	snprintf(vc->phase, sizeof vc->phase, _("checking %s"), f->name);
+	for (;;) {
+		ssize_t n = storage_read(r, buf, VERIFY_BUF, err);
+
+		if (n < 0)
+			goto out;
+		if (n == 0)
+			break;
+		EVP_DigestUpdate(ctx, buf, (size_t)n);
+		if (rdb != NULL && rdb_reader_feed(rdb, buf, (size_t)n, NULL) != 0) {
+			/* The reader keeps its error for rdb_reader_finish(). */
+		}
+		*got += (uint64_t)n;
+		vc->done += (uint64_t)n;
+		job_progress(vc->job, vc->phase, vc->done, vc->total, true);
+		if (job_cancelled(vc->job)) {
+			job_cancel_error(err);
+			goto out;
+		}
+	}
+	EVP_DigestFinal_ex(ctx, md, NULL);
+	rc = 0;
+out:
+	free(buf);
+	EVP_MD_CTX_free(ctx);
+	storage_reader_close(r);
+	return rc;
+}
+
+static int
+verify_file(struct verify_ctx *vc, const struct manifest_file *f, struct rdb_reader *rdb,
+    struct vs_error *err)
+{
+	unsigned char md[32];
+	char hex[65], what[96];
+	uint64_t size, got;
+	struct vs_error ferr;
+
+	error_clear(&ferr);
+	if (storage_stat(vc->st, vc->id, f->name, &size, &ferr) != 0) {
+		if (ferr.code != VS_ERR_NOTFOUND) {
+			*err = ferr;
+			return -1;
+		}
+		check(vc, f->name, false, _("missing from the backup"));
+		vc->total -= f->size;
+		return 1;
+	}
+	if (size != f->size) {
+		check(vc, f->name, false,
+		    _("size is %llu bytes, metadata says %llu (truncated or altered)"),
+		    (unsigned long long)size, (unsigned long long)f->size);
+		vc->total -= f->size;
+		return 1;
+	}
+	if (verify_stream(vc, f, rdb, md, &got, err) != 0)
+		return -1;
+	manifest_hex(md, hex);
+	snprintf(what, sizeof what, "%s sha256", f->name);
+	if (got != f->size)
+		check(vc, what, false, _("read %llu bytes, metadata says %llu"),
+		    (unsigned long long)got, (unsigned long long)f->size);
+	else if (strcmp(hex, f->sha256) != 0)
+		check(vc, what, false, _("SHA-256 is %s, metadata says %s (file altered or damaged)"),
+		    hex, f->sha256);
+	else
+		check(vc, what, true, "%s", hex);
+	return 0;
+}
+
+static void
+verify_rdb_deep(struct verify_ctx *vc, const struct manifest *m, struct rdb_reader *rdb)
+{
+	struct rdb_summary sum;
+	struct vs_error rerr;
+	char *path;
+
+	error_clear(&rerr);
+	if (rdb_reader_finish(rdb, &sum, &rerr) != 0) {
+		check(vc, _("redis.rdb contents"), false, "%s", rerr.msg);
+		return;
+	}
+	check(vc, _("redis.rdb checksum"), sum.checksum_ok,
+	    sum.checksum_ok ? _("CRC64 matches") : _("CRC64 does not match: the file is damaged"));
+	for (size_t i = 0; i < m->redis.ncounts; i++) {
+		const char *prefix = m->redis.counts[i].prefix;
+		long long have = -1;
+		char what[160];
+
+		for (size_t k = 0; k < sum.nprefixes; k++)
+			if (strcmp(sum.prefixes[k], prefix) == 0)
+				have = (long long)sum.counts[k];
+		snprintf(what, sizeof what, _("key count %s"), prefix);
+		if (have < 0)
+			check(vc, what, true, _("not counted (prefix no longer configured)"));
+		else
+			check(vc, what, (uint64_t)have == m->redis.counts[i].count,
+			    _("%lld keys in the RDB, metadata says %llu"), have,
+			    (unsigned long long)m->redis.counts[i].count);
+	}
+	check(vc, _("dbsize"), sum.db_keys == m->redis.dbsize,
+	    _("%llu keys in db %d, metadata says %llu"), (unsigned long long)sum.db_keys,
+	    m->redis.db, (unsigned long long)m->redis.dbsize);
+	rdb_summary_clear(&sum);
+
+	path = vc->rep->deep ? storage_local_path(vc->st, vc->id, MANIFEST_RDB_FILE) : NULL;
+	if (path != NULL) {
+		char out[512];
+		int st = tools_run_capture(out, sizeof out, "redis-check-rdb", path, (char *)NULL);
+
+		if (st == TOOLS_NOT_FOUND)
+			check(vc, "redis-check-rdb", true,
+			    _("not installed (package redis-tools); the built-in reader checked the file"));
+		else
+			check(vc, "redis-check-rdb", st == 0, st == 0 ? _("OK") : "%s", out);
+		free(path);
+	}
+}
+
+static void
+verify_index_deep(struct verify_ctx *vc, const struct manifest_index *ix, const char *path)
+{
+	struct faiss_header h;
+	struct vs_error ferr;
+	int64_t ntotal;
+	int dim;
+	char what[96];
+
+	error_clear(&ferr);
+	snprintf(what, sizeof what, _("%s header"), ix->file.name);
+	if (faiss_header_read_path(path, &h, &ferr) != 0) {
+		check(vc, what, false, "%s", ferr.msg);
+		return;
+	}
+	check(vc, what, h.ntotal == ix->ntotal && h.dim == ix->dim,
+	    _("ntotal %lld, dim %d (metadata: %lld, %d)"), (long long)h.ntotal, h.dim,
+	    (long long)ix->ntotal, ix->dim);
+	snprintf(what, sizeof what, _("%s loads in FAISS"), ix->file.name);
+	job_progress(vc->job, what, 0, 0, false);
+	if (faiss_index_load_info(path, &ntotal, &dim, &ferr) != 0) {
+		check(vc, what, false, "%s", ferr.msg);
+		return;
+	}
+	check(vc, what, ntotal == ix->ntotal && dim == ix->dim,
+	    _("ntotal %lld, dim %d (metadata: %lld, %d)"), (long long)ntotal, dim,
+	    (long long)ix->ntotal, ix->dim);
+}
+
+/* Deep checks need a file path; a remote copy is fetched to a temp file. */
+static int
+verify_indexes_deep(struct verify_ctx *vc, const struct manifest *m, struct vs_error *err)
+{
+	const struct manifest_index *ixs[] = { &m->content, &m->user };
+
+	for (size_t i = 0; i < 2; i++) {
+		const struct manifest_index *ix = ixs[i];
+		char *path;
+		int fd = -1;
+
+		if (!ix->file.present)
+			continue;
+		path = storage_local_path(vc->st, vc->id, ix->file.name);
+		if (path == NULL) {
+			path = xasprintf("%s/.verify-%s-XXXXXX", vc->cfg->backup_dir, ix->file.name);
+			if (fs_mkdir_p(vc->cfg->backup_dir, 0700, err) != 0)
+				goto fail;
+			fd = mkstemp(path);
+			if (fd < 0) {
+				error_errno(err, VS_ERR_IO, errno, _("cannot create %s"), path);
+				goto fail;
+			}
+			if (storage_get(vc->st, vc->id, ix->file.name, fd, ix->file.size, NULL, err) != 0)
+				goto fail;
+		}
+		verify_index_deep(vc, ix, path);
+		if (fd >= 0) {
+			close(fd);
+			unlink(path);
+		}
+		free(path);
+		continue;
+fail:
+		if (fd >= 0) {
+			close(fd);
+			unlink(path);
+		}
+		free(path);
+		return -1;
+	}
+	return 0;
+}
+
+struct find_ctx {
+	const char *id;
+	bool found;
+};
+
+static int
+find_cb(void *ud, const struct storage_entry *e)
+{
+	struct find_ctx *fc = ud;
+
+	if (strcmp(e->id, fc->id) == 0) {
+		fc->found = true;
+		return 1;
+	}
+	return 0;
+}
+
+/* Is there anything at all under id (complete or not)? */
+static int
+backup_exists(struct storage *st, const char *id, bool *found, struct vs_error *err)
+{
+	struct find_ctx fc = { id, false };
+
+	if (storage_list(st, find_cb, &fc, err) != 0)
+		return -1;
+	*found = fc.found;
+	return 0;
+}
+
+static int
+record_result(struct verify_ctx *vc)
+{
+	struct verify_report *r = vc->rep;
+	struct verify_record rec;
+	struct vs_error err;
+	char *old = NULL, *text;
+	size_t len;
+	int rc;
+
+	memset(&rec, 0, sizeof rec);
+	rec.at = time_now();
+	rec.deep = r->deep;
+	rec.ok = r->ok;
+	snprintf(rec.location, sizeof rec.location, "%s", r->location);
+	for (size_t i = 0; i < r->n; i++) {
+		if (!r->checks[i].ok) {
+			snprintf(rec.summary, sizeof rec.summary, "%s: %s", r->checks[i].what,
+			    r->checks[i].detail);
+			break;
+		}
+	}
+	storage_read_small(vc->st, vc->id, VERIFY_RECORD_FILE, 1 << 20, &old, &len, NULL);
+	text = verify_record_add(old, &rec);
+	error_clear(&err);
+	rc = storage_write_small(vc->st, vc->id, VERIFY_RECORD_FILE, text, strlen(text), &err);
+	if (rc != 0)
+		job_log(vc->job, VS_LOG_WARN, _("the result could not be recorded: %s"), err.msg);
+	free(old);
+	free(text);
+	return rc;
+}
+
+static int
+job_verify_run(struct job *job, void *argp, void **result, struct vs_error *err)
+{
+	struct job_verify_args *args = argp;
+	struct verify_ctx vc = { .job = job, .cfg = job_config(job), .id = args->id };
+	struct verify_report *rep = xcalloc(1, sizeof *rep);
+	struct manifest m;
+	struct rdb_reader *rdb = NULL;
+	char *json = NULL, *where;
+	size_t len;
+	bool found;
+	struct vs_error merr;
+	const char **prefixes = NULL;
+	int rc = -1;
+
+	memset(&m, 0, sizeof m);
+	vc.rep = rep;
+	rep->ok = true;
+	rep->deep = args->deep;
+	snprintf(rep->id, sizeof rep->id, "%s", args->id);
+	snprintf(rep->location, sizeof rep->location, "%s", args->location);
+	if (storage_open(vc.cfg, args->location, &vc.st, err) != 0)
+		goto out;
+	job_set_backup(job, args->id);
+	job_progress(job, _("reading metadata"), 0, 0, false);
+
+	where = xasprintf("%s/%s/%s", storage_location(vc.st), args->id, STORAGE_METADATA);
+	error_clear(&merr);
+	if (storage_read_small(vc.st, args->id, STORAGE_METADATA, MANIFEST_MAX_SIZE, &json, &len,
+	    &merr) != 0) {
+		free(where);
+		if (merr.code != VS_ERR_NOTFOUND && merr.code != VS_ERR_FORMAT) {
+			*err = merr;
+			goto out;
+		}
+		if (merr.code == VS_ERR_NOTFOUND) {
+			if (backup_exists(vc.st, args->id, &found, err) != 0)
+				goto out;
+			if (!found) {
+				error_set(err, VS_ERR_NOTFOUND, _("backup %s does not exist in %s"),
+				    args->id, storage_location(vc.st));
+				goto out;
+			}
+		}
+		check(&vc, STORAGE_METADATA, false, "%s", merr.msg);
+		goto done;
+	}
+	if (manifest_parse(json, where, &m, &merr) != 0) {
+		free(where);
+		check(&vc, STORAGE_METADATA, false, "%s", merr.msg);
+		goto done;
+	}
+	free(where);
+	if (strcmp(m.backup_id, args->id) != 0) {
+		check(&vc, STORAGE_METADATA, false, _("backup_id is %s, expected %s"),
+		    m.backup_id, args->id);
+		goto done;
+	}
+	check(&vc, STORAGE_METADATA, true, _("well-formed, format version %d"), m.format_version);
+
+	vc.total = manifest_total_size(&m);
+	if (args->deep && m.redis.file.present) {
+		prefixes = xcalloc(m.redis.ncounts + 1, sizeof *prefixes);
+		for (size_t i = 0; i < m.redis.ncounts; i++)
+			prefixes[i] = m.redis.counts[i].prefix;
+		rdb = rdb_reader_new(prefixes, m.redis.ncounts, m.redis.db);
+	}
+	{
+		const struct manifest_file *files[] = { &m.redis.file, &m.content.file, &m.user.file };
+
+		for (size_t i = 0; i < 3; i++) {
+			int frc;
+
+			if (!files[i]->present) {
+				check(&vc, files[i]->name[0] ? files[i]->name : _("(missing file)"), true,
+				    _("absent at backup time: %s"),
+				    files[i]->note ? files[i]->note : _("no reason recorded"));
+				continue;
+			}
+			frc = verify_file(&vc, files[i], i == 0 ? rdb : NULL, err);
+			if (frc < 0)
+				goto out;
+			if (i == 0 && rdb != NULL && frc == 0)
+				verify_rdb_deep(&vc, &m, rdb);
+		}
+	}
+	if (args->deep && verify_indexes_deep(&vc, &m, err) != 0)
+		goto out;
+done:
+	rep->recorded = record_result(&vc) == 0;
+	*result = rep;
+	rep = NULL;
+	rc = 0;
+out:
+	rdb_reader_free(rdb);
+	free(prefixes);
+	manifest_clear(&m);
+	free(json);
+	storage_close(vc.st);
+	verify_report_free(rep);
+	return rc;
+}
+
+static void
+job_verify_free_result(void *r)
+{
+	verify_report_free(r);
+}
+
+const struct job_type job_verify_type = {
+	.name = "verify",
+	.run = job_verify_run,
+	.free_args = free,
+	.free_result = job_verify_free_result,
+};
