@@ -168,27 +168,27 @@ verify_rdb_deep(struct verify_ctx *vc, const struct manifest *m, struct rdb_read
 	char *path;
 
 	error_clear(&rerr);
-	if (rdb_reader_finish(rdb, &sum, &rerr) != 0) {
+	memset(&sum, 0, sizeof sum);
+	if (rdb_reader_finish(rdb, &sum, &rerr) != 0 &&
+	    !(sum.checksum_present && !sum.checksum_ok)) {
 		check(vc, _("redis.rdb contents"), false, "%s", rerr.msg);
+		rdb_summary_clear(&sum);
 		return;
 	}
-	check(vc, _("redis.rdb checksum"), sum.checksum_ok,
-	    sum.checksum_ok ? _("CRC64 matches") : _("CRC64 does not match: the file is damaged"));
-	for (size_t i = 0; i < m->redis.ncounts; i++) {
-		const char *prefix = m->redis.counts[i].prefix;
-		long long have = -1;
+	if (!sum.checksum_present)
+		check(vc, _("redis.rdb checksum"), true,
+		    _("none stored (the server runs with rdbchecksum no)"));
+	else
+		check(vc, _("redis.rdb checksum"), sum.checksum_ok, sum.checksum_ok ?
+		    _("CRC-64 matches") : _("CRC-64 does not match: the file is damaged"));
+	for (size_t i = 0; i < m->redis.ncounts && i < sum.nprefixes; i++) {
 		char what[160];
 
-		for (size_t k = 0; k < sum.nprefixes; k++)
-			if (strcmp(sum.prefixes[k], prefix) == 0)
-				have = (long long)sum.counts[k];
-		snprintf(what, sizeof what, _("key count %s"), prefix);
-		if (have < 0)
-			check(vc, what, true, _("not counted (prefix no longer configured)"));
-		else
-			check(vc, what, (uint64_t)have == m->redis.counts[i].count,
-			    _("%lld keys in the RDB, metadata says %llu"), have,
-			    (unsigned long long)m->redis.counts[i].count);
+		snprintf(what, sizeof what, _("key count %s"), m->redis.counts[i].prefix);
+		check(vc, what, sum.prefix_keys[i] == m->redis.counts[i].count,
+		    _("%llu keys in the RDB, metadata says %llu"),
+		    (unsigned long long)sum.prefix_keys[i],
+		    (unsigned long long)m->redis.counts[i].count);
 	}
 	check(vc, _("dbsize"), sum.db_keys == m->redis.dbsize,
 	    _("%llu keys in db %d, metadata says %llu"), (unsigned long long)sum.db_keys,

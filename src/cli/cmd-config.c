@@ -1,0 +1,109 @@
+#include "config.h"
+
+#include <cjson/cJSON.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "cli/cmd.h"
+#include "cli/run-job.h"
+#include "common/i18n.h"
+
+extern const struct cmd_entry cmd_config_entry;
+
+static int
+cmd_config_exec(struct cmd_ctx *ctx, int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		CMD_COMMON_LONGOPTS,
+		{ NULL, 0, NULL, 0 },
+	};
+	const struct config *c;
+	int opt, rc;
+
+	while ((opt = getopt_long(argc, argv, CMD_COMMON_SHORTOPTS, longopts, NULL)) != -1) {
+		rc = cmd_common_option(ctx, &cmd_config_entry, opt);
+		if (rc <= 0)
+			return rc < 0 ? 0 : cmd_usage_error(&cmd_config_entry, _("unknown option"));
+	}
+	if (optind != argc)
+		return cmd_usage_error(&cmd_config_entry, _("unexpected argument '%s'"), argv[optind]);
+	if (cmd_load_config(ctx) != 0)
+		return 1;
+	c = ctx->cfg;
+	if (ctx->json) {
+		cJSON *o = cJSON_CreateObject(), *g, *p;
+
+		cJSON_AddStringToObject(o, "file", c->path);
+		cJSON_AddStringToObject(o, "backup_dir", c->backup_dir);
+		g = cJSON_AddObjectToObject(o, "redis");
+		cJSON_AddStringToObject(g, "host", c->redis.host);
+		cJSON_AddNumberToObject(g, "port", c->redis.port);
+		cJSON_AddStringToObject(g, "socket", c->redis.socket);
+		cJSON_AddBoolToObject(g, "password_set", c->redis.password[0] != '\0');
+		cJSON_AddNumberToObject(g, "db", c->redis.db);
+		p = cJSON_AddArrayToObject(g, "prefixes");
+		for (size_t i = 0; i < c->redis.nprefixes; i++)
+			cJSON_AddItemToArray(p, cJSON_CreateString(c->redis.prefixes[i]));
+		cJSON_AddStringToObject(g, "start_command", c->redis.start_command);
+		cJSON_AddStringToObject(g, "stop_command", c->redis.stop_command);
+		g = cJSON_AddObjectToObject(o, "faiss");
+		cJSON_AddStringToObject(g, "content_index", c->faiss.content_index);
+		cJSON_AddStringToObject(g, "user_index", c->faiss.user_index);
+		cJSON_AddStringToObject(g, "lock_file", c->faiss.lock_file);
+		g = cJSON_AddObjectToObject(o, "s3");
+		cJSON_AddStringToObject(g, "bucket", c->s3.bucket);
+		cJSON_AddStringToObject(g, "prefix", c->s3.prefix);
+		cJSON_AddStringToObject(g, "region", c->s3.region);
+		cJSON_AddStringToObject(g, "endpoint", c->s3.endpoint);
+		cJSON_AddStringToObject(g, "sse", c->s3.sse);
+		g = cJSON_AddObjectToObject(o, "retention");
+		cJSON_AddNumberToObject(g, "daily", c->retention.daily);
+		cJSON_AddNumberToObject(g, "weekly", c->retention.weekly);
+		cJSON_AddNumberToObject(g, "monthly", c->retention.monthly);
+		cJSON_AddNumberToObject(g, "pre_restore_days", c->retention.pre_restore_days);
+		cJSON_AddNumberToObject(g, "manual_days", c->retention.manual_days);
+		cli_print_json(o);
+		return 0;
+	}
+	printf(_("%s: configuration is valid\n"), c->path);
+	printf("  backup_dir            %s\n", c->backup_dir);
+	if (c->redis.socket[0] != '\0')
+		printf("  redis                 unix:%s db %d\n", c->redis.socket, c->redis.db);
+	else
+		printf("  redis                 %s:%d db %d\n", c->redis.host, c->redis.port, c->redis.db);
+	printf("  redis.password        %s\n", c->redis.password[0] ? _("(set)") : _("(none)"));
+	for (size_t i = 0; i < c->redis.nprefixes; i++)
+		printf("  redis.prefixes[%zu]     %s\n", i, c->redis.prefixes[i]);
+	printf("  redis.start_command   %s\n", c->redis.start_command[0] ? c->redis.start_command :
+	    _("(none: restore cannot restart Redis)"));
+	printf("  redis.stop_command    %s\n", c->redis.stop_command[0] ? c->redis.stop_command :
+	    _("(none: SHUTDOWN NOSAVE is used)"));
+	printf("  faiss.content_index   %s\n", c->faiss.content_index);
+	printf("  faiss.user_index      %s\n", c->faiss.user_index);
+	printf("  faiss.lock_file       %s\n", c->faiss.lock_file[0] ? c->faiss.lock_file :
+	    _("(none: capture is best effort)"));
+	if (c->s3.bucket[0] != '\0')
+		printf("  s3                    s3://%s/%s (%s%s%s, sse %s)\n", c->s3.bucket,
+		    c->s3.prefix, c->s3.region, c->s3.endpoint[0] ? ", " : "", c->s3.endpoint,
+		    c->s3.sse);
+	else
+		printf("  s3                    %s\n", _("(not used: s3.bucket is empty)"));
+	printf("  retention             %s\n", "");
+	printf("    daily %d days, weekly %d weeks, monthly %d months, pre-restore %d days, manual %s\n",
+	    c->retention.daily, c->retention.weekly, c->retention.monthly,
+	    c->retention.pre_restore_days, c->retention.manual_days ? "" : _("until deleted"));
+	return 0;
+}
+
+const struct cmd_entry cmd_config_entry = {
+	.name = "config",
+	.usage = "",
+	.summary = N_("check the configuration file and show the settings in effect"),
+	.help = N_("Reads the configuration (-c FILE, else $VSBACKUP_CONFIG, else\n"
+	           "/etc/vsbackup/vsbackup.conf), reports the first error with its file, line\n"
+	           "and key, and prints the settings in effect. Passwords and secret keys are\n"
+	           "never printed.\n"),
+	.flags = CMD_NEEDS_CONFIG,
+	.exec = cmd_config_exec,
+};
