@@ -2,12 +2,44 @@
 #   . "$(dirname "$0")/../lib/harness.sh"
 # It provides:
 #   TMP            a private temporary directory, removed when the test exits
+#                  (kept when VSBACKUP_KEEP_TMP=1, for debugging)
 #   VSBACKUP       the vsbackup binary under test ($VSBACKUP_BUILDDIR/vsbackup)
+#   TESTS_DIR      the source tree's tests/ directory
 #   start_redis DIR [LINE...]   start redis-server on DIR/redis.sock (extra
-#                  redis.conf lines may follow); sets REDIS_SOCK and REDIS_DIR;
-#                  stopped automatically when the test exits
+#                  redis.conf lines may follow); sets REDIS_SOCK, REDIS_DIR
+#                  and REDIS_PID
 #   rcli ARGS      redis-cli against REDIS_SOCK
-# Every service started here is stopped by the EXIT trap, also on failure.
+#   start_s3rver [DIR] [BUCKET]  start the s3rver test server (tests/
+#                  node_modules, installed by "npm ci" in tests/) on a free
+#                  loopback port with BUCKET (default vsbackup-test) created;
+#                  exports S3_ENDPOINT, S3_BUCKET, AWS_ACCESS_KEY_ID,
+#                  AWS_SECRET_ACCESS_KEY, AWS_REGION; sets S3RVER_DIR,
+#                  S3RVER_PID. Credentials files of the user are hidden.
+#   s3cli ARGS     /usr/bin/aws --endpoint-url $S3_ENDPOINT ARGS
+#   start_tmux     prepare a private tmux server (done by tmux_start too)
+#   tmux_start WIDTH HEIGHT CMD...  run CMD in a new WIDTHxHEIGHT pane (with
+#                  the caller's exported environment and directory) and make
+#                  it the pane the other tmux_ functions use; the pane stays
+#                  after CMD exits so its last screen can be read
+#   tmux_send KEYS...     tmux send-keys to that pane (Enter, Up, C-c, q ...)
+#   tmux_type TEXT        type TEXT literally
+#   tmux_capture [ARGS]   print the pane's screen (capture-pane -p ARGS)
+#   tmux_wait_for REGEX [SECONDS]  poll the screen until an extended regex
+#                  matches (default 10 s); on timeout print the screen as
+#                  TAP comments and return 1
+#   tmux_wait_exit [SECONDS]  wait until CMD has exited; print its exit
+#                  status (128+N when killed by signal N)
+#   tmux_cmd ARGS  any tmux command on the private server
+#   write_config FILE [GROUP.KEY=VALUE...]  write a vsbackup.conf (mode 600)
+#                  using the services started so far; VALUE is a libconfig
+#                  literal (quote strings: 's3.sse="none"')
+#   harness_at_exit CMD   run CMD (eval'd) when the test exits, before the
+#                  services are stopped; tests must not set their own EXIT
+#                  trap
+#   harness_track PID     stop this process too when the test exits
+# Every service started here is stopped by the EXIT trap, also when the test
+# fails, and also on TERM/INT/HUP (tests/run sends TERM to the test's whole
+# process group at its time limit, KILL ten seconds later).
 
 TESTS_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 . "$TESTS_DIR/lib/tap.sh"
@@ -19,9 +51,17 @@ export LSAN_OPTIONS=${LSAN_OPTIONS:-suppressions=$TESTS_DIR/lib/lsan.supp:print_
 
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/vstest.XXXXXX")
 HARNESS_PIDS=()
+HARNESS_AT_EXIT=()
+HARNESS_CLEANED=
 
 harness_cleanup() {
-	local pid
+	local pid cmd
+	[ -n "$HARNESS_CLEANED" ] && return
+	HARNESS_CLEANED=1
+	for cmd in "${HARNESS_AT_EXIT[@]}"; do
+		eval "$cmd"
+	done
+	harness_tmux_stop
 	for pid in "${HARNESS_PIDS[@]}"; do
 		kill "$pid" 2>/dev/null
 	done
@@ -31,14 +71,39 @@ harness_cleanup() {
 			sleep 0.1
 		done
 		kill -9 "$pid" 2>/dev/null
+		wait "$pid" 2>/dev/null
 	done
-	rm -rf "$TMP"
+	if [ "${VSBACKUP_KEEP_TMP:-0}" = 1 ]; then
+		echo "# kept $TMP" >&2
+	else
+		rm -rf "$TMP"
+	fi
 }
 trap harness_cleanup EXIT
+# A signal ends the test through the EXIT trap. The status tells the runner
+# it was killed.
+trap 'exit 143' TERM
+trap 'exit 130' INT
+trap 'exit 129' HUP
+
+harness_at_exit() { HARNESS_AT_EXIT+=("$*"); }
 
 # harness_track PID: stop this process when the test exits
 harness_track() { HARNESS_PIDS+=("$1"); }
 
+# A process that left our process group (a daemon such as the tmux server)
+# is not reached by the runner's signal to the group: list it for the runner
+# so it can be stopped even if this shell is killed with KILL.
+harness_track_detached() {
+	local pid=$1 st
+	harness_track "$pid"
+	[ -n "${VSBACKUP_TEST_PIDFILE:-}" ] || return 0
+	st=$(sed 's/^.*) //' "/proc/$pid/stat" 2>/dev/null | cut -d' ' -f20)
+	[ -n "$st" ] && echo "$pid $st" >> "$VSBACKUP_TEST_PIDFILE"
+	return 0
+}
+
+# --- redis ----------------------------------------------------------------
 start_redis() {
 	local dir=$1; shift
 	mkdir -p "$dir"
@@ -57,11 +122,13 @@ start_redis() {
 		for line in "$@"; do echo "$line"; done
 	} > "$dir/redis.conf"
 	redis-server "$dir/redis.conf" &
-	harness_track $!
+	REDIS_PID=$!
+	harness_track "$REDIS_PID"
 	REDIS_SOCK=$dir/redis.sock
 	REDIS_DIR=$dir
 	for _ in $(seq 100); do
 		redis-cli -s "$REDIS_SOCK" ping >/dev/null 2>&1 && return 0
+		kill -0 "$REDIS_PID" 2>/dev/null || break
 		sleep 0.05
 	done
 	echo "# redis-server did not start; log:" >&2
@@ -70,3 +137,189 @@ start_redis() {
 }
 
 rcli() { redis-cli -s "$REDIS_SOCK" "$@"; }
+
+# --- s3rver ---------------------------------------------------------------
+start_s3rver() {
+	local dir=${1:-$TMP/s3rver} bucket=${2:-vsbackup-test}
+	local js=$TESTS_DIR/node_modules/s3rver/bin/s3rver.js port=
+	if [ ! -f "$js" ]; then
+		echo "# s3rver is not installed: run 'npm ci' in $TESTS_DIR (scripts/check does)" >&2
+		return 1
+	fi
+	mkdir -p "$dir/data"
+	# Port 0: the kernel picks a free port when s3rver binds, so parallel
+	# tests cannot race for one; s3rver prints the port it got.
+	node "$js" -d "$dir/data" -a 127.0.0.1 -p 0 --configure-bucket "$bucket" \
+	    > "$dir/s3rver.log" 2>&1 &
+	S3RVER_PID=$!
+	S3RVER_DIR=$dir
+	harness_track "$S3RVER_PID"
+	for _ in $(seq 300); do
+		port=$(sed -n 's/^S3rver listening on 127\.0\.0\.1:\([0-9][0-9]*\)$/\1/p' "$dir/s3rver.log")
+		[ -n "$port" ] && break
+		kill -0 "$S3RVER_PID" 2>/dev/null || break
+		sleep 0.1
+	done
+	if [ -z "$port" ]; then
+		echo "# s3rver did not start; log:" >&2
+		sed 's/^/# /' "$dir/s3rver.log" >&2
+		return 1
+	fi
+	export S3_ENDPOINT=http://127.0.0.1:$port S3_BUCKET=$bucket
+	export AWS_ACCESS_KEY_ID=S3RVER AWS_SECRET_ACCESS_KEY=S3RVER
+	export AWS_REGION=us-east-1 AWS_DEFAULT_REGION=us-east-1
+	# Whatever the user has configured for AWS must not leak into tests.
+	unset AWS_PROFILE AWS_DEFAULT_PROFILE AWS_SESSION_TOKEN AWS_SECURITY_TOKEN
+	: > "$TMP/aws-config"
+	: > "$TMP/aws-credentials"
+	export AWS_CONFIG_FILE=$TMP/aws-config AWS_SHARED_CREDENTIALS_FILE=$TMP/aws-credentials
+	export AWS_EC2_METADATA_DISABLED=true AWS_PAGER=
+	# It answers once it listens; check the bucket is there too.
+	for _ in $(seq 50); do
+		if curl -fsS -o /dev/null "$S3_ENDPOINT/$bucket" 2>/dev/null; then
+			return 0
+		fi
+		sleep 0.1
+	done
+	echo "# s3rver at $S3_ENDPOINT does not answer for bucket $bucket; log:" >&2
+	sed 's/^/# /' "$dir/s3rver.log" >&2
+	return 1
+}
+
+s3cli() { /usr/bin/aws --endpoint-url "$S3_ENDPOINT" "$@"; }
+
+# --- tmux -----------------------------------------------------------------
+TMUX_SOCK=
+TMUX_TARGET=
+TMUX_N=0
+
+start_tmux() {
+	[ -n "$TMUX_SOCK" ] && return 0
+	TMUX_SOCK=$TMP/tmux.sock
+}
+
+tmux_cmd() { env -u TMUX tmux -S "$TMUX_SOCK" -f /dev/null "$@"; }
+
+# Stop the private server and whatever still runs in its panes.
+harness_tmux_stop() {
+	local pids
+	[ -n "$TMUX_SOCK" ] && [ -S "$TMUX_SOCK" ] || return 0
+	pids=$(tmux_cmd list-panes -a -F '#{pane_pid}' 2>/dev/null)
+	tmux_cmd kill-server 2>/dev/null
+	[ -n "$pids" ] && kill $pids 2>/dev/null
+	return 0
+}
+
+tmux_start() {
+	local w=$1 h=$2 envfile pid
+	shift 2
+	start_tmux
+	TMUX_N=$((TMUX_N + 1))
+	# The pane gets the environment as it is now, not the one the server
+	# was started with.
+	envfile=$TMP/tmux-env.$TMUX_N
+	{
+		export -p
+		printf 'cd %q || exit 1\n' "$PWD"
+	} > "$envfile"
+	# The pane runs CMD under a small shell that records its exit status
+	# and then keeps the pane open without a word, so the last screen stays
+	# exactly as CMD left it (tmux's own remain-on-exit scrolls it by a
+	# line to print a notice). No status line: the pane has every row.
+	tmux_cmd start-server \; set-option -g status off \; \
+	    new-session -d -s "t$TMUX_N" -x "$w" -y "$h" \
+	    bash -c 't=$TERM x=$TMUX p=$TMUX_PANE; . "$0" 2>/dev/null
+		export TERM=$t TMUX=$x TMUX_PANE=$p; unset COLUMNS LINES
+		"$@"; echo $? > "$0.status"; exec sleep 2147483647' \
+	    "$envfile" "$@" || return 1
+	TMUX_TARGET=t$TMUX_N
+	if [ "$TMUX_N" = 1 ]; then
+		pid=$(tmux_cmd display-message -p '#{pid}')
+		[ -n "$pid" ] && harness_track_detached "$pid"
+	fi
+	return 0
+}
+
+tmux_send() { tmux_cmd send-keys -t "$TMUX_TARGET" "$@"; }
+tmux_type() { tmux_cmd send-keys -t "$TMUX_TARGET" -l "$*"; }
+tmux_capture() { tmux_cmd capture-pane -p -t "$TMUX_TARGET" "$@"; }
+
+tmux_wait_for() {
+	local re=$1 secs=${2:-10} end
+	end=$((SECONDS + secs))
+	while :; do
+		tmux_capture 2>/dev/null | grep -Eq -- "$re" && return 0
+		[ "$SECONDS" -ge "$end" ] && break
+		sleep 0.1
+	done
+	echo "# tmux_wait_for: /$re/ did not appear within $secs s; the screen:"
+	tmux_capture 2>/dev/null | sed 's/^/#   |/'
+	return 1
+}
+
+tmux_wait_exit() {
+	local secs=${1:-10} end f=$TMP/tmux-env.$TMUX_N.status
+	end=$((SECONDS + secs))
+	while [ ! -s "$f" ]; do
+		if [ "$SECONDS" -ge "$end" ]; then
+			echo "# tmux_wait_exit: the program did not exit within $secs s" >&2
+			return 1
+		fi
+		sleep 0.1
+	done
+	cat "$f"
+}
+
+# --- configuration ----------------------------------------------------------
+write_config() {
+	local file=$1 kv key g k
+	shift
+	declare -A val=()
+	local -a keys=()
+	_wc_set() { [ -z "${val[$1]+x}" ] && keys+=("$1"); val[$1]=$2; }
+	_wc_set backup_dir "\"$TMP/backups\""
+	if [ -n "${REDIS_SOCK:-}" ]; then
+		_wc_set redis.socket "\"$REDIS_SOCK\""
+		_wc_set redis.data_dir "\"$REDIS_DIR\""
+		_wc_set redis.dbfilename '"dump.rdb"'
+	fi
+	_wc_set faiss.content_index "\"$TMP/faiss/content_index.faiss\""
+	_wc_set faiss.user_index "\"$TMP/faiss/user_index.faiss\""
+	if [ -n "${S3_ENDPOINT:-}" ]; then
+		_wc_set s3.bucket "\"$S3_BUCKET\""
+		_wc_set s3.endpoint "\"$S3_ENDPOINT\""
+		_wc_set s3.region "\"$AWS_REGION\""
+		_wc_set s3.path_style true
+		_wc_set s3.access_key_id "\"$AWS_ACCESS_KEY_ID\""
+		_wc_set s3.secret_access_key "\"$AWS_SECRET_ACCESS_KEY\""
+	fi
+	for kv in "$@"; do
+		case $kv in
+		*=*) _wc_set "${kv%%=*}" "${kv#*=}" ;;
+		*) echo "# write_config: '$kv' is not GROUP.KEY=VALUE" >&2; return 1 ;;
+		esac
+	done
+	unset -f _wc_set
+	mkdir -p "$(dirname "$file")"
+	(
+		umask 077
+		for key in "${keys[@]}"; do
+			case $key in *.*) ;; *) echo "$key = ${val[$key]};" ;; esac
+		done
+		# One group block per group, in the order first seen.
+		local seen=" "
+		for key in "${keys[@]}"; do
+			case $key in *.*) ;; *) continue ;; esac
+			g=${key%%.*}
+			case $seen in *" $g "*) continue ;; esac
+			seen="$seen$g "
+			echo "$g = {"
+			for k in "${keys[@]}"; do
+				[ "${k%%.*}" = "$g" ] && [ "$k" != "$g" ] &&
+				    echo "	${k#*.} = ${val[$k]};"
+			done
+			echo "};"
+		done
+	) > "$file"
+	chmod 600 "$file"
+}

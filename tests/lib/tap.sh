@@ -49,6 +49,12 @@ skip_all() {
 
 diag() { echo "# $*"; }
 
+# bail_out REASON: stop the whole test; tests/run counts it as a failure
+bail_out() {
+	echo "Bail out! $*"
+	exit 1
+}
+
 done_testing() {
 	echo "1..$TAP_N"
 	[ "$TAP_FAILED" -eq 0 ]
