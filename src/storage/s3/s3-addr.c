@@ -1,0 +1,143 @@
+#include "config.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/i18n.h"
+#include "common/xmalloc.h"
+#include "storage/storage.intern.h"
+#include "storage/s3/s3-addr.h"
+#include "storage/s3/sigv4.h"
+
+int
+s3_endpoint_init(struct s3_endpoint *ep, const char *endpoint, const char *region,
+    const char *bucket, bool path_style, struct vs_error *err)
+{
+	const char *p, *slash;
+	size_t n;
+
+	memset(ep, 0, sizeof *ep);
+	if (endpoint == NULL || *endpoint == '\0') {
+		ep->scheme = xstrdup("https");
+		ep->host = xasprintf("s3.%s.amazonaws.com", region);
+		ep->base = xstrdup("");
+	} else {
+		p = endpoint;
+		if (strncmp(p, "https://", 8) == 0) {
+			ep->scheme = xstrdup("https");
+			p += 8;
+		} else if (strncmp(p, "http://", 7) == 0) {
+			ep->scheme = xstrdup("http");
+			p += 7;
+		} else if (strstr(p, "://") != NULL) {
+			return error_set(err, VS_ERR_CONFIG,
+			    _("s3.endpoint '%s': only http:// and https:// are supported"),
+			    endpoint);
+		} else
+			ep->scheme = xstrdup("https");
+		slash = strchr(p, '/');
+		n = slash != NULL ? (size_t)(slash - p) : strlen(p);
+		if (n == 0 || strcspn(p, "?#@ ") < n) {
+			s3_endpoint_free(ep);
+			return error_set(err, VS_ERR_CONFIG,
+			    _("s3.endpoint '%s' is not a URL such as https://s3.example.com"),
+			    endpoint);
+		}
+		ep->host = xstrndup(p, n);
+		ep->base = xstrdup(slash != NULL ? slash : "");
+		n = strlen(ep->base);
+		while (n > 0 && ep->base[n - 1] == '/')
+			ep->base[--n] = '\0';
+	}
+	ep->bucket = xstrdup(bucket);
+	ep->path_style = path_style || strchr(bucket, '.') != NULL;
+	return 0;
+}
+
+void
+s3_endpoint_free(struct s3_endpoint *ep)
+{
+	free(ep->scheme);
+	free(ep->host);
+	free(ep->base);
+	free(ep->bucket);
+	memset(ep, 0, sizeof *ep);
+}
+
+void
+s3_endpoint_url(const struct s3_endpoint *ep, const char *key, const char *query,
+    char **host, char **path, char **url)
+{
+	char *ekey = key != NULL ? sigv4_uri_encode(key, true) : NULL;
+	char *bucket = sigv4_uri_encode(ep->bucket, false);
+
+	if (ep->path_style) {
+		*host = xstrdup(ep->host);
+		if (ekey != NULL)
+			*path = xasprintf("%s/%s/%s", ep->base, bucket, ekey);
+		else
+			*path = xasprintf("%s/%s", ep->base, bucket);
+	} else {
+		*host = xasprintf("%s.%s", ep->bucket, ep->host);
+		*path = xasprintf("%s/%s", ep->base, ekey != NULL ? ekey : "");
+	}
+	*url = xasprintf("%s://%s%s%s%s", ep->scheme, *host, *path,
+	    query != NULL && *query != '\0' ? "?" : "", query != NULL ? query : "");
+	free(ekey);
+	free(bucket);
+}
+
+char *
+s3_prefix_normalize(const char *prefix)
+{
+	size_t n;
+
+	while (*prefix == '/')
+		prefix++;
+	n = strlen(prefix);
+	while (n > 0 && prefix[n - 1] == '/')
+		n--;
+	return xstrndup(prefix, n);
+}
+
+char *
+s3_key_build(const char *prefix, const char *id, const char *file)
+{
+	const char *sep = *prefix != '\0' ? "/" : "";
+
+	if (file == NULL)
+		return xasprintf("%s%s%s/", prefix, sep, id);
+	return xasprintf("%s%s%s/%s", prefix, sep, id, file);
+}
+
+char *
+s3_key_list_prefix(const char *prefix)
+{
+	return *prefix != '\0' ? xasprintf("%s/", prefix) : xstrdup("");
+}
+
+int
+s3_key_parse(const char *prefix, const char *key, char id[BACKUP_ID_SIZE],
+    const char **file)
+{
+	size_t n = strlen(prefix);
+	const char *rest = key, *slash;
+
+	if (n > 0) {
+		if (strncmp(key, prefix, n) != 0 || key[n] != '/')
+			return -1;
+		rest = key + n + 1;
+	}
+	slash = strchr(rest, '/');
+	if (slash == NULL || (size_t)(slash - rest) != BACKUP_ID_SIZE - 1)
+		return -1;
+	memcpy(id, rest, BACKUP_ID_SIZE - 1);
+	id[BACKUP_ID_SIZE - 1] = '\0';
+	if (!backup_id_valid(id))
+		return -1;
+	/* The name must be one known file: no further levels, no "..". */
+	if (!storage_file_name_valid(slash + 1))
+		return -1;
+	*file = slash + 1;
+	return 0;
+}

@@ -1,0 +1,287 @@
+#include "config.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include <expat.h>
+
+#include "common/i18n.h"
+#include "common/timeutil.h"
+#include "common/xmalloc.h"
+#include "storage/s3/s3-buf.h"
+#include "storage/s3/s3-xml.h"
+
+/*
+ * A walk over a document: the path of open elements ("/A/B/C") and the text
+ * of the innermost one, handed to a callback at each element's end.
+ */
+struct s3_xml_walk {
+	struct s3_buf path;
+	struct s3_buf text;
+	void (*start)(void *ud, const char *path);
+	void (*end)(void *ud, const char *path, const char *text);
+	void *ud;
+};
+
+static void XMLCALL
+s3_xml_on_start(void *ud, const XML_Char *name, const XML_Char **attrs)
+{
+	struct s3_xml_walk *w = ud;
+
+	(void)attrs;
+	s3_buf_addc(&w->path, '/');
+	s3_buf_adds(&w->path, name);
+	s3_buf_reset(&w->text);
+	if (w->start != NULL)
+		w->start(w->ud, w->path.data);
+}
+
+static void XMLCALL
+s3_xml_on_end(void *ud, const XML_Char *name)
+{
+	struct s3_xml_walk *w = ud;
+	char *slash;
+
+	(void)name;
+	w->end(w->ud, w->path.data, w->text.data != NULL ? w->text.data : "");
+	s3_buf_reset(&w->text);
+	slash = strrchr(w->path.data, '/');
+	w->path.len = (size_t)(slash - w->path.data);
+	*slash = '\0';
+}
+
+static void XMLCALL
+s3_xml_on_text(void *ud, const XML_Char *s, int len)
+{
+	struct s3_xml_walk *w = ud;
+
+	s3_buf_add(&w->text, s, (size_t)len);
+}
+
+/* Run a walk; -1 when the document is not well-formed XML. */
+static int
+s3_xml_run(const char *body, size_t len, struct s3_xml_walk *w)
+{
+	XML_Parser p;
+	int rc = 0;
+
+	p = XML_ParserCreate("UTF-8");
+	if (p == NULL)
+		fatal("out of memory creating an XML parser");
+	s3_buf_adds(&w->path, "");
+	s3_buf_adds(&w->text, "");
+	XML_SetUserData(p, w);
+	XML_SetElementHandler(p, s3_xml_on_start, s3_xml_on_end);
+	XML_SetCharacterDataHandler(p, s3_xml_on_text);
+	if (len > INT32_MAX || XML_Parse(p, body, (int)len, 1) != XML_STATUS_OK)
+		rc = -1;
+	XML_ParserFree(p);
+	s3_buf_free(&w->path);
+	s3_buf_free(&w->text);
+	return rc;
+}
+
+/* "2009-10-12T17:50:30.000Z": the fraction is dropped. */
+static time_t
+s3_xml_time(const char *s)
+{
+	char buf[ISO8601_SIZE];
+	struct vs_error err;
+	time_t t;
+
+	if (strlen(s) < 19)
+		return 0;
+	memcpy(buf, s, 19);
+	buf[19] = 'Z';
+	buf[20] = '\0';
+	if (time_parse(buf, &t, &err) != 0)
+		return 0;
+	return t;
+}
+
+struct s3_list_state {
+	struct s3_list_page *page;
+	size_t cap;
+	bool is_list;
+	bool bad;
+};
+
+static void
+s3_list_start(void *ud, const char *path)
+{
+	struct s3_list_state *ls = ud;
+	struct s3_list_page *pg = ls->page;
+
+	if (strcmp(path, "/ListBucketResult") == 0)
+		ls->is_list = true;
+	if (strcmp(path, "/ListBucketResult/Contents") == 0) {
+		if (pg->nobjects == ls->cap) {
+			ls->cap = ls->cap == 0 ? 64 : ls->cap * 2;
+			pg->objects = xreallocarray(pg->objects, ls->cap, sizeof *pg->objects);
+		}
+		memset(&pg->objects[pg->nobjects++], 0, sizeof *pg->objects);
+	}
+}
+
+static void
+s3_list_end(void *ud, const char *path, const char *text)
+{
+	struct s3_list_state *ls = ud;
+	struct s3_list_page *pg = ls->page;
+	struct s3_object *o = pg->nobjects > 0 ? &pg->objects[pg->nobjects - 1] : NULL;
+	char *end;
+
+	if (strcmp(path, "/ListBucketResult/IsTruncated") == 0)
+		pg->truncated = strcmp(text, "true") == 0;
+	else if (strcmp(path, "/ListBucketResult/NextContinuationToken") == 0) {
+		free(pg->next_token);
+		pg->next_token = xstrdup(text);
+	} else if (o != NULL && strcmp(path, "/ListBucketResult/Contents/Key") == 0) {
+		free(o->key);
+		o->key = xstrdup(text);
+	} else if (o != NULL && strcmp(path, "/ListBucketResult/Contents/Size") == 0) {
+		o->size = strtoull(text, &end, 10);
+		if (*text == '\0' || *end != '\0')
+			ls->bad = true;
+	} else if (o != NULL && strcmp(path, "/ListBucketResult/Contents/LastModified") == 0)
+		o->mtime = s3_xml_time(text);
+}
+
+int
+s3_xml_parse_list(const char *body, size_t len, struct s3_list_page *out,
+    struct vs_error *err)
+{
+	struct s3_list_state ls = { .page = out };
+	struct s3_xml_walk w = { .start = s3_list_start, .end = s3_list_end, .ud = &ls };
+	size_t i;
+
+	memset(out, 0, sizeof *out);
+	if (s3_xml_run(body, len, &w) != 0 || !ls.is_list || ls.bad)
+		goto bad;
+	for (i = 0; i < out->nobjects; i++)
+		if (out->objects[i].key == NULL)
+			goto bad;
+	if (out->truncated && (out->next_token == NULL || *out->next_token == '\0'))
+		goto bad;
+	return 0;
+bad:
+	s3_list_page_free(out);
+	return error_set(err, VS_ERR_S3,
+	    _("the S3 listing answer is not a well-formed ListBucketResult"));
+}
+
+void
+s3_list_page_free(struct s3_list_page *page)
+{
+	size_t i;
+
+	for (i = 0; i < page->nobjects; i++)
+		free(page->objects[i].key);
+	free(page->objects);
+	free(page->next_token);
+	memset(page, 0, sizeof *page);
+}
+
+struct s3_error_state {
+	struct s3_xml_error *e;
+	bool is_error;
+};
+
+static void
+s3_error_start(void *ud, const char *path)
+{
+	struct s3_error_state *es = ud;
+
+	if (strcmp(path, "/Error") == 0)
+		es->is_error = true;
+}
+
+static void
+s3_error_end(void *ud, const char *path, const char *text)
+{
+	struct s3_error_state *es = ud;
+	char **slot = NULL;
+
+	if (strcmp(path, "/Error/Code") == 0)
+		slot = &es->e->code;
+	else if (strcmp(path, "/Error/Message") == 0)
+		slot = &es->e->message;
+	else if (strcmp(path, "/Error/RequestId") == 0)
+		slot = &es->e->request_id;
+	if (slot != NULL) {
+		free(*slot);
+		*slot = xstrdup(text);
+	}
+}
+
+int
+s3_xml_parse_error(const char *body, size_t len, struct s3_xml_error *out)
+{
+	struct s3_error_state es = { .e = out };
+	struct s3_xml_walk w = { .start = s3_error_start, .end = s3_error_end, .ud = &es };
+
+	memset(out, 0, sizeof *out);
+	if (body == NULL || len == 0)
+		return -1;
+	if (s3_xml_run(body, len, &w) != 0 || !es.is_error || out->code == NULL) {
+		s3_xml_error_free(out);
+		return -1;
+	}
+	if (out->message == NULL)
+		out->message = xstrdup("");
+	return 0;
+}
+
+void
+s3_xml_error_free(struct s3_xml_error *e)
+{
+	free(e->code);
+	free(e->message);
+	free(e->request_id);
+	memset(e, 0, sizeof *e);
+}
+
+struct s3_initiate_state {
+	char *upload_id;
+	bool is_result;
+};
+
+static void
+s3_initiate_start(void *ud, const char *path)
+{
+	struct s3_initiate_state *is = ud;
+
+	if (strcmp(path, "/InitiateMultipartUploadResult") == 0)
+		is->is_result = true;
+}
+
+static void
+s3_initiate_end(void *ud, const char *path, const char *text)
+{
+	struct s3_initiate_state *is = ud;
+
+	if (strcmp(path, "/InitiateMultipartUploadResult/UploadId") == 0) {
+		free(is->upload_id);
+		is->upload_id = xstrdup(text);
+	}
+}
+
+int
+s3_xml_parse_initiate(const char *body, size_t len, char **upload_id,
+    struct vs_error *err)
+{
+	struct s3_initiate_state is = { 0 };
+	struct s3_xml_walk w = {
+		.start = s3_initiate_start, .end = s3_initiate_end, .ud = &is,
+	};
+
+	*upload_id = NULL;
+	if (s3_xml_run(body, len, &w) != 0 || !is.is_result || is.upload_id == NULL ||
+	    *is.upload_id == '\0') {
+		free(is.upload_id);
+		return error_set(err, VS_ERR_S3,
+		    _("the S3 answer to starting a multipart upload has no UploadId"));
+	}
+	*upload_id = is.upload_id;
+	return 0;
+}

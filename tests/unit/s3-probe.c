@@ -1,0 +1,323 @@
+/*
+ * A command-line client of the storage interface (storage.h only), for the
+ * S3 integration tests (tests/integration/s3-*.sh):
+ *
+ *   s3-probe [-c FILE] [-o s3.KEY=VALUE]... [-l local|s3] COMMAND ARGS
+ *
+ *   list                       one line per backup: ID complete|partial BYTES
+ *   put ID FILE...             begin, put each file (named by its basename),
+ *                              commit; prints "sha256 NAME HEX" per file
+ *   put-abort ID FILE...       begin, put, then abort
+ *   stat ID NAME               the size
+ *   get ID NAME OUT            storage_get into OUT
+ *   read ID NAME OUT           storage_open_read/storage_read into OUT
+ *   read-small ID NAME         storage_read_small to stdout
+ *   write-small ID NAME FILE   storage_write_small
+ *   remove-small ID NAME
+ *   remove ID
+ *   remove-partial ID
+ *
+ * Without -c the configuration is the defaults plus S3_ENDPOINT and
+ * S3_BUCKET from the environment (endpoint path-style). Warnings go to
+ * stderr as "warning: ..."; a failure prints "error [CODE]: ..." and exits 1.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "common/error.h"
+#include "common/xmalloc.h"
+#include "config/conf.h"
+#include "storage/storage.h"
+
+static void
+probe_warn(void *ud, const char *msg)
+{
+	(void)ud;
+	fprintf(stderr, "warning: %s\n", msg);
+}
+
+static void
+probe_set_str(char **field, const char *v)
+{
+	free(*field);
+	*field = xstrdup(v);
+}
+
+static int
+probe_option(struct config *cfg, const char *opt)
+{
+	const char *eq = strchr(opt, '=');
+	const char *v;
+	char name[64];
+	size_t n;
+
+	if (eq == NULL || (n = (size_t)(eq - opt)) >= sizeof name)
+		return -1;
+	memcpy(name, opt, n);
+	name[n] = '\0';
+	v = eq + 1;
+#define S(k, f) if (strcmp(name, k) == 0) { probe_set_str(&cfg->f, v); return 0; }
+#define I(k, f) if (strcmp(name, k) == 0) { cfg->f = atoi(v); return 0; }
+#define L(k, f) if (strcmp(name, k) == 0) { cfg->f = atoll(v); return 0; }
+	S("s3.bucket", s3.bucket)
+	S("s3.prefix", s3.prefix)
+	S("s3.region", s3.region)
+	S("s3.endpoint", s3.endpoint)
+	S("s3.sse", s3.sse)
+	S("s3.sse_kms_key_id", s3.sse_kms_key_id)
+	S("s3.access_key_id", s3.access_key_id)
+	S("s3.secret_access_key", s3.secret_access_key)
+	S("s3.session_token", s3.session_token)
+	S("s3.profile", s3.profile)
+	S("s3.ca_file", s3.ca_file)
+	S("backup_dir", backup_dir)
+	L("s3.multipart_threshold", s3.multipart_threshold)
+	L("s3.part_size", s3.part_size)
+	I("s3.concurrency", s3.concurrency)
+	I("s3.max_attempts", s3.max_attempts)
+	I("s3.connect_timeout", s3.connect_timeout)
+	I("s3.low_speed_time", s3.low_speed_time)
+	if (strcmp(name, "s3.path_style") == 0) {
+		cfg->s3.path_style = strcmp(v, "true") == 0 || strcmp(v, "1") == 0;
+		return 0;
+	}
+#undef S
+#undef I
+#undef L
+	return -1;
+}
+
+static int
+probe_fail(const struct vs_error *err)
+{
+	fprintf(stderr, "error [%s]: %s\n", error_code_name(err->code), err->msg);
+	return 1;
+}
+
+static int
+probe_list_cb(void *ud, const struct storage_entry *e)
+{
+	(void)ud;
+	printf("%s %s %llu\n", e->id, e->complete ? "complete" : "partial",
+	    (unsigned long long)e->bytes);
+	return 0;
+}
+
+static int
+probe_progress(void *ud, uint64_t delta)
+{
+	uint64_t *total = ud;
+
+	__atomic_add_fetch(total, delta, __ATOMIC_RELAXED);
+	return 0;
+}
+
+static int
+probe_put(struct storage *st, int argc, char **argv, bool commit, struct vs_error *err)
+{
+	struct storage_txn *txn;
+	unsigned char md[32];
+	uint64_t moved = 0;
+	struct storage_progress prog = { probe_progress, &moved };
+	struct stat sb;
+	const char *name;
+	char *meta;
+	int i, fd;
+
+	if (storage_begin(st, argv[0], &txn, err) != 0)
+		return -1;
+	for (i = 1; i < argc; i++) {
+		name = strrchr(argv[i], '/');
+		name = name != NULL ? name + 1 : argv[i];
+		fd = open(argv[i], O_RDONLY);
+		if (fd < 0 || fstat(fd, &sb) != 0) {
+			error_errno(err, VS_ERR_IO, errno, "%s", argv[i]);
+			storage_abort(txn);
+			return -1;
+		}
+		if (storage_put(txn, name, fd, (uint64_t)sb.st_size, &prog, md, err) != 0) {
+			close(fd);
+			storage_abort(txn);
+			return -1;
+		}
+		close(fd);
+		printf("sha256 %s ", name);
+		for (size_t j = 0; j < sizeof md; j++)
+			printf("%02x", md[j]);
+		printf("\n");
+	}
+	printf("progress %llu\n", (unsigned long long)moved);
+	if (!commit) {
+		storage_abort(txn);
+		return 0;
+	}
+	meta = xasprintf("{\"backup_id\": \"%s\"}\n", argv[0]);
+	i = storage_commit(txn, meta, strlen(meta), err);
+	free(meta);
+	return i;
+}
+
+static int
+probe_out(const char *path)
+{
+	return open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+}
+
+static int
+probe_run(struct storage *st, int argc, char **argv, struct vs_error *err)
+{
+	const char *cmd = argv[0];
+	uint64_t size, moved = 0;
+	struct storage_progress prog = { probe_progress, &moved };
+	struct storage_reader *r;
+	char *data, buf[7777];
+	size_t len;
+	ssize_t n;
+	int fd, rc;
+
+	argc--;
+	argv++;
+	if (strcmp(cmd, "list") == 0)
+		return storage_list(st, probe_list_cb, NULL, err);
+	if (strcmp(cmd, "put") == 0 && argc >= 1)
+		return probe_put(st, argc, argv, true, err);
+	if (strcmp(cmd, "put-abort") == 0 && argc >= 1)
+		return probe_put(st, argc, argv, false, err);
+	if (strcmp(cmd, "stat") == 0 && argc == 2) {
+		if (storage_stat(st, argv[0], argv[1], &size, err) != 0)
+			return -1;
+		printf("%llu\n", (unsigned long long)size);
+		return 0;
+	}
+	if (strcmp(cmd, "get") == 0 && argc == 3) {
+		if (storage_stat(st, argv[0], argv[1], &size, err) != 0)
+			return -1;
+		if ((fd = probe_out(argv[2])) < 0)
+			return error_errno(err, VS_ERR_IO, errno, "%s", argv[2]);
+		rc = storage_get(st, argv[0], argv[1], fd, size, &prog, err);
+		close(fd);
+		if (rc == 0)
+			printf("progress %llu\n", (unsigned long long)moved);
+		return rc;
+	}
+	if (strcmp(cmd, "read") == 0 && argc == 3) {
+		if (storage_open_read(st, argv[0], argv[1], &r, err) != 0)
+			return -1;
+		if ((fd = probe_out(argv[2])) < 0) {
+			storage_reader_close(r);
+			return error_errno(err, VS_ERR_IO, errno, "%s", argv[2]);
+		}
+		/* An odd buffer size crosses the reader's chunk boundaries. */
+		while ((n = storage_read(r, buf, sizeof buf, err)) > 0)
+			if (write(fd, buf, (size_t)n) != n) {
+				n = error_errno(err, VS_ERR_IO, errno, "%s", argv[2]);
+				break;
+			}
+		close(fd);
+		storage_reader_close(r);
+		return n < 0 ? -1 : 0;
+	}
+	if (strcmp(cmd, "read-small") == 0 && argc == 2) {
+		if (storage_read_small(st, argv[0], argv[1], 1024 * 1024, &data, &len, err) != 0)
+			return -1;
+		fwrite(data, 1, len, stdout);
+		free(data);
+		return 0;
+	}
+	if (strcmp(cmd, "write-small") == 0 && argc == 3) {
+		char *content;
+
+		fd = open(argv[2], O_RDONLY);
+		if (fd < 0)
+			return error_errno(err, VS_ERR_IO, errno, "%s", argv[2]);
+		content = xmalloc(1024 * 1024);
+		n = read(fd, content, 1024 * 1024);
+		close(fd);
+		rc = n < 0 ? error_errno(err, VS_ERR_IO, errno, "%s", argv[2]) :
+		    storage_write_small(st, argv[0], argv[1], content, (size_t)n, err);
+		free(content);
+		return rc;
+	}
+	if (strcmp(cmd, "remove-small") == 0 && argc == 2)
+		return storage_remove_small(st, argv[0], argv[1], err);
+	if (strcmp(cmd, "remove") == 0 && argc == 1)
+		return storage_remove(st, argv[0], err);
+	if (strcmp(cmd, "remove-partial") == 0 && argc == 1)
+		return storage_remove_partial(st, argv[0], err);
+	return error_set(err, VS_ERR_USAGE, "unknown command or wrong arguments: %s", cmd);
+}
+
+int
+main(int argc, char **argv)
+{
+	struct config *cfg = NULL;
+	struct storage *st;
+	struct vs_error err;
+	const char *conf = NULL, *location = "s3", *v;
+	int i, opt, rc;
+	char **opts = xcalloc((size_t)argc, sizeof *opts);
+	int nopts = 0;
+
+	error_clear(&err);
+	while ((opt = getopt(argc, argv, "c:o:l:")) != -1) {
+		switch (opt) {
+		case 'c':
+			conf = optarg;
+			break;
+		case 'o':
+			opts[nopts++] = optarg;
+			break;
+		case 'l':
+			location = optarg;
+			break;
+		default:
+			fprintf(stderr, "usage: s3-probe [-c FILE] [-o KEY=VALUE]... COMMAND\n");
+			free(opts);
+			return 2;
+		}
+	}
+	if (optind >= argc) {
+		fprintf(stderr, "usage: s3-probe [-c FILE] [-o KEY=VALUE]... COMMAND\n");
+		free(opts);
+		return 2;
+	}
+	if (conf != NULL) {
+		if (config_load(conf, &cfg, &err) != 0) {
+			free(opts);
+			return probe_fail(&err);
+		}
+	} else {
+		cfg = config_defaults();
+		if ((v = getenv("S3_ENDPOINT")) != NULL) {
+			probe_set_str(&cfg->s3.endpoint, v);
+			cfg->s3.path_style = true;
+		}
+		if ((v = getenv("S3_BUCKET")) != NULL)
+			probe_set_str(&cfg->s3.bucket, v);
+	}
+	for (i = 0; i < nopts; i++)
+		if (probe_option(cfg, opts[i]) != 0) {
+			fprintf(stderr, "s3-probe: unknown option %s\n", opts[i]);
+			free(opts);
+			config_free(cfg);
+			return 2;
+		}
+	free(opts);
+	if (storage_open(cfg, location, &st, &err) != 0) {
+		config_free(cfg);
+		return probe_fail(&err);
+	}
+	storage_set_warn(st, probe_warn, NULL);
+	rc = probe_run(st, argc - optind, argv + optind, &err);
+	fflush(stdout);
+	storage_close(st);
+	config_free(cfg);
+	return rc != 0 ? probe_fail(&err) : 0;
+}
