@@ -44,7 +44,7 @@ job_delete_run(struct job *job, void *argp, void **result, struct vs_error *err)
 
 	(void)result;
 	job_set_backup(job, args->id);
-	if (bdlock_acquire(cfg->backup_dir, "delete", &lock, NULL, NULL, err) != 0)
+	if (jobs_lock(job, "delete", &lock, err) != 0)
 		return -1;
 	job_progress(job, _("deleting"), 0, 0, false);
 	if (args->local && delete_from(job, "local", args->id, &found, err) != 0)

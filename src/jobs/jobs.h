@@ -73,4 +73,10 @@ struct job_pin_args {
 };
 extern const struct job_type job_pin_type;
 
+/* Take the backup_dir lock for operation, logging a takeover of a lock
+ * whose holder died. */
+struct bdlock;
+int jobs_lock(struct job *job, const char *operation, struct bdlock **lock,
+    struct vs_error *err);
+
 #endif

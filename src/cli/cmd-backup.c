@@ -1,0 +1,113 @@
+#include "config.h"
+
+#include <cjson/cJSON.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli/cmd.h"
+#include "cli/output.h"
+#include "cli/run-job.h"
+#include "common/i18n.h"
+#include "common/xmalloc.h"
+#include "jobs/jobs.h"
+
+extern const struct cmd_entry cmd_backup_entry;
+
+static int
+cmd_backup_exec(struct cmd_ctx *ctx, int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "type", required_argument, NULL, 't' },
+		{ "no-upload", no_argument, NULL, 'n' },
+		CMD_COMMON_LONGOPTS,
+		{ NULL, 0, NULL, 0 },
+	};
+	const struct cmd_entry *self = &cmd_backup_entry;
+	struct job_backup_args *args = xcalloc(1, sizeof *args);
+	const struct job_backup_result *res;
+	struct engine_event *done;
+	int opt, rc;
+
+	args->upload = true;
+	args->take_lock = true;
+	while ((opt = getopt_long(argc, argv, CMD_COMMON_SHORTOPTS "t:", longopts, NULL)) != -1) {
+		switch (opt) {
+		case 't':
+			if (backup_type_parse(optarg, &args->type) != 0 ||
+			    args->type == BACKUP_PRE_RESTORE) {
+				free(args);
+				return cmd_usage_error(self,
+				    _("--type takes daily, weekly, monthly or manual, not '%s'"), optarg);
+			}
+			args->type_given = true;
+			continue;
+		case 'n':
+			args->upload = false;
+			continue;
+		}
+		rc = cmd_common_option(ctx, self, opt);
+		if (rc <= 0) {
+			free(args);
+			return rc < 0 ? 0 : cmd_usage_error(self, _("unknown option"));
+		}
+	}
+	if (optind != argc) {
+		free(args);
+		return cmd_usage_error(self, _("unexpected argument '%s'"), argv[optind]);
+	}
+	if (cmd_load_config(ctx) != 0) {
+		free(args);
+		return 1;
+	}
+	done = cli_run_job(ctx, &job_backup_type, args);
+	if (done->status != 0) {
+		rc = cli_report_failure(ctx, done);
+		engine_event_free(done);
+		return rc;
+	}
+	res = done->result;
+	if (ctx->json) {
+		cJSON *o = cJSON_CreateObject();
+
+		cJSON_AddStringToObject(o, "event", "result");
+		cJSON_AddStringToObject(o, "id", res->id);
+		cJSON_AddStringToObject(o, "type", backup_type_name(res->m.type));
+		cJSON_AddNumberToObject(o, "size", (double)manifest_total_size(&res->m));
+		cJSON_AddNumberToObject(o, "seconds", res->seconds);
+		cJSON_AddBoolToObject(o, "uploaded", res->uploaded);
+		cJSON_AddItemToObject(o, "metadata", cli_manifest_json(&res->m));
+		cli_print_json(o);
+	} else {
+		if (!ctx->quiet) {
+			char size[24];
+
+			cli_format_bytes(manifest_total_size(&res->m), size, sizeof size);
+			fprintf(stderr, _("vsbackup: %s backup of %s in %.0f s%s\n"),
+			    backup_type_name(res->m.type), size, res->seconds,
+			    res->uploaded ? _(", uploaded to S3") : "");
+		}
+		/* The id is the last line of standard output, for scripts. */
+		printf("%s\n", res->id);
+	}
+	engine_event_free(done);
+	return 0;
+}
+
+const struct cmd_entry cmd_backup_entry = {
+	.name = "backup",
+	.usage = N_("[--type daily|weekly|monthly|manual] [--no-upload]"),
+	.summary = N_("back up Redis and both FAISS indexes, consistently"),
+	.help = N_("Pauses writes for a moment (CLIENT PAUSE WRITE, at most redis.pause_ms),\n"
+	           "starts a Redis snapshot and opens both index files, resumes writes, then\n"
+	           "copies the snapshot and the indexes into backup_dir/ID.partial, hashing as it\n"
+	           "copies, writes metadata.json and renames the directory to backup_dir/ID.\n"
+	           "The new id (YYYYMMDD_HHMMSS, UTC) is the last line of the output.\n"
+	           "When s3.bucket is set the backup is then uploaded to S3.\n"
+	           "\n  --type T     daily, weekly, monthly or manual (default: the schedule says:\n"
+	           "               monthly on the 1st, weekly on Mondays, daily otherwise)\n"
+	           "  --no-upload  keep this backup local only\n"),
+	.flags = CMD_NEEDS_CONFIG,
+	.exec = cmd_backup_exec,
+};

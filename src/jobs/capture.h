@@ -1,0 +1,41 @@
+/*
+ * The capture moment of a backup. With writes paused (and, when
+ * faiss.lock_file is set, the service's shared lock excluded) it starts the
+ * Redis snapshot and opens both index files; an open descriptor keeps the
+ * file as it was even when the service replaces it by rename later. Then it
+ * unpauses at once and waits for the snapshot to complete.
+ */
+#ifndef VS_CAPTURE_H
+#define VS_CAPTURE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "engine/engine.h"
+
+enum { CAPTURE_CONTENT, CAPTURE_USER, CAPTURE_NINDEX };
+
+struct capture_file {
+	int fd;               /* -1 when missing */
+	uint64_t size;
+	char *note;           /* why it is missing (tolerant captures) */
+};
+
+struct capture {
+	struct capture_file rdb;
+	struct capture_file index[CAPTURE_NINDEX];
+	char *rdb_tmp;        /* a fetched RDB's temp file, unlinked on release */
+	const char *rdb_source; /* "file", "replication" or "offline" */
+	char redis_version[32];
+	bool coordinated;     /* faiss.lock_file was held during the capture */
+	int db;
+};
+
+/* Take the capture. tolerant: record missing pieces instead of failing
+ * (a Redis that is down: its RDB file on disk is taken as it is). */
+int capture_take(struct job *job, bool tolerant, struct capture *c, struct vs_error *err);
+
+/* Close descriptors and remove temp files. */
+void capture_release(struct capture *c);
+
+#endif
