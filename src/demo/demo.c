@@ -38,8 +38,6 @@
 #include "demo/demo.h"
 #include "faiss/faiss-index.h"
 
-extern char **environ;
-
 #define DEMO_MARKER ".vsbackup-demo"
 #define DEMO_MARKER_MAGIC "vsbackup demo directory\n"
 #define DEMO_BATCH 256
@@ -241,24 +239,41 @@ static const struct {
 	const char *name;
 	const char *topics[4];
 } demo_categories[] = {
-	{ "technology", { "vector databases", "edge computing", "Rust in production", "zero-trust networks" } },
-	{ "science", { "CRISPR screening", "exoplanet atmospheres", "quantum error correction", "deep-sea microbes" } },
-	{ "business", { "usage-based pricing", "supply chain resilience", "remote-first teams", "the SaaS playbook" } },
-	{ "health", { "sleep and memory", "strength training after 40", "gut microbiome", "intermittent fasting" } },
-	{ "sports", { "marathon pacing", "tactical periodisation", "the modern pressing game", "climbing injuries" } },
-	{ "travel", { "night trains in Europe", "Kyoto in winter", "the Patagonia W trek", "Lisbon on a budget" } },
-	{ "food", { "sourdough hydration", "fermentation at home", "one-pot weeknight dinners", "regional ramen" } },
-	{ "finance", { "index fund investing", "interest rate cycles", "emergency funds", "retirement drawdown" } },
-	{ "education", { "spaced repetition", "project-based learning", "learning to code at 50", "math anxiety" } },
-	{ "entertainment", { "prestige TV", "indie game design", "film scores", "the vinyl revival" } },
-	{ "environment", { "heat pumps", "urban tree canopies", "grid-scale storage", "rewilding" } },
-	{ "culture", { "translated fiction", "street photography", "brutalist architecture", "museum audio guides" } },
+	{ "technology",
+	    { "vector databases", "edge computing", "Rust in production", "zero-trust networks" } },
+	{ "science",
+	    { "CRISPR screening", "exoplanet atmospheres", "quantum error correction", "deep-sea microbes" } },
+	{ "business",
+	    { "usage-based pricing", "supply chain resilience", "remote-first teams", "the SaaS playbook" } },
+	{ "health",
+	    { "sleep and memory", "strength training after 40", "gut microbiome", "intermittent fasting" } },
+	{ "sports",
+	    { "marathon pacing", "tactical periodisation", "the modern pressing game", "climbing injuries" } },
+	{ "travel",
+	    { "night trains in Europe", "Kyoto in winter", "the Patagonia W trek", "Lisbon on a budget" } },
+	{ "food",
+	    { "sourdough hydration", "fermentation at home", "one-pot weeknight dinners", "regional ramen" } },
+	{ "finance",
+	    { "index fund investing", "interest rate cycles", "emergency funds", "retirement drawdown" } },
+	{ "education",
+	    { "spaced repetition", "project-based learning", "learning to code at 50", "math anxiety" } },
+	{ "entertainment",
+	    { "prestige TV", "indie game design", "film scores", "the vinyl revival" } },
+	{ "environment",
+	    { "heat pumps", "urban tree canopies", "grid-scale storage", "rewilding" } },
+	{ "culture",
+	    { "translated fiction", "street photography", "brutalist architecture", "museum audio guides" } },
 };
 
-static const char *const demo_title_forms[] = {
-	"A practical guide to %s", "Understanding %s", "What nobody tells you about %s",
-	"%s, explained", "Ten lessons from %s", "The future of %s", "Getting started with %s",
-	"Notes on %s", "Why %s matters now", "A closer look at %s",
+/* Titles are a head, the topic and a tail. */
+static const struct {
+	const char *head, *tail;
+} demo_title_forms[] = {
+	{ "A practical guide to ", "" }, { "Understanding ", "" },
+	{ "What nobody tells you about ", "" }, { "", ", explained" },
+	{ "Ten lessons from ", "" }, { "The future of ", "" },
+	{ "Getting started with ", "" }, { "Notes on ", "" },
+	{ "Why ", " matters now" }, { "A closer look at ", "" },
 };
 
 static const char *const demo_languages[] = {
@@ -298,14 +313,11 @@ static void
 demo_content_fields(struct demo_buf *b, struct demo_rng *r, uint32_t cluster)
 {
 	const char *topic = demo_categories[cluster].topics[demo_rand_below(r, 4)];
-	const char *form = demo_pick(r, demo_title_forms, NELEM(demo_title_forms));
+	uint32_t form = demo_rand_below(r, NELEM(demo_title_forms));
 	char title[160], author[96];
 
-	/* The forms are fixed strings of ours, each with one %s. */
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wformat-nonliteral"
-	snprintf(title, sizeof title, form, topic);
-#pragma GCC diagnostic pop
+	snprintf(title, sizeof title, "%s%s%s", demo_title_forms[form].head, topic,
+	    demo_title_forms[form].tail);
 	title[0] = (char)(title[0] >= 'a' && title[0] <= 'z' ? title[0] - 32 : title[0]);
 	snprintf(author, sizeof author, "%s %s",
 	    demo_pick(r, demo_first_names, NELEM(demo_first_names)),
