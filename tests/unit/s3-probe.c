@@ -254,6 +254,50 @@ probe_run(struct storage *st, int argc, char **argv, struct vs_error *err)
 	return error_set(err, VS_ERR_USAGE, "unknown command or wrong arguments: %s", cmd);
 }
 
+/* Run without arguments (as the test runner does with every check
+ * program): what storage_open_s3 accepts, without any server. */
+static int
+probe_selftest(void)
+{
+	struct config *cfg = config_defaults();
+	struct storage *st = NULL;
+	struct vs_error err;
+	int failed = 0, n = 0;
+
+#define CHECK(cond, what) do {                                                  \
+	int pass_ = (cond);                                                     \
+	printf("%s %d - %s\n", pass_ ? "ok" : "not ok", ++n, what);            \
+	failed += !pass_;                                                       \
+} while (0)
+	setenv("AWS_EC2_METADATA_DISABLED", "true", 1);
+	error_clear(&err);
+	CHECK(storage_open_s3(cfg, &st, &err) == -1 && err.code == VS_ERR_CONFIG &&
+	    strstr(err.msg, "s3.bucket") != NULL, "no s3.bucket: a configuration error naming it");
+	probe_set_str(&cfg->s3.bucket, "b");
+	probe_set_str(&cfg->s3.access_key_id, "AKIDEXAMPLE");
+	probe_set_str(&cfg->s3.secret_access_key, "not-shown-anywhere");
+	probe_set_str(&cfg->s3.sse, "aws:other");
+	CHECK(storage_open_s3(cfg, &st, &err) == -1 && err.code == VS_ERR_CONFIG &&
+	    strstr(err.msg, "aws:other") != NULL, "unknown s3.sse: a configuration error");
+	probe_set_str(&cfg->s3.sse, "AES256");
+	probe_set_str(&cfg->s3.prefix, "/backups/prod/");
+	CHECK(storage_open_s3(cfg, &st, &err) == 0, "a bucket and credentials: opens");
+	if (st != NULL) {
+		CHECK(strcmp(storage_name(st), "s3") == 0, "driver name s3");
+		CHECK(strcmp(storage_location(st), "s3://b/backups/prod") == 0,
+		    "location s3://bucket/prefix, slashes trimmed");
+		storage_close(st);
+	}
+	probe_set_str(&cfg->s3.prefix, "");
+	probe_set_str(&cfg->s3.endpoint, "gopher://x");
+	CHECK(storage_open_s3(cfg, &st, &err) == -1 && err.code == VS_ERR_CONFIG &&
+	    strstr(err.msg, "not-shown-anywhere") == NULL, "bad endpoint: an error without the secret");
+#undef CHECK
+	printf("1..%d\n", n);
+	config_free(cfg);
+	return failed != 0;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -282,6 +326,10 @@ main(int argc, char **argv)
 			free(opts);
 			return 2;
 		}
+	}
+	if (argc == 1) {
+		free(opts);
+		return probe_selftest();
 	}
 	if (optind >= argc) {
 		fprintf(stderr, "usage: s3-probe [-c FILE] [-o KEY=VALUE]... COMMAND\n");

@@ -747,13 +747,14 @@ s3_mpu_part(void *ctx, size_t item, struct vs_error *err)
 	struct s3_mpu *m = ctx;
 	struct s3_client *c = &s3_of(m->st)->client;
 	uint64_t off = (uint64_t)item * m->part;
-	char num[16];
+	char num[16], *what;
 	struct s3_resp resp;
 	struct s3_req req;
 	int rc;
 
 	snprintf(num, sizeof num, "%zu", item + 1);
-	s3_req_init(&req, "PUT", m->key, _("uploading"));
+	what = xasprintf(_("uploading part %s of"), num);
+	s3_req_init(&req, "PUT", m->key, what);
 	s3_req_query(&req, "partNumber", num);
 	s3_req_query(&req, "uploadId", m->upload_id);
 	req.body_fd = m->fd;
@@ -768,9 +769,9 @@ s3_mpu_part(void *ctx, size_t item, struct vs_error *err)
 	if (rc == 0) {
 		m->etags[item] = resp.etag;
 		resp.etag = NULL;
-	} else
-		error_prefix(err, _("part %s"), num);
+	}
 	s3_resp_free(&resp);
+	free(what);
 	return rc;
 }
 
