@@ -75,6 +75,15 @@ vs_install() {
 			exit 1
 		fi
 		sudo="sudo"
+		# Ask for the password now, on the terminal, not inside a step
+		# whose output goes to a log.
+		if [ -t 0 ]; then
+			sudo -v || exit 1
+		elif ! sudo -n true 2>/dev/null; then
+			echo "FAILED: these packages are missing and sudo needs a password (no terminal here):"
+			echo "   $missing"
+			exit 1
+		fi
 	fi
 	vs_step apt-update "apt-get update" $sudo env DEBIAN_FRONTEND=noninteractive \
 	    apt-get update
