@@ -9,6 +9,8 @@
 . "$TESTS_DIR/lib/s3-env.sh"
 
 s3_setup --require-sse
+"$PROBE" > "$TMP/selftest" 2>&1
+ok $? "storage_open_s3 checks its configuration (s3-probe self-test)" || sed 's/^/# /' "$TMP/selftest"
 export S3_BUCKET
 P=vector_store_backups
 sha() { sha256sum "$1" | cut -d' ' -f1; }
@@ -32,6 +34,7 @@ is "$(probe stat 20240101_000000 redis.rdb)" 1048577 "stat gives the size"
 probe stat 20240101_000000 verify.json 2>"$TMP/err"
 is $? 1 "stat of a missing file fails"
 like "$(cat "$TMP/err")" '^error \[not-found\]: .*20240101_000000/verify.json.*NotFound' "  with not-found naming the key"
+is "$(grep -c 'retrying' "$TMP/err")" 0 "  and a 404 is not retried"
 probe get 20240101_000000 redis.rdb "$TMP/out/get.rdb" >/dev/null && cmp -s redis.rdb "$TMP/out/get.rdb"
 ok $? "get writes the object byte-identical"
 probe read 20240101_000000 content_index.faiss "$TMP/out/read.faiss" && cmp -s content_index.faiss "$TMP/out/read.faiss"
