@@ -58,8 +58,8 @@ like "$(s3cli s3 ls "s3://$S3_BUCKET/dir/" 2>&1)" ' 6 obj$' "... and lists it wi
 is "$(s3cli s3 cp --only-show-errors "s3://$S3_BUCKET/dir/obj" - 2>&1)" hello "... and reads it back"
 s3cli s3 cp --only-show-errors "$TMP/obj" "s3://$S3_BUCKET/dir/obj2" > /dev/null 2>&1
 out=$(s3cli s3api list-objects-v2 --bucket "$S3_BUCKET" --prefix dir/ --page-size 1 \
-    --query 'Contents[].Key' --output text 2>&1)
-like "$out" '^dir/obj[[:space:]]+dir/obj2$' "a listing of several pages works (continuation tokens)"
+    --query 'Contents[].Key' --output text 2>&1 | tr -s '[:space:]' ' ')
+like "$out" '^dir/obj dir/obj2 ?$' "a listing of several pages works (continuation tokens)"
 s3pid=$S3RVER_PID
 
 # Two servers at once get two ports (parallel tests do this).
