@@ -3,6 +3,21 @@
  * "{s3.prefix}/{backup id}/{file}"; metadata.json is put last and removed
  * first, so a listing counts a backup complete only when it exists.
  *
+ * Uploads read the file twice and never buffer it: a sequential pass
+ * hashes it (the whole file's SHA-256, which storage_put returns for single
+ * PUTs and multipart uploads alike, and each part's, which its signature
+ * needs), then each request streams its bytes from the file with pread.
+ * Files above s3.multipart_threshold go up in s3.part_size parts (at least
+ * 5 MiB, at most 10000 parts), s3.concurrency at a time; a failed multipart
+ * upload is aborted. Large downloads are parallel ranged GETs written in
+ * place with pwrite; storage_open_read streams 4 MiB ranged GETs. Ranged
+ * reads carry If-Match with the ETag seen first, so an object replaced
+ * meanwhile is never mixed in.
+ *
+ * Multipart uploads orphaned by a killed process are not looked for (not
+ * every S3 implementation lists uploads); a bucket lifecycle rule with
+ * AbortIncompleteMultipartUpload removes them.
+ *
  * DESIGN: the driver state (struct s3_storage) is read-only after open and
  * shared by every thread using the storage; the client inside it does its
  * own locking (s3-client.c). Transfers of large files run on short-lived
