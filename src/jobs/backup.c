@@ -12,6 +12,7 @@
 #include "common/xmalloc.h"
 #include "faiss/faiss-header.h"
 #include "jobs/backup.h"
+#include "jobs/catalog.h"
 #include "jobs/capture.h"
 #include "redis/rdb-reader.h"
 #include "storage/storage.h"
@@ -188,6 +189,16 @@ backup_make(struct job *job, const struct backup_opts *opts, struct manifest *m,
 	m->consistency = xstrdup(cap.coordinated ? "coordinated" : "paused");
 	m->redis.redis_version = xstrdup(cap.redis_version);
 	m->redis.source = xstrdup(cap.rdb_source);
+	if (cap.rdb_path != NULL) {
+		char *slash = strrchr(cap.rdb_path, '/');
+
+		m->redis.data_dir = slash ? xstrndup(cap.rdb_path, (size_t)(slash - cap.rdb_path)) :
+		    xstrdup("");
+		m->redis.dbfilename = xstrdup(slash ? slash + 1 : cap.rdb_path);
+	} else {
+		m->redis.data_dir = xstrdup("");
+		m->redis.dbfilename = xstrdup("");
+	}
 	m->redis.db = cfg->redis.db;
 	m->redis.ncounts = cfg->redis.nprefixes;
 	m->redis.counts = xcalloc(cfg->redis.nprefixes + 1, sizeof *m->redis.counts);

@@ -25,6 +25,7 @@ struct capture {
 	struct capture_file rdb;
 	struct capture_file index[CAPTURE_NINDEX];
 	char *rdb_tmp;        /* a fetched RDB's temp file, unlinked on release */
+	char *rdb_path;       /* the server's RDB file (dir and name), or NULL */
 	const char *rdb_source; /* "file", "replication" or "offline" */
 	char redis_version[32];
 	bool coordinated;     /* faiss.lock_file was held during the capture */

@@ -49,6 +49,8 @@ catalog_find(struct catalog *cat, const char *id)
 	struct catalog_entry key;
 
 	snprintf(key.id, sizeof key.id, "%s", id);
+	if (cat->n == 0)
+		return NULL;
 	return bsearch(&key, cat->entries, cat->n, sizeof *cat->entries, entry_cmp);
 }
 
@@ -69,9 +71,11 @@ entry_for(struct list_ctx *lc, const char *id)
 
 	/* Entries of earlier locations are sorted: find a copy there. */
 	memcpy(key.id, id, BACKUP_ID_SIZE);
-	e = bsearch(&key, cat->entries, lc->first_new, sizeof *cat->entries, entry_cmp);
-	if (e != NULL)
-		return e;
+	if (lc->first_new > 0) {
+		e = bsearch(&key, cat->entries, lc->first_new, sizeof *cat->entries, entry_cmp);
+		if (e != NULL)
+			return e;
+	}
 	if (cat->n == lc->cap) {
 		lc->cap = lc->cap ? lc->cap * 2 : 64;
 		cat->entries = xreallocarray(cat->entries, lc->cap, sizeof *cat->entries);
@@ -152,7 +156,8 @@ catalog_add_location(struct catalog *cat, struct storage *st, struct vs_error *e
 		cat->s3_configured = true;
 	if (storage_list(st, list_cb, &lc, err) != 0)
 		return -1;
-	qsort(cat->entries, cat->n, sizeof *cat->entries, entry_cmp);
+	if (cat->n > 0)
+		qsort(cat->entries, cat->n, sizeof *cat->entries, entry_cmp);
 	for (size_t i = 0; i < cat->n; i++) {
 		struct catalog_copy *c = is_s3 ? &cat->entries[i].s3 : &cat->entries[i].local;
 
@@ -165,7 +170,8 @@ catalog_add_location(struct catalog *cat, struct storage *st, struct vs_error *e
 void
 catalog_finish(struct catalog *cat)
 {
-	qsort(cat->entries, cat->n, sizeof *cat->entries, entry_cmp);
+	if (cat->n > 0)
+		qsort(cat->entries, cat->n, sizeof *cat->entries, entry_cmp);
 	for (size_t i = 0; i < cat->n; i++) {
 		struct catalog_entry *e = &cat->entries[i];
 

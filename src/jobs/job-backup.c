@@ -2,6 +2,7 @@
  * upload it when S3 is configured. */
 #include "config.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 

@@ -344,35 +344,33 @@ record_result(struct verify_ctx *vc)
 	return rc;
 }
 
-static int
-job_verify_run(struct job *job, void *argp, void **result, struct vs_error *err)
+int
+verify_backup(struct job *job, struct storage *st, const char *id, bool deep, bool record,
+    struct verify_report **out, struct vs_error *err)
 {
-	struct job_verify_args *args = argp;
-	struct verify_ctx vc = { .job = job, .cfg = job_config(job), .id = args->id };
+	struct verify_ctx vc = { .job = job, .cfg = job_config(job), .id = id, .st = st };
 	struct verify_report *rep = xcalloc(1, sizeof *rep);
 	struct manifest m;
 	struct rdb_reader *rdb = NULL;
+	const char **prefixes = NULL;
 	char *json = NULL, *where;
 	size_t len;
 	bool found;
 	struct vs_error merr;
-	const char **prefixes = NULL;
 	int rc = -1;
 
 	memset(&m, 0, sizeof m);
 	vc.rep = rep;
 	rep->ok = true;
-	rep->deep = args->deep;
-	snprintf(rep->id, sizeof rep->id, "%s", args->id);
-	snprintf(rep->location, sizeof rep->location, "%s", args->location);
-	if (storage_open(vc.cfg, args->location, &vc.st, err) != 0)
-		goto out;
-	job_set_backup(job, args->id);
+	rep->deep = deep;
+	snprintf(rep->id, sizeof rep->id, "%s", id);
+	snprintf(rep->location, sizeof rep->location, "%s", storage_name(st));
+	job_set_backup(job, id);
 	job_progress(job, _("reading metadata"), 0, 0, false);
 
-	where = xasprintf("%s/%s/%s", storage_location(vc.st), args->id, STORAGE_METADATA);
+	where = xasprintf("%s/%s/%s", storage_location(st), id, STORAGE_METADATA);
 	error_clear(&merr);
-	if (storage_read_small(vc.st, args->id, STORAGE_METADATA, MANIFEST_MAX_SIZE, &json, &len,
+	if (storage_read_small(st, id, STORAGE_METADATA, MANIFEST_MAX_SIZE, &json, &len,
 	    &merr) != 0) {
 		free(where);
 		if (merr.code != VS_ERR_NOTFOUND && merr.code != VS_ERR_FORMAT) {
@@ -380,11 +378,11 @@ job_verify_run(struct job *job, void *argp, void **result, struct vs_error *err)
 			goto out;
 		}
 		if (merr.code == VS_ERR_NOTFOUND) {
-			if (backup_exists(vc.st, args->id, &found, err) != 0)
+			if (backup_exists(st, id, &found, err) != 0)
 				goto out;
 			if (!found) {
 				error_set(err, VS_ERR_NOTFOUND, _("backup %s does not exist in %s"),
-				    args->id, storage_location(vc.st));
+				    id, storage_location(st));
 				goto out;
 			}
 		}
@@ -397,15 +395,15 @@ job_verify_run(struct job *job, void *argp, void **result, struct vs_error *err)
 		goto done;
 	}
 	free(where);
-	if (strcmp(m.backup_id, args->id) != 0) {
+	if (strcmp(m.backup_id, id) != 0) {
 		check(&vc, STORAGE_METADATA, false, _("backup_id is %s, expected %s"),
-		    m.backup_id, args->id);
+		    m.backup_id, id);
 		goto done;
 	}
 	check(&vc, STORAGE_METADATA, true, _("well-formed, format version %d"), m.format_version);
 
 	vc.total = manifest_total_size(&m);
-	if (args->deep && m.redis.file.present) {
+	if (deep && m.redis.file.present) {
 		prefixes = xcalloc(m.redis.ncounts + 1, sizeof *prefixes);
 		for (size_t i = 0; i < m.redis.ncounts; i++)
 			prefixes[i] = m.redis.counts[i].prefix;
@@ -413,13 +411,15 @@ job_verify_run(struct job *job, void *argp, void **result, struct vs_error *err)
 	}
 	{
 		const struct manifest_file *files[] = { &m.redis.file, &m.content.file, &m.user.file };
+		static const char *const names[] = {
+			MANIFEST_RDB_FILE, MANIFEST_CONTENT_FILE, MANIFEST_USER_FILE,
+		};
 
 		for (size_t i = 0; i < 3; i++) {
 			int frc;
 
 			if (!files[i]->present) {
-				check(&vc, files[i]->name[0] ? files[i]->name : _("(missing file)"), true,
-				    _("absent at backup time: %s"),
+				check(&vc, names[i], true, _("absent at backup time: %s"),
 				    files[i]->note ? files[i]->note : _("no reason recorded"));
 				continue;
 			}
@@ -430,11 +430,12 @@ job_verify_run(struct job *job, void *argp, void **result, struct vs_error *err)
 				verify_rdb_deep(&vc, &m, rdb);
 		}
 	}
-	if (args->deep && verify_indexes_deep(&vc, &m, err) != 0)
+	if (deep && verify_indexes_deep(&vc, &m, err) != 0)
 		goto out;
 done:
-	rep->recorded = record_result(&vc) == 0;
-	*result = rep;
+	if (record)
+		rep->recorded = record_result(&vc) == 0;
+	*out = rep;
 	rep = NULL;
 	rc = 0;
 out:
@@ -442,8 +443,24 @@ out:
 	free(prefixes);
 	manifest_clear(&m);
 	free(json);
-	storage_close(vc.st);
 	verify_report_free(rep);
+	return rc;
+}
+
+static int
+job_verify_run(struct job *job, void *argp, void **result, struct vs_error *err)
+{
+	struct job_verify_args *args = argp;
+	struct storage *st = NULL;
+	struct verify_report *rep;
+	int rc;
+
+	if (storage_open(job_config(job), args->location, &st, err) != 0)
+		return -1;
+	rc = verify_backup(job, st, args->id, args->deep, true, &rep, err);
+	storage_close(st);
+	if (rc == 0)
+		*result = rep;
 	return rc;
 }
 

@@ -56,6 +56,14 @@ struct verify_report {
 extern const struct job_type job_verify_type;
 void verify_report_free(struct verify_report *r);
 
+/* Verify backup id in st (the work of the verify job, for other jobs too).
+ * 0 with *out when the verification ran (valid or not); -1 when it could
+ * not run (the backup does not exist, the storage failed, cancelled).
+ * record: store the result in verify.json. */
+struct storage;
+int verify_backup(struct job *job, struct storage *st, const char *id, bool deep, bool record,
+    struct verify_report **out, struct vs_error *err);
+
 /* delete: args struct job_delete_args, no result */
 struct job_delete_args {
 	char id[BACKUP_ID_SIZE];

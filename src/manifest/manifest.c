@@ -87,6 +87,8 @@ manifest_to_json(const struct manifest *m)
 		cJSON_AddNumberToObject(counts, m->redis.counts[i].prefix,
 		    (double)m->redis.counts[i].count);
 	cJSON_AddStringToObject(redis, "source", m->redis.source ? m->redis.source : "file");
+	cJSON_AddStringToObject(redis, "data_dir", m->redis.data_dir ? m->redis.data_dir : "");
+	cJSON_AddStringToObject(redis, "dbfilename", m->redis.dbfilename ? m->redis.dbfilename : "");
 
 	indices = cJSON_AddObjectToObject(root, "indices");
 	cJSON_AddItemToObject(indices, "content", index_json(&m->content));
@@ -275,6 +277,10 @@ parse_redis(struct parse_ctx *pc, const cJSON *root, struct manifest *m)
 	}
 	c = cJSON_GetObjectItemCaseSensitive(r, "source");
 	m->redis.source = xstrdup(cJSON_IsString(c) ? c->valuestring : "file");
+	c = cJSON_GetObjectItemCaseSensitive(r, "data_dir");
+	m->redis.data_dir = xstrdup(cJSON_IsString(c) ? c->valuestring : "");
+	c = cJSON_GetObjectItemCaseSensitive(r, "dbfilename");
+	m->redis.dbfilename = xstrdup(cJSON_IsString(c) ? c->valuestring : "");
 	if ((counts = get(pc, r, "key_counts", "redis.key_counts")) == NULL)
 		return -1;
 	if (!cJSON_IsObject(counts))
@@ -373,6 +379,8 @@ manifest_clear(struct manifest *m)
 	free(m->consistency);
 	free(m->redis.redis_version);
 	free(m->redis.source);
+	free(m->redis.data_dir);
+	free(m->redis.dbfilename);
 	free(m->redis.file.note);
 	free(m->content.file.note);
 	free(m->user.file.note);

@@ -59,7 +59,9 @@ struct manifest {
 		uint64_t dbsize;
 		struct manifest_count *counts;
 		size_t ncounts;
-		char *source;  /* "file" or "replication" */
+		char *source;  /* "file", "replication" or "offline" */
+		char *data_dir;   /* where the server kept its RDB, "" unknown */
+		char *dbfilename;
 	} redis;
 	struct manifest_index content;
 	struct manifest_index user;

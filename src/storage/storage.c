@@ -249,11 +249,3 @@ storage_remove_partial(struct storage *st, const char *id, struct vs_error *err)
 	return st->drv->remove_partial(st, id, err);
 }
 
-/* Replaced by the S3 driver once it is linked in. */
-__attribute__((weak)) int
-storage_open_s3(const struct config *cfg, struct storage **out, struct vs_error *err)
-{
-	(void)cfg;
-	(void)out;
-	return error_set(err, VS_ERR_CONFIG, _("this build of vsbackup has no S3 support"));
-}

@@ -1,0 +1,376 @@
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "common/fsutil.h"
+#include "common/i18n.h"
+#include "common/xmalloc.h"
+#include "jobs/capture.h"
+#include "redis/redis-conn.h"
+#include "redis/redis-info.h"
+#include "redis/redis-snapshot.h"
+#include "redis/redis-sync.h"
+
+#define CAPTURE_ATTEMPTS 3
+
+struct watch_ctx {
+	struct job *job;
+	const char *phase;
+	bool bytes;
+};
+
+static void
+watch_progress(void *arg, uint64_t done, uint64_t total)
+{
+	struct watch_ctx *wc = arg;
+
+	job_progress(wc->job, wc->phase, done, total, wc->bytes);
+}
+
+static bool
+watch_cancelled(void *arg)
+{
+	return job_cancelled(((struct watch_ctx *)arg)->job);
+}
+
+static void
+file_init(struct capture_file *f)
+{
+	f->fd = -1;
+	f->size = 0;
+	f->note = NULL;
+}
+
+static void
+file_close(struct capture_file *f)
+{
+	if (f->fd >= 0)
+		close(f->fd);
+	free(f->note);
+	file_init(f);
+}
+
+/* Open a live file for copying; when tolerant a missing or unreadable
+ * file is recorded instead of failing. */
+static int
+open_live(const char *key, const char *path, bool tolerant, struct capture_file *f,
+    struct vs_error *err)
+{
+	struct stat st;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0 || fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+		int e = fd < 0 ? errno : (errno ? errno : EINVAL);
+
+		if (fd >= 0) {
+			close(fd);
+			e = EISDIR;
+		}
+		if (tolerant) {
+			f->note = xasprintf(_("%s %s could not be opened: %s"), key, path, strerror(e));
+			return 0;
+		}
+		return error_errno(err, e == ENOENT ? VS_ERR_NOTFOUND : VS_ERR_IO, e,
+		    _("cannot open %s %s"), key, path);
+	}
+	f->fd = fd;
+	f->size = (uint64_t)st.st_size;
+	return 0;
+}
+
+static int
+open_indexes(const struct config *cfg, bool tolerant, struct capture *c, struct vs_error *err)
+{
+	if (open_live("faiss.content_index", cfg->faiss.content_index, tolerant,
+	    &c->index[CAPTURE_CONTENT], err) != 0)
+		return -1;
+	return open_live("faiss.user_index", cfg->faiss.user_index, tolerant,
+	    &c->index[CAPTURE_USER], err);
+}
+
+/* The service's coordination lock: exclusive for the capture, waiting at
+ * most the pause bound for the service to finish the document it is on. */
+static int
+lock_service(const struct config *cfg, int *fd, struct vs_error *err)
+{
+	int64_t deadline = redis_now_ms() + cfg->redis.pause_ms;
+
+	*fd = -1;
+	if (cfg->faiss.lock_file[0] == '\0')
+		return 0;
+	*fd = open(cfg->faiss.lock_file, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+	if (*fd < 0)
+		return error_errno(err, VS_ERR_IO, errno, _("cannot open faiss.lock_file %s"),
+		    cfg->faiss.lock_file);
+	while (flock(*fd, LOCK_EX | LOCK_NB) != 0) {
+		if (errno != EWOULDBLOCK || redis_now_ms() > deadline) {
+			int e = errno;
+
+			close(*fd);
+			*fd = -1;
+			if (e == EWOULDBLOCK)
+				return error_set(err, VS_ERR_FAILED,
+				    _("the service held faiss.lock_file %s for more than %d ms "
+				      "(redis.pause_ms); try again, or raise redis.pause_ms"),
+				    cfg->faiss.lock_file, cfg->redis.pause_ms);
+			return error_errno(err, VS_ERR_IO, e, _("cannot lock faiss.lock_file %s"),
+			    cfg->faiss.lock_file);
+		}
+		redis_sleep_ms(2);
+	}
+	return 0;
+}
+
+static void
+unlock_service(int fd)
+{
+	if (fd >= 0) {
+		flock(fd, LOCK_UN);
+		close(fd);
+	}
+}
+
+/* Redis is down: take its RDB file as it is on disk. */
+static int
+capture_offline(struct job *job, const struct config *cfg, struct capture *c,
+    const char *why, struct vs_error *err)
+{
+	job_log(job, VS_LOG_WARN, _("Redis is not reachable (%s); taking its data files as they are"),
+	    why);
+	c->rdb_source = "offline";
+	if (cfg->redis.data_dir[0] != '\0' && cfg->redis.dbfilename[0] != '\0') {
+		c->rdb_path = xasprintf("%s/%s", cfg->redis.data_dir, cfg->redis.dbfilename);
+		if (open_live("redis RDB", c->rdb_path, true, &c->rdb, err) != 0)
+			return -1;
+	} else {
+		c->rdb.note = xstrdup(_("Redis was not reachable and redis.data_dir / "
+		    "redis.dbfilename are not set"));
+	}
+	return open_indexes(cfg, true, c, err);
+}
+
+/* Can we read the RDB file Redis writes at path? */
+static bool
+rdb_readable(const char *path)
+{
+	char *copy = xstrdup(path);
+	bool ok = access(dirname(copy), R_OK | X_OK) == 0 &&
+	    (access(path, R_OK) == 0 || errno == ENOENT);
+
+	free(copy);
+	return ok;
+}
+
+static int
+capture_via_file(struct job *job, const struct config *cfg, struct redis_conn *conn,
+    bool tolerant, struct capture *c, struct vs_error *err)
+{
+	struct watch_ctx wc = { job, _("waiting for a running Redis save"), false };
+	struct redis_watch w = { watch_progress, watch_cancelled, &wc };
+	struct redis_bgsave bs;
+	int lockfd = -1, rc = -1;
+	int64_t deadline;
+
+	for (int attempt = 1; attempt <= CAPTURE_ATTEMPTS; attempt++) {
+		char *path = NULL;
+		int fd, r;
+
+		if (redis_bgsave_wait_idle(conn, &w, err) != 0)
+			return -1;
+		wc.phase = _("capturing");
+		job_progress(job, wc.phase, 0, 0, false);
+		if (lock_service(cfg, &lockfd, err) != 0)
+			return -1;
+		if (redis_pause_writes(conn, cfg->redis.pause_ms, &deadline, err) != 0) {
+			unlock_service(lockfd);
+			return -1;
+		}
+		c->coordinated = lockfd >= 0;
+		r = redis_bgsave_start(conn, deadline, &w, &bs, err);
+		if (r == 0)
+			r = open_indexes(cfg, tolerant, c, err);
+		/* Writers go on as soon as the moment is fixed. */
+		if (redis_unpause(conn, r == 0 ? err : NULL) != 0)
+			r = -1;
+		unlock_service(lockfd);
+		if (r != 0)
+			return -1;
+
+		wc.phase = _("Redis snapshot (keys)");
+		if (redis_bgsave_wait(conn, &bs, &w, err) != 0)
+			return -1;
+		r = redis_rdb_open(conn, &bs, &fd, &path, err);
+		if (r == 0) {
+			struct stat st;
+
+			if (fstat(fd, &st) != 0) {
+				close(fd);
+				free(path);
+				return error_errno(err, VS_ERR_IO, errno, _("cannot examine the RDB file"));
+			}
+			c->rdb.fd = fd;
+			c->rdb.size = (uint64_t)st.st_size;
+			c->rdb_path = path;
+			c->rdb_source = "file";
+			rc = 0;
+			break;
+		}
+		if (r != REDIS_RDB_REPLACED)
+			return -1;
+		job_log(job, VS_LOG_WARN, _("%s; taking the snapshot again (attempt %d of %d)"),
+		    err->msg, attempt + 1, CAPTURE_ATTEMPTS);
+		for (int i = 0; i < CAPTURE_NINDEX; i++)
+			file_close(&c->index[i]);
+	}
+	if (rc != 0)
+		error_set(err, VS_ERR_REDIS, _("another save replaced the snapshot %d times in a row; "
+		    "is something running BGSAVE in a loop?"), CAPTURE_ATTEMPTS);
+	return rc;
+}
+
+static int
+capture_via_sync(struct job *job, const struct config *cfg, struct redis_conn *conn,
+    bool tolerant, struct capture *c, struct vs_error *err)
+{
+	struct watch_ctx wc = { job, _("waiting for Redis to fork"), false };
+	struct redis_watch w = { watch_progress, watch_cancelled, &wc };
+	struct redis_sync *sync = NULL;
+	int lockfd = -1, delay = 0, fd, r;
+	int64_t deadline;
+	uint64_t n;
+	struct stat st;
+
+	if (redis_sync_fork_delay(conn, &delay, err) != 0)
+		return -1;
+	if (delay > 0 && delay * 1000 + 500 > cfg->redis.pause_ms)
+		return error_set(err, VS_ERR_REDIS,
+		    _("the Redis RDB file cannot be read here, and fetching it over replication "
+		      "would start %d s late (repl-diskless-sync-delay), after writes resume "
+		      "(redis.pause_ms is %d ms); make the RDB file readable by this user, or set "
+		      "repl-diskless-sync-delay 0 on the server"), delay, cfg->redis.pause_ms);
+	job_progress(job, _("capturing"), 0, 0, false);
+	if (lock_service(cfg, &lockfd, err) != 0)
+		return -1;
+	if (redis_pause_writes(conn, cfg->redis.pause_ms, &deadline, err) != 0) {
+		unlock_service(lockfd);
+		return -1;
+	}
+	c->coordinated = lockfd >= 0;
+	r = redis_sync_start(cfg, &w, &sync, err);
+	if (r == 0 && redis_now_ms() > deadline)
+		r = error_set(err, VS_ERR_REDIS, _("Redis forked for the snapshot only after the "
+		    "write pause had ended (redis.pause_ms %d); raise redis.pause_ms"),
+		    cfg->redis.pause_ms);
+	if (r == 0)
+		r = open_indexes(cfg, tolerant, c, err);
+	if (redis_unpause(conn, r == 0 ? err : NULL) != 0)
+		r = -1;
+	unlock_service(lockfd);
+	if (r != 0)
+		goto fail;
+
+	if (fs_mkdir_p(cfg->backup_dir, 0700, err) != 0)
+		goto fail;
+	c->rdb_tmp = xasprintf("%s/.rdb-fetch-XXXXXX", cfg->backup_dir);
+	fd = mkstemp(c->rdb_tmp);
+	if (fd < 0) {
+		error_errno(err, VS_ERR_IO, errno, _("cannot create %s"), c->rdb_tmp);
+		free(c->rdb_tmp);
+		c->rdb_tmp = NULL;
+		goto fail;
+	}
+	c->rdb.fd = fd;
+	wc.phase = _("fetching the Redis snapshot");
+	wc.bytes = true;
+	if (redis_sync_read(sync, fd, &w, &n, err) != 0)
+		goto fail;
+	if (fstat(fd, &st) != 0) {
+		error_errno(err, VS_ERR_IO, errno, _("cannot examine %s"), c->rdb_tmp);
+		goto fail;
+	}
+	c->rdb.size = (uint64_t)st.st_size;
+	c->rdb_source = "replication";
+	redis_sync_free(sync);
+	return 0;
+fail:
+	redis_sync_free(sync);
+	return -1;
+}
+
+int
+capture_take(struct job *job, bool tolerant, struct capture *c, struct vs_error *err)
+{
+	const struct config *cfg = job_config(job);
+	struct redis_conn *conn = NULL;
+	struct redis_info *info = NULL;
+	struct vs_error cerr;
+	char *path = NULL;
+	int rc;
+
+	memset(c, 0, sizeof *c);
+	file_init(&c->rdb);
+	for (int i = 0; i < CAPTURE_NINDEX; i++)
+		file_init(&c->index[i]);
+	c->db = cfg->redis.db;
+	c->rdb_source = "file";
+
+	job_progress(job, _("connecting to Redis"), 0, 0, false);
+	error_clear(&cerr);
+	if (redis_conn_open(cfg, &conn, &cerr) != 0) {
+		if (!tolerant) {
+			*err = cerr;
+			return -1;
+		}
+		rc = capture_offline(job, cfg, c, cerr.msg, err);
+		goto out;
+	}
+	if (redis_info_fetch(conn, "server", &info, err) != 0) {
+		rc = -1;
+		goto out;
+	}
+	snprintf(c->redis_version, sizeof c->redis_version, "%s", redis_info_version(info));
+
+	error_clear(&cerr);
+	if (redis_rdb_path(conn, &path, &cerr) == 0 && rdb_readable(path)) {
+		rc = capture_via_file(job, cfg, conn, tolerant, c, err);
+	} else {
+		job_log(job, VS_LOG_INFO, _("the Redis RDB file is not readable here (%s); "
+		    "fetching the snapshot over the replication protocol"),
+		    path != NULL ? path : cerr.msg);
+		rc = capture_via_sync(job, cfg, conn, tolerant, c, err);
+	}
+	if (rc == 0 && c->rdb_path == NULL && path != NULL) {
+		c->rdb_path = path;
+		path = NULL;
+	}
+out:
+	free(path);
+	redis_info_free(info);
+	redis_conn_close(conn);
+	if (rc != 0)
+		capture_release(c);
+	return rc;
+}
+
+void
+capture_release(struct capture *c)
+{
+	file_close(&c->rdb);
+	for (int i = 0; i < CAPTURE_NINDEX; i++)
+		file_close(&c->index[i]);
+	if (c->rdb_tmp != NULL) {
+		unlink(c->rdb_tmp);
+		free(c->rdb_tmp);
+		c->rdb_tmp = NULL;
+	}
+	free(c->rdb_path);
+	c->rdb_path = NULL;
+}

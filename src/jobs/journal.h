@@ -1,0 +1,46 @@
+/*
+ * The restore journal, {backup_dir}/.restore-journal.json: which restore
+ * runs, its safety backup, what it learnt about the server before stopping
+ * it, and each step finished. Rewritten atomically after every step, so a
+ * restore killed at any point can be resumed or rolled back; removed when
+ * the restore completes.
+ */
+#ifndef VS_JOURNAL_H
+#define VS_JOURNAL_H
+
+#include <stdbool.h>
+#include <time.h>
+
+#include "common/error.h"
+#include "common/timeutil.h"
+
+#define JOURNAL_FILE ".restore-journal.json"
+
+struct journal {
+	char id[BACKUP_ID_SIZE];          /* the backup being restored */
+	char safety_id[BACKUP_ID_SIZE];   /* "" when none was taken */
+	bool rollback;                    /* this run restores the safety backup */
+	char from[8];
+	time_t started;
+	unsigned done;                    /* bit i: step i finished */
+	/* Learnt from the server before it was stopped. */
+	char *data_dir;
+	char *dbfilename;
+	bool aof;
+	char *aof_dir;                    /* appenddirname (Redis 7), "" before 7 */
+	char *aof_file;                   /* appendfilename */
+};
+
+/* Load the journal of backup_dir: 1 and *j filled when there is one, 0 when
+ * there is none, -1 when it cannot be read. */
+int journal_load(const char *backup_dir, struct journal *j, struct vs_error *err);
+
+/* Write it (atomically). */
+int journal_save(const char *backup_dir, const struct journal *j, struct vs_error *err);
+
+/* Remove it once the restore is complete. */
+int journal_remove(const char *backup_dir, struct vs_error *err);
+
+void journal_clear(struct journal *j);
+
+#endif
