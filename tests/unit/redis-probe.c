@@ -10,8 +10,12 @@
  *   redis-probe CONF bgsave                 start (after any running save),
  *                                           wait, open and read the file
  *   redis-probe CONF snapshot OUT           the backup sequence, with a pause
+ *   redis-probe CONF snapshot-now OUT       the same without first waiting for
+ *                                           a running save to end
  *   redis-probe CONF sync OUT               the replication fetch, with a pause
  *   redis-probe CONF summary FILE           the reader on a file
+ *   redis-probe CONF bgsave-then-other      our save, then another one, then
+ *                                           redis_rdb_open(): must say replaced
  *   redis-probe CONF rdb-path | fork-delay | shutdown | wait-ready
  *
  * Option --cancel-after MS (before CONF) makes the cancel hook fire.
@@ -132,7 +136,8 @@ copy_and_summarize(int fd, const char *out, struct vs_error *err)
 }
 
 static int
-cmd_bgsave(struct redis_conn *c, const char *out, bool paused, struct vs_error *err)
+cmd_bgsave(struct redis_conn *c, const char *out, bool paused, bool wait_idle,
+    struct vs_error *err)
 {
 	struct redis_bgsave bs;
 	int64_t deadline = 0;
@@ -140,7 +145,7 @@ cmd_bgsave(struct redis_conn *c, const char *out, bool paused, struct vs_error *
 	int fd, rc;
 
 	if (paused) {
-		if (redis_bgsave_wait_idle(c, &watch, err) < 0 ||
+		if ((wait_idle && redis_bgsave_wait_idle(c, &watch, err) < 0) ||
 		    redis_pause_writes(c, cfg->redis.pause_ms, &deadline, err) < 0)
 			return -1;
 	}
@@ -321,9 +326,30 @@ main(int argc, char **argv)
 			rc = redis_unpause(c, &err);
 		}
 	} else if (strcmp(cmd, "bgsave") == 0) {
-		rc = cmd_bgsave(c, argc > 3 ? argv[3] : NULL, false, &err);
+		rc = cmd_bgsave(c, argc > 3 ? argv[3] : NULL, false, false, &err);
+	} else if (strcmp(cmd, "bgsave-then-other") == 0) {
+		struct redis_bgsave bs, other;
+		char *path;
+		int fd;
+
+		rc = -1;
+		if (redis_bgsave_start(c, 0, &watch, &bs, &err) == 0 &&
+		    redis_bgsave_wait(c, &bs, &watch, &err) == 0 &&
+		    redis_bgsave_start(c, 0, &watch, &other, &err) == 0 &&
+		    redis_bgsave_wait(c, &other, &watch, &err) == 0) {
+			rc = redis_rdb_open(c, &bs, &fd, &path, &err);
+			printf("open=%d\n", rc);
+			if (rc == 0) {
+				close(fd);
+				free(path);
+			}
+			rc = rc == REDIS_RDB_REPLACED ? 0 : -1;
+			printf("message=%s\n", err.msg);
+		}
 	} else if (strcmp(cmd, "snapshot") == 0 && argc == 4) {
-		rc = cmd_bgsave(c, argv[3], true, &err);
+		rc = cmd_bgsave(c, argv[3], true, true, &err);
+	} else if (strcmp(cmd, "snapshot-now") == 0 && argc == 4) {
+		rc = cmd_bgsave(c, argv[3], true, false, &err);
 	} else if (strcmp(cmd, "sync") == 0 && argc == 4) {
 		rc = cmd_sync(c, argv[3], &err);
 	} else if (strcmp(cmd, "rdb-path") == 0) {
