@@ -54,7 +54,7 @@ int cmd_usage_error(const struct cmd_entry *entry, const char *fmt, ...)
  * codes it does not know; it returns 1 when handled, 0 when unknown, and
  * -1 after printing help (exit 0).
  */
-#define CMD_COMMON_SHORTOPTS "+c:qh"
+#define CMD_COMMON_SHORTOPTS "c:qh"
 #define CMD_OPT_JSON 0x1000
 #define CMD_COMMON_LONGOPTS                                  \
 	{ "config", required_argument, NULL, 'c' },           \

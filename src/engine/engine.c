@@ -39,6 +39,7 @@ struct job {
 	enum job_state state;
 	atomic_bool cancelled;
 	char backup_id[BACKUP_ID_SIZE];
+	int step, nsteps;                     /* guarded by eng->lock */
 	struct engine_event *queued_progress; /* guarded by eng->lock */
 	struct job *next;
 };
@@ -402,6 +403,8 @@ job_progress(struct job *job, const char *phase, uint64_t done, uint64_t total, 
 	ev->done = done;
 	ev->total = total;
 	ev->bytes = bytes;
+	ev->step = job->step;
+	ev->nsteps = job->nsteps;
 	pthread_mutex_unlock(&eng->lock);
 }
 
@@ -421,6 +424,17 @@ job_log(struct job *job, enum log_level level, const char *fmt, ...)
 	job->queued_progress = NULL;
 	engine_push_locked(eng, ev);
 	pthread_mutex_unlock(&eng->lock);
+}
+
+void
+job_set_step(struct job *job, int step, int nsteps)
+{
+	pthread_mutex_lock(&job->eng->lock);
+	job->step = step;
+	job->nsteps = nsteps;
+	/* The next progress event starts the new step. */
+	job->queued_progress = NULL;
+	pthread_mutex_unlock(&job->eng->lock);
 }
 
 bool

@@ -50,6 +50,7 @@ struct engine_event {
 	char phase[128];
 	uint64_t done, total;
 	bool bytes;                  /* done/total are bytes, else items */
+	int step, nsteps;            /* of a job made of steps (job_set_step), else 0 */
 
 	/* ENGINE_EV_LOG */
 	enum log_level level;
@@ -106,6 +107,10 @@ void job_progress(struct job *job, const char *phase, uint64_t done, uint64_t to
 
 void job_log(struct job *job, enum log_level level, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
+
+/* For jobs made of numbered steps (restore): progress events from now on
+ * carry step (1-based) of nsteps, so a client can show a checklist. */
+void job_set_step(struct job *job, int step, int nsteps);
 
 /* Has this job been asked to stop? Jobs check between chunks. */
 bool job_cancelled(const struct job *job);

@@ -107,15 +107,26 @@ put_file(struct job *job, struct storage_txn *txn, const char *name,
 }
 
 static int
-index_info(const struct capture_file *cf, const char *path, struct manifest_index *ix,
-    struct vs_error *err)
+index_info(struct job *job, const struct capture_file *cf, const char *path, bool tolerant,
+    struct manifest_index *ix, struct vs_error *err)
 {
 	struct faiss_header h;
+	struct vs_error herr;
 
 	if (cf->fd < 0)
 		return 0;
-	if (faiss_header_read(cf->fd, path, &h, err) != 0)
-		return -1;
+	error_clear(&herr);
+	if (faiss_header_read(cf->fd, path, &h, &herr) != 0) {
+		if (!tolerant) {
+			*err = herr;
+			return -1;
+		}
+		/* A safety backup keeps the live file as it is, readable or not. */
+		job_log(job, VS_LOG_WARN, _("%s; it is copied as it is"), herr.msg);
+		ix->unreadable = true;
+		ix->file.note = xstrdup(herr.msg);
+		return 0;
+	}
 	ix->ntotal = h.ntotal;
 	ix->dim = h.dim;
 	snprintf(ix->kind, sizeof ix->kind, "%s", h.fourcc);
@@ -240,13 +251,15 @@ backup_make(struct job *job, const struct backup_opts *opts, struct manifest *m,
 			m->redis.redis_version = xstrdup(parse.sum.redis_ver);
 		}
 	}
-	if (index_info(&cap.index[CAPTURE_CONTENT], cfg->faiss.content_index, &m->content, err) != 0 ||
-	    index_info(&cap.index[CAPTURE_USER], cfg->faiss.user_index, &m->user, err) != 0)
-		goto out;
 	if (put_file(job, txn, MANIFEST_CONTENT_FILE, &cap.index[CAPTURE_CONTENT], &pp,
 	    &m->content.file, err) != 0 ||
 	    put_file(job, txn, MANIFEST_USER_FILE, &cap.index[CAPTURE_USER], &pp,
 	    &m->user.file, err) != 0)
+		goto out;
+	if (index_info(job, &cap.index[CAPTURE_CONTENT], cfg->faiss.content_index, opts->tolerant,
+	    &m->content, err) != 0 ||
+	    index_info(job, &cap.index[CAPTURE_USER], cfg->faiss.user_index, opts->tolerant,
+	    &m->user, err) != 0)
 		goto out;
 	if (job_cancelled(job)) {
 		job_cancel_error(err);

@@ -251,6 +251,11 @@ verify_indexes_deep(struct verify_ctx *vc, const struct manifest *m, struct vs_e
 
 		if (!ix->file.present)
 			continue;
+		if (ix->unreadable) {
+			check(vc, ix->file.name, true, _("not a readable index when it was saved: %s"),
+			    ix->file.note ? ix->file.note : "");
+			continue;
+		}
 		path = storage_local_path(vc->st, vc->id, ix->file.name);
 		if (path == NULL) {
 			path = xasprintf("%s/.verify-%s-XXXXXX", vc->cfg->backup_dir, ix->file.name);

@@ -81,6 +81,61 @@ struct job_pin_args {
 };
 extern const struct job_type job_pin_type;
 
+/* restore: args struct job_restore_args, result struct job_restore_result */
+struct job_restore_args {
+	char id[BACKUP_ID_SIZE];
+	char from[8];         /* "local" or "s3" */
+	bool safety_backup;   /* take a pre-restore backup first (default) */
+	char *target_dir;     /* write the files there, touch nothing live */
+	bool rollback;        /* return to the safety backup of an interrupted restore */
+};
+struct job_restore_result {
+	char id[BACKUP_ID_SIZE];        /* what was restored */
+	char safety_id[BACKUP_ID_SIZE]; /* the safety backup taken, or "" */
+	bool resumed;                   /* an interrupted restore was finished */
+	bool rolled_back;               /* the live state is the safety backup's */
+	double seconds;
+	char *target_dir;
+};
+extern const struct job_type job_restore_type;
+void job_restore_args_free(void *args);
+
+/* cleanup: args struct job_cleanup_args, result struct cleanup_report */
+struct job_cleanup_args {
+	bool local;
+	bool s3;
+	time_t at;            /* evaluate the policy at this moment */
+	bool dry_run;         /* decide and report, delete nothing */
+	int retain_days;      /* overrides of the configured numbers, -1: none */
+	int retain_weekly;
+	int retain_monthly;
+};
+struct cleanup_row {
+	char id[BACKUP_ID_SIZE];
+	char location[8];     /* "local" or "s3": each location decides alone */
+	enum backup_type type;
+	bool type_known;
+	time_t created;       /* 0 when unknown */
+	uint64_t bytes;
+	bool keep;
+	int reason;           /* enum retention_reason */
+	time_t expires;       /* 0: never (or not applicable) */
+	char text[256];       /* the reason, for people */
+	bool deleted;         /* not a dry run, and the deletion succeeded */
+	char *error;          /* the deletion failed: why */
+};
+struct cleanup_report {
+	struct cleanup_row *rows;
+	size_t n;
+	time_t at;
+	bool dry_run;
+	size_t deleted, failed;
+	uint64_t freed;
+	char *s3_error;       /* S3 could not be listed: nothing decided there */
+};
+extern const struct job_type job_cleanup_type;
+void cleanup_report_free(struct cleanup_report *r);
+
 /* Take the backup_dir lock for operation, logging a takeover of a lock
  * whose holder died. */
 struct bdlock;

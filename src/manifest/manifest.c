@@ -53,7 +53,12 @@ index_json(const struct manifest_index *ix)
 	cJSON *o = cJSON_CreateObject();
 
 	add_file(o, &ix->file);
-	if (ix->file.present) {
+	if (ix->file.present && ix->unreadable) {
+		cJSON_AddNullToObject(o, "ntotal");
+		cJSON_AddNullToObject(o, "dim");
+		if (ix->file.note != NULL)
+			cJSON_AddStringToObject(o, "note", ix->file.note);
+	} else if (ix->file.present) {
 		cJSON_AddNumberToObject(o, "ntotal", (double)ix->ntotal);
 		cJSON_AddNumberToObject(o, "dim", ix->dim);
 		cJSON_AddStringToObject(o, "faiss_type", ix->kind);
@@ -233,6 +238,14 @@ parse_index(struct parse_ctx *pc, const cJSON *indices, const char *name, const 
 		return -1;
 	if (!ix->file.present)
 		return 0;
+	if (cJSON_IsNull(cJSON_GetObjectItemCaseSensitive(o, "ntotal"))) {
+		const cJSON *note = cJSON_GetObjectItemCaseSensitive(o, "note");
+
+		ix->unreadable = true;
+		if (cJSON_IsString(note))
+			ix->file.note = xstrdup(note->valuestring);
+		return 0;
+	}
 	snprintf(path, sizeof path, "indices.%s.ntotal", name);
 	if (get_uint(pc, o, "ntotal", path, UINT64_C(1) << 53, &v) != 0)
 		return -1;

@@ -33,6 +33,9 @@ struct manifest_file {
 
 struct manifest_index {
 	struct manifest_file file;
+	bool unreadable;       /* copied as it was, but not a readable index
+	                          (safety backups of a broken live state):
+	                          ntotal and dim unknown, note says why */
 	int64_t ntotal;
 	int dim;
 	char kind[8];          /* FAISS type code, e.g. "IxMp" */

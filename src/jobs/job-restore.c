@@ -1,0 +1,591 @@
+/*
+ * restore: verify -> pre-flight -> safety backup -> indexes -> stop Redis ->
+ * RDB (and AOF) -> start Redis -> check counts and sizes -> reload hook.
+ * Every finished step is written to the journal, so a restore killed at
+ * any point can be resumed (run the same restore again) or rolled back
+ * (restore --rollback). A failure while the live state is being changed
+ * rolls back to the safety backup at once.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "common/fsutil.h"
+#include "common/i18n.h"
+#include "common/xmalloc.h"
+#include "engine/lock.h"
+#include "faiss/faiss-header.h"
+#include "jobs/backup.h"
+#include "jobs/jobs.h"
+#include "jobs/place.h"
+#include "jobs/restore.h"
+#include "jobs/tools.h"
+#include "jobs/transfer.h"
+#include "storage/storage.h"
+
+static const char *const restore_step_texts[RESTORE_NSTEPS] = {
+#define X(id, text) [id] = text,
+	RESTORE_STEPS(X)
+#undef X
+};
+
+const char *
+restore_step_text(enum restore_step step)
+{
+	return _(restore_step_texts[step]);
+}
+
+struct restore_ctx {
+	struct job *job;
+	const struct config *cfg;
+	struct journal j;
+	struct storage *local;
+	struct manifest m;
+};
+
+static void
+step_begin(struct restore_ctx *rc, enum restore_step step)
+{
+	job_set_step(rc->job, (int)step + 1, RESTORE_NSTEPS);
+	job_progress(rc->job, restore_step_text(step), 0, 0, false);
+}
+
+static bool
+step_done(const struct restore_ctx *rc, enum restore_step step)
+{
+	return (rc->j.done & (1u << step)) != 0;
+}
+
+static int
+step_finish(struct restore_ctx *rc, enum restore_step step, struct vs_error *err)
+{
+	rc->j.done |= 1u << step;
+	return journal_save(rc->cfg->backup_dir, &rc->j, err);
+}
+
+static int
+load_manifest(struct restore_ctx *rc, const char *id, struct manifest *m, struct vs_error *err)
+{
+	char *json = NULL, *where;
+	size_t len;
+	int r;
+
+	if (storage_read_small(rc->local, id, STORAGE_METADATA, MANIFEST_MAX_SIZE, &json, &len,
+	    err) != 0)
+		return -1;
+	where = xasprintf("%s/%s/%s", storage_location(rc->local), id, STORAGE_METADATA);
+	r = manifest_parse(json, where, m, err);
+	free(where);
+	free(json);
+	return r;
+}
+
+static int
+verify_quick(struct restore_ctx *rc, const char *id, struct vs_error *err)
+{
+	struct verify_report *rep = NULL;
+
+	if (verify_backup(rc->job, rc->local, id, false, true, &rep, err) != 0)
+		return -1;
+	if (!rep->ok) {
+		const char *first = "";
+
+		for (size_t i = 0; i < rep->n; i++) {
+			if (!rep->checks[i].ok) {
+				first = rep->checks[i].detail;
+				break;
+			}
+		}
+		error_set(err, VS_ERR_VERIFY, _("backup %s failed verification (%s); nothing was "
+		    "changed; run 'vsbackup verify %s' for every check"), id, first, id);
+		verify_report_free(rep);
+		return -1;
+	}
+	verify_report_free(rep);
+	return 0;
+}
+
+/* Enough free space for what is written, with a margin. */
+static int
+check_space(const char *dir, uint64_t need, const char *what, struct vs_error *err)
+{
+	uint64_t free_bytes;
+	char *d = xstrdup(dir);
+
+	/* The target may not exist yet: look at the nearest existing parent. */
+	while (!fs_exists(d) && strrchr(d, '/') != NULL && strrchr(d, '/') != d)
+		*strrchr(d, '/') = '\0';
+	if (fs_free_bytes(d, &free_bytes, err) != 0) {
+		free(d);
+		return -1;
+	}
+	free(d);
+	need += need / 20 + (16u << 20);
+	if (free_bytes < need)
+		return error_set(err, VS_ERR_NOSPACE,
+		    _("not enough free space in %s for %s: %llu MiB needed, %llu MiB free"), dir,
+		    what, (unsigned long long)(need >> 20), (unsigned long long)(free_bytes >> 20));
+	return 0;
+}
+
+static uint64_t
+file_size_or_zero(const char *path)
+{
+	uint64_t n = 0;
+	int fd;
+
+	if (path == NULL || path[0] == '\0')
+		return 0;
+	fd = open(path, 0);
+	if (fd >= 0) {
+		off_t end = lseek(fd, 0, SEEK_END);
+
+		if (end > 0)
+			n = (uint64_t)end;
+		close(fd);
+	}
+	return n;
+}
+
+static int
+preflight(struct restore_ctx *rc, bool safety, struct vs_error *err)
+{
+	const struct config *cfg = rc->cfg;
+	char *rdb_live;
+	uint64_t live;
+	int r;
+
+	if (cfg->redis.start_command[0] == '\0')
+		return error_set(err, VS_ERR_REFUSED,
+		    _("redis.start_command is not set in %s: vsbackup could not start Redis again "
+		      "after placing the snapshot; set it (e.g. \"systemctl start redis-server\"), "
+		      "or restore the files only with --target-dir DIR"), cfg->path);
+	if (!step_done(rc, RESTORE_STOP)) {
+		r = restore_redis_learn(rc->job, &rc->j, err);
+		if (r < 0)
+			return -1;
+		if (r == 1)
+			job_log(rc->job, VS_LOG_INFO, _("Redis is down; it will be started after the "
+			    "snapshot is placed"));
+	}
+	if (restore_redis_guess(cfg, &rc->m, &rc->j, err) != 0)
+		return -1;
+	rdb_live = fs_join(rc->j.data_dir, rc->j.dbfilename);
+	live = file_size_or_zero(rdb_live) + file_size_or_zero(cfg->faiss.content_index) +
+	    file_size_or_zero(cfg->faiss.user_index);
+	free(rdb_live);
+	if (check_space(rc->j.data_dir, rc->m.redis.file.size * (rc->j.aof ? 2 : 1),
+	    _("the Redis snapshot"), err) != 0 ||
+	    check_space(cfg->faiss.content_index, rc->m.content.file.size +
+	    (strcmp(cfg->faiss.content_index, cfg->faiss.user_index) ? 0 : rc->m.user.file.size),
+	    _("the content index"), err) != 0 ||
+	    check_space(cfg->faiss.user_index, rc->m.user.file.size, _("the user index"), err) != 0 ||
+	    (safety && check_space(cfg->backup_dir, live, _("the safety backup"), err) != 0))
+		return -1;
+	return journal_save(cfg->backup_dir, &rc->j, err);
+}
+
+/* Put backup m's files in place and restart Redis on them. */
+static int
+apply(struct restore_ctx *rc, const struct manifest *m, struct vs_error *err)
+{
+	const struct config *cfg = rc->cfg;
+	const struct {
+		const struct manifest_index *ix;
+		const char *dest;
+	} idx[] = {
+		{ &m->content, cfg->faiss.content_index },
+		{ &m->user, cfg->faiss.user_index },
+	};
+	char suffix[64];
+
+	snprintf(suffix, sizeof suffix, "before-%s", m->backup_id);
+	if (!step_done(rc, RESTORE_INDEXES)) {
+		step_begin(rc, RESTORE_INDEXES);
+		for (size_t i = 0; i < 2; i++) {
+			char phase[128];
+
+			if (!idx[i].ix->file.present) {
+				job_log(rc->job, VS_LOG_WARN, _("the backup has no %s (%s); the live file "
+				    "is moved aside"), idx[i].ix->file.name[0] ? idx[i].ix->file.name :
+				    idx[i].dest, idx[i].ix->file.note ? idx[i].ix->file.note : "");
+				if (place_move_aside(idx[i].dest, suffix, err) != 0)
+					return -1;
+				continue;
+			}
+			snprintf(phase, sizeof phase, _("placing %s"), idx[i].ix->file.name);
+			if (place_file(rc->job, rc->local, m->backup_id, idx[i].ix->file.name,
+			    idx[i].ix->file.size, idx[i].dest, phase, err) != 0)
+				return -1;
+		}
+		if (step_finish(rc, RESTORE_INDEXES, err) != 0)
+			return -1;
+	}
+	if (!step_done(rc, RESTORE_STOP)) {
+		step_begin(rc, RESTORE_STOP);
+		if (restore_redis_stop(rc->job, err) != 0 || step_finish(rc, RESTORE_STOP, err) != 0)
+			return -1;
+	}
+	if (!step_done(rc, RESTORE_RDB)) {
+		step_begin(rc, RESTORE_RDB);
+		if (restore_redis_place(rc->job, rc->local, m, &rc->j, err) != 0 ||
+		    step_finish(rc, RESTORE_RDB, err) != 0)
+			return -1;
+	}
+	if (!step_done(rc, RESTORE_START)) {
+		step_begin(rc, RESTORE_START);
+		if (restore_redis_start(rc->job, err) != 0 || step_finish(rc, RESTORE_START, err) != 0)
+			return -1;
+	}
+	return 0;
+}
+
+/* After the restart: what is live must be what the backup recorded. */
+static int
+check_live(struct restore_ctx *rc, const struct manifest *m, struct vs_error *err)
+{
+	const struct config *cfg = rc->cfg;
+	uint64_t *counts = xcalloc(cfg->redis.nprefixes + 1, sizeof *counts), dbsize = 0;
+	const struct manifest_index *ixs[] = { &m->content, &m->user };
+	const char *paths[] = { cfg->faiss.content_index, cfg->faiss.user_index };
+	int rc_ = -1;
+
+	step_begin(rc, RESTORE_CHECK);
+	if (restore_redis_count(rc->job, counts, &dbsize, err) != 0)
+		goto out;
+	for (size_t i = 0; i < cfg->redis.nprefixes; i++) {
+		long long want = manifest_count_for(m, cfg->redis.prefixes[i]);
+
+		if (want >= 0 && (uint64_t)want != counts[i]) {
+			error_set(err, VS_ERR_VERIFY, _("after the restore Redis holds %llu keys under "
+			    "%s, the backup recorded %lld"), (unsigned long long)counts[i],
+			    cfg->redis.prefixes[i], want);
+			goto out;
+		}
+		job_log(rc->job, VS_LOG_INFO, _("%s: %llu keys, as recorded"), cfg->redis.prefixes[i],
+		    (unsigned long long)counts[i]);
+	}
+	if (m->redis.file.present && dbsize != m->redis.dbsize) {
+		error_set(err, VS_ERR_VERIFY, _("after the restore Redis holds %llu keys, the backup "
+		    "recorded %llu"), (unsigned long long)dbsize, (unsigned long long)m->redis.dbsize);
+		goto out;
+	}
+	for (size_t i = 0; i < 2; i++) {
+		struct faiss_header h;
+
+		if (!ixs[i]->file.present || ixs[i]->unreadable)
+			continue;
+		if (faiss_header_read_path(paths[i], &h, err) != 0)
+			goto out;
+		if (h.ntotal != ixs[i]->ntotal || h.dim != ixs[i]->dim) {
+			error_set(err, VS_ERR_VERIFY, _("%s holds %lld vectors of dimension %d, the "
+			    "backup recorded %lld of %d"), paths[i], (long long)h.ntotal, h.dim,
+			    (long long)ixs[i]->ntotal, ixs[i]->dim);
+			goto out;
+		}
+		job_log(rc->job, VS_LOG_INFO, _("%s: %lld vectors of dimension %d, as recorded"),
+		    paths[i], (long long)h.ntotal, h.dim);
+	}
+	rc_ = step_finish(rc, RESTORE_CHECK, err);
+out:
+	free(counts);
+	return rc_;
+}
+
+static int
+reload_hook(struct restore_ctx *rc, struct vs_error *err)
+{
+	char out[512];
+	int st;
+
+	if (rc->cfg->restore_reload_command[0] == '\0')
+		return step_finish(rc, RESTORE_RELOAD, err);
+	step_begin(rc, RESTORE_RELOAD);
+	st = tools_run_shell(out, sizeof out, rc->cfg->restore_reload_command, 300);
+	if (st != 0)
+		return error_set(err, VS_ERR_FAILED, _("the data is restored, but "
+		    "restore_reload_command failed (status %d): %s; reload the service by hand"),
+		    st, out[0] ? out : _("no output"));
+	return step_finish(rc, RESTORE_RELOAD, err);
+}
+
+/* Files only: the verified backup copied into a directory. */
+static int
+restore_to_dir(struct restore_ctx *rc, const char *dir, struct vs_error *err)
+{
+	const struct manifest_file *files[] = { &rc->m.redis.file, &rc->m.content.file,
+	    &rc->m.user.file };
+	char *json = NULL, *path;
+	size_t len;
+	int r;
+
+	if (fs_mkdir_p(dir, 0700, err) != 0)
+		return -1;
+	for (size_t i = 0; i < 3; i++) {
+		char phase[128];
+
+		if (!files[i]->present)
+			continue;
+		path = fs_join(dir, files[i]->name);
+		snprintf(phase, sizeof phase, _("writing %s"), path);
+		r = place_file(rc->job, rc->local, rc->m.backup_id, files[i]->name, files[i]->size,
+		    path, phase, err);
+		free(path);
+		if (r != 0)
+			return -1;
+	}
+	if (storage_read_small(rc->local, rc->m.backup_id, STORAGE_METADATA, MANIFEST_MAX_SIZE,
+	    &json, &len, err) != 0)
+		return -1;
+	path = fs_join(dir, STORAGE_METADATA);
+	r = fs_write_atomic(path, json, len, 0600, err);
+	free(path);
+	free(json);
+	if (r == 0)
+		job_log(rc->job, VS_LOG_INFO, _("backup %s written to %s; nothing live was touched"),
+		    rc->m.backup_id, dir);
+	return r;
+}
+
+/* Roll the live state back to the safety backup after a failure. */
+static int
+rollback_now(struct restore_ctx *rc, struct vs_error *err)
+{
+	struct manifest sm;
+	int r;
+
+	memset(&sm, 0, sizeof sm);
+	job_log(rc->job, VS_LOG_WARN, _("rolling back to the safety backup %s"), rc->j.safety_id);
+	if (load_manifest(rc, rc->j.safety_id, &sm, err) != 0)
+		return -1;
+	rc->j.done = 0;
+	rc->j.rollback = true;
+	snprintf(rc->j.id, sizeof rc->j.id, "%s", rc->j.safety_id);
+	rc->j.safety_id[0] = '\0';
+	if (journal_save(rc->cfg->backup_dir, &rc->j, err) != 0)
+		return -1;
+	rc->j.done = (1u << RESTORE_FETCH) | (1u << RESTORE_VERIFY) | (1u << RESTORE_SAFETY);
+	r = apply(rc, &sm, err);
+	manifest_clear(&sm);
+	if (r == 0)
+		r = journal_remove(rc->cfg->backup_dir, err);
+	return r;
+}
+
+static int
+job_restore_run(struct job *job, void *argp, void **result, struct vs_error *err)
+{
+	struct job_restore_args *args = argp;
+	struct restore_ctx rc = { .job = job, .cfg = job_config(job) };
+	struct job_restore_result *res = xcalloc(1, sizeof *res);
+	struct bdlock *lock = NULL;
+	struct journal old;
+	time_t start = time_now();
+	int have, r = -1;
+	bool live_touched = false;
+
+	memset(&old, 0, sizeof old);
+	if (jobs_lock(job, "restore", &lock, err) != 0)
+		goto out;
+	if (storage_open_local(rc.cfg, &rc.local, err) != 0)
+		goto out;
+	have = args->target_dir ? 0 : journal_load(rc.cfg->backup_dir, &old, err);
+	if (have < 0)
+		goto out;
+	if (args->rollback) {
+		if (have == 0) {
+			error_set(err, VS_ERR_NOTFOUND, _("there is no interrupted restore to roll back "
+			    "(no %s in %s)"), JOURNAL_FILE, rc.cfg->backup_dir);
+			goto out;
+		}
+		if (old.rollback) {
+			/* A rollback was itself interrupted: go on with it. */
+			rc.j = old;
+			memset(&old, 0, sizeof old);
+			res->resumed = true;
+		} else if (old.safety_id[0] == '\0') {
+			error_set(err, VS_ERR_REFUSED, _("the interrupted restore of %s took no safety "
+			    "backup (--no-safety-backup), so there is nothing to roll back to; restore "
+			    "another backup, or run 'vsbackup restore %s' to finish it"), old.id, old.id);
+			goto out;
+		} else {
+			rc.j = old;
+			memset(&old, 0, sizeof old);
+			snprintf(rc.j.id, sizeof rc.j.id, "%s", rc.j.safety_id);
+			rc.j.safety_id[0] = '\0';
+			rc.j.rollback = true;
+			rc.j.done = 0;
+		}
+		rc.j.done |= (1u << RESTORE_FETCH) | (1u << RESTORE_VERIFY) | (1u << RESTORE_SAFETY);
+		snprintf(args->id, sizeof args->id, "%s", rc.j.id);
+		job_log(job, VS_LOG_WARN, _("rolling back: restoring the safety backup %s"), rc.j.id);
+	} else if (have == 1) {
+		if (strcmp(old.id, args->id) != 0 || old.rollback) {
+			char started[ISO8601_SIZE];
+
+			time_format_iso(old.started, started);
+			if (old.rollback)
+				error_set(err, VS_ERR_REFUSED, _("an interrupted rollback to %s (started %s) "
+				    "must be finished first: run 'vsbackup restore --rollback'"), old.id,
+				    started);
+			else if (old.safety_id[0] != '\0')
+				error_set(err, VS_ERR_REFUSED, _("an interrupted restore of %s (started %s) "
+				    "must be finished first: 'vsbackup restore %s' resumes it, 'vsbackup "
+				    "restore --rollback' returns to the safety backup %s"), old.id, started,
+				    old.id, old.safety_id);
+			else
+				error_set(err, VS_ERR_REFUSED, _("an interrupted restore of %s (started %s) "
+				    "must be finished first: 'vsbackup restore %s' resumes it"), old.id,
+				    started, old.id);
+			goto out;
+		}
+		rc.j = old;
+		memset(&old, 0, sizeof old);
+		res->resumed = true;
+		job_log(job, VS_LOG_WARN, _("resuming the interrupted restore of %s"), rc.j.id);
+	} else {
+		snprintf(rc.j.id, sizeof rc.j.id, "%s", args->id);
+		snprintf(rc.j.from, sizeof rc.j.from, "%s", args->from);
+		rc.j.started = start;
+	}
+	job_set_backup(job, rc.j.id);
+	snprintf(res->id, sizeof res->id, "%s", rc.j.id);
+
+	if (!step_done(&rc, RESTORE_FETCH)) {
+		step_begin(&rc, RESTORE_FETCH);
+		if (strcmp(args->from, "s3") == 0 && transfer_copy(job, "s3", "local", rc.j.id, err) != 0)
+			goto out;
+		rc.j.done |= 1u << RESTORE_FETCH;
+	}
+	if (!step_done(&rc, RESTORE_VERIFY)) {
+		step_begin(&rc, RESTORE_VERIFY);
+		if (verify_quick(&rc, rc.j.id, err) != 0)
+			goto out;
+		rc.j.done |= 1u << RESTORE_VERIFY;
+	}
+	if (load_manifest(&rc, rc.j.id, &rc.m, err) != 0)
+		goto out;
+	if (args->target_dir != NULL) {
+		if (restore_to_dir(&rc, args->target_dir, err) != 0)
+			goto out;
+		res->target_dir = xstrdup(args->target_dir);
+		goto done;
+	}
+
+	step_begin(&rc, RESTORE_PREFLIGHT);
+	if (preflight(&rc, args->safety_backup && !step_done(&rc, RESTORE_SAFETY), err) != 0)
+		goto out;
+	if (!step_done(&rc, RESTORE_SAFETY)) {
+		step_begin(&rc, RESTORE_SAFETY);
+		if (args->safety_backup) {
+			struct backup_opts o = { .type = BACKUP_PRE_RESTORE, .tolerant = true };
+			struct manifest sm;
+
+			if (backup_make(job, &o, &sm, err) != 0) {
+				error_prefix(err, _("the safety backup failed, nothing live was changed"));
+				goto out;
+			}
+			snprintf(rc.j.safety_id, sizeof rc.j.safety_id, "%s", sm.backup_id);
+			manifest_clear(&sm);
+			job_set_backup(job, rc.j.id);
+		} else {
+			job_log(job, VS_LOG_WARN, _("no safety backup (--no-safety-backup): the live "
+			    "state cannot be rolled back"));
+		}
+		if (step_finish(&rc, RESTORE_SAFETY, err) != 0)
+			goto out;
+	}
+	snprintf(res->safety_id, sizeof res->safety_id, "%s", rc.j.safety_id);
+	live_touched = true;
+	if (apply(&rc, &rc.m, err) != 0)
+		goto fail_live;
+	live_touched = false;
+	if (!step_done(&rc, RESTORE_CHECK) && check_live(&rc, &rc.m, err) != 0) {
+		error_prefix(err, _("restore of %s finished, but the check failed; the journal is "
+		    "kept: 'vsbackup restore --rollback' returns to the safety backup"), rc.j.id);
+		goto out;
+	}
+	if (!step_done(&rc, RESTORE_RELOAD) && reload_hook(&rc, err) != 0)
+		goto out;
+	if (journal_remove(rc.cfg->backup_dir, err) != 0)
+		goto out;
+	res->rolled_back = rc.j.rollback;
+	job_log(job, VS_LOG_INFO, rc.j.rollback ? _("rolled back to %s") : _("restored %s"), rc.j.id);
+done:
+	res->seconds = difftime(time_now(), start);
+	*result = res;
+	res = NULL;
+	r = 0;
+	goto out;
+fail_live:
+	if (live_touched && rc.j.safety_id[0] != '\0' && !rc.j.rollback && err->code != VS_ERR_CANCELLED) {
+		struct vs_error rerr;
+		char *first = xstrdup(err->msg);
+		const char *stopped = rc.j.id;
+		char sid[BACKUP_ID_SIZE];
+
+		snprintf(sid, sizeof sid, "%s", rc.j.safety_id);
+		error_clear(&rerr);
+		if (rollback_now(&rc, &rerr) == 0)
+			error_set(err, VS_ERR_FAILED, _("restore of %s failed: %s; the live state was "
+			    "rolled back to the safety backup %s"), stopped, first, sid);
+		else
+			error_set(err, VS_ERR_FAILED, _("restore of %s failed: %s; rolling back to the "
+			    "safety backup %s failed too: %s; fix the cause, then run 'vsbackup restore "
+			    "--rollback' (or 'vsbackup restore %s' to finish the restore)"), stopped,
+			    first, sid, rerr.msg, stopped);
+		free(first);
+	} else {
+		error_prefix(err, _("restore of %s stopped at step \"%s\"; run 'vsbackup restore %s' to "
+		    "resume%s"), rc.j.id, restore_step_text((enum restore_step)
+		    (__builtin_ctz(~rc.j.done))), rc.j.id, rc.j.safety_id[0] ?
+		    _(", or 'vsbackup restore --rollback' to return to the safety backup") : "");
+	}
+out:
+	/* A restore that failed before touching anything live leaves no journal. */
+	if (r != 0 && !args->target_dir && !args->rollback && rc.j.id[0] != '\0' &&
+	    (rc.j.done & ~((1u << RESTORE_FETCH) | (1u << RESTORE_VERIFY) |
+	    (1u << RESTORE_PREFLIGHT) | (1u << RESTORE_SAFETY))) == 0 && !live_touched)
+		journal_remove(rc.cfg->backup_dir, NULL);
+	bdlock_release(lock);
+	journal_clear(&old);
+	journal_clear(&rc.j);
+	manifest_clear(&rc.m);
+	storage_close(rc.local);
+	if (res != NULL) {
+		free(res->target_dir);
+		free(res);
+	}
+	return r;
+}
+
+void
+job_restore_args_free(void *p)
+{
+	struct job_restore_args *args = p;
+
+	free(args->target_dir);
+	free(args);
+}
+
+static void
+job_restore_free_result(void *p)
+{
+	struct job_restore_result *res = p;
+
+	free(res->target_dir);
+	free(res);
+}
+
+const struct job_type job_restore_type = {
+	.name = "restore",
+	.flags = JOB_EXCLUSIVE,
+	.run = job_restore_run,
+	.free_args = job_restore_args_free,
+	.free_result = job_restore_free_result,
+};

@@ -1,0 +1,372 @@
+#include "config.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "common/fsutil.h"
+#include "common/i18n.h"
+#include "common/xmalloc.h"
+#include "jobs/place.h"
+#include "jobs/restore.h"
+#include "jobs/tools.h"
+#include "redis/redis-conn.h"
+#include "redis/redis-info.h"
+#include "redis/redis-snapshot.h"
+
+#define STOP_TIMEOUT_S 120
+
+struct watch_ctx {
+	struct job *job;
+	const char *phase;
+};
+
+static void
+watch_progress(void *arg, uint64_t done, uint64_t total)
+{
+	struct watch_ctx *wc = arg;
+
+	job_progress(wc->job, wc->phase, done, total, true);
+}
+
+static bool
+watch_cancelled(void *arg)
+{
+	return job_cancelled(((struct watch_ctx *)arg)->job);
+}
+
+/* CONFIG GET name: the value, or NULL when CONFIG is not available. */
+static char *
+config_get(struct redis_conn *c, const char *name)
+{
+	redisReply *r = redis_conn_command(c, NULL, "CONFIG GET %s", name);
+	char *v = NULL;
+
+	if (r != NULL && r->type == REDIS_REPLY_ARRAY && r->elements == 2 &&
+	    r->element[1]->type == REDIS_REPLY_STRING)
+		v = xstrdup(r->element[1]->str);
+	if (r != NULL)
+		freeReplyObject(r);
+	return v;
+}
+
+static void
+set_str(char **dst, char *val)
+{
+	if (val == NULL)
+		return;
+	free(*dst);
+	*dst = val;
+}
+
+int
+restore_redis_learn(struct job *job, struct journal *j, struct vs_error *err)
+{
+	const struct config *cfg = job_config(job);
+	struct redis_conn *c = NULL;
+	struct vs_error cerr;
+	char *aof;
+
+	error_clear(&cerr);
+	if (redis_conn_open(cfg, &c, &cerr) != 0) {
+		job_log(job, VS_LOG_WARN, _("Redis is not reachable: %s"), cerr.msg);
+		return 1;
+	}
+	set_str(&j->data_dir, config_get(c, "dir"));
+	set_str(&j->dbfilename, config_get(c, "dbfilename"));
+	aof = config_get(c, "appendonly");
+	if (aof != NULL)
+		j->aof = strcmp(aof, "yes") == 0;
+	free(aof);
+	set_str(&j->aof_dir, config_get(c, "appenddirname"));
+	set_str(&j->aof_file, config_get(c, "appendfilename"));
+	/* Configured paths win: the server may see other paths (containers). */
+	if (cfg->redis.data_dir[0] != '\0')
+		set_str(&j->data_dir, xstrdup(cfg->redis.data_dir));
+	if (cfg->redis.dbfilename[0] != '\0')
+		set_str(&j->dbfilename, xstrdup(cfg->redis.dbfilename));
+	redis_conn_close(c);
+	(void)err;
+	return 0;
+}
+
+int
+restore_redis_guess(const struct config *cfg, const struct manifest *m, struct journal *j,
+    struct vs_error *err)
+{
+	char *p;
+
+	if (j->data_dir == NULL || j->data_dir[0] == '\0')
+		set_str(&j->data_dir, xstrdup(cfg->redis.data_dir[0] ? cfg->redis.data_dir :
+		    m->redis.data_dir ? m->redis.data_dir : ""));
+	if (j->dbfilename == NULL || j->dbfilename[0] == '\0')
+		set_str(&j->dbfilename, xstrdup(cfg->redis.dbfilename[0] ? cfg->redis.dbfilename :
+		    m->redis.dbfilename && m->redis.dbfilename[0] ? m->redis.dbfilename : "dump.rdb"));
+	if (j->data_dir[0] == '\0')
+		return error_set(err, VS_ERR_REFUSED,
+		    _("Redis is not reachable and its data directory is unknown: set "
+		      "redis.data_dir and redis.dbfilename in %s"), cfg->path);
+	if (j->aof_file == NULL || j->aof_file[0] == '\0')
+		set_str(&j->aof_file, xstrdup("appendonly.aof"));
+	if (j->aof_dir == NULL)
+		set_str(&j->aof_dir, xstrdup(""));
+	/* With the server down, its files say whether AOF is in use. */
+	if (j->aof_dir[0] == '\0') {
+		p = fs_join(j->data_dir, "appendonlydir");
+		if (fs_exists(p)) {
+			j->aof = true;
+			set_str(&j->aof_dir, xstrdup("appendonlydir"));
+		}
+		free(p);
+	}
+	return 0;
+}
+
+static bool
+redis_up(const struct config *cfg)
+{
+	struct redis_conn *c = NULL;
+
+	if (redis_conn_open(cfg, &c, NULL) != 0)
+		return false;
+	redis_conn_close(c);
+	return true;
+}
+
+int
+restore_redis_stop(struct job *job, struct vs_error *err)
+{
+	const struct config *cfg = job_config(job);
+	struct redis_conn *c = NULL;
+	char out[512];
+
+	if (!redis_up(cfg)) {
+		job_log(job, VS_LOG_INFO, _("Redis is already stopped"));
+		return 0;
+	}
+	if (cfg->redis.stop_command[0] != '\0') {
+		int st = tools_run_shell(out, sizeof out, cfg->redis.stop_command, STOP_TIMEOUT_S);
+
+		if (st != 0)
+			return error_set(err, VS_ERR_REDIS, _("redis.stop_command failed (status %d): %s"),
+			    st, out[0] ? out : _("no output"));
+	} else {
+		if (redis_conn_open(cfg, &c, err) != 0)
+			return -1;
+		if (redis_shutdown_nosave(c, err) != 0) {
+			redis_conn_close(c);
+			return -1;
+		}
+		redis_conn_close(c);
+	}
+	for (int i = 0; i < STOP_TIMEOUT_S * 10; i++) {
+		if (!redis_up(cfg)) {
+			job_log(job, VS_LOG_INFO, _("Redis stopped"));
+			return 0;
+		}
+		if (job_cancelled(job))
+			return job_cancel_error(err);
+		redis_sleep_ms(100);
+	}
+	return error_set(err, VS_ERR_REDIS, _("Redis still answers %d s after being told to stop"),
+	    STOP_TIMEOUT_S);
+}
+
+static int
+write_text(const char *path, const char *text, struct vs_error *err)
+{
+	return fs_write_atomic(path, text, strlen(text), 0600, err);
+}
+
+/* A Redis 7 AOF directory whose base is the snapshot: the server loads it
+ * as it would the RDB, and AOF stays on. Built beside the live one, then
+ * swapped in. */
+static int
+place_aof7(struct job *job, struct storage *st, const struct manifest *m,
+    const struct journal *j, const char *suffix, struct vs_error *err)
+{
+	char *live = fs_join(j->data_dir, j->aof_dir);
+	char *tmp = xasprintf("%s/.vsbackup-aof-%s", j->data_dir, suffix);
+	char *base = xasprintf("%s/%s.1.base.rdb", tmp, j->aof_file);
+	char *incr = xasprintf("%s/%s.1.incr.aof", tmp, j->aof_file);
+	char *mf = xasprintf("%s/%s.manifest", tmp, j->aof_file);
+	char *text = NULL;
+	struct stat dst;
+	int rc = -1;
+
+	if (fs_remove_tree(tmp, err) != 0 || fs_mkdir_p(tmp, 0755, err) != 0)
+		goto out;
+	if (stat(j->data_dir, &dst) == 0 && geteuid() == 0 &&
+	    chown(tmp, dst.st_uid, dst.st_gid) != 0) {
+		error_errno(err, VS_ERR_IO, errno, _("cannot change the owner of %s"), tmp);
+		goto out;
+	}
+	if (m->redis.file.present) {
+		if (place_file(job, st, m->backup_id, MANIFEST_RDB_FILE, m->redis.file.size, base,
+		    _("writing the AOF base"), err) != 0)
+			goto out;
+		text = xasprintf("file %s.1.base.rdb seq 1 type b\nfile %s.1.incr.aof seq 1 type i\n",
+		    j->aof_file, j->aof_file);
+	} else {
+		text = xasprintf("file %s.1.incr.aof seq 1 type i\n", j->aof_file);
+	}
+	if (write_text(incr, "", err) != 0 || write_text(mf, text, err) != 0)
+		goto out;
+	if (place_move_aside(live, suffix, err) != 0)
+		goto out;
+	if (rename(tmp, live) != 0) {
+		error_errno(err, VS_ERR_IO, errno, _("cannot rename %s to %s"), tmp, live);
+		goto out;
+	}
+	rc = fs_fsync_dir(j->data_dir, err);
+	job_log(job, VS_LOG_INFO, _("AOF is on: the old %s was moved aside to %s.vsbackup-%s and "
+	    "a new one starts from the restored snapshot"), live, live, suffix);
+out:
+	if (rc != 0)
+		fs_remove_tree(tmp, NULL);
+	free(text);
+	free(mf);
+	free(incr);
+	free(base);
+	free(tmp);
+	free(live);
+	return rc;
+}
+
+int
+restore_redis_place(struct job *job, struct storage *st, const struct manifest *m,
+    const struct journal *j, struct vs_error *err)
+{
+	char *dest = fs_join(j->data_dir, j->dbfilename);
+	char suffix[64];
+	int rc = -1;
+
+	snprintf(suffix, sizeof suffix, "before-%s", m->backup_id);
+	if (m->redis.file.present) {
+		if (place_file(job, st, m->backup_id, MANIFEST_RDB_FILE, m->redis.file.size, dest,
+		    _("placing redis.rdb"), err) != 0)
+			goto out;
+	} else {
+		/* The backup recorded no data: the server must start empty. */
+		job_log(job, VS_LOG_WARN, _("this backup has no Redis snapshot (%s); Redis will "
+		    "start empty"), m->redis.file.note ? m->redis.file.note : _("none was recorded"));
+		if (place_move_aside(dest, suffix, err) != 0)
+			goto out;
+	}
+	if (j->aof) {
+		if (j->aof_dir != NULL && j->aof_dir[0] != '\0') {
+			if (place_aof7(job, st, m, j, suffix, err) != 0)
+				goto out;
+		} else {
+			/* Before Redis 7: one AOF file, which may start with an RDB. */
+			char *aof = fs_join(j->data_dir, j->aof_file);
+
+			rc = place_move_aside(aof, suffix, err);
+			if (rc == 0 && m->redis.file.present)
+				rc = place_file(job, st, m->backup_id, MANIFEST_RDB_FILE,
+				    m->redis.file.size, aof, _("writing the AOF"), err);
+			free(aof);
+			if (rc != 0)
+				goto out;
+		}
+	}
+	rc = 0;
+out:
+	free(dest);
+	return rc;
+}
+
+int
+restore_redis_start(struct job *job, struct vs_error *err)
+{
+	const struct config *cfg = job_config(job);
+	struct watch_ctx wc = { job, _("Redis loading") };
+	struct redis_watch w = { watch_progress, watch_cancelled, &wc };
+	struct redis_conn *c = NULL;
+	char out[512];
+	int st;
+
+	if (redis_up(cfg)) {
+		job_log(job, VS_LOG_WARN, _("Redis was already running again before start_command "
+		    "(restarted by a supervisor?)"));
+	} else {
+		st = tools_run_shell(out, sizeof out, cfg->redis.start_command, STOP_TIMEOUT_S);
+		if (st != 0)
+			return error_set(err, VS_ERR_REDIS,
+			    _("redis.start_command failed (status %d): %s"), st,
+			    out[0] ? out : _("no output"));
+	}
+	if (redis_wait_ready(cfg, &w, &c, err) != 0)
+		return -1;
+	redis_conn_close(c);
+	job_log(job, VS_LOG_INFO, _("Redis is up and has loaded its data"));
+	return 0;
+}
+
+/* SCAN's MATCH is a glob: escape the prefix's special characters. */
+static char *
+glob_escape(const char *prefix)
+{
+	char *out = xmalloc(strlen(prefix) * 2 + 2), *p = out;
+
+	for (; *prefix; prefix++) {
+		if (strchr("*?[]\\", *prefix) != NULL)
+			*p++ = '\\';
+		*p++ = *prefix;
+	}
+	*p++ = '*';
+	*p = '\0';
+	return out;
+}
+
+int
+restore_redis_count(struct job *job, uint64_t *counts, uint64_t *dbsize, struct vs_error *err)
+{
+	const struct config *cfg = job_config(job);
+	struct redis_conn *c = NULL;
+	redisReply *r;
+	int rc = -1;
+
+	if (redis_conn_open(cfg, &c, err) != 0)
+		return -1;
+	for (size_t i = 0; i < cfg->redis.nprefixes; i++) {
+		char *pattern = glob_escape(cfg->redis.prefixes[i]);
+		char cursor[32] = "0";
+
+		counts[i] = 0;
+		do {
+			r = redis_conn_command(c, err, "SCAN %s MATCH %s COUNT 1000", cursor, pattern);
+			if (r == NULL || r->type != REDIS_REPLY_ARRAY || r->elements != 2) {
+				if (r != NULL) {
+					error_set(err, VS_ERR_REDIS, _("unexpected answer to SCAN"));
+					freeReplyObject(r);
+				}
+				free(pattern);
+				goto out;
+			}
+			snprintf(cursor, sizeof cursor, "%s", r->element[0]->str);
+			counts[i] += r->element[1]->elements;
+			freeReplyObject(r);
+			if (job_cancelled(job)) {
+				free(pattern);
+				job_cancel_error(err);
+				goto out;
+			}
+		} while (strcmp(cursor, "0") != 0);
+		free(pattern);
+	}
+	r = redis_conn_command(c, err, "DBSIZE");
+	if (r == NULL)
+		goto out;
+	*dbsize = r->type == REDIS_REPLY_INTEGER ? (uint64_t)r->integer : 0;
+	freeReplyObject(r);
+	rc = 0;
+out:
+	redis_conn_close(c);
+	return rc;
+}

@@ -1,0 +1,68 @@
+/*
+ * Restore: the seed's procedure with DESIGN.md's safety steps. The steps
+ * are numbered for the journal and for clients that show a checklist.
+ */
+#ifndef VS_RESTORE_H
+#define VS_RESTORE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "engine/engine.h"
+#include "jobs/journal.h"
+#include "manifest/manifest.h"
+
+/* id, checklist text */
+#define RESTORE_STEPS(X)                                                   \
+	X(RESTORE_FETCH, N_("download the backup from S3"))                \
+	X(RESTORE_VERIFY, N_("verify the backup's checksums"))             \
+	X(RESTORE_PREFLIGHT, N_("pre-flight checks"))                      \
+	X(RESTORE_SAFETY, N_("safety backup of the live state"))           \
+	X(RESTORE_INDEXES, N_("place both index files"))                   \
+	X(RESTORE_STOP, N_("stop Redis"))                                  \
+	X(RESTORE_RDB, N_("place the Redis snapshot"))                     \
+	X(RESTORE_START, N_("start Redis and wait until it has loaded"))   \
+	X(RESTORE_CHECK, N_("check key counts and index sizes"))           \
+	X(RESTORE_RELOAD, N_("reload the service"))
+
+enum restore_step {
+#define X(id, text) id,
+	RESTORE_STEPS(X)
+#undef X
+	RESTORE_NSTEPS
+};
+
+/* The checklist text of a step (translated). */
+const char *restore_step_text(enum restore_step step);
+
+/* --- Redis around a restore (restore-redis.c) --- */
+
+/* Ask the running server where its data lives (CONFIG GET dir,
+ * dbfilename, appendonly, appenddirname, appendfilename) into j. Returns
+ * 0 when learnt, 1 when Redis is not reachable, -1 on other errors. */
+int restore_redis_learn(struct job *job, struct journal *j, struct vs_error *err);
+
+/* Fill what is still unknown in j while Redis is down: the config keys,
+ * else what the backup recorded; AOF from the files in the data dir. */
+int restore_redis_guess(const struct config *cfg, const struct manifest *m,
+    struct journal *j, struct vs_error *err);
+
+/* Stop the server (stop_command, else SHUTDOWN NOSAVE) and wait until it
+ * is gone. A server that is already down is fine. */
+int restore_redis_stop(struct job *job, struct vs_error *err);
+
+/* Put the backup's RDB where the server loads it: dbfilename, and when
+ * AOF is on a fresh AOF whose base is the snapshot (the old one is moved
+ * aside). Without an RDB in the backup, the server starts empty. */
+int restore_redis_place(struct job *job, struct storage *st, const struct manifest *m,
+    const struct journal *j, struct vs_error *err);
+
+/* Run start_command and wait until the server has loaded its data. */
+int restore_redis_start(struct job *job, struct vs_error *err);
+
+/* Count keys per configured prefix (SCAN) and DBSIZE on the live server.
+ * counts has cfg->redis.nprefixes entries. */
+int restore_redis_count(struct job *job, uint64_t *counts, uint64_t *dbsize,
+    struct vs_error *err);
+
+#endif
