@@ -4,7 +4,7 @@
 
 #include "cli/cmd.h"
 
-extern const struct cmd_entry cmd_restore_entry, cmd_backup_entry, cmd_demo_entry, cmd_list_entry, cmd_show_entry,
+extern const struct cmd_entry cmd_cleanup_entry, cmd_restore_entry, cmd_backup_entry, cmd_demo_entry, cmd_list_entry, cmd_show_entry,
     cmd_verify_entry, cmd_delete_entry, cmd_pin_entry, cmd_unpin_entry, cmd_config_entry;
 
 /* Every command, in the order --help lists them. */
@@ -15,6 +15,7 @@ const struct cmd_entry *const cmd_table[] = {
 	&cmd_verify_entry,
 	&cmd_restore_entry,
 	&cmd_delete_entry,
+	&cmd_cleanup_entry,
 	&cmd_pin_entry,
 	&cmd_unpin_entry,
 	&cmd_config_entry,

@@ -374,6 +374,19 @@ engine_backup_in_use(struct engine *eng, const char *backup_id)
 	return found;
 }
 
+bool
+job_backup_in_use(const struct job *job, const char *backup_id)
+{
+	struct engine *eng = job->eng;
+	bool found = false;
+
+	pthread_mutex_lock(&eng->lock);
+	for (struct job *j = eng->running; j != NULL && !found; j = j->next)
+		found = j != job && strcmp(j->backup_id, backup_id) == 0;
+	pthread_mutex_unlock(&eng->lock);
+	return found;
+}
+
 const struct config *
 job_config(const struct job *job)
 {

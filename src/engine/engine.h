@@ -118,6 +118,9 @@ bool job_cancelled(const struct job *job);
 /* Fill err for a cancelled job; returns -1. */
 int job_cancel_error(struct vs_error *err);
 
+/* Is another job of this engine (not job itself) working on backup_id? */
+bool job_backup_in_use(const struct job *job, const char *backup_id);
+
 /* Mark the backup id this job works on (for engine_backup_in_use). */
 void job_set_backup(struct job *job, const char *backup_id);
 

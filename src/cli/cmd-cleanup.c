@@ -1,0 +1,215 @@
+#include "config.h"
+
+#include <cjson/cJSON.h>
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli/cmd.h"
+#include "cli/output.h"
+#include "cli/run-job.h"
+#include "common/i18n.h"
+#include "common/xmalloc.h"
+#include "jobs/jobs.h"
+#include "retention/retention.h"
+
+extern const struct cmd_entry cmd_cleanup_entry;
+
+static int
+parse_count(const char *s, int *out)
+{
+	char *end;
+	long v;
+
+	errno = 0;
+	v = strtol(s, &end, 10);
+	if (errno != 0 || *s == '\0' || *end != '\0' || v < 0 || v > 100000)
+		return -1;
+	*out = (int)v;
+	return 0;
+}
+
+static cJSON *
+row_json(const struct cleanup_row *r, time_t at)
+{
+	cJSON *o = cJSON_CreateObject();
+	char t[ISO8601_SIZE];
+
+	cJSON_AddStringToObject(o, "id", r->id);
+	cJSON_AddStringToObject(o, "location", r->location);
+	cJSON_AddStringToObject(o, "type", backup_type_name(r->type));
+	time_format_iso(r->created, t);
+	cJSON_AddStringToObject(o, "created_at", t);
+	cJSON_AddNumberToObject(o, "age_seconds", (double)(at - r->created));
+	cJSON_AddNumberToObject(o, "size", (double)r->bytes);
+	cJSON_AddStringToObject(o, "action", r->keep ? "keep" : "delete");
+	cJSON_AddStringToObject(o, "reason_code",
+	    retention_reason_name((enum retention_reason)r->reason));
+	cJSON_AddStringToObject(o, "reason", r->text);
+	if (r->expires != 0) {
+		time_format_iso(r->expires, t);
+		cJSON_AddStringToObject(o, "expires_at", t);
+	} else {
+		cJSON_AddNullToObject(o, "expires_at");
+	}
+	cJSON_AddBoolToObject(o, "deleted", r->deleted);
+	if (r->error != NULL)
+		cJSON_AddStringToObject(o, "error", r->error);
+	return o;
+}
+
+static void
+print_table(const struct cleanup_report *rep)
+{
+	char at[ISO8601_SIZE];
+
+	time_format_iso(rep->at, at);
+	printf(rep->dry_run ? _("Retention at %s (dry run: nothing is deleted)\n") :
+	    _("Retention at %s\n"), at);
+	printf("%-15s  %-11s  %8s  %-5s  %-7s  %s\n", _("ID"), _("TYPE"), _("AGE"), _("WHERE"),
+	    _("ACTION"), _("REASON"));
+	for (size_t i = 0; i < rep->n; i++) {
+		const struct cleanup_row *r = &rep->rows[i];
+		char age[24];
+		const char *action;
+
+		time_format_age((long long)(rep->at - r->created), age, sizeof age);
+		if (r->keep)
+			action = _("keep");
+		else if (rep->dry_run)
+			action = _("delete");
+		else
+			action = r->deleted ? _("deleted") : _("FAILED");
+		printf("%-15s  %-11s  %8s  %-5s  %-7s  %s%s%s\n", r->id, backup_type_name(r->type),
+		    age, r->location, action, r->text, r->error ? ": " : "", r->error ? r->error : "");
+	}
+	if (rep->n == 0)
+		printf("%s\n", _("(no backups)"));
+}
+
+static int
+cmd_cleanup_exec(struct cmd_ctx *ctx, int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "dry-run", no_argument, NULL, 'n' },
+		{ "location", required_argument, NULL, 'l' },
+		{ "at", required_argument, NULL, 'a' },
+		{ "retain-days", required_argument, NULL, 'D' },
+		{ "retain-weekly", required_argument, NULL, 'W' },
+		{ "retain-monthly", required_argument, NULL, 'M' },
+		CMD_COMMON_LONGOPTS,
+		{ NULL, 0, NULL, 0 },
+	};
+	const struct cmd_entry *self = &cmd_cleanup_entry;
+	struct job_cleanup_args *args = xcalloc(1, sizeof *args);
+	const struct cleanup_report *rep;
+	struct engine_event *done;
+	struct vs_error err;
+	const char *at = NULL;
+	int opt, rc, *counter;
+
+	args->local = args->s3 = true;
+	args->retain_days = args->retain_weekly = args->retain_monthly = -1;
+	while ((opt = getopt_long(argc, argv, CMD_COMMON_SHORTOPTS "n", longopts, NULL)) != -1) {
+		switch (opt) {
+		case 'n':
+			args->dry_run = true;
+			continue;
+		case 'l':
+			if (cli_parse_location(optarg, true, &args->local, &args->s3) != 0) {
+				free(args);
+				return cmd_usage_error(self, _("--location takes local, s3 or all"));
+			}
+			continue;
+		case 'a':
+			at = optarg;
+			continue;
+		case 'D':
+		case 'W':
+		case 'M':
+			counter = opt == 'D' ? &args->retain_days : opt == 'W' ?
+			    &args->retain_weekly : &args->retain_monthly;
+			if (parse_count(optarg, counter) != 0) {
+				free(args);
+				return cmd_usage_error(self, _("'%s' is not a number of days, weeks or "
+				    "months (0 to 100000)"), optarg);
+			}
+			continue;
+		}
+		rc = cmd_common_option(ctx, self, opt);
+		if (rc <= 0) {
+			free(args);
+			return rc < 0 ? 0 : cmd_usage_error(self, _("unknown option"));
+		}
+	}
+	if (optind != argc) {
+		free(args);
+		return cmd_usage_error(self, _("unexpected argument '%s'"), argv[optind]);
+	}
+	error_clear(&err);
+	args->at = time_now();
+	if (at != NULL && time_parse(at, &args->at, &err) != 0) {
+		free(args);
+		return cmd_usage_error(self, "--at: %s", err.msg);
+	}
+	if (cmd_load_config(ctx) != 0) {
+		free(args);
+		return 1;
+	}
+	done = cli_run_job(ctx, &job_cleanup_type, args);
+	if (done->status != 0) {
+		rc = cli_report_failure(ctx, done);
+		engine_event_free(done);
+		return rc;
+	}
+	rep = done->result;
+	if (ctx->json) {
+		cJSON *arr = cJSON_CreateArray();
+
+		for (size_t i = 0; i < rep->n; i++)
+			cJSON_AddItemToArray(arr, row_json(&rep->rows[i], rep->at));
+		cli_print_json(arr);
+	} else if (!ctx->quiet) {
+		char freed[24];
+
+		print_table(rep);
+		if (!rep->dry_run) {
+			cli_format_bytes(rep->freed, freed, sizeof freed);
+			printf(_("%zu deleted (%s freed), %zu failed\n"), rep->deleted, freed, rep->failed);
+		}
+	}
+	if (rep->s3_error != NULL && !ctx->json)
+		fprintf(stderr, _("vsbackup: S3 was not cleaned up: %s\n"), rep->s3_error);
+	rc = rep->failed > 0 || rep->s3_error != NULL ? VS_EXIT_FAILURE : VS_EXIT_OK;
+	engine_event_free(done);
+	return rc;
+}
+
+const struct cmd_entry cmd_cleanup_entry = {
+	.name = "cleanup",
+	.usage = N_("[--dry-run] [--location local|s3|all] [--at DATETIME] [--retain-days N] "
+	            "[--retain-weekly N] [--retain-monthly N]"),
+	.summary = N_("delete the backups the retention policy no longer keeps, saying why"),
+	.help = N_("Prints one row per backup: id, type, age, location, keep or delete, and the\n"
+	           "reason. Daily backups are kept retention.daily days, weekly ones\n"
+	           "retention.weekly weeks, monthly ones retention.monthly calendar months,\n"
+	           "pre-restore ones retention.pre_restore_days days, manual ones until deleted\n"
+	           "(or retention.manual_days). Never deleted: the newest verified backup (or,\n"
+	           "when none is verified, the newest complete one), pinned backups, backups in\n"
+	           "use. Incomplete backups left by interrupted runs are removed. Local storage\n"
+	           "and S3 each apply the policy on their own (retention_s3 may differ).\n"
+	           "A real run deletes exactly what a dry run at the same moment shows, under\n"
+	           "the backup_dir lock.\n"
+	           "\n  --dry-run            decide and show, delete nothing\n"
+	           "  --location L         local, s3 or all (default)\n"
+	           "  --at DATETIME        evaluate at another moment (YYYY-MM-DD[THH:MM:SSZ], UTC)\n"
+	           "  --retain-days N      override retention.daily for this run\n"
+	           "  --retain-weekly N    override retention.weekly\n"
+	           "  --retain-monthly N   override retention.monthly\n"
+	           "\nVSBACKUP_NOW=DATETIME fixes the current time for every command.\n"),
+	.flags = CMD_NEEDS_CONFIG,
+	.exec = cmd_cleanup_exec,
+};

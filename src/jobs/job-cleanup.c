@@ -1,0 +1,210 @@
+/*
+ * cleanup: the retention policy applied to each location on its own. The
+ * decisions come from one pure function (src/retention), so a dry run and
+ * a real run at the same moment decide the same; a real run deletes what
+ * the dry run would show, under the backup_dir lock.
+ */
+#include "config.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/i18n.h"
+#include "common/xmalloc.h"
+#include "engine/lock.h"
+#include "jobs/jobs.h"
+#include "retention/retention.h"
+#include "storage/storage.h"
+
+static void
+cleanup_warn(void *ud, const char *msg)
+{
+	job_log(ud, VS_LOG_WARN, "%s", msg);
+}
+
+static struct config_retention
+policy_for(const struct config *cfg, bool s3, const struct job_cleanup_args *a)
+{
+	struct config_retention p = s3 ? cfg->retention_s3 : cfg->retention;
+
+	if (a->retain_days >= 0)
+		p.daily = a->retain_days;
+	if (a->retain_weekly >= 0)
+		p.weekly = a->retain_weekly;
+	if (a->retain_monthly >= 0)
+		p.monthly = a->retain_monthly;
+	return p;
+}
+
+static int
+row_cmp(const void *a, const void *b)
+{
+	const struct cleanup_row *x = a, *y = b;
+	int c = strcmp(x->location, y->location);
+
+	return c != 0 ? c : strcmp(x->id, y->id);
+}
+
+/* Decide (and unless dry, delete) for one location. */
+static int
+cleanup_location(struct job *job, const struct job_cleanup_args *args, const char *location,
+    struct cleanup_report *rep, struct vs_error *err)
+{
+	const struct config *cfg = job_config(job);
+	bool is_s3 = strcmp(location, "s3") == 0;
+	struct config_retention policy = policy_for(cfg, is_s3, args);
+	struct catalog *cat = catalog_new();
+	struct storage *st = NULL;
+	struct retention_item *items = NULL;
+	struct retention_decision *dec = NULL;
+	size_t n = 0, first;
+	int rc = -1;
+
+	if (storage_open(cfg, location, &st, err) != 0)
+		goto out;
+	storage_set_warn(st, cleanup_warn, job);
+	if (catalog_add_location(cat, st, err) != 0)
+		goto out;
+	catalog_finish(cat);
+	items = xcalloc(cat->n + 1, sizeof *items);
+	dec = xcalloc(cat->n + 1, sizeof *dec);
+	for (size_t i = 0; i < cat->n; i++) {
+		const struct catalog_copy *c = is_s3 ? &cat->entries[i].s3 : &cat->entries[i].local;
+		struct retention_item *it = &items[n++];
+		time_t t = 0;
+
+		it->id = cat->entries[i].id;
+		backup_id_parse(it->id, &t, NULL);
+		it->created = c->has_manifest ? c->m.created_at : t;
+		it->type = c->has_manifest ? c->m.type : backup_type_for_time(t);
+		it->complete = c->complete && c->has_manifest;
+		it->partial = c->partial;
+		it->pinned = c->pinned;
+		it->in_use = job_backup_in_use(job, it->id);
+		it->verified_ok = c->has_verify && c->verify.ok;
+	}
+	retention_evaluate(items, n, &policy, args->at, dec);
+
+	first = rep->n;
+	rep->rows = xreallocarray(rep->rows, rep->n + n + 1, sizeof *rep->rows);
+	for (size_t i = 0; i < n; i++) {
+		const struct catalog_copy *c = is_s3 ? &cat->entries[i].s3 : &cat->entries[i].local;
+		struct cleanup_row *row = &rep->rows[rep->n++];
+
+		memset(row, 0, sizeof *row);
+		snprintf(row->id, sizeof row->id, "%s", items[i].id);
+		snprintf(row->location, sizeof row->location, "%s", location);
+		row->type = items[i].type;
+		row->type_known = c->has_manifest;
+		row->created = items[i].created;
+		row->bytes = c->has_manifest ? manifest_total_size(&c->m) : c->bytes;
+		row->keep = dec[i].keep;
+		row->reason = (int)dec[i].reason;
+		row->expires = dec[i].expires;
+		retention_describe(&items[i], &dec[i], &policy, args->at, row->text, sizeof row->text);
+	}
+	if (!args->dry_run) {
+		for (size_t i = first; i < rep->n; i++) {
+			struct cleanup_row *row = &rep->rows[i];
+			struct vs_error derr;
+			int r;
+
+			if (row->keep)
+				continue;
+			if (job_cancelled(job)) {
+				rc = job_cancel_error(err);
+				goto out;
+			}
+			job_progress(job, _("deleting expired backups"), i - first, n, false);
+			error_clear(&derr);
+			r = row->reason == RETENTION_DELETE_INCOMPLETE ?
+			    storage_remove_partial(st, row->id, &derr) :
+			    storage_remove(st, row->id, &derr);
+			if (r == 0) {
+				row->deleted = true;
+				rep->deleted++;
+				rep->freed += row->bytes;
+				job_log(job, VS_LOG_INFO, _("deleted %s from %s: %s"), row->id,
+				    storage_location(st), row->text);
+			} else {
+				row->error = xstrdup(derr.msg);
+				rep->failed++;
+				job_log(job, VS_LOG_ERROR, "%s", derr.msg);
+			}
+		}
+	}
+	rc = 0;
+out:
+	free(items);
+	free(dec);
+	catalog_free(cat);
+	storage_close(st);
+	return rc;
+}
+
+static int
+job_cleanup_run(struct job *job, void *argp, void **result, struct vs_error *err)
+{
+	struct job_cleanup_args *args = argp;
+	const struct config *cfg = job_config(job);
+	struct cleanup_report *rep = xcalloc(1, sizeof *rep);
+	struct bdlock *lock = NULL;
+	int rc = -1;
+
+	rep->at = args->at;
+	rep->dry_run = args->dry_run;
+	job_progress(job, _("deciding what to keep"), 0, 0, false);
+	if (!args->dry_run && jobs_lock(job, "cleanup", &lock, err) != 0)
+		goto out;
+	if (args->local && cleanup_location(job, args, "local", rep, err) != 0)
+		goto out;
+	if (args->s3 && cfg->s3.bucket[0] != '\0') {
+		struct vs_error serr;
+
+		error_clear(&serr);
+		if (cleanup_location(job, args, "s3", rep, &serr) != 0) {
+			if (!args->local || serr.code == VS_ERR_CANCELLED) {
+				*err = serr;
+				goto out;
+			}
+			/* The local decisions stand; S3 is reported as not done. */
+			rep->s3_error = xstrdup(serr.msg);
+			job_log(job, VS_LOG_ERROR, _("S3 was not cleaned up: %s"), serr.msg);
+		}
+	}
+	if (rep->n > 0)
+		qsort(rep->rows, rep->n, sizeof *rep->rows, row_cmp);
+	*result = rep;
+	rep = NULL;
+	rc = 0;
+out:
+	bdlock_release(lock);
+	cleanup_report_free(rep);
+	return rc;
+}
+
+void
+cleanup_report_free(struct cleanup_report *r)
+{
+	if (r == NULL)
+		return;
+	for (size_t i = 0; i < r->n; i++)
+		free(r->rows[i].error);
+	free(r->rows);
+	free(r->s3_error);
+	free(r);
+}
+
+static void
+job_cleanup_free_result(void *r)
+{
+	cleanup_report_free(r);
+}
+
+const struct job_type job_cleanup_type = {
+	.name = "cleanup",
+	.run = job_cleanup_run,
+	.free_args = free,
+	.free_result = job_cleanup_free_result,
+};
