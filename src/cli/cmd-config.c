@@ -57,6 +57,11 @@ cmd_config_exec(struct cmd_ctx *ctx, int argc, char **argv)
 		cJSON_AddStringToObject(g, "region", c->s3.region);
 		cJSON_AddStringToObject(g, "endpoint", c->s3.endpoint);
 		cJSON_AddStringToObject(g, "sse", c->s3.sse);
+		cJSON_AddBoolToObject(g, "path_style", c->s3.path_style);
+		cJSON_AddNumberToObject(g, "multipart_threshold", (double)c->s3.multipart_threshold);
+		cJSON_AddNumberToObject(g, "part_size", (double)c->s3.part_size);
+		cJSON_AddNumberToObject(g, "concurrency", c->s3.concurrency);
+		cJSON_AddNumberToObject(g, "max_attempts", c->s3.max_attempts);
 		g = cJSON_AddObjectToObject(o, "retention");
 		cJSON_AddNumberToObject(g, "daily", c->retention.daily);
 		cJSON_AddNumberToObject(g, "weekly", c->retention.weekly);

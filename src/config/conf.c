@@ -1,5 +1,6 @@
 #include "config.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <libconfig.h>
 #include <stddef.h>
@@ -7,6 +8,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "common/fsutil.h"
 #include "common/i18n.h"
 #include "common/log.h"
 #include "common/xmalloc.h"
@@ -230,6 +232,57 @@ key_error(struct vs_error *err, const char *file, config_setting_t *s,
 	    config_setting_source_line(s), fullname, what);
 }
 
+/* The file's text, for checking integers (below). */
+static __thread const char *cfg_source_text;
+
+/*
+ * libconfig 1.5 keeps only the low 32 bits of an integer written without
+ * an L suffix, so 4311744512 would silently read as 16777216. Read the
+ * number again from the setting's line in the file's own text.
+ * Returns 0 with *out when found there.
+ */
+static int
+source_integer(config_setting_t *s, long long *out)
+{
+	const char *text = cfg_source_text, *line, *p;
+	const char *name = config_setting_name(s);
+	int want = config_setting_source_line(s), n = 1;
+	size_t nlen;
+
+	if (text == NULL || name == NULL || want < 1)
+		return -1;
+	for (line = text; n < want && line != NULL; n++) {
+		line = strchr(line, '\n');
+		if (line != NULL)
+			line++;
+	}
+	if (line == NULL)
+		return -1;
+	nlen = strlen(name);
+	for (p = line; *p != '\0' && *p != '\n'; p++) {
+		char *end;
+		const char *q;
+
+		if (strncmp(p, name, nlen) != 0 || (p > line && (isalnum((unsigned char)p[-1]) ||
+		    p[-1] == '_')))
+			continue;
+		q = p + nlen;
+		while (*q == ' ' || *q == '\t')
+			q++;
+		if (*q != '=' && *q != ':')
+			continue;
+		q++;
+		while (*q == ' ' || *q == '\t')
+			q++;
+		errno = 0;
+		*out = strtoll(q, &end, 0);
+		if (end == q || errno != 0)
+			return -1;
+		return 0;
+	}
+	return -1;
+}
+
 static int
 store_value(struct config *cfg, const struct cfg_key *k, config_setting_t *s,
     const char *file, const char *fullname, struct vs_error *err)
@@ -270,12 +323,16 @@ store_value(struct config *cfg, const struct cfg_key *k, config_setting_t *s,
 	case CFG_INT64: {
 		long long v;
 
+		long long src;
+
 		if (t == CONFIG_TYPE_INT)
 			v = config_setting_get_int(s);
 		else if (t == CONFIG_TYPE_INT64)
 			v = config_setting_get_int64(s);
 		else
 			goto wrong_type;
+		if (source_integer(s, &src) == 0)
+			v = src;
 		if (v < k->min || v > k->max) {
 			char *msg = xasprintf(_("%lld is out of range (%lld to %lld)"), v, k->min, k->max);
 			key_error(err, file, s, fullname, msg);
@@ -391,6 +448,7 @@ config_load(const char *path, struct config **out, struct vs_error *err)
 	struct stat st;
 	bool has_secret = false;
 	bool retention_s3_set;
+	char *source = NULL;
 
 	if (stat(path, &st) != 0) {
 		if (errno == ENOENT)
@@ -401,6 +459,8 @@ config_load(const char *path, struct config **out, struct vs_error *err)
 		return error_errno(err, VS_ERR_CONFIG, errno, _("cannot read configuration file %s"), path);
 	}
 	config_init(&lc);
+	fs_read_all(path, 16 << 20, &source, NULL, NULL);
+	cfg_source_text = source;
 	if (config_read_file(&lc, path) != CONFIG_TRUE) {
 		const char *f = config_error_file(&lc);
 
@@ -410,6 +470,8 @@ config_load(const char *path, struct config **out, struct vs_error *err)
 			error_set(err, VS_ERR_CONFIG, "%s:%d: %s", f ? f : path,
 			    config_error_line(&lc), config_error_text(&lc));
 		config_destroy(&lc);
+		cfg_source_text = NULL;
+		free(source);
 		return -1;
 	}
 	cfg = config_defaults();
@@ -420,8 +482,12 @@ config_load(const char *path, struct config **out, struct vs_error *err)
 	    validate(cfg, path, err) != 0) {
 		config_destroy(&lc);
 		config_free(cfg);
+		cfg_source_text = NULL;
+		free(source);
 		return -1;
 	}
+	cfg_source_text = NULL;
+	free(source);
 	/* S3 follows the local retention unless it has numbers of its own;
 	 * keys missing from retention_s3 also fall back to the local ones. */
 	if (!retention_s3_set) {
