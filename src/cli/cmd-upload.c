@@ -1,0 +1,114 @@
+/* vsbackup upload ID and vsbackup download ID: one backup copied between
+ * backup_dir and S3 (the two commands differ only in direction). */
+#include "config.h"
+
+#include <cjson/cJSON.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli/cmd.h"
+#include "cli/output.h"
+#include "cli/run-job.h"
+#include "common/i18n.h"
+#include "common/xmalloc.h"
+#include "jobs/job-transfer.h"
+
+/* Shared with cmd-download.c. */
+int cmd_transfer_exec(const struct cmd_entry *self, const struct job_type *type,
+    struct cmd_ctx *ctx, int argc, char **argv);
+
+extern const struct cmd_entry cmd_upload_entry;
+
+static void
+transfer_print(struct cmd_ctx *ctx, const struct job_type *type,
+    const struct job_transfer_result *res)
+{
+	bool up = type == &job_upload_type;
+	char size[24];
+
+	if (ctx->json) {
+		cJSON *o = cJSON_CreateObject();
+
+		cJSON_AddStringToObject(o, "event", "result");
+		cJSON_AddStringToObject(o, "job", type->name);
+		cJSON_AddStringToObject(o, "id", res->id);
+		cJSON_AddStringToObject(o, "from", res->from);
+		cJSON_AddStringToObject(o, "to", res->to);
+		cJSON_AddBoolToObject(o, "already", res->already);
+		cJSON_AddNumberToObject(o, "size", (double)res->size);
+		cJSON_AddNumberToObject(o, "seconds", res->seconds);
+		cli_print_json(o);
+		return;
+	}
+	if (ctx->quiet)
+		return;
+	cli_format_bytes(res->size, size, sizeof size);
+	if (res->already)
+		printf(up ? _("%s is already complete in %s: nothing to upload\n") :
+		    _("%s is already complete in %s: nothing to download\n"), res->id, res->to);
+	else
+		printf(up ? _("uploaded %s (%s) to %s in %.1f s\n") :
+		    _("downloaded %s (%s) to %s in %.1f s\n"), res->id, size, res->to,
+		    res->seconds);
+}
+
+int
+cmd_transfer_exec(const struct cmd_entry *self, const struct job_type *type,
+    struct cmd_ctx *ctx, int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		CMD_COMMON_LONGOPTS,
+		{ NULL, 0, NULL, 0 },
+	};
+	struct job_transfer_args *args;
+	struct engine_event *done;
+	char id[BACKUP_ID_SIZE];
+	int opt, rc;
+
+	while ((opt = getopt_long(argc, argv, CMD_COMMON_SHORTOPTS, longopts, NULL)) != -1) {
+		rc = cmd_common_option(ctx, self, opt);
+		if (rc <= 0)
+			return rc < 0 ? 0 : cmd_usage_error(self, _("unknown option"));
+	}
+	if ((rc = cli_take_id(self, argc, argv, id)) != 0)
+		return rc;
+	if (cmd_load_config(ctx) != 0)
+		return VS_EXIT_FAILURE;
+	args = xcalloc(1, sizeof *args);
+	snprintf(args->id, sizeof args->id, "%s", id);
+	done = cli_run_job(ctx, type, args);
+	if (done->status != 0) {
+		rc = cli_report_failure(ctx, done);
+		engine_event_free(done);
+		/* A damaged source is a failed copy here, as for the other
+		 * commands that are not verify. */
+		return rc == VS_EXIT_INVALID ? VS_EXIT_FAILURE : rc;
+	}
+	transfer_print(ctx, type, done->result);
+	engine_event_free(done);
+	return VS_EXIT_OK;
+}
+
+static int
+cmd_upload_exec(struct cmd_ctx *ctx, int argc, char **argv)
+{
+	return cmd_transfer_exec(&cmd_upload_entry, &job_upload_type, ctx, argc, argv);
+}
+
+const struct cmd_entry cmd_upload_entry = {
+	.name = "upload",
+	.usage = N_("ID"),
+	.summary = N_("copy a local backup to S3"),
+	.help = N_("Uploads backup_dir/ID to s3://BUCKET/PREFIX/ID: the data files first, each\n"
+	           "hashed as it is read and refused when it does not match the SHA-256 in\n"
+	           "metadata.json, then metadata.json, so the copy in S3 counts as a backup\n"
+	           "only once all of it is there. An unfinished upload left in S3 is replaced.\n"
+	           "A backup already complete in S3 is left alone (exit 0). This is how a\n"
+	           "backup whose upload failed is finished. Takes the backup_dir lock.\n"
+	           "\nExit status: 0 uploaded or already there, 1 failed, 2 usage error or the\n"
+	           "backup_dir lock is held.\n"),
+	.flags = CMD_NEEDS_CONFIG,
+	.exec = cmd_upload_exec,
+};

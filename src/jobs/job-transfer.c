@@ -1,0 +1,146 @@
+/* upload / download: one backup copied between backup_dir and S3, under the
+ * backup_dir lock so that no delete or cleanup removes the source while it
+ * is read and no other copy writes the same destination meanwhile. */
+#include "config.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "common/i18n.h"
+#include "common/xmalloc.h"
+#include "engine/lock.h"
+#include "jobs/job-transfer.h"
+#include "jobs/jobs.h"
+#include "jobs/transfer.h"
+#include "manifest/manifest.h"
+#include "storage/storage.h"
+
+static double
+transfer_clock(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* The data size recorded in the metadata.json of id in st; 0 when it
+ * cannot be read (the size is for the report only). */
+static uint64_t
+transfer_size(struct storage *st, const char *id)
+{
+	struct manifest m;
+	char *json = NULL;
+	size_t len;
+	uint64_t size = 0;
+
+	memset(&m, 0, sizeof m);
+	if (storage_read_small(st, id, STORAGE_METADATA, MANIFEST_MAX_SIZE, &json, &len,
+	    NULL) == 0 && manifest_parse(json, storage_location(st), &m, NULL) == 0) {
+		size = manifest_total_size(&m);
+		manifest_clear(&m);
+	}
+	free(json);
+	return size;
+}
+
+static void
+transfer_result_free(void *r)
+{
+	struct job_transfer_result *res = r;
+
+	if (res == NULL)
+		return;
+	free(res->from);
+	free(res->to);
+	free(res);
+}
+
+static int
+transfer_run(struct job *job, const char *from, const char *to, void *argp, void **result,
+    struct vs_error *err)
+{
+	const struct job_transfer_args *args = argp;
+	const char *id = args->id;
+	struct job_transfer_result *res = xcalloc(1, sizeof *res);
+	struct storage *src = NULL, *dst = NULL;
+	struct bdlock *lock = NULL;
+	struct vs_error serr;
+	double start = transfer_clock();
+	uint64_t size;
+	int rc = -1;
+
+	job_set_backup(job, id);
+	snprintf(res->id, sizeof res->id, "%s", id);
+	if (storage_open(job_config(job), from, &src, err) != 0 ||
+	    storage_open(job_config(job), to, &dst, err) != 0)
+		goto out;
+	res->from = xstrdup(storage_location(src));
+	res->to = xstrdup(storage_location(dst));
+	if (jobs_lock(job, strcmp(to, "s3") == 0 ? "upload" : "download", &lock, err) != 0)
+		goto out;
+
+	job_progress(job, _("looking for the backup"), 0, 0, false);
+	error_clear(&serr);
+	if (storage_stat(dst, id, STORAGE_METADATA, &size, &serr) == 0) {
+		/* Complete there already: copying again could only replace a good
+		 * copy with another. */
+		res->already = true;
+		job_log(job, VS_LOG_INFO, _("%s is already complete in %s: nothing to copy"), id,
+		    res->to);
+	} else if (serr.code != VS_ERR_NOTFOUND) {
+		*err = serr;
+		goto out;
+	} else {
+		error_clear(&serr);
+		if (storage_stat(src, id, STORAGE_METADATA, &size, &serr) != 0) {
+			if (serr.code != VS_ERR_NOTFOUND)
+				*err = serr;
+			else
+				error_set(err, VS_ERR_NOTFOUND, _("there is no complete backup %s in %s "
+				    "(see 'vsbackup list')"), id, res->from);
+			goto out;
+		}
+		if (transfer_copy(job, from, to, id, err) != 0)
+			goto out;
+	}
+	res->size = transfer_size(dst, id);
+	res->seconds = transfer_clock() - start;
+	*result = res;
+	res = NULL;
+	rc = 0;
+out:
+	bdlock_release(lock);
+	storage_close(src);
+	storage_close(dst);
+	transfer_result_free(res);
+	return rc;
+}
+
+static int
+job_upload_run(struct job *job, void *args, void **result, struct vs_error *err)
+{
+	return transfer_run(job, "local", "s3", args, result, err);
+}
+
+static int
+job_download_run(struct job *job, void *args, void **result, struct vs_error *err)
+{
+	return transfer_run(job, "s3", "local", args, result, err);
+}
+
+const struct job_type job_upload_type = {
+	.name = "upload",
+	.run = job_upload_run,
+	.free_args = free,
+	.free_result = transfer_result_free,
+};
+
+const struct job_type job_download_type = {
+	.name = "download",
+	.run = job_download_run,
+	.free_args = free,
+	.free_result = transfer_result_free,
+};
