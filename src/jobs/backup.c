@@ -189,13 +189,44 @@ backup_make(struct job *job, const struct backup_opts *opts, struct manifest *m,
 
 	if (storage_open_local(cfg, &st, err) != 0)
 		goto out;
-	if (storage_begin(st, m->backup_id, &txn, err) != 0) {
-		if (err->code == VS_ERR_REFUSED)
-			error_prefix(err, _("two backups in the same second"));
-		goto out;
+	for (int attempt = 1;; attempt++) {
+		int r;
+
+		if (storage_begin(st, m->backup_id, &txn, err) != 0) {
+			if (err->code == VS_ERR_REFUSED)
+				error_prefix(err, _("two backups in the same second"));
+			goto out;
+		}
+		if (capture_begin(job, opts->tolerant, &cap, err) != 0)
+			goto out;
+		/* The index files are copied while Redis still writes its snapshot. */
+		pp.total = 0;
+		pp.done = 0;
+		for (int i = 0; i < CAPTURE_NINDEX; i++)
+			pp.total += cap.index[i].fd >= 0 ? cap.index[i].size : 0;
+		if (put_file(job, txn, MANIFEST_CONTENT_FILE, &cap.index[CAPTURE_CONTENT], &pp,
+		    &m->content.file, err) != 0 ||
+		    put_file(job, txn, MANIFEST_USER_FILE, &cap.index[CAPTURE_USER], &pp,
+		    &m->user.file, err) != 0)
+			goto out;
+		r = capture_finish(job, &cap, err);
+		if (r == 0)
+			break;
+		if (r != CAPTURE_RETRY || attempt == 3) {
+			if (r == CAPTURE_RETRY)
+				error_set(err, VS_ERR_REDIS, _("another save replaced the snapshot 3 "
+				    "times in a row; is something running BGSAVE in a loop?"));
+			goto out;
+		}
+		job_log(job, VS_LOG_WARN, _("%s; taking the snapshot again"), err->msg);
+		storage_abort(txn);
+		txn = NULL;
+		capture_release(&cap);
+		free(m->content.file.note);
+		free(m->user.file.note);
+		memset(&m->content, 0, sizeof m->content);
+		memset(&m->user, 0, sizeof m->user);
 	}
-	if (capture_take(job, opts->tolerant, &cap, err) != 0)
-		goto out;
 
 	m->consistency = xstrdup(cap.coordinated ? "coordinated" : "paused");
 	m->redis.redis_version = xstrdup(cap.redis_version);
@@ -215,11 +246,13 @@ backup_make(struct job *job, const struct backup_opts *opts, struct manifest *m,
 	m->redis.counts = xcalloc(cfg->redis.nprefixes + 1, sizeof *m->redis.counts);
 	for (size_t i = 0; i < cfg->redis.nprefixes; i++)
 		m->redis.counts[i].prefix = xstrdup(cfg->redis.prefixes[i]);
+	if (index_info(job, &cap.index[CAPTURE_CONTENT], cfg->faiss.content_index, opts->tolerant,
+	    &m->content, err) != 0 ||
+	    index_info(job, &cap.index[CAPTURE_USER], cfg->faiss.user_index, opts->tolerant,
+	    &m->user, err) != 0)
+		goto out;
 
-	pp.total = cap.rdb.size;
-	for (int i = 0; i < CAPTURE_NINDEX; i++)
-		pp.total += cap.index[i].fd >= 0 ? cap.index[i].size : 0;
-
+	pp.total += cap.rdb.size;
 	if (cap.rdb.fd >= 0) {
 		parse.fd = cap.rdb.fd;
 		parse.size = cap.rdb.size;
@@ -251,16 +284,6 @@ backup_make(struct job *job, const struct backup_opts *opts, struct manifest *m,
 			m->redis.redis_version = xstrdup(parse.sum.redis_ver);
 		}
 	}
-	if (put_file(job, txn, MANIFEST_CONTENT_FILE, &cap.index[CAPTURE_CONTENT], &pp,
-	    &m->content.file, err) != 0 ||
-	    put_file(job, txn, MANIFEST_USER_FILE, &cap.index[CAPTURE_USER], &pp,
-	    &m->user.file, err) != 0)
-		goto out;
-	if (index_info(job, &cap.index[CAPTURE_CONTENT], cfg->faiss.content_index, opts->tolerant,
-	    &m->content, err) != 0 ||
-	    index_info(job, &cap.index[CAPTURE_USER], cfg->faiss.user_index, opts->tolerant,
-	    &m->user, err) != 0)
-		goto out;
 	if (job_cancelled(job)) {
 		job_cancel_error(err);
 		goto out;

@@ -19,8 +19,6 @@
 #include "redis/redis-snapshot.h"
 #include "redis/redis-sync.h"
 
-#define CAPTURE_ATTEMPTS 3
-
 struct watch_ctx {
 	struct job *job;
 	const char *phase;
@@ -169,86 +167,78 @@ rdb_readable(const char *path)
 	return ok;
 }
 
+/* The moment, through BGSAVE: the fork happens while writes are paused. */
 static int
-capture_via_file(struct job *job, const struct config *cfg, struct redis_conn *conn,
-    bool tolerant, struct capture *c, struct vs_error *err)
+begin_via_file(struct job *job, const struct config *cfg, bool tolerant, struct capture *c,
+    struct vs_error *err)
 {
 	struct watch_ctx wc = { job, _("waiting for a running Redis save"), false };
 	struct redis_watch w = { watch_progress, watch_cancelled, &wc };
-	struct redis_bgsave bs;
-	int lockfd = -1, rc = -1;
+	int lockfd = -1, r;
 	int64_t deadline;
 
-	for (int attempt = 1; attempt <= CAPTURE_ATTEMPTS; attempt++) {
-		char *path = NULL;
-		int fd, r;
-
-		if (redis_bgsave_wait_idle(conn, &w, err) != 0)
-			return -1;
-		wc.phase = _("capturing");
-		job_progress(job, wc.phase, 0, 0, false);
-		if (lock_service(cfg, &lockfd, err) != 0)
-			return -1;
-		if (redis_pause_writes(conn, cfg->redis.pause_ms, &deadline, err) != 0) {
-			unlock_service(lockfd);
-			return -1;
-		}
-		c->coordinated = lockfd >= 0;
-		r = redis_bgsave_start(conn, deadline, &w, &bs, err);
-		if (r == 0)
-			r = open_indexes(cfg, tolerant, c, err);
-		/* Writers go on as soon as the moment is fixed. */
-		if (redis_unpause(conn, r == 0 ? err : NULL) != 0)
-			r = -1;
+	if (redis_bgsave_wait_idle(c->conn, &w, err) != 0)
+		return -1;
+	job_progress(job, _("capturing"), 0, 0, false);
+	if (lock_service(cfg, &lockfd, err) != 0)
+		return -1;
+	if (redis_pause_writes(c->conn, cfg->redis.pause_ms, &deadline, err) != 0) {
 		unlock_service(lockfd);
-		if (r != 0)
-			return -1;
-
-		wc.phase = _("Redis snapshot (keys)");
-		if (redis_bgsave_wait(conn, &bs, &w, err) != 0)
-			return -1;
-		r = redis_rdb_open(conn, &bs, &fd, &path, err);
-		if (r == 0) {
-			struct stat st;
-
-			if (fstat(fd, &st) != 0) {
-				close(fd);
-				free(path);
-				return error_errno(err, VS_ERR_IO, errno, _("cannot examine the RDB file"));
-			}
-			c->rdb.fd = fd;
-			c->rdb.size = (uint64_t)st.st_size;
-			c->rdb_path = path;
-			c->rdb_source = "file";
-			rc = 0;
-			break;
-		}
-		if (r != REDIS_RDB_REPLACED)
-			return -1;
-		job_log(job, VS_LOG_WARN, _("%s; taking the snapshot again (attempt %d of %d)"),
-		    err->msg, attempt + 1, CAPTURE_ATTEMPTS);
-		for (int i = 0; i < CAPTURE_NINDEX; i++)
-			file_close(&c->index[i]);
+		return -1;
 	}
-	if (rc != 0)
-		error_set(err, VS_ERR_REDIS, _("another save replaced the snapshot %d times in a row; "
-		    "is something running BGSAVE in a loop?"), CAPTURE_ATTEMPTS);
-	return rc;
+	c->coordinated = lockfd >= 0;
+	r = redis_bgsave_start(c->conn, deadline, &w, &c->bs, err);
+	if (r == 0)
+		r = open_indexes(cfg, tolerant, c, err);
+	/* Writers go on as soon as the moment is fixed. */
+	if (redis_unpause(c->conn, r == 0 ? err : NULL) != 0)
+		r = -1;
+	unlock_service(lockfd);
+	c->mode = CAPTURE_FILE;
+	return r;
 }
 
 static int
-capture_via_sync(struct job *job, const struct config *cfg, struct redis_conn *conn,
-    bool tolerant, struct capture *c, struct vs_error *err)
+finish_via_file(struct job *job, struct capture *c, struct vs_error *err)
+{
+	struct watch_ctx wc = { job, _("Redis snapshot (keys)"), false };
+	struct redis_watch w = { watch_progress, watch_cancelled, &wc };
+	struct stat st;
+	char *path = NULL;
+	int fd, r;
+
+	if (redis_bgsave_wait(c->conn, &c->bs, &w, err) != 0)
+		return -1;
+	r = redis_rdb_open(c->conn, &c->bs, &fd, &path, err);
+	if (r == REDIS_RDB_REPLACED)
+		return CAPTURE_RETRY;
+	if (r != 0)
+		return -1;
+	if (fstat(fd, &st) != 0) {
+		close(fd);
+		free(path);
+		return error_errno(err, VS_ERR_IO, errno, _("cannot examine the RDB file"));
+	}
+	c->rdb.fd = fd;
+	c->rdb.size = (uint64_t)st.st_size;
+	free(c->rdb_path);
+	c->rdb_path = path;
+	c->rdb_source = "file";
+	return 0;
+}
+
+/* The moment, through a replication sync (the RDB file is not readable
+ * here): writes stay paused until the server has forked for us. */
+static int
+begin_via_sync(struct job *job, const struct config *cfg, bool tolerant, struct capture *c,
+    struct vs_error *err)
 {
 	struct watch_ctx wc = { job, _("waiting for Redis to fork"), false };
 	struct redis_watch w = { watch_progress, watch_cancelled, &wc };
-	struct redis_sync *sync = NULL;
-	int lockfd = -1, delay = 0, fd, r;
+	int lockfd = -1, delay = 0, r;
 	int64_t deadline;
-	uint64_t n;
-	struct stat st;
 
-	if (redis_sync_fork_delay(conn, &delay, err) != 0)
+	if (redis_sync_fork_delay(c->conn, &delay, err) != 0)
 		return -1;
 	if (delay > 0 && delay * 1000 + 500 > cfg->redis.pause_ms)
 		return error_set(err, VS_ERR_REDIS,
@@ -259,57 +249,61 @@ capture_via_sync(struct job *job, const struct config *cfg, struct redis_conn *c
 	job_progress(job, _("capturing"), 0, 0, false);
 	if (lock_service(cfg, &lockfd, err) != 0)
 		return -1;
-	if (redis_pause_writes(conn, cfg->redis.pause_ms, &deadline, err) != 0) {
+	if (redis_pause_writes(c->conn, cfg->redis.pause_ms, &deadline, err) != 0) {
 		unlock_service(lockfd);
 		return -1;
 	}
 	c->coordinated = lockfd >= 0;
-	r = redis_sync_start(cfg, &w, &sync, err);
+	r = redis_sync_start(cfg, &w, &c->sync, err);
 	if (r == 0 && redis_now_ms() > deadline)
 		r = error_set(err, VS_ERR_REDIS, _("Redis forked for the snapshot only after the "
 		    "write pause had ended (redis.pause_ms %d); raise redis.pause_ms"),
 		    cfg->redis.pause_ms);
 	if (r == 0)
 		r = open_indexes(cfg, tolerant, c, err);
-	if (redis_unpause(conn, r == 0 ? err : NULL) != 0)
+	if (redis_unpause(c->conn, r == 0 ? err : NULL) != 0)
 		r = -1;
 	unlock_service(lockfd);
-	if (r != 0)
-		goto fail;
+	c->mode = CAPTURE_SYNC;
+	return r;
+}
+
+static int
+finish_via_sync(struct job *job, const struct config *cfg, struct capture *c,
+    struct vs_error *err)
+{
+	struct watch_ctx wc = { job, _("fetching the Redis snapshot"), true };
+	struct redis_watch w = { watch_progress, watch_cancelled, &wc };
+	struct stat st;
+	uint64_t n;
+	int fd;
 
 	if (fs_mkdir_p(cfg->backup_dir, 0700, err) != 0)
-		goto fail;
+		return -1;
 	c->rdb_tmp = xasprintf("%s/.rdb-fetch-XXXXXX", cfg->backup_dir);
 	fd = mkstemp(c->rdb_tmp);
 	if (fd < 0) {
 		error_errno(err, VS_ERR_IO, errno, _("cannot create %s"), c->rdb_tmp);
 		free(c->rdb_tmp);
 		c->rdb_tmp = NULL;
-		goto fail;
+		return -1;
 	}
 	c->rdb.fd = fd;
-	wc.phase = _("fetching the Redis snapshot");
-	wc.bytes = true;
-	if (redis_sync_read(sync, fd, &w, &n, err) != 0)
-		goto fail;
-	if (fstat(fd, &st) != 0) {
-		error_errno(err, VS_ERR_IO, errno, _("cannot examine %s"), c->rdb_tmp);
-		goto fail;
-	}
+	if (redis_sync_read(c->sync, fd, &w, &n, err) != 0)
+		return -1;
+	if (fstat(fd, &st) != 0)
+		return error_errno(err, VS_ERR_IO, errno, _("cannot examine %s"), c->rdb_tmp);
 	c->rdb.size = (uint64_t)st.st_size;
 	c->rdb_source = "replication";
-	redis_sync_free(sync);
+	redis_sync_free(c->sync);
+	c->sync = NULL;
 	return 0;
-fail:
-	redis_sync_free(sync);
-	return -1;
 }
 
 int
-capture_take(struct job *job, bool tolerant, struct capture *c, struct vs_error *err)
+capture_begin(struct job *job, bool tolerant, struct capture *c, struct vs_error *err)
 {
 	const struct config *cfg = job_config(job);
-	struct redis_conn *conn = NULL;
 	struct redis_info *info = NULL;
 	struct vs_error cerr;
 	char *path = NULL;
@@ -324,40 +318,54 @@ capture_take(struct job *job, bool tolerant, struct capture *c, struct vs_error 
 
 	job_progress(job, _("connecting to Redis"), 0, 0, false);
 	error_clear(&cerr);
-	if (redis_conn_open(cfg, &conn, &cerr) != 0) {
+	if (redis_conn_open(cfg, &c->conn, &cerr) != 0) {
 		if (!tolerant) {
 			*err = cerr;
 			return -1;
 		}
+		c->mode = CAPTURE_OFFLINE;
 		rc = capture_offline(job, cfg, c, cerr.msg, err);
 		goto out;
 	}
-	if (redis_info_fetch(conn, "server", &info, err) != 0) {
+	if (redis_info_fetch(c->conn, "server", &info, err) != 0) {
 		rc = -1;
 		goto out;
 	}
 	snprintf(c->redis_version, sizeof c->redis_version, "%s", redis_info_version(info));
 
 	error_clear(&cerr);
-	if (redis_rdb_path(conn, &path, &cerr) == 0 && rdb_readable(path)) {
-		rc = capture_via_file(job, cfg, conn, tolerant, c, err);
+	if (redis_rdb_path(c->conn, &path, &cerr) == 0 && rdb_readable(path)) {
+		rc = begin_via_file(job, cfg, tolerant, c, err);
 	} else {
 		job_log(job, VS_LOG_INFO, _("the Redis RDB file is not readable here (%s); "
 		    "fetching the snapshot over the replication protocol"),
 		    path != NULL ? path : cerr.msg);
-		rc = capture_via_sync(job, cfg, conn, tolerant, c, err);
+		rc = begin_via_sync(job, cfg, tolerant, c, err);
 	}
-	if (rc == 0 && c->rdb_path == NULL && path != NULL) {
+	if (rc == 0 && path != NULL) {
 		c->rdb_path = path;
 		path = NULL;
 	}
 out:
 	free(path);
 	redis_info_free(info);
-	redis_conn_close(conn);
 	if (rc != 0)
 		capture_release(c);
 	return rc;
+}
+
+int
+capture_finish(struct job *job, struct capture *c, struct vs_error *err)
+{
+	switch (c->mode) {
+	case CAPTURE_FILE:
+		return finish_via_file(job, c, err);
+	case CAPTURE_SYNC:
+		return finish_via_sync(job, job_config(job), c, err);
+	case CAPTURE_OFFLINE:
+		break;
+	}
+	return 0;
 }
 
 void
@@ -373,4 +381,8 @@ capture_release(struct capture *c)
 	}
 	free(c->rdb_path);
 	c->rdb_path = NULL;
+	redis_sync_free(c->sync);
+	c->sync = NULL;
+	redis_conn_close(c->conn);
+	c->conn = NULL;
 }

@@ -12,6 +12,9 @@
 #include <stdint.h>
 
 #include "engine/engine.h"
+#include "redis/redis-conn.h"
+#include "redis/redis-snapshot.h"
+#include "redis/redis-sync.h"
 
 enum { CAPTURE_CONTENT, CAPTURE_USER, CAPTURE_NINDEX };
 
@@ -30,11 +33,27 @@ struct capture {
 	char redis_version[32];
 	bool coordinated;     /* faiss.lock_file was held during the capture */
 	int db;
+
+	/* Between capture_begin() and capture_finish(). */
+	enum { CAPTURE_FILE, CAPTURE_SYNC, CAPTURE_OFFLINE } mode;
+	struct redis_conn *conn;
+	struct redis_bgsave bs;
+	struct redis_sync *sync;
 };
 
-/* Take the capture. tolerant: record missing pieces instead of failing
- * (a Redis that is down: its RDB file on disk is taken as it is). */
-int capture_take(struct job *job, bool tolerant, struct capture *c, struct vs_error *err);
+/* Returned by capture_finish() when a later save replaced the snapshot
+ * before it could be opened: release and capture again. */
+#define CAPTURE_RETRY 1
+
+/* The moment: writes paused, the snapshot started, both index files
+ * opened, writes resumed. The index descriptors can be copied at once,
+ * while Redis is still writing its snapshot. tolerant: record missing
+ * pieces instead of failing (a Redis that is down: its RDB file on disk is
+ * taken as it is). */
+int capture_begin(struct job *job, bool tolerant, struct capture *c, struct vs_error *err);
+
+/* Wait for the snapshot and open it (c->rdb). 0, -1, or CAPTURE_RETRY. */
+int capture_finish(struct job *job, struct capture *c, struct vs_error *err);
 
 /* Close descriptors and remove temp files. */
 void capture_release(struct capture *c);

@@ -86,10 +86,8 @@ transfer_run(struct job *job, const char *from, const char *to, void *argp, void
 	error_clear(&serr);
 	if (storage_stat(dst, id, STORAGE_METADATA, &size, &serr) == 0) {
 		/* Complete there already: copying again could only replace a good
-		 * copy with another. */
+		 * copy with another. The result says so. */
 		res->already = true;
-		job_log(job, VS_LOG_INFO, _("%s is already complete in %s: nothing to copy"), id,
-		    res->to);
 	} else if (serr.code != VS_ERR_NOTFOUND) {
 		*err = serr;
 		goto out;
