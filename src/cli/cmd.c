@@ -32,6 +32,7 @@ cmd_load_config(struct cmd_ctx *ctx)
 		cmd_error(ctx, "%s", err.msg);
 		return -1;
 	}
+	log_configure(ctx->cfg);
 	return 0;
 }
 

@@ -210,16 +210,14 @@ cli_run_job(struct cmd_ctx *ctx, const struct job_type *type, void *args)
 					bar_draw(&bar, false);
 				break;
 			case ENGINE_EV_LOG:
-				if (ctx->json)
+				/* The log file and syslog keep every line, also
+				 * with --json and -q. */
+				if (ctx->json || ev->level > log_get_level()) {
+					log_record(ev->level, ev->jtype->name, NULL, ev->text);
 					break;
-				if (ev->level > log_get_level())
-					break;
+				}
 				bar_clear(&bar);
-				if (ev->level <= VS_LOG_WARN)
-					fprintf(stderr, "vsbackup: %s: %s\n", _(log_level_name(ev->level)),
-					    ev->text);
-				else
-					fprintf(stderr, "vsbackup: %s\n", ev->text);
+				log_event(ev->level, ev->jtype->name, NULL, ev->text);
 				if (tty && bar.phase[0])
 					bar_draw(&bar, true);
 				break;
@@ -253,5 +251,6 @@ cli_report_failure(struct cmd_ctx *ctx, const struct engine_event *done)
 		cli_print_json(o);
 	}
 	fprintf(stderr, "vsbackup: %s\n", done->err.msg);
+	log_record(VS_LOG_ERROR, done->jtype->name, NULL, done->err.msg);
 	return error_exit_status(done->err.code);
 }

@@ -1,0 +1,112 @@
+/* vsbackup metrics: write (or print) the Prometheus metrics now. */
+#include "config.h"
+
+#include <cjson/cJSON.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli/cmd.h"
+#include "cli/run-job.h"
+#include "common/i18n.h"
+#include "common/xmalloc.h"
+#include "ops/metrics.h"
+
+extern const struct cmd_entry cmd_metrics_entry;
+
+static int
+cmd_metrics_exec(struct cmd_ctx *ctx, int argc, char **argv)
+{
+	enum { OPT_STDOUT = 0x100, OPT_OUTPUT };
+	static const struct option longopts[] = {
+		{ "stdout", no_argument, NULL, OPT_STDOUT },
+		{ "output", required_argument, NULL, OPT_OUTPUT },
+		CMD_COMMON_LONGOPTS,
+		{ NULL, 0, NULL, 0 },
+	};
+	const struct cmd_entry *self = &cmd_metrics_entry;
+	struct ops_metrics_args *args = xcalloc(1, sizeof *args);
+	const struct ops_metrics_result *res;
+	struct engine_event *done;
+	bool to_stdout = false;
+	int opt, rc;
+
+	while ((opt = getopt_long(argc, argv, CMD_COMMON_SHORTOPTS, longopts, NULL)) != -1) {
+		switch (opt) {
+		case OPT_STDOUT:
+			to_stdout = true;
+			continue;
+		case OPT_OUTPUT:
+			if (optarg[0] == '\0') {
+				ops_metrics_args_free(args);
+				return cmd_usage_error(self, _("--output wants a file name"));
+			}
+			free(args->output);
+			args->output = xstrdup(optarg);
+			continue;
+		}
+		rc = cmd_common_option(ctx, self, opt);
+		if (rc <= 0) {
+			ops_metrics_args_free(args);
+			return rc < 0 ? 0 : cmd_usage_error(self, _("unknown option"));
+		}
+	}
+	if (optind != argc) {
+		ops_metrics_args_free(args);
+		return cmd_usage_error(self, _("unexpected argument '%s'"), argv[optind]);
+	}
+	if (to_stdout && args->output != NULL) {
+		ops_metrics_args_free(args);
+		return cmd_usage_error(self, _("--stdout and --output exclude each other"));
+	}
+	if (cmd_load_config(ctx) != 0) {
+		ops_metrics_args_free(args);
+		return VS_EXIT_FAILURE;
+	}
+	/* Nowhere to write: show them instead. */
+	if (args->output == NULL && ctx->cfg->monitoring.metrics_file[0] == '\0')
+		to_stdout = true;
+	args->no_write = to_stdout;
+	done = cli_run_job(ctx, &job_metrics_type, args);
+	if (done->status != 0) {
+		rc = cli_report_failure(ctx, done);
+		engine_event_free(done);
+		return rc;
+	}
+	res = done->result;
+	if (ctx->json) {
+		cJSON *o = cJSON_CreateObject();
+
+		cJSON_AddStringToObject(o, "event", "result");
+		if (res->file != NULL)
+			cJSON_AddStringToObject(o, "file", res->file);
+		else
+			cJSON_AddNullToObject(o, "file");
+		cJSON_AddNumberToObject(o, "samples", (double)res->samples);
+		if (res->file == NULL)
+			cJSON_AddStringToObject(o, "text", res->text);
+		cli_print_json(o);
+	} else if (res->file == NULL) {
+		fputs(res->text, stdout);
+	} else if (!ctx->quiet) {
+		fprintf(stderr, _("vsbackup: %zu samples written to %s\n"), res->samples, res->file);
+	}
+	engine_event_free(done);
+	return VS_EXIT_OK;
+}
+
+const struct cmd_entry cmd_metrics_entry = {
+	.name = "metrics",
+	.usage = N_("[--stdout | --output FILE]"),
+	.summary = N_("write the Prometheus metrics file now"),
+	.help = N_("Lists the backups (locally and in S3), reads the state file of the last\n"
+	           "runs and writes monitoring.metrics_file atomically in the Prometheus text\n"
+	           "format, for node_exporter's textfile collector. The file is also rewritten\n"
+	           "after every command that changes something. With no metrics_file set, the\n"
+	           "metrics are printed instead.\n"
+	           "\n  --stdout       print the metrics, write no file\n"
+	           "  --output FILE  write FILE instead of monitoring.metrics_file\n"),
+	.flags = CMD_NEEDS_CONFIG,
+	.exec = cmd_metrics_exec,
+};

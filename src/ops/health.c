@@ -1,0 +1,504 @@
+#include "config.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/time.h>
+
+#include <hiredis/hiredis.h>
+
+#include "common/i18n.h"
+#include "common/xmalloc.h"
+#include "engine/lock.h"
+#include "ops/health.h"
+#include "ops/survey.h"
+#include "redis/redis-conn.h"
+#include "redis/redis-info.h"
+#include "storage/s3/s3-cred.h"
+
+/* Instance-role credentials are refreshed by the driver five minutes
+ * before they expire; ones that still run out sooner than this after a
+ * refresh will fail the next long upload. */
+#define HEALTH_CRED_MIN_SECONDS (15 * 60)
+
+static const char *const health_names[] = {
+#define X(id, name) [id] = name,
+	HEALTH_CHECKS(X)
+#undef X
+};
+
+const char *
+health_state_name(enum health_state s)
+{
+	switch (s) {
+	case HEALTH_OK:
+		return "OK";
+	case HEALTH_WARNING:
+		return "WARNING";
+	case HEALTH_CRITICAL:
+		return "CRITICAL";
+	case HEALTH_UNKNOWN:
+		break;
+	}
+	return "UNKNOWN";
+}
+
+static int
+health_rank(enum health_state s)
+{
+	switch (s) {
+	case HEALTH_OK:
+		return 0;
+	case HEALTH_WARNING:
+		return 1;
+	case HEALTH_UNKNOWN:
+		return 2;
+	case HEALTH_CRITICAL:
+		break;
+	}
+	return 3;
+}
+
+enum health_state
+health_worst(enum health_state a, enum health_state b)
+{
+	return health_rank(a) >= health_rank(b) ? a : b;
+}
+
+enum health_state
+health_age_state(long long age, int limit_hours)
+{
+	long long limit = (long long)limit_hours * 3600;
+
+	if (age <= limit)
+		return HEALTH_OK;
+	if (age <= 2 * limit)
+		return HEALTH_WARNING;
+	return HEALTH_CRITICAL;
+}
+
+enum health_state
+health_space_state(uint64_t free_bytes, uint64_t need)
+{
+	if (need == 0 || free_bytes / 2 >= need)
+		return HEALTH_OK;
+	if (free_bytes >= need)
+		return HEALTH_WARNING;
+	return HEALTH_CRITICAL;
+}
+
+static void
+check_set(struct health_check *c, enum health_state state, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static void
+check_set(struct health_check *c, enum health_state state, const char *fmt, ...)
+{
+	va_list ap;
+
+	free(c->text);
+	va_start(ap, fmt);
+	c->text = xvasprintf(fmt, ap);
+	va_end(ap);
+	c->state = state;
+}
+
+/* A check that does not apply or cannot be made; state says which. */
+static void
+check_skip(struct health_check *c, enum health_state state, const char *why)
+{
+	check_set(c, state, "%s", why);
+	c->skipped = true;
+}
+
+static void
+check_value(struct health_check *c, const char *label, double value, const char *unit,
+    double warn, double crit, bool low)
+{
+	c->has_value = true;
+	c->label = label;
+	c->value = value;
+	c->unit = unit;
+	c->warn = warn;
+	c->crit = crit;
+	c->low = low;
+}
+
+/* --- Redis ------------------------------------------------------------------ */
+
+/*
+ * Reachable means a server answers on the socket at all, before any
+ * password: a PING answered with NOAUTH or LOADING still proves it. The
+ * connection code of src/redis authenticates as it connects, so this one
+ * probe talks to hiredis itself.
+ */
+static void
+health_redis_reachable(const struct config *cfg, struct health_check *c, bool *loading)
+{
+	struct timeval tv;
+	redisContext *ctx;
+	redisReply *rep;
+	char *where;
+	int ms = cfg->redis.timeout_ms > 0 ? cfg->redis.timeout_ms : 10000;
+	bool unix_socket = cfg->redis.socket[0] != '\0';
+
+	*loading = false;
+	tv.tv_sec = ms / 1000;
+	tv.tv_usec = (ms % 1000) * 1000;
+	if (unix_socket) {
+		where = xstrdup(cfg->redis.socket);
+		ctx = redisConnectUnixWithTimeout(cfg->redis.socket, tv);
+	} else {
+		where = xasprintf("%s:%d", cfg->redis.host, cfg->redis.port);
+		ctx = redisConnectWithTimeout(cfg->redis.host, cfg->redis.port, tv);
+	}
+	if (ctx == NULL)
+		fatal("out of memory connecting to Redis");
+	if (ctx->err != 0) {
+		check_set(c, HEALTH_CRITICAL, _("cannot connect to Redis at %s: %s (%s in %s)"), where,
+		    ctx->errstr, unix_socket ? "redis.socket" : "redis.host, redis.port", cfg->path);
+		goto out;
+	}
+	redisSetTimeout(ctx, tv);
+	rep = redisCommand(ctx, "PING");
+	if (rep == NULL) {
+		check_set(c, HEALTH_CRITICAL, _("Redis at %s does not answer PING: %s"), where,
+		    ctx->errstr[0] ? ctx->errstr : strerror(errno));
+		goto out;
+	}
+	if (rep->type == REDIS_REPLY_ERROR && strncmp(rep->str, "LOADING", 7) == 0)
+		*loading = true;
+	if (rep->type == REDIS_REPLY_ERROR)
+		check_set(c, HEALTH_OK, _("Redis at %s answers (%.40s)"), where, rep->str);
+	else
+		check_set(c, HEALTH_OK, _("Redis at %s answers"), where);
+	freeReplyObject(rep);
+out:
+	redisFree(ctx);
+	free(where);
+}
+
+static void
+health_redis(const struct config *cfg, struct health_report *r)
+{
+	struct health_check *reach = &r->checks[HEALTH_REDIS_REACHABLE];
+	struct health_check *auth = &r->checks[HEALTH_REDIS_AUTH];
+	struct health_check *bgsave = &r->checks[HEALTH_REDIS_BGSAVE];
+	struct health_check *loading = &r->checks[HEALTH_REDIS_LOADING];
+	struct redis_persistence p;
+	struct redis_conn *conn = NULL;
+	struct vs_error err;
+	bool ping_loading;
+
+	health_redis_reachable(cfg, reach, &ping_loading);
+	if (reach->state != HEALTH_OK) {
+		check_skip(auth, HEALTH_UNKNOWN, _("not checked: Redis is not reachable"));
+		check_skip(bgsave, HEALTH_UNKNOWN, _("not checked: Redis is not reachable"));
+		check_skip(loading, HEALTH_UNKNOWN, _("not checked: Redis is not reachable"));
+		return;
+	}
+	error_clear(&err);
+	if (redis_conn_open(cfg, &conn, &err) != 0) {
+		if (ping_loading) {
+			check_skip(auth, HEALTH_UNKNOWN, err.msg);
+			check_skip(bgsave, HEALTH_UNKNOWN, _("not checked: Redis is loading"));
+			check_set(loading, HEALTH_CRITICAL, _("Redis is loading its data set"));
+			return;
+		}
+		check_set(auth, HEALTH_CRITICAL, "%s", err.msg);
+		check_skip(bgsave, HEALTH_UNKNOWN, _("not checked: not logged in to Redis"));
+		check_skip(loading, HEALTH_UNKNOWN, _("not checked: not logged in to Redis"));
+		return;
+	}
+	if (cfg->redis.password[0] != '\0')
+		check_set(auth, HEALTH_OK, _("logged in with redis.password, db %d selected"),
+		    cfg->redis.db);
+	else
+		check_set(auth, HEALTH_OK, _("no password needed, db %d selected"), cfg->redis.db);
+	if (redis_info_fetch_persistence(conn, &p, &err) != 0) {
+		check_set(bgsave, HEALTH_UNKNOWN, "%s", err.msg);
+		check_set(loading, HEALTH_UNKNOWN, "%s", err.msg);
+		redis_conn_close(conn);
+		return;
+	}
+	redis_conn_close(conn);
+	if (strcmp(p.last_bgsave_status, "ok") != 0)
+		check_set(bgsave, HEALTH_CRITICAL, _("the last background save failed "
+		    "(rdb_last_bgsave_status:%s): backups cannot take a snapshot; see the "
+		    "Redis log"), p.last_bgsave_status);
+	else if (p.bgsave_in_progress)
+		check_set(bgsave, HEALTH_OK, _("the last background save succeeded; one is "
+		    "running now"));
+	else
+		check_set(bgsave, HEALTH_OK, _("the last background save succeeded"));
+	if (p.loading)
+		check_set(loading, HEALTH_CRITICAL, _("Redis is loading its data set (%.0f%% done)"),
+		    p.loading_perc);
+	else
+		check_set(loading, HEALTH_OK, _("Redis is not loading"));
+}
+
+/* --- S3 --------------------------------------------------------------------- */
+
+static void
+health_s3(const struct config *cfg, const struct ops_survey *s, struct health_report *r)
+{
+	struct health_check *reach = &r->checks[HEALTH_S3_REACHABLE];
+	struct health_check *cred = &r->checks[HEALTH_S3_CREDENTIALS];
+	struct s3_cred *sc = NULL;
+	struct s3_cred_value v;
+	struct vs_error err;
+	char when[ISO8601_SIZE];
+	time_t exp;
+
+	if (!s->s3.configured) {
+		check_skip(reach, HEALTH_OK, _("S3 is not used (s3.bucket is empty)"));
+		check_skip(cred, HEALTH_OK, _("S3 is not used (s3.bucket is empty)"));
+		return;
+	}
+	if (s->s3.listed)
+		check_set(reach, HEALTH_OK, _("s3://%s/%s listed: %zu complete backups"),
+		    cfg->s3.bucket, cfg->s3.prefix, s->s3.complete);
+	else
+		check_set(reach, HEALTH_CRITICAL, "%s", s->s3.error);
+
+	error_clear(&err);
+	if (s3_cred_open(cfg, &sc, &err) != 0) {
+		check_set(cred, HEALTH_CRITICAL, "%s", err.msg);
+		return;
+	}
+	memset(&v, 0, sizeof v);
+	if (s3_cred_get(sc, &v, &err) != 0) {
+		check_set(cred, HEALTH_CRITICAL, "%s", err.msg);
+		s3_cred_close(sc);
+		return;
+	}
+	s3_cred_value_free(&v);
+	exp = s3_cred_expiration(sc);
+	if (exp == 0) {
+		check_skip(cred, HEALTH_OK, "");
+		free(cred->text);
+		cred->text = xasprintf(_("from %s; when they expire cannot be told (only "
+		    "instance-role credentials carry an expiry)"), s3_cred_source(sc));
+	} else {
+		long long left = (long long)(exp - time_now());
+
+		time_format_iso(exp, when);
+		if (left < HEALTH_CRED_MIN_SECONDS)
+			check_set(cred, HEALTH_WARNING, _("from %s; they expire at %s, in %lld s, "
+			    "and could not be renewed for longer"), s3_cred_source(sc), when, left);
+		else
+			check_set(cred, HEALTH_OK, _("from %s; renewed automatically, the current "
+			    "ones expire at %s"), s3_cred_source(sc), when);
+		check_value(cred, "s3_credentials_left", (double)left, "s",
+		    HEALTH_CRED_MIN_SECONDS, 0, true);
+	}
+	s3_cred_close(sc);
+}
+
+/* --- backups ------------------------------------------------------------------ */
+
+static void
+health_fresh(const struct config *cfg, const struct ops_survey *s,
+    const struct ops_location *loc, const char *where, const char *label,
+    struct health_check *c)
+{
+	long long age, limit = (long long)cfg->monitoring.rpo_hours * 3600;
+	char agebuf[32];
+
+	if (!loc->configured) {
+		check_skip(c, HEALTH_OK, _("S3 is not used (s3.bucket is empty)"));
+		return;
+	}
+	if (!loc->listed) {
+		check_set(c, HEALTH_CRITICAL, _("%s backups cannot be listed: %s"), where, loc->error);
+		return;
+	}
+	if (loc->newest == NULL) {
+		check_set(c, HEALTH_CRITICAL, _("no complete backup in %s"), where);
+		return;
+	}
+	age = ops_survey_age(s, loc->newest_copy->m.created_at);
+	time_format_age(age, agebuf, sizeof agebuf);
+	check_set(c, health_age_state(age, cfg->monitoring.rpo_hours),
+	    _("newest %s backup %s is %s old (monitoring.rpo_hours %d)"), where,
+	    loc->newest->id, agebuf, cfg->monitoring.rpo_hours);
+	check_value(c, label, (double)age, "s", (double)limit, (double)(2 * limit), false);
+}
+
+static void
+health_verified(const struct config *cfg, const struct ops_survey *s, struct health_check *c)
+{
+	long long age, limit = (long long)cfg->monitoring.verify_max_age_hours * 3600;
+	char agebuf[32];
+	enum health_state st;
+
+	if (!s->local.listed && !s->s3.listed) {
+		check_set(c, HEALTH_CRITICAL, _("no backups could be listed"));
+		return;
+	}
+	if (s->verified == NULL) {
+		check_set(c, HEALTH_CRITICAL, _("no backup has passed a verification "
+		    "(run 'vsbackup verify ID')"));
+		return;
+	}
+	age = ops_survey_age(s, s->verified_copy->m.created_at);
+	time_format_age(age, agebuf, sizeof agebuf);
+	st = health_age_state(age, cfg->monitoring.verify_max_age_hours);
+	check_value(c, "verified_age", (double)age, "s", (double)limit, (double)(2 * limit),
+	    false);
+	/* A verification that failed since is worth knowing even when an
+	 * older backup is still fine. */
+	if (s->last_verify != NULL && !s->last_verify_copy->verify.ok) {
+		check_set(c, health_worst(st, HEALTH_WARNING), _("the latest verification, of %s "
+		    "(%s), failed: %s; the newest verified backup %s is %s old"),
+		    s->last_verify->id, s->last_verify_copy->verify.location,
+		    s->last_verify_copy->verify.summary, s->verified->id, agebuf);
+		return;
+	}
+	check_set(c, st, _("newest verified backup %s is %s old "
+	    "(monitoring.verify_max_age_hours %d)"), s->verified->id, agebuf,
+	    cfg->monitoring.verify_max_age_hours);
+}
+
+static void
+health_space(const struct config *cfg, const struct ops_survey *s, struct health_check *c)
+{
+	uint64_t need;
+	char freebuf[32], needbuf[32];
+
+	if (!s->have_free) {
+		check_set(c, HEALTH_CRITICAL, "%s", s->free_error);
+		return;
+	}
+	need = s->local.newest != NULL ? manifest_total_size(&s->local.newest_copy->m) : 0;
+	snprintf(freebuf, sizeof freebuf, "%llu", (unsigned long long)s->free_bytes);
+	if (need == 0) {
+		check_set(c, HEALTH_OK, _("%s bytes free in %s (no local backup to compare with)"),
+		    freebuf, cfg->backup_dir);
+		check_value(c, "free", (double)s->free_bytes, "B", 0, 0, true);
+		return;
+	}
+	snprintf(needbuf, sizeof needbuf, "%llu", (unsigned long long)need);
+	check_set(c, health_space_state(s->free_bytes, need), _("%s bytes free in %s; the "
+	    "newest backup takes %s bytes (room for two is wanted)"), freebuf, cfg->backup_dir,
+	    needbuf);
+	check_value(c, "free", (double)s->free_bytes, "B", 2.0 * (double)need, (double)need, true);
+}
+
+static void
+health_lock(const struct config *cfg, struct health_check *c)
+{
+	struct bdlock_holder h;
+	struct vs_error err;
+	char when[ISO8601_SIZE];
+	int held;
+
+	error_clear(&err);
+	held = bdlock_probe(cfg->backup_dir, &h, &err);
+	if (held < 0) {
+		check_set(c, HEALTH_UNKNOWN, "%s", err.msg);
+		return;
+	}
+	time_format_iso(h.started, when);
+	if (held == 1)
+		check_set(c, HEALTH_OK, _("held by %s (pid %ld on %s) since %s"),
+		    h.operation[0] ? h.operation : "?", (long)h.pid, h.host, when);
+	else if (h.pid > 0)
+		check_set(c, HEALTH_WARNING, _("stale lock: %s (pid %ld on %s, since %s) ended "
+		    "without releasing %s/%s; the next operation takes it over"),
+		    h.operation[0] ? h.operation : "?", (long)h.pid, h.host, when, cfg->backup_dir,
+		    LOCK_FILE_NAME);
+	else
+		check_set(c, HEALTH_OK, _("free"));
+}
+
+/* --- the job -------------------------------------------------------------------- */
+
+static int
+job_health_run(struct job *job, void *args, void **result, struct vs_error *err)
+{
+	const struct config *cfg = job_config(job);
+	struct health_report *r = xcalloc(1, sizeof *r);
+	struct ops_survey s;
+
+	(void)args;
+	(void)err;
+	for (size_t i = 0; i < HEALTH__COUNT; i++)
+		r->checks[i].name = health_names[i];
+	r->at = time_now();
+	job_progress(job, _("checking Redis"), 0, 0, false);
+	health_redis(cfg, r);
+	ops_survey_take(cfg, job, &s);
+	health_s3(cfg, &s, r);
+	health_fresh(cfg, &s, &s.local, _("local"), "local_age", &r->checks[HEALTH_FRESH_LOCAL]);
+	health_fresh(cfg, &s, &s.s3, "S3", "s3_age", &r->checks[HEALTH_FRESH_S3]);
+	health_verified(cfg, &s, &r->checks[HEALTH_VERIFIED]);
+	health_space(cfg, &s, &r->checks[HEALTH_SPACE]);
+	health_lock(cfg, &r->checks[HEALTH_LOCK]);
+	ops_survey_clear(&s);
+	r->state = HEALTH_OK;
+	for (size_t i = 0; i < HEALTH__COUNT; i++)
+		r->state = health_worst(r->state, r->checks[i].state);
+	*result = r;
+	return 0;
+}
+
+void
+health_report_free(struct health_report *r)
+{
+	if (r == NULL)
+		return;
+	for (size_t i = 0; i < HEALTH__COUNT; i++)
+		free(r->checks[i].text);
+	free(r);
+}
+
+static void
+job_health_free_result(void *r)
+{
+	health_report_free(r);
+}
+
+const struct job_type job_health_type = {
+	.name = "health",
+	.run = job_health_run,
+	.free_result = job_health_free_result,
+};
+
+static void
+perf_number(char *out, size_t outsz, double v)
+{
+	snprintf(out, outsz, "%.0f", v);
+}
+
+char *
+health_perfdata(const struct health_report *r)
+{
+	char *out = xstrdup(""), *next;
+
+	for (size_t i = 0; i < HEALTH__COUNT; i++) {
+		const struct health_check *c = &r->checks[i];
+		char v[32], w[40] = "", k[40] = "";
+
+		if (!c->has_value)
+			continue;
+		perf_number(v, sizeof v, c->value);
+		if (c->warn > 0 || c->crit > 0) {
+			perf_number(w, sizeof w, c->warn);
+			perf_number(k, sizeof k, c->crit);
+			/* "N:" alerts below N, for the values that must stay high. */
+			if (c->low) {
+				strcat(w, ":");
+				strcat(k, ":");
+			}
+		}
+		next = xasprintf("%s%s%s=%s%s;%s;%s;0", out, out[0] ? " " : "", c->label, v,
+		    c->unit, w, k);
+		free(out);
+		out = next;
+	}
+	return out;
+}

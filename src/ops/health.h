@@ -1,0 +1,90 @@
+/*
+ * vsbackup health: every check a monitoring system needs, as one engine
+ * job (job_health_type) so the command line and the TUI show the same
+ * thing. States and exit codes follow the Nagios plugin convention.
+ */
+#ifndef VS_OPS_HEALTH_H
+#define VS_OPS_HEALTH_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+#include "engine/engine.h"
+
+enum health_state {
+	HEALTH_OK = 0,
+	HEALTH_WARNING = 1,
+	HEALTH_CRITICAL = 2,
+	HEALTH_UNKNOWN = 3,    /* the check could not run */
+};
+
+/* The checks, in the order they are run and shown; names are stable (they
+ * are the "name" of health --json). */
+#define HEALTH_CHECKS(X)                       \
+	X(HEALTH_REDIS_REACHABLE, "redis.reachable") \
+	X(HEALTH_REDIS_AUTH, "redis.auth")           \
+	X(HEALTH_REDIS_BGSAVE, "redis.bgsave")       \
+	X(HEALTH_REDIS_LOADING, "redis.loading")     \
+	X(HEALTH_S3_REACHABLE, "s3.reachable")       \
+	X(HEALTH_S3_CREDENTIALS, "s3.credentials")   \
+	X(HEALTH_FRESH_LOCAL, "backup.age.local")    \
+	X(HEALTH_FRESH_S3, "backup.age.s3")          \
+	X(HEALTH_VERIFIED, "backup.verified")        \
+	X(HEALTH_SPACE, "storage.free")              \
+	X(HEALTH_LOCK, "lock")
+
+enum health_check_id {
+#define X(id, name) id,
+	HEALTH_CHECKS(X)
+#undef X
+	HEALTH__COUNT
+};
+
+struct health_check {
+	const char *name;          /* "redis.reachable", ... */
+	enum health_state state;
+	bool skipped;              /* not applicable or not possible: text says why */
+	char *text;                /* one line for people (translated) */
+	/* A measured value with its thresholds (performance data), when
+	 * has_value. low: the thresholds are lower bounds (free space). */
+	bool has_value;
+	const char *label;         /* perf-data label: "local_age", "free" */
+	double value;
+	const char *unit;          /* "s" or "B" */
+	double warn, crit;
+	bool low;
+};
+
+struct health_report {
+	struct health_check checks[HEALTH__COUNT];
+	enum health_state state;   /* the worst of the checks */
+	time_t at;
+};
+
+/* args: NULL; result: struct health_report (never fails: a check that
+ * cannot run is a failed check). */
+extern const struct job_type job_health_type;
+
+void health_report_free(struct health_report *r);
+
+/* "OK", "WARNING", "CRITICAL", "UNKNOWN" (plugin words, never translated) */
+const char *health_state_name(enum health_state s);
+
+/* Combine two states: CRITICAL over UNKNOWN over WARNING over OK. */
+enum health_state health_worst(enum health_state a, enum health_state b);
+
+/* The state of an age against a limit in hours: OK up to the limit,
+ * WARNING up to twice it, CRITICAL beyond. */
+enum health_state health_age_state(long long age_seconds, int limit_hours);
+
+/* The state of free space against the size of the newest backup: OK with
+ * room for two more, WARNING for one, CRITICAL for less. need 0: OK. */
+enum health_state health_space_state(uint64_t free_bytes, uint64_t need);
+
+/* The Nagios performance data of r ("local_age=3600s;86400;172800 ..."),
+ * a new string. */
+char *health_perfdata(const struct health_report *r);
+
+#endif

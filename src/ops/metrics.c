@@ -1,0 +1,378 @@
+#include "config.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/fsutil.h"
+#include "common/i18n.h"
+#include "common/log.h"
+#include "common/timeutil.h"
+#include "common/xmalloc.h"
+#include "ops/metrics.h"
+
+/* Commands that change nothing: no reason to list S3 again after them. */
+static const char *const metrics_readonly[] = {
+	"list", "show", "config", "health", "metrics", "demo", "tui", NULL,
+};
+
+struct mbuf {
+	char *s;
+	size_t len, cap;
+	size_t samples;
+};
+
+static void
+mb_printf(struct mbuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static void
+mb_printf(struct mbuf *b, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	for (;;) {
+		va_start(ap, fmt);
+		n = vsnprintf(b->s + b->len, b->cap - b->len, fmt, ap);
+		va_end(ap);
+		if (n < 0)
+			fatal("cannot format a metric");
+		if ((size_t)n < b->cap - b->len)
+			break;
+		b->cap = b->cap * 2 + (size_t)n;
+		b->s = xrealloc(b->s, b->cap);
+	}
+	b->len += (size_t)n;
+}
+
+/* HELP and TYPE of a family; help text is English, as Prometheus wants. */
+static void
+mb_family(struct mbuf *b, const char *name, const char *type, const char *help)
+{
+	mb_printf(b, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
+}
+
+static void
+mb_int(struct mbuf *b, const char *name, const char *labels, long long v)
+{
+	mb_printf(b, "%s%s %lld\n", name, labels, v);
+	b->samples++;
+}
+
+static void
+mb_double(struct mbuf *b, const char *name, const char *labels, double v)
+{
+	mb_printf(b, "%s%s %.3f\n", name, labels, v);
+	b->samples++;
+}
+
+static void
+render_operations(struct mbuf *b, const struct ops_state *st)
+{
+	char labels[96];
+
+	mb_family(b, "vsbackup_last_success_timestamp_seconds", "gauge",
+	    "When the operation last ended successfully, in seconds since the epoch (0: never).");
+	for (int i = 0; i < OPS_OP__COUNT; i++) {
+		snprintf(labels, sizeof labels, "{operation=\"%s\"}", ops_operation_name(i));
+		mb_int(b, "vsbackup_last_success_timestamp_seconds", labels,
+		    (long long)st->op[i].last_success);
+	}
+	mb_family(b, "vsbackup_last_run_timestamp_seconds", "gauge",
+	    "When the last run of the operation ended, in seconds since the epoch.");
+	for (int i = 0; i < OPS_OP__COUNT; i++) {
+		if (!st->op[i].seen)
+			continue;
+		snprintf(labels, sizeof labels, "{operation=\"%s\"}", ops_operation_name(i));
+		mb_int(b, "vsbackup_last_run_timestamp_seconds", labels, (long long)st->op[i].last_run);
+	}
+	mb_family(b, "vsbackup_last_run_duration_seconds", "gauge",
+	    "How long the last run of the operation took.");
+	for (int i = 0; i < OPS_OP__COUNT; i++) {
+		if (!st->op[i].seen)
+			continue;
+		snprintf(labels, sizeof labels, "{operation=\"%s\"}", ops_operation_name(i));
+		mb_double(b, "vsbackup_last_run_duration_seconds", labels, st->op[i].last_duration);
+	}
+	mb_family(b, "vsbackup_last_run_exit_status", "gauge",
+	    "Exit status of the last run of the operation (0 success, 1 failure, "
+	    "2 usage error or refused, 3 verification failed).");
+	for (int i = 0; i < OPS_OP__COUNT; i++) {
+		if (!st->op[i].seen)
+			continue;
+		snprintf(labels, sizeof labels, "{operation=\"%s\"}", ops_operation_name(i));
+		mb_int(b, "vsbackup_last_run_exit_status", labels, st->op[i].last_status);
+	}
+	mb_family(b, "vsbackup_last_run_success", "gauge",
+	    "1 when the last run of the operation succeeded, else 0.");
+	for (int i = 0; i < OPS_OP__COUNT; i++) {
+		if (!st->op[i].seen)
+			continue;
+		snprintf(labels, sizeof labels, "{operation=\"%s\"}", ops_operation_name(i));
+		mb_int(b, "vsbackup_last_run_success", labels, st->op[i].last_status == 0);
+	}
+	mb_family(b, "vsbackup_runs_total", "counter",
+	    "Runs of the operation recorded in the state file, by result.");
+	for (int i = 0; i < OPS_OP__COUNT; i++) {
+		snprintf(labels, sizeof labels, "{operation=\"%s\",result=\"success\"}",
+		    ops_operation_name(i));
+		mb_int(b, "vsbackup_runs_total", labels, (long long)st->op[i].runs_success);
+		snprintf(labels, sizeof labels, "{operation=\"%s\",result=\"failure\"}",
+		    ops_operation_name(i));
+		mb_int(b, "vsbackup_runs_total", labels, (long long)st->op[i].runs_failure);
+	}
+}
+
+static void
+render_backups(struct mbuf *b, const struct ops_survey *s)
+{
+	const struct ops_location *locs[2] = { &s->local, &s->s3 };
+	const char *names[2] = { "local", "s3" };
+	const struct catalog_copy *newest = NULL;
+	char labels[96];
+
+	/* The newest backup anywhere: local unless S3 has a newer one. */
+	if (s->local.newest != NULL)
+		newest = s->local.newest_copy;
+	if (s->s3.newest != NULL && (newest == NULL ||
+	    s->s3.newest_copy->m.created_at > newest->m.created_at))
+		newest = s->s3.newest_copy;
+	if (newest != NULL) {
+		mb_family(b, "vsbackup_last_backup_size_bytes", "gauge",
+		    "Size of the data files of the newest complete backup.");
+		mb_int(b, "vsbackup_last_backup_size_bytes", "",
+		    (long long)manifest_total_size(&newest->m));
+		mb_family(b, "vsbackup_last_backup_duration_seconds", "gauge",
+		    "How long the newest complete backup took, from start to metadata.json.");
+		mb_int(b, "vsbackup_last_backup_duration_seconds", "",
+		    (long long)(newest->m.completed_at > newest->m.created_at ?
+		    newest->m.completed_at - newest->m.created_at : 0));
+	}
+
+	mb_family(b, "vsbackup_storage_up", "gauge",
+	    "1 when the location could be listed, else 0.");
+	for (int i = 0; i < 2; i++) {
+		if (!locs[i]->configured)
+			continue;
+		snprintf(labels, sizeof labels, "{location=\"%s\"}", names[i]);
+		mb_int(b, "vsbackup_storage_up", labels, locs[i]->listed);
+	}
+	mb_family(b, "vsbackup_backups", "gauge",
+	    "Complete backups in the location, by type.");
+	for (int i = 0; i < 2; i++) {
+		if (!locs[i]->listed)
+			continue;
+		for (int t = 0; t < BACKUP_TYPE__COUNT; t++) {
+			snprintf(labels, sizeof labels, "{location=\"%s\",type=\"%s\"}", names[i],
+			    backup_type_name(t));
+			mb_int(b, "vsbackup_backups", labels, (long long)locs[i]->by_type[t]);
+		}
+	}
+	mb_family(b, "vsbackup_backups_incomplete", "gauge",
+	    "Backups in the location that are unfinished or have unreadable metadata.");
+	for (int i = 0; i < 2; i++) {
+		if (!locs[i]->listed)
+			continue;
+		snprintf(labels, sizeof labels, "{location=\"%s\"}", names[i]);
+		mb_int(b, "vsbackup_backups_incomplete", labels, (long long)locs[i]->incomplete);
+	}
+	mb_family(b, "vsbackup_backups_pinned", "gauge",
+	    "Pinned backups in the location (never removed by cleanup).");
+	for (int i = 0; i < 2; i++) {
+		if (!locs[i]->listed)
+			continue;
+		snprintf(labels, sizeof labels, "{location=\"%s\"}", names[i]);
+		mb_int(b, "vsbackup_backups_pinned", labels, (long long)locs[i]->pinned);
+	}
+	mb_family(b, "vsbackup_backups_size_bytes", "gauge",
+	    "Total size of the complete backups in the location.");
+	for (int i = 0; i < 2; i++) {
+		if (!locs[i]->listed)
+			continue;
+		snprintf(labels, sizeof labels, "{location=\"%s\"}", names[i]);
+		mb_int(b, "vsbackup_backups_size_bytes", labels, (long long)locs[i]->bytes);
+	}
+	mb_family(b, "vsbackup_newest_backup_timestamp_seconds", "gauge",
+	    "When the newest complete backup in the location was taken, in seconds since the epoch.");
+	for (int i = 0; i < 2; i++) {
+		if (locs[i]->newest == NULL)
+			continue;
+		snprintf(labels, sizeof labels, "{location=\"%s\"}", names[i]);
+		mb_int(b, "vsbackup_newest_backup_timestamp_seconds", labels,
+		    (long long)locs[i]->newest_copy->m.created_at);
+	}
+	mb_family(b, "vsbackup_newest_backup_age_seconds", "gauge",
+	    "Age of the newest complete backup in the location when this file was written.");
+	for (int i = 0; i < 2; i++) {
+		if (locs[i]->newest == NULL)
+			continue;
+		snprintf(labels, sizeof labels, "{location=\"%s\"}", names[i]);
+		mb_int(b, "vsbackup_newest_backup_age_seconds", labels,
+		    ops_survey_age(s, locs[i]->newest_copy->m.created_at));
+	}
+	if (s->verified != NULL) {
+		mb_family(b, "vsbackup_newest_verified_backup_timestamp_seconds", "gauge",
+		    "When the newest backup whose last verification passed was taken.");
+		mb_int(b, "vsbackup_newest_verified_backup_timestamp_seconds", "",
+		    (long long)s->verified_copy->m.created_at);
+	}
+	if (s->s3.listed && s->local.newest != NULL) {
+		const struct catalog_copy *c = &s->local.newest->s3;
+
+		mb_family(b, "vsbackup_s3_newest_backup_uploaded", "gauge",
+		    "1 when the newest complete local backup also has a complete copy in S3.");
+		mb_int(b, "vsbackup_s3_newest_backup_uploaded", "",
+		    c->present && c->complete && c->has_manifest);
+	}
+	if (s->have_free) {
+		mb_family(b, "vsbackup_backup_dir_free_bytes", "gauge",
+		    "Bytes free for unprivileged users on the file system of backup_dir.");
+		mb_int(b, "vsbackup_backup_dir_free_bytes", "", (long long)s->free_bytes);
+	}
+}
+
+char *
+ops_metrics_render(const struct config *cfg, const struct ops_survey *s,
+    const struct ops_state *st, size_t *nsamples)
+{
+	struct mbuf b = { .cap = 8192 };
+
+	(void)cfg;
+	b.s = xmalloc(b.cap);
+	b.s[0] = '\0';
+	render_operations(&b, st);
+	render_backups(&b, s);
+	mb_family(&b, "vsbackup_metrics_timestamp_seconds", "gauge",
+	    "When this file was written, in seconds since the epoch.");
+	mb_int(&b, "vsbackup_metrics_timestamp_seconds", "", (long long)s->now);
+	if (nsamples != NULL)
+		*nsamples = b.samples;
+	return b.s;
+}
+
+int
+ops_metrics_write(const char *path, const char *text, struct vs_error *err)
+{
+	if (fs_write_atomic(path, text, strlen(text), 0644, err) != 0)
+		return error_prefix(err, _("metrics file (monitoring.metrics_file)"));
+	return 0;
+}
+
+/* Survey, render and (unless no_write) write; job may be NULL. */
+static int
+metrics_produce(const struct config *cfg, struct job *job, const char *path,
+    const struct ops_state *known, struct ops_metrics_result *res, struct vs_error *err)
+{
+	struct ops_survey s;
+	struct ops_state st;
+	struct vs_error serr;
+
+	memset(res, 0, sizeof *res);
+	if (known != NULL) {
+		st = *known;
+	} else {
+		error_clear(&serr);
+		if (ops_state_load(cfg->backup_dir, &st, &res->state_damaged, &serr) != 0) {
+			/* Unreadable: the backups part is still worth writing. */
+			memset(&st, 0, sizeof st);
+			res->state_damaged = true;
+		}
+	}
+	ops_survey_take(cfg, job, &s);
+	res->text = ops_metrics_render(cfg, &s, &st, &res->samples);
+	ops_survey_clear(&s);
+	if (path == NULL || path[0] == '\0')
+		return 0;
+	if (ops_metrics_write(path, res->text, err) != 0)
+		return -1;
+	res->file = xstrdup(path);
+	return 0;
+}
+
+int
+ops_metrics_after_command(const struct config *cfg, const char *operation, int status,
+    double seconds, struct vs_error *err)
+{
+	struct ops_metrics_result res;
+	struct ops_state st;
+	bool have_state = false;
+	int op = ops_operation_find(operation), rc;
+
+	if (cfg == NULL || operation == NULL)
+		return 0;
+	if (op >= 0) {
+		if (ops_state_record(cfg->backup_dir, op, status, seconds, time_now(), &st, err) != 0)
+			return error_prefix(err, _("state file %s"), OPS_STATE_FILE);
+		have_state = true;
+	}
+	if (cfg->monitoring.metrics_file[0] == '\0')
+		return 0;
+	for (size_t i = 0; metrics_readonly[i] != NULL; i++)
+		if (strcmp(metrics_readonly[i], operation) == 0)
+			return 0;
+	rc = metrics_produce(cfg, NULL, cfg->monitoring.metrics_file, have_state ? &st : NULL,
+	    &res, err);
+	ops_metrics_result_free(&res);
+	return rc;
+}
+
+/* --- the job --------------------------------------------------------------------- */
+
+static int
+job_metrics_run(struct job *job, void *argp, void **result, struct vs_error *err)
+{
+	const struct ops_metrics_args *args = argp;
+	const struct config *cfg = job_config(job);
+	struct ops_metrics_result *res = xcalloc(1, sizeof *res);
+	const char *path = NULL;
+
+	if (args == NULL || !args->no_write)
+		path = args != NULL && args->output != NULL ? args->output :
+		    cfg->monitoring.metrics_file;
+	if (metrics_produce(cfg, job, path, NULL, res, err) != 0) {
+		ops_metrics_result_free(res);
+		free(res);
+		return -1;
+	}
+	if (res->state_damaged)
+		job_log(job, VS_LOG_WARN, _("the state file %s/%s is unreadable; the per-operation "
+		    "values start again from the next run"), cfg->backup_dir, OPS_STATE_FILE);
+	*result = res;
+	return 0;
+}
+
+void
+ops_metrics_args_free(void *p)
+{
+	struct ops_metrics_args *args = p;
+
+	if (args == NULL)
+		return;
+	free(args->output);
+	free(args);
+}
+
+void
+ops_metrics_result_free(struct ops_metrics_result *r)
+{
+	if (r == NULL)
+		return;
+	free(r->text);
+	free(r->file);
+	memset(r, 0, sizeof *r);
+}
+
+static void
+job_metrics_free_result(void *r)
+{
+	ops_metrics_result_free(r);
+	free(r);
+}
+
+const struct job_type job_metrics_type = {
+	.name = "metrics",
+	.run = job_metrics_run,
+	.free_args = ops_metrics_args_free,
+	.free_result = job_metrics_free_result,
+};
