@@ -3,11 +3,13 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "common/fsutil.h"
@@ -94,37 +96,129 @@ open_indexes(const struct config *cfg, bool tolerant, struct capture *c, struct 
 	    &c->index[CAPTURE_USER], err);
 }
 
-/* The service's coordination lock: exclusive for the capture, waiting at
- * most the pause bound for the service to finish the document it is on. */
+/*
+ * The service's coordination lock: exclusive for the capture, waiting at
+ * most the pause bound for the service to finish the document it is on.
+ *
+ * The wait is a blocking flock(), not a LOCK_NB poll: a busy service that
+ * rewrites a large index for every document holds its shared lock nearly
+ * all the time and lets go only for microseconds before taking it again. A
+ * poll almost never lands in that gap (backups then fail for want of the
+ * lock), while a blocked LOCK_EX request is woken by the release itself.
+ * flock() has no timeout, so a helper thread blocks in it; when the bound
+ * passes the thread is abandoned and drops the lock as soon as it gets it.
+ * Guarded by mu: done, rc, err, abandoned, refs.
+ */
+struct lock_wait {
+	pthread_mutex_t mu;
+	pthread_cond_t cond;
+	int fd;
+	int refs;             /* the caller and the helper thread */
+	bool done;            /* flock() returned */
+	bool abandoned;       /* the caller gave up: the thread owns fd */
+	int rc, err;
+};
+
+/* Drop one reference; called with mu held, returns with it released. */
+static void
+lock_wait_unref(struct lock_wait *lw)
+{
+	bool last = --lw->refs == 0;
+
+	pthread_mutex_unlock(&lw->mu);
+	if (last) {
+		pthread_mutex_destroy(&lw->mu);
+		pthread_cond_destroy(&lw->cond);
+		free(lw);
+	}
+}
+
+static void *
+lock_wait_thread(void *arg)
+{
+	struct lock_wait *lw = arg;
+	int rc, e;
+
+	do {
+		rc = flock(lw->fd, LOCK_EX);
+	} while (rc != 0 && errno == EINTR);
+	e = errno;
+	pthread_mutex_lock(&lw->mu);
+	lw->done = true;
+	lw->rc = rc;
+	lw->err = e;
+	if (lw->abandoned)
+		close(lw->fd);  /* releases the lock the caller no longer wants */
+	pthread_cond_signal(&lw->cond);
+	lock_wait_unref(lw);
+	return NULL;
+}
+
 static int
 lock_service(const struct config *cfg, int *fd, struct vs_error *err)
 {
-	int64_t deadline = redis_now_ms() + cfg->redis.pause_ms;
+	struct lock_wait *lw;
+	pthread_condattr_t ca;
+	pthread_t thread;
+	struct timespec until;
+	int lfd, r = 0, rc = -1;
 
 	*fd = -1;
 	if (cfg->faiss.lock_file[0] == '\0')
 		return 0;
-	*fd = open(cfg->faiss.lock_file, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-	if (*fd < 0)
+	lfd = open(cfg->faiss.lock_file, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+	if (lfd < 0)
 		return error_errno(err, VS_ERR_IO, errno, _("cannot open faiss.lock_file %s"),
 		    cfg->faiss.lock_file);
-	while (flock(*fd, LOCK_EX | LOCK_NB) != 0) {
-		if (errno != EWOULDBLOCK || redis_now_ms() > deadline) {
-			int e = errno;
-
-			close(*fd);
-			*fd = -1;
-			if (e == EWOULDBLOCK)
-				return error_set(err, VS_ERR_FAILED,
-				    _("the service held faiss.lock_file %s for more than %d ms "
-				      "(redis.pause_ms); try again, or raise redis.pause_ms"),
-				    cfg->faiss.lock_file, cfg->redis.pause_ms);
-			return error_errno(err, VS_ERR_IO, e, _("cannot lock faiss.lock_file %s"),
-			    cfg->faiss.lock_file);
-		}
-		redis_sleep_ms(2);
+	if (flock(lfd, LOCK_EX | LOCK_NB) == 0) {
+		*fd = lfd;
+		return 0;
 	}
-	return 0;
+	if (errno != EWOULDBLOCK) {
+		error_errno(err, VS_ERR_IO, errno, _("cannot lock faiss.lock_file %s"),
+		    cfg->faiss.lock_file);
+		close(lfd);
+		return -1;
+	}
+
+	lw = xcalloc(1, sizeof *lw);
+	pthread_mutex_init(&lw->mu, NULL);
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(&lw->cond, &ca);
+	pthread_condattr_destroy(&ca);
+	lw->fd = lfd;
+	lw->refs = 2;
+	if (pthread_create(&thread, NULL, lock_wait_thread, lw) != 0)
+		fatal("cannot start a thread");
+	pthread_detach(thread);
+
+	clock_gettime(CLOCK_MONOTONIC, &until);
+	until.tv_sec += cfg->redis.pause_ms / 1000;
+	until.tv_nsec += (long)(cfg->redis.pause_ms % 1000) * 1000000L;
+	if (until.tv_nsec >= 1000000000L) {
+		until.tv_sec++;
+		until.tv_nsec -= 1000000000L;
+	}
+	pthread_mutex_lock(&lw->mu);
+	while (!lw->done && r != ETIMEDOUT)
+		r = pthread_cond_timedwait(&lw->cond, &lw->mu, &until);
+	if (lw->done && lw->rc == 0) {
+		*fd = lfd;
+		rc = 0;
+	} else if (lw->done) {
+		error_errno(err, VS_ERR_IO, lw->err, _("cannot lock faiss.lock_file %s"),
+		    cfg->faiss.lock_file);
+		close(lfd);
+	} else {
+		lw->abandoned = true;
+		error_set(err, VS_ERR_FAILED,
+		    _("the service held faiss.lock_file %s for more than %d ms "
+		      "(redis.pause_ms); try again, or raise redis.pause_ms"),
+		    cfg->faiss.lock_file, cfg->redis.pause_ms);
+	}
+	lock_wait_unref(lw);
+	return rc;
 }
 
 static void
