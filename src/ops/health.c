@@ -278,12 +278,11 @@ health_s3(const struct config *cfg, const struct ops_survey *s, struct health_re
 	s3_cred_value_free(&v);
 	exp = s3_cred_expiration(sc);
 	if (exp == 0) {
-		check_skip(cred, HEALTH_OK, "");
-		free(cred->text);
-		cred->text = xasprintf(_("from %s; when they expire cannot be told (only "
-		    "instance-role credentials carry an expiry)"), s3_cred_source(sc));
+		check_set(cred, HEALTH_OK, _("from %s; when they expire cannot be told (only "
+		    "instance-role credentials carry an expiry): not checked"), s3_cred_source(sc));
+		cred->skipped = true;
 	} else {
-		long long left = (long long)(exp - time_now());
+		long long left = (long long)(exp - time(NULL));
 
 		time_format_iso(exp, when);
 		if (left < HEALTH_CRED_MIN_SECONDS)
@@ -313,7 +312,8 @@ health_fresh(const struct config *cfg, const struct ops_survey *s,
 		return;
 	}
 	if (!loc->listed) {
-		check_set(c, HEALTH_CRITICAL, _("%s backups cannot be listed: %s"), where, loc->error);
+		check_set(c, HEALTH_CRITICAL, _("the backups in %s cannot be listed: %s"), where,
+		    loc->error);
 		return;
 	}
 	if (loc->newest == NULL) {
@@ -323,7 +323,7 @@ health_fresh(const struct config *cfg, const struct ops_survey *s,
 	age = ops_survey_age(s, loc->newest_copy->m.created_at);
 	time_format_age(age, agebuf, sizeof agebuf);
 	check_set(c, health_age_state(age, cfg->monitoring.rpo_hours),
-	    _("newest %s backup %s is %s old (monitoring.rpo_hours %d)"), where,
+	    _("newest backup in %s, %s, is %s old (monitoring.rpo_hours %d)"), where,
 	    loc->newest->id, agebuf, cfg->monitoring.rpo_hours);
 	check_value(c, label, (double)age, "s", (double)limit, (double)(2 * limit), false);
 }
@@ -423,6 +423,7 @@ job_health_run(struct job *job, void *args, void **result, struct vs_error *err)
 	const struct config *cfg = job_config(job);
 	struct health_report *r = xcalloc(1, sizeof *r);
 	struct ops_survey s;
+	char *s3where;
 
 	(void)args;
 	(void)err;
@@ -433,8 +434,11 @@ job_health_run(struct job *job, void *args, void **result, struct vs_error *err)
 	health_redis(cfg, r);
 	ops_survey_take(cfg, job, &s);
 	health_s3(cfg, &s, r);
-	health_fresh(cfg, &s, &s.local, _("local"), "local_age", &r->checks[HEALTH_FRESH_LOCAL]);
-	health_fresh(cfg, &s, &s.s3, "S3", "s3_age", &r->checks[HEALTH_FRESH_S3]);
+	health_fresh(cfg, &s, &s.local, cfg->backup_dir, "local_age",
+	    &r->checks[HEALTH_FRESH_LOCAL]);
+	s3where = xasprintf("s3://%s/%s", cfg->s3.bucket, cfg->s3.prefix);
+	health_fresh(cfg, &s, &s.s3, s3where, "s3_age", &r->checks[HEALTH_FRESH_S3]);
+	free(s3where);
 	health_verified(cfg, &s, &r->checks[HEALTH_VERIFIED]);
 	health_space(cfg, &s, &r->checks[HEALTH_SPACE]);
 	health_lock(cfg, &r->checks[HEALTH_LOCK]);

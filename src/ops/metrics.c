@@ -21,6 +21,9 @@ struct mbuf {
 	char *s;
 	size_t len, cap;
 	size_t samples;
+	/* HELP and TYPE wait for the family's first sample: a family with
+	 * no sample is left out. */
+	const char *fam_name, *fam_type, *fam_help;
 };
 
 static void
@@ -50,12 +53,24 @@ mb_printf(struct mbuf *b, const char *fmt, ...)
 static void
 mb_family(struct mbuf *b, const char *name, const char *type, const char *help)
 {
-	mb_printf(b, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
+	b->fam_name = name;
+	b->fam_type = type;
+	b->fam_help = help;
+}
+
+static void
+mb_header(struct mbuf *b, const char *name)
+{
+	if (b->fam_name == NULL || strcmp(b->fam_name, name) != 0)
+		return;
+	mb_printf(b, "# HELP %s %s\n# TYPE %s %s\n", name, b->fam_help, name, b->fam_type);
+	b->fam_name = NULL;
 }
 
 static void
 mb_int(struct mbuf *b, const char *name, const char *labels, long long v)
 {
+	mb_header(b, name);
 	mb_printf(b, "%s%s %lld\n", name, labels, v);
 	b->samples++;
 }
@@ -63,6 +78,7 @@ mb_int(struct mbuf *b, const char *name, const char *labels, long long v)
 static void
 mb_double(struct mbuf *b, const char *name, const char *labels, double v)
 {
+	mb_header(b, name);
 	mb_printf(b, "%s%s %.3f\n", name, labels, v);
 	b->samples++;
 }
