@@ -87,6 +87,12 @@ bdlock_acquire(const char *backup_dir, const char *operation, struct bdlock **ou
 
 	if (was_stale != NULL)
 		*was_stale = false;
+	/* The first operation on a new backup_dir creates it, as the storage
+	 * driver would; the lock comes before the driver. */
+	if (fs_mkdir_p(backup_dir, 0700, err) != 0) {
+		free(path);
+		return error_prefix(err, _("backup_dir"));
+	}
 	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
 	if (fd < 0) {
 		error_errno(err, VS_ERR_IO, errno, _("cannot open lock file %s"), path);
