@@ -25,6 +25,9 @@
 #   snapshot_live NAME remember digest and index checksums as NAME
 #   live_same NAME     0 when the live state still equals snapshot NAME
 #   tree_sum DIR       one checksum of every file (name, content) under DIR
+#   data_sum DIR       one checksum of a backup's own files (metadata.json and
+#                      the three data files; not verify.json or pinned, which
+#                      verify and pin write beside them)
 
 PY=/usr/bin/python3
 
@@ -96,7 +99,9 @@ meta() {
 	    "$BK/$1/metadata.json" "$2" 2>&1
 }
 
-sha() { sha256sum < "$1" | cut -d' ' -f1; }
+sha() {
+	if [ -e "$1" ]; then sha256sum < "$1" | cut -d' ' -f1; else echo "(no $1)"; fi
+}
 
 declare -A ENG_SNAP=()
 snapshot_live() {
@@ -113,6 +118,11 @@ live_same() {
 
 tree_sum() {
 	(cd "$1" && find . -type f -print0 | LC_ALL=C sort -z | xargs -0 -r sha256sum) |
+	    sha256sum | cut -d' ' -f1
+}
+
+data_sum() {
+	(cd "$1" && sha256sum metadata.json redis.rdb content_index.faiss user_index.faiss 2>&1) |
 	    sha256sum | cut -d' ' -f1
 }
 
