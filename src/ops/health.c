@@ -279,7 +279,7 @@ health_s3(const struct config *cfg, const struct ops_survey *s, struct health_re
 	exp = s3_cred_expiration(sc);
 	if (exp == 0) {
 		check_set(cred, HEALTH_OK, _("from %s; when they expire cannot be told (only "
-		    "instance-role credentials carry an expiry): not checked"), s3_cred_source(sc));
+		    "instance-role credentials carry an expiry)"), s3_cred_source(sc));
 		cred->skipped = true;
 	} else {
 		long long left = (long long)(exp - time(NULL));
