@@ -8,6 +8,7 @@ extern const struct cmd_entry cmd_cleanup_entry, cmd_restore_entry, cmd_backup_e
     cmd_verify_entry, cmd_delete_entry, cmd_pin_entry, cmd_unpin_entry, cmd_config_entry;
 extern const struct cmd_entry cmd_health_entry, cmd_metrics_entry;
 extern const struct cmd_entry cmd_upload_entry, cmd_download_entry;
+extern const struct cmd_entry cmd_tui_entry;
 
 /* Every command, in the order --help lists them. */
 const struct cmd_entry *const cmd_table[] = {
@@ -26,5 +27,6 @@ const struct cmd_entry *const cmd_table[] = {
 	&cmd_health_entry,
 	&cmd_metrics_entry,
 	&cmd_demo_entry,
+	&cmd_tui_entry,
 	NULL,
 };

@@ -1,0 +1,58 @@
+/* vsbackup tui: the ncurses front end (also what "vsbackup" alone opens on
+ * a terminal). */
+#include "config.h"
+
+#include <getopt.h>
+#include <stdio.h>
+#include <unistd.h>
+
+#include "cli/cmd.h"
+#include "common/i18n.h"
+#include "ui/tui.h"
+
+extern const struct cmd_entry cmd_tui_entry;
+
+static int
+cmd_tui_exec(struct cmd_ctx *ctx, int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		CMD_COMMON_LONGOPTS,
+		{ NULL, 0, NULL, 0 },
+	};
+	int opt, rc;
+
+	while ((opt = getopt_long(argc, argv, CMD_COMMON_SHORTOPTS, longopts, NULL)) != -1) {
+		rc = cmd_common_option(ctx, &cmd_tui_entry, opt);
+		if (rc < 0)
+			return VS_EXIT_OK;
+		if (rc == 0)
+			return cmd_usage_error(&cmd_tui_entry, _("unknown option"));
+	}
+	if (optind < argc)
+		return cmd_usage_error(&cmd_tui_entry, _("unexpected argument '%s'"), argv[optind]);
+	if (ctx->json)
+		return cmd_usage_error(&cmd_tui_entry, _("the TUI has no JSON output; use the commands "
+		    "(vsbackup list --json, ...)"));
+	if (!isatty(STDIN_FILENO) || !isatty(STDOUT_FILENO)) {
+		cmd_error(ctx, _("the TUI needs a terminal on standard input and output; use the "
+		    "commands instead (vsbackup --help)"));
+		return VS_EXIT_USAGE;
+	}
+	if (cmd_load_config(ctx) != 0)
+		return VS_EXIT_FAILURE;
+	return tui_run(ctx->cfg);
+}
+
+const struct cmd_entry cmd_tui_entry = {
+	.name = "tui",
+	.usage = "",
+	.summary = N_("the interactive terminal interface (the default on a terminal)"),
+	.help = N_("Shows the backups (local and S3), the state of Redis, S3 and the disk, and\n"
+	           "the age of the newest backup against the RPO; runs backups, verifications,\n"
+	           "restores (a guided wizard), uploads, downloads, deletions and cleanup as\n"
+	           "jobs, several at a time, each in its own pane with its progress. Press ?\n"
+	           "inside for the keys. Works from 80x24 up; NO_COLOR=1 turns colours off,\n"
+	           "VSBACKUP_ASCII=1 draws lines in plain ASCII.\n"),
+	.flags = CMD_NEEDS_CONFIG,
+	.exec = cmd_tui_exec,
+};

@@ -1,0 +1,272 @@
+/*
+ * The retention view: a cleanup dry run (the cleanup job with dry_run set)
+ * listing every backup of every location with its decision and reason,
+ * then, after a confirmation, the real cleanup at the same moment, which
+ * deletes exactly what the dry run showed.
+ */
+#include "config.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/i18n.h"
+#include "common/xmalloc.h"
+#include "ui/tui.h"
+
+struct cleanup_state {
+	unsigned job;                /* the dry run in flight, 0 none */
+	struct cleanup_report *rep;  /* the last dry run */
+	char error[VS_ERROR_MSG_MAX];
+	time_t at;
+	int sel, top;
+	size_t ndelete;
+	uint64_t bytes;
+};
+
+static void
+cleanup_start(struct tui *t, struct cleanup_state *st)
+{
+	struct job_cleanup_args *a = xcalloc(1, sizeof *a);
+
+	st->at = time_now();
+	a->local = true;
+	a->s3 = true;
+	a->at = st->at;
+	a->dry_run = true;
+	a->retain_days = a->retain_weekly = a->retain_monthly = -1;
+	st->error[0] = '\0';
+	st->job = tui_submit(t, &job_cleanup_type, a, false, "cleanup dry run", NULL);
+}
+
+static void
+cleanup_confirm(struct tui *t, struct cleanup_state *st)
+{
+	struct form_spec f;
+	char size[32];
+
+	if (st->rep == NULL || st->job != 0)
+		return;
+	if (st->ndelete == 0) {
+		tui_message(t, COL_OK, "%s", _("cleanup: nothing to delete"));
+		return;
+	}
+	memset(&f, 0, sizeof f);
+	fmt_bytes(st->bytes, size, sizeof size);
+	snprintf(f.title, sizeof f.title, "%s", _("Run the cleanup?"));
+	snprintf(f.text[0], sizeof f.text[0],
+	    ngettext("%zu backup is deleted (%s), exactly as listed.",
+	        "%zu backups are deleted (%s), exactly as listed.", st->ndelete), st->ndelete, size);
+	snprintf(f.text[1], sizeof f.text[1], "%s", _("This cannot be undone."));
+	f.danger = true;
+	f.action.kind = ACT_CLEANUP;
+	f.action.at = st->at;
+	f.action.v[0] = 0;
+	tui_open_form(t, &f);
+}
+
+static int
+cleanup_event(struct tui *t, struct screen *s, const struct tui_event *ev)
+{
+	struct cleanup_state *st = s->data;
+	int n = st->rep != NULL ? (int)st->rep->n : 0;
+
+	switch (ev->type) {
+	case TUI_EV_JOB: {
+		struct engine_event *e = (struct engine_event *)ev->job;
+
+		if (e->type != ENGINE_EV_DONE)
+			return 0;
+		if (e->job == st->job) {
+			st->job = 0;
+			cleanup_report_free(st->rep);
+			st->rep = NULL;
+			if (e->status == 0) {
+				/* Keep the report: take it from the event. */
+				st->rep = e->result;
+				e->result = NULL;
+				st->ndelete = 0;
+				st->bytes = 0;
+				for (size_t i = 0; i < st->rep->n; i++)
+					if (!st->rep->rows[i].keep) {
+						st->ndelete++;
+						st->bytes += st->rep->rows[i].bytes;
+					}
+			} else {
+				snprintf(st->error, sizeof st->error, "%s", e->err.msg);
+			}
+			return SCR_REDRAW;
+		}
+		/* The real cleanup finished: show what is left. */
+		if (e->jtype == &job_cleanup_type && st->job == 0)
+			cleanup_start(t, st);
+		return SCR_REDRAW;
+	}
+	case TUI_EV_KEY:
+		break;
+	default:
+		return 0;
+	}
+	if (ev->fkey) {
+		switch (ev->key) {
+		case KEY_UP:
+			st->sel--;
+			break;
+		case KEY_DOWN:
+			st->sel++;
+			break;
+		case KEY_PPAGE:
+			st->sel -= 10;
+			break;
+		case KEY_NPAGE:
+			st->sel += 10;
+			break;
+		case KEY_HOME:
+			st->sel = 0;
+			break;
+		case KEY_END:
+			st->sel = n - 1;
+			break;
+		case KEY_F(5):
+			if (st->job == 0)
+				cleanup_start(t, st);
+			break;
+		}
+	} else {
+		switch (ev->key) {
+		case 'k':
+			st->sel--;
+			break;
+		case 'j':
+			st->sel++;
+			break;
+		case 'R':
+			if (st->job == 0)
+				cleanup_start(t, st);
+			break;
+		case 'D':
+		case 'y':
+			cleanup_confirm(t, st);
+			break;
+		case 'q':
+		case 'c':
+		case 27:
+			return SCR_HANDLED | SCR_CLOSE;
+		}
+	}
+	if (st->sel >= n)
+		st->sel = n - 1;
+	if (st->sel < 0)
+		st->sel = 0;
+	return SCR_HANDLED | SCR_REDRAW;
+}
+
+static void
+policy_text(const struct config_retention *p, char *out, size_t outsz)
+{
+	char manual[64];
+
+	if (p->manual_days > 0)
+		snprintf(manual, sizeof manual, _("%d days"), p->manual_days);
+	else
+		snprintf(manual, sizeof manual, "%s", _("until deleted"));
+	snprintf(out, outsz, _("daily %d days, weekly %d weeks, monthly %d months, pre-restore %d days, "
+	                       "manual %s"), p->daily, p->weekly, p->monthly, p->pre_restore_days, manual);
+}
+
+static void
+cleanup_draw(struct tui *t, struct screen *s)
+{
+	struct cleanup_state *st = s->data;
+	const struct tui_rect *R = &t->lay.full;
+	const struct tui_glyphs *g = theme_glyphs();
+	char buf[512], pol[256], when[32], size[32];
+	int y = R->y, rows;
+
+	draw_fill(y, R->x, R->w, theme_attr(COL_TITLE), " ");
+	fmt_local_time(st->at, when, sizeof when);
+	snprintf(buf, sizeof buf, _("Retention: what cleanup would do at %s"), when);
+	draw_text(y++, R->x + 1, R->w - 2, theme_attr(COL_TITLE), buf);
+	policy_text(&t->cfg->retention, pol, sizeof pol);
+	draw_printf(y++, R->x + 1, R->w - 2, A_NORMAL, _("local: %s"), pol);
+	if (t->cfg->s3.bucket != NULL && t->cfg->s3.bucket[0]) {
+		policy_text(&t->cfg->retention_s3, pol, sizeof pol);
+		draw_printf(y++, R->x + 1, R->w - 2, A_NORMAL, _("S3:    %s"), pol);
+	}
+	draw_rule(y++, R->x, R->w, _("Decisions"), true);
+	rows = R->y + R->h - 2 - y;
+	if (st->job != 0 && st->rep == NULL) {
+		snprintf(buf, sizeof buf, "%s %s", g->spinner[t->tick % (unsigned)g->nspinner],
+		    _("deciding (dry run)…"));
+		draw_text(y, R->x + 1, R->w - 2, theme_attr(COL_DIM), buf);
+	} else if (st->error[0]) {
+		draw_text(y, R->x + 1, R->w - 2, theme_attr(COL_BAD), st->error);
+	} else if (st->rep != NULL) {
+		if (st->rep->s3_error)
+			draw_printf(y++, R->x + 1, R->w - 2, theme_attr(COL_BAD),
+			    _("S3 could not be listed, nothing decided there: %s"), st->rep->s3_error);
+		if (st->rep->n == 0)
+			draw_text(y, R->x + 1, R->w - 2, theme_attr(COL_DIM), _("no backups"));
+		if (st->sel < st->top)
+			st->top = st->sel;
+		if (st->sel >= st->top + rows)
+			st->top = st->sel - rows + 1;
+		for (int i = 0; i < rows && st->top + i < (int)st->rep->n; i++) {
+			const struct cleanup_row *r = &st->rep->rows[st->top + i];
+			bool sel = st->top + i == st->sel;
+			attr_t a = sel ? theme_attr(COL_SELECTED) : A_NORMAL;
+			int x = R->x + 1;
+
+			if (sel)
+				draw_fill(y + i, R->x, R->w, a, " ");
+			x += draw_text(y + i, x, 7, sel ? a : theme_attr(r->keep ? COL_OK : COL_BAD),
+			    r->keep ? _("keep") : _("DELETE")) ;
+			x = R->x + 9;
+			fmt_bytes(r->bytes, size, sizeof size);
+			snprintf(buf, sizeof buf, "%s  %-5s  %-11s %9s  ", r->id, r->location,
+			    r->type_known ? backup_type_name(r->type) : "?", size);
+			x += draw_text(y + i, x, R->x + R->w - x, a, buf);
+			draw_text(y + i, x, R->x + R->w - x - 1, a, r->text);
+		}
+	}
+	fmt_bytes(st->bytes, size, sizeof size);
+	if (st->rep != NULL)
+		snprintf(buf, sizeof buf, ngettext("%zu backup would be deleted (%s).  ",
+		    "%zu backups would be deleted (%s).  ", st->ndelete), st->ndelete, size);
+	else
+		buf[0] = '\0';
+	snprintf(buf + strlen(buf), sizeof buf - strlen(buf), "%s",
+	    _("D: run the cleanup   R: decide again   Esc: back"));
+	draw_fill(R->y + R->h - 1, R->x, R->w, A_NORMAL, " ");
+	draw_text(R->y + R->h - 1, R->x + 1, R->w - 2, theme_attr(st->ndelete ? COL_WARN : COL_DIM), buf);
+}
+
+static void
+cleanup_free(struct screen *s)
+{
+	struct cleanup_state *st = s->data;
+
+	cleanup_report_free(st->rep);
+	free(st);
+	free(s);
+}
+
+static const struct screen_type screen_cleanup_type = {
+	.name = "cleanup",
+	.overlay = false,
+	.event = cleanup_event,
+	.draw = cleanup_draw,
+	.free = cleanup_free,
+};
+
+struct screen *
+screen_cleanup_new(struct tui *t)
+{
+	struct screen *s = xcalloc(1, sizeof *s);
+	struct cleanup_state *st = xcalloc(1, sizeof *st);
+
+	s->type = &screen_cleanup_type;
+	s->data = st;
+	cleanup_start(t, st);
+	return s;
+}

@@ -1,0 +1,795 @@
+/*
+ * DESIGN
+ * The UI thread runs tui_run(): it owns curses, the model and the screen
+ * stack. The engine's workers do all I/O (listing, status, backups, ...)
+ * and report through events; the loop polls the terminal, the engine's
+ * wake-up pipe and a self-pipe for signals together, so it never blocks on
+ * anything but poll(). Worker threads are created with the terminal
+ * signals blocked, so SIGWINCH, SIGTERM and SIGINT reach this thread only.
+ *
+ * Each round: drain the engine's events and merge them into the model,
+ * then hand each to every screen (the restore wizard follows its own
+ * jobs); read keys and give them to the top screen; on KEY_RESIZE lay
+ * everything out again; draw when something changed. Curses sends only
+ * the cells that differ, and the list draws only its visible rows, so a
+ * catalog of 10,000 backups costs what a screenful costs.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <locale.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "common/i18n.h"
+#include "common/log.h"
+#include "common/timeutil.h"
+#include "common/xmalloc.h"
+#include "jobs/job-transfer.h"
+#include "ui/tui.h"
+
+/* The terminal state is process-wide; these let the exit paths restore it. */
+static volatile sig_atomic_t tui_curses_active;
+static int tui_sigpipe[2] = { -1, -1 };
+static SCREEN *tui_screen;
+
+static void
+tui_on_signal(int sig)
+{
+	unsigned char c = (unsigned char)sig;
+	int saved = errno;
+
+	if (tui_sigpipe[1] >= 0)
+		(void)!write(tui_sigpipe[1], &c, 1);
+	errno = saved;
+}
+
+/* A crash must not leave the operator's terminal in raw mode. */
+static void
+tui_on_crash(int sig)
+{
+	if (tui_curses_active)
+		endwin();
+	signal(sig, SIG_DFL);
+	raise(sig);
+}
+
+static void
+tui_at_exit(void)
+{
+	if (tui_curses_active) {
+		endwin();
+		tui_curses_active = 0;
+	}
+}
+
+/* --- layout --- */
+
+void
+tui_layout(struct tui *t)
+{
+	struct tui_layout *L = &t->lay;
+	int H = LINES, W = COLS, rest, nj = 0, logh, jobh = 0, dw, dh;
+
+	memset(L, 0, sizeof *L);
+	L->full = (struct tui_rect){ 0, 0, H, W };
+	L->too_small = H < 12 || W < 50;
+	L->header = (struct tui_rect){ 0, 0, 3, W };
+	L->bar = (struct tui_rect){ H - 1, 0, 1, W };
+	for (size_t i = 0; i < t->m.njobs; i++)
+		if (t->m.jobs[i].visible)
+			nj++;
+	if (nj > 0) {
+		int cap = (H - 4) / 4;
+
+		if (cap < 1)
+			cap = 1;
+		L->job_rows = nj < cap ? nj : cap;
+		jobh = 1 + 2 * L->job_rows;
+	}
+	logh = 1 + (H >= 48 ? 8 : H >= 32 ? 5 : 3);
+	rest = H - 3 - 1 - jobh - logh;
+	if (rest < 4) {
+		/* Very short terminals: the log shrinks to one line first. */
+		logh = 2;
+		rest = H - 3 - 1 - jobh - logh;
+	}
+	if (rest < 3)
+		rest = 3;
+	L->list = (struct tui_rect){ 3, 0, rest, W };
+	L->jobs = (struct tui_rect){ 3 + rest, 0, jobh, W };
+	L->log = (struct tui_rect){ 3 + rest + jobh, 0, logh, W };
+	if (W >= 140) {
+		dw = W * 2 / 5;
+		L->list.w = W - dw;
+		L->detail = (struct tui_rect){ 3, W - dw, rest, dw };
+		L->detail_shown = L->detail_beside = true;
+	} else if (rest >= 24) {
+		dh = rest * 9 / 20;
+		L->list.h = rest - dh;
+		L->detail = (struct tui_rect){ 3 + rest - dh, 0, dh, W };
+		L->detail_shown = true;
+	} else {
+		L->detail = L->list;
+	}
+	dw = W - 4 < 76 ? W - 4 : 76;
+	dh = H - 2 < 18 ? H - 2 : 18;
+	L->dialog = (struct tui_rect){ (H - dh) / 2, (W - dw) / 2, dh, dw };
+	if (!L->detail_shown && t->focus == FOCUS_DETAIL && !t->detail_zoom)
+		t->focus = FOCUS_LIST;
+	if (nj == 0 && t->focus == FOCUS_JOBS)
+		t->focus = FOCUS_LIST;
+	t->dirty = true;
+}
+
+/* --- screens --- */
+
+void
+tui_push(struct tui *t, struct screen *s)
+{
+	if (t->nstack == TUI_MAX_SCREENS) {
+		s->type->free(s);
+		return;
+	}
+	t->stack[t->nstack++] = s;
+	t->dirty = true;
+}
+
+static void
+tui_pop_screen(struct tui *t, struct screen *s)
+{
+	for (int i = 0; i < t->nstack; i++) {
+		if (t->stack[i] != s)
+			continue;
+		memmove(&t->stack[i], &t->stack[i + 1], (size_t)(t->nstack - i - 1) * sizeof s);
+		t->nstack--;
+		s->type->free(s);
+		t->dirty = true;
+		return;
+	}
+}
+
+void
+tui_open_form(struct tui *t, const struct form_spec *spec)
+{
+	tui_push(t, screen_form_new(t, spec));
+}
+
+void
+tui_open_help(struct tui *t)
+{
+	tui_push(t, screen_help_new(t));
+}
+
+void
+tui_open_cleanup(struct tui *t)
+{
+	tui_push(t, screen_cleanup_new(t));
+}
+
+void
+tui_open_restore(struct tui *t, const char *id)
+{
+	tui_push(t, screen_restore_new(t, id));
+}
+
+/* Apply a screen's flags; returns true to stop the program. */
+static bool
+tui_flags(struct tui *t, struct screen *s, int flags)
+{
+	if (flags & SCR_RESIZE)
+		tui_layout(t);
+	if (flags & SCR_REDRAW)
+		t->dirty = true;
+	if (flags & SCR_CLOSE)
+		tui_pop_screen(t, s);
+	if (flags & SCR_QUIT)
+		t->quit = true;
+	return t->quit;
+}
+
+/* Give ev to every screen, top first (a screen may close itself). */
+static void
+tui_broadcast(struct tui *t, const struct tui_event *ev)
+{
+	struct screen *copy[TUI_MAX_SCREENS];
+	int n = t->nstack;
+
+	memcpy(copy, t->stack, (size_t)n * sizeof copy[0]);
+	for (int i = n - 1; i >= 0; i--) {
+		bool still = false;
+
+		for (int k = 0; k < t->nstack; k++)
+			still |= t->stack[k] == copy[i];
+		if (still)
+			tui_flags(t, copy[i], copy[i]->type->event(t, copy[i], ev));
+	}
+}
+
+/* --- messages --- */
+
+void
+tui_message(struct tui *t, int color, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(t->message, sizeof t->message, fmt, ap);
+	va_end(ap);
+	t->message_color = color;
+	t->message_until = tui_clock() + 6;
+	model_log(&t->m, color == COL_BAD ? VS_LOG_ERROR : color == COL_WARN ? VS_LOG_WARN :
+	    VS_LOG_INFO, "%s", t->message);
+	t->dirty = true;
+}
+
+/* --- jobs --- */
+
+unsigned
+tui_submit(struct tui *t, const struct job_type *type, void *args, bool visible,
+    const char *title, const char *backup)
+{
+	unsigned id = engine_submit(t->eng, type, args);
+	size_t nvisible = 0;
+
+	model_job_add(&t->m, id, type, visible, title, backup);
+	if (visible) {
+		/* Keep at most eight finished panes: the oldest go first. */
+		for (size_t i = 0; i < t->m.njobs; i++)
+			if (t->m.jobs[i].visible && t->m.jobs[i].finished)
+				nvisible++;
+		for (size_t i = 0; i < t->m.njobs && nvisible > 8;) {
+			if (t->m.jobs[i].visible && t->m.jobs[i].finished) {
+				model_job_remove(&t->m, i);
+				nvisible--;
+			} else {
+				i++;
+			}
+		}
+		model_log(&t->m, VS_LOG_INFO, _("started: %s"), title);
+		tui_layout(t);
+	}
+	t->dirty = true;
+	return id;
+}
+
+static bool
+tui_job_pending(struct tui *t, const struct job_type *type)
+{
+	for (size_t i = 0; i < t->m.njobs; i++)
+		if (t->m.jobs[i].type == type && !t->m.jobs[i].finished)
+			return true;
+	return false;
+}
+
+static bool tui_catalog_again;
+
+void
+tui_refresh_catalog(struct tui *t)
+{
+	struct job_list_args *a;
+
+	if (tui_job_pending(t, &job_list_type)) {
+		tui_catalog_again = true;
+		return;
+	}
+	a = xcalloc(1, sizeof *a);
+	a->local = true;
+	a->s3 = true;
+	t->m.cat_loading = true;
+	tui_submit(t, &job_list_type, a, false, "list", NULL);
+}
+
+void
+tui_refresh_status(struct tui *t)
+{
+	if (tui_job_pending(t, &tui_status_type))
+		return;
+	t->m.status_loading = true;
+	t->last_status = tui_clock();
+	tui_submit(t, &tui_status_type, NULL, false, "status", NULL);
+}
+
+static const char *const backup_type_choices[] = {
+	N_("by schedule"), "daily", "weekly", "monthly", "manual",
+};
+
+void
+tui_act(struct tui *t, const struct tui_action *a)
+{
+	char title[96];
+
+	switch (a->kind) {
+	case ACT_NONE:
+		break;
+	case ACT_BACKUP: {
+		struct job_backup_args *b = xcalloc(1, sizeof *b);
+
+		b->take_lock = true;
+		b->upload = a->v[1] != 0;
+		if (a->v[0] > 0) {
+			b->type_given = true;
+			b->type = (enum backup_type)(a->v[0] - 1);
+		}
+		snprintf(title, sizeof title, _("backup (%s%s)"), a->v[0] > 0 ?
+		    backup_type_name(b->type) : _(backup_type_choices[0]),
+		    b->upload ? _(", upload to S3") : "");
+		tui_submit(t, &job_backup_type, b, true, title, NULL);
+		break;
+	}
+	case ACT_VERIFY: {
+		struct job_verify_args *v = xcalloc(1, sizeof *v);
+
+		snprintf(v->id, sizeof v->id, "%s", a->id);
+		v->deep = a->v[0] != 0;
+		snprintf(v->location, sizeof v->location, "%s", a->v[1] ? "s3" : "local");
+		snprintf(title, sizeof title, _("verify %s (%s, %s)"), a->id,
+		    v->deep ? _("deep") : _("quick"), v->location);
+		tui_submit(t, &job_verify_type, v, true, title, a->id);
+		break;
+	}
+	case ACT_DELETE: {
+		struct job_delete_args *d = xcalloc(1, sizeof *d);
+
+		snprintf(d->id, sizeof d->id, "%s", a->id);
+		d->local = a->v[0] == 0 || a->v[0] == 2;
+		d->s3 = a->v[0] == 1 || a->v[0] == 2;
+		snprintf(title, sizeof title, _("delete %s (%s)"), a->id,
+		    d->local && d->s3 ? _("local and S3") : d->local ? _("local") : "S3");
+		tui_submit(t, &job_delete_type, d, true, title, a->id);
+		break;
+	}
+	case ACT_PIN: {
+		struct job_pin_args *p = xcalloc(1, sizeof *p);
+
+		snprintf(p->id, sizeof p->id, "%s", a->id);
+		p->pin = a->v[0] != 0;
+		p->local = a->v[1] & 1;
+		p->s3 = (a->v[1] & 2) != 0;
+		snprintf(title, sizeof title, p->pin ? _("pin %s") : _("unpin %s"), a->id);
+		tui_submit(t, &job_pin_type, p, true, title, a->id);
+		break;
+	}
+	case ACT_UPLOAD:
+	case ACT_DOWNLOAD: {
+		struct job_transfer_args *x = xcalloc(1, sizeof *x);
+
+		snprintf(x->id, sizeof x->id, "%s", a->id);
+		snprintf(title, sizeof title, a->kind == ACT_UPLOAD ? _("upload %s to S3") :
+		    _("download %s from S3"), a->id);
+		tui_submit(t, a->kind == ACT_UPLOAD ? &job_upload_type : &job_download_type, x,
+		    true, title, a->id);
+		break;
+	}
+	case ACT_CLEANUP: {
+		struct job_cleanup_args *c = xcalloc(1, sizeof *c);
+
+		c->local = true;
+		c->s3 = true;
+		c->at = a->at;
+		c->dry_run = a->v[0] != 0;
+		c->retain_days = c->retain_weekly = c->retain_monthly = -1;
+		tui_submit(t, &job_cleanup_type, c, !c->dry_run,
+		    c->dry_run ? _("cleanup (dry run)") : _("cleanup"), NULL);
+		break;
+	}
+	case ACT_QUIT:
+		t->quit = true;
+		break;
+	case ACT_CANCEL_JOB:
+		engine_cancel(t->eng, a->job);
+		model_log(&t->m, VS_LOG_INFO, _("cancelling job %u"), a->job);
+		break;
+	}
+	t->dirty = true;
+}
+
+/* What a finished job did, in one line for its pane and the log. */
+static void
+tui_job_result_text(struct tui *t, struct tui_job *j, const struct engine_event *ev)
+{
+	char size[32], dur[32];
+
+	if (ev->status != 0) {
+		snprintf(j->result_text, sizeof j->result_text, "%s", ev->err.msg);
+		return;
+	}
+	fmt_duration(j->ended - j->submitted, dur, sizeof dur);
+	if (j->type == &job_backup_type && ev->result != NULL) {
+		const struct job_backup_result *r = ev->result;
+
+		fmt_bytes(manifest_total_size(&r->m), size, sizeof size);
+		snprintf(j->backup, sizeof j->backup, "%s", r->id);
+		snprintf(j->result_text, sizeof j->result_text, _("backup %s complete: %s %s in %s%s"),
+		    r->id, backup_type_name(r->m.type), size, dur, r->uploaded ? _(", uploaded") : "");
+	} else if (j->type == &job_verify_type && ev->result != NULL) {
+		const struct verify_report *r = ev->result;
+		const char *first = "";
+
+		for (size_t i = 0; i < r->n; i++)
+			if (!r->checks[i].ok) {
+				first = r->checks[i].what;
+				break;
+			}
+		if (r->ok)
+			snprintf(j->result_text, sizeof j->result_text,
+			    _("backup %s (%s) is valid: %zu checks passed in %s"), r->id, r->location,
+			    r->n, dur);
+		else
+			snprintf(j->result_text, sizeof j->result_text,
+			    _("backup %s (%s) FAILED verification: %s"), r->id, r->location, first);
+	} else if (j->type == &job_cleanup_type && ev->result != NULL) {
+		const struct cleanup_report *r = ev->result;
+
+		fmt_bytes(r->freed, size, sizeof size);
+		snprintf(j->result_text, sizeof j->result_text,
+		    _("cleanup deleted %zu backups (%s freed), %zu failed"), r->deleted, size, r->failed);
+	} else if (j->type == &job_restore_type && ev->result != NULL) {
+		const struct job_restore_result *r = ev->result;
+
+		snprintf(j->result_text, sizeof j->result_text, r->rolled_back ?
+		    _("rolled back to %s") : _("restored %s in %s"), r->id, dur);
+	} else {
+		snprintf(j->result_text, sizeof j->result_text, _("done in %s"), dur);
+	}
+	(void)t;
+}
+
+static void
+tui_job_done(struct tui *t, struct engine_event *ev)
+{
+	struct tui_job *j = model_job_find(&t->m, ev->job);
+	double now = tui_clock();
+
+	if (j == NULL)
+		return;
+	if (ev->jtype == &job_list_type) {
+		t->m.cat_loading = false;
+		if (ev->status == 0 && ev->result != NULL) {
+			struct catalog *cat = ev->result;
+
+			ev->result = NULL;
+			free(t->m.cat_error);
+			t->m.cat_error = NULL;
+			model_set_catalog(&t->m, cat, time_now());
+			t->last_eval = now;
+			if (cat->local_error != NULL)
+				model_log(&t->m, VS_LOG_ERROR, "%s", cat->local_error);
+			if (cat->s3_error != NULL)
+				model_log(&t->m, VS_LOG_ERROR, "%s", cat->s3_error);
+			if (t->timings != NULL) {
+				struct timespec ts;
+
+				clock_gettime(CLOCK_REALTIME, &ts);
+				fprintf(t->timings, "catalog %lld.%09ld %zu\n", (long long)ts.tv_sec,
+				    ts.tv_nsec, cat->n);
+				fflush(t->timings);
+			}
+		} else {
+			free(t->m.cat_error);
+			t->m.cat_error = xstrdup(ev->err.msg);
+			model_log(&t->m, VS_LOG_ERROR, _("cannot list the backups: %s"), ev->err.msg);
+		}
+		return;
+	}
+	if (ev->jtype == &tui_status_type) {
+		t->m.status_loading = false;
+		if (ev->status == 0 && ev->result != NULL) {
+			tui_status_free(t->m.status);
+			t->m.status = ev->result;
+			ev->result = NULL;
+		}
+		return;
+	}
+	if (!j->visible)
+		return;
+	tui_job_result_text(t, j, ev);
+	if (ev->status == 0)
+		tui_message(t, ev->jtype == &job_verify_type && ev->result != NULL &&
+		    !((const struct verify_report *)ev->result)->ok ? COL_BAD : COL_OK, "%s",
+		    j->result_text);
+	else if (ev->err.code == VS_ERR_CANCELLED)
+		tui_message(t, COL_WARN, _("%s: cancelled"), j->title);
+	else
+		tui_message(t, COL_BAD, _("%s failed: %s"), j->title, ev->err.msg);
+	/* Whatever a user job did, the list and the header may have changed. */
+	tui_refresh_catalog(t);
+	if (ev->jtype == &job_backup_type || ev->jtype == &job_restore_type ||
+	    ev->jtype == &job_delete_type || ev->jtype == &job_cleanup_type ||
+	    ev->jtype == &job_download_type)
+		tui_refresh_status(t);
+	(void)now;
+}
+
+static void
+tui_handle_engine(struct tui *t)
+{
+	struct engine_event *evs = engine_drain(t->eng), *ev, *next;
+	double now = tui_clock();
+	bool model_changed = false;
+
+	for (ev = evs; ev != NULL; ev = next) {
+		struct tui_job *j = model_job_find(&t->m, ev->job);
+		struct tui_event tev = { .type = TUI_EV_JOB, .job = ev };
+
+		next = ev->next;
+		model_job_event(&t->m, ev, now);
+		switch (ev->type) {
+		case ENGINE_EV_LOG:
+			if (ev->level <= log_get_level() &&
+			    (j == NULL || j->visible || ev->level <= VS_LOG_WARN))
+				model_log(&t->m, ev->level, "%s", ev->text);
+			break;
+		case ENGINE_EV_DONE:
+			if (j != NULL && !j->visible)
+				model_changed = true;
+			tui_job_done(t, ev);
+			break;
+		case ENGINE_EV_PROGRESS:
+			break;
+		}
+		tui_broadcast(t, &tev);
+		if (ev->type == ENGINE_EV_DONE) {
+			j = model_job_find(&t->m, ev->job);
+			if (j != NULL && !j->visible)
+				model_job_remove(&t->m, (size_t)(j - t->m.jobs));
+			else if (j != NULL)
+				tui_layout(t);
+			if (ev->jtype == &job_list_type && tui_catalog_again) {
+				tui_catalog_again = false;
+				tui_refresh_catalog(t);
+			}
+		}
+		engine_event_free(ev);
+		t->dirty = true;
+	}
+	if (model_changed) {
+		struct tui_event mev = { .type = TUI_EV_MODEL };
+
+		tui_broadcast(t, &mev);
+	}
+}
+
+/* --- drawing --- */
+
+static void
+tui_draw(struct tui *t)
+{
+	int base = 0;
+
+	for (int i = t->nstack - 1; i >= 0; i--)
+		if (!t->stack[i]->type->overlay) {
+			base = i;
+			break;
+		}
+	erase();
+	if (t->lay.too_small) {
+		draw_text(0, 0, COLS, theme_attr(COL_WARN),
+		    _("The terminal is too small: vsbackup needs at least 50x12 (80x24 is best)."));
+		draw_text(1, 0, COLS, A_NORMAL, _("Make the window larger, or press q to quit."));
+	} else {
+		for (int i = base; i < t->nstack; i++)
+			t->stack[i]->type->draw(t, t->stack[i]);
+	}
+	wnoutrefresh(stdscr);
+	doupdate();
+	t->dirty = false;
+	if (!t->first_paint_done) {
+		t->first_paint_done = true;
+		if (t->timings != NULL) {
+			struct timespec ts;
+
+			clock_gettime(CLOCK_REALTIME, &ts);
+			fprintf(t->timings, "first_paint %lld.%09ld\n", (long long)ts.tv_sec, ts.tv_nsec);
+			fflush(t->timings);
+		}
+	}
+}
+
+static bool
+tui_animating(const struct tui *t)
+{
+	return t->m.cat_loading || t->m.status_loading || model_jobs_running(&t->m, false) > 0 ||
+	    t->message_until > 0;
+}
+
+/* Read every waiting key and hand it on. */
+static void
+tui_handle_keys(struct tui *t)
+{
+	wint_t wc;
+	int r;
+
+	while ((r = get_wch(&wc)) != ERR) {
+		struct tui_event ev = { .type = TUI_EV_KEY, .key = (int)wc, .fkey = r == KEY_CODE_YES };
+
+		if (ev.fkey && wc == KEY_RESIZE) {
+			tui_layout(t);
+			continue;
+		}
+		if (t->lay.too_small && !ev.fkey && (wc == 'q' || wc == 3)) {
+			if (model_jobs_running(&t->m, true) == 0)
+				t->quit = true;
+		}
+		if (t->nstack > 0) {
+			struct screen *top = t->stack[t->nstack - 1];
+
+			tui_flags(t, top, top->type->event(t, top, &ev));
+		}
+		if (t->quit)
+			return;
+	}
+}
+
+static int
+tui_init_terminal(void)
+{
+	if ((tui_screen = newterm(NULL, stdout, stdin)) == NULL)
+		return -1;
+	tui_curses_active = 1;
+	raw();
+	noecho();
+	nonl();
+	keypad(stdscr, TRUE);
+	nodelay(stdscr, TRUE);
+	set_escdelay(25);
+	curs_set(0);
+	theme_init();
+	return 0;
+}
+
+int
+tui_run(const struct config *cfg)
+{
+	struct tui t;
+	struct sigaction sa, old_int, old_term, old_hup;
+	sigset_t block, old_mask;
+	const char *timings = getenv("VSBACKUP_TUI_TIMINGS");
+	double last_tick;
+	int got_signal = 0;
+
+	memset(&t, 0, sizeof t);
+	t.cfg = cfg;
+	model_init(&t.m, cfg);
+	if (timings != NULL && *timings != '\0')
+		t.timings = fopen(timings, "a");
+
+	if (pipe(tui_sigpipe) != 0) {
+		fprintf(stderr, _("vsbackup: cannot create a pipe: %s\n"), strerror(errno));
+		return VS_EXIT_FAILURE;
+	}
+	for (int i = 0; i < 2; i++) {
+		fcntl(tui_sigpipe[i], F_SETFL, fcntl(tui_sigpipe[i], F_GETFL) | O_NONBLOCK);
+		fcntl(tui_sigpipe[i], F_SETFD, FD_CLOEXEC);
+	}
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = tui_on_signal;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, &old_int);
+	sigaction(SIGTERM, &sa, &old_term);
+	sigaction(SIGHUP, &sa, &old_hup);
+	signal(SIGSEGV, tui_on_crash);
+	signal(SIGBUS, tui_on_crash);
+	signal(SIGFPE, tui_on_crash);
+	signal(SIGABRT, tui_on_crash);
+	atexit(tui_at_exit);
+
+	/* Messages of the process log must not scribble over the screen. */
+	log_set_stderr(0);
+	if (tui_init_terminal() != 0) {
+		log_set_stderr(1);
+		fprintf(stderr, _("vsbackup: cannot start the terminal interface (TERM=%s); "
+		                  "use the commands instead: vsbackup --help\n"),
+		    getenv("TERM") ? getenv("TERM") : "");
+		return VS_EXIT_FAILURE;
+	}
+
+	/* First paint, before any answer from a job. */
+	tui_push(&t, screen_main_new(&t));
+	t.m.cat_loading = true;
+	t.m.status_loading = true;
+	tui_layout(&t);
+	tui_draw(&t);
+
+	/* Workers inherit the mask: terminal signals stay with this thread. */
+	sigemptyset(&block);
+	sigaddset(&block, SIGINT);
+	sigaddset(&block, SIGTERM);
+	sigaddset(&block, SIGHUP);
+	sigaddset(&block, SIGWINCH);
+	pthread_sigmask(SIG_BLOCK, &block, &old_mask);
+	t.eng = engine_new(cfg, 4);
+	pthread_sigmask(SIG_SETMASK, &old_mask, NULL);
+
+	tui_refresh_catalog(&t);
+	tui_refresh_status(&t);
+	last_tick = tui_clock();
+
+	while (!t.quit) {
+		struct pollfd pfd[3] = {
+			{ .fd = STDIN_FILENO, .events = POLLIN },
+			{ .fd = engine_fd(t.eng), .events = POLLIN },
+			{ .fd = tui_sigpipe[0], .events = POLLIN },
+		};
+		int timeout = tui_animating(&t) ? 100 : 1000;
+		double now;
+
+		if (poll(pfd, 3, timeout) < 0 && errno != EINTR)
+			break;
+		if (pfd[2].revents & POLLIN) {
+			unsigned char c;
+
+			while (read(tui_sigpipe[0], &c, 1) == 1)
+				got_signal = c;
+			if (got_signal)
+				break;
+		}
+		tui_handle_engine(&t);
+		/* After EINTR too: a SIGWINCH makes get_wch() return KEY_RESIZE. */
+		tui_handle_keys(&t);
+		if (t.quit)
+			break;
+		now = tui_clock();
+		if (now - last_tick >= 0.1) {
+			struct tui_event tick = { .type = TUI_EV_TICK };
+
+			last_tick = now;
+			t.tick++;
+			if (t.message_until > 0 && now > t.message_until) {
+				t.message_until = 0;
+				t.dirty = true;
+			}
+			if (tui_animating(&t))
+				t.dirty = true;
+			tui_broadcast(&t, &tick);
+		}
+		/* Ages and expiries move with the clock; Redis changes under us. */
+		if (t.m.cat_loaded && now - t.last_eval >= 30) {
+			t.last_eval = now;
+			model_evaluate(&t.m, time_now());
+			model_apply_view(&t.m);
+			{
+				struct tui_event mev = { .type = TUI_EV_MODEL };
+
+				tui_broadcast(&t, &mev);
+			}
+			t.dirty = true;
+		}
+		if (now - t.last_status >= 30 && model_jobs_running(&t.m, true) == 0)
+			tui_refresh_status(&t);
+		if (t.dirty)
+			tui_draw(&t);
+	}
+
+	/* Leave the terminal first: cancelling running jobs may take a moment. */
+	endwin();
+	tui_curses_active = 0;
+	log_set_stderr(1);
+	if (got_signal)
+		fprintf(stderr, _("vsbackup: %s: cancelling running jobs and exiting\n"),
+		    strsignal(got_signal));
+	else if (model_jobs_running(&t.m, true) > 0)
+		fprintf(stderr, _("vsbackup: cancelling running jobs\n"));
+	engine_free(t.eng);
+	while (t.nstack > 0)
+		tui_pop_screen(&t, t.stack[t.nstack - 1]);
+	model_free(&t.m);
+	if (t.timings != NULL)
+		fclose(t.timings);
+	delscreen(tui_screen);
+	tui_screen = NULL;
+	sigaction(SIGINT, &old_int, NULL);
+	sigaction(SIGTERM, &old_term, NULL);
+	sigaction(SIGHUP, &old_hup, NULL);
+	close(tui_sigpipe[0]);
+	close(tui_sigpipe[1]);
+	tui_sigpipe[0] = tui_sigpipe[1] = -1;
+	return got_signal ? 128 + got_signal : VS_EXIT_OK;
+}

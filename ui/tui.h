@@ -1,0 +1,392 @@
+/*
+ * The ncurses front end: one UI thread that owns the terminal, an engine
+ * whose workers do every piece of I/O, and a stack of screens.
+ *
+ * Screens are objects: an event handler that returns flags (handled,
+ * redraw, resize, quit, close) and a draw function. They never call each
+ * other: a screen that wants another one (a dialog, help, the restore
+ * wizard) asks the application with tui_open_*(), and a dialog's answer
+ * comes back to the application as a struct tui_action, which tui_act()
+ * turns into engine jobs. Engine events update the model first
+ * (model.c), then every screen sees them, so the wizard can follow its own
+ * jobs. One function, tui_layout(), computes every rectangle from
+ * LINES/COLS; the draw functions only read it.
+ */
+#ifndef VS_TUI_H
+#define VS_TUI_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+#include <curses.h>
+
+#include "config/conf.h"
+#include "engine/engine.h"
+#include "jobs/jobs.h"
+#include "retention/retention.h"
+#include "ui/tui-jobs.h"
+
+/* --- theme: colours by meaning, glyphs by terminal (theme.c) --- */
+
+/* element, foreground, background, colour attributes, monochrome attributes */
+#define TUI_COLORS(X)                                                           \
+	X(COL_NORMAL, -1, -1, A_NORMAL, A_NORMAL)                               \
+	X(COL_TITLE, COLOR_WHITE, COLOR_BLUE, A_BOLD, A_REVERSE)                \
+	X(COL_PANE, COLOR_CYAN, -1, A_NORMAL, A_NORMAL)                         \
+	X(COL_PANE_FOCUS, COLOR_CYAN, -1, A_BOLD, A_BOLD)                       \
+	X(COL_HEADING, -1, -1, A_BOLD, A_BOLD)                                  \
+	X(COL_SELECTED, COLOR_BLACK, COLOR_CYAN, A_NORMAL, A_REVERSE)           \
+	X(COL_SELECTED_DIM, COLOR_BLACK, COLOR_WHITE, A_NORMAL, A_UNDERLINE)    \
+	X(COL_OK, COLOR_GREEN, -1, A_NORMAL, A_NORMAL)                          \
+	X(COL_WARN, COLOR_YELLOW, -1, A_BOLD, A_BOLD)                           \
+	X(COL_BAD, COLOR_RED, -1, A_BOLD, A_BOLD | A_UNDERLINE)                 \
+	X(COL_DIM, COLOR_BLUE, -1, A_BOLD, A_DIM)                               \
+	X(COL_BAR_DONE, COLOR_GREEN, -1, A_NORMAL, A_NORMAL)                    \
+	X(COL_BAR_TODO, COLOR_BLUE, -1, A_BOLD, A_DIM)                          \
+	X(COL_KEY, COLOR_BLACK, COLOR_CYAN, A_NORMAL, A_REVERSE)                \
+	X(COL_KEY_LABEL, -1, -1, A_NORMAL, A_NORMAL)                            \
+	X(COL_DIALOG, -1, -1, A_NORMAL, A_NORMAL)                               \
+	X(COL_DIALOG_TITLE, COLOR_WHITE, COLOR_BLUE, A_BOLD, A_REVERSE)         \
+	X(COL_INPUT, COLOR_BLACK, COLOR_WHITE, A_NORMAL, A_UNDERLINE)
+
+enum tui_color {
+#define X(name, fg, bg, attr, mono) name,
+	TUI_COLORS(X)
+#undef X
+	COL__COUNT
+};
+
+/* Line drawing and symbols: UTF-8 when the locale's codeset is UTF-8,
+ * else ASCII (also forced by VSBACKUP_ASCII=1). */
+struct tui_glyphs {
+	const char *hline, *vline, *bar_done, *bar_todo, *tick, *cross, *arrow,
+	    *pending, *up, *down, *ellipsis, *warn, *tl, *tr, *bl, *br;
+	const char *const *spinner;
+	int nspinner;
+};
+
+/* Set up colours (none when NO_COLOR is set or the terminal has none) and
+ * glyphs; after initscr(). */
+void theme_init(void);
+attr_t theme_attr(enum tui_color c);
+const struct tui_glyphs *theme_glyphs(void);
+bool theme_utf8(void);
+
+/* --- drawing helpers (draw.c); every x/y is a screen position --- */
+
+/* Draw s (UTF-8) at y,x in at most w columns; returns columns used.
+ * Text that does not fit ends in an ellipsis. */
+int draw_text(int y, int x, int w, attr_t attr, const char *s);
+/* As draw_text, right-aligned in w columns. */
+int draw_text_right(int y, int x, int w, attr_t attr, const char *s);
+/* printf-style draw_text. */
+int draw_printf(int y, int x, int w, attr_t attr, const char *fmt, ...)
+	__attribute__((format(printf, 5, 6)));
+/* Display columns of a UTF-8 string. */
+int draw_width(const char *s);
+/* Fill w columns with spaces (or a glyph repeated). */
+void draw_fill(int y, int x, int w, attr_t attr, const char *glyph);
+/* A pane's top rule with a title, in the focus colour when focused. */
+void draw_rule(int y, int x, int w, const char *title, bool focus);
+/* A progress bar of w columns for frac in [0, 1]. */
+void draw_bar(int y, int x, int w, double frac);
+/* A framed box with a title (dialogs), cleared inside. */
+void draw_box(int y, int x, int h, int w, const char *title);
+/* Draw s word-wrapped in w columns, at most maxrows rows; returns the rows
+ * used (with y < 0, only counts them). */
+int draw_wrapped(int y, int x, int w, int maxrows, attr_t attr, const char *s);
+
+/* Formatting shared by the screens. */
+void fmt_bytes(uint64_t n, char *out, size_t outsz);
+void fmt_local_time(time_t t, char *out, size_t outsz);
+void fmt_local_time_short(time_t t, char *out, size_t outsz);
+void fmt_duration(double seconds, char *out, size_t outsz);
+double tui_clock(void);
+
+/* --- the model (model.c) --- */
+
+enum tui_sort {
+	SORT_CREATED,
+	SORT_TYPE,
+	SORT_SIZE,
+	SORT_WHERE,
+	SORT_VERIFIED,
+	SORT_RETENTION,
+	SORT__COUNT
+};
+
+enum verify_state { VERIFY_NONE, VERIFY_OK, VERIFY_FAILED };
+
+struct tui_row {
+	struct catalog_entry *e;
+	const struct catalog_copy *best;
+	enum backup_type type;
+	bool type_known;
+	time_t created;               /* 0 unknown */
+	uint64_t size;
+	enum verify_state vstate;
+	bool vdeep;
+	time_t vat;
+	struct retention_item item;
+	struct retention_decision ret;
+	const struct config_retention *policy;
+	char ret_short[64];
+	int ret_color;                /* enum tui_color */
+	char search[160];             /* what the filter matches against */
+};
+
+/* A job the UI submitted, with its progress merged from events. */
+struct tui_job {
+	unsigned id;
+	const struct job_type *type;
+	bool visible;                 /* has a job pane (user actions) */
+	char title[96];
+	char backup[BACKUP_ID_SIZE];
+	bool running, finished;
+	int status;
+	char error[VS_ERROR_MSG_MAX];
+	char result_text[160];
+	char phase[128];
+	uint64_t done, total;
+	bool bytes;
+	int step, nsteps;
+	double submitted, started, phase_started, ended;
+	uint64_t phase_base;          /* done at the start of the phase */
+	double rate;                  /* bytes/s in the current phase, 0 unknown */
+	uint64_t bytes_moved;         /* bytes over all phases (for throughput) */
+	double bytes_seconds;         /* seconds spent moving them */
+};
+
+#define TUI_LOG_MAX 2000
+struct tui_logline {
+	time_t at;
+	enum log_level level;
+	char *text;
+};
+
+struct tui_model {
+	const struct config *cfg;
+	/* catalog */
+	struct catalog *cat;
+	bool cat_loading, cat_loaded;
+	char *cat_error;
+	struct tui_row *rows;
+	size_t nrows;
+	size_t *view;                 /* indexes into rows, sorted and filtered */
+	size_t nview;
+	enum tui_sort sort;
+	bool sort_reverse;
+	char filter[64];
+	time_t evaluated_at;
+	/* status */
+	struct tui_status *status;
+	bool status_loading;
+	/* jobs, oldest first */
+	struct tui_job *jobs;
+	size_t njobs;
+	/* log ring */
+	struct tui_logline log[TUI_LOG_MAX];
+	size_t log_start, log_n;
+	unsigned log_seq;             /* bumped on each new line */
+};
+
+void model_init(struct tui_model *m, const struct config *cfg);
+void model_free(struct tui_model *m);
+/* Take a new catalog (the model owns it) and recompute rows, retention,
+ * order and filter. */
+void model_set_catalog(struct tui_model *m, struct catalog *cat, time_t now);
+/* Recompute retention (after a job started or ended, or time passed). */
+void model_evaluate(struct tui_model *m, time_t now);
+/* Re-sort and re-filter the view. */
+void model_apply_view(struct tui_model *m);
+/* Index in view of the backup id, or -1. */
+long model_find_view(const struct tui_model *m, const char *id);
+/* The row shown at view position i. */
+struct tui_row *model_view_row(struct tui_model *m, size_t i);
+struct tui_row *model_find_row(struct tui_model *m, const char *id);
+/* The newest complete backup (any location), or NULL. */
+const struct tui_row *model_newest_complete(const struct tui_model *m);
+
+struct tui_job *model_job_add(struct tui_model *m, unsigned id, const struct job_type *type,
+    bool visible, const char *title, const char *backup);
+struct tui_job *model_job_find(struct tui_model *m, unsigned id);
+void model_job_remove(struct tui_model *m, size_t i);
+/* Merge a progress or done event into its job record. */
+void model_job_event(struct tui_model *m, const struct engine_event *ev, double now);
+size_t model_jobs_running(const struct tui_model *m, bool visible_only);
+bool model_backup_busy(const struct tui_model *m, const char *id);
+
+void model_log(struct tui_model *m, enum log_level level, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+/* Line i of the log, 0 the oldest kept. */
+const struct tui_logline *model_log_line(const struct tui_model *m, size_t i);
+
+const char *sort_name(enum tui_sort s);
+
+/* --- screens --- */
+
+enum {
+	SCR_HANDLED = 1 << 0,   /* the event was used */
+	SCR_REDRAW = 1 << 1,    /* draw again */
+	SCR_RESIZE = 1 << 2,    /* lay out again (sizes of panes changed) */
+	SCR_QUIT = 1 << 3,      /* leave the program */
+	SCR_CLOSE = 1 << 4,     /* remove this screen from the stack */
+};
+
+enum tui_event_type {
+	TUI_EV_KEY,             /* key from wgetch (wint_t or KEY_*) */
+	TUI_EV_JOB,             /* an engine event (already merged into the model) */
+	TUI_EV_TICK,            /* a tenth of a second passed (animations) */
+	TUI_EV_MODEL,           /* catalog or status changed */
+};
+
+struct tui_event {
+	enum tui_event_type type;
+	int key;
+	bool fkey;              /* key is a KEY_* code, not a character */
+	struct engine_event *job; /* a screen that keeps the result takes it
+	                             (sets job->result to NULL) */
+};
+
+struct tui;
+struct screen;
+
+struct screen_type {
+	const char *name;
+	bool overlay;           /* drawn over the screens below it */
+	int (*event)(struct tui *t, struct screen *s, const struct tui_event *ev);
+	void (*draw)(struct tui *t, struct screen *s);
+	void (*free)(struct screen *s);
+};
+
+struct screen {
+	const struct screen_type *type;
+	void *data;
+};
+
+struct screen *screen_main_new(struct tui *t);
+struct screen *screen_help_new(struct tui *t);
+struct screen *screen_cleanup_new(struct tui *t);
+struct screen *screen_restore_new(struct tui *t, const char *id);
+
+/* --- dialogs (screen-form.c): a few choice fields and a yes/no --- */
+
+enum tui_action_kind {
+	ACT_NONE,
+	ACT_BACKUP,
+	ACT_VERIFY,
+	ACT_DELETE,
+	ACT_PIN,
+	ACT_UPLOAD,
+	ACT_DOWNLOAD,
+	ACT_CLEANUP,
+	ACT_QUIT,
+	ACT_CANCEL_JOB,
+};
+
+struct tui_action {
+	enum tui_action_kind kind;
+	char id[BACKUP_ID_SIZE];
+	int v[3];               /* the form's field values, by field */
+	time_t at;
+	unsigned job;
+};
+
+#define FORM_MAX_FIELDS 3
+#define FORM_MAX_CHOICES 6
+struct form_field {
+	const char *label;      /* translated */
+	const char *choices[FORM_MAX_CHOICES];
+	int nchoices;
+	int value;
+};
+
+struct form_spec {
+	char title[96];
+	char text[4][160];
+	struct form_field fields[FORM_MAX_FIELDS];
+	int nfields;
+	bool danger;            /* only 'y' accepts, Enter does not */
+	struct tui_action action;
+};
+
+struct screen *screen_form_new(struct tui *t, const struct form_spec *spec);
+
+/* --- the application (tui.c) --- */
+
+struct tui_rect {
+	int y, x, h, w;
+};
+
+struct tui_layout {
+	bool too_small;
+	struct tui_rect header, list, detail, jobs, log, bar, dialog, full;
+	bool detail_shown;      /* beside or below the list (else on Enter) */
+	bool detail_beside;
+	int job_rows;           /* jobs shown */
+};
+
+enum tui_focus { FOCUS_LIST, FOCUS_DETAIL, FOCUS_JOBS, FOCUS_LOG, FOCUS__COUNT };
+
+#define TUI_MAX_SCREENS 8
+
+struct tui {
+	const struct config *cfg;
+	struct engine *eng;
+	struct tui_model m;
+	struct screen *stack[TUI_MAX_SCREENS];
+	int nstack;
+	struct tui_layout lay;
+	bool quit;
+	bool dirty;
+	unsigned tick;
+	double last_status;     /* when the status job was last submitted */
+	double last_eval;
+	/* a line of feedback shown in the shortcut bar */
+	char message[256];
+	int message_color;
+	double message_until;
+	/* the main screen's view state the layout needs */
+	enum tui_focus focus;
+	bool detail_zoom;       /* small terminal: the detail replaces the list */
+	/* where startup timings go (VSBACKUP_TUI_TIMINGS), or NULL */
+	FILE *timings;
+	bool first_paint_done;
+};
+
+/* Lay everything out again from LINES/COLS. */
+void tui_layout(struct tui *t);
+/* Push a screen (the stack owns it). */
+void tui_push(struct tui *t, struct screen *s);
+/* Open a dialog / help / cleanup / restore wizard above the current screen. */
+void tui_open_form(struct tui *t, const struct form_spec *spec);
+void tui_open_help(struct tui *t);
+void tui_open_cleanup(struct tui *t);
+void tui_open_restore(struct tui *t, const char *id);
+/* Carry out an action (submit jobs, quit, ...). */
+void tui_act(struct tui *t, const struct tui_action *a);
+/* Submit a job and record it; visible jobs get a pane. */
+unsigned tui_submit(struct tui *t, const struct job_type *type, void *args, bool visible,
+    const char *title, const char *backup);
+/* Refresh the catalog / the status header. */
+void tui_refresh_catalog(struct tui *t);
+void tui_refresh_status(struct tui *t);
+/* Show feedback in the shortcut bar for a few seconds (and log it). */
+void tui_message(struct tui *t, int color, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+/* Run the TUI until the user quits; returns the exit status. */
+int tui_run(const struct config *cfg);
+
+/* The key table's help, for the help screen and the shortcut bar. */
+struct tui_keyhelp {
+	const char *keyname;
+	const char *bar;        /* short label for the bar, NULL: not in the bar */
+	const char *help;
+	const char *group;
+};
+extern const struct tui_keyhelp tui_keyhelp[];
+extern const size_t tui_nkeyhelp;
+
+#endif
