@@ -26,24 +26,34 @@ transfer_clock(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-/* The data size recorded in the metadata.json of id in st; 0 when it
- * cannot be read (the size is for the report only). */
-static uint64_t
-transfer_size(struct storage *st, const char *id)
+/* Read metadata.json of id in st: 1 when there is none (the backup is not
+ * complete there), 0 with its data size, -1 on error. A GET rather than a
+ * HEAD, so that a refusal by S3 comes with its error code. */
+static int
+transfer_probe(struct storage *st, const char *id, uint64_t *size, struct vs_error *err)
 {
 	struct manifest m;
+	struct vs_error rerr;
 	char *json = NULL;
 	size_t len;
-	uint64_t size = 0;
 
-	memset(&m, 0, sizeof m);
+	*size = 0;
+	error_clear(&rerr);
 	if (storage_read_small(st, id, STORAGE_METADATA, MANIFEST_MAX_SIZE, &json, &len,
-	    NULL) == 0 && manifest_parse(json, storage_location(st), &m, NULL) == 0) {
-		size = manifest_total_size(&m);
+	    &rerr) != 0) {
+		if (rerr.code == VS_ERR_NOTFOUND)
+			return 1;
+		*err = rerr;
+		return -1;
+	}
+	/* The size is for the report; transfer_copy checks the metadata. */
+	memset(&m, 0, sizeof m);
+	if (manifest_parse(json, storage_location(st), &m, NULL) == 0) {
+		*size = manifest_total_size(&m);
 		manifest_clear(&m);
 	}
 	free(json);
-	return size;
+	return 0;
 }
 
 static void
@@ -67,10 +77,8 @@ transfer_run(struct job *job, const char *from, const char *to, void *argp, void
 	struct job_transfer_result *res = xcalloc(1, sizeof *res);
 	struct storage *src = NULL, *dst = NULL;
 	struct bdlock *lock = NULL;
-	struct vs_error serr;
 	double start = transfer_clock();
-	uint64_t size;
-	int rc = -1;
+	int found, rc = -1;
 
 	job_set_backup(job, id);
 	snprintf(res->id, sizeof res->id, "%s", id);
@@ -83,28 +91,23 @@ transfer_run(struct job *job, const char *from, const char *to, void *argp, void
 		goto out;
 
 	job_progress(job, _("looking for the backup"), 0, 0, false);
-	error_clear(&serr);
-	if (storage_stat(dst, id, STORAGE_METADATA, &size, &serr) == 0) {
+	if ((found = transfer_probe(dst, id, &res->size, err)) < 0)
+		goto out;
+	if (found == 0) {
 		/* Complete there already: copying again could only replace a good
 		 * copy with another. The result says so. */
 		res->already = true;
-	} else if (serr.code != VS_ERR_NOTFOUND) {
-		*err = serr;
-		goto out;
 	} else {
-		error_clear(&serr);
-		if (storage_stat(src, id, STORAGE_METADATA, &size, &serr) != 0) {
-			if (serr.code != VS_ERR_NOTFOUND)
-				*err = serr;
-			else
-				error_set(err, VS_ERR_NOTFOUND, _("there is no complete backup %s in %s "
-				    "(see 'vsbackup list')"), id, res->from);
+		if ((found = transfer_probe(src, id, &res->size, err)) < 0)
+			goto out;
+		if (found == 1) {
+			error_set(err, VS_ERR_NOTFOUND, _("there is no complete backup %s in %s "
+			    "(see 'vsbackup list')"), id, res->from);
 			goto out;
 		}
 		if (transfer_copy(job, from, to, id, err) != 0)
 			goto out;
 	}
-	res->size = transfer_size(dst, id);
 	res->seconds = transfer_clock() - start;
 	*result = res;
 	res = NULL;
