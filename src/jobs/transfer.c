@@ -146,7 +146,7 @@ transfer_copy(struct job *job, const char *from, const char *to, const char *id,
 			if (prc != 0)
 				goto out;
 			manifest_hex(md, hex);
-			if (strcmp(hex, f->sha256) != 0 && strcmp(to, "s3") != 0) {
+			if (strcmp(hex, f->sha256) != 0) {
 				error_set(err, VS_ERR_VERIFY,
 				    _("%s of backup %s from %s does not match its SHA-256 in metadata.json "
 				      "(the source copy is damaged); nothing was stored"),

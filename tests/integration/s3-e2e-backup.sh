@@ -14,6 +14,9 @@
 # timeout: 180
 . "$(dirname "$0")/../lib/harness.sh"
 . "$TESTS_DIR/lib/s3-env.sh"
+# Undefined behaviour found by the sanitizers fails the command, not only
+# prints a line nobody reads.
+export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 
 PY=/usr/bin/python3
 command -v redis-server >/dev/null || skip_all "redis-server is not installed"
@@ -130,6 +133,13 @@ is "$(proxy_ctl log | grep -c "^PUT 503 .*/$ID2/metadata.json")" 2 "  metadata.j
 ok $? "the local backup stays, and verifies"
 is "$(where "$ID2")" local "list shows it local only"
 is "$(s3files "$ID2")" "" "nothing of it stays in the bucket"
+cp "$B/$ID2/user_index.faiss" "$TMP/user.saved"
+printf '\377' | dd of="$B/$ID2/user_index.faiss" bs=1 seek=100 conv=notrunc status=none
+vs upload "$ID2" > /dev/null 2>"$TMP/err"
+is $? 1 "upload of a local copy altered since the backup fails (1)"
+like "$(cat "$TMP/err")" "user_index.faiss of backup $ID2 .*does not match its SHA-256.*nothing was stored" "  naming the file"
+is "$(where "$ID2"):$(s3files "$ID2")" "local:" "  and nothing of it is in the bucket"
+cp "$TMP/user.saved" "$B/$ID2/user_index.faiss"
 out=$(vs upload "$ID2" 2>"$TMP/err")
 ok $? "'vsbackup upload $ID2' then completes it" || sed 's/^/# /' "$TMP/err"
 like "$out" "uploaded $ID2 \(1\.[0-9] MiB\) to s3://$S3_BUCKET/$P" "  saying what went where"

@@ -11,6 +11,9 @@
 # timeout: 180
 . "$(dirname "$0")/../lib/harness.sh"
 . "$TESTS_DIR/lib/s3-env.sh"
+# Undefined behaviour found by the sanitizers fails the command, not only
+# prints a line nobody reads.
+export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 
 PY=/usr/bin/python3
 command -v redis-server >/dev/null || skip_all "redis-server is not installed"

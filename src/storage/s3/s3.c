@@ -205,7 +205,9 @@ s3_list(struct storage *st, storage_list_cb cb, void *ud, struct vs_error *err)
 	rc = s3_list_objects(st, prefix, s3_list_one, &lc, err);
 	free(prefix);
 	if (rc == 0) {
-		qsort(lc.entries, lc.n, sizeof *lc.entries, s3_entry_cmp);
+		/* An empty listing has no array at all: qsort wants one. */
+		if (lc.n > 0)
+			qsort(lc.entries, lc.n, sizeof *lc.entries, s3_entry_cmp);
 		for (i = 0; i < lc.n; i++) {
 			/* Without metadata.json the upload never finished. */
 			lc.entries[i].partial = !lc.entries[i].complete;
