@@ -528,6 +528,8 @@ rdb_string(struct rdb_reader *r, const uint8_t *p, size_t n,
 		return rdb_fail(r, _("unknown string encoding %" PRIu64 " at offset %"
 		    PRIu64), v, r->off);
 	/* LZF: compressed length, then decompressed length. */
+	if (n < 2)
+		return 0;
 	u2 = rdb_parse_len(p + 1, n - 1, &clen, &sp2);
 	if (u2 == 0)
 		return 0;
