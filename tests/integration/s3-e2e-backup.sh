@@ -194,7 +194,7 @@ like "$(cat "$TMP/err")" 'content_index.faiss of backup .* does not match its SH
 is "$(ls -A "$B" | grep -v '^\.vsbackup\.lock$' | grep -c "$ID2\|^\.download")" 0 "  and leaves nothing of it in backup_dir"
 digest=$(rcli debug digest)
 vs restore "$ID2" --from s3 --yes > /dev/null 2>"$TMP/err"
-like "$?" '^[13]$' "restore --from s3 of the damaged copy fails"
+is $? 3 "restore --from s3 of the damaged copy fails (3: verification)"
 is "$(rcli debug digest)" "$digest" "  and changed nothing live"
 is "$(where "$ID2")" s3 "  nor anything in backup_dir"
 
