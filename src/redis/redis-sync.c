@@ -3,6 +3,13 @@
  * read directly: the payload is raw bytes, framed either by a length or by
  * a 40-byte end mark that must be held back from the sink until more data
  * proves it is not the end.
+ *
+ * A disk-based transfer announces its length only once the whole save is
+ * written, long after the fork. So while waiting for the preamble, a
+ * second connection watches INFO persistence: a save that starts after
+ * SYNC (rdb_saves grows, or a save is now running where none was) is our
+ * fork, and redis_sync_start() returns then; redis_sync_read() finishes
+ * reading the preamble.
  */
 #include "config.h"
 
@@ -16,6 +23,7 @@
 #include "common/fsutil.h"
 #include "common/i18n.h"
 #include "common/xmalloc.h"
+#include "redis/redis-info.h"
 #include "redis/redis-sync.h"
 #include "redis/redis.intern.h"
 
@@ -23,11 +31,15 @@
 #define REDIS_SYNC_MARK 40
 /* How often a blocked read looks at the cancel hook. */
 #define REDIS_SYNC_SLICE_MS 100
+/* How often the fork is looked for in INFO while the preamble is awaited. */
+#define REDIS_SYNC_FORK_POLL_MS 25
 
 struct redis_sync {
 	struct redis_conn *conn;
 	int fd;
 	int timeout_ms;
+	bool preamble_done;
+	int64_t last_byte_ms;     /* when the server last sent anything */
 	bool diskless;
 	uint64_t size;
 	char mark[REDIS_SYNC_MARK];
@@ -36,19 +48,23 @@ struct redis_sync {
 };
 
 /*
- * Read more bytes into s->buf at s->end. Returns the number read, 0 at end
- * of stream, -1 with err (timeout, cancel, I/O).
+ * Read more bytes into s->buf at s->end, waiting at most max_ms (-1: until
+ * redis.timeout_ms of silence). Returns the number read, 0 at end of
+ * stream, -1 with err (silence, cancel, I/O); when max_ms passes with
+ * nothing to read, -2.
  */
 static ssize_t
 redis_sync_fill(struct redis_sync *s, const struct redis_watch *w,
-    const char *what, struct vs_error *err)
+    const char *what, int max_ms, struct vs_error *err)
 {
-	int64_t deadline = redis_now_ms() + s->timeout_ms;
+	int64_t until = max_ms >= 0 ? redis_now_ms() + max_ms : 0;
 	size_t room = REDIS_SYNC_BUF + REDIS_SYNC_MARK - s->end;
 
 	for (;;) {
 		struct pollfd pfd = { .fd = s->fd, .events = POLLIN };
-		int64_t left = deadline - redis_now_ms();
+		int64_t left = s->last_byte_ms + s->timeout_ms - redis_now_ms();
+		int slice = REDIS_SYNC_SLICE_MS;
+		ssize_t n;
 		int rc;
 
 		if (redis_watch_check(w, what, err) < 0)
@@ -58,21 +74,29 @@ redis_sync_fill(struct redis_sync *s, const struct redis_watch *w,
 			    "for %d ms while %s (redis.timeout_ms in %s)"),
 			    redis_conn_where(s->conn), s->timeout_ms, what,
 			    redis_conf_name(redis_conn_config(s->conn)));
-		rc = poll(&pfd, 1, left < REDIS_SYNC_SLICE_MS ? (int)left :
-		    REDIS_SYNC_SLICE_MS);
+		if (until > 0) {
+			if (redis_now_ms() >= until)
+				return -2;
+			if (until - redis_now_ms() < slice)
+				slice = (int)(until - redis_now_ms());
+		}
+		if (left < slice)
+			slice = (int)left;
+		rc = poll(&pfd, 1, slice);
 		if (rc == -1 && errno != EINTR)
 			return error_errno(err, VS_ERR_REDIS, errno, _("poll on the "
 			    "replication connection to Redis at %s"),
 			    redis_conn_where(s->conn));
 		if (rc <= 0)
 			continue;
-		ssize_t n = read(s->fd, s->buf + s->end, room);
+		n = read(s->fd, s->buf + s->end, room);
 		if (n == -1 && (errno == EINTR || errno == EAGAIN))
 			continue;
 		if (n == -1)
 			return error_errno(err, VS_ERR_REDIS, errno, _("reading from "
 			    "Redis at %s while %s"), redis_conn_where(s->conn), what);
 		s->end += (size_t)n;
+		s->last_byte_ms = redis_now_ms();
 		return n;
 	}
 }
@@ -128,14 +152,66 @@ redis_sync_preamble(struct redis_sync *s, struct vs_error *err)
 	return -1;
 }
 
+/*
+ * Read until the preamble is complete. With aux (a second connection to
+ * watch INFO on), return early, *forked set, once INFO shows the fork.
+ */
+static int
+redis_sync_await(struct redis_sync *s, struct redis_conn *aux,
+    const struct redis_persistence *before, const struct redis_watch *w,
+    bool *forked, struct vs_error *err)
+{
+	const char *what = _("waiting for Redis to start the replication snapshot");
+
+	if (forked != NULL)
+		*forked = false;
+	for (;;) {
+		int rc = redis_sync_preamble(s, err);
+		ssize_t n;
+
+		if (rc < 0)
+			return -1;
+		if (rc > 0) {
+			s->preamble_done = true;
+			return 0;
+		}
+		/* Keep the partial line at the start of the buffer. */
+		memmove(s->buf, s->buf + s->start, s->end - s->start);
+		s->end -= s->start;
+		s->start = 0;
+		n = redis_sync_fill(s, w, what, aux != NULL ?
+		    REDIS_SYNC_FORK_POLL_MS : -1, err);
+		if (n == -1)
+			return -1;
+		if (n == 0)
+			return error_set(err, VS_ERR_REDIS, _("Redis at %s closed the "
+			    "replication connection before sending the snapshot "
+			    "(see its log)"), redis_conn_where(s->conn));
+		if (n == -2) {
+			struct redis_persistence p;
+
+			if (redis_info_fetch_persistence(aux, &p, err) < 0)
+				return -1;
+			if ((before->saves >= 0 && p.saves > before->saves) ||
+			    (!before->bgsave_in_progress && p.bgsave_in_progress)) {
+				*forked = true;
+				return 0;
+			}
+		}
+	}
+}
+
 int
 redis_sync_start(const struct config *cfg, const struct redis_watch *w,
     struct redis_sync **out, struct vs_error *err)
 {
 	struct redis_sync *s;
+	struct redis_conn *aux = NULL;
+	struct redis_persistence before;
 	redisContext *ctx;
 	redisReply *rep;
 	const char *where;
+	bool forked;
 
 	*out = NULL;
 	s = xcalloc(1, sizeof *s);
@@ -154,6 +230,11 @@ redis_sync_start(const struct config *cfg, const struct redis_watch *w,
 		goto fail;
 	freeReplyObject(rep);
 
+	/* The watcher, and the state before our SYNC. */
+	if (redis_conn_open(cfg, &aux, err) < 0 ||
+	    redis_info_fetch_persistence(aux, &before, err) < 0)
+		goto fail;
+
 	ctx = redis_conn_context(s->conn);
 	s->fd = ctx->fd;
 	s->buf = xmalloc(REDIS_SYNC_BUF + REDIS_SYNC_MARK);
@@ -171,33 +252,15 @@ redis_sync_start(const struct config *cfg, const struct redis_watch *w,
 		    "at %s"), where);
 		goto fail;
 	}
-	for (;;) {
-		int rc = redis_sync_preamble(s, err);
-		ssize_t n;
-
-		if (rc < 0)
-			goto fail;
-		if (rc > 0)
-			break;
-		/* Keep the partial line at the start of the buffer. */
-		memmove(s->buf, s->buf + s->start, s->end - s->start);
-		s->end -= s->start;
-		s->start = 0;
-		n = redis_sync_fill(s, w, _("waiting for Redis to start the "
-		    "replication snapshot"), err);
-		if (n < 0)
-			goto fail;
-		if (n == 0) {
-			error_set(err, VS_ERR_REDIS, _("Redis at %s closed the "
-			    "replication connection before sending the snapshot "
-			    "(see its log)"), where);
-			goto fail;
-		}
-	}
+	s->last_byte_ms = redis_now_ms();
+	if (redis_sync_await(s, aux, &before, w, &forked, err) < 0)
+		goto fail;
+	redis_conn_close(aux);
 	*out = s;
 	return 0;
 
 fail:
+	redis_conn_close(aux);
 	redis_sync_free(s);
 	return -1;
 }
@@ -205,7 +268,7 @@ fail:
 uint64_t
 redis_sync_size(const struct redis_sync *s)
 {
-	return s->diskless ? 0 : s->size;
+	return s->preamble_done && !s->diskless ? s->size : 0;
 }
 
 bool
@@ -232,6 +295,8 @@ redis_sync_read_to(struct redis_sync *s, redis_sync_sink sink, void *arg,
 
 	if (nbytes != NULL)
 		*nbytes = 0;
+	if (!s->preamble_done && redis_sync_await(s, NULL, NULL, w, NULL, err) < 0)
+		return -1;
 	for (;;) {
 		size_t avail = s->end - s->start;
 		ssize_t n;
@@ -267,7 +332,7 @@ redis_sync_read_to(struct redis_sync *s, redis_sync_sink sink, void *arg,
 		}
 		redis_watch_progress(w, done, redis_sync_size(s));
 		redis_sync_compact(s);
-		n = redis_sync_fill(s, w, what, err);
+		n = redis_sync_fill(s, w, what, -1, err);
 		if (n < 0)
 			return -1;
 		if (n == 0)

@@ -9,6 +9,8 @@
  * before the long transfer done by redis_sync_read(). With diskless
  * replication Redis waits repl-diskless-sync-delay seconds (5 by default
  * in 7.0) for more replicas before it forks: see redis_sync_fork_delay().
+ * Disk-based replication forks at once but announces the transfer only
+ * after the whole save; the fork is then seen in INFO persistence.
  */
 #ifndef VS_REDIS_SYNC_H
 #define VS_REDIS_SYNC_H
@@ -34,22 +36,26 @@ typedef int (*redis_sync_sink)(void *arg, const void *buf, size_t len,
  * REPLCONF rdb-only 1 where Redis 7 knows it), send SYNC and wait for the
  * preamble ("$<length>" from a disk-based save, "$EOF:<mark>" when
  * diskless), skipping the newlines Redis sends meanwhile to keep the link
- * alive. redis.timeout_ms bounds the silence between two bytes; w may
- * cancel the wait.
+ * alive, or until a second connection sees the fork in INFO persistence,
+ * whichever comes first. redis.timeout_ms bounds the silence between two
+ * bytes; w may cancel the wait.
  */
 int redis_sync_start(const struct config *cfg, const struct redis_watch *w,
     struct redis_sync **out, struct vs_error *err);
 
-/* The payload length for a disk-based transfer; 0 when diskless (the
- * length is known only at its end mark). */
+/* The payload length of a disk-based transfer; 0 while unknown: when
+ * diskless (the length shows only at its end mark), or before the
+ * preamble arrived (redis_sync_read() reads it first). */
 uint64_t redis_sync_size(const struct redis_sync *s);
 
-/* Is the server streaming the snapshot without a file (diskless)? */
+/* Is the server streaming the snapshot without a file (diskless)? Known
+ * once the preamble arrived. */
 bool redis_sync_diskless(const struct redis_sync *s);
 
 /*
  * Pass the whole payload (the RDB file, without the protocol framing) to
- * sink, with a bounded buffer. Progress: bytes received of
+ * sink, with a bounded buffer, after the rest of the preamble if
+ * redis_sync_start() returned before it. Progress: bytes received of
  * redis_sync_size(). *nbytes (may be NULL) gets the payload length.
  */
 int redis_sync_read_to(struct redis_sync *s, redis_sync_sink sink, void *arg,

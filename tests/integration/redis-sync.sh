@@ -56,6 +56,20 @@ is "$(summary "$OUT")" "$file_summary" "summary equals the file-based one"
 redis-check-rdb "$TMP/disk.rdb" >/dev/null 2>&1
 ok "$?" "redis-check-rdb accepts it"
 
+# A slow disk-based save: the length comes only once the file is written,
+# but the start returns at the fork, within a short pause.
+rc config set rdb-key-save-delay 400 >/dev/null
+write_config "$TMP/short.conf" "redis.password=\"$PW\"" 'redis.pause_ms=1000'
+rc set chimera-vectors:before-sync 1 >/dev/null
+probe "$TMP/short.conf" sync "$TMP/slow.rdb"
+ok "$?" "slow disk-based fetch"
+is "$(field fork_within_pause)" 1 "the fork was seen within a 1 s pause"
+start_ms=$(field start_ms)
+ok "$(( start_ms < 1000 ? 0 : 1 ))" "the start returned at the fork (${start_ms} ms), not after the save"
+is "$(field prefix.chimera-vectors:)" "$(( $(rc --scan --pattern 'chimera-vectors:*' | wc -l) ))" \
+	"the fetched snapshot holds the key written before the call"
+rc config set rdb-key-save-delay 0 >/dev/null
+
 # --- the diskless delay, a cancelled wait ---------------------------------------
 rc config set repl-diskless-sync yes >/dev/null
 rc config set repl-diskless-sync-delay 5 >/dev/null

@@ -220,8 +220,6 @@ cmd_sync(struct redis_conn *c, const char *out, struct vs_error *err)
 		redis_sync_free(s);
 		return -1;
 	}
-	printf("diskless=%d\nsize=%" PRIu64 "\n", redis_sync_diskless(s),
-	    redis_sync_size(s));
 	if ((t.fd = open(out, O_WRONLY | O_CREAT | O_TRUNC, 0600)) < 0) {
 		redis_sync_free(s);
 		return error_errno(err, VS_ERR_IO, errno, "open %s", out);
@@ -229,6 +227,8 @@ cmd_sync(struct redis_conn *c, const char *out, struct vs_error *err)
 	t.r = probe_reader();
 	rc = redis_sync_read_to(s, sync_sink, &t, &watch, &n, err);
 	close(t.fd);
+	printf("diskless=%d\nsize=%" PRIu64 "\n", redis_sync_diskless(s),
+	    redis_sync_size(s));
 	redis_sync_free(s);
 	if (rc < 0) {
 		rdb_reader_free(t.r);
