@@ -103,11 +103,19 @@ bdlock_acquire(const char *backup_dir, const char *operation, struct bdlock **ou
 		int e = errno;
 
 		if (e == EWOULDBLOCK) {
-			holder_read_fd(fd, &prev);
-			holder_describe(&prev, who, sizeof who);
-			error_set(err, VS_ERR_LOCKED,
-			    _("%s is locked by another operation: %s; wait for it to finish "
-			      "(or stop it) and try again"), backup_dir, who);
+			if (holder_read_fd(fd, &prev) != 0 || prev.pid <= 0) {
+				/* Not a vsbackup, or one between taking the lock
+				 * and writing its details: no pid to name. */
+				error_set(err, VS_ERR_LOCKED,
+				    _("%s is locked by a process that left no details in %s (not "
+				      "vsbackup, or one just starting or finishing); 'fuser %s' "
+				      "names it; try again"), backup_dir, path, path);
+			} else {
+				holder_describe(&prev, who, sizeof who);
+				error_set(err, VS_ERR_LOCKED,
+				    _("%s is locked by another operation: %s; wait for it to "
+				      "finish (or stop it) and try again"), backup_dir, who);
+			}
 		} else {
 			error_errno(err, VS_ERR_IO, e, _("cannot lock %s"), path);
 		}
