@@ -403,7 +403,10 @@ health_lock(const struct config *cfg, struct health_check *c)
 		return;
 	}
 	time_format_iso(h.started, when);
-	if (held == 1)
+	if (held == 1 && h.pid <= 0)
+		check_set(c, HEALTH_OK, _("held by a process that left no details in %s/%s"),
+		    cfg->backup_dir, LOCK_FILE_NAME);
+	else if (held == 1)
 		check_set(c, HEALTH_OK, _("held by %s (pid %ld on %s) since %s"),
 		    h.operation[0] ? h.operation : "?", (long)h.pid, h.host, when);
 	else if (h.pid > 0)
