@@ -193,6 +193,13 @@ catalog_best(const struct catalog_entry *e)
 const char *
 catalog_where(const struct catalog_entry *e)
 {
+	bool local = e->local.present && e->local.complete;
+	bool s3 = e->s3.present && e->s3.complete;
+
+	/* An unfinished copy beside a complete one does not count: "both"
+	 * must never make the only complete copy look redundant. */
+	if (local || s3)
+		return local && s3 ? "both" : local ? "local" : "s3";
 	if (e->local.present && e->s3.present)
 		return "both";
 	if (e->local.present)

@@ -68,6 +68,7 @@ wait_after() { while [[ ! $(date -u +%Y%m%d_%H%M%S) > $1 ]]; do sleep 0.1; done;
 no_trace() { ! ls -A "$B" | grep -q "$1"; }
 fault() { proxy_ctl "fault?$1" > /dev/null; }
 FILES="redis.rdb content_index.faiss user_index.faiss metadata.json"
+DATA="content_index.faiss metadata.json redis.rdb user_index.faiss"
 
 out=$(vs backup --no-upload 2>"$TMP/err")
 ok $? "backup --no-upload" || sed 's/^/# /' "$TMP/err"
@@ -146,6 +147,24 @@ is $? 1 "an upload whose every PUT is dropped exits 1"
 proxy_ctl clear > /dev/null
 like "$(cat "$TMP/err")" "s3://$S3_BUCKET/$P/$ID2/.*failed after 2 attempts" "  with a message naming the key and the attempts" || sed 's/^/# /' "$TMP/err"
 is "$(where "$ID2"):$(s3files "$ID2")" "local:" "  no partial backup listed or left"
+
+# --- an upload killed before metadata.json ------------------------------------------------
+fault 'type=stall&count=-1&method=PUT&match=metadata.json'
+proxy_ctl reset-log > /dev/null
+"$VSBACKUP" -c "$C" upload "$ID2" > /dev/null 2>&1 &
+pid=$!
+for _ in $(seq 100); do proxy_ctl log | grep -q "^PUT stalled .*/$ID2/metadata.json" && break; sleep 0.1; done
+kill -KILL "$pid"
+wait "$pid" 2>/dev/null
+proxy_ctl clear > /dev/null
+is "$(s3files "$ID2")" "content_index.faiss redis.rdb user_index.faiss" "an upload killed at metadata.json leaves its data objects"
+is "$(where "$ID2")" local "  list still shows the backup local only, not in both places"
+like "$(vs list --location s3 2>&1 | grep "^$ID2")" 's3 .*incomplete \(interrupted backup\)' "  list --location s3 shows the leftovers as incomplete"
+vs upload "$ID2" > "$TMP/out" 2>"$TMP/err"
+ok $? "upload then succeeds" || sed 's/^/# /' "$TMP/err"
+like "$(cat "$TMP/err")" 'took over the backup_dir lock left by upload' "  taking over the lock of the killed process"
+like "$(cat "$TMP/err")" "removing the unfinished upload of backup $ID2" "  and replacing its leftovers"
+is "$(where "$ID2"):$(s3files "$ID2")" "both:$DATA" "  the backup is complete in both places"
 
 # --- a persistent fault on download -----------------------------------------------------
 vs delete "$ID1" --location local --yes > /dev/null 2>&1
