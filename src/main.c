@@ -6,12 +6,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "cli/cmd.h"
 #include "common/error.h"
 #include "common/i18n.h"
 #include "common/log.h"
+#include "ops/metrics.h"
 
 static void
 usage(FILE *fp)
@@ -50,6 +52,7 @@ main(int argc, char **argv)
 	struct cmd_ctx ctx = { 0 };
 	const struct cmd_entry *entry;
 	const char *name;
+	struct timespec t0, t1;
 	int opt, rc;
 
 	i18n_init();
@@ -103,7 +106,21 @@ main(int argc, char **argv)
 	argv += optind;
 	optind = 0; /* full reset of getopt for the command's own options */
 
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	log_set_operation(entry->name);
 	rc = entry->exec(&ctx, argc, argv);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	if (ctx.cfg != NULL) {
+		/* Metrics describe the run; failing to write them does not
+		 * change its exit status. */
+		struct vs_error merr;
+
+		error_clear(&merr);
+		if (ops_metrics_after_command(ctx.cfg, entry->name, rc,
+		    (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9,
+		    &merr) != 0)
+			log_msg(VS_LOG_WARN, "%s", merr.msg);
+	}
 	config_free(ctx.cfg);
 	return rc;
 }

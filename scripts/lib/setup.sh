@@ -12,7 +12,7 @@ VS_PKGS_RUN="redis-server redis-tools"
 # The tests also need: tmux (TUI tests), awscli and s3rver on Node.js (S3),
 # python3-faiss and numpy (index files made the way the service makes them),
 # prometheus (promtool checks the metrics file), curl, tzdata and procps.
-VS_PKGS_TEST="tmux awscli python3-faiss python3-numpy nodejs npm prometheus
+VS_PKGS_TEST="tmux awscli python3-faiss python3-numpy nodejs npm prometheus groff-base
 	curl ca-certificates tzdata procps"
 
 VS_LOGDIR=

@@ -10,6 +10,7 @@
 #include "cli/cmd.h"
 #include "common/i18n.h"
 #include "common/log.h"
+#include "common/xmalloc.h"
 
 const struct cmd_entry *
 cmd_find(const char *name)
@@ -85,13 +86,16 @@ void
 cmd_error(struct cmd_ctx *ctx, const char *fmt, ...)
 {
 	va_list ap;
+	char *msg;
 
 	(void)ctx;
-	fputs("vsbackup: ", stderr);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	msg = xvasprintf(fmt, ap);
 	va_end(ap);
-	fputc('\n', stderr);
+	fprintf(stderr, "vsbackup: %s\n", msg);
+	/* Errors of unattended runs belong in log.file too. */
+	log_record(VS_LOG_ERROR, NULL, NULL, msg);
+	free(msg);
 }
 
 bool
