@@ -23,6 +23,8 @@
 #   s3_ids                   the backup ids under the S3 prefix, sorted
 #   s3_keys ID               the object names under ID, sorted, on one line
 #   table_is GOT WANT DESC   is, but showing a diff of the two tables
+#   todo STATUS DESC WHY     a TAP result marked "# TODO WHY": a known
+#                            defect, shown but not counted as a failure
 PY=/usr/bin/python3
 S3_PREFIX=vector_store_backups
 
@@ -116,5 +118,14 @@ table_is() {
 		diff <(echo "$want") <(echo "$got") | sed 's/^/#   /'
 		echo "#   (< expected, > got)"
 		return 1
+	fi
+}
+
+todo() {
+	TAP_N=$((TAP_N + 1))
+	if [ "$1" = 0 ]; then
+		echo "ok $TAP_N - $2 # TODO $3"
+	else
+		echo "not ok $TAP_N - $2 # TODO $3"
 	fi
 }
