@@ -66,8 +66,11 @@ place_file(struct job *job, struct storage *st, const char *id, const char *file
 		if (fchown(fd, dst.st_uid, dst.st_gid) != 0)
 			goto fail_errno;
 	}
-	if (storage_get(st, id, file, fd, size, &prog, err) != 0)
+	if (storage_get(st, id, file, fd, size, &prog, err) != 0) {
+		/* The driver only knows a descriptor: name the file here. */
+		error_prefix(err, _("placing %s"), dest);
 		goto fail;
+	}
 	if (fsync(fd) != 0)
 		goto fail_errno;
 	if (close(fd) != 0) {
