@@ -188,10 +188,12 @@ cleanup_draw(struct tui *t, struct screen *s)
 	snprintf(buf, sizeof buf, _("Retention: what cleanup would do at %s"), when);
 	draw_text(y++, R->x + 1, R->w - 2, theme_attr(COL_TITLE), buf);
 	policy_text(&t->cfg->retention, pol, sizeof pol);
-	draw_printf(y++, R->x + 1, R->w - 2, A_NORMAL, _("local: %s"), pol);
+	snprintf(buf, sizeof buf, _("local: %s"), pol);
+	y += draw_wrapped(y, R->x + 1, R->w - 2, 2, A_NORMAL, buf);
 	if (t->cfg->s3.bucket != NULL && t->cfg->s3.bucket[0]) {
 		policy_text(&t->cfg->retention_s3, pol, sizeof pol);
-		draw_printf(y++, R->x + 1, R->w - 2, A_NORMAL, _("S3:    %s"), pol);
+		snprintf(buf, sizeof buf, _("S3: %s"), pol);
+		y += draw_wrapped(y, R->x + 1, R->w - 2, 2, A_NORMAL, buf);
 	}
 	draw_rule(y++, R->x, R->w, _("Decisions"), true);
 	rows = R->y + R->h - 2 - y;
@@ -223,8 +225,11 @@ cleanup_draw(struct tui *t, struct screen *s)
 			    r->keep ? _("keep") : _("DELETE")) ;
 			x = R->x + 9;
 			fmt_bytes(r->bytes, size, sizeof size);
-			snprintf(buf, sizeof buf, "%s  %-5s  %-11s %9s  ", r->id, r->location,
-			    r->type_known ? backup_type_name(r->type) : "?", size);
+			if (R->w >= 110)
+				snprintf(buf, sizeof buf, "%s  %-5s  %-11s %9s  ", r->id, r->location,
+				    r->type_known ? backup_type_name(r->type) : "?", size);
+			else
+				snprintf(buf, sizeof buf, "%s %-5s ", r->id, r->location);
 			x += draw_text(y + i, x, R->x + R->w - x, a, buf);
 			draw_text(y + i, x, R->x + R->w - x - 1, a, r->text);
 		}
@@ -236,7 +241,7 @@ cleanup_draw(struct tui *t, struct screen *s)
 	else
 		buf[0] = '\0';
 	snprintf(buf + strlen(buf), sizeof buf - strlen(buf), "%s",
-	    _("D: run the cleanup   R: decide again   Esc: back"));
+	    _("D: run it  R: decide again  Esc: back"));
 	draw_fill(R->y + R->h - 1, R->x, R->w, A_NORMAL, " ");
 	draw_text(R->y + R->h - 1, R->x + 1, R->w - 2, theme_attr(st->ndelete ? COL_WARN : COL_DIM), buf);
 }

@@ -691,6 +691,10 @@ main_event(struct tui *t, struct screen *s, const struct tui_event *ev)
 		}
 		return 0;
 	case TUI_EV_MODEL:
+		if (t->select_hint[0] && model_find_view(&t->m, t->select_hint) >= 0) {
+			main_select(t, st, model_find_view(&t->m, t->select_hint));
+			t->select_hint[0] = '\0';
+		}
 		main_reselect(t, st);
 		st->hist_key[0] = '\0';
 		return SCR_REDRAW;

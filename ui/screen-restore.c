@@ -52,7 +52,7 @@ struct restore_state {
 	char phase[128];
 	uint64_t done, total;
 	double step_started[RESTORE_NSTEPS + 1], step_ended[RESTORE_NSTEPS + 1];
-	double started;
+	double started, ended;
 	int status;
 	char error[VS_ERROR_MSG_MAX];
 	struct job_restore_result res;
@@ -222,6 +222,7 @@ rs_job_event(struct tui *t, struct restore_state *st, struct engine_event *e)
 		case ENGINE_EV_DONE:
 			if (st->step > 0)
 				st->step_ended[st->step] = now;
+			st->ended = now;
 			st->stage = RS_DONE;
 			st->status = e->status;
 			if (e->status != 0) {
@@ -409,6 +410,16 @@ rs_draw_choose(struct tui *t, struct restore_state *st)
 	    _("Choose the backup to put back into the live Redis and index files. Up/Down choose; "
 	      "Left/Right (or l, s) choose the copy: local or S3."));
 	y += 3;
+	if (st->ncand > 0) {
+		int x = R->x + 2;
+
+		x += draw_text(y, x, 8, theme_attr(COL_HEADING), _("Copy: "));
+		x += draw_text(y, x, 12, theme_attr(st->from_s3 ? COL_DIALOG : COL_SELECTED),
+		    st->from_s3 ? _(" local ") : _("[local]")) + 1;
+		draw_text(y, x, 12, theme_attr(st->from_s3 ? COL_SELECTED : COL_DIALOG),
+		    st->from_s3 ? "[S3]" : " S3 ");
+		y += 2;
+	}
 	if (st->ncand == 0) {
 		draw_text(y, R->x + 1, R->w - 2, theme_attr(COL_BAD),
 		    t->m.cat_loaded ? _("There is no complete backup to restore.") :
@@ -439,10 +450,6 @@ rs_draw_choose(struct tui *t, struct restore_state *st)
 		snprintf(buf, sizeof buf, "%s  %-11s %s  %9s  %-5s  %s", r->e->id,
 		    r->type_known ? backup_type_name(r->type) : "?", when, size, catalog_where(r->e), v);
 		draw_text(y + i, R->x + 2, R->w - 4, a, buf);
-		if (sel) {
-			snprintf(buf, sizeof buf, _("[copy: %s]"), st->from_s3 ? "S3" : _("local"));
-			draw_text_right(y + i, R->x + R->w - 18, 16, a | A_BOLD, buf);
-		}
 	}
 	rs_footer(t, theme_attr(COL_DIM), _("Enter: run the pre-flight checks   Esc: cancel"));
 }
@@ -495,16 +502,16 @@ rs_draw_checks(struct tui *t, struct restore_state *st)
 
 /* Seconds the restore should take, from the verification's throughput. */
 static double
-rs_estimate(const struct restore_state *st, double *rate_out, double *downtime)
+rs_estimate(const struct restore_state *st, double *rate_out, double *downtime, bool *measured)
 {
-	double rate = st->verify_seconds > 0.05 ? (double)st->backup_bytes / st->verify_seconds : 0;
+	double rate = st->verify_seconds > 0 ? (double)st->backup_bytes / st->verify_seconds : 0;
 	double b = (double)st->backup_bytes, sec;
 
-	/* Never assume more than the disk sustains, nor a silly low floor. */
-	if (rate <= 0 || rate > 400e6)
-		rate = 400e6;
-	if (rate < 1e6)
-		rate = 1e6;
+	/* A verification shorter than a fifth of a second measures the
+	 * start-up, not the throughput: assume a plain disk then. */
+	*measured = st->verify_seconds >= 0.2 && rate >= 1e6 && rate <= 2e9;
+	if (!*measured)
+		rate = 200e6;
 	*rate_out = rate;
 	sec = b / rate;                                  /* verify */
 	if (st->from_s3)
@@ -524,7 +531,8 @@ rs_draw_plan(struct tui *t, struct restore_state *st)
 	const struct tui_rect *R = &t->lay.full;
 	const struct config *cfg = t->cfg;
 	int y = rs_title(t, st, _("3/4 the plan")), n = 1;
-	double rate, down, est = rs_estimate(st, &rate, &down);
+	bool measured;
+	double rate, down, est = rs_estimate(st, &rate, &down, &measured);
 	char buf[512], a[32], b[32], c[32], size[32];
 
 	for (int s = 0; s < RESTORE_NSTEPS && y < R->y + R->h - 7; s++) {
@@ -547,8 +555,14 @@ rs_draw_plan(struct tui *t, struct restore_state *st)
 	fmt_bytes((uint64_t)rate, a, sizeof a);
 	fmt_duration(est, b, sizeof b);
 	fmt_duration(down, c, sizeof c);
-	snprintf(buf, sizeof buf, _("Estimated time to restore (RTO): about %s for %s, at the %s/s "
-	    "the verification measured; Redis is unavailable for about %s of it."), b, size, a, c);
+	if (measured)
+		snprintf(buf, sizeof buf, _("Estimated time to restore (RTO): about %s for %s, at the "
+		    "%s/s the verification measured; Redis is unavailable for about %s of it."), b, size,
+		    a, c);
+	else
+		snprintf(buf, sizeof buf, _("Estimated time to restore (RTO): about %s for %s, assuming "
+		    "%s/s (the verification was too short to measure); Redis is unavailable for about "
+		    "%s of it."), b, size, a, c);
 	y += draw_wrapped(y, R->x + 2, R->w - 4, 3, theme_attr(COL_HEADING), buf);
 	draw_wrapped(y, R->x + 2, R->w - 4, 2, theme_attr(COL_DIM),
 	    _("A safety backup of the live state is taken first; a failure after that rolls back "
@@ -591,7 +605,7 @@ rs_draw_steps(struct tui *t, struct restore_state *st)
 	char buf[512], dur[32];
 
 	tw = R->w - 4 - 2 - 4 - 10;
-	barw = tw / 3 > 24 ? 24 : tw / 3;
+	barw = tw / 4 > 24 ? 24 : tw / 4;
 	tw -= barw;
 	for (int s = 0; s < RESTORE_NSTEPS && y < R->y + R->h - 4; s++) {
 		int stepno = s + 1, x = R->x + 2;
@@ -654,7 +668,7 @@ rs_draw_steps(struct tui *t, struct restore_state *st)
 		else
 			draw_text(y++, R->x + 2, R->w - 4, theme_attr(COL_DIM), st->phase);
 	} else if (st->status == 0) {
-		fmt_duration(now - st->started, dur, sizeof dur);
+		fmt_duration(st->ended - st->started, dur, sizeof dur);
 		if (st->res.safety_id[0])
 			snprintf(buf, sizeof buf, _("Restored %s in %s. The state before it is kept in "
 			    "backup %s (pre-restore)."), st->id, dur, st->res.safety_id);

@@ -202,6 +202,23 @@ file_size(const char *path)
 	return stat(path, &sb) == 0 ? (uint64_t)sb.st_size : 0;
 }
 
+static void
+human_bytes(uint64_t n, char *out, size_t outsz)
+{
+	static const char *const units[] = { "B", "KiB", "MiB", "GiB", "TiB", "PiB" };
+	double v = (double)n;
+	size_t u = 0;
+
+	while (v >= 1024 && u + 1 < sizeof units / sizeof units[0]) {
+		v /= 1024;
+		u++;
+	}
+	if (u == 0)
+		snprintf(out, outsz, "%llu B", (unsigned long long)n);
+	else
+		snprintf(out, outsz, "%.1f %s", v, units[u]);
+}
+
 /* Is there need bytes free in dir (or the nearest existing parent)? */
 static void
 check_space(struct tui_check *c, const char *dir, uint64_t need)
@@ -224,8 +241,8 @@ check_space(struct tui_check *c, const char *dir, uint64_t need)
 		free(d);
 		return;
 	}
-	snprintf(hneed, sizeof hneed, "%.1f MiB", (double)need / 1048576.0);
-	snprintf(hfree, sizeof hfree, "%.1f MiB", (double)avail / 1048576.0);
+	human_bytes(need, hneed, sizeof hneed);
+	human_bytes(avail, hfree, sizeof hfree);
 	/* 10% on top: the estimate of the live data may be short. */
 	c->ok = avail >= need + need / 10;
 	if (c->ok)

@@ -407,6 +407,7 @@ tui_job_result_text(struct tui *t, struct tui_job *j, const struct engine_event 
 
 		fmt_bytes(manifest_total_size(&r->m), size, sizeof size);
 		snprintf(j->backup, sizeof j->backup, "%s", r->id);
+		snprintf(t->select_hint, sizeof t->select_hint, "%s", r->id);
 		snprintf(j->result_text, sizeof j->result_text, _("backup %s complete: %s %s in %s%s"),
 		    r->id, backup_type_name(r->m.type), size, dur, r->uploaded ? _(", uploaded") : "");
 	} else if (j->type == &job_verify_type && ev->result != NULL) {
@@ -436,10 +437,20 @@ tui_job_result_text(struct tui *t, struct tui_job *j, const struct engine_event 
 
 		snprintf(j->result_text, sizeof j->result_text, r->rolled_back ?
 		    _("rolled back to %s") : _("restored %s in %s"), r->id, dur);
+	} else if ((j->type == &job_upload_type || j->type == &job_download_type) &&
+	    ev->result != NULL) {
+		const struct job_transfer_result *r = ev->result;
+
+		fmt_bytes(r->size, size, sizeof size);
+		if (r->already)
+			snprintf(j->result_text, sizeof j->result_text, _("%s was already complete in %s"),
+			    r->id, r->to);
+		else
+			snprintf(j->result_text, sizeof j->result_text, _("%s copied to %s: %s in %s"), r->id,
+			    r->to, size, dur);
 	} else {
 		snprintf(j->result_text, sizeof j->result_text, _("done in %s"), dur);
 	}
-	(void)t;
 }
 
 static void
@@ -528,7 +539,7 @@ tui_handle_engine(struct tui *t)
 				model_log(&t->m, ev->level, "%s", ev->text);
 			break;
 		case ENGINE_EV_DONE:
-			if (j != NULL && !j->visible)
+			if (ev->jtype == &job_list_type || ev->jtype == &tui_status_type)
 				model_changed = true;
 			tui_job_done(t, ev);
 			break;

@@ -351,6 +351,7 @@ struct tui {
 	/* the main screen's view state the layout needs */
 	enum tui_focus focus;
 	bool detail_zoom;       /* small terminal: the detail replaces the list */
+	char select_hint[BACKUP_ID_SIZE]; /* select this backup once it is listed */
 	/* where startup timings go (VSBACKUP_TUI_TIMINGS), or NULL */
 	FILE *timings;
 	bool first_paint_done;

@@ -1,0 +1,111 @@
+# Helpers shared by the tests/integration/tui-*.sh scripts (sourced after
+# the harness; not a suite itself).
+#
+#   tui_demo [DIR]       build a small demo sandbox (vsbackup demo --no-tui)
+#                        and set DEMO, CONF and SOCK; its server is stopped
+#                        when the test exits
+#   tui_start W H [ENV=VALUE...]  run the TUI on CONF in a WxH tmux pane
+#                        under a shell that records the terminal settings
+#                        before and after (TMP/stty.before, TMP/stty.after)
+#   tui_mask             filter: hide what changes from run to run (clock
+#                        times in the log, free disk space, durations)
+#   tui_golden NAME DESC compare the masked screen with tests/golden/tui/
+#                        NAME.txt; VSBACKUP_UPDATE_GOLDEN=1 rewrites it
+#
+# The golden screens are taken with the clock fixed (VSBACKUP_NOW, TZ=UTC)
+# on backups made at fixed times, so ids, dates, ages and retention are the
+# same on every run and stay unmasked: a column that moves, a rule that is
+# too long or a pane that disappears changes the text and fails the test.
+
+GOLDEN_DIR=$TESTS_DIR/golden/tui
+
+tui_demo() {
+	DEMO=${1:-$TMP/demo}
+	"$VSBACKUP" demo --no-tui --dir "$DEMO" --vectors 2000 --users 200 --dim 32 \
+	    >"$TMP/demo.out" 2>&1 || { sed 's/^/# /' "$TMP/demo.out"; return 1; }
+	CONF=$DEMO/vsbackup.conf
+	SOCK=$DEMO/redis.sock
+	harness_at_exit "redis-cli -s '$SOCK' shutdown nosave >/dev/null 2>&1"
+	local pid
+	pid=$(cat "$DEMO/redis/redis.pid" 2>/dev/null)
+	[ -n "$pid" ] && harness_track_detached "$pid"
+	return 0
+}
+
+tui_start() {
+	local w=$1 h=$2
+	shift 2
+	rm -f "$TMP/stty.before" "$TMP/stty.after"
+	tmux_start "$w" "$h" env LANG=C.UTF-8 LC_ALL=C.UTF-8 TERM=xterm-256color "$@" \
+	    bash -c 'stty -g > "$1/stty.before"; "$2" -c "$3" tui; rc=$?; stty -g > "$1/stty.after"; exit $rc' \
+	    tui "$TMP" "$VSBACKUP" "$CONF"
+}
+
+tui_mask() {
+	perl -CSD -pe '
+		s/^ \d\d:\d\d:\d\d / hh:mm:ss /;
+		s/vstest\.\w{6}/vstest.XXXXXX/g;
+		s/(written by vsbackup )\d+\.\d+\.\d+/$1x.y.z/g;
+		s/\b(sha256 )[0-9a-f]{64}\b/$1 . ("h" x 64)/ge;
+		s/(Free ).*$/$1 . ("~" x (length($&) - 5))/e;
+		s/ *\b\d+[smhd](?: \d+[smhd])?\b/~/g;
+		s/[ \t]+$//;
+	'
+}
+
+tui_golden() {
+	local name=$1 desc=$2 file=$GOLDEN_DIR/$1.txt got
+	got=$(tmux_capture | tui_mask)
+	if [ "${VSBACKUP_UPDATE_GOLDEN:-0}" = 1 ]; then
+		mkdir -p "$GOLDEN_DIR"
+		printf '%s\n' "$got" > "$file"
+		ok 0 "$desc (golden $name.txt rewritten)"
+		return 0
+	fi
+	if [ ! -f "$file" ]; then
+		ok 1 "$desc: no golden file $file (run with VSBACKUP_UPDATE_GOLDEN=1)"
+		printf '%s\n' "$got" | sed 's/^/#   |/'
+		return 1
+	fi
+	if printf '%s\n' "$got" | diff -u "$file" - > "$TMP/golden.diff"; then
+		ok 0 "$desc"
+	else
+		ok 1 "$desc"
+		sed 's/^/#   /' "$TMP/golden.diff"
+		return 1
+	fi
+}
+
+# tui_wait_stable: wait until two captures 0.3 s apart are equal (spinners
+# stopped, jobs reported), at most SECONDS (default 10).
+tui_wait_stable() {
+	local secs=${1:-10} end a b
+	end=$((SECONDS + secs))
+	a=$(tmux_capture)
+	while [ "$SECONDS" -lt "$end" ]; do
+		sleep 0.3
+		b=$(tmux_capture)
+		[ "$a" = "$b" ] && return 0
+		a=$b
+	done
+	return 1
+}
+
+# tui_fixture: backups made with the clock fixed, for the golden screens:
+#   20240201_020000 monthly    20240206_020000 daily (expired by the 15th)
+#   20240212_020000 weekly     20240214_020000 daily (verified, deep)
+#   20240215_020000 daily      20240215_090000 manual (pinned)
+# The TUI then runs at TUI_NOW.
+TUI_NOW=2024-02-15T12:00:00Z
+tui_fixture() {
+	local t
+	for t in 2024-02-01T02:00:00Z 2024-02-06T02:00:00Z 2024-02-12T02:00:00Z \
+	    2024-02-14T02:00:00Z 2024-02-15T02:00:00Z; do
+		VSBACKUP_NOW=$t "$VSBACKUP" -q -c "$CONF" backup >>"$TMP/fixture.log" 2>&1 || return 1
+	done
+	VSBACKUP_NOW=2024-02-15T09:00:00Z "$VSBACKUP" -q -c "$CONF" backup --type manual \
+	    >>"$TMP/fixture.log" 2>&1 || return 1
+	VSBACKUP_NOW=2024-02-15T10:00:00Z "$VSBACKUP" -q -c "$CONF" verify --deep 20240214_020000 \
+	    >>"$TMP/fixture.log" 2>&1 || return 1
+	"$VSBACKUP" -q -c "$CONF" pin 20240215_090000 >>"$TMP/fixture.log" 2>&1 || return 1
+}

@@ -1,0 +1,123 @@
+#!/bin/bash
+# The TUI's screens at 80x24 and 200x60 against golden dumps: the main
+# screen, live resizing both ways, the detail pane, help (generated from
+# the key table), sort, filter, the retention view, monochrome and ASCII
+# fallbacks, and a clean exit that leaves the terminal as it found it.
+# Covers ui/*.c and src/cli/cmd-tui.c.
+# timeout: 240
+. "$(dirname "$0")/../lib/harness.sh"
+. "$(dirname "$0")/tui-lib.bash"
+
+command -v tmux >/dev/null || skip_all "tmux is not installed"
+command -v redis-server >/dev/null || skip_all "redis-server is not installed"
+
+tui_demo || bail_out "the demo sandbox could not be built"
+tui_fixture || { sed 's/^/# /' "$TMP/fixture.log"; bail_out "fixture backups failed"; }
+export TZ=UTC VSBACKUP_NOW=$TUI_NOW
+
+# --- 80x24 -----------------------------------------------------------------
+tui_start 80 24
+tmux_wait_for '20240201_020000' 10
+ok $? "the list shows the backups"
+tmux_wait_for 'BGSAVE ok' 10
+ok $? "the header shows the Redis status"
+tui_wait_stable
+tui_golden main-80x24 "main screen at 80x24"
+screen=$(tmux_capture)
+like "$screen" '20240215_090000 manual .* pinned' "the manual backup is shown pinned"
+like "$screen" '20240206_020000 daily .* expired' "the old daily backup is shown expired"
+like "$screen" '20240214_020000 daily .* ok deep' "the verified backup shows its deep verification"
+like "$screen" 'Newest 3h 0m ago \(RPO 24h\)' "the newest backup's age against the RPO"
+
+tmux_send Enter
+tmux_wait_for 'Detail \(Enter or Esc' 5
+tui_wait_stable
+tui_golden detail-80x24 "detail of the selected backup in place of the list"
+tmux_send Escape
+
+tmux_send '?'
+tmux_wait_for 'keys \(q, \? or Esc closes' 5
+tui_golden help-80x24 "help screen generated from the key table"
+tmux_send q
+tmux_wait_for 'sort: created' 5
+ok $? "q closes the help"
+
+# --- live resize, both ways ---------------------------------------------------
+tmux_cmd resize-window -t "$TMUX_TARGET" -x 200 -y 60
+tmux_wait_for '^.{120,}│.*Detail' 5
+ok $? "at 200x60 the detail pane sits beside the list"
+tui_wait_stable
+tui_golden main-200x60 "main screen at 200x60"
+tmux_cmd resize-window -t "$TMUX_TARGET" -x 80 -y 24
+tui_wait_stable
+tui_golden main-80x24 "back at 80x24: the same screen as before"
+
+# --- sort and filter ----------------------------------------------------------
+tmux_send s s
+tmux_wait_for 'sort: size' 5
+ok $? "s sorts by the next column"
+tmux_send S
+tmux_wait_for 'sort: size ▲' 5
+ok $? "S reverses the order"
+tmux_send s s s s
+tmux_wait_for 'sort: created ▲' 5
+tmux_send S
+tmux_send /
+tmux_type daily
+tmux_send Enter
+tmux_wait_for 'filter "daily"' 5
+ok $? "the filter is shown"
+tui_wait_stable
+tui_golden filter-80x24 "only the daily backups are listed"
+tmux_send Escape
+tmux_wait_for 'Backups 1-6 of 6' 5
+ok $? "Esc clears the filter"
+
+# --- retention view -------------------------------------------------------------
+tmux_send c
+tmux_wait_for 'DELETE +20240206_020000' 10
+ok $? "the cleanup dry run would delete the expired daily backup"
+tui_wait_stable
+tui_golden cleanup-80x24 "retention view with the reasons"
+tmux_send Escape
+
+# --- quit ----------------------------------------------------------------------
+tmux_send q
+st=$(tmux_wait_exit 10)
+is "$st" 0 "q exits with status 0"
+if [ -s "$TMP/stty.after" ]; then
+	is "$(cat "$TMP/stty.after")" "$(cat "$TMP/stty.before")" "the terminal settings are restored"
+else
+	ok 1 "the terminal settings are restored (no stty record)"
+fi
+if tmux_capture | grep -q 'b backup'; then
+	ok 1 "the TUI's screen is gone after the exit"
+else
+	ok 0 "the TUI's screen is gone after the exit"
+fi
+
+# --- monochrome and ASCII ---------------------------------------------------------
+tui_start 80 24 NO_COLOR=1 VSBACKUP_ASCII=1
+tmux_wait_for '20240201_020000' 10
+tui_wait_stable
+tui_golden main-80x24-ascii "ASCII lines and no colour"
+like "$(tmux_capture)" '^-- Backups 1-6 of 6 .* -----' "ASCII rules"
+if tmux_cmd capture-pane -p -e -t "$TMUX_TARGET" | grep -q $'\e\\[3[1-7]m'; then
+	ok 1 "NO_COLOR: no colour escapes on screen"
+else
+	ok 0 "NO_COLOR: no colour escapes on screen"
+fi
+tmux_send q
+is "$(tmux_wait_exit 10)" 0 "exits 0"
+
+# --- too small, then large enough -------------------------------------------------
+tui_start 40 10
+tmux_wait_for 'too small' 5
+ok $? "a 40x10 terminal gets a clear message"
+tmux_cmd resize-window -t "$TMUX_TARGET" -x 80 -y 24
+tmux_wait_for '20240201_020000' 5
+ok $? "growing the terminal brings the screen back"
+tmux_send q
+is "$(tmux_wait_exit 10)" 0 "exits 0"
+
+done_testing
