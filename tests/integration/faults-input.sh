@@ -23,7 +23,10 @@ GOOD_SUM=$(data_sum "$BK/$GOOD")
 # good backup unchanged.
 backups_untouched() {
 	local what=$1 left
-	left=$(cd "$BK" && ls -A | grep -v -x -e "$GOOD" -e .vsbackup.lock | tr '\n' ' ')
+	# The lock file and the state file of the last runs (for metrics)
+	# belong there.
+	left=$(cd "$BK" && ls -A | grep -v -x -e "$GOOD" -e .vsbackup.lock -e .vsbackup-state.json |
+	    tr '\n' ' ')
 	is "$left" "" "$what: nothing is left in backup_dir (no .partial, no new backup)"
 	is "$(data_sum "$BK/$GOOD")" "$GOOD_SUM" "$what: the earlier backup is untouched"
 }
@@ -143,7 +146,8 @@ ok "$(printf '%s' "$ERR" | grep -q -e wrong-staple -e right-horse; echo $((! $?)
 OUT=$("$VSBACKUP" -c "$TMP/none.conf" backup 2>"$TMP/err"); RC=$?; ERR=$(cat "$TMP/err")
 is "$RC" 1 "no password: backup fails (exit 1)"
 like "$ERR" "requires a password.*set redis.password" "no password: the message says a password is needed"
-is "$(ls -A "$TMP/authbk" | grep -v -x .vsbackup.lock)" "" "nothing is left in backup_dir"
+is "$(ls -A "$TMP/authbk" | grep -v -x -e .vsbackup.lock -e .vsbackup-state.json)" "" \
+    "nothing is left in backup_dir"
 OUT=$("$VSBACKUP" -c "$TMP/right.conf" backup 2>"$TMP/err"); RC=$?
 is "$RC" 0 "the right password: backup succeeds"
 ok "$(grep -rq right-horse "$TMP/authbk"; echo $((! $?)))" "the password is not stored in the backup"
