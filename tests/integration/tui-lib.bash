@@ -8,7 +8,9 @@
 #                        under a shell that records the terminal settings
 #                        before and after (TMP/stty.before, TMP/stty.after)
 #   tui_mask             filter: hide what changes from run to run (clock
-#                        times in the log, free disk space, durations)
+#                        times in the log, free disk space, durations,
+#                        the temporary directory; with TUI_MASK_IDS=1 also
+#                        backup ids and dates, for runs on the real clock)
 #   tui_golden NAME DESC compare the masked screen with tests/golden/tui/
 #                        NAME.txt; VSBACKUP_UPDATE_GOLDEN=1 rewrites it
 #
@@ -43,11 +45,16 @@ tui_start() {
 
 tui_mask() {
 	perl -CSD -pe '
+		if ($ENV{TUI_MASK_IDS}) {
+			s/\b\d{8}_\d{6}\b/YYYYMMDD_hhmmss/g;
+			s/\b\d{4}-\d\d-\d\d \d\d:\d\d\b/YYYY-MM-DD hh:mm/g;
+		}
 		s/^ \d\d:\d\d:\d\d / hh:mm:ss /;
 		s/vstest\.\w{6}/vstest.XXXXXX/g;
 		s/(written by vsbackup )\d+\.\d+\.\d+/$1x.y.z/g;
 		s/\b(sha256 )[0-9a-f]{64}\b/$1 . ("h" x 64)/ge;
 		s/(Free ).*$/$1 . ("~" x (length($&) - 5))/e;
+		s/\b[\d.]+ (?:B|KiB|MiB|GiB|TiB) free\b/~ free/g;
 		s/ *\b\d+[smhd](?: \d+[smhd])?\b/~/g;
 		s/[ \t]+$//;
 	'
