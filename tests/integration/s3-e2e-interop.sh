@@ -155,7 +155,7 @@ vs cleanup --dry-run > /dev/null 2>&1
 snapshot > "$TMP/work/after"
 diff "$TMP/work/before" "$TMP/work/after" > "$TMP/work/diff"
 ok $? "nothing was created outside backup_dir" || sed 's/^/# /' "$TMP/work/diff"
-is "$(ls -A "$B" | grep -Evc '^([0-9]{8}_[0-9]{6}|\.vsbackup\.lock)$')" 0 "  and nothing but backups in it"
+is "$(ls -A "$B" | grep -Evc '^([0-9]{8}_[0-9]{6}|\.vsbackup[a-z.-]*)$')" 0 "  and nothing but backups (and the tool's own files) in it" || ls -A "$B" | sed 's/^/# /'
 
 # --- a metadata.json that names another backup, or another file --------------------------
 ID3=20240102_000000
