@@ -46,11 +46,13 @@ struct restore_ctx {
 	struct journal j;
 	struct storage *local;
 	struct manifest m;
+	enum restore_step step;       /* the step begun last */
 };
 
 static void
 step_begin(struct restore_ctx *rc, enum restore_step step)
 {
+	rc->step = step;
 	job_set_step(rc->job, (int)step + 1, RESTORE_NSTEPS);
 	job_progress(rc->job, restore_step_text(step), 0, 0, false);
 }
@@ -526,9 +528,10 @@ fail_live:
 	if (live_touched && rc.j.safety_id[0] != '\0' && !rc.j.rollback && err->code != VS_ERR_CANCELLED) {
 		struct vs_error rerr;
 		char *first = xstrdup(err->msg);
-		const char *stopped = rc.j.id;
-		char sid[BACKUP_ID_SIZE];
+		char stopped[BACKUP_ID_SIZE], sid[BACKUP_ID_SIZE];
 
+		/* Copies: rollback_now() makes the journal's id the safety id. */
+		snprintf(stopped, sizeof stopped, "%s", rc.j.id);
 		snprintf(sid, sizeof sid, "%s", rc.j.safety_id);
 		error_clear(&rerr);
 		if (rollback_now(&rc, &rerr) == 0)
@@ -542,8 +545,7 @@ fail_live:
 		free(first);
 	} else {
 		error_prefix(err, _("restore of %s stopped at step \"%s\"; run 'vsbackup restore %s' to "
-		    "resume%s"), rc.j.id, restore_step_text((enum restore_step)
-		    (__builtin_ctz(~rc.j.done))), rc.j.id, rc.j.safety_id[0] ?
+		    "resume%s"), rc.j.id, restore_step_text(rc.step), rc.j.id, rc.j.safety_id[0] ?
 		    _(", or 'vsbackup restore --rollback' to return to the safety backup") : "");
 	}
 out:
