@@ -185,9 +185,10 @@ proxy_ctl clear > /dev/null
 # The driver notices the request to stop when bytes move, or between
 # attempts: here when the stall is given up after s3.low_speed_time.
 fault 'type=stall&count=-1&method=GET&match=content_index.faiss'
+proxy_ctl reset-log > /dev/null
 "$VSBACKUP" -c "$C" download "$ID1" > /dev/null 2>"$TMP/err" &
 pid=$!
-sleep 0.5
+for _ in $(seq 100); do proxy_ctl log | grep -q "^GET stalled .*/$ID1/content_index.faiss" && break; sleep 0.1; done
 kill -TERM "$pid"
 wait "$pid"
 is $? 1 "a download stopped by SIGTERM while its answer stalls exits 1"
