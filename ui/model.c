@@ -113,7 +113,7 @@ row_retention_text(struct tui_row *r, time_t now)
 	case RETENTION_KEEP_SCHEDULE:
 		if (d->expires > now && d->expires - now < 7 * 86400) {
 			time_format_age((long long)(d->expires - now), age, sizeof age);
-			snprintf(r->ret_short, sizeof r->ret_short, _("expires in %s"), age);
+			snprintf(r->ret_short, sizeof r->ret_short, _("%s left"), age);
 			if (d->expires - now < 86400)
 				r->ret_color = COL_WARN;
 		} else {

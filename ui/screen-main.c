@@ -88,7 +88,11 @@ main_reselect(struct tui *t, struct main_state *st)
 {
 	long i = st->sel_id[0] ? model_find_view(&t->m, st->sel_id) : -1;
 
-	main_select(t, st, i >= 0 ? i : (long)st->sel);
+	/* The selected backup went away (filtered out, deleted): start over
+	 * at the top rather than somewhere in the middle. */
+	if (i < 0)
+		st->top = 0;
+	main_select(t, st, i >= 0 ? i : 0);
 }
 
 static size_t
@@ -840,7 +844,7 @@ static const struct col list_cols[C__N] = {
 	[C_ID] = { N_("ID"), 15, false, 9 },
 	[C_TYPE] = { N_("TYPE"), 11, false, 8 },
 	[C_CREATED] = { N_("CREATED"), 16, false, 2 },
-	[C_AGE] = { N_("AGE"), 7, true, 6 },
+	[C_AGE] = { N_("AGE"), 8, true, 6 },
 	[C_SIZE] = { N_("SIZE"), 9, true, 7 },
 	[C_WHERE] = { N_("WHERE"), 5, false, 5 },
 	[C_VERIFIED] = { N_("VERIFIED"), 8, false, 4 },
