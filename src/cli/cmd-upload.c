@@ -22,7 +22,7 @@ int cmd_transfer_exec(const struct cmd_entry *self, const struct job_type *type,
 extern const struct cmd_entry cmd_upload_entry;
 
 static void
-transfer_print(struct cmd_ctx *ctx, const struct job_type *type,
+cmd_transfer_print(struct cmd_ctx *ctx, const struct job_type *type,
     const struct job_transfer_result *res)
 {
 	bool up = type == &job_upload_type;
@@ -86,7 +86,7 @@ cmd_transfer_exec(const struct cmd_entry *self, const struct job_type *type,
 		 * commands that are not verify. */
 		return rc == VS_EXIT_INVALID ? VS_EXIT_FAILURE : rc;
 	}
-	transfer_print(ctx, type, done->result);
+	cmd_transfer_print(ctx, type, done->result);
 	engine_event_free(done);
 	return VS_EXIT_OK;
 }

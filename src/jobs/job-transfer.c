@@ -18,7 +18,7 @@
 #include "storage/storage.h"
 
 static double
-transfer_clock(void)
+job_transfer_clock(void)
 {
 	struct timespec ts;
 
@@ -30,7 +30,7 @@ transfer_clock(void)
  * complete there), 0 with its data size, -1 on error. A GET rather than a
  * HEAD, so that a refusal by S3 comes with its error code. */
 static int
-transfer_probe(struct storage *st, const char *id, uint64_t *size, struct vs_error *err)
+job_transfer_probe(struct storage *st, const char *id, uint64_t *size, struct vs_error *err)
 {
 	struct manifest m;
 	struct vs_error rerr;
@@ -57,7 +57,7 @@ transfer_probe(struct storage *st, const char *id, uint64_t *size, struct vs_err
 }
 
 static void
-transfer_result_free(void *r)
+job_transfer_result_free(void *r)
 {
 	struct job_transfer_result *res = r;
 
@@ -69,7 +69,7 @@ transfer_result_free(void *r)
 }
 
 static int
-transfer_run(struct job *job, const char *from, const char *to, void *argp, void **result,
+job_transfer_run(struct job *job, const char *from, const char *to, void *argp, void **result,
     struct vs_error *err)
 {
 	const struct job_transfer_args *args = argp;
@@ -77,7 +77,7 @@ transfer_run(struct job *job, const char *from, const char *to, void *argp, void
 	struct job_transfer_result *res = xcalloc(1, sizeof *res);
 	struct storage *src = NULL, *dst = NULL;
 	struct bdlock *lock = NULL;
-	double start = transfer_clock();
+	double start = job_transfer_clock();
 	int found, rc = -1;
 
 	job_set_backup(job, id);
@@ -91,14 +91,14 @@ transfer_run(struct job *job, const char *from, const char *to, void *argp, void
 		goto out;
 
 	job_progress(job, _("looking for the backup"), 0, 0, false);
-	if ((found = transfer_probe(dst, id, &res->size, err)) < 0)
+	if ((found = job_transfer_probe(dst, id, &res->size, err)) < 0)
 		goto out;
 	if (found == 0) {
 		/* Complete there already: copying again could only replace a good
 		 * copy with another. The result says so. */
 		res->already = true;
 	} else {
-		if ((found = transfer_probe(src, id, &res->size, err)) < 0)
+		if ((found = job_transfer_probe(src, id, &res->size, err)) < 0)
 			goto out;
 		if (found == 1) {
 			error_set(err, VS_ERR_NOTFOUND, _("there is no complete backup %s in %s "
@@ -108,7 +108,7 @@ transfer_run(struct job *job, const char *from, const char *to, void *argp, void
 		if (transfer_copy(job, from, to, id, err) != 0)
 			goto out;
 	}
-	res->seconds = transfer_clock() - start;
+	res->seconds = job_transfer_clock() - start;
 	*result = res;
 	res = NULL;
 	rc = 0;
@@ -116,32 +116,32 @@ out:
 	bdlock_release(lock);
 	storage_close(src);
 	storage_close(dst);
-	transfer_result_free(res);
+	job_transfer_result_free(res);
 	return rc;
 }
 
 static int
 job_upload_run(struct job *job, void *args, void **result, struct vs_error *err)
 {
-	return transfer_run(job, "local", "s3", args, result, err);
+	return job_transfer_run(job, "local", "s3", args, result, err);
 }
 
 static int
 job_download_run(struct job *job, void *args, void **result, struct vs_error *err)
 {
-	return transfer_run(job, "s3", "local", args, result, err);
+	return job_transfer_run(job, "s3", "local", args, result, err);
 }
 
 const struct job_type job_upload_type = {
 	.name = "upload",
 	.run = job_upload_run,
 	.free_args = free,
-	.free_result = transfer_result_free,
+	.free_result = job_transfer_result_free,
 };
 
 const struct job_type job_download_type = {
 	.name = "download",
 	.run = job_download_run,
 	.free_args = free,
-	.free_result = transfer_result_free,
+	.free_result = job_transfer_result_free,
 };
