@@ -55,6 +55,7 @@ roundtrip() {
 	ok $? "$label: the stored index files are the live ones, byte for byte"
 
 	trash_live
+	chmod 640 "$CI"
 	ok "$([ "$(rdig)" != "$d0" ]; echo $?)" "$label: the live data changed"
 
 	tick
@@ -68,6 +69,7 @@ roundtrip() {
 	cmp -s "$UI" "$TMP/ui.orig"
 	ok $? "$label: restored user index is byte-identical to the original"
 	is "$(ntotal "$CI")" 2000 "$label: FAISS reads the restored content index (ntotal 2000)"
+	is "$(stat -c %a "$CI")" 640 "$label: the restored content index keeps the live file's mode"
 	is "$(dcli exists unrelated:key)" 0 "$label: a key written after the backup is gone"
 
 	# The safety backup holds the state the restore replaced.

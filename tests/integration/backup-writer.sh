@@ -132,4 +132,29 @@ done
 stop_writer
 ok "$([ -n "$found" ]; echo $?)" "a writer ignoring the lock is caught by the check (${found:-no mismatch in 4 backups})"
 
+# --- the service keeps the lock longer than the pause bound ----------------------------------
+sed -i 's|^redis = {|redis = {\n  pause_ms = 300;|' "$CONF"
+flock -s "$LOCKF" sh -c "touch '$TMP/held'; while [ ! -e '$TMP/free' ]; do sleep 0.05; done" &
+fpid=$!
+harness_track "$fpid"
+for _ in $(seq 200); do [ -e "$TMP/held" ] && break; sleep 0.02; done
+snapshot_live held
+tick
+t0=$(date +%s%3N)
+run backup
+t1=$(date +%s%3N)
+is "$RC" 1 "a backup while the service holds faiss.lock_file past redis.pause_ms fails (exit 1)"
+like "$ERR" "the service held faiss.lock_file $LOCKF for more than 300 ms \\(redis.pause_ms\\)" \
+    "the message names the lock file and the bound"
+ok "$([ $((t1 - t0)) -lt 5000 ]; echo $?)" "it gave up after the bound ($((t1 - t0)) ms in all)"
+is "$(ls "$BK" | grep -c partial)" 0 "it left no partial backup"
+is "$(dcli set chimera-users:probe x)" OK "Redis takes writes at once (no pause left behind)"
+dcli del chimera-users:probe >/dev/null
+touch "$TMP/free"
+wait "$fpid"
+tick
+run backup
+is "$RC" 0 "once the service lets go, a backup succeeds"
+is "$(consistency "$(last_line "$OUT")")" ok "and is consistent"
+
 done_testing
