@@ -40,6 +40,14 @@ table_is "$(plan)" "$(rows <<'EOF'
 EOF
 )" "all expired, none verified: the newest complete backup stays; the future one is kept but not the guard"
 
+# No s3.bucket here: the default --location all means backup_dir alone, but
+# S3 alone cannot be cleaned up.
+vs cleanup --dry-run --at "$AT" --location s3 > "$TMP/out" 2>"$TMP/err"
+is "$?" 1 "--location s3 without s3.bucket: exit 1"
+like "$(cat "$TMP/err")" "S3 is not configured: s3.bucket is empty in $C" "  saying S3 is not configured"
+is "$(vs --json cleanup --dry-run --at "$AT" | plan_rows | cut -d' ' -f1 | sort -u)" local \
+    "  while the default (all) cleans up backup_dir only"
+
 at 2024-01-02T03:00:00Z -q verify 20240102_020000 >/dev/null
 ok $? "verify 20240102_020000 passes"
 table_is "$(plan)" "$(rows <<'EOF'

@@ -98,4 +98,23 @@ table_is "$(plan_rows < "$TMP/same.json" | awk '$1 == "s3"' | cut -d' ' -f2,4,6-
     "without retention_s3, S3 follows the local numbers"
 is "$(proxy_ctl log | grep -Ec '^[A-Z]+ (400|403) ')" 0 "the proxy rejected no request's signature"
 
+# S3 unreachable (the proxy stopped): backup_dir is still cleaned up, S3 is
+# reported as not done, and the exit status says something failed. On
+# 02-20 12:00 only the monthly 02-01 (to 03-01) is within its schedule;
+# 02-06, verified above, stays as the newest verified backup.
+kill "$S3_PROXY_PID"
+wait "$S3_PROXY_PID" 2>/dev/null
+# One attempt: retrying a refused connection would only make this slower.
+cleanup_conf "$TMP/down.conf" 's3.max_attempts = 1;' \
+    'retention = { daily = 7; weekly = 1; monthly = 1; };' \
+    'retention_s3 = { daily = 2; weekly = 3; };'
+vs cleanup --at 2024-02-20T12:00:00Z > "$TMP/out" 2>"$TMP/err"
+is "$?" 1 "with S3 unreachable, cleanup exits 1"
+like "$(cat "$TMP/err")" "S3 was not cleaned up: " "  saying S3 was not cleaned up"
+table_is "$(local_ids)" "$(printf '%s\n' 20240201_020000 20240206_020000)" "  backup_dir was cleaned up all the same"
+vs cleanup --at 2024-02-20T12:00:00Z --location s3 > "$TMP/out" 2>"$TMP/err"
+is "$?" 1 "cleanup --location s3 with S3 unreachable exits 1"
+S3_ENDPOINT=$S3RVER_ENDPOINT s3_snapshot
+table_is "$(s3_ids)" "$(keeps s3)" "  and nothing in S3 was touched"
+
 done_testing

@@ -7,7 +7,8 @@
 #   cleanup_conf FILE [TEXT...]  FILE: the demo's configuration without its
 #                            retention group, an s3 group for the proxy when
 #                            S3 is set up (s3_setup), then each TEXT as a line
-#                            (e.g. 'retention = { daily = 7; };'); sets C
+#                            (e.g. 'retention = { daily = 7; };'); a TEXT
+#                            's3.KEY = VALUE;' goes into the s3 group; sets C
 #   vs ARGS                  vsbackup -c $C ARGS
 #   at DATETIME ARGS         vs ARGS with VSBACKUP_NOW=DATETIME
 #   bk DATETIME [ARGS]       a real backup made at DATETIME (YYYY-MM-DDTHH:MM:SSZ);
@@ -55,9 +56,14 @@ cleanup_conf() {
 			echo "  region = \"us-east-1\";"
 			echo "  access_key_id = \"S3RVER\";"
 			echo "  secret_access_key = \"S3RVER\";"
+			for line; do
+				case $line in s3.*) echo "  ${line#s3.}" ;; esac
+			done
 			echo "};"
 		fi
-		for line; do echo "$line"; done
+		for line; do
+			case $line in s3.*) ;; *) echo "$line" ;; esac
+		done
 	} > "$file"
 	chmod 600 "$file"
 	C=$file
