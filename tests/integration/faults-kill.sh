@@ -1,5 +1,7 @@
 #!/bin/bash
-# vsbackup killed with SIGKILL. During a backup: the unfinished ID.partial
+# vsbackup interrupted by SIGINT or SIGTERM during a backup: cancelled, its
+# ID.partial removed, the lock released, exit 1. Killed with SIGKILL.
+# During a backup: the unfinished ID.partial
 # is never listed as complete, the next backup removes it and takes over
 # the lock with a warning naming the dead holder. During a restore (after
 # the index files were placed, while Redis is being stopped): another
@@ -67,6 +69,29 @@ is "$RC" 0 "the new backup verifies (deep)"
 tick
 run backup --type manual
 ok "$(printf '%s' "$ERR" | grep -q 'took over'; echo $((! $?)))" "no takeover warning once the lock was released"
+
+# --- interrupted (Ctrl-C, or TERM from a service manager) during a backup -----------------------
+for sig in INT TERM; do
+	dcli config set rdb-key-save-delay 1500 >/dev/null
+	tick
+	SID=$(date -u -d "$VSBACKUP_NOW" +%Y%m%d_%H%M%S)
+	"$VSBACKUP" -c "$CONF" backup >"$TMP/sig.out" 2>"$TMP/sig.err" &
+	pid=$!
+	wait_for 10 test -d "$BK/$SID.partial"
+	wait_for 10 bgsave_running
+	kill -"$sig" "$pid"
+	wait "$pid"
+	is "$?" 1 "SIG$sig during a backup: it stops with exit 1"
+	dcli config set rdb-key-save-delay 0 >/dev/null
+	like "$(cat "$TMP/sig.err")" "interrupted: cancelling backup and cleaning up" "SIG$sig: it says it cancels and cleans up"
+	like "$(cat "$TMP/sig.err")" "cancelled" "SIG$sig: the error says the backup was cancelled"
+	ok "$([ ! -e "$BK/$SID.partial" ] && [ ! -e "$BK/$SID" ]; echo $?)" "SIG$sig: $SID.partial is removed"
+	ok "$([ ! -s "$BK/.vsbackup.lock" ]; echo $?)" "SIG$sig: the lock is released"
+done
+tick
+run backup
+is "$RC" 0 "a backup after the interrupted ones succeeds"
+NEXT=$(last_line "$OUT")
 
 # --- killed during a restore ---------------------------------------------------------------
 ID=$NEXT
