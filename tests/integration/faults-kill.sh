@@ -1,13 +1,13 @@
 #!/bin/bash
 # vsbackup interrupted by SIGINT or SIGTERM during a backup: cancelled, its
-# ID.partial removed, the lock released, exit 1. Killed with SIGKILL.
-# During a backup: the unfinished ID.partial
-# is never listed as complete, the next backup removes it and takes over
-# the lock with a warning naming the dead holder. During a restore (after
-# the index files were placed, while Redis is being stopped): another
-# restore is refused, running the same restore again resumes and completes
-# it (digest and index files of the backup), and restore --rollback returns
-# to the safety backup (digest and index files from before the restore).
+# ID.partial removed, the lock released, exit 1. Killed with SIGKILL during
+# a backup: the unfinished ID.partial is never listed as complete, the next
+# backup removes it and takes over the lock with a warning naming the dead
+# holder. Killed during a restore (after the index files were placed, while
+# Redis is being stopped): another restore is refused, running the same
+# restore again resumes and completes it (digest and index files of the
+# backup), and restore --rollback returns to the safety backup (digest and
+# index files from before the restore).
 # Covers src/jobs/job-backup.c, backup.c (stale partials), job-restore.c
 # (journal, resume, rollback), journal.c, src/engine/lock.c.
 # timeout: 120
