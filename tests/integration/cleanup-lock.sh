@@ -71,9 +71,9 @@ is "$(local_ids)" 20240103_020000 "  and deletes what it decided"
 is "$(cat "$LOCK")" "" "  and clears the lock file when done"
 
 # --- held by a real backup ---------------------------------------------------------------
-# 10 ms per key: the snapshot of 550 keys takes about 5.5 s, long enough to
+# 20 ms per key: the snapshot of 550 keys takes about 11 s, long enough to
 # look at the backup while it waits for it.
-is "$(rcli config set rdb-key-save-delay 10000)" OK "Redis saves slowly (rdb-key-save-delay)"
+is "$(rcli config set rdb-key-save-delay 20000)" OK "Redis saves slowly (rdb-key-save-delay)"
 VSBACKUP_NOW=2024-03-01T13:00:00Z "$VSBACKUP" -c "$C" -q backup > /dev/null 2>"$TMP/bk.err" &
 BK=$!
 harness_track "$BK"

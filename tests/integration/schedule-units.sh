@@ -41,7 +41,7 @@ if command -v systemd-analyze >/dev/null 2>&1; then
 	rc=$?
 	is "$rc:$out" "0:" "systemd-analyze verify accepts the service and the timer"
 	cal=$(unit_values "$TIMER" OnCalendar)
-	out=$(systemd-analyze calendar --iterations=2 "$cal" 2>&1)
+	out=$(TZ=UTC systemd-analyze calendar --iterations=2 "$cal" 2>&1)
 	like "$out" 'Next elapse: [A-Z][a-z]{2} [0-9-]{10} 02:15:00 UTC' "  OnCalendar=$cal is at 02:15:00 UTC" &&
 	like "$(echo "$out" | grep 'Iter. #2')" '02:15:00 UTC' "  every day"
 else
