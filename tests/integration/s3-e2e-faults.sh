@@ -23,10 +23,20 @@ s3_setup
 D=$TMP/demo
 B=$D/backups
 P=vector_store_backups
+# The demo's server daemonizes (and restore restarts it): stop it by its
+# socket, and by its pid file when that still names our server.
+demo_stop() {
+	local pid
+	pid=$(cat "$D/redis/redis.pid" 2>/dev/null)
+	redis-cli -s "$D/redis.sock" shutdown nosave > /dev/null 2>&1
+	[ -n "$pid" ] && tr '\0' ' ' < "/proc/$pid/cmdline" 2>/dev/null | grep -qF "$D/" &&
+	    kill "$pid" 2> /dev/null
+	return 0
+}
+harness_at_exit demo_stop
 # 10000 documents: a snapshot of about 5.6 MB, two parts of 5 MiB.
 "$VSBACKUP" demo --no-tui --dir "$D" --vectors 10000 --users 200 --dim 32 >/dev/null 2>"$TMP/err" ||
     { sed 's/^/# /' "$TMP/err"; bail_out "the demo sandbox could not be made"; }
-harness_at_exit "redis-cli -s '$D/redis.sock' shutdown nosave >/dev/null 2>&1"
 rcli() { redis-cli -s "$D/redis.sock" "$@"; }
 
 # conf NAME [KEY=VALUE...]: the demo's configuration plus an s3 group (the
