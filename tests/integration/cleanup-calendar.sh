@@ -74,8 +74,10 @@ while [[ $day < 2024-03-11 ]]; do
 done
 at 2024-03-06T11:00:00Z -q upload 20240306_100000 >/dev/null ||
     bail_out "upload of the pre-restore backup failed"
-# Pinned in backup_dir only: its S3 copy follows the schedule.
-at 2024-01-05T08:00:00Z -q pin 20240105_020000 --location local ||
+# Pinned in backup_dir only: its S3 copy follows the schedule; and the
+# other way round.
+at 2024-01-05T08:00:00Z -q pin 20240105_020000 --location local &&
+    at 2024-01-10T08:00:00Z -q pin 20240110_020000 --location s3 ||
     bail_out "pin failed"
 # A backup killed while it copied leaves ID.partial without metadata.json
 # (it is written last).
@@ -83,10 +85,13 @@ bk 2024-03-10T06:00:00Z --no-upload
 mv "$B/20240310_060000" "$B/20240310_060000.partial" &&
     rm "$B/20240310_060000.partial/metadata.json" ||
     bail_out "could not make the unfinished backup directory"
-# An upload interrupted before metadata.json leaves data objects only.
-s3cli s3 cp --quiet --recursive --exclude metadata.json --exclude user_index.faiss \
-    "$B/20240310_020000/" "s3://$S3_BUCKET/$S3_PREFIX/20240310_070000/" ||
-    bail_out "could not make the unfinished S3 prefix"
+# An upload interrupted before metadata.json leaves data objects only (put
+# straight into s3rver with curl, which starts much faster than the AWS CLI).
+for f in redis.rdb content_index.faiss; do
+	curl -fsS -o /dev/null -T "$B/20240310_020000/$f" \
+	    "$S3RVER_ENDPOINT/$S3_BUCKET/$S3_PREFIX/20240310_070000/$f" ||
+	    bail_out "could not make the unfinished S3 prefix"
+done
 s3_snapshot
 is "$(s3_keys 20240310_070000)" "content_index.faiss redis.rdb" "an S3 prefix with data objects and no metadata.json"
 before_local=$(local_ids)
@@ -118,7 +123,8 @@ both  20240106_020000 daily delete expired expired: daily older than 7 days
 both  20240107_020000 daily delete expired expired: daily older than 7 days
 both  20240108_020000 weekly delete expired expired: weekly older than 4 weeks
 both  20240109_020000 daily delete expired expired: daily older than 7 days
-both  20240110_020000 daily delete expired expired: daily older than 7 days
+local 20240110_020000 daily delete expired expired: daily older than 7 days
+s3    20240110_020000 daily keep pinned pinned
 both  20240111_020000 daily delete expired expired: daily older than 7 days
 both  20240112_020000 daily delete expired expired: daily older than 7 days
 both  20240113_020000 daily delete expired expired: daily older than 7 days
@@ -237,6 +243,8 @@ is "$(s3_keys 20240105_020000)" "" "the S3 copy of the locally pinned backup is 
 is "$(s3_keys 20240310_070000)" "" "the unfinished S3 prefix is gone"
 is "$(s3_keys 20240122_020000)" "content_index.faiss metadata.json redis.rdb user_index.faiss verify.json" \
     "S3's newest verified backup is whole, with its verification record"
+is "$(s3_keys 20240110_020000)" "content_index.faiss metadata.json pinned redis.rdb user_index.faiss" \
+    "the backup pinned in S3 is whole there, with its pin"
 is "$(ls "$B/20240105_020000")" "$(printf '%s\n' content_index.faiss metadata.json pinned redis.rdb user_index.faiss)" \
     "the pinned backup is whole, with its pin"
 
