@@ -2,10 +2,10 @@
 # Retention end to end on a calendar of real backups, in backup_dir and in
 # S3 (s3rver behind the signature-checking proxy): ten weeks of daily
 # backups (monthly on the 1st, weekly on Mondays), a manual one, two
-# pre-restore ones made by real restores, a pinned one, backups verified at
-# their time, a backup directory left unfinished as a killed backup leaves
-# it and an S3 prefix without metadata.json as an interrupted upload leaves
-# it. Each location is shaped on its own (backups not uploaded, deleted
+# pre-restore ones made by real restores, backups pinned in one location,
+# backups verified at their time, a backup directory left unfinished as a
+# killed backup leaves it and an S3 prefix without metadata.json as an
+# interrupted upload leaves it. Each location is shaped on its own (backups not uploaded, deleted
 # from one side, pinned or verified on one side only). cleanup --dry-run
 # --json at a chosen moment must give, row by row, the decision and the
 # reason written out by hand below; the real run at that moment must delete
