@@ -5,12 +5,12 @@
 # pre-restore ones made by real restores, backups pinned in one location,
 # backups verified at their time, a backup directory left unfinished as a
 # killed backup leaves it and an S3 prefix without metadata.json as an
-# interrupted upload leaves it. Each location is shaped on its own (backups not uploaded, deleted
-# from one side, pinned or verified on one side only). cleanup --dry-run
-# --json at a chosen moment must give, row by row, the decision and the
-# reason written out by hand below; the real run at that moment must delete
-# exactly those backups from each location, and every backup it keeps must
-# still verify.
+# interrupted upload leaves it. Each location is shaped on its own
+# (backups not uploaded, deleted from one side, pinned or verified on one
+# side only). cleanup --dry-run --json at a chosen moment must give, row by
+# row, the decision and the reason written out by hand below; the real run
+# at that moment must delete exactly those backups from each location, and
+# every backup it keeps must still verify.
 # Covers src/cli/cmd-cleanup.c, src/jobs/job-cleanup.c and, through them,
 # src/retention/retention.c, cmd-pin.c, job-pin.c and catalog.c.
 # timeout: 180
