@@ -438,7 +438,9 @@ verify_backup(struct job *job, struct storage *st, const char *id, bool deep, bo
 	if (deep && verify_indexes_deep(&vc, &m, err) != 0)
 		goto out;
 done:
-	if (record)
+	/* Results are kept beside a backup's metadata; without metadata.json
+	 * there is no complete backup to keep them with. */
+	if (record && json != NULL)
 		rep->recorded = record_result(&vc) == 0;
 	*out = rep;
 	rep = NULL;

@@ -38,8 +38,9 @@ struct storage_entry {
 /* Called once per backup found; return nonzero to stop the listing. */
 typedef int (*storage_list_cb)(void *ud, const struct storage_entry *entry);
 
-/* Progress of a transfer: called with the bytes moved since the last call,
- * possibly from several threads at once. Return nonzero to cancel. */
+/* Progress of a transfer: called with the bytes moved since the last call
+ * (0 while a transfer waits, so a cancel is noticed), possibly from several
+ * threads at once. Return nonzero to cancel. */
 struct storage_progress {
 	int (*fn)(void *ud, uint64_t delta);
 	void *ud;

@@ -369,7 +369,9 @@ s3_xferinfo_cb(void *ud, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultota
 		curl_easy_getinfo(x->easy, CURLINFO_RESPONSE_CODE, &status);
 		now = status >= 200 && status < 300 ? (uint64_t)dlnow : 0;
 	}
-	if (now > req->progress_done) {
+	/* Called with 0 when nothing moved, so a stalled transfer still
+	 * notices a cancel at once instead of after the low-speed timeout. */
+	if (now >= req->progress_done) {
 		uint64_t delta = now - req->progress_done;
 
 		req->progress_done = now;
