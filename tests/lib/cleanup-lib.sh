@@ -33,12 +33,13 @@ cleanup_sandbox() {
 	command -v redis-server >/dev/null || skip_all "redis-server is not installed"
 	D=$TMP/demo
 	B=$D/backups
+	# Its server daemonizes, and a restore restarts it: stop it by the
+	# demo's own command, which finds it by its socket; registered first,
+	# so a demo that fails half-way is stopped too.
+	harness_at_exit "'$VSBACKUP' demo --stop --dir '$D' >/dev/null 2>&1"
 	"$VSBACKUP" demo --no-tui --dir "$D" --vectors 500 --users 50 --dim 8 \
 	    >/dev/null 2>"$TMP/demo.err" ||
 	    { sed 's/^/# /' "$TMP/demo.err"; bail_out "the demo sandbox could not be made"; }
-	# Its server daemonizes, and a restore restarts it: stop it by the
-	# demo's own command, which finds it by its socket.
-	harness_at_exit "'$VSBACKUP' demo --stop --dir '$D' >/dev/null 2>&1"
 }
 
 cleanup_conf() {
