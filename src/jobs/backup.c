@@ -14,6 +14,7 @@
 #include "jobs/backup.h"
 #include "jobs/catalog.h"
 #include "jobs/capture.h"
+#include "jobs/meter.h"
 #include "redis/rdb-reader.h"
 #include "storage/storage.h"
 
@@ -63,30 +64,12 @@ out:
 	return NULL;
 }
 
-struct put_progress {
-	struct job *job;
-	const char *phase;
-	uint64_t done, total;
-};
-
-static int
-put_progress_fn(void *ud, uint64_t delta)
-{
-	struct put_progress *pp = ud;
-
-	pp->done += delta;
-	job_progress(pp->job, pp->phase, pp->done, pp->total, true);
-	return job_cancelled(pp->job) ? -1 : 0;
-}
-
 static int
 put_file(struct job *job, struct storage_txn *txn, const char *name,
-    const struct capture_file *cf, struct put_progress *pp, struct manifest_file *mf,
+    const struct capture_file *cf, struct job_meter *meter, struct manifest_file *mf,
     struct vs_error *err)
 {
-	struct storage_progress prog = { put_progress_fn, pp };
 	unsigned char md[32];
-	char phase[96];
 
 	memset(mf, 0, sizeof *mf);
 	snprintf(mf->name, sizeof mf->name, "%s", name);
@@ -96,9 +79,8 @@ put_file(struct job *job, struct storage_txn *txn, const char *name,
 		job_log(job, VS_LOG_WARN, _("%s is not in this backup: %s"), name, mf->note);
 		return 0;
 	}
-	snprintf(phase, sizeof phase, _("copying %s"), name);
-	pp->phase = phase;
-	if (storage_put(txn, name, cf->fd, cf->size, &prog, md, err) != 0)
+	job_meter_phase(meter, _("copying %s"), name);
+	if (storage_put(txn, name, cf->fd, cf->size, &meter->progress, md, err) != 0)
 		return -1;
 	mf->present = true;
 	mf->size = cf->size;
@@ -169,7 +151,7 @@ backup_make(struct job *job, const struct backup_opts *opts, struct manifest *m,
 	struct storage_txn *txn = NULL;
 	struct capture cap;
 	struct rdb_parse parse;
-	struct put_progress pp = { .job = job };
+	struct job_meter meter;
 	bool parsing = false;
 	time_t now = time_now();
 	char *json = NULL;
@@ -200,13 +182,12 @@ backup_make(struct job *job, const struct backup_opts *opts, struct manifest *m,
 		if (capture_begin(job, opts->tolerant, &cap, err) != 0)
 			goto out;
 		/* The index files are copied while Redis still writes its snapshot. */
-		pp.total = 0;
-		pp.done = 0;
+		job_meter_init(&meter, job, 0);
 		for (int i = 0; i < CAPTURE_NINDEX; i++)
-			pp.total += cap.index[i].fd >= 0 ? cap.index[i].size : 0;
-		if (put_file(job, txn, MANIFEST_CONTENT_FILE, &cap.index[CAPTURE_CONTENT], &pp,
+			meter.total += cap.index[i].fd >= 0 ? cap.index[i].size : 0;
+		if (put_file(job, txn, MANIFEST_CONTENT_FILE, &cap.index[CAPTURE_CONTENT], &meter,
 		    &m->content.file, err) != 0 ||
-		    put_file(job, txn, MANIFEST_USER_FILE, &cap.index[CAPTURE_USER], &pp,
+		    put_file(job, txn, MANIFEST_USER_FILE, &cap.index[CAPTURE_USER], &meter,
 		    &m->user.file, err) != 0)
 			goto out;
 		r = capture_finish(job, &cap, err);
@@ -252,7 +233,7 @@ backup_make(struct job *job, const struct backup_opts *opts, struct manifest *m,
 	    &m->user, err) != 0)
 		goto out;
 
-	pp.total += cap.rdb.size;
+	meter.total += cap.rdb.size;
 	if (cap.rdb.fd >= 0) {
 		parse.fd = cap.rdb.fd;
 		parse.size = cap.rdb.size;
@@ -265,7 +246,7 @@ backup_make(struct job *job, const struct backup_opts *opts, struct manifest *m,
 			fatal("cannot start a thread");
 		parsing = true;
 	}
-	if (put_file(job, txn, MANIFEST_RDB_FILE, &cap.rdb, &pp, &m->redis.file, err) != 0)
+	if (put_file(job, txn, MANIFEST_RDB_FILE, &cap.rdb, &meter, &m->redis.file, err) != 0)
 		goto out;
 	if (parsing) {
 		pthread_join(parse.thread, NULL);
@@ -292,7 +273,7 @@ backup_make(struct job *job, const struct backup_opts *opts, struct manifest *m,
 	if (m->completed_at < m->created_at)
 		m->completed_at = m->created_at;
 	json = manifest_to_json(m);
-	job_progress(job, _("writing metadata"), pp.total, pp.total, true);
+	job_progress(job, _("writing metadata"), meter.total, meter.total, true);
 	rc = storage_commit(txn, json, strlen(json), err);
 	txn = NULL;
 	if (rc == 0)

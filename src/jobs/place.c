@@ -12,23 +12,8 @@
 #include "common/fsutil.h"
 #include "common/i18n.h"
 #include "common/xmalloc.h"
+#include "jobs/meter.h"
 #include "jobs/place.h"
-
-struct place_progress {
-	struct job *job;
-	const char *phase;
-	uint64_t done, total;
-};
-
-static int
-place_progress_fn(void *ud, uint64_t delta)
-{
-	struct place_progress *pp = ud;
-
-	pp->done += delta;
-	job_progress(pp->job, pp->phase, pp->done, pp->total, true);
-	return job_cancelled(pp->job) ? -1 : 0;
-}
 
 static char *
 dir_of(const char *path)
@@ -43,12 +28,13 @@ int
 place_file(struct job *job, struct storage *st, const char *id, const char *file,
     uint64_t size, const char *dest, const char *phase, struct vs_error *err)
 {
-	struct place_progress pp = { job, phase, 0, size };
-	struct storage_progress prog = { place_progress_fn, &pp };
+	struct job_meter meter;
 	char *dir = dir_of(dest), *base = xstrdup(dest), *tmp;
 	struct stat old, dst;
 	int fd, rc = -1;
 
+	job_meter_init(&meter, job, size);
+	job_meter_phase(&meter, "%s", phase);
 	tmp = xasprintf("%s/.%s.vsbackup-XXXXXX", dir, basename(base));
 	free(base);
 	if (fs_mkdir_p(dir, 0755, err) != 0)
@@ -66,7 +52,7 @@ place_file(struct job *job, struct storage *st, const char *id, const char *file
 		if (fchown(fd, dst.st_uid, dst.st_gid) != 0)
 			goto fail_errno;
 	}
-	if (storage_get(st, id, file, fd, size, &prog, err) != 0) {
+	if (storage_get(st, id, file, fd, size, &meter.progress, err) != 0) {
 		/* The driver only knows a descriptor: name the file here. */
 		error_prefix(err, _("placing %s"), dest);
 		goto fail;

@@ -10,34 +10,18 @@
 #include "common/fsutil.h"
 #include "common/i18n.h"
 #include "common/xmalloc.h"
+#include "jobs/meter.h"
 #include "jobs/transfer.h"
 #include "manifest/manifest.h"
 #include "storage/storage.h"
-
-struct xfer_progress {
-	struct job *job;
-	char phase[128];
-	uint64_t done, total;
-};
-
-static int
-xfer_progress_fn(void *ud, uint64_t delta)
-{
-	struct xfer_progress *xp = ud;
-
-	xp->done += delta;
-	job_progress(xp->job, xp->phase, xp->done, xp->total, true);
-	return job_cancelled(xp->job) ? -1 : 0;
-}
 
 /* An fd holding the source file: the file itself when the source is on
  * local disk, else a temp file in backup_dir it was fetched into. */
 static int
 source_fd(struct job *job, struct storage *src, const char *id, const struct manifest_file *f,
-    struct xfer_progress *xp, char **tmp, struct vs_error *err)
+    struct job_meter *meter, char **tmp, struct vs_error *err)
 {
 	const struct config *cfg = job_config(job);
-	struct storage_progress prog = { xfer_progress_fn, xp };
 	char *path = storage_local_path(src, id, f->name);
 	int fd;
 
@@ -59,8 +43,8 @@ source_fd(struct job *job, struct storage *src, const char *id, const struct man
 		*tmp = NULL;
 		return -1;
 	}
-	snprintf(xp->phase, sizeof xp->phase, _("downloading %s"), f->name);
-	if (storage_get(src, id, f->name, fd, f->size, &prog, err) != 0) {
+	job_meter_phase(meter, _("downloading %s"), f->name);
+	if (storage_get(src, id, f->name, fd, f->size, &meter->progress, err) != 0) {
 		close(fd);
 		unlink(*tmp);
 		free(*tmp);
@@ -85,8 +69,7 @@ transfer_copy(struct job *job, const char *from, const char *to, const char *id,
 	const struct config *cfg = job_config(job);
 	struct storage *src = NULL, *dst = NULL;
 	struct storage_txn *txn = NULL;
-	struct xfer_progress xp = { .job = job };
-	struct storage_progress prog = { xfer_progress_fn, &xp };
+	struct job_meter meter;
 	struct manifest m;
 	char *json = NULL, *where = NULL, *where_local;
 	size_t len;
@@ -115,10 +98,10 @@ transfer_copy(struct job *job, const char *from, const char *to, const char *id,
 		goto out;
 	}
 	/* A remote source is fetched to a temp file first: twice the bytes. */
-	xp.total = manifest_total_size(&m);
+	job_meter_init(&meter, job, manifest_total_size(&m));
 	where_local = storage_local_path(src, id, STORAGE_METADATA);
 	if (where_local == NULL)
-		xp.total *= 2;
+		meter.total *= 2;
 	free(where_local);
 	if (storage_begin(dst, id, &txn, err) != 0)
 		goto out;
@@ -133,11 +116,11 @@ transfer_copy(struct job *job, const char *from, const char *to, const char *id,
 
 			if (!f->present)
 				continue;
-			if ((fd = source_fd(job, src, id, f, &xp, &tmp, err)) < 0)
+			if ((fd = source_fd(job, src, id, f, &meter, &tmp, err)) < 0)
 				goto out;
-			snprintf(xp.phase, sizeof xp.phase, strcmp(to, "s3") == 0 ?
-			    _("uploading %s") : _("storing %s"), f->name);
-			prc = storage_put(txn, f->name, fd, f->size, &prog, md, err);
+			job_meter_phase(&meter, strcmp(to, "s3") == 0 ? _("uploading %s") :
+			    _("storing %s"), f->name);
+			prc = storage_put(txn, f->name, fd, f->size, &meter.progress, md, err);
 			close(fd);
 			if (tmp != NULL) {
 				unlink(tmp);
@@ -155,8 +138,7 @@ transfer_copy(struct job *job, const char *from, const char *to, const char *id,
 			}
 		}
 	}
-	snprintf(xp.phase, sizeof xp.phase, "%s", _("writing metadata"));
-	job_progress(job, xp.phase, xp.total, xp.total, true);
+	job_progress(job, _("writing metadata"), meter.total, meter.total, true);
 	rc = storage_commit(txn, json, len, err);
 	txn = NULL;
 	if (rc == 0)
