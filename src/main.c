@@ -13,6 +13,7 @@
 #include "common/error.h"
 #include "common/i18n.h"
 #include "common/log.h"
+#include "common/timeutil.h"
 #include "ops/metrics.h"
 
 static void
@@ -102,6 +103,18 @@ main(int argc, char **argv)
 	}
 	if (ctx.quiet)
 		log_set_level(VS_LOG_WARN);
+	/* A drill with a mistyped clock must not run at the real time. */
+	{
+		const char *now = getenv("VSBACKUP_NOW");
+		struct vs_error terr;
+		time_t t;
+
+		error_clear(&terr);
+		if (now != NULL && *now != '\0' && time_parse(now, &t, &terr) != 0) {
+			fprintf(stderr, _("vsbackup: VSBACKUP_NOW: %s\n"), terr.msg);
+			return VS_EXIT_USAGE;
+		}
+	}
 	argc -= optind;
 	argv += optind;
 	optind = 0; /* full reset of getopt for the command's own options */

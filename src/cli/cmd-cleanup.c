@@ -206,9 +206,9 @@ const struct cmd_entry cmd_cleanup_entry = {
 	           "\n  --dry-run            decide and show, delete nothing\n"
 	           "  --location L         local, s3 or all (default)\n"
 	           "  --at DATETIME        evaluate at another moment (YYYY-MM-DD[THH:MM:SSZ], UTC)\n"
-	           "  --retain-days N      override retention.daily for this run\n"
-	           "  --retain-weekly N    override retention.weekly\n"
-	           "  --retain-monthly N   override retention.monthly\n"
+	           "  --retain-days N      override retention.daily (and retention_s3.daily)\n"
+	           "  --retain-weekly N    override retention.weekly (and retention_s3.weekly)\n"
+	           "  --retain-monthly N   override retention.monthly (and retention_s3.monthly)\n"
 	           "\nVSBACKUP_NOW=DATETIME fixes the current time for every command.\n"),
 	.flags = CMD_NEEDS_CONFIG,
 	.exec = cmd_cleanup_exec,

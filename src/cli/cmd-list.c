@@ -40,6 +40,8 @@ list_human(const struct catalog *cat, time_t now)
 			    (c->verify.deep ? _("ok deep") : _("ok")) : _("FAILED"));
 		if (c->partial)
 			snprintf(notes, sizeof notes, "%s", _("incomplete (interrupted backup)"));
+		else if (!c->complete)
+			snprintf(notes, sizeof notes, "%s", _("incomplete: metadata.json missing"));
 		else if (!c->has_manifest)
 			snprintf(notes, sizeof notes, "%s", _("metadata unreadable: run verify"));
 		if (c->pinned)

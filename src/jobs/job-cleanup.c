@@ -59,6 +59,7 @@ cleanup_location(struct job *job, const struct job_cleanup_args *args, const cha
 	struct retention_item *items = NULL;
 	struct retention_decision *dec = NULL;
 	size_t n = 0, first;
+	bool other_writing = false;
 	int rc = -1;
 
 	if (storage_open(cfg, location, &st, err) != 0)
@@ -69,6 +70,13 @@ cleanup_location(struct job *job, const struct job_cleanup_args *args, const cha
 	catalog_finish(cat);
 	items = xcalloc(cat->n + 1, sizeof *items);
 	dec = xcalloc(cat->n + 1, sizeof *dec);
+	/* A dry run takes no lock: an unfinished local backup may be one that
+	 * another process is writing right now. */
+	if (args->dry_run && !is_s3) {
+		struct bdlock_holder h;
+
+		other_writing = bdlock_probe(cfg->backup_dir, &h, NULL) == 1;
+	}
 	for (size_t i = 0; i < cat->n; i++) {
 		const struct catalog_copy *c = is_s3 ? &cat->entries[i].s3 : &cat->entries[i].local;
 		struct retention_item *it = &items[n++];
@@ -81,7 +89,7 @@ cleanup_location(struct job *job, const struct job_cleanup_args *args, const cha
 		it->complete = c->complete && c->has_manifest;
 		it->partial = c->partial;
 		it->pinned = c->pinned;
-		it->in_use = job_backup_in_use(job, it->id);
+		it->in_use = job_backup_in_use(job, it->id) || (other_writing && c->partial);
 		it->verified_ok = c->has_verify && c->verify.ok;
 	}
 	retention_evaluate(items, n, &policy, args->at, dec);

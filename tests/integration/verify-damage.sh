@@ -114,14 +114,9 @@ meta_damaged "metadata.json missing" "cannot open $B/metadata.json" "incomplete"
 tick
 run backup
 is "$RC" 0 "a backup next to the one without metadata.json succeeds"
-if [ -f "$B/redis.rdb" ] && [ -f "$B/content_index.faiss" ]; then
-	ok 0 "the data files of the backup without metadata.json are kept"
-else
-	# A known fault, reported as TODO (tap.sh's ok() has no TODO).
-	TAP_N=$((TAP_N + 1))
-	echo "not ok $TAP_N - the data files of the backup without metadata.json are kept # TODO the next backup deletes a backup directory that lost its metadata.json as an interrupted run's leftover (storage-posix.c posix_list / posix_remove_partial)"
+[ -f "$B/redis.rdb" ] && [ -f "$B/content_index.faiss" ]
+ok $? "the data files of the backup without metadata.json are kept" ||
 	diag "$(printf '%s\n' "$ERR" | grep removed)"
-fi
 pristine
 
 # --- damage only the deep checks see ---------------------------------------------------------

@@ -108,10 +108,13 @@ posix_list(struct storage *st, storage_list_cb cb, void *ud, struct vs_error *er
 		dir = fs_join(st->location, de->d_name);
 		posix_dir_stats(dir, &e.bytes, &e.mtime, &e.complete);
 		free(dir);
+		/* Only a .partial directory is an interrupted backup. A backup
+		 * directory that lost its metadata.json is damaged, not
+		 * unfinished: its data may still matter, so nothing removes it
+		 * as a leftover (retention and delete still can). */
 		if (partial)
 			e.complete = false;
-		/* A directory without metadata.json is as unfinished as a .partial. */
-		e.partial = !e.complete;
+		e.partial = partial;
 		if (cb(ud, &e) != 0)
 			break;
 	}
@@ -436,13 +439,8 @@ posix_remove_partial(struct storage *st, const char *id, struct vs_error *err)
 {
 	char *final = fs_join(st->location, id);
 	char *partial = xasprintf("%s%s", final, PARTIAL_SUFFIX);
-	char *meta = fs_join(final, STORAGE_METADATA);
 	int rc = fs_remove_tree(partial, err);
 
-	/* A directory without metadata.json is a leftover too. */
-	if (rc == 0 && fs_exists(final) && !fs_exists(meta))
-		rc = fs_remove_tree(final, err);
-	free(meta);
 	free(partial);
 	free(final);
 	return rc;
