@@ -5,7 +5,8 @@
 # that fails too, the journal says so, another restore is refused, and
 # restore --rollback finishes the job once the cause is fixed. Without a
 # safety backup nothing can be rolled back: the restore is resumed instead.
-# A restore while Redis is down starts it on the backup's data.
+# A restore while Redis is down starts it on the backup's data. A failing
+# restore_reload_command keeps the journal; the restore run again finishes.
 # Covers src/jobs/job-restore.c (fail_live, rollback_now, resume),
 # restore-redis.c, journal.c.
 # timeout: 90
@@ -127,5 +128,24 @@ is "$RC" 0 "a restore while Redis is down succeeds"
 eng_track_redis
 like "$ERR" "Redis is down; it will be started after the snapshot is placed" "it says it will start Redis"
 is "$(rdig)" "$D0" "Redis runs with the backup's data"
+
+# --- the reload hook fails -----------------------------------------------------------------------
+change_live 5
+echo "restore_reload_command = \"echo cannot reload the service; exit 3\";" >> "$CONF"
+tick
+run restore "$ID" --yes
+is "$RC" 1 "a restore whose restore_reload_command fails exits 1"
+eng_track_redis
+like "$ERR" "the data is restored, but restore_reload_command failed \\(status 3\\): cannot reload the service; reload the service by hand" \
+    "the message says the data is restored, quotes the hook's output and status"
+is "$(rdig)" "$D0" "the data is the backup's"
+ok "$([ -f "$BK/.restore-journal.json" ]; echo $?)" "the journal stays: the restore is not finished"
+sed -i "s|^restore_reload_command = .*|restore_reload_command = \"touch $TMP/reloaded\";|" "$CONF"
+tick
+run restore "$ID" --yes
+is "$RC" 0 "running the restore again runs the hook and finishes"
+like "$OUT" "\\(resumed\\)" "it says it resumed"
+ok "$([ -e "$TMP/reloaded" ]; echo $?)" "the hook ran"
+ok "$([ ! -e "$BK/.restore-journal.json" ]; echo $?)" "no journal is left"
 
 done_testing
