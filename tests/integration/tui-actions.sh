@@ -100,7 +100,7 @@ tmux_wait_for 'pre-restore' 10
 ok $? "the safety backup is in the list"
 
 # --- p and d: pin, unpin, delete ------------------------------------------------------
-tmux_send Home
+tmux_send Home Down
 tmux_wait_for "^ $new " 5
 tmux_send p
 tmux_wait_for "^ $new manual .* pinned" 10

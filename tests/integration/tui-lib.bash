@@ -38,7 +38,7 @@ tui_start() {
 	local w=$1 h=$2
 	shift 2
 	rm -f "$TMP/stty.before" "$TMP/stty.after"
-	tmux_start "$w" "$h" env LANG=C.UTF-8 LC_ALL=C.UTF-8 TERM=xterm-256color "$@" \
+	tmux_start "$w" "$h" env LANG=C.UTF-8 LC_ALL=C.UTF-8 "$@" \
 	    bash -c 'stty -g > "$1/stty.before"; "$2" -c "$3" tui; rc=$?; stty -g > "$1/stty.after"; exit $rc' \
 	    tui "$TMP" "$VSBACKUP" "$CONF"
 }
