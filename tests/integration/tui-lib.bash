@@ -1,9 +1,11 @@
 # Helpers shared by the tests/integration/tui-*.sh scripts (sourced after
 # the harness; not a suite itself).
 #
-#   tui_demo [DIR]       build a small demo sandbox (vsbackup demo --no-tui)
-#                        and set DEMO, CONF and SOCK; its server is stopped
-#                        when the test exits
+#   tui_demo             build a small demo sandbox (vsbackup demo --no-tui)
+#                        in /tmp/vstui.XXXXXX/demo (a path of fixed length,
+#                        so that screens do not depend on TMPDIR) and set
+#                        DEMO, CONF and SOCK; its server is stopped when the
+#                        test exits
 #   tui_start W H [ENV=VALUE...]  run the TUI on CONF in a WxH tmux pane
 #                        under a shell that records the terminal settings
 #                        before and after (TMP/stty.before, TMP/stty.after)
@@ -22,12 +24,16 @@
 GOLDEN_DIR=$TESTS_DIR/golden/tui
 
 tui_demo() {
-	DEMO=${1:-$TMP/demo}
-	"$VSBACKUP" demo --no-tui --dir "$DEMO" --vectors 2000 --users 200 --dim 32 \
-	    >"$TMP/demo.out" 2>&1 || { sed 's/^/# /' "$TMP/demo.out"; return 1; }
+	# A path of fixed length whatever TMPDIR is: the screens show it.
+	TUI_DIR=$(mktemp -d /tmp/vstui.XXXXXX) || return 1
+	DEMO=$TUI_DIR/demo
 	CONF=$DEMO/vsbackup.conf
 	SOCK=$DEMO/redis.sock
+	# In this order: the server goes before its directory.
 	harness_at_exit "redis-cli -s '$SOCK' shutdown nosave >/dev/null 2>&1"
+	harness_at_exit "rm -rf '$TUI_DIR'"
+	"$VSBACKUP" demo --no-tui --dir "$DEMO" --vectors 2000 --users 200 --dim 32 \
+	    >"$TMP/demo.out" 2>&1 || { sed 's/^/# /' "$TMP/demo.out"; return 1; }
 	local pid
 	pid=$(cat "$DEMO/redis/redis.pid" 2>/dev/null)
 	[ -n "$pid" ] && harness_track_detached "$pid"
@@ -50,7 +56,7 @@ tui_mask() {
 			s/\b\d{4}-\d\d-\d\d \d\d:\d\d\b/YYYY-MM-DD hh:mm/g;
 		}
 		s/^ \d\d:\d\d:\d\d / hh:mm:ss /;
-		s/vstest\.\w{6}/vstest.XXXXXX/g;
+		s/vstui\.\w{6}/vstui.XXXXXX/g;
 		s/(written by vsbackup )\d+\.\d+\.\d+/$1x.y.z/g;
 		s/\b(sha256 )[0-9a-f]{64}\b/$1 . ("h" x 64)/ge;
 		s/(Free ).*$/$1 . ("~" x (length($&) - 5))/e;
