@@ -113,6 +113,8 @@ row_retention_text(struct tui_row *r, time_t now)
 	case RETENTION_KEEP_SCHEDULE:
 		if (d->expires > now && d->expires - now < 7 * 86400) {
 			time_format_age((long long)(d->expires - now), age, sizeof age);
+			/* TRANSLATORS: retention column, %s is a duration such as
+			 * "6d 14h"; keep it under 16 columns. */
 			snprintf(r->ret_short, sizeof r->ret_short, _("%s left"), age);
 			if (d->expires - now < 86400)
 				r->ret_color = COL_WARN;
@@ -433,6 +435,7 @@ model_job_event(struct tui_model *m, const struct engine_event *ev, double now)
 		j->finished = true;
 		j->ended = now;
 		j->status = ev->status;
+		j->cancelled = ev->status != 0 && ev->err.code == VS_ERR_CANCELLED;
 		if (ev->status != 0)
 			snprintf(j->error, sizeof j->error, "%s", ev->err.msg);
 		break;

@@ -773,7 +773,7 @@ draw_header(struct tui *t)
 		if (s->bgsave_in_progress)
 			x = seg(R->y + 1, x, end, theme_attr(COL_WARN), _("running"));
 		else if (strcmp(s->last_bgsave, "ok") == 0)
-			x = seg(R->y + 1, x, end, theme_attr(COL_OK), "ok");
+			x = seg(R->y + 1, x, end, theme_attr(COL_OK), _("ok"));
 		else
 			x = seg(R->y + 1, x, end, theme_attr(COL_BAD), s->last_bgsave[0] ?
 			    s->last_bgsave : "?");
@@ -1176,7 +1176,7 @@ draw_job(struct tui *t, struct tui_job *j, int y, int x, int w, bool sel)
 		ta = theme_attr(COL_OK);
 	} else {
 		mark = g->cross;
-		ta = theme_attr(strstr(j->result_text, "cancel") ? COL_WARN : COL_BAD);
+		ta = theme_attr(j->cancelled ? COL_WARN : COL_BAD);
 	}
 	if (sel)
 		draw_fill(y, x, w, theme_attr(focus ? COL_SELECTED : COL_SELECTED_DIM), " ");

@@ -269,15 +269,13 @@ tui_job_pending(struct tui *t, const struct job_type *type)
 	return false;
 }
 
-static bool tui_catalog_again;
-
 void
 tui_refresh_catalog(struct tui *t)
 {
 	struct job_list_args *a;
 
 	if (tui_job_pending(t, &job_list_type)) {
-		tui_catalog_again = true;
+		t->catalog_again = true;
 		return;
 	}
 	a = xcalloc(1, sizeof *a);
@@ -553,8 +551,8 @@ tui_handle_engine(struct tui *t)
 				model_job_remove(&t->m, (size_t)(j - t->m.jobs));
 			else if (j != NULL)
 				tui_layout(t);
-			if (ev->jtype == &job_list_type && tui_catalog_again) {
-				tui_catalog_again = false;
+			if (ev->jtype == &job_list_type && t->catalog_again) {
+				t->catalog_again = false;
 				tui_refresh_catalog(t);
 			}
 		}
@@ -686,9 +684,12 @@ tui_run(const struct config *cfg)
 	sigaction(SIGINT, &sa, &old_int);
 	sigaction(SIGTERM, &sa, &old_term);
 	sigaction(SIGHUP, &sa, &old_hup);
+#ifndef VS_DEBUG
+	/* Debug builds leave these to AddressSanitizer, whose report matters more. */
 	signal(SIGSEGV, tui_on_crash);
 	signal(SIGBUS, tui_on_crash);
 	signal(SIGFPE, tui_on_crash);
+#endif
 	signal(SIGABRT, tui_on_crash);
 	atexit(tui_at_exit);
 

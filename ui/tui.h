@@ -145,6 +145,7 @@ struct tui_job {
 	char title[96];
 	char backup[BACKUP_ID_SIZE];
 	bool running, finished;
+	bool cancelled;               /* finished because it was cancelled */
 	int status;
 	char error[VS_ERROR_MSG_MAX];
 	char result_text[160];
@@ -343,6 +344,7 @@ struct tui {
 	bool dirty;
 	unsigned tick;
 	double last_status;     /* when the status job was last submitted */
+	bool catalog_again;     /* list once more when the running list job ends */
 	double last_eval;
 	/* a line of feedback shown in the shortcut bar */
 	char message[256];

@@ -79,7 +79,17 @@ tmux_wait_for 'DELETE +20240206_020000' 10
 ok $? "the cleanup dry run would delete the expired daily backup"
 tui_wait_stable
 tui_golden cleanup-80x24 "retention view with the reasons"
+tmux_send D
+tmux_wait_for 'Run the cleanup\?' 5
+ok $? "D asks before running the cleanup"
+tmux_send y
+tmux_wait_for '0 backups would be deleted' 15
+ok $? "after the cleanup nothing more would be deleted"
+[ ! -e "$DEMO/backups/20240206_020000" ] && [ -d "$DEMO/backups/20240214_020000" ]
+ok $? "the cleanup deleted the expired backup and kept the others"
 tmux_send Escape
+tmux_wait_for 'Backups 1-5 of 5' 10
+ok $? "the list no longer shows the deleted backup"
 
 # --- quit ----------------------------------------------------------------------
 tmux_send q
@@ -101,7 +111,7 @@ tui_start 80 24 NO_COLOR=1 VSBACKUP_ASCII=1
 tmux_wait_for '20240201_020000' 10
 tui_wait_stable
 tui_golden main-80x24-ascii "ASCII lines and no colour"
-like "$(tmux_capture)" '^-- Backups 1-6 of 6 .* -----' "ASCII rules"
+like "$(tmux_capture)" '^-- Backups 1-5 of 5 .* -----' "ASCII rules"
 if tmux_cmd capture-pane -p -e -t "$TMUX_TARGET" | grep -q $'\e\\[3[1-7]m'; then
 	ok 1 "NO_COLOR: no colour escapes on screen"
 else
