@@ -61,6 +61,7 @@ cmd_backup_exec(struct cmd_ctx *ctx, int argc, char **argv)
 		free(args);
 		return 1;
 	}
+	ctx->stream_events = true;
 	done = cli_run_job(ctx, &job_backup_type, args);
 	if (done->status != 0) {
 		rc = cli_report_failure(ctx, done);

@@ -62,6 +62,7 @@ cmd_delete_exec(struct cmd_ctx *ctx, int argc, char **argv)
 	snprintf(args->id, sizeof args->id, "%s", id);
 	args->local = local;
 	args->s3 = s3;
+	ctx->stream_events = true;
 	done = cli_run_job(ctx, &job_delete_type, args);
 	rc = done->status != 0 ? cli_report_failure(ctx, done) : VS_EXIT_OK;
 	if (rc == VS_EXIT_OK && !ctx->quiet && !ctx->json)

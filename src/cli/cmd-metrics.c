@@ -68,6 +68,7 @@ cmd_metrics_exec(struct cmd_ctx *ctx, int argc, char **argv)
 	if (args->output == NULL && ctx->cfg->monitoring.metrics_file[0] == '\0')
 		to_stdout = true;
 	args->no_write = to_stdout;
+	ctx->stream_events = true;
 	done = cli_run_job(ctx, &job_metrics_type, args);
 	if (done->status != 0) {
 		rc = cli_report_failure(ctx, done);

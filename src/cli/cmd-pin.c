@@ -47,6 +47,7 @@ pin_exec(struct cmd_ctx *ctx, const struct cmd_entry *self, bool pin, int argc, 
 	args->pin = pin;
 	args->local = local;
 	args->s3 = s3 && ctx->cfg->s3.bucket[0] != '\0';
+	ctx->stream_events = true;
 	done = cli_run_job(ctx, &job_pin_type, args);
 	rc = done->status != 0 ? cli_report_failure(ctx, done) : VS_EXIT_OK;
 	engine_event_free(done);

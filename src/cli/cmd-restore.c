@@ -118,6 +118,7 @@ cmd_restore_exec(struct cmd_ctx *ctx, int argc, char **argv)
 			return VS_EXIT_USAGE;
 		}
 	}
+	ctx->stream_events = true;
 	done = cli_run_job(ctx, &job_restore_type, args);
 	if (done->status != 0) {
 		rc = cli_report_failure(ctx, done);

@@ -143,7 +143,8 @@ const struct cmd_entry cmd_show_entry = {
 	.name = "show",
 	.usage = N_("ID [--from local|s3]"),
 	.summary = N_("show a backup's metadata: files, checksums, key counts, index sizes"),
-	.help = N_("With --json, prints the metadata.json object exactly as stored.\n"
+	.help = N_("With --json, prints the metadata as one JSON object (the fields of\n"
+	           "metadata.json; see vsbackup(1)).\n"
 	           "\n  --from L   read the local copy or the one in S3 (default: local if present)\n"),
 	.flags = CMD_NEEDS_CONFIG,
 	.exec = cmd_show_exec,

@@ -78,6 +78,7 @@ cmd_transfer_exec(const struct cmd_entry *self, const struct job_type *type,
 		return VS_EXIT_FAILURE;
 	args = xcalloc(1, sizeof *args);
 	snprintf(args->id, sizeof args->id, "%s", id);
+	ctx->stream_events = true;
 	done = cli_run_job(ctx, type, args);
 	if (done->status != 0) {
 		rc = cli_report_failure(ctx, done);

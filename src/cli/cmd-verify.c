@@ -58,6 +58,7 @@ cmd_verify_exec(struct cmd_ctx *ctx, int argc, char **argv)
 		return rc != 0 ? rc : 1;
 	}
 	snprintf(args->location, sizeof args->location, "%s", s3 ? "s3" : "local");
+	ctx->stream_events = true;
 	done = cli_run_job(ctx, &job_verify_type, args);
 	if (done->status != 0) {
 		rc = cli_report_failure(ctx, done);

@@ -16,6 +16,7 @@ struct cmd_ctx {
 	bool json;                /* --json */
 	bool quiet;               /* -q */
 	bool tty;                 /* stdout is a terminal */
+	bool stream_events;       /* with --json, print the job's events as lines */
 	struct config *cfg;       /* loaded by cmd_load_config() */
 };
 

@@ -170,6 +170,9 @@ cli_run_job(struct cmd_ctx *ctx, const struct job_type *type, void *args)
 	struct engine_event *done = NULL;
 	struct sigaction sa, old_int, old_term;
 	bool tty = isatty(STDERR_FILENO) && !ctx->json && !ctx->quiet;
+	/* Long work streams its events as JSON lines; a command that prints
+	 * one document (list, show, cleanup) keeps stdout for it alone. */
+	bool stream = ctx->json && ctx->stream_events;
 	struct bar bar = { 0 };
 	unsigned id;
 	int seen_interrupts = 0;
@@ -195,7 +198,7 @@ cli_run_job(struct cmd_ctx *ctx, const struct job_type *type, void *args)
 		evs = engine_drain(eng);
 		for (ev = evs; ev != NULL; ev = next) {
 			next = ev->next;
-			if (ctx->json)
+			if (stream)
 				emit_json_event(ev);
 			switch (ev->type) {
 			case ENGINE_EV_PROGRESS:
@@ -212,7 +215,7 @@ cli_run_job(struct cmd_ctx *ctx, const struct job_type *type, void *args)
 			case ENGINE_EV_LOG:
 				/* The log file and syslog keep every line, also
 				 * with --json and -q. */
-				if (ctx->json || ev->level > log_get_level()) {
+				if (stream || ev->level > log_get_level()) {
 					log_record(ev->level, ev->jtype->name, NULL, ev->text);
 					break;
 				}

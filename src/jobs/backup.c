@@ -152,6 +152,7 @@ backup_make(struct job *job, const struct backup_opts *opts, struct manifest *m,
 	struct capture cap;
 	struct rdb_parse parse;
 	struct job_meter meter;
+	int id_waits = 0;
 	bool parsing = false;
 	time_t now = time_now();
 	char *json = NULL;
@@ -175,6 +176,23 @@ backup_make(struct job *job, const struct backup_opts *opts, struct manifest *m,
 		int r;
 
 		if (storage_begin(st, m->backup_id, &txn, err) != 0) {
+			/* Ids are seconds: a backup right after another (a
+			 * safety backup just after a backup) waits for the next
+			 * second, unless VSBACKUP_NOW holds the clock still. */
+			if (err->code == VS_ERR_REFUSED && getenv("VSBACKUP_NOW") == NULL &&
+			    id_waits++ < 5) {
+				struct timespec ts = { 0, 200 * 1000 * 1000 };
+
+				while (time_now() <= now)
+					nanosleep(&ts, NULL);
+				now = time_now();
+				m->created_at = now;
+				backup_id_format(now, m->backup_id);
+				job_set_backup(job, m->backup_id);
+				error_clear(err);
+				attempt--;   /* not a failed capture */
+				continue;
+			}
 			if (err->code == VS_ERR_REFUSED)
 				error_prefix(err, _("two backups in the same second"));
 			goto out;

@@ -311,8 +311,9 @@ reload_hook(struct restore_ctx *rc, struct vs_error *err)
 	st = tools_run_shell(out, sizeof out, rc->cfg->restore_reload_command, 300);
 	if (st != 0)
 		return error_set(err, VS_ERR_FAILED, _("the data is restored, but "
-		    "restore_reload_command failed (status %d): %s; reload the service by hand"),
-		    st, out[0] ? out : _("no output"));
+		    "restore_reload_command failed (status %d): %s; reload the service by hand, "
+		    "or run 'vsbackup restore %s' again to retry the command"),
+		    st, out[0] ? out : _("no output"), rc->j.id);
 	return step_finish(rc, RESTORE_RELOAD, err);
 }
 
@@ -322,9 +323,9 @@ restore_to_dir(struct restore_ctx *rc, const char *dir, struct vs_error *err)
 {
 	const struct manifest_file *files[] = { &rc->m.redis.file, &rc->m.content.file,
 	    &rc->m.user.file };
-	char *json = NULL, *path;
-	size_t len;
-	int r;
+	char *written[4] = { NULL, NULL, NULL, NULL }, *json = NULL, *path;
+	size_t len, nw = 0;
+	int r = -1;
 
 	if (fs_mkdir_p(dir, 0700, err) != 0)
 		return -1;
@@ -335,15 +336,16 @@ restore_to_dir(struct restore_ctx *rc, const char *dir, struct vs_error *err)
 			continue;
 		path = fs_join(dir, files[i]->name);
 		snprintf(phase, sizeof phase, _("writing %s"), path);
-		r = place_file(rc->job, rc->local, rc->m.backup_id, files[i]->name, files[i]->size,
-		    path, phase, err);
-		free(path);
-		if (r != 0)
-			return -1;
+		if (place_file(rc->job, rc->local, rc->m.backup_id, files[i]->name, files[i]->size,
+		    path, phase, err) != 0) {
+			free(path);
+			goto out;
+		}
+		written[nw++] = path;
 	}
 	if (storage_read_small(rc->local, rc->m.backup_id, STORAGE_METADATA, MANIFEST_MAX_SIZE,
 	    &json, &len, err) != 0)
-		return -1;
+		goto out;
 	path = fs_join(dir, STORAGE_METADATA);
 	r = fs_write_atomic(path, json, len, 0600, err);
 	free(path);
@@ -351,6 +353,13 @@ restore_to_dir(struct restore_ctx *rc, const char *dir, struct vs_error *err)
 	if (r == 0)
 		job_log(rc->job, VS_LOG_INFO, _("backup %s written to %s; nothing live was touched"),
 		    rc->m.backup_id, dir);
+out:
+	/* All of it or none of it: a failure leaves no stray files in dir. */
+	for (size_t i = 0; i < nw; i++) {
+		if (r != 0)
+			unlink(written[i]);
+		free(written[i]);
+	}
 	return r;
 }
 
@@ -512,6 +521,8 @@ job_restore_run(struct job *job, void *argp, void **result, struct vs_error *err
 		    "kept: 'vsbackup restore --rollback' returns to the safety backup"), rc.j.id);
 		goto out;
 	}
+	/* The journal stays when only the hook failed: running the same
+	 * restore again retries the hook (the error says so). */
 	if (!step_done(&rc, RESTORE_RELOAD) && reload_hook(&rc, err) != 0)
 		goto out;
 	if (journal_remove(rc.cfg->backup_dir, err) != 0)
@@ -540,8 +551,7 @@ fail_live:
 		else
 			error_set(err, VS_ERR_FAILED, _("restore of %s failed: %s; rolling back to the "
 			    "safety backup %s failed too: %s; fix the cause, then run 'vsbackup restore "
-			    "--rollback' (or 'vsbackup restore %s' to finish the restore)"), stopped,
-			    first, sid, rerr.msg, stopped);
+			    "--rollback' to finish the rollback"), stopped, first, sid, rerr.msg);
 		free(first);
 	} else {
 		error_prefix(err, _("restore of %s stopped at step \"%s\"; run 'vsbackup restore %s' to "

@@ -154,8 +154,10 @@ like "$(cat "$TMP/work/err")" 'skipping s3://[^ ]*/\.\.\\\.\.\\x/metadata.json: 
 like "$(cat "$TMP/work/err")" 'skipping s3://[^ ]*/20240101_000000/sub/metadata.json' "  e.g. a nested metadata.json"
 is "$(grep -Ec '^(20240101|20241301|\.\.\.)' "$TMP/work/out")" 0 "  and none is listed as a backup"
 is "$(grep -c '^[0-9]\{8\}_' "$TMP/work/out")" 3 "  the three real backups are"
-vs --json list > "$TMP/work/json" 2>/dev/null
-like "$(grep '"event":"log"' "$TMP/work/json" | head -1)" '"level":"warning".*skipping' "list --json reports them as warnings"
+vs --json list > "$TMP/work/json" 2>"$TMP/work/err"
+like "$(cat "$TMP/work/err")" 'warning: skipping' "list --json reports them as warnings on stderr"
+"$PY" -c 'import json, sys; assert isinstance(json.load(open(sys.argv[1])), list)' "$TMP/work/json"
+ok $? "  and prints only the JSON array on stdout"
 vs download 20240101_000000 > /dev/null 2>"$TMP/work/err"
 is $? 1 "download of the id that has only a nested key fails"
 like "$(cat "$TMP/work/err")" "no complete backup 20240101_000000" "  as not there"
