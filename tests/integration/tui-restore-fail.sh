@@ -1,0 +1,56 @@
+#!/bin/bash
+# The guided restore when Redis cannot be started again (start_command
+# fails): the checklist marks the failed step, and the screen shows the
+# restore job's message saying what was rolled back and what to do next.
+# Covers ui/screen-restore.c.
+# timeout: 180
+. "$(dirname "$0")/../lib/harness.sh"
+. "$(dirname "$0")/tui-lib.bash"
+
+command -v tmux >/dev/null || skip_all "tmux is not installed"
+command -v redis-server >/dev/null || skip_all "redis-server is not installed"
+
+tui_demo || bail_out "the demo sandbox could not be built"
+"$VSBACKUP" -q -c "$CONF" backup >/dev/null 2>"$TMP/err" || sed 's/^/# /' "$TMP/err"
+id=$(ls "$DEMO/backups" | grep -E '^[0-9]{8}_[0-9]{6}$' | head -1)
+sleep 1.1 # the safety backup needs an id of its own
+GOOD_CONF=$CONF
+CONF=$DEMO/broken-start.conf
+sed 's|^\( *start_command = \).*|\1"/bin/false";|' "$GOOD_CONF" > "$CONF"
+chmod 600 "$CONF"
+grep -q '"/bin/false"' "$CONF" || bail_out "could not break start_command in the test configuration"
+
+tui_start 80 24
+tmux_wait_for "$id" 10
+tmux_send r
+tmux_wait_for 'choose the backup' 5
+tmux_send Enter
+tmux_wait_for 'All checks passed' 30
+ok $? "the pre-flight checks pass (the start command is set)"
+tmux_send Enter
+tmux_wait_for 'Estimated time' 5
+tmux_send Enter
+tmux_wait_for 'type the backup id' 5
+tmux_type "$id"
+tmux_send Enter
+tmux_wait_for ': FAILED' 120
+ok $? "the wizard reports the failure"
+screen=$(tmux_capture)
+like "$screen" '✗ +7\. start Redis' "the step that failed is marked"
+like "$screen" '✓ +3\. safety backup' "the steps before it are ticked"
+like "$screen" 'rolling back to the safety backup' "the message says what was rolled back"
+like "$screen" "restore --rollback" "and what to do next"
+TUI_MASK_IDS=1 tui_golden restore-failed-80x24 "the failed restore"
+tmux_send Enter
+tmux_wait_for 'sort: created' 5
+ok $? "Enter goes back to the list"
+tmux_send q
+is "$(tmux_wait_exit 15)" 0 "q exits 0"
+
+# Leave the demo as it was: the rollback the message asks for.
+"$VSBACKUP" -q -c "$GOOD_CONF" restore --rollback --yes >/dev/null 2>"$TMP/err"
+ok $? "the rollback the message names works with a working start command"
+redis-cli -s "$SOCK" ping >/dev/null 2>&1
+ok $? "Redis answers again"
+
+done_testing
