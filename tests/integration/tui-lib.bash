@@ -1,7 +1,8 @@
 # Helpers shared by the tests/integration/tui-*.sh scripts (sourced after
 # the harness; not a suite itself).
 #
-#   tui_demo             build a small demo sandbox (vsbackup demo --no-tui)
+#   tui_demo [VECTORS [USERS [DIM]]]  build a demo sandbox (vsbackup demo
+#                        --no-tui; default 2000 vectors, 200 users, dim 32)
 #                        in /tmp/vstui.XXXXXX/demo (a path of fixed length,
 #                        so that screens do not depend on TMPDIR) and set
 #                        DEMO, CONF and SOCK; its server is stopped when the
@@ -32,7 +33,8 @@ tui_demo() {
 	# In this order: the server goes before its directory.
 	harness_at_exit "redis-cli -s '$SOCK' shutdown nosave >/dev/null 2>&1"
 	harness_at_exit "rm -rf '$TUI_DIR'"
-	"$VSBACKUP" demo --no-tui --dir "$DEMO" --vectors 2000 --users 200 --dim 32 \
+	"$VSBACKUP" demo --no-tui --dir "$DEMO" --vectors "${1:-2000}" --users "${2:-200}" \
+	    --dim "${3:-32}" \
 	    >"$TMP/demo.out" 2>&1 || { sed 's/^/# /' "$TMP/demo.out"; return 1; }
 	local pid
 	pid=$(cat "$DEMO/redis/redis.pid" 2>/dev/null)

@@ -1,0 +1,37 @@
+#!/bin/bash
+# Cancelling from the jobs pane: x stops a running backup, which removes
+# what it wrote; the pane says it was cancelled.
+# Covers ui/screen-main.c (main_req_cancel) and ui/tui.c.
+# timeout: 180
+. "$(dirname "$0")/../lib/harness.sh"
+. "$(dirname "$0")/tui-lib.bash"
+
+command -v tmux >/dev/null || skip_all "tmux is not installed"
+command -v redis-server >/dev/null || skip_all "redis-server is not installed"
+
+# Big enough that a backup takes a second or two.
+tui_demo 40000 4000 384 || bail_out "the demo sandbox could not be built"
+
+tui_start 80 24
+tmux_wait_for 'no backups yet' 10
+ok $? "an empty backup_dir says how to start"
+tmux_send b
+tmux_wait_for 'Take a backup' 5
+tmux_send Enter x
+tmux_wait_for 'backup \(manual\): cancelled' 30
+ok $? "x cancels the running backup"
+like "$(tmux_capture)" '✗ backup \(manual\)' "its pane shows it did not complete"
+sleep 0.5
+left=$(ls -A "$DEMO/backups" | grep -v '^\.vsbackup\.lock$')
+is "$left" "" "nothing is left in backup_dir"
+tmux_send x
+tmux_wait_for 'no running job is selected' 5
+ok $? "x with no running job says so"
+tmux_send D
+sleep 0.5
+! tmux_capture | grep -q 'Jobs ('
+ok $? "D clears the finished job panes"
+tmux_send q
+is "$(tmux_wait_exit 15)" 0 "q exits 0"
+
+done_testing
