@@ -130,4 +130,14 @@ ok $? "growing the terminal brings the screen back"
 tmux_send q
 is "$(tmux_wait_exit 10)" 0 "exits 0"
 
+# --- how it opens ---------------------------------------------------------------------
+tmux_start 80 24 env LANG=C.UTF-8 "$VSBACKUP" -c "$CONF"
+tmux_wait_for 'sort: created' 10
+ok $? "vsbackup with no command opens the TUI on a terminal"
+tmux_send q
+is "$(tmux_wait_exit 10)" 0 "and q exits 0"
+out=$("$VSBACKUP" -c "$CONF" tui </dev/null 2>&1)
+is "$?" 2 "vsbackup tui without a terminal is refused (status 2)"
+like "$out" 'needs a terminal' "with a message saying why"
+
 done_testing
