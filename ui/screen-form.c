@@ -106,18 +106,20 @@ form_draw(struct tui *t, struct screen *s)
 	int ntext = 0, h, y, x = D->x + 2, w = D->w - 4;
 	char buf[256];
 
+	/* Text rows as wrapped (translations run longer than English). */
 	for (int i = 0; i < 4; i++)
 		if (st->spec.text[i][0])
-			ntext = i + 1;
+			ntext += draw_wrapped(-1, x, w, 3, A_NORMAL, st->spec.text[i]);
 	h = 2 + ntext + (ntext ? 1 : 0) + st->spec.nfields + (st->spec.nfields ? 1 : 0) + 1;
 	if (h > D->h)
 		h = D->h;
 	y = D->y + (D->h - h) / 2;
 	draw_box(y, D->x, h, D->w, st->spec.title);
 	y++;
-	for (int i = 0; i < ntext; i++)
-		draw_text(y++, x, w, theme_attr(i == 1 && st->spec.danger ? COL_WARN : COL_DIALOG),
-		    st->spec.text[i]);
+	for (int i = 0; i < 4; i++)
+		if (st->spec.text[i][0])
+			y += draw_wrapped(y, x, w, 3, theme_attr(i == 1 && st->spec.danger ? COL_WARN :
+			    COL_DIALOG), st->spec.text[i]);
 	if (ntext)
 		y++;
 	for (int i = 0; i < st->spec.nfields; i++) {

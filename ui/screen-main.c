@@ -1306,6 +1306,15 @@ draw_log(struct tui *t, struct main_state *st)
 	}
 }
 
+static int
+bar_item_width(const struct tui_keyhelp *k)
+{
+	char key[16];
+
+	snprintf(key, sizeof key, "%.*s", (int)strcspn(k->keyname, " "), k->keyname);
+	return draw_width(key) + 1 + draw_width(_(k->bar)) + 2;
+}
+
 static void
 draw_bar_line(struct tui *t, struct main_state *st)
 {
@@ -1325,20 +1334,39 @@ draw_bar_line(struct tui *t, struct main_state *st)
 		    t->message);
 		return;
 	}
-	for (size_t i = 0; i < tui_nkeyhelp; i++) {
-		const struct tui_keyhelp *k = &tui_keyhelp[i];
-		char key[16];
+	{
+		bool show[64];
+		size_t nk = tui_nkeyhelp < 64 ? tui_nkeyhelp : 64;
+		int need = 0;
 
-		if (k->bar == NULL)
-			continue;
-		if (x + draw_width(k->keyname) + draw_width(_(k->bar)) + 3 > end)
-			break;
-		/* The first key of "? F1" is the one to show. */
-		snprintf(key, sizeof key, "%.*s", (int)strcspn(k->keyname, " "), k->keyname);
-		x = seg(R->y, x, end, theme_attr(COL_KEY), key);
-		x = seg(R->y, x, end, theme_attr(COL_KEY_LABEL), " ");
-		x = seg(R->y, x, end, theme_attr(COL_KEY_LABEL), _(k->bar));
-		x = seg(R->y, x, end, A_NORMAL, "  ");
+		/* Every labelled key if they fit; else drop from the middle, so
+		 * that help and quit (the last two) always show. */
+		for (size_t i = 0; i < nk; i++) {
+			show[i] = tui_keyhelp[i].bar != NULL;
+			if (show[i])
+				need += bar_item_width(&tui_keyhelp[i]);
+		}
+		for (size_t i = nk; i > 0 && need > R->w; i--) {
+			const struct tui_keyhelp *k = &tui_keyhelp[i - 1];
+
+			if (!show[i - 1] || strcmp(k->group, "help") == 0 || strcmp(k->group, "quit") == 0)
+				continue;
+			show[i - 1] = false;
+			need -= bar_item_width(k);
+		}
+		for (size_t i = 0; i < nk; i++) {
+			const struct tui_keyhelp *k = &tui_keyhelp[i];
+			char key[16];
+
+			if (!show[i])
+				continue;
+			/* The first key of "? F1" is the one to show. */
+			snprintf(key, sizeof key, "%.*s", (int)strcspn(k->keyname, " "), k->keyname);
+			x = seg(R->y, x, end, theme_attr(COL_KEY), key);
+			x = seg(R->y, x, end, theme_attr(COL_KEY_LABEL), " ");
+			x = seg(R->y, x, end, theme_attr(COL_KEY_LABEL), _(k->bar));
+			x = seg(R->y, x, end, A_NORMAL, "  ");
+		}
 	}
 }
 

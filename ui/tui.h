@@ -387,7 +387,7 @@ struct tui_keyhelp {
 	const char *keyname;
 	const char *bar;        /* short label for the bar, NULL: not in the bar */
 	const char *help;
-	const char *group;
+	const char *group;      /* the request's name ("help", "quit", ...) */
 };
 extern const struct tui_keyhelp tui_keyhelp[];
 extern const size_t tui_nkeyhelp;
