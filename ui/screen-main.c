@@ -381,7 +381,7 @@ main_req_refresh(struct tui *t, struct main_state *st)
 {
 	st->hist_key[0] = '\0';
 	tui_refresh_catalog(t);
-	tui_refresh_status(t);
+	tui_refresh_status(t, true);
 	return SCR_HANDLED | SCR_REDRAW;
 }
 

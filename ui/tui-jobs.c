@@ -85,7 +85,7 @@ status_count(struct job *job, struct redis_conn *c, struct tui_status *s, struct
 }
 
 static void
-status_redis(struct job *job, struct tui_status *s)
+status_redis(struct job *job, struct tui_status *s, bool count_keys)
 {
 	const struct config *cfg = job_config(job);
 	struct redis_conn *c = NULL;
@@ -112,7 +112,7 @@ status_redis(struct job *job, struct tui_status *s)
 	s->last_save = (time_t)p.last_save_time;
 	redis_info_free(info);
 	info = NULL;
-	if (s->loading)
+	if (s->loading || !count_keys)
 		goto out;
 	if (redis_info_fetch(c, "keyspace", &info, &err) != 0)
 		goto fail;
@@ -159,14 +159,14 @@ static int
 status_run(struct job *job, void *args, void **result, struct vs_error *err)
 {
 	const struct config *cfg = job_config(job);
+	const struct tui_status_args *a = args;
 	struct tui_status *s = xcalloc(1, sizeof *s);
 
-	(void)args;
 	s->at = time_now();
 	s->ncounts = cfg->redis.nprefixes;
 	s->counts = xcalloc(s->ncounts > 0 ? s->ncounts : 1, sizeof *s->counts);
 	job_progress(job, _("asking Redis"), 0, 0, false);
-	status_redis(job, s);
+	status_redis(job, s, a != NULL && a->count_keys);
 	if (job_cancelled(job)) {
 		tui_status_free(s);
 		return job_cancel_error(err);

@@ -12,10 +12,14 @@
 #include "common/timeutil.h"
 #include "engine/engine.h"
 
-/* status: no args (NULL), result struct tui_status. Redis INFO (server,
- * persistence), keys per configured prefix (one SCAN pass), and free
- * space in backup_dir. A Redis that does not answer is a result, not a
- * failure. */
+/* status: args struct tui_status_args, result struct tui_status. Redis
+ * INFO (server, persistence), keys per configured prefix when asked (one
+ * SCAN pass over the whole database: not every time, it loads a big
+ * server), and free space in backup_dir. A Redis that does not answer is
+ * a result, not a failure. */
+struct tui_status_args {
+	bool count_keys;
+};
 struct tui_status {
 	time_t at;
 	bool redis_ok;

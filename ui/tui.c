@@ -286,13 +286,19 @@ tui_refresh_catalog(struct tui *t)
 }
 
 void
-tui_refresh_status(struct tui *t)
+tui_refresh_status(struct tui *t, bool count_keys)
 {
+	struct tui_status_args *a;
+
 	if (tui_job_pending(t, &tui_status_type))
 		return;
+	a = xcalloc(1, sizeof *a);
+	a->count_keys = count_keys;
 	t->m.status_loading = true;
 	t->last_status = tui_clock();
-	tui_submit(t, &tui_status_type, NULL, false, "status", NULL);
+	if (count_keys)
+		t->last_count = t->last_status;
+	tui_submit(t, &tui_status_type, a, false, "status", NULL);
 }
 
 static const char *const backup_type_choices[] = {
@@ -491,8 +497,17 @@ tui_job_done(struct tui *t, struct engine_event *ev)
 	if (ev->jtype == &tui_status_type) {
 		t->m.status_loading = false;
 		if (ev->status == 0 && ev->result != NULL) {
-			tui_status_free(t->m.status);
-			t->m.status = ev->result;
+			struct tui_status *s = ev->result, *old = t->m.status;
+
+			/* A refresh without counting keeps the last counts. */
+			if (!s->counts_ok && s->redis_ok && !s->loading && old != NULL &&
+			    old->counts_ok && old->ncounts == s->ncounts) {
+				memcpy(s->counts, old->counts, s->ncounts * sizeof *s->counts);
+				s->dbsize = old->dbsize;
+				s->counts_ok = true;
+			}
+			tui_status_free(old);
+			t->m.status = s;
 			ev->result = NULL;
 		}
 		return;
@@ -513,7 +528,7 @@ tui_job_done(struct tui *t, struct engine_event *ev)
 	if (ev->jtype == &job_backup_type || ev->jtype == &job_restore_type ||
 	    ev->jtype == &job_delete_type || ev->jtype == &job_cleanup_type ||
 	    ev->jtype == &job_download_type)
-		tui_refresh_status(t);
+		tui_refresh_status(t, true);
 	(void)now;
 }
 
@@ -721,7 +736,7 @@ tui_run(const struct config *cfg)
 	pthread_sigmask(SIG_SETMASK, &old_mask, NULL);
 
 	tui_refresh_catalog(&t);
-	tui_refresh_status(&t);
+	tui_refresh_status(&t, true);
 	last_tick = tui_clock();
 
 	while (!t.quit) {
@@ -774,8 +789,9 @@ tui_run(const struct config *cfg)
 			}
 			t.dirty = true;
 		}
+		/* INFO every half minute, the key counts every five. */
 		if (now - t.last_status >= 30 && model_jobs_running(&t.m, true) == 0)
-			tui_refresh_status(&t);
+			tui_refresh_status(&t, now - t.last_count >= 300);
 		if (t.dirty)
 			tui_draw(&t);
 	}

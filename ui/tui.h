@@ -344,6 +344,7 @@ struct tui {
 	bool dirty;
 	unsigned tick;
 	double last_status;     /* when the status job was last submitted */
+	double last_count;      /* when it last counted the keys */
 	bool catalog_again;     /* list once more when the running list job ends */
 	double last_eval;
 	/* a line of feedback shown in the shortcut bar */
@@ -373,9 +374,10 @@ void tui_act(struct tui *t, const struct tui_action *a);
 /* Submit a job and record it; visible jobs get a pane. */
 unsigned tui_submit(struct tui *t, const struct job_type *type, void *args, bool visible,
     const char *title, const char *backup);
-/* Refresh the catalog / the status header. */
+/* Refresh the catalog / the status header (count_keys: also count the
+ * keys per prefix, a scan of the whole database). */
 void tui_refresh_catalog(struct tui *t);
-void tui_refresh_status(struct tui *t);
+void tui_refresh_status(struct tui *t, bool count_keys);
 /* Show feedback in the shortcut bar for a few seconds (and log it). */
 void tui_message(struct tui *t, int color, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
