@@ -916,6 +916,8 @@ draw_list(struct tui *t, struct main_state *st)
 	if (t->m.filter[0] || st->filtering)
 		snprintf(extra, sizeof extra, _(" · filter \"%s\""), st->filtering ? st->filter_buf :
 		    t->m.filter);
+	else if (!t->lay.detail_shown && t->m.nview > 0)
+		snprintf(extra, sizeof extra, "%s", _(" · Enter: detail"));
 	if (t->m.nview > 0)
 		snprintf(title, sizeof title, _("Backups %zu-%zu of %zu · sort: %s %s%s"), st->top + 1,
 		    st->top + (size_t)rows < t->m.nview ? st->top + (size_t)rows : t->m.nview,
