@@ -77,6 +77,33 @@ s3cli s3 ls "s3://$S3_BUCKET/" --recursive > "$TMP/s3.ls" 2>&1
 grep -q "$local_only/metadata.json" "$TMP/s3.ls"
 ok $? "S3 holds its metadata.json"
 
+# restore from the S3 copy (the path when the host lost its backups)
+digest_before=$(redis-cli -s "$SOCK" debug digest)
+redis-cli -s "$SOCK" set chimera-vectors:after-backup '{"id":"after-backup"}' >/dev/null
+tmux_send r
+tmux_wait_for "Restore $local_only from local: 1/4" 5
+ok $? "r opens the wizard on the selected backup"
+tmux_send s
+tmux_wait_for "Restore $local_only from S3: 1/4" 5
+ok $? "s chooses the S3 copy"
+tmux_send Enter
+tmux_wait_for 'checksums of the S3 copy' 5
+tmux_wait_for 'All checks passed' 60
+ok $? "the pre-flight checks of the S3 copy pass"
+tmux_send Enter
+tmux_wait_for 'download the backup from S3' 5
+ok $? "the plan starts with the download"
+tmux_send Enter
+tmux_wait_for 'type the backup id' 5
+tmux_type "$local_only"
+tmux_send Enter
+tmux_wait_for "Restored $local_only in" 120
+ok $? "the restore from S3 finishes"
+like "$(tmux_capture)" '✓ +1\. download the backup from S3' "the download step is ticked"
+is "$(redis-cli -s "$SOCK" debug digest)" "$digest_before" "Redis holds the backup's data again"
+tmux_send Enter
+tmux_wait_for 'sort: created' 5
+
 # q with a job in flight asks first: a deep verification of the S3 copy
 tmux_send v
 tmux_wait_for "Verify backup $local_only" 5
@@ -85,7 +112,7 @@ if tmux_wait_for 'Quit vsbackup\?' 5; then
 	ok 0 "q asks while a job is running"
 	tmux_send n
 	sleep 0.5
-	! tmux_capture | grep -q 'Quit vsbackup' && tmux_capture | grep -q 'Backups 1-2 of 2'
+	! tmux_capture | grep -q 'Quit vsbackup' && tmux_capture | grep -q 'sort: created'
 	ok $? "n keeps the TUI open"
 else
 	# The verification may have ended before q arrived: then q quits.
