@@ -1,6 +1,6 @@
 #!/bin/bash
 # Cancelling from the jobs pane: x stops a running backup, which removes
-# what it wrote; the pane says it was cancelled.
+# what it wrote; the pane says it was cancelled. Ctrl-C and SIGINT.
 # Covers ui/screen-main.c (main_req_cancel) and ui/tui.c.
 # timeout: 180
 . "$(dirname "$0")/../lib/harness.sh"
@@ -33,5 +33,23 @@ sleep 0.5
 ok $? "D clears the finished job panes"
 tmux_send q
 is "$(tmux_wait_exit 15)" 0 "q exits 0"
+
+# Ctrl-C is a key like q (it asks first when jobs run); SIGINT from
+# outside ends the TUI like SIGTERM, terminal restored.
+tui_start 80 24
+tmux_wait_for 'no backups yet' 10
+tmux_send C-c
+is "$(tmux_wait_exit 15)" 0 "Ctrl-C with no job running exits 0"
+tui_start 80 24
+tmux_wait_for 'no backups yet' 10
+pid=$(pgrep -f -n "vsbackup -c $CONF tui")
+if [ -n "$pid" ]; then
+	kill -INT "$pid"
+	is "$(tmux_wait_exit 15)" 130 "SIGINT ends the TUI (status 130)"
+	is "$(cat "$TMP/stty.after" 2>/dev/null)" "$(cat "$TMP/stty.before")" \
+	    "the terminal settings are restored after SIGINT"
+else
+	ok 1 "found the TUI's process"
+fi
 
 done_testing

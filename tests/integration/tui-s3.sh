@@ -2,7 +2,8 @@
 # The TUI with S3 configured (s3rver): the header shows the bucket, a
 # backup taken with "upload to S3" is listed in both places, deleting the
 # local copy leaves it in S3, g downloads it back, u uploads a local-only
-# backup; and q with a job still queued asks before quitting.
+# backup, the guided restore from the S3 copy downloads it first and
+# brings the data back; and q with a job running asks before quitting.
 # Covers ui/screen-main.c, ui/tui.c and the S3 column of ui/model.c.
 # timeout: 300
 . "$(dirname "$0")/../lib/harness.sh"
