@@ -1064,6 +1064,11 @@ detail_build(struct tui *t, struct main_state *st, struct tui_row *r, struct dli
 		    m->redis.redis_version ? m->redis.redis_version : "?", m->redis.rdb_version,
 		    m->redis.db, (unsigned long long)m->redis.dbsize,
 		    m->redis.source ? m->redis.source : "?");
+		if ((m->redis.data_dir && m->redis.data_dir[0]) ||
+		    (m->redis.dbfilename && m->redis.dbfilename[0]))
+			dl_add(d, &n, A_NORMAL, _("  data dir %s, file %s"),
+			    m->redis.data_dir && m->redis.data_dir[0] ? m->redis.data_dir : "?",
+			    m->redis.dbfilename && m->redis.dbfilename[0] ? m->redis.dbfilename : "?");
 		for (size_t i = 0; i < m->redis.ncounts; i++)
 			dl_add(d, &n, A_NORMAL, _("  %-20s %llu keys"), m->redis.counts[i].prefix,
 			    (unsigned long long)m->redis.counts[i].count);

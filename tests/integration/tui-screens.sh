@@ -120,6 +120,25 @@ fi
 tmux_send q
 is "$(tmux_wait_exit 10)" 0 "exits 0"
 
+# --- the age of the newest backup against the RPO (24 h) ---------------------------
+# green within it, yellow past it, red past twice it: look at the colours.
+# (Not in $(...): tmux_start counts its sessions in this shell.)
+rpo_colour() {
+	tui_start 100 30 VSBACKUP_NOW="$1"
+	tmux_wait_for 'Newest [0-9]' 10 >/dev/null
+	tui_wait_stable
+	RPO_COLOUR=$(tmux_cmd capture-pane -p -e -t "$TMUX_TARGET" | grep 'Newest' |
+	    sed 's/.*Newest //' | grep -o $'\e\\[[0-9;]*m' | grep -o '3[1-7]' | head -1)
+	tmux_send q
+	tmux_wait_exit 10 >/dev/null
+}
+rpo_colour 2024-02-15T12:00:00Z
+is "$RPO_COLOUR" 32 "3 h after the newest backup: green"
+rpo_colour 2024-02-16T12:00:00Z
+is "$RPO_COLOUR" 33 "27 h after: yellow (past the RPO)"
+rpo_colour 2024-02-17T12:00:00Z
+is "$RPO_COLOUR" 31 "51 h after: red (past twice the RPO)"
+
 # --- too small, then large enough -------------------------------------------------
 tui_start 40 10
 tmux_wait_for 'too small' 5
