@@ -1290,7 +1290,8 @@ draw_log(struct tui *t, struct main_state *st)
 		st->log_back = n;
 	end = n - st->log_back;
 	if (st->log_back > 0)
-		snprintf(title, sizeof title, _("Log (%zu newer lines below)"), st->log_back);
+		snprintf(title, sizeof title, ngettext("Log (%zu newer line below)",
+		    "Log (%zu newer lines below)", st->log_back), st->log_back);
 	else
 		snprintf(title, sizeof title, "%s", _("Log"));
 	draw_rule(R->y, R->x, R->w, title, t->focus == FOCUS_LOG);
