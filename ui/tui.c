@@ -461,7 +461,6 @@ static void
 tui_job_done(struct tui *t, struct engine_event *ev)
 {
 	struct tui_job *j = model_job_find(&t->m, ev->job);
-	double now = tui_clock();
 
 	if (j == NULL)
 		return;
@@ -474,7 +473,7 @@ tui_job_done(struct tui *t, struct engine_event *ev)
 			free(t->m.cat_error);
 			t->m.cat_error = NULL;
 			model_set_catalog(&t->m, cat, time_now());
-			t->last_eval = now;
+			t->last_eval = tui_clock();
 			if (cat->local_error != NULL)
 				model_log(&t->m, VS_LOG_ERROR, "%s", cat->local_error);
 			if (cat->s3_error != NULL)
@@ -529,7 +528,6 @@ tui_job_done(struct tui *t, struct engine_event *ev)
 	    ev->jtype == &job_delete_type || ev->jtype == &job_cleanup_type ||
 	    ev->jtype == &job_download_type)
 		tui_refresh_status(t, true);
-	(void)now;
 }
 
 static void
