@@ -2,6 +2,9 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,19 +13,99 @@
 #include "common/fsutil.h"
 #include "common/i18n.h"
 #include "common/xmalloc.h"
-#include "jobs/meter.h"
 #include "jobs/transfer.h"
 #include "manifest/manifest.h"
 #include "storage/storage.h"
 
+/*
+ * DESIGN: the data files of a backup are copied at the same time, one
+ * thread each, so that one file's network transfer overlaps another's
+ * hashing, local copy, or the server's assembly of a multipart upload
+ * (which keeps the client idle for seconds on a large file). metadata.json
+ * still goes last, after every thread has finished. The threads share only
+ * struct xfer_group: its lock guards the byte count, each file's phase and
+ * finished flag, and the first error. A failed file stops the others at
+ * their next progress report.
+ */
+
+#define XFER_NFILES 3
+
+struct xfer_group;
+
+struct xfer_file {
+	struct xfer_group *g;
+	const struct manifest_file *f;
+	struct storage_progress progress;
+	char phase[128];          /* what this file is doing (under g->lock) */
+	bool finished;            /* under g->lock */
+	pthread_t thread;
+	bool threaded;
+};
+
+struct xfer_group {
+	struct job *job;
+	struct storage *src;
+	struct storage_txn *txn;
+	const char *id;
+	const char *to;
+	pthread_mutex_t lock;
+	uint64_t done, total;
+	bool failed;
+	struct vs_error err;      /* the first failure */
+	struct xfer_file files[XFER_NFILES];
+	size_t nfiles;
+};
+
+static void
+xfer_phase(struct xfer_file *xf, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+static void
+xfer_phase(struct xfer_file *xf, const char *fmt, ...)
+{
+	va_list ap;
+
+	pthread_mutex_lock(&xf->g->lock);
+	va_start(ap, fmt);
+	vsnprintf(xf->phase, sizeof xf->phase, fmt, ap);
+	va_end(ap);
+	pthread_mutex_unlock(&xf->g->lock);
+}
+
+/* Progress of one file, from any of the threads moving it. The phase shown
+ * is the first unfinished file's, so it changes once per file rather than
+ * with every report. */
+static int
+xfer_progress_fn(void *ud, uint64_t delta)
+{
+	struct xfer_file *xf = ud;
+	struct xfer_group *g = xf->g;
+	const char *phase = xf->phase;
+	bool stop;
+
+	pthread_mutex_lock(&g->lock);
+	g->done += delta;
+	for (size_t i = 0; i < g->nfiles; i++) {
+		if (!g->files[i].finished) {
+			phase = g->files[i].phase;
+			break;
+		}
+	}
+	job_progress(g->job, phase, g->done, g->total, true);
+	stop = g->failed;
+	pthread_mutex_unlock(&g->lock);
+	return stop || job_cancelled(g->job) ? -1 : 0;
+}
+
 /* An fd holding the source file: the file itself when the source is on
  * local disk, else a temp file in backup_dir it was fetched into. */
 static int
-source_fd(struct job *job, struct storage *src, const char *id, const struct manifest_file *f,
-    struct job_meter *meter, char **tmp, struct vs_error *err)
+source_fd(struct xfer_file *xf, char **tmp, struct vs_error *err)
 {
-	const struct config *cfg = job_config(job);
-	char *path = storage_local_path(src, id, f->name);
+	struct xfer_group *g = xf->g;
+	const struct config *cfg = job_config(g->job);
+	const struct manifest_file *f = xf->f;
+	char *path = storage_local_path(g->src, g->id, f->name);
 	int fd;
 
 	*tmp = NULL;
@@ -35,7 +118,7 @@ source_fd(struct job *job, struct storage *src, const char *id, const struct man
 	}
 	if (fs_mkdir_p(cfg->backup_dir, 0700, err) != 0)
 		return -1;
-	*tmp = xasprintf("%s/.download-%s-%s-XXXXXX", cfg->backup_dir, id, f->name);
+	*tmp = xasprintf("%s/.download-%s-%s-XXXXXX", cfg->backup_dir, g->id, f->name);
 	fd = mkstemp(*tmp);
 	if (fd < 0) {
 		error_errno(err, VS_ERR_IO, errno, _("cannot create %s"), *tmp);
@@ -43,8 +126,8 @@ source_fd(struct job *job, struct storage *src, const char *id, const struct man
 		*tmp = NULL;
 		return -1;
 	}
-	job_meter_phase(meter, _("downloading %s"), f->name);
-	if (storage_get(src, id, f->name, fd, f->size, &meter->progress, err) != 0) {
+	xfer_phase(xf, _("downloading %s"), f->name);
+	if (storage_get(g->src, g->id, f->name, fd, f->size, &xf->progress, err) != 0) {
 		close(fd);
 		unlink(*tmp);
 		free(*tmp);
@@ -52,6 +135,107 @@ source_fd(struct job *job, struct storage *src, const char *id, const struct man
 		return -1;
 	}
 	return fd;
+}
+
+/* Copy one data file into the transaction and check it against its
+ * SHA-256 in metadata.json. */
+static int
+xfer_one(struct xfer_file *xf, struct vs_error *err)
+{
+	struct xfer_group *g = xf->g;
+	const struct manifest_file *f = xf->f;
+	unsigned char md[32];
+	char hex[65], *tmp;
+	int fd, rc;
+
+	if ((fd = source_fd(xf, &tmp, err)) < 0)
+		return -1;
+	xfer_phase(xf, strcmp(g->to, "s3") == 0 ? _("uploading %s") : _("storing %s"), f->name);
+	rc = storage_put(g->txn, f->name, fd, f->size, &xf->progress, md, err);
+	close(fd);
+	if (tmp != NULL) {
+		unlink(tmp);
+		free(tmp);
+	}
+	if (rc != 0)
+		return -1;
+	manifest_hex(md, hex);
+	if (strcmp(hex, f->sha256) != 0)
+		return error_set(err, VS_ERR_VERIFY,
+		    _("%s of backup %s from %s does not match its SHA-256 in metadata.json "
+		      "(the source copy is damaged); nothing was stored"),
+		    f->name, g->id, storage_location(g->src));
+	return 0;
+}
+
+static void *
+xfer_thread(void *arg)
+{
+	struct xfer_file *xf = arg;
+	struct xfer_group *g = xf->g;
+	struct vs_error err;
+	int rc;
+
+	error_clear(&err);
+	rc = xfer_one(xf, &err);
+	pthread_mutex_lock(&g->lock);
+	xf->finished = true;
+	if (rc != 0 && !g->failed) {
+		g->failed = true;
+		g->err = err;
+	}
+	pthread_mutex_unlock(&g->lock);
+	return NULL;
+}
+
+/* Copy every present data file of m, all at once; 0 when all arrived
+ * whole, else -1 with the first failure. */
+static int
+xfer_files(struct job *job, struct storage *src, struct storage_txn *txn, const char *id,
+    const char *to, const struct manifest *m, uint64_t total, struct vs_error *err)
+{
+	const struct manifest_file *all[XFER_NFILES] = {
+		&m->redis.file, &m->content.file, &m->user.file
+	};
+	struct xfer_group *g = xcalloc(1, sizeof *g);
+	size_t i;
+	int rc;
+
+	g->job = job;
+	g->src = src;
+	g->txn = txn;
+	g->id = id;
+	g->to = to;
+	g->total = total;
+	pthread_mutex_init(&g->lock, NULL);
+	error_clear(&g->err);
+	for (i = 0; i < XFER_NFILES; i++) {
+		struct xfer_file *xf;
+
+		if (!all[i]->present)
+			continue;
+		xf = &g->files[g->nfiles++];
+		xf->g = g;
+		xf->f = all[i];
+		xf->progress.fn = xfer_progress_fn;
+		xf->progress.ud = xf;
+	}
+	for (i = 0; i < g->nfiles; i++)
+		g->files[i].threaded = pthread_create(&g->files[i].thread, NULL, xfer_thread,
+		    &g->files[i]) == 0;
+	/* Without a thread of its own, a file is copied here. */
+	for (i = 0; i < g->nfiles; i++)
+		if (!g->files[i].threaded)
+			xfer_thread(&g->files[i]);
+	for (i = 0; i < g->nfiles; i++)
+		if (g->files[i].threaded)
+			pthread_join(g->files[i].thread, NULL);
+	rc = g->failed ? -1 : 0;
+	if (rc != 0)
+		*err = g->err;
+	pthread_mutex_destroy(&g->lock);
+	free(g);
+	return rc;
 }
 
 static bool
@@ -69,8 +253,8 @@ transfer_copy(struct job *job, const char *from, const char *to, const char *id,
 	const struct config *cfg = job_config(job);
 	struct storage *src = NULL, *dst = NULL;
 	struct storage_txn *txn = NULL;
-	struct job_meter meter;
 	struct manifest m;
+	uint64_t total;
 	char *json = NULL, *where = NULL, *where_local;
 	size_t len;
 	int rc = -1;
@@ -98,47 +282,16 @@ transfer_copy(struct job *job, const char *from, const char *to, const char *id,
 		goto out;
 	}
 	/* A remote source is fetched to a temp file first: twice the bytes. */
-	job_meter_init(&meter, job, manifest_total_size(&m));
+	total = manifest_total_size(&m);
 	where_local = storage_local_path(src, id, STORAGE_METADATA);
 	if (where_local == NULL)
-		meter.total *= 2;
+		total *= 2;
 	free(where_local);
 	if (storage_begin(dst, id, &txn, err) != 0)
 		goto out;
-	{
-		const struct manifest_file *files[] = { &m.redis.file, &m.content.file, &m.user.file };
-
-		for (size_t i = 0; i < 3; i++) {
-			const struct manifest_file *f = files[i];
-			unsigned char md[32];
-			char hex[65], *tmp;
-			int fd, prc;
-
-			if (!f->present)
-				continue;
-			if ((fd = source_fd(job, src, id, f, &meter, &tmp, err)) < 0)
-				goto out;
-			job_meter_phase(&meter, strcmp(to, "s3") == 0 ? _("uploading %s") :
-			    _("storing %s"), f->name);
-			prc = storage_put(txn, f->name, fd, f->size, &meter.progress, md, err);
-			close(fd);
-			if (tmp != NULL) {
-				unlink(tmp);
-				free(tmp);
-			}
-			if (prc != 0)
-				goto out;
-			manifest_hex(md, hex);
-			if (strcmp(hex, f->sha256) != 0) {
-				error_set(err, VS_ERR_VERIFY,
-				    _("%s of backup %s from %s does not match its SHA-256 in metadata.json "
-				      "(the source copy is damaged); nothing was stored"),
-				    f->name, id, storage_location(src));
-				goto out;
-			}
-		}
-	}
-	job_progress(job, _("writing metadata"), meter.total, meter.total, true);
+	if (xfer_files(job, src, txn, id, to, &m, total, err) != 0)
+		goto out;
+	job_progress(job, _("writing metadata"), total, total, true);
 	rc = storage_commit(txn, json, len, err);
 	txn = NULL;
 	if (rc == 0)
