@@ -52,7 +52,7 @@ cleanup_confirm(struct tui *t, struct cleanup_state *st)
 		return;
 	}
 	memset(&f, 0, sizeof f);
-	fmt_bytes(st->bytes, size, sizeof size);
+	format_bytes(st->bytes, size, sizeof size);
 	snprintf(f.title, sizeof f.title, "%s", _("Run the cleanup?"));
 	snprintf(f.text[0], sizeof f.text[0],
 	    ngettext("%zu backup is deleted (%s), exactly as listed.",
@@ -184,7 +184,7 @@ cleanup_draw(struct tui *t, struct screen *s)
 	int y = R->y, rows;
 
 	draw_fill(y, R->x, R->w, theme_attr(COL_TITLE), " ");
-	fmt_local_time(st->at, when, sizeof when);
+	format_local_time(st->at, when, sizeof when);
 	snprintf(buf, sizeof buf, _("Retention: what cleanup would do at %s"), when);
 	draw_text(y++, R->x + 1, R->w - 2, theme_attr(COL_TITLE), buf);
 	policy_text(&t->cfg->retention, pol, sizeof pol);
@@ -224,7 +224,7 @@ cleanup_draw(struct tui *t, struct screen *s)
 			x += draw_text(y + i, x, 7, sel ? a : theme_attr(r->keep ? COL_OK : COL_BAD),
 			    r->keep ? _("keep") : _("DELETE")) ;
 			x = R->x + 9;
-			fmt_bytes(r->bytes, size, sizeof size);
+			format_bytes(r->bytes, size, sizeof size);
 			if (R->w >= 110)
 				snprintf(buf, sizeof buf, "%s  %-5s  %-11s %9s  ", r->id, r->location,
 				    r->type_known ? backup_type_name(r->type) : "?", size);
@@ -234,7 +234,7 @@ cleanup_draw(struct tui *t, struct screen *s)
 			draw_text(y + i, x, R->x + R->w - x - 1, a, r->text);
 		}
 	}
-	fmt_bytes(st->bytes, size, sizeof size);
+	format_bytes(st->bytes, size, sizeof size);
 	if (st->rep != NULL)
 		snprintf(buf, sizeof buf, ngettext("%zu backup would be deleted (%s).  ",
 		    "%zu backups would be deleted (%s).  ", st->ndelete), st->ndelete, size);

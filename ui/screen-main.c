@@ -823,7 +823,7 @@ draw_header(struct tui *t)
 	} else if (!s->disk_ok) {
 		seg(R->y + 2, x, end, theme_attr(COL_BAD), s->disk_error);
 	} else {
-		fmt_bytes(s->disk_free, num, sizeof num);
+		format_bytes(s->disk_free, num, sizeof num);
 		snprintf(buf, sizeof buf, _("%s in %s"), num, cfg->backup_dir);
 		seg(R->y + 2, x, end, A_NORMAL, buf);
 	}
@@ -971,7 +971,7 @@ draw_list(struct tui *t, struct main_state *st)
 		else
 			snprintf(buf, sizeof buf, "-");
 		draw_cell(y, R->x, xs, ws, C_AGE, base, buf);
-		fmt_bytes(r->size, buf, sizeof buf);
+		format_bytes(r->size, buf, sizeof buf);
 		draw_cell(y, R->x, xs, ws, C_SIZE, base, buf);
 		draw_cell(y, R->x, xs, ws, C_WHERE, base, catalog_where(r->e));
 		if (r->vstate == VERIFY_NONE)
@@ -1019,7 +1019,7 @@ detail_copy(struct dline *d, int *n, const char *name, const struct catalog_copy
 
 	if (!c->present)
 		return;
-	fmt_bytes(c->bytes, size, sizeof size);
+	format_bytes(c->bytes, size, sizeof size);
 	state = c->partial ? _("incomplete (interrupted backup)") : !c->complete ?
 	    _("no metadata.json") : !c->has_manifest ? _("metadata unreadable") : _("complete");
 	dl_add(d, n, c->partial || !c->has_manifest ? theme_attr(COL_BAD) : A_NORMAL,
@@ -1048,16 +1048,16 @@ detail_build(struct tui *t, struct main_state *st, struct tui_row *r, struct dli
 	if (c->has_manifest) {
 		char iso[ISO8601_SIZE];
 
-		fmt_local_time(m->created_at, a, sizeof a);
+		format_local_time(m->created_at, a, sizeof a);
 		time_format_iso(m->created_at, iso);
 		dl_add(d, &n, A_NORMAL, _("  type         %s"), backup_type_name(m->type));
 		dl_add(d, &n, A_NORMAL, _("  created      %s  (%s)"), a, iso);
-		fmt_local_time(m->completed_at, a, sizeof a);
+		format_local_time(m->completed_at, a, sizeof a);
 		dl_add(d, &n, A_NORMAL, _("  completed    %s"), a);
 		dl_add(d, &n, A_NORMAL, _("  format       %d, written by %s"), m->format_version,
 		    m->tool_version ? m->tool_version : "?");
 		dl_add(d, &n, A_NORMAL, _("  consistency  %s"), m->consistency ? m->consistency : "?");
-		fmt_bytes(manifest_total_size(m), a, sizeof a);
+		format_bytes(manifest_total_size(m), a, sizeof a);
 		dl_add(d, &n, A_NORMAL, _("  size         %s"), a);
 		dl_add(d, &n, theme_attr(COL_HEADING), "%s", _("Redis"));
 		dl_add(d, &n, A_NORMAL, _("  version %s, RDB %d, db %d, %llu keys, source %s"),
@@ -1096,7 +1096,7 @@ detail_build(struct tui *t, struct main_state *st, struct tui_row *r, struct dli
 					    f[k]->note ? f[k]->note : "");
 					continue;
 				}
-				fmt_bytes(f[k]->size, a, sizeof a);
+				format_bytes(f[k]->size, a, sizeof a);
 				dl_add(d, &n, A_NORMAL, "  %-20s %10s", f[k]->name, a);
 				dl_add(d, &n, theme_attr(COL_DIM), "    sha256 %s", f[k]->sha256);
 			}
@@ -1222,12 +1222,12 @@ draw_job(struct tui *t, struct tui_job *j, int y, int x, int w, bool sel)
 			pct = 100;
 		draw_bar(y, x + 3, barw, frac);
 		if (j->bytes) {
-			fmt_bytes(j->done, a, sizeof a);
-			fmt_bytes(j->total, b, sizeof b);
+			format_bytes(j->done, a, sizeof a);
+			format_bytes(j->total, b, sizeof b);
 			if (j->rate > 0) {
 				double rem = (double)(j->total > j->done ? j->total - j->done : 0) / j->rate;
 
-				fmt_bytes((uint64_t)j->rate, c, sizeof c);
+				format_bytes((uint64_t)j->rate, c, sizeof c);
 				snprintf(buf, sizeof buf, _(" %3d%%  %s / %s  %s/s  ETA %d:%02d"), pct, a, b, c,
 				    (int)rem / 60, (int)rem % 60);
 			} else {

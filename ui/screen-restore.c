@@ -40,7 +40,7 @@ struct restore_state {
 	char verify_detail[VS_ERROR_MSG_MAX];
 	double verify_started, verify_seconds;
 	bool preflight_done;
-	struct tui_preflight pre;
+	struct preflight pre;
 	char preflight_error[VS_ERROR_MSG_MAX];
 	/* confirm */
 	char typed[64];
@@ -195,7 +195,7 @@ rs_job_event(struct tui *t, struct restore_state *st, struct engine_event *e)
 		st->preflight_done = true;
 		st->preflight_job = 0;
 		if (e->status == 0)
-			st->pre = *(const struct tui_preflight *)e->result;
+			st->pre = *(const struct preflight *)e->result;
 		else
 			snprintf(st->preflight_error, sizeof st->preflight_error, "%s", e->err.msg);
 	} else if (e->job == st->restore_job && st->restore_job != 0) {
@@ -443,7 +443,7 @@ rs_draw_choose(struct tui *t, struct restore_state *st)
 			continue;
 		if (sel)
 			draw_fill(y + i, R->x, R->w, a, " ");
-		fmt_bytes(r->size, size, sizeof size);
+		format_bytes(r->size, size, sizeof size);
 		fmt_local_time_short(r->created, when, sizeof when);
 		v = r->vstate == VERIFY_OK ? _("verified") : r->vstate == VERIFY_FAILED ?
 		    _("FAILED verification") : _("not verified");
@@ -551,8 +551,8 @@ rs_draw_plan(struct tui *t, struct restore_state *st)
 	    cfg->redis.socket && cfg->redis.socket[0] ? cfg->redis.socket : cfg->redis.host,
 	    cfg->faiss.content_index, cfg->faiss.user_index);
 	y += draw_wrapped(y, R->x + 2, R->w - 4, 3, theme_attr(COL_WARN), buf);
-	fmt_bytes(st->backup_bytes, size, sizeof size);
-	fmt_bytes((uint64_t)rate, a, sizeof a);
+	format_bytes(st->backup_bytes, size, sizeof size);
+	format_bytes((uint64_t)rate, a, sizeof a);
 	fmt_duration(est, b, sizeof b);
 	fmt_duration(down, c, sizeof c);
 	if (measured)

@@ -12,6 +12,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "common/format.h"
 #include "common/fsutil.h"
 #include "common/i18n.h"
 #include "common/timeutil.h"
@@ -185,153 +186,59 @@ const struct job_type tui_status_type = {
 
 /* --- preflight ---------------------------------------------------------- */
 
-static struct tui_check *
-check_add(struct tui_preflight *p, const char *what)
+/* The manifest of the backup to restore, from the copy the wizard chose. */
+static int
+preflight_manifest(struct job *job, const struct tui_preflight_args *a, struct manifest *m,
+    struct vs_error *err)
 {
-	struct tui_check *c = &p->checks[p->n++];
+	struct storage *st = NULL;
+	char *json = NULL, *where = NULL;
+	size_t len;
+	int rc = -1;
 
-	snprintf(c->what, sizeof c->what, "%s", what);
-	return c;
-}
-
-static uint64_t
-file_size(const char *path)
-{
-	struct stat sb;
-
-	return stat(path, &sb) == 0 ? (uint64_t)sb.st_size : 0;
-}
-
-static void
-human_bytes(uint64_t n, char *out, size_t outsz)
-{
-	static const char *const units[] = { "B", "KiB", "MiB", "GiB", "TiB", "PiB" };
-	double v = (double)n;
-	size_t u = 0;
-
-	while (v >= 1024 && u + 1 < sizeof units / sizeof units[0]) {
-		v /= 1024;
-		u++;
+	if (storage_open(job_config(job), a->from, &st, err) != 0)
+		return -1;
+	if (storage_read_small(st, a->id, STORAGE_METADATA, MANIFEST_MAX_SIZE, &json, &len, err) == 0) {
+		where = xasprintf("%s/%s/%s", storage_location(st), a->id, STORAGE_METADATA);
+		rc = manifest_parse(json, where, m, err);
 	}
-	if (u == 0)
-		snprintf(out, outsz, "%llu B", (unsigned long long)n);
-	else
-		snprintf(out, outsz, "%.1f %s", v, units[u]);
-}
-
-/* Is there need bytes free in dir (or the nearest existing parent)? */
-static void
-check_space(struct tui_check *c, const char *dir, uint64_t need)
-{
-	struct vs_error err;
-	char *d = xstrdup(dir);
-	char hneed[32], hfree[32];
-	uint64_t avail;
-
-	error_clear(&err);
-	while (!fs_exists(d) && strcmp(d, "/") != 0 && strcmp(d, ".") != 0) {
-		char *parent = xstrdup(dirname(d));
-
-		free(d);
-		d = parent;
-	}
-	if (fs_free_bytes(d, &avail, &err) != 0) {
-		c->ok = false;
-		snprintf(c->detail, sizeof c->detail, "%s", err.msg);
-		free(d);
-		return;
-	}
-	human_bytes(need, hneed, sizeof hneed);
-	human_bytes(avail, hfree, sizeof hfree);
-	/* 10% on top: the estimate of the live data may be short. */
-	c->ok = avail >= need + need / 10;
-	if (c->ok)
-		snprintf(c->detail, sizeof c->detail, _("%s free in %s, about %s needed"), hfree, d,
-		    hneed);
-	else
-		snprintf(c->detail, sizeof c->detail,
-		    _("only %s free in %s, about %s needed: free some space (cleanup, or delete "
-		      "old backups) and run the checks again"), hfree, d, hneed);
-	free(d);
+	free(where);
+	free(json);
+	storage_close(st);
+	return rc;
 }
 
 static int
 preflight_run(struct job *job, void *argp, void **result, struct vs_error *err)
 {
-	const struct config *cfg = job_config(job);
 	struct tui_preflight_args *a = argp;
-	struct tui_preflight *p = xcalloc(1, sizeof *p);
-	struct tui_check *c;
-	struct redis_conn *conn = NULL;
-	struct bdlock_holder holder;
+	struct preflight *p = xcalloc(1, sizeof *p);
+	struct preflight_input in = { .safety = true, .check_lock = true };
+	struct journal j;
+	struct manifest m;
 	struct vs_error e;
-	uint64_t need;
-	char *idx_dir;
-	int held;
+	int rc;
 
+	memset(&j, 0, sizeof j);
+	memset(&m, 0, sizeof m);
 	job_set_backup(job, a->id);
-	job_progress(job, _("checking free space"), 0, 5, false);
-	/* The safety backup copies the live state; its RDB is about the size
-	 * of the backup's. */
-	p->live_bytes = file_size(cfg->faiss.content_index) + file_size(cfg->faiss.user_index) +
-	    (a->backup_bytes > a->index_bytes ? a->backup_bytes - a->index_bytes : 0);
-	need = p->live_bytes + (strcmp(a->from, "s3") == 0 ? a->backup_bytes : 0);
-	c = check_add(p, _("space in backup_dir for the safety backup"));
-	check_space(c, cfg->backup_dir, need);
-
-	idx_dir = xstrdup(cfg->faiss.content_index);
-	c = check_add(p, _("space beside the index files"));
-	check_space(c, dirname(idx_dir), a->index_bytes);
-	free(idx_dir);
-
-	job_progress(job, _("asking Redis"), 2, 5, false);
-	c = check_add(p, _("Redis answers"));
 	error_clear(&e);
-	if (redis_conn_open(cfg, &conn, &e) == 0) {
-		redisReply *r = redis_conn_command(conn, &e, "PING");
+	if (preflight_manifest(job, a, &m, &e) != 0) {
+		struct preflight_check *c = &p->checks[p->n++];
 
-		c->ok = r != NULL;
-		if (r != NULL) {
-			snprintf(c->detail, sizeof c->detail, _("Redis at %s answers PING"),
-			    redis_conn_where(conn));
-			freeReplyObject(r);
-		} else {
-			snprintf(c->detail, sizeof c->detail, "%s", e.msg);
-		}
-		redis_conn_close(conn);
-	} else {
+		snprintf(c->what, sizeof c->what, "%s", _("the backup's metadata"));
 		snprintf(c->detail, sizeof c->detail, "%s", e.msg);
+		*result = p;
+		return 0;
 	}
-
-	job_progress(job, _("checking the configuration"), 3, 5, false);
-	c = check_add(p, _("start command configured"));
-	c->ok = cfg->redis.start_command != NULL && cfg->redis.start_command[0] != '\0';
-	if (c->ok)
-		snprintf(c->detail, sizeof c->detail, "%s", cfg->redis.start_command);
-	else
-		snprintf(c->detail, sizeof c->detail,
-		    _("redis.start_command is not set in %s: the restore could stop Redis but "
-		      "not start it again; set it and restart vsbackup"), cfg->path ? cfg->path : "");
-
-	job_progress(job, _("checking the backup_dir lock"), 4, 5, false);
-	c = check_add(p, _("backup_dir lock free"));
-	error_clear(&e);
-	memset(&holder, 0, sizeof holder);
-	held = bdlock_probe(cfg->backup_dir, &holder, &e);
-	c->ok = held == 0;
-	if (held == 0)
-		snprintf(c->detail, sizeof c->detail, _("no other operation holds %s/%s"),
-		    cfg->backup_dir, LOCK_FILE_NAME);
-	else if (held > 0)
-		snprintf(c->detail, sizeof c->detail,
-		    _("held by process %d on %s (%s): wait until it ends, or stop it"),
-		    (int)holder.pid, holder.host, holder.operation);
-	else
-		snprintf(c->detail, sizeof c->detail, "%s", e.msg);
-	job_progress(job, _("checks done"), 5, 5, false);
-	if (job_cancelled(job)) {
+	in.m = &m;
+	in.download = strcmp(a->from, "s3") == 0;
+	rc = restore_preflight(job, &in, &j, p, err);
+	journal_clear(&j);
+	manifest_clear(&m);
+	if (rc != 0) {
 		free(p);
-		return job_cancel_error(err);
+		return -1;
 	}
 	*result = p;
 	return 0;

@@ -10,6 +10,7 @@
 #include <time.h>
 
 #include "common/timeutil.h"
+#include "jobs/preflight.h"
 #include "engine/engine.h"
 
 /* status: args struct tui_status_args, result struct tui_status. Redis
@@ -40,28 +41,16 @@ struct tui_status {
 extern const struct job_type tui_status_type;
 void tui_status_free(struct tui_status *s);
 
-/* preflight: args struct tui_preflight_args, result struct tui_preflight.
- * The checks of the restore wizard that need I/O, except the checksums
- * (a verify job does those): free space for the safety backup (and the
- * download), free space beside the index files, Redis answering, the
- * start command, the backup_dir lock. Each check passes or fails with a
- * sentence; the job itself fails only when cancelled. */
+/* preflight: args struct tui_preflight_args, result struct preflight
+ * (src/jobs/preflight.h): the restore job's own pre-flight checks, all of
+ * them, plus the backup_dir lock; the checksums are a verify job's. Each
+ * check passes or fails with a sentence; the job itself fails only when
+ * cancelled. */
 struct tui_preflight_args {
 	char id[BACKUP_ID_SIZE];
 	char from[8];                /* "local" or "s3" */
 	uint64_t backup_bytes;       /* size of the backup's data files */
 	uint64_t index_bytes;        /* size of its two index files */
-};
-#define TUI_PREFLIGHT_MAX 8
-struct tui_check {
-	char what[96];
-	bool ok;
-	char detail[VS_ERROR_MSG_MAX];
-};
-struct tui_preflight {
-	struct tui_check checks[TUI_PREFLIGHT_MAX];
-	int n;
-	uint64_t live_bytes;         /* size of the live files (the safety backup) */
 };
 extern const struct job_type tui_preflight_type;
 

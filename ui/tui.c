@@ -409,7 +409,7 @@ tui_job_result_text(struct tui *t, struct tui_job *j, const struct engine_event 
 	if (j->type == &job_backup_type && ev->result != NULL) {
 		const struct job_backup_result *r = ev->result;
 
-		fmt_bytes(manifest_total_size(&r->m), size, sizeof size);
+		format_bytes(manifest_total_size(&r->m), size, sizeof size);
 		snprintf(j->backup, sizeof j->backup, "%s", r->id);
 		snprintf(t->select_hint, sizeof t->select_hint, "%s", r->id);
 		snprintf(j->result_text, sizeof j->result_text, _("backup %s complete: %s %s in %s%s"),
@@ -433,7 +433,7 @@ tui_job_result_text(struct tui *t, struct tui_job *j, const struct engine_event 
 	} else if (j->type == &job_cleanup_type && ev->result != NULL) {
 		const struct cleanup_report *r = ev->result;
 
-		fmt_bytes(r->freed, size, sizeof size);
+		format_bytes(r->freed, size, sizeof size);
 		snprintf(j->result_text, sizeof j->result_text,
 		    _("cleanup deleted %zu backups (%s freed), %zu failed"), r->deleted, size, r->failed);
 	} else if (j->type == &job_restore_type && ev->result != NULL) {
@@ -445,7 +445,7 @@ tui_job_result_text(struct tui *t, struct tui_job *j, const struct engine_event 
 	    ev->result != NULL) {
 		const struct job_transfer_result *r = ev->result;
 
-		fmt_bytes(r->size, size, sizeof size);
+		format_bytes(r->size, size, sizeof size);
 		if (r->already)
 			snprintf(j->result_text, sizeof j->result_text, _("%s was already complete in %s"),
 			    r->id, r->to);

@@ -22,6 +22,7 @@
 
 #include <curses.h>
 
+#include "common/format.h"
 #include "config/conf.h"
 #include "engine/engine.h"
 #include "jobs/jobs.h"
@@ -99,8 +100,6 @@ void draw_box(int y, int x, int h, int w, const char *title);
 int draw_wrapped(int y, int x, int w, int maxrows, attr_t attr, const char *s);
 
 /* Formatting shared by the screens. */
-void fmt_bytes(uint64_t n, char *out, size_t outsz);
-void fmt_local_time(time_t t, char *out, size_t outsz);
 void fmt_local_time_short(time_t t, char *out, size_t outsz);
 void fmt_duration(double seconds, char *out, size_t outsz);
 double tui_clock(void);

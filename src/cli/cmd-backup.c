@@ -9,6 +9,7 @@
 #include "cli/cmd.h"
 #include "cli/output.h"
 #include "cli/run-job.h"
+#include "common/format.h"
 #include "common/i18n.h"
 #include "common/xmalloc.h"
 #include "jobs/jobs.h"
@@ -84,7 +85,7 @@ cmd_backup_exec(struct cmd_ctx *ctx, int argc, char **argv)
 		if (!ctx->quiet) {
 			char size[24];
 
-			cli_format_bytes(manifest_total_size(&res->m), size, sizeof size);
+			format_bytes(manifest_total_size(&res->m), size, sizeof size);
 			fprintf(stderr, _("vsbackup: %s backup of %s in %.0f s%s\n"),
 			    backup_type_name(res->m.type), size, res->seconds,
 			    res->uploaded ? _(", uploaded to S3") : "");

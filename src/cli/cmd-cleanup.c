@@ -11,6 +11,7 @@
 #include "cli/cmd.h"
 #include "cli/output.h"
 #include "cli/run-job.h"
+#include "common/format.h"
 #include "common/i18n.h"
 #include "common/xmalloc.h"
 #include "jobs/jobs.h"
@@ -177,7 +178,7 @@ cmd_cleanup_exec(struct cmd_ctx *ctx, int argc, char **argv)
 
 		print_table(rep);
 		if (!rep->dry_run) {
-			cli_format_bytes(rep->freed, freed, sizeof freed);
+			format_bytes(rep->freed, freed, sizeof freed);
 			printf(_("%zu deleted (%s freed), %zu failed\n"), rep->deleted, freed, rep->failed);
 		}
 	}

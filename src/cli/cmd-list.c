@@ -9,6 +9,7 @@
 #include "cli/cmd.h"
 #include "cli/output.h"
 #include "cli/run-job.h"
+#include "common/format.h"
 #include "common/i18n.h"
 #include "common/xmalloc.h"
 #include "jobs/jobs.h"
@@ -29,11 +30,11 @@ list_human(const struct catalog *cat, time_t now)
 		const char *type = "-";
 
 		if (c->has_manifest) {
-			cli_format_local_time(c->m.created_at, created, sizeof created);
+			format_local_time(c->m.created_at, created, sizeof created);
 			time_format_age((long long)(now - c->m.created_at), age, sizeof age);
 			type = backup_type_name(c->m.type);
 		}
-		cli_format_bytes(c->has_manifest ? manifest_total_size(&c->m) : c->bytes, size,
+		format_bytes(c->has_manifest ? manifest_total_size(&c->m) : c->bytes, size,
 		    sizeof size);
 		if (c->has_verify)
 			snprintf(verified, sizeof verified, "%s", c->verify.ok ?

@@ -9,6 +9,7 @@
 #include "cli/cmd.h"
 #include "cli/output.h"
 #include "cli/run-job.h"
+#include "common/format.h"
 #include "common/i18n.h"
 #include "common/xmalloc.h"
 #include "jobs/jobs.h"
@@ -25,7 +26,7 @@ show_file(const char *label, const struct manifest_file *f)
 		    f->note ? f->note : _("no reason recorded"));
 		return;
 	}
-	cli_format_bytes(f->size, size, sizeof size);
+	format_bytes(f->size, size, sizeof size);
 	printf("  %-9s %-20s %10s  sha256 %s\n", label, f->name, size, f->sha256);
 }
 
@@ -35,8 +36,8 @@ show_human(const struct catalog_entry *e, const struct catalog_copy *c)
 	const struct manifest *m = &c->m;
 	char created[32], completed[32], at[32];
 
-	cli_format_local_time(m->created_at, created, sizeof created);
-	cli_format_local_time(m->completed_at, completed, sizeof completed);
+	format_local_time(m->created_at, created, sizeof created);
+	format_local_time(m->completed_at, completed, sizeof completed);
 	printf(_("Backup %s\n"), m->backup_id);
 	printf("  %-14s %s\n", _("type"), backup_type_name(m->type));
 	printf("  %-14s %s\n", _("created"), created);
@@ -48,7 +49,7 @@ show_human(const struct catalog_entry *e, const struct catalog_copy *c)
 	printf("  %-14s %s\n", _("made by"), m->tool_version);
 	printf("  %-14s %s\n", _("pinned"), c->pinned ? _("yes") : _("no"));
 	if (c->has_verify) {
-		cli_format_local_time(c->verify.at, at, sizeof at);
+		format_local_time(c->verify.at, at, sizeof at);
 		printf("  %-14s %s %s (%s, %s)%s%s\n", _("verified"), c->verify.ok ? _("ok") : _("FAILED"),
 		    at, c->verify.deep ? _("deep") : _("quick"), c->verify.location,
 		    c->verify.summary[0] ? ": " : "", c->verify.summary);

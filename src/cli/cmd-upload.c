@@ -11,6 +11,7 @@
 #include "cli/cmd.h"
 #include "cli/output.h"
 #include "cli/run-job.h"
+#include "common/format.h"
 #include "common/i18n.h"
 #include "common/xmalloc.h"
 #include "jobs/job-transfer.h"
@@ -44,7 +45,7 @@ cmd_transfer_print(struct cmd_ctx *ctx, const struct job_type *type,
 	}
 	if (ctx->quiet)
 		return;
-	cli_format_bytes(res->size, size, sizeof size);
+	format_bytes(res->size, size, sizeof size);
 	if (res->already)
 		printf(up ? _("%s is already complete in %s: nothing to upload\n") :
 		    _("%s is already complete in %s: nothing to download\n"), res->id, res->to);

@@ -8,6 +8,7 @@
 
 #include "cli/output.h"
 #include "cli/run-job.h"
+#include "common/format.h"
 #include "common/i18n.h"
 #include "common/xmalloc.h"
 
@@ -26,15 +27,6 @@ cli_parse_location(const char *s, bool allow_all, bool *local, bool *s3)
 		return -1;
 	}
 	return 0;
-}
-
-void
-cli_format_local_time(time_t t, char *out, size_t outsz)
-{
-	struct tm tm;
-
-	localtime_r(&t, &tm);
-	strftime(out, outsz, "%Y-%m-%d %H:%M:%S", &tm);
 }
 
 cJSON *

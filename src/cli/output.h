@@ -15,8 +15,6 @@ struct cJSON;
 /* "local" -> local only, "s3" -> s3 only, "all" (when allow_all) -> both. */
 int cli_parse_location(const char *s, bool allow_all, bool *local, bool *s3);
 
-/* "2024-02-15 13:00:00" in the local time zone. */
-void cli_format_local_time(time_t t, char *out, size_t outsz);
 
 /* One backup as a JSON object (the documented fields of list --json). */
 struct cJSON *cli_catalog_entry_json(const struct catalog_entry *e);

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "cli/run-job.h"
+#include "common/format.h"
 #include "common/i18n.h"
 #include "common/xmalloc.h"
 
@@ -33,23 +34,6 @@ now_seconds(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-void
-cli_format_bytes(uint64_t n, char *out, size_t outsz)
-{
-	static const char *const units[] = { "B", "KiB", "MiB", "GiB", "TiB", "PiB" };
-	double v = (double)n;
-	size_t u = 0;
-
-	while (v >= 1024 && u + 1 < sizeof units / sizeof units[0]) {
-		v /= 1024;
-		u++;
-	}
-	if (u == 0)
-		snprintf(out, outsz, "%llu B", (unsigned long long)n);
-	else
-		snprintf(out, outsz, "%.1f %s", v, units[u]);
 }
 
 void
@@ -112,7 +96,7 @@ bar_draw(struct bar *b, bool force)
 		if (b->bytes && elapsed > 0.2) {
 			char r[24];
 
-			cli_format_bytes((uint64_t)((double)b->done / elapsed), r, sizeof r);
+			format_bytes((uint64_t)((double)b->done / elapsed), r, sizeof r);
 			snprintf(rate, sizeof rate, "%s/s", r);
 			if (b->done > 0 && b->done < b->total) {
 				double rem = elapsed * (double)(b->total - b->done) / (double)b->done;

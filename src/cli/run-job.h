@@ -20,7 +20,5 @@ int cli_report_failure(struct cmd_ctx *ctx, const struct engine_event *done);
 struct cJSON;
 void cli_print_json(struct cJSON *obj);
 
-/* Format a byte count as "1.5 GiB". */
-void cli_format_bytes(uint64_t n, char *out, size_t outsz);
 
 #endif

@@ -23,6 +23,7 @@
 #include "jobs/backup.h"
 #include "jobs/jobs.h"
 #include "jobs/place.h"
+#include "jobs/preflight.h"
 #include "jobs/restore.h"
 #include "jobs/tools.h"
 #include "jobs/transfer.h"
@@ -112,84 +113,24 @@ verify_quick(struct restore_ctx *rc, const char *id, struct vs_error *err)
 	return 0;
 }
 
-/* Enough free space for what is written, with a margin. */
-static int
-check_space(const char *dir, uint64_t need, const char *what, struct vs_error *err)
-{
-	uint64_t free_bytes;
-	char *d = xstrdup(dir);
-
-	/* The target may not exist yet: look at the nearest existing parent. */
-	while (!fs_exists(d) && strrchr(d, '/') != NULL && strrchr(d, '/') != d)
-		*strrchr(d, '/') = '\0';
-	if (fs_free_bytes(d, &free_bytes, err) != 0) {
-		free(d);
-		return -1;
-	}
-	free(d);
-	need += need / 20 + (16u << 20);
-	if (free_bytes < need)
-		return error_set(err, VS_ERR_NOSPACE,
-		    _("not enough free space in %s for %s: %llu MiB needed, %llu MiB free"), dir,
-		    what, (unsigned long long)(need >> 20), (unsigned long long)(free_bytes >> 20));
-	return 0;
-}
-
-static uint64_t
-file_size_or_zero(const char *path)
-{
-	uint64_t n = 0;
-	int fd;
-
-	if (path == NULL || path[0] == '\0')
-		return 0;
-	fd = open(path, 0);
-	if (fd >= 0) {
-		off_t end = lseek(fd, 0, SEEK_END);
-
-		if (end > 0)
-			n = (uint64_t)end;
-		close(fd);
-	}
-	return n;
-}
-
 static int
 preflight(struct restore_ctx *rc, bool safety, struct vs_error *err)
 {
-	const struct config *cfg = rc->cfg;
-	char *rdb_live;
-	uint64_t live;
-	int r;
+	struct preflight_input in = {
+		.m = &rc->m,
+		.safety = safety,
+		.redis_stopped = step_done(rc, RESTORE_STOP),
+	};
+	struct preflight pf;
 
-	if (cfg->redis.start_command[0] == '\0')
-		return error_set(err, VS_ERR_REFUSED,
-		    _("redis.start_command is not set in %s: vsbackup could not start Redis again "
-		      "after placing the snapshot; set it (e.g. \"systemctl start redis-server\"), "
-		      "or restore the files only with --target-dir DIR"), cfg->path);
-	if (!step_done(rc, RESTORE_STOP)) {
-		r = restore_redis_learn(rc->job, &rc->j, err);
-		if (r < 0)
-			return -1;
-		if (r == 1)
-			job_log(rc->job, VS_LOG_INFO, _("Redis is down; it will be started after the "
-			    "snapshot is placed"));
-	}
-	if (restore_redis_guess(cfg, &rc->m, &rc->j, err) != 0)
+	if (restore_preflight(rc->job, &in, &rc->j, &pf, err) != 0)
 		return -1;
-	rdb_live = fs_join(rc->j.data_dir, rc->j.dbfilename);
-	live = file_size_or_zero(rdb_live) + file_size_or_zero(cfg->faiss.content_index) +
-	    file_size_or_zero(cfg->faiss.user_index);
-	free(rdb_live);
-	if (check_space(rc->j.data_dir, rc->m.redis.file.size * (rc->j.aof ? 2 : 1),
-	    _("the Redis snapshot"), err) != 0 ||
-	    check_space(cfg->faiss.content_index, rc->m.content.file.size +
-	    (strcmp(cfg->faiss.content_index, cfg->faiss.user_index) ? 0 : rc->m.user.file.size),
-	    _("the content index"), err) != 0 ||
-	    check_space(cfg->faiss.user_index, rc->m.user.file.size, _("the user index"), err) != 0 ||
-	    (safety && check_space(cfg->backup_dir, live, _("the safety backup"), err) != 0))
+	for (int i = 0; i < pf.n; i++)
+		if (pf.checks[i].ok)
+			job_log(rc->job, VS_LOG_INFO, "%s: %s", pf.checks[i].what, pf.checks[i].detail);
+	if (preflight_error(&pf, err) != 0)
 		return -1;
-	return journal_save(cfg->backup_dir, &rc->j, err);
+	return journal_save(rc->cfg->backup_dir, &rc->j, err);
 }
 
 /* Put backup m's files in place and restart Redis on them. */

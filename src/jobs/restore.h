@@ -11,6 +11,7 @@
 #include "engine/engine.h"
 #include "jobs/journal.h"
 #include "manifest/manifest.h"
+#include "storage/storage.h"
 
 /* id, checklist text */
 #define RESTORE_STEPS(X)                                                   \

@@ -101,7 +101,7 @@ is "$(res b3 sum)" "$SUM1" "the earlier backup is untouched"
 
 # --- restores while full -------------------------------------------------------------------
 is "$(res r1 rc)" 1 "a restore with no room for the safety backup is refused (exit 1)"
-like "$(res r1 err)" "not enough free space in $SMALL for the safety backup: [0-9]+ MiB needed, [0-9]+ MiB free" \
+like "$(res r1 err)" "space in backup_dir for the safety backup: only [0-9.]+ [KMG]?i?B free in $SMALL, about [0-9.]+ [KMG]iB needed" \
     "the message says where space is missing, for what, and how much"
 is "$(res r1 ls | tr '\n' ' ')" ".vsbackup.lock 20240101_000000 filler " "it left nothing in backup_dir"
 is "$(res r2 rc)" 1 "restore --target-dir into the full file system fails (exit 1)"

@@ -59,6 +59,7 @@ tui_mask() {
 		}
 		s/^ \d\d:\d\d:\d\d / hh:mm:ss /;
 		s/vstui\.\w{6}/vstui.XXXXXX/g;
+		s/vstui\.\w{1,5}\x{2026}/vstui.XXXXXX\x{2026}/g;
 		s/(written by vsbackup )\d+\.\d+\.\d+/$1x.y.z/g;
 		s/\b(sha256 )[0-9a-f]{64}\b/$1 . ("h" x 64)/ge;
 		s/(Free ).*$/$1 . ("~" x (length($&) - 5))/e;
