@@ -133,10 +133,11 @@ restore_preflight(struct job *job, const struct preflight_input *in, struct jour
 	}
 	d = dir_of(cfg->faiss.content_index);
 	ud = dir_of(cfg->faiss.user_index);
-	c = check_add(p, _("space beside the index files"));
 	if (strcmp(d, ud) == 0) {
+		c = check_add(p, _("space beside the index files"));
 		check_space(c, d, m->content.file.size + m->user.file.size);
 	} else {
+		c = check_add(p, _("space beside the content index"));
 		check_space(c, d, m->content.file.size);
 		if (c->ok) {
 			c = check_add(p, _("space beside the user index"));
