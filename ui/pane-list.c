@@ -1,0 +1,233 @@
+/*
+ * The main screen's backup list: the selection (kept on the same backup
+ * when the view is sorted or filtered again), the columns that fit the
+ * width, and the visible rows.
+ */
+#include "config.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "common/i18n.h"
+#include "common/timeutil.h"
+#include "ui/screen-main.h"
+#include "ui/tui.h"
+
+/* --- selection --- */
+
+struct tui_row *
+main_selected(struct tui *t, struct main_state *st)
+{
+	return model_view_row(&t->m, st->sel);
+}
+
+int
+main_list_rows(const struct tui *t)
+{
+	int n = t->lay.list.h - 2;
+
+	return n > 0 ? n : 1;
+}
+
+void
+main_select(struct tui *t, struct main_state *st, long i)
+{
+	struct tui_row *r;
+	int rows = main_list_rows(t);
+
+	if (t->m.nview == 0) {
+		st->sel = st->top = 0;
+		st->sel_id[0] = '\0';
+		return;
+	}
+	if (i < 0)
+		i = 0;
+	if ((size_t)i >= t->m.nview)
+		i = (long)t->m.nview - 1;
+	st->sel = (size_t)i;
+	if (st->sel < st->top)
+		st->top = st->sel;
+	if (st->sel >= st->top + (size_t)rows)
+		st->top = st->sel - (size_t)rows + 1;
+	r = main_selected(t, st);
+	if (strcmp(st->sel_id, r->e->id) != 0) {
+		snprintf(st->sel_id, sizeof st->sel_id, "%s", r->e->id);
+		st->sel_changed = tui_clock();
+		st->detail_scroll = 0;
+	}
+}
+
+/* After the view changed: keep the same backup selected when it is still there. */
+void
+main_reselect(struct tui *t, struct main_state *st)
+{
+	long i = st->sel_id[0] ? model_find_view(&t->m, st->sel_id) : -1;
+
+	/* The selected backup went away (filtered out, deleted): start over
+	 * at the top rather than somewhere in the middle. */
+	if (i < 0)
+		st->top = 0;
+	main_select(t, st, i >= 0 ? i : 0);
+}
+
+/* --- drawing --- */
+
+enum col_id { C_ID, C_TYPE, C_CREATED, C_AGE, C_SIZE, C_WHERE, C_VERIFIED, C_RETENTION, C__N };
+
+struct col {
+	const char *title;
+	int width;
+	bool right;
+	int prio;               /* lower is dropped first when narrow */
+};
+
+static const struct col list_cols[C__N] = {
+	[C_ID] = { N_("ID"), 15, false, 9 },
+	[C_TYPE] = { N_("TYPE"), 11, false, 8 },
+	[C_CREATED] = { N_("CREATED"), 16, false, 2 },
+	[C_AGE] = { N_("AGE"), 8, true, 6 },
+	[C_SIZE] = { N_("SIZE"), 9, true, 7 },
+	[C_WHERE] = { N_("WHERE"), 5, false, 5 },
+	[C_VERIFIED] = { N_("VERIFIED"), 8, false, 4 },
+	[C_RETENTION] = { N_("RETENTION"), 16, false, 3 },
+};
+
+/* Column positions for width w: x[c] < 0 when the column is dropped. */
+static void
+list_columns(int w, int *xs, int *ws)
+{
+	bool on[C__N];
+	int need, x;
+
+	for (int c = 0; c < C__N; c++)
+		on[c] = true;
+	for (;;) {
+		int lowest = -1;
+
+		need = 1;
+		for (int c = 0; c < C__N; c++)
+			if (on[c])
+				need += list_cols[c].width + 1;
+		if (need <= w)
+			break;
+		for (int c = 0; c < C__N; c++)
+			if (on[c] && c != C_ID && (lowest < 0 || list_cols[c].prio < list_cols[lowest].prio))
+				lowest = c;
+		if (lowest < 0)
+			break;
+		on[lowest] = false;
+	}
+	x = 1;
+	for (int c = 0; c < C__N; c++) {
+		if (!on[c]) {
+			xs[c] = -1;
+			ws[c] = 0;
+			continue;
+		}
+		xs[c] = x;
+		ws[c] = list_cols[c].width;
+		x += ws[c] + 1;
+	}
+	/* The last column takes what is left. */
+	if (on[C_RETENTION] && w - xs[C_RETENTION] - 1 > ws[C_RETENTION])
+		ws[C_RETENTION] = w - xs[C_RETENTION] - 1;
+}
+
+static void
+draw_cell(int y, int x0, const int *xs, const int *ws, int c, attr_t a, const char *s)
+{
+	if (xs[c] < 0)
+		return;
+	if (list_cols[c].right)
+		draw_text_right(y, x0 + xs[c], ws[c], a, s);
+	else
+		draw_text(y, x0 + xs[c], ws[c], a, s);
+}
+
+void
+main_draw_list(struct tui *t, struct main_state *st)
+{
+	const struct tui_rect *R = &t->lay.list;
+	const struct tui_glyphs *g = theme_glyphs();
+	bool focus = t->focus == FOCUS_LIST;
+	int xs[C__N], ws[C__N], rows = main_list_rows(t);
+	time_t now = time_now();
+	char title[256], extra[128] = "";
+
+	if (t->m.filter[0] || st->filtering)
+		snprintf(extra, sizeof extra, _(" · filter \"%s\""), st->filtering ? st->filter_buf :
+		    t->m.filter);
+	else if (!t->lay.detail_shown && t->m.nview > 0)
+		snprintf(extra, sizeof extra, "%s", _(" · Enter: detail"));
+	if (t->m.nview > 0)
+		snprintf(title, sizeof title, _("Backups %zu-%zu of %zu · sort: %s %s%s"), st->top + 1,
+		    st->top + (size_t)rows < t->m.nview ? st->top + (size_t)rows : t->m.nview,
+		    t->m.nview, sort_name(t->m.sort), t->m.sort_reverse ? g->up : g->down, extra);
+	else
+		snprintf(title, sizeof title, _("Backups · sort: %s %s%s"), sort_name(t->m.sort),
+		    t->m.sort_reverse ? g->up : g->down, extra);
+	draw_rule(R->y, R->x, R->w, title, focus);
+	list_columns(R->w, xs, ws);
+	for (int c = 0; c < C__N; c++)
+		draw_cell(R->y + 1, R->x, xs, ws, c, theme_attr(COL_HEADING), _(list_cols[c].title));
+
+	if (t->m.nview == 0) {
+		char msg[256];
+		attr_t a = theme_attr(COL_DIM);
+
+		if (!t->m.cat_loaded && t->m.cat_error == NULL)
+			snprintf(msg, sizeof msg, "%s %s", main_spinner(t), _("reading the backups…"));
+		else if (t->m.cat_error != NULL && t->m.nrows == 0) {
+			snprintf(msg, sizeof msg, _("cannot list the backups: %s"), t->m.cat_error);
+			a = theme_attr(COL_BAD);
+		} else if (t->m.nrows == 0)
+			snprintf(msg, sizeof msg, "%s", _("no backups yet: press b to take one"));
+		else
+			snprintf(msg, sizeof msg, _("no backup matches the filter \"%s\" (Esc clears it)"),
+			    t->m.filter);
+		draw_text(R->y + 2, R->x + 1, R->w - 2, a, msg);
+		return;
+	}
+	if (st->top + (size_t)rows > t->m.nview && t->m.nview >= (size_t)rows)
+		st->top = t->m.nview - (size_t)rows;
+	/* Only the visible rows are formatted and drawn. */
+	for (int i = 0; i < rows && st->top + (size_t)i < t->m.nview; i++) {
+		size_t vi = st->top + (size_t)i;
+		struct tui_row *r = model_view_row(&t->m, vi);
+		int y = R->y + 2 + i;
+		bool sel = vi == st->sel;
+		attr_t base = sel ? theme_attr(focus ? COL_SELECTED : COL_SELECTED_DIM) : A_NORMAL;
+		char buf[64];
+
+		if (sel)
+			draw_fill(y, R->x, R->w, base, " ");
+		draw_cell(y, R->x, xs, ws, C_ID, base | (r->best->partial ? theme_attr(COL_DIM) : 0),
+		    r->e->id);
+		draw_cell(y, R->x, xs, ws, C_TYPE, base, r->type_known ? backup_type_name(r->type) : "?");
+		fmt_local_time_short(r->created, buf, sizeof buf);
+		draw_cell(y, R->x, xs, ws, C_CREATED, base, buf);
+		if (r->created != 0)
+			time_format_age((long long)(now - r->created > 0 ? now - r->created : 0), buf,
+			    sizeof buf);
+		else
+			snprintf(buf, sizeof buf, "-");
+		draw_cell(y, R->x, xs, ws, C_AGE, base, buf);
+		format_bytes(r->size, buf, sizeof buf);
+		draw_cell(y, R->x, xs, ws, C_SIZE, base, buf);
+		draw_cell(y, R->x, xs, ws, C_WHERE, base, catalog_where(r->e));
+		if (r->vstate == VERIFY_NONE)
+			draw_cell(y, R->x, xs, ws, C_VERIFIED, base | theme_attr(COL_DIM), "-");
+		else if (r->vstate == VERIFY_OK)
+			draw_cell(y, R->x, xs, ws, C_VERIFIED, sel ? base : theme_attr(COL_OK),
+			    r->vdeep ? _("ok deep") : _("ok"));
+		else
+			draw_cell(y, R->x, xs, ws, C_VERIFIED, sel ? base : theme_attr(COL_BAD),
+			    _("FAILED"));
+		if (r->best->partial)
+			draw_cell(y, R->x, xs, ws, C_RETENTION, sel ? base : theme_attr(COL_BAD),
+			    _("incomplete"));
+		else
+			draw_cell(y, R->x, xs, ws, C_RETENTION, sel ? base :
+			    theme_attr((enum tui_color)r->ret_color), r->ret_short);
+	}
+}
