@@ -1,0 +1,329 @@
+/*
+ * Writing a backup: the transaction (begin, one put per file, commit with
+ * metadata.json, abort), each file a single PUT or a multipart upload.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/evp.h>
+
+#include "common/fsutil.h"
+#include "common/i18n.h"
+#include "common/xmalloc.h"
+#include "storage/storage.intern.h"
+#include "storage/s3/s3-addr.h"
+#include "storage/s3/s3-client.h"
+#include "storage/s3/s3-xml.h"
+#include "storage/s3/s3.intern.h"
+
+int
+s3_begin(struct storage *st, const char *id, struct storage_txn **out,
+    struct vs_error *err)
+{
+	struct storage_txn *txn;
+	struct s3_names nm;
+
+	if (s3_list_backup(st, id, &nm, err) != 0)
+		return -1;
+	if (nm.complete) {
+		s3_names_free(&nm);
+		return error_set(err, VS_ERR_REFUSED, _("backup %s already exists in %s"), id,
+		    st->location);
+	}
+	if (nm.n > 0) {
+		storage_warn(st, _("removing the unfinished upload of backup %s in %s "
+		    "(%zu objects)"), id, st->location, nm.n);
+		if (s3_delete_names(st, &nm, false, err) != 0) {
+			s3_names_free(&nm);
+			return error_prefix(err, _("removing the unfinished backup %s"), id);
+		}
+	}
+	s3_names_free(&nm);
+	txn = xcalloc(1, sizeof *txn);
+	txn->st = st;
+	memcpy(txn->id, id, sizeof txn->id);
+	*out = txn;
+	return 0;
+}
+
+/* Read [off, off+len) of fd through SHA-256 contexts (one or two). */
+static int
+s3_hash_range(int fd, uint64_t off, uint64_t len, char *buf, EVP_MD_CTX *a,
+    EVP_MD_CTX *b, const char *what, struct vs_error *err)
+{
+	uint64_t done = 0;
+	size_t want;
+	ssize_t n;
+
+	while (done < len) {
+		want = len - done < S3_HASH_BLOCK ? (size_t)(len - done) : S3_HASH_BLOCK;
+		n = fs_pread_full(fd, buf, want, (off_t)(off + done));
+		if (n < 0)
+			return error_errno(err, VS_ERR_IO, errno, _("reading %s for upload"), what);
+		if ((size_t)n != want)
+			return error_set(err, VS_ERR_IO,
+			    _("reading %s for upload: the file is shorter than %llu bytes"), what,
+			    (unsigned long long)(off + len));
+		EVP_DigestUpdate(a, buf, want);
+		if (b != NULL)
+			EVP_DigestUpdate(b, buf, want);
+		done += want;
+	}
+	return 0;
+}
+
+static int
+s3_put_single(struct storage *st, const char *key, const char *file, int fd,
+    uint64_t size, const struct storage_progress *progress, unsigned char sha256[32],
+    struct vs_error *err)
+{
+	struct s3_storage *s3 = s3_of(st);
+	unsigned char md[32];
+	char hex[SIGV4_HEX_SIZE], *buf;
+	EVP_MD_CTX *ctx;
+	struct s3_resp resp;
+	struct s3_req req;
+	int rc;
+
+	/* First pass: the payload hash the signature needs. */
+	ctx = EVP_MD_CTX_new();
+	buf = xmalloc(S3_HASH_BLOCK);
+	EVP_DigestInit_ex(ctx, EVP_sha256(), NULL);
+	rc = s3_hash_range(fd, 0, size, buf, ctx, NULL, file, err);
+	EVP_DigestFinal_ex(ctx, md, NULL);
+	EVP_MD_CTX_free(ctx);
+	free(buf);
+	if (rc != 0)
+		return -1;
+	sigv4_hex(md, sizeof md, hex);
+
+	/* Second pass: streamed from the file by the read callback. */
+	s3_req_init(&req, "PUT", key, _("uploading"));
+	req.body_fd = fd;
+	req.body_len = size;
+	req.payload_hash = hex;
+	req.progress = progress;
+	s3_req_header(&req, "content-type", "application/octet-stream");
+	s3_add_sse(s3, &req);
+	rc = s3_request(&s3->client, &req, &resp, err);
+	s3_resp_free(&resp);
+	if (rc == 0 && sha256 != NULL)
+		memcpy(sha256, md, sizeof md);
+	return rc;
+}
+
+struct s3_mpu {
+	struct storage *st;
+	const char *key;
+	const char *upload_id;
+	int fd;
+	uint64_t size;
+	uint64_t part;
+	char (*hashes)[SIGV4_HEX_SIZE];
+	char **etags;
+	const struct storage_progress *progress;
+};
+
+static int
+s3_mpu_part(void *ctx, size_t item, struct vs_error *err)
+{
+	struct s3_mpu *m = ctx;
+	struct s3_client *c = &s3_of(m->st)->client;
+	uint64_t off = (uint64_t)item * m->part;
+	char num[16], *what;
+	struct s3_resp resp;
+	struct s3_req req;
+	int rc;
+
+	snprintf(num, sizeof num, "%zu", item + 1);
+	what = xasprintf(_("uploading part %s of"), num);
+	s3_req_init(&req, "PUT", m->key, what);
+	s3_req_query(&req, "partNumber", num);
+	s3_req_query(&req, "uploadId", m->upload_id);
+	req.body_fd = m->fd;
+	req.body_off = off;
+	req.body_len = m->size - off < m->part ? m->size - off : m->part;
+	req.payload_hash = m->hashes[item];
+	req.progress = m->progress;
+	rc = s3_request(c, &req, &resp, err);
+	if (rc == 0 && resp.etag == NULL)
+		rc = error_set(err, VS_ERR_S3, _("uploading part %s of s3://%s/%s: no ETag "
+		    "in the answer"), num, c->ep.bucket, m->key);
+	if (rc == 0) {
+		m->etags[item] = resp.etag;
+		resp.etag = NULL;
+	}
+	s3_resp_free(&resp);
+	free(what);
+	return rc;
+}
+
+static void
+s3_mpu_abort(struct storage *st, const char *key, const char *upload_id)
+{
+	struct s3_client *c = &s3_of(st)->client;
+	struct vs_error err;
+	struct s3_resp resp;
+	struct s3_req req;
+
+	s3_req_init(&req, "DELETE", key, _("aborting the multipart upload of"));
+	s3_req_query(&req, "uploadId", upload_id);
+	if (s3_request(c, &req, &resp, &err) != 0 && err.code != VS_ERR_NOTFOUND)
+		storage_warn(st, _("%s; its parts stay stored (and billed) until removed: a "
+		    "lifecycle rule with AbortIncompleteMultipartUpload does that"), err.msg);
+	s3_resp_free(&resp);
+}
+
+static int
+s3_put_multipart(struct storage *st, const char *key, const char *file, int fd,
+    uint64_t size, const struct storage_progress *progress, unsigned char sha256[32],
+    struct vs_error *err)
+{
+	struct s3_storage *s3 = s3_of(st);
+	struct s3_mpu m = { .st = st, .key = key, .fd = fd, .size = size };
+	EVP_MD_CTX *whole, *part;
+	unsigned char md[32];
+	struct s3_resp resp;
+	struct s3_req req;
+	struct s3_buf xml = { 0 };
+	char *upload_id = NULL, *buf;
+	uint64_t remote;
+	size_t nparts, i;
+	int rc;
+
+	m.part = s3->part_size < S3_MIN_PART ? S3_MIN_PART : s3->part_size;
+	/* S3 takes at most 10000 parts: bigger files get bigger parts. */
+	if ((size + m.part - 1) / m.part > S3_MAX_PARTS) {
+		m.part = (size + S3_MAX_PARTS - 1) / S3_MAX_PARTS;
+		m.part = (m.part + S3_MIN_PART - 1) / S3_MIN_PART * S3_MIN_PART;
+	}
+	nparts = (size_t)((size + m.part - 1) / m.part);
+	m.hashes = xcalloc(nparts, sizeof *m.hashes);
+	m.etags = xcalloc(nparts, sizeof *m.etags);
+	m.progress = progress;
+
+	/* One sequential pass gives the whole file's SHA-256 and each
+	 * part's; the parts are then streamed from the file. */
+	whole = EVP_MD_CTX_new();
+	part = EVP_MD_CTX_new();
+	buf = xmalloc(S3_HASH_BLOCK);
+	EVP_DigestInit_ex(whole, EVP_sha256(), NULL);
+	rc = 0;
+	for (i = 0; i < nparts && rc == 0; i++) {
+		uint64_t off = (uint64_t)i * m.part;
+
+		EVP_DigestInit_ex(part, EVP_sha256(), NULL);
+		rc = s3_hash_range(fd, off, size - off < m.part ? size - off : m.part, buf,
+		    part, whole, file, err);
+		EVP_DigestFinal_ex(part, md, NULL);
+		sigv4_hex(md, sizeof md, m.hashes[i]);
+	}
+	EVP_DigestFinal_ex(whole, md, NULL);
+	EVP_MD_CTX_free(whole);
+	EVP_MD_CTX_free(part);
+	free(buf);
+	if (rc != 0)
+		goto out;
+
+	s3_req_init(&req, "POST", key, _("starting the multipart upload of"));
+	s3_req_query(&req, "uploads", "");
+	s3_req_header(&req, "content-type", "application/octet-stream");
+	s3_add_sse(s3, &req);
+	rc = s3_request(&s3->client, &req, &resp, err);
+	if (rc == 0 && s3_xml_parse_initiate(resp.body.data, resp.body.len, &upload_id,
+	    err) != 0)
+		rc = error_prefix(err, "s3://%s/%s", s3->client.ep.bucket, key);
+	s3_resp_free(&resp);
+	if (rc != 0)
+		goto out;
+	m.upload_id = upload_id;
+
+	rc = s3_parallel(s3->concurrency, nparts, s3_mpu_part, &m, err);
+	if (rc != 0) {
+		error_prefix(err, _("multipart upload"));
+		goto abort;
+	}
+
+	s3_buf_adds(&xml, "<CompleteMultipartUpload xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\">");
+	for (i = 0; i < nparts; i++) {
+		s3_buf_addf(&xml, "<Part><PartNumber>%zu</PartNumber><ETag>", i + 1);
+		s3_buf_add_xml(&xml, m.etags[i]);
+		s3_buf_adds(&xml, "</ETag></Part>");
+	}
+	s3_buf_adds(&xml, "</CompleteMultipartUpload>");
+	s3_req_init(&req, "POST", key, _("completing the multipart upload of"));
+	s3_req_query(&req, "uploadId", upload_id);
+	s3_req_header(&req, "content-type", "application/xml");
+	req.body = xml.data;
+	req.body_len = xml.len;
+	req.error_in_200 = true;
+	rc = s3_request(&s3->client, &req, &resp, err);
+	s3_resp_free(&resp);
+	s3_buf_free(&xml);
+	/* A retried completion whose first try did land finds no upload any
+	 * more; the object is then there with the right size. */
+	if (rc != 0 && err->code == VS_ERR_NOTFOUND) {
+		struct vs_error herr;
+
+		if (s3_head(st, key, &remote, NULL, &herr) == 0 && remote == size)
+			rc = 0;
+	}
+	if (rc != 0)
+		goto abort;
+	if (sha256 != NULL)
+		memcpy(sha256, md, sizeof md);
+	goto out;
+abort:
+	s3_mpu_abort(st, key, upload_id);
+out:
+	for (i = 0; i < nparts; i++)
+		free(m.etags[i]);
+	free(m.etags);
+	free(m.hashes);
+	free(upload_id);
+	return rc;
+}
+
+int
+s3_put(struct storage_txn *txn, const char *file, int fd, uint64_t size,
+    const struct storage_progress *progress, unsigned char sha256[32],
+    struct vs_error *err)
+{
+	struct storage *st = txn->st;
+	char *key = s3_key_build(s3_of(st)->prefix, txn->id, file);
+	int rc;
+
+	if (size > s3_of(st)->threshold)
+		rc = s3_put_multipart(st, key, file, fd, size, progress, sha256, err);
+	else
+		rc = s3_put_single(st, key, file, fd, size, progress, sha256, err);
+	free(key);
+	return rc;
+}
+
+int
+s3_commit(struct storage_txn *txn, const void *metadata, size_t len,
+    struct vs_error *err)
+{
+	struct storage *st = txn->st;
+	char *key = s3_key_build(s3_of(st)->prefix, txn->id, STORAGE_METADATA);
+	int rc;
+
+	rc = s3_put_memory(st, key, metadata, len, "application/json", err);
+	if (rc != 0)
+		s3_remove_quietly(st, txn->id);
+	free(key);
+	free(txn);
+	return rc;
+}
+
+void
+s3_abort(struct storage_txn *txn)
+{
+	s3_remove_quietly(txn->st, txn->id);
+	free(txn);
+}
