@@ -58,11 +58,14 @@ tui_mask() {
 			s/\b\d{4}-\d\d-\d\d \d\d:\d\d\b/YYYY-MM-DD hh:mm/g;
 		}
 		s/^ \d\d:\d\d:\d\d / hh:mm:ss /;
+		# The free space first: its digits move what follows, and a
+		# path cut off at the edge then ends elsewhere.
+		s/\b(Free )[\d.]+ (?:B|KiB|MiB|GiB|TiB)/$1~~~/g;
 		s/vstui\.\w{6}/vstui.XXXXXX/g;
 		s/vstui\.\w{1,5}\x{2026}/vstui.XXXXXX\x{2026}/g;
+		s/vstui\.\w{1,5}~/vstui.XXXXXX~/g;
 		s/(written by vsbackup )\d+\.\d+\.\d+/$1x.y.z/g;
 		s/\b(sha256 )[0-9a-f]{64}\b/$1 . ("h" x 64)/ge;
-		s/(Free ).*$/$1 . ("~" x (length($&) - 5))/e;
 		s/\b[\d.]+ (?:B|KiB|MiB|GiB|TiB) free\b/~ free/g;
 		s/ *\b\d+[smhd](?: \d+[smhd])?\b/~/g;
 		s/[ \t]+$//;
