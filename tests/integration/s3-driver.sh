@@ -99,8 +99,9 @@ ok $? "s3rver holds it byte-identical (read by the AWS CLI)"
 # --- faults are retried through ---------------------------------------------------
 proxy_ctl reset-log >/dev/null
 proxy_ctl 'fault?type=500&method=POST' >/dev/null
-proxy_ctl 'fault?type=503&method=PUT' >/dev/null
-proxy_ctl 'fault?type=drop&nth=2&method=PUT' >/dev/null
+# Each fault on a request of its own, whatever order parallel parts take.
+proxy_ctl 'fault?type=503&method=PUT&match=partNumber%3D1' >/dev/null
+proxy_ctl 'fault?type=drop&method=PUT&match=partNumber%3D2' >/dev/null
 proxy_ctl 'fault?type=stall&match=partNumber%3D3' >/dev/null
 proxy_ctl 'fault?type=503&match=metadata.json' >/dev/null
 cp content_index.faiss pinned
