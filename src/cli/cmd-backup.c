@@ -16,52 +16,50 @@
 
 extern const struct cmd_entry cmd_backup_entry;
 
+static const struct option cmd_backup_longopts[] = {
+	{ "type", required_argument, NULL, 't' },
+	{ "no-upload", no_argument, NULL, 'n' },
+	CMD_COMMON_LONGOPTS,
+	{ NULL, 0, NULL, 0 },
+};
+
+static int
+cmd_backup_option(const struct cmd_entry *self, void *ud, int opt, const char *arg)
+{
+	struct job_backup_args *args = ud;
+
+	switch (opt) {
+	case 't':
+		if (backup_type_parse(arg, &args->type) != 0 || args->type == BACKUP_PRE_RESTORE)
+			return cmd_usage_error(self,
+			    _("--type takes daily, weekly, monthly or manual, not '%s'"), arg);
+		args->type_given = true;
+		break;
+	case 'n':
+		args->upload = false;
+		break;
+	}
+	return 0;
+}
+
 static int
 cmd_backup_exec(struct cmd_ctx *ctx, int argc, char **argv)
 {
-	static const struct option longopts[] = {
-		{ "type", required_argument, NULL, 't' },
-		{ "no-upload", no_argument, NULL, 'n' },
-		CMD_COMMON_LONGOPTS,
-		{ NULL, 0, NULL, 0 },
-	};
 	const struct cmd_entry *self = &cmd_backup_entry;
-	struct job_backup_args *args = xcalloc(1, sizeof *args);
+	struct job_backup_args opts = { .upload = true, .take_lock = true }, *args;
 	const struct job_backup_result *res;
 	struct engine_event *done;
-	int opt, rc;
+	int rc;
 
-	args->upload = true;
-	args->take_lock = true;
-	while ((opt = getopt_long(argc, argv, CMD_COMMON_SHORTOPTS "t:", longopts, NULL)) != -1) {
-		switch (opt) {
-		case 't':
-			if (backup_type_parse(optarg, &args->type) != 0 ||
-			    args->type == BACKUP_PRE_RESTORE) {
-				free(args);
-				return cmd_usage_error(self,
-				    _("--type takes daily, weekly, monthly or manual, not '%s'"), optarg);
-			}
-			args->type_given = true;
-			continue;
-		case 'n':
-			args->upload = false;
-			continue;
-		}
-		rc = cmd_common_option(ctx, self, opt);
-		if (rc <= 0) {
-			free(args);
-			return rc < 0 ? 0 : cmd_usage_error(self, _("unknown option"));
-		}
-	}
-	if (optind != argc) {
-		free(args);
-		return cmd_usage_error(self, _("unexpected argument '%s'"), argv[optind]);
-	}
-	if (cmd_load_config(ctx) != 0) {
-		free(args);
+	if ((rc = cmd_parse_options(ctx, self, argc, argv, "t:", cmd_backup_longopts,
+	    cmd_backup_option, &opts)) >= 0)
+		return rc;
+	if ((rc = cmd_no_operands(self, argc, argv)) != 0)
+		return rc;
+	if (cmd_load_config(ctx) != 0)
 		return 1;
-	}
+	args = xmalloc(sizeof *args);
+	*args = opts;
 	ctx->stream_events = true;
 	done = cli_run_job(ctx, &job_backup_type, args);
 	if (done->status != 0) {

@@ -91,75 +91,85 @@ print_table(const struct cleanup_report *rep)
 		printf("%s\n", _("(no backups)"));
 }
 
+/* The job's arguments as the command line sets them, and --at as given. */
+struct cmd_cleanup_options {
+	struct job_cleanup_args args;
+	const char *at;
+};
+
+static const struct option cmd_cleanup_longopts[] = {
+	{ "dry-run", no_argument, NULL, 'n' },
+	{ "location", required_argument, NULL, 'l' },
+	{ "at", required_argument, NULL, 'a' },
+	{ "retain-days", required_argument, NULL, 'D' },
+	{ "retain-weekly", required_argument, NULL, 'W' },
+	{ "retain-monthly", required_argument, NULL, 'M' },
+	CMD_COMMON_LONGOPTS,
+	{ NULL, 0, NULL, 0 },
+};
+
+static int
+cmd_cleanup_option(const struct cmd_entry *self, void *ud, int opt, const char *arg)
+{
+	struct cmd_cleanup_options *opts = ud;
+	int *counter;
+
+	switch (opt) {
+	case 'n':
+		opts->args.dry_run = true;
+		break;
+	case 'l':
+		if (cli_parse_location(arg, true, &opts->args.local, &opts->args.s3) != 0)
+			return cmd_usage_error(self, _("--location takes local, s3 or all"));
+		break;
+	case 'a':
+		opts->at = arg;
+		break;
+	case 'D':
+	case 'W':
+	case 'M':
+		counter = opt == 'D' ? &opts->args.retain_days : opt == 'W' ?
+		    &opts->args.retain_weekly : &opts->args.retain_monthly;
+		if (parse_count(arg, counter) != 0)
+			return cmd_usage_error(self, _("'%s' is not a number of days, weeks or "
+			    "months (0 to 100000)"), arg);
+		break;
+	}
+	return 0;
+}
+
 static int
 cmd_cleanup_exec(struct cmd_ctx *ctx, int argc, char **argv)
 {
-	static const struct option longopts[] = {
-		{ "dry-run", no_argument, NULL, 'n' },
-		{ "location", required_argument, NULL, 'l' },
-		{ "at", required_argument, NULL, 'a' },
-		{ "retain-days", required_argument, NULL, 'D' },
-		{ "retain-weekly", required_argument, NULL, 'W' },
-		{ "retain-monthly", required_argument, NULL, 'M' },
-		CMD_COMMON_LONGOPTS,
-		{ NULL, 0, NULL, 0 },
-	};
 	const struct cmd_entry *self = &cmd_cleanup_entry;
-	struct job_cleanup_args *args = xcalloc(1, sizeof *args);
+	struct cmd_cleanup_options opts = {
+		.args = {
+			.local = true,
+			.s3 = true,
+			.retain_days = -1,
+			.retain_weekly = -1,
+			.retain_monthly = -1,
+		},
+	};
+	struct job_cleanup_args *args;
 	const struct cleanup_report *rep;
 	struct engine_event *done;
 	struct vs_error err;
-	const char *at = NULL;
-	int opt, rc, *counter;
+	int rc;
 
-	args->local = args->s3 = true;
-	args->retain_days = args->retain_weekly = args->retain_monthly = -1;
-	while ((opt = getopt_long(argc, argv, CMD_COMMON_SHORTOPTS "n", longopts, NULL)) != -1) {
-		switch (opt) {
-		case 'n':
-			args->dry_run = true;
-			continue;
-		case 'l':
-			if (cli_parse_location(optarg, true, &args->local, &args->s3) != 0) {
-				free(args);
-				return cmd_usage_error(self, _("--location takes local, s3 or all"));
-			}
-			continue;
-		case 'a':
-			at = optarg;
-			continue;
-		case 'D':
-		case 'W':
-		case 'M':
-			counter = opt == 'D' ? &args->retain_days : opt == 'W' ?
-			    &args->retain_weekly : &args->retain_monthly;
-			if (parse_count(optarg, counter) != 0) {
-				free(args);
-				return cmd_usage_error(self, _("'%s' is not a number of days, weeks or "
-				    "months (0 to 100000)"), optarg);
-			}
-			continue;
-		}
-		rc = cmd_common_option(ctx, self, opt);
-		if (rc <= 0) {
-			free(args);
-			return rc < 0 ? 0 : cmd_usage_error(self, _("unknown option"));
-		}
-	}
-	if (optind != argc) {
-		free(args);
-		return cmd_usage_error(self, _("unexpected argument '%s'"), argv[optind]);
-	}
+	if ((rc = cmd_parse_options(ctx, self, argc, argv, "n", cmd_cleanup_longopts,
+	    cmd_cleanup_option, &opts)) >= 0)
+		return rc;
+	if ((rc = cmd_no_operands(self, argc, argv)) != 0)
+		return rc;
 	error_clear(&err);
-	args->at = time_now();
-	if (at != NULL && time_parse(at, &args->at, &err) != 0) {
-		free(args);
+	opts.args.at = time_now();
+	if (opts.at != NULL && time_parse(opts.at, &opts.args.at, &err) != 0)
 		return cmd_usage_error(self, "--at: %s", err.msg);
-	}
-	if (cmd_load_config(ctx) != 0) {
-		free(args);
+	if (cmd_load_config(ctx) != 0)
 		return 1;
-	}
+	args = xmalloc(sizeof *args);
+	*args = opts.args;
 	done = cli_run_job(ctx, &job_cleanup_type, args);
 	if (done->status != 0) {
 		rc = cli_report_failure(ctx, done);

@@ -1,7 +1,6 @@
 #include "config.h"
 
 #include <cjson/cJSON.h>
-#include <getopt.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -14,20 +13,14 @@ extern const struct cmd_entry cmd_config_entry;
 static int
 cmd_config_exec(struct cmd_ctx *ctx, int argc, char **argv)
 {
-	static const struct option longopts[] = {
-		CMD_COMMON_LONGOPTS,
-		{ NULL, 0, NULL, 0 },
-	};
+	const struct cmd_entry *self = &cmd_config_entry;
 	const struct config *c;
-	int opt, rc;
+	int rc;
 
-	while ((opt = getopt_long(argc, argv, CMD_COMMON_SHORTOPTS, longopts, NULL)) != -1) {
-		rc = cmd_common_option(ctx, &cmd_config_entry, opt);
-		if (rc <= 0)
-			return rc < 0 ? 0 : cmd_usage_error(&cmd_config_entry, _("unknown option"));
-	}
-	if (optind != argc)
-		return cmd_usage_error(&cmd_config_entry, _("unexpected argument '%s'"), argv[optind]);
+	if ((rc = cmd_parse_options(ctx, self, argc, argv, NULL, NULL, NULL, NULL)) >= 0)
+		return rc;
+	if ((rc = cmd_no_operands(self, argc, argv)) != 0)
+		return rc;
 	if (cmd_load_config(ctx) != 0)
 		return 1;
 	c = ctx->cfg;

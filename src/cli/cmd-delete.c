@@ -14,43 +14,56 @@
 
 extern const struct cmd_entry cmd_delete_entry;
 
+struct cmd_delete_options {
+	bool yes;
+	bool local, s3;
+};
+
+static const struct option cmd_delete_longopts[] = {
+	{ "yes", no_argument, NULL, 'y' },
+	{ "location", required_argument, NULL, 'l' },
+	CMD_COMMON_LONGOPTS,
+	{ NULL, 0, NULL, 0 },
+};
+
+static int
+cmd_delete_option(const struct cmd_entry *self, void *ud, int opt, const char *arg)
+{
+	struct cmd_delete_options *opts = ud;
+
+	switch (opt) {
+	case 'y':
+		opts->yes = true;
+		break;
+	case 'l':
+		if (cli_parse_location(arg, true, &opts->local, &opts->s3) != 0)
+			return cmd_usage_error(self, _("--location takes local, s3 or all"));
+		break;
+	}
+	return 0;
+}
+
 static int
 cmd_delete_exec(struct cmd_ctx *ctx, int argc, char **argv)
 {
-	static const struct option longopts[] = {
-		{ "yes", no_argument, NULL, 'y' },
-		{ "location", required_argument, NULL, 'l' },
-		CMD_COMMON_LONGOPTS,
-		{ NULL, 0, NULL, 0 },
-	};
 	const struct cmd_entry *self = &cmd_delete_entry;
+	struct cmd_delete_options opts = { .local = true };
 	struct job_delete_args *args;
 	struct engine_event *done;
 	char id[BACKUP_ID_SIZE], *question;
-	bool yes = false, local = true, s3 = false, asked;
-	int opt, rc;
+	bool asked;
+	int rc;
 
-	while ((opt = getopt_long(argc, argv, CMD_COMMON_SHORTOPTS "y", longopts, NULL)) != -1) {
-		if (opt == 'y') {
-			yes = true;
-			continue;
-		}
-		if (opt == 'l') {
-			if (cli_parse_location(optarg, true, &local, &s3) != 0)
-				return cmd_usage_error(self, _("--location takes local, s3 or all"));
-			continue;
-		}
-		rc = cmd_common_option(ctx, self, opt);
-		if (rc <= 0)
-			return rc < 0 ? 0 : cmd_usage_error(self, _("unknown option"));
-	}
+	if ((rc = cmd_parse_options(ctx, self, argc, argv, "y", cmd_delete_longopts,
+	    cmd_delete_option, &opts)) >= 0)
+		return rc;
 	if ((rc = cli_take_id(self, argc, argv, id)) != 0)
 		return rc;
 	if (cmd_load_config(ctx) != 0)
 		return 1;
-	if (!yes) {
+	if (!opts.yes) {
 		question = xasprintf(_("Delete backup %s from %s? This cannot be undone."), id,
-		    local && s3 ? _("local storage and S3") : s3 ? "S3" : ctx->cfg->backup_dir);
+		    opts.local && opts.s3 ? _("local storage and S3") : opts.s3 ? "S3" : ctx->cfg->backup_dir);
 		asked = cmd_confirm(question);
 		free(question);
 		if (!asked) {
@@ -60,8 +73,8 @@ cmd_delete_exec(struct cmd_ctx *ctx, int argc, char **argv)
 	}
 	args = xcalloc(1, sizeof *args);
 	snprintf(args->id, sizeof args->id, "%s", id);
-	args->local = local;
-	args->s3 = s3;
+	args->local = opts.local;
+	args->s3 = opts.s3;
 	ctx->stream_events = true;
 	done = cli_run_job(ctx, &job_delete_type, args);
 	rc = done->status != 0 ? cli_report_failure(ctx, done) : VS_EXIT_OK;

@@ -199,103 +199,117 @@ demo_open_tui(struct cmd_ctx *ctx, const struct demo_result *res)
 	return rc;
 }
 
+enum {
+	CMD_DEMO_DIR = 0x100, CMD_DEMO_VECTORS, CMD_DEMO_USERS, CMD_DEMO_DIM, CMD_DEMO_NO_TUI,
+	CMD_DEMO_STOP, CMD_DEMO_SEED
+};
+
+/* The demo's options and what else the command line asked for. */
+struct cmd_demo_options {
+	struct demo_options opt;
+	bool no_tui;
+	bool stop;
+	bool sized;           /* a size or seed was given */
+};
+
+static const struct option cmd_demo_longopts[] = {
+	{ "dir", required_argument, NULL, CMD_DEMO_DIR },
+	{ "vectors", required_argument, NULL, CMD_DEMO_VECTORS },
+	{ "users", required_argument, NULL, CMD_DEMO_USERS },
+	{ "dim", required_argument, NULL, CMD_DEMO_DIM },
+	{ "no-tui", no_argument, NULL, CMD_DEMO_NO_TUI },
+	{ "stop", no_argument, NULL, CMD_DEMO_STOP },
+	{ "seed", required_argument, NULL, CMD_DEMO_SEED },
+	CMD_COMMON_LONGOPTS,
+	{ NULL, 0, NULL, 0 },
+};
+
+static int
+cmd_demo_option(const struct cmd_entry *self, void *ud, int opt, const char *arg)
+{
+	struct cmd_demo_options *opts = ud;
+	long long v;
+
+	switch (opt) {
+	case CMD_DEMO_DIR:
+		if (*arg == '\0')
+			return cmd_usage_error(self, _("--dir wants a directory"));
+		opts->opt.dir = arg;
+		break;
+	case CMD_DEMO_VECTORS:
+		if (demo_parse_number("--vectors", arg, 0, DEMO_MAX_DOCUMENTS, &v) != 0)
+			return VS_EXIT_USAGE;
+		opts->opt.vectors = v;
+		opts->sized = true;
+		break;
+	case CMD_DEMO_USERS:
+		if (demo_parse_number("--users", arg, 0, DEMO_MAX_DOCUMENTS, &v) != 0)
+			return VS_EXIT_USAGE;
+		opts->opt.users = v;
+		opts->sized = true;
+		break;
+	case CMD_DEMO_DIM:
+		if (demo_parse_number("--dim", arg, 1, DEMO_MAX_DIM, &v) != 0)
+			return VS_EXIT_USAGE;
+		opts->opt.dim = (int)v;
+		opts->sized = true;
+		break;
+	case CMD_DEMO_SEED:
+		if (demo_parse_number("--seed", arg, 0, LLONG_MAX, &v) != 0)
+			return VS_EXIT_USAGE;
+		opts->opt.seed = (uint64_t)v;
+		opts->sized = true;
+		break;
+	case CMD_DEMO_NO_TUI:
+		opts->no_tui = true;
+		break;
+	case CMD_DEMO_STOP:
+		opts->stop = true;
+		break;
+	}
+	return 0;
+}
+
 static int
 cmd_demo_exec(struct cmd_ctx *ctx, int argc, char **argv)
 {
-	enum { OPT_DIR = 0x100, OPT_VECTORS, OPT_USERS, OPT_DIM, OPT_NO_TUI, OPT_STOP, OPT_SEED };
-	static const struct option longopts[] = {
-		{ "dir", required_argument, NULL, OPT_DIR },
-		{ "vectors", required_argument, NULL, OPT_VECTORS },
-		{ "users", required_argument, NULL, OPT_USERS },
-		{ "dim", required_argument, NULL, OPT_DIM },
-		{ "no-tui", no_argument, NULL, OPT_NO_TUI },
-		{ "stop", no_argument, NULL, OPT_STOP },
-		{ "seed", required_argument, NULL, OPT_SEED },
-		CMD_COMMON_LONGOPTS,
-		{ NULL, 0, NULL, 0 },
-	};
-	struct demo_options opt = {
-		.vectors = DEMO_DEFAULT_VECTORS,
-		.users = DEMO_DEFAULT_USERS,
-		.dim = DEMO_DEFAULT_DIM,
-		.seed = DEMO_DEFAULT_SEED,
+	struct cmd_demo_options opts = {
+		.opt = {
+			.vectors = DEMO_DEFAULT_VECTORS,
+			.users = DEMO_DEFAULT_USERS,
+			.dim = DEMO_DEFAULT_DIM,
+			.seed = DEMO_DEFAULT_SEED,
+		},
 	};
 	struct demo_progress_state pst = { 0 };
 	struct demo_result res;
 	struct sigaction sa, old_int, old_term;
 	struct vs_error err;
-	bool no_tui = false, stop = false, sized = false;
-	long long v;
-	int o, rc;
+	int rc;
 
-	while ((o = getopt_long(argc, argv, CMD_COMMON_SHORTOPTS, longopts, NULL)) != -1) {
-		switch (o) {
-		case OPT_DIR:
-			if (*optarg == '\0')
-				return cmd_usage_error(&cmd_demo_entry, _("--dir wants a directory"));
-			opt.dir = optarg;
-			break;
-		case OPT_VECTORS:
-			if (demo_parse_number("--vectors", optarg, 0, DEMO_MAX_DOCUMENTS, &v) != 0)
-				return VS_EXIT_USAGE;
-			opt.vectors = v;
-			sized = true;
-			break;
-		case OPT_USERS:
-			if (demo_parse_number("--users", optarg, 0, DEMO_MAX_DOCUMENTS, &v) != 0)
-				return VS_EXIT_USAGE;
-			opt.users = v;
-			sized = true;
-			break;
-		case OPT_DIM:
-			if (demo_parse_number("--dim", optarg, 1, DEMO_MAX_DIM, &v) != 0)
-				return VS_EXIT_USAGE;
-			opt.dim = (int)v;
-			sized = true;
-			break;
-		case OPT_SEED:
-			if (demo_parse_number("--seed", optarg, 0, LLONG_MAX, &v) != 0)
-				return VS_EXIT_USAGE;
-			opt.seed = (uint64_t)v;
-			sized = true;
-			break;
-		case OPT_NO_TUI:
-			no_tui = true;
-			break;
-		case OPT_STOP:
-			stop = true;
-			break;
-		default:
-			switch (cmd_common_option(ctx, &cmd_demo_entry, o)) {
-			case 1:
-				break;
-			case -1:
-				return VS_EXIT_OK;
-			default:
-				return cmd_usage_error(&cmd_demo_entry, _("unknown option"));
-			}
-		}
-	}
-	if (optind < argc)
-		return cmd_usage_error(&cmd_demo_entry, _("unexpected argument '%s'"), argv[optind]);
+	if ((rc = cmd_parse_options(ctx, &cmd_demo_entry, argc, argv, NULL, cmd_demo_longopts,
+	    cmd_demo_option, &opts)) >= 0)
+		return rc;
+	if ((rc = cmd_no_operands(&cmd_demo_entry, argc, argv)) != 0)
+		return rc;
 
-	if (stop) {
-		if (opt.dir == NULL)
+	if (opts.stop) {
+		if (opts.opt.dir == NULL)
 			return cmd_usage_error(&cmd_demo_entry,
 			    _("--stop needs --dir DIR, the directory of the demo to stop"));
-		if (sized)
+		if (opts.sized)
 			return cmd_usage_error(&cmd_demo_entry,
 			    _("--stop takes only --dir; --vectors, --users, --dim and --seed "
 			      "are for creating a demo"));
-		return demo_stop_exec(ctx, opt.dir);
+		return demo_stop_exec(ctx, opts.opt.dir);
 	}
 
 	pst.tty = isatty(STDERR_FILENO) != 0;
 	if (!ctx->quiet && !ctx->json) {
-		opt.progress = demo_show_progress;
-		opt.progress_arg = &pst;
+		opts.opt.progress = demo_show_progress;
+		opts.opt.progress_arg = &pst;
 	}
-	opt.cancel = &demo_interrupted;
+	opts.opt.cancel = &demo_interrupted;
 	memset(&sa, 0, sizeof sa);
 	sa.sa_handler = demo_on_signal;
 	sigemptyset(&sa.sa_mask);
@@ -304,7 +318,7 @@ cmd_demo_exec(struct cmd_ctx *ctx, int argc, char **argv)
 	sigaction(SIGTERM, &sa, &old_term);
 
 	error_clear(&err);
-	rc = demo_create(&opt, &res, &err);
+	rc = demo_create(&opts.opt, &res, &err);
 
 	sigaction(SIGINT, &old_int, NULL);
 	sigaction(SIGTERM, &old_term, NULL);
@@ -315,15 +329,15 @@ cmd_demo_exec(struct cmd_ctx *ctx, int argc, char **argv)
 	}
 
 	if (ctx->json)
-		demo_print_json(&res, &opt);
+		demo_print_json(&res, &opts.opt);
 	else if (!ctx->quiet)
-		demo_print_summary(&res, &opt);
+		demo_print_summary(&res, &opts.opt);
 	else
 		printf("%s\n", res.config_path);
 	fflush(stdout);
 
 	rc = VS_EXIT_OK;
-	if (!no_tui && !ctx->json && isatty(STDIN_FILENO) && isatty(STDOUT_FILENO)) {
+	if (!opts.no_tui && !ctx->json && isatty(STDIN_FILENO) && isatty(STDOUT_FILENO)) {
 		int trc = demo_open_tui(ctx, &res);
 
 		if (trc >= 0)

@@ -2,7 +2,6 @@
 #include "config.h"
 
 #include <cjson/cJSON.h>
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -139,30 +138,16 @@ health_print(struct cmd_ctx *ctx, const struct health_report *r)
 static int
 cmd_health_exec(struct cmd_ctx *ctx, int argc, char **argv)
 {
-	static const struct option longopts[] = {
-		CMD_COMMON_LONGOPTS,
-		{ NULL, 0, NULL, 0 },
-	};
 	const struct cmd_entry *self = &cmd_health_entry;
 	struct cmd_ctx jctx;
 	struct engine_event *done;
 	struct vs_error err;
-	int opt, rc;
+	int rc;
 
-	while ((opt = getopt_long(argc, argv, CMD_COMMON_SHORTOPTS, longopts, NULL)) != -1) {
-		rc = cmd_common_option(ctx, self, opt);
-		if (rc < 0)
-			return 0;
-		/* A plugin answers UNKNOWN to a bad command line. */
-		if (rc == 0) {
-			cmd_usage_error(self, _("unknown option"));
-			return HEALTH_UNKNOWN;
-		}
-	}
-	if (optind != argc) {
-		cmd_usage_error(self, _("unexpected argument '%s'"), argv[optind]);
-		return HEALTH_UNKNOWN;
-	}
+	if ((rc = cmd_parse_options(ctx, self, argc, argv, NULL, NULL, NULL, NULL)) >= 0)
+		return rc;
+	if ((rc = cmd_no_operands(self, argc, argv)) != 0)
+		return rc;
 	if (ctx->cfg == NULL) {
 		error_clear(&err);
 		if (config_load(config_locate(ctx->config_path), &ctx->cfg, &err) != 0)
@@ -203,5 +188,7 @@ const struct cmd_entry cmd_health_entry = {
 	           "With --json: one object (see vsbackup(1)). With -q: the first line only.\n"
 	           "\nExit status: 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN (cannot run, e.g. no\n"
 	           "configuration).\n"),
+	/* A plugin answers UNKNOWN to a bad command line. */
+	.usage_status = HEALTH_UNKNOWN,
 	.exec = cmd_health_exec,
 };

@@ -59,39 +59,45 @@ list_human(const struct catalog *cat, time_t now)
 		printf("%s\n", _("(no backups yet: run 'vsbackup backup')"));
 }
 
+struct cmd_list_options {
+	bool local, s3;
+};
+
+static const struct option cmd_list_longopts[] = {
+	{ "location", required_argument, NULL, 'l' },
+	CMD_COMMON_LONGOPTS,
+	{ NULL, 0, NULL, 0 },
+};
+
+static int
+cmd_list_option(const struct cmd_entry *e, void *ud, int opt, const char *arg)
+{
+	struct cmd_list_options *opts = ud;
+
+	if (opt == 'l' && cli_parse_location(arg, true, &opts->local, &opts->s3) != 0)
+		return cmd_usage_error(e, _("--location takes local, s3 or all"));
+	return 0;
+}
+
 static int
 cmd_list_exec(struct cmd_ctx *ctx, int argc, char **argv)
 {
-	static const struct option longopts[] = {
-		{ "location", required_argument, NULL, 'l' },
-		CMD_COMMON_LONGOPTS,
-		{ NULL, 0, NULL, 0 },
-	};
+	struct cmd_list_options opts = { .local = true, .s3 = true };
 	struct job_list_args *args;
 	struct engine_event *done;
 	const struct catalog *cat;
-	bool local = true, s3 = true;
-	int opt, rc;
+	int rc;
 
-	while ((opt = getopt_long(argc, argv, CMD_COMMON_SHORTOPTS "l:", longopts, NULL)) != -1) {
-		if (opt == 'l') {
-			if (cli_parse_location(optarg, true, &local, &s3) != 0)
-				return cmd_usage_error(self(), _("--location takes local, s3 or all"));
-			continue;
-		}
-		rc = cmd_common_option(ctx, self(), opt);
-		if (rc < 0)
-			return 0;
-		if (rc == 0)
-			return cmd_usage_error(self(), _("unknown option"));
-	}
-	if (optind != argc)
-		return cmd_usage_error(self(), _("unexpected argument '%s'"), argv[optind]);
+	if ((rc = cmd_parse_options(ctx, self(), argc, argv, "l:", cmd_list_longopts,
+	    cmd_list_option, &opts)) >= 0)
+		return rc;
+	if ((rc = cmd_no_operands(self(), argc, argv)) != 0)
+		return rc;
 	if (cmd_load_config(ctx) != 0)
 		return 1;
 	args = xcalloc(1, sizeof *args);
-	args->local = local;
-	args->s3 = s3;
+	args->local = opts.local;
+	args->s3 = opts.s3;
 	done = cli_run_job(ctx, &job_list_type, args);
 	if (done->status != 0) {
 		rc = cli_report_failure(ctx, done);

@@ -15,59 +15,63 @@
 
 extern const struct cmd_entry cmd_metrics_entry;
 
+enum { CMD_METRICS_STDOUT = 0x100, CMD_METRICS_OUTPUT };
+
+struct cmd_metrics_options {
+	bool to_stdout;
+	const char *output;
+};
+
+static const struct option cmd_metrics_longopts[] = {
+	{ "stdout", no_argument, NULL, CMD_METRICS_STDOUT },
+	{ "output", required_argument, NULL, CMD_METRICS_OUTPUT },
+	CMD_COMMON_LONGOPTS,
+	{ NULL, 0, NULL, 0 },
+};
+
+static int
+cmd_metrics_option(const struct cmd_entry *self, void *ud, int opt, const char *arg)
+{
+	struct cmd_metrics_options *opts = ud;
+
+	switch (opt) {
+	case CMD_METRICS_STDOUT:
+		opts->to_stdout = true;
+		break;
+	case CMD_METRICS_OUTPUT:
+		if (arg[0] == '\0')
+			return cmd_usage_error(self, _("--output wants a file name"));
+		opts->output = arg;
+		break;
+	}
+	return 0;
+}
+
 static int
 cmd_metrics_exec(struct cmd_ctx *ctx, int argc, char **argv)
 {
-	enum { OPT_STDOUT = 0x100, OPT_OUTPUT };
-	static const struct option longopts[] = {
-		{ "stdout", no_argument, NULL, OPT_STDOUT },
-		{ "output", required_argument, NULL, OPT_OUTPUT },
-		CMD_COMMON_LONGOPTS,
-		{ NULL, 0, NULL, 0 },
-	};
 	const struct cmd_entry *self = &cmd_metrics_entry;
-	struct ops_metrics_args *args = xcalloc(1, sizeof *args);
+	struct cmd_metrics_options opts = { 0 };
+	struct ops_metrics_args *args;
 	const struct ops_metrics_result *res;
 	struct engine_event *done;
-	bool to_stdout = false;
-	int opt, rc;
+	int rc;
 
-	while ((opt = getopt_long(argc, argv, CMD_COMMON_SHORTOPTS, longopts, NULL)) != -1) {
-		switch (opt) {
-		case OPT_STDOUT:
-			to_stdout = true;
-			continue;
-		case OPT_OUTPUT:
-			if (optarg[0] == '\0') {
-				ops_metrics_args_free(args);
-				return cmd_usage_error(self, _("--output wants a file name"));
-			}
-			free(args->output);
-			args->output = xstrdup(optarg);
-			continue;
-		}
-		rc = cmd_common_option(ctx, self, opt);
-		if (rc <= 0) {
-			ops_metrics_args_free(args);
-			return rc < 0 ? 0 : cmd_usage_error(self, _("unknown option"));
-		}
-	}
-	if (optind != argc) {
-		ops_metrics_args_free(args);
-		return cmd_usage_error(self, _("unexpected argument '%s'"), argv[optind]);
-	}
-	if (to_stdout && args->output != NULL) {
-		ops_metrics_args_free(args);
+	if ((rc = cmd_parse_options(ctx, self, argc, argv, NULL, cmd_metrics_longopts,
+	    cmd_metrics_option, &opts)) >= 0)
+		return rc;
+	if ((rc = cmd_no_operands(self, argc, argv)) != 0)
+		return rc;
+	if (opts.to_stdout && opts.output != NULL)
 		return cmd_usage_error(self, _("--stdout and --output exclude each other"));
-	}
-	if (cmd_load_config(ctx) != 0) {
-		ops_metrics_args_free(args);
+	if (cmd_load_config(ctx) != 0)
 		return VS_EXIT_FAILURE;
-	}
+	args = xcalloc(1, sizeof *args);
+	args->output = opts.output != NULL ? xstrdup(opts.output) : NULL;
 	/* Nowhere to write: show them instead. */
-	if (args->output == NULL && ctx->cfg->monitoring.metrics_file[0] == '\0')
-		to_stdout = true;
-	args->no_write = to_stdout;
+	if (opts.output == NULL && ctx->cfg->monitoring.metrics_file[0] == '\0')
+		opts.to_stdout = true;
+	args->no_write = opts.to_stdout;
 	ctx->stream_events = true;
 	done = cli_run_job(ctx, &job_metrics_type, args);
 	if (done->status != 0) {

@@ -14,30 +14,39 @@
 
 extern const struct cmd_entry cmd_pin_entry, cmd_unpin_entry;
 
+struct cmd_pin_options {
+	bool local, s3;
+};
+
+static const struct option cmd_pin_longopts[] = {
+	{ "location", required_argument, NULL, 'l' },
+	CMD_COMMON_LONGOPTS,
+	{ NULL, 0, NULL, 0 },
+};
+
+/* Shared by pin and unpin: self is the one running. */
+static int
+cmd_pin_option(const struct cmd_entry *self, void *ud, int opt, const char *arg)
+{
+	struct cmd_pin_options *opts = ud;
+
+	if (opt == 'l' && cli_parse_location(arg, true, &opts->local, &opts->s3) != 0)
+		return cmd_usage_error(self, _("--location takes local, s3 or all"));
+	return 0;
+}
+
 static int
 pin_exec(struct cmd_ctx *ctx, const struct cmd_entry *self, bool pin, int argc, char **argv)
 {
-	static const struct option longopts[] = {
-		{ "location", required_argument, NULL, 'l' },
-		CMD_COMMON_LONGOPTS,
-		{ NULL, 0, NULL, 0 },
-	};
+	struct cmd_pin_options opts = { .local = true, .s3 = true };
 	struct job_pin_args *args;
 	struct engine_event *done;
 	char id[BACKUP_ID_SIZE];
-	bool local = true, s3 = true;
-	int opt, rc;
+	int rc;
 
-	while ((opt = getopt_long(argc, argv, CMD_COMMON_SHORTOPTS, longopts, NULL)) != -1) {
-		if (opt == 'l') {
-			if (cli_parse_location(optarg, true, &local, &s3) != 0)
-				return cmd_usage_error(self, _("--location takes local, s3 or all"));
-			continue;
-		}
-		rc = cmd_common_option(ctx, self, opt);
-		if (rc <= 0)
-			return rc < 0 ? 0 : cmd_usage_error(self, _("unknown option"));
-	}
+	if ((rc = cmd_parse_options(ctx, self, argc, argv, NULL, cmd_pin_longopts,
+	    cmd_pin_option, &opts)) >= 0)
+		return rc;
 	if ((rc = cli_take_id(self, argc, argv, id)) != 0)
 		return rc;
 	if (cmd_load_config(ctx) != 0)
@@ -45,8 +54,8 @@ pin_exec(struct cmd_ctx *ctx, const struct cmd_entry *self, bool pin, int argc, 
 	args = xcalloc(1, sizeof *args);
 	snprintf(args->id, sizeof args->id, "%s", id);
 	args->pin = pin;
-	args->local = local;
-	args->s3 = s3 && ctx->cfg->s3.bucket[0] != '\0';
+	args->local = opts.local;
+	args->s3 = opts.s3 && ctx->cfg->s3.bucket[0] != '\0';
 	ctx->stream_events = true;
 	done = cli_run_job(ctx, &job_pin_type, args);
 	rc = done->status != 0 ? cli_report_failure(ctx, done) : VS_EXIT_OK;

@@ -36,87 +36,98 @@ confirm_by_id(const struct config *cfg, const char *id)
 	return strcmp(line, id) == 0;
 }
 
+/* What the command line asked for; the job's arguments are made from it
+ * once the restore is confirmed. */
+struct cmd_restore_options {
+	bool yes;
+	bool local, s3;
+	bool safety_backup;
+	bool rollback;
+	const char *target_dir;
+};
+
+static const struct option cmd_restore_longopts[] = {
+	{ "yes", no_argument, NULL, 'y' },
+	{ "no-safety-backup", no_argument, NULL, 'n' },
+	{ "target-dir", required_argument, NULL, 't' },
+	{ "from", required_argument, NULL, 'f' },
+	{ "rollback", no_argument, NULL, 'r' },
+	CMD_COMMON_LONGOPTS,
+	{ NULL, 0, NULL, 0 },
+};
+
+static int
+cmd_restore_option(const struct cmd_entry *self, void *ud, int opt, const char *arg)
+{
+	struct cmd_restore_options *opts = ud;
+
+	switch (opt) {
+	case 'y':
+		opts->yes = true;
+		break;
+	case 'n':
+		opts->safety_backup = false;
+		break;
+	case 't':
+		opts->target_dir = arg;
+		break;
+	case 'r':
+		opts->rollback = true;
+		break;
+	case 'f':
+		if (cli_parse_location(arg, false, &opts->local, &opts->s3) != 0)
+			return cmd_usage_error(self, _("--from takes local or s3"));
+		break;
+	}
+	return 0;
+}
+
 static int
 cmd_restore_exec(struct cmd_ctx *ctx, int argc, char **argv)
 {
-	static const struct option longopts[] = {
-		{ "yes", no_argument, NULL, 'y' },
-		{ "no-safety-backup", no_argument, NULL, 'n' },
-		{ "target-dir", required_argument, NULL, 't' },
-		{ "from", required_argument, NULL, 'f' },
-		{ "rollback", no_argument, NULL, 'r' },
-		CMD_COMMON_LONGOPTS,
-		{ NULL, 0, NULL, 0 },
-	};
 	const struct cmd_entry *self = &cmd_restore_entry;
-	struct job_restore_args *args = xcalloc(1, sizeof *args);
+	struct cmd_restore_options opts = { .local = true, .safety_backup = true };
+	struct job_restore_args *args;
 	const struct job_restore_result *res;
 	struct engine_event *done;
-	bool yes = false, local = true, s3 = false;
-	int opt, rc;
+	char id[BACKUP_ID_SIZE] = "";
+	int rc;
 
-	args->safety_backup = true;
-	while ((opt = getopt_long(argc, argv, CMD_COMMON_SHORTOPTS "y", longopts, NULL)) != -1) {
-		switch (opt) {
-		case 'y':
-			yes = true;
-			continue;
-		case 'n':
-			args->safety_backup = false;
-			continue;
-		case 't':
-			free(args->target_dir);
-			args->target_dir = xstrdup(optarg);
-			continue;
-		case 'r':
-			args->rollback = true;
-			continue;
-		case 'f':
-			if (cli_parse_location(optarg, false, &local, &s3) != 0) {
-				job_restore_args_free(args);
-				return cmd_usage_error(self, _("--from takes local or s3"));
-			}
-			continue;
-		}
-		rc = cmd_common_option(ctx, self, opt);
-		if (rc <= 0) {
-			job_restore_args_free(args);
-			return rc < 0 ? 0 : cmd_usage_error(self, _("unknown option"));
-		}
-	}
-	if (args->rollback) {
-		if (optind != argc || args->target_dir != NULL) {
-			job_restore_args_free(args);
+	if ((rc = cmd_parse_options(ctx, self, argc, argv, "y", cmd_restore_longopts,
+	    cmd_restore_option, &opts)) >= 0)
+		return rc;
+	if (opts.rollback) {
+		if (optind != argc || opts.target_dir != NULL)
 			return cmd_usage_error(self, _("--rollback takes no backup id and no --target-dir: "
 			    "it returns to the safety backup of the interrupted restore"));
-		}
-	} else if ((rc = cli_take_id(self, argc, argv, args->id)) != 0) {
-		job_restore_args_free(args);
+	} else if ((rc = cli_take_id(self, argc, argv, id)) != 0) {
 		return rc;
 	}
-	if (args->target_dir != NULL && args->target_dir[0] != '/') {
-		char *cwd = getcwd(NULL, 0), *abs = xasprintf("%s/%s", cwd ? cwd : ".", args->target_dir);
-
-		free(cwd);
-		free(args->target_dir);
-		args->target_dir = abs;
-	}
-	if (cmd_load_config(ctx) != 0) {
-		job_restore_args_free(args);
+	if (cmd_load_config(ctx) != 0)
 		return 1;
-	}
-	snprintf(args->from, sizeof args->from, "%s", s3 ? "s3" : "local");
-	if (!yes && args->target_dir == NULL) {
-		bool ok = args->rollback ?
+	if (!opts.yes && opts.target_dir == NULL) {
+		bool ok = opts.rollback ?
 		    cmd_confirm(_("Roll the live data back to the safety backup of the interrupted "
-		    "restore?")) : confirm_by_id(ctx->cfg, args->id);
+		    "restore?")) : confirm_by_id(ctx->cfg, id);
 
 		if (!ok) {
 			cmd_error(ctx, _("not restored: confirm with --yes (or type the backup id on a "
 			    "terminal)"));
-			job_restore_args_free(args);
 			return VS_EXIT_USAGE;
 		}
+	}
+	args = xcalloc(1, sizeof *args);
+	snprintf(args->id, sizeof args->id, "%s", id);
+	snprintf(args->from, sizeof args->from, "%s", opts.s3 ? "s3" : "local");
+	args->safety_backup = opts.safety_backup;
+	args->rollback = opts.rollback;
+	if (opts.target_dir != NULL && opts.target_dir[0] == '/') {
+		args->target_dir = xstrdup(opts.target_dir);
+	} else if (opts.target_dir != NULL) {
+		char *cwd = getcwd(NULL, 0);
+
+		args->target_dir = xasprintf("%s/%s", cwd ? cwd : ".", opts.target_dir);
+		free(cwd);
 	}
 	ctx->stream_events = true;
 	done = cli_run_job(ctx, &job_restore_type, args);

@@ -76,40 +76,48 @@ show_human(const struct catalog_entry *e, const struct catalog_copy *c)
 		    m->user.dim, m->user.kind);
 }
 
+struct cmd_show_options {
+	bool local, s3;
+};
+
+static const struct option cmd_show_longopts[] = {
+	{ "from", required_argument, NULL, 'f' },
+	CMD_COMMON_LONGOPTS,
+	{ NULL, 0, NULL, 0 },
+};
+
+static int
+cmd_show_option(const struct cmd_entry *self, void *ud, int opt, const char *arg)
+{
+	struct cmd_show_options *opts = ud;
+
+	if (opt == 'f' && cli_parse_location(arg, false, &opts->local, &opts->s3) != 0)
+		return cmd_usage_error(self, _("--from takes local or s3"));
+	return 0;
+}
+
 static int
 cmd_show_exec(struct cmd_ctx *ctx, int argc, char **argv)
 {
-	static const struct option longopts[] = {
-		{ "from", required_argument, NULL, 'f' },
-		CMD_COMMON_LONGOPTS,
-		{ NULL, 0, NULL, 0 },
-	};
 	const struct cmd_entry *self = &cmd_show_entry;
+	struct cmd_show_options opts = { .local = true, .s3 = true };
 	struct job_list_args *args;
 	struct engine_event *done;
 	struct catalog_entry *e;
 	const struct catalog_copy *c;
 	char id[BACKUP_ID_SIZE];
-	bool local = true, s3 = true;
-	int opt, rc;
+	int rc;
 
-	while ((opt = getopt_long(argc, argv, CMD_COMMON_SHORTOPTS, longopts, NULL)) != -1) {
-		if (opt == 'f') {
-			if (cli_parse_location(optarg, false, &local, &s3) != 0)
-				return cmd_usage_error(self, _("--from takes local or s3"));
-			continue;
-		}
-		rc = cmd_common_option(ctx, self, opt);
-		if (rc <= 0)
-			return rc < 0 ? 0 : cmd_usage_error(self, _("unknown option"));
-	}
+	if ((rc = cmd_parse_options(ctx, self, argc, argv, NULL, cmd_show_longopts,
+	    cmd_show_option, &opts)) >= 0)
+		return rc;
 	if ((rc = cli_take_id(self, argc, argv, id)) != 0)
 		return rc;
 	if (cmd_load_config(ctx) != 0)
 		return 1;
 	args = xcalloc(1, sizeof *args);
-	args->local = local;
-	args->s3 = s3;
+	args->local = opts.local;
+	args->s3 = opts.s3;
 	done = cli_run_job(ctx, &job_list_type, args);
 	if (done->status != 0) {
 		rc = cli_report_failure(ctx, done);
@@ -122,7 +130,7 @@ cmd_show_exec(struct cmd_ctx *ctx, int argc, char **argv)
 		cmd_error(ctx, _("backup %s not found (see 'vsbackup list')"), id);
 		goto out;
 	}
-	c = local && e->local.present ? &e->local : &e->s3;
+	c = opts.local && e->local.present ? &e->local : &e->s3;
 	if (!c->has_manifest) {
 		cmd_error(ctx, _("backup %s has no usable metadata: %s"), id,
 		    c->partial ? _("it is incomplete (an interrupted backup)") :

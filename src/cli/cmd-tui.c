@@ -2,7 +2,6 @@
  * a terminal). */
 #include "config.h"
 
-#include <getopt.h>
 #include <stdio.h>
 #include <unistd.h>
 
@@ -15,21 +14,12 @@ extern const struct cmd_entry cmd_tui_entry;
 static int
 cmd_tui_exec(struct cmd_ctx *ctx, int argc, char **argv)
 {
-	static const struct option longopts[] = {
-		CMD_COMMON_LONGOPTS,
-		{ NULL, 0, NULL, 0 },
-	};
-	int opt, rc;
+	int rc;
 
-	while ((opt = getopt_long(argc, argv, CMD_COMMON_SHORTOPTS, longopts, NULL)) != -1) {
-		rc = cmd_common_option(ctx, &cmd_tui_entry, opt);
-		if (rc < 0)
-			return VS_EXIT_OK;
-		if (rc == 0)
-			return cmd_usage_error(&cmd_tui_entry, _("unknown option"));
-	}
-	if (optind < argc)
-		return cmd_usage_error(&cmd_tui_entry, _("unexpected argument '%s'"), argv[optind]);
+	if ((rc = cmd_parse_options(ctx, &cmd_tui_entry, argc, argv, NULL, NULL, NULL, NULL)) >= 0)
+		return rc;
+	if ((rc = cmd_no_operands(&cmd_tui_entry, argc, argv)) != 0)
+		return rc;
 	if (ctx->json)
 		return cmd_usage_error(&cmd_tui_entry, _("the TUI has no JSON output; use the commands "
 		    "(vsbackup list --json, ...)"));

@@ -3,7 +3,6 @@
 #include "config.h"
 
 #include <cjson/cJSON.h>
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -59,20 +58,13 @@ int
 cmd_transfer_exec(const struct cmd_entry *self, const struct job_type *type,
     struct cmd_ctx *ctx, int argc, char **argv)
 {
-	static const struct option longopts[] = {
-		CMD_COMMON_LONGOPTS,
-		{ NULL, 0, NULL, 0 },
-	};
 	struct job_transfer_args *args;
 	struct engine_event *done;
 	char id[BACKUP_ID_SIZE];
-	int opt, rc;
+	int rc;
 
-	while ((opt = getopt_long(argc, argv, CMD_COMMON_SHORTOPTS, longopts, NULL)) != -1) {
-		rc = cmd_common_option(ctx, self, opt);
-		if (rc <= 0)
-			return rc < 0 ? 0 : cmd_usage_error(self, _("unknown option"));
-	}
+	if ((rc = cmd_parse_options(ctx, self, argc, argv, NULL, NULL, NULL, NULL)) >= 0)
+		return rc;
 	if ((rc = cli_take_id(self, argc, argv, id)) != 0)
 		return rc;
 	if (cmd_load_config(ctx) != 0)

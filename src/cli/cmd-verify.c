@@ -15,49 +15,62 @@
 
 extern const struct cmd_entry cmd_verify_entry;
 
+struct cmd_verify_options {
+	bool deep;
+	bool local, s3;
+	bool verbose;
+};
+
+static const struct option cmd_verify_longopts[] = {
+	{ "deep", no_argument, NULL, 'd' },
+	{ "from", required_argument, NULL, 'f' },
+	{ "verbose", no_argument, NULL, 'v' },
+	CMD_COMMON_LONGOPTS,
+	{ NULL, 0, NULL, 0 },
+};
+
+static int
+cmd_verify_option(const struct cmd_entry *self, void *ud, int opt, const char *arg)
+{
+	struct cmd_verify_options *opts = ud;
+
+	switch (opt) {
+	case 'd':
+		opts->deep = true;
+		break;
+	case 'v':
+		opts->verbose = true;
+		break;
+	case 'f':
+		if (cli_parse_location(arg, false, &opts->local, &opts->s3) != 0)
+			return cmd_usage_error(self, _("--from takes local or s3"));
+		break;
+	}
+	return 0;
+}
+
 static int
 cmd_verify_exec(struct cmd_ctx *ctx, int argc, char **argv)
 {
-	static const struct option longopts[] = {
-		{ "deep", no_argument, NULL, 'd' },
-		{ "from", required_argument, NULL, 'f' },
-		{ "verbose", no_argument, NULL, 'v' },
-		CMD_COMMON_LONGOPTS,
-		{ NULL, 0, NULL, 0 },
-	};
 	const struct cmd_entry *self = &cmd_verify_entry;
-	struct job_verify_args *args = xcalloc(1, sizeof *args);
+	struct cmd_verify_options opts = { .local = true };
+	struct job_verify_args *args;
 	struct engine_event *done;
 	const struct verify_report *rep;
-	bool local = true, s3 = false, verbose = false;
-	int opt, rc;
+	char id[BACKUP_ID_SIZE];
+	int rc;
 
-	while ((opt = getopt_long(argc, argv, CMD_COMMON_SHORTOPTS "v", longopts, NULL)) != -1) {
-		switch (opt) {
-		case 'd':
-			args->deep = true;
-			continue;
-		case 'v':
-			verbose = true;
-			continue;
-		case 'f':
-			if (cli_parse_location(optarg, false, &local, &s3) != 0) {
-				free(args);
-				return cmd_usage_error(self, _("--from takes local or s3"));
-			}
-			continue;
-		}
-		rc = cmd_common_option(ctx, self, opt);
-		if (rc <= 0) {
-			free(args);
-			return rc < 0 ? 0 : cmd_usage_error(self, _("unknown option"));
-		}
-	}
-	if ((rc = cli_take_id(self, argc, argv, args->id)) != 0 || cmd_load_config(ctx) != 0) {
-		free(args);
-		return rc != 0 ? rc : 1;
-	}
-	snprintf(args->location, sizeof args->location, "%s", s3 ? "s3" : "local");
+	if ((rc = cmd_parse_options(ctx, self, argc, argv, "v", cmd_verify_longopts,
+	    cmd_verify_option, &opts)) >= 0)
+		return rc;
+	if ((rc = cli_take_id(self, argc, argv, id)) != 0)
+		return rc;
+	if (cmd_load_config(ctx) != 0)
+		return 1;
+	args = xcalloc(1, sizeof *args);
+	snprintf(args->id, sizeof args->id, "%s", id);
+	args->deep = opts.deep;
+	snprintf(args->location, sizeof args->location, "%s", opts.s3 ? "s3" : "local");
 	ctx->stream_events = true;
 	done = cli_run_job(ctx, &job_verify_type, args);
 	if (done->status != 0) {
@@ -72,7 +85,7 @@ cmd_verify_exec(struct cmd_ctx *ctx, int argc, char **argv)
 		cJSON_AddStringToObject(o, "event", "result");
 		cli_print_json(o);
 	} else if (!ctx->quiet || !rep->ok) {
-		cli_verify_report_print(rep, verbose || !ctx->quiet);
+		cli_verify_report_print(rep, opts.verbose || !ctx->quiet);
 	}
 	rc = rep->ok ? VS_EXIT_OK : VS_EXIT_INVALID;
 	engine_event_free(done);

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "cli/cmd.h"
+#include "common/error.h"
 #include "common/i18n.h"
 #include "common/log.h"
 #include "common/xmalloc.h"
@@ -57,10 +58,12 @@ cmd_usage_error(const struct cmd_entry *e, const char *fmt, ...)
 	vfprintf(stderr, fmt, ap);
 	va_end(ap);
 	fprintf(stderr, _("\nUsage: vsbackup %s %s\n"), e->name, e->usage[0] ? _(e->usage) : "");
-	return 2;
+	return e->usage_status != 0 ? e->usage_status : VS_EXIT_USAGE;
 }
 
-int
+/* A common option: 1 when handled, 0 when opt is not one, -1 after printing
+ * the help. */
+static int
 cmd_common_option(struct cmd_ctx *ctx, const struct cmd_entry *e, int opt)
 {
 	switch (opt) {
@@ -80,6 +83,48 @@ cmd_common_option(struct cmd_ctx *ctx, const struct cmd_entry *e, int opt)
 	default:
 		return 0;
 	}
+}
+
+int
+cmd_parse_options(struct cmd_ctx *ctx, const struct cmd_entry *e, int argc, char **argv,
+    const char *shortopts, const struct option *longopts, cmd_option_fn *handle, void *ud)
+{
+	static const struct option common_longopts[] = {
+		CMD_COMMON_LONGOPTS,
+		{ NULL, 0, NULL, 0 },
+	};
+	char *spec;
+	int opt, rc = -1;
+
+	spec = xasprintf("%s%s", CMD_COMMON_SHORTOPTS, shortopts != NULL ? shortopts : "");
+	if (longopts == NULL)
+		longopts = common_longopts;
+	while (rc < 0 && (opt = getopt_long(argc, argv, spec, longopts, NULL)) != -1) {
+		switch (cmd_common_option(ctx, e, opt)) {
+		case 1:
+			break;
+		case -1:
+			rc = VS_EXIT_OK;
+			break;
+		default:
+			/* For '?', getopt_long() has printed what was wrong. */
+			if (opt == '?' || handle == NULL)
+				rc = cmd_usage_error(e, _("unknown option"));
+			else if ((rc = handle(e, ud, opt, optarg)) == 0)
+				rc = -1;
+			break;
+		}
+	}
+	free(spec);
+	return rc;
+}
+
+int
+cmd_no_operands(const struct cmd_entry *e, int argc, char **argv)
+{
+	if (optind < argc)
+		return cmd_usage_error(e, _("unexpected argument '%s'"), argv[optind]);
+	return 0;
 }
 
 void

@@ -11,6 +11,8 @@
 
 #include "config/conf.h"
 
+struct option;
+
 struct cmd_ctx {
 	const char *config_path;  /* -c FILE, or NULL */
 	bool json;                /* --json */
@@ -31,6 +33,7 @@ struct cmd_entry {
 	const char *summary;  /* one line, translated at display time */
 	const char *help;     /* the rest of "vsbackup NAME --help", may be NULL */
 	unsigned flags;
+	int usage_status;     /* exit status of a usage error; 0: VS_EXIT_USAGE */
 	int (*exec)(struct cmd_ctx *ctx, int argc, char **argv);
 };
 
@@ -45,15 +48,15 @@ int cmd_load_config(struct cmd_ctx *ctx);
 /* Print "vsbackup NAME USAGE", the summary and help to stdout. */
 void cmd_print_help(const struct cmd_entry *entry);
 
-/* Print a usage error for the command to stderr; returns VS_EXIT_USAGE. */
+/* Print a usage error for the command to stderr; returns the command's
+ * usage_status (VS_EXIT_USAGE unless the entry says otherwise). */
 int cmd_usage_error(const struct cmd_entry *entry, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 
 /*
  * Options every command accepts anywhere on its line (-c FILE, --json, -q,
- * -h/--help). A command's getopt_long loop calls cmd_common_option() for
- * codes it does not know; it returns 1 when handled, 0 when unknown, and
- * -1 after printing help (exit 0).
+ * -h/--help), handled by cmd_parse_options(). A command's own option codes
+ * differ from these.
  */
 #define CMD_COMMON_SHORTOPTS "c:qh"
 #define CMD_OPT_JSON 0x1000
@@ -62,7 +65,36 @@ int cmd_usage_error(const struct cmd_entry *entry, const char *fmt, ...)
 	{ "json", no_argument, NULL, CMD_OPT_JSON },          \
 	{ "quiet", no_argument, NULL, 'q' },                  \
 	{ "help", no_argument, NULL, 'h' }
-int cmd_common_option(struct cmd_ctx *ctx, const struct cmd_entry *entry, int opt);
+
+/*
+ * Called by cmd_parse_options() for each of the command's own options, in
+ * command-line order, with the command's entry (for cmd_usage_error()), the
+ * code getopt_long() returned and the option's argument (NULL when it takes
+ * none). Returns 0 to go on, or the exit status to stop with after printing
+ * why (cmd_usage_error() does both).
+ */
+typedef int cmd_option_fn(const struct cmd_entry *entry, void *ud, int opt,
+    const char *arg);
+
+/*
+ * Parse the command's options from argv, the common ones included:
+ * shortopts are the command's own short options without the common ones
+ * (NULL for none), longopts its long options ending with
+ * CMD_COMMON_LONGOPTS and a zero entry (NULL when it has only the common
+ * ones), handle is called for each of its own options (NULL when it has
+ * none). Returns -1 when the command goes on, with optind at the first
+ * operand; else the exit status to return: 0 after printing the help, the
+ * usage error's after an unknown option or a missing option argument, or
+ * what handle returned.
+ */
+int cmd_parse_options(struct cmd_ctx *ctx, const struct cmd_entry *entry, int argc,
+    char **argv, const char *shortopts, const struct option *longopts,
+    cmd_option_fn *handle, void *ud);
+
+/* For a command that takes no operands, after cmd_parse_options(): 0 when
+ * none is left, else the usage error's exit status after printing
+ * "unexpected argument". */
+int cmd_no_operands(const struct cmd_entry *entry, int argc, char **argv);
 
 /* Print an error message for the user (never in JSON mode's stdout). */
 void cmd_error(struct cmd_ctx *ctx, const char *fmt, ...)
