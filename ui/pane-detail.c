@@ -113,7 +113,9 @@ detail_build(struct tui *t, struct main_state *st, struct tui_row *r, struct dli
 		dl_add(d, &n, A_NORMAL, _("  completed    %s"), a);
 		dl_add(d, &n, A_NORMAL, _("  format       %d, written by %s"), m->format_version,
 		    m->tool_version ? m->tool_version : "?");
-		dl_add(d, &n, A_NORMAL, _("  consistency  %s"), m->consistency ? m->consistency : "?");
+		dl_add(d, &n, A_NORMAL, _("  consistency  %s"),
+		    m->consistency != NULL && strcmp(m->consistency, "coordinated") == 0 ?
+		    _("coordinated with the service (lock file)") : _("writes paused (best effort)"));
 		format_bytes(manifest_total_size(m), a, sizeof a);
 		dl_add(d, &n, A_NORMAL, _("  size         %s"), a);
 		dl_add(d, &n, theme_attr(COL_HEADING), "%s", _("Redis"));

@@ -164,14 +164,7 @@ cleanup_event(struct tui *t, struct screen *s, const struct tui_event *ev)
 static void
 policy_text(const struct config_retention *p, char *out, size_t outsz)
 {
-	char manual[64];
-
-	if (p->manual_days > 0)
-		snprintf(manual, sizeof manual, _("%d days"), p->manual_days);
-	else
-		snprintf(manual, sizeof manual, "%s", _("until deleted"));
-	snprintf(out, outsz, _("daily %d days, weekly %d weeks, monthly %d months, pre-restore %d days, "
-	                       "manual %s"), p->daily, p->weekly, p->monthly, p->pre_restore_days, manual);
+	retention_policy_describe(p, out, outsz);
 }
 
 static void

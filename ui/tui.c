@@ -435,7 +435,9 @@ tui_job_result_text(struct tui *t, struct tui_job *j, const struct engine_event 
 
 		format_bytes(r->freed, size, sizeof size);
 		snprintf(j->result_text, sizeof j->result_text,
-		    _("cleanup deleted %zu backups (%s freed), %zu failed"), r->deleted, size, r->failed);
+		    ngettext("cleanup deleted %zu backup (%s freed), %zu failed",
+		    "cleanup deleted %zu backups (%s freed), %zu failed", r->deleted), r->deleted, size,
+		    r->failed);
 	} else if (j->type == &job_restore_type && ev->result != NULL) {
 		const struct job_restore_result *r = ev->result;
 

@@ -65,13 +65,14 @@ row_json(const struct cleanup_row *r, time_t at)
 static void
 print_table(const struct cleanup_report *rep)
 {
-	char at[ISO8601_SIZE];
+	static const int w[] = { 15, 11, -8, 5, 8, 0 };
+	const char *head[] = { _("ID"), _("TYPE"), _("AGE"), _("WHERE"), _("ACTION"), _("REASON") };
+	char at[ISO8601_SIZE], reason[1024];
 
 	time_format_iso(rep->at, at);
 	printf(rep->dry_run ? _("Retention at %s (dry run: nothing is deleted)\n") :
 	    _("Retention at %s\n"), at);
-	printf("%-15s  %-11s  %8s  %-5s  %-7s  %s\n", _("ID"), _("TYPE"), _("AGE"), _("WHERE"),
-	    _("ACTION"), _("REASON"));
+	cli_row(w, 6, head);
 	for (size_t i = 0; i < rep->n; i++) {
 		const struct cleanup_row *r = &rep->rows[i];
 		char age[24];
@@ -84,8 +85,14 @@ print_table(const struct cleanup_report *rep)
 			action = _("delete");
 		else
 			action = r->deleted ? _("deleted") : _("FAILED");
-		printf("%-15s  %-11s  %8s  %-5s  %-7s  %s%s%s\n", r->id, backup_type_name(r->type),
-		    age, r->location, action, r->text, r->error ? ": " : "", r->error ? r->error : "");
+		snprintf(reason, sizeof reason, "%s%s%s", r->text, r->error ? ": " : "",
+		    r->error ? r->error : "");
+		{
+			const char *row[] = { r->id, backup_type_name(r->type), age, r->location,
+			    action, reason };
+
+			cli_row(w, 6, row);
+		}
 	}
 	if (rep->n == 0)
 		printf("%s\n", _("(no backups)"));

@@ -7,6 +7,7 @@
 #include "cli/cmd.h"
 #include "cli/run-job.h"
 #include "common/i18n.h"
+#include "retention/retention.h"
 
 extern const struct cmd_entry cmd_config_entry;
 
@@ -15,6 +16,7 @@ cmd_config_exec(struct cmd_ctx *ctx, int argc, char **argv)
 {
 	const struct cmd_entry *self = &cmd_config_entry;
 	const struct config *c;
+	char policy[256];
 	int rc;
 
 	if ((rc = cmd_parse_options(ctx, self, argc, argv, NULL, NULL, NULL, NULL)) >= 0)
@@ -87,10 +89,10 @@ cmd_config_exec(struct cmd_ctx *ctx, int argc, char **argv)
 		    c->s3.sse);
 	else
 		printf("  s3                    %s\n", _("(not used: s3.bucket is empty)"));
-	printf("  retention             %s\n", "");
-	printf("    daily %d days, weekly %d weeks, monthly %d months, pre-restore %d days, manual %s\n",
-	    c->retention.daily, c->retention.weekly, c->retention.monthly,
-	    c->retention.pre_restore_days, c->retention.manual_days ? "" : _("until deleted"));
+	retention_policy_describe(&c->retention, policy, sizeof policy);
+	printf("  retention             %s\n", policy);
+	retention_policy_describe(&c->retention_s3, policy, sizeof policy);
+	printf("  retention_s3          %s\n", policy);
 	return 0;
 }
 

@@ -21,8 +21,11 @@ list_human(const struct catalog *cat, time_t now)
 {
 	size_t shown = 0;
 
-	printf("%-15s  %-11s  %-19s  %8s  %10s  %-5s  %-8s  %s\n", _("ID"), _("TYPE"),
-	    _("CREATED"), _("AGE"), _("SIZE"), _("WHERE"), _("VERIFIED"), _("NOTES"));
+	static const int w[] = { 15, 11, 19, -8, -10, 5, 8, 0 };
+	const char *head[] = { _("ID"), _("TYPE"), _("CREATED"), _("AGE"), _("SIZE"), _("WHERE"),
+	    _("VERIFIED"), _("NOTES") };
+
+	cli_row(w, 8, head);
 	for (size_t i = 0; i < cat->n; i++) {
 		const struct catalog_entry *e = &cat->entries[i];
 		const struct catalog_copy *c = catalog_best(e);
@@ -51,8 +54,12 @@ list_human(const struct catalog *cat, time_t now)
 		if (e->disagree)
 			snprintf(notes + strlen(notes), sizeof notes - strlen(notes), "%s%s",
 			    notes[0] ? ", " : "", _("local and S3 metadata differ"));
-		printf("%-15s  %-11s  %-19s  %8s  %10s  %-5s  %-8s  %s\n", e->id, type, created,
-		    age, size, catalog_where(e), verified, notes);
+		{
+			const char *row[] = { e->id, type, created, age, size, catalog_where(e),
+			    verified, notes };
+
+			cli_row(w, 8, row);
+		}
 		shown++;
 	}
 	if (shown == 0)

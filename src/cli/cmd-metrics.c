@@ -95,7 +95,8 @@ cmd_metrics_exec(struct cmd_ctx *ctx, int argc, char **argv)
 	} else if (res->file == NULL) {
 		fputs(res->text, stdout);
 	} else if (!ctx->quiet) {
-		fprintf(stderr, _("vsbackup: %zu samples written to %s\n"), res->samples, res->file);
+		fprintf(stderr, ngettext("vsbackup: %zu sample written to %s\n",
+		    "vsbackup: %zu samples written to %s\n", res->samples), res->samples, res->file);
 	}
 	engine_event_free(done);
 	return VS_EXIT_OK;

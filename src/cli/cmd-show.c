@@ -16,18 +16,33 @@
 
 extern const struct cmd_entry cmd_show_entry;
 
+#define LABEL_W 14
+
 static void
 show_file(const char *label, const struct manifest_file *f)
 {
 	char size[24];
 
 	if (!f->present) {
-		printf("  %-9s %s (%s)\n", label, _("absent at backup time"),
+		cli_label(label, 9, "%s (%s)", _("absent at backup time"),
 		    f->note ? f->note : _("no reason recorded"));
 		return;
 	}
 	format_bytes(f->size, size, sizeof size);
-	printf("  %-9s %-20s %10s  sha256 %s\n", label, f->name, size, f->sha256);
+	cli_label(label, 9, "%-20s %10s  sha256 %s", f->name, size, f->sha256);
+}
+
+static void
+show_index(const char *label, const struct manifest_index *ix)
+{
+	show_file(label, &ix->file);
+	if (!ix->file.present)
+		return;
+	if (ix->unreadable)
+		cli_label("", 9, "%s", _("not a readable index when it was saved"));
+	else
+		cli_label("", 9, "ntotal %lld, dim %d, type %s", (long long)ix->ntotal, ix->dim,
+		    ix->kind);
 }
 
 static void
@@ -39,41 +54,36 @@ show_human(const struct catalog_entry *e, const struct catalog_copy *c)
 	format_local_time(m->created_at, created, sizeof created);
 	format_local_time(m->completed_at, completed, sizeof completed);
 	printf(_("Backup %s\n"), m->backup_id);
-	printf("  %-14s %s\n", _("type"), backup_type_name(m->type));
-	printf("  %-14s %s\n", _("created"), created);
-	printf("  %-14s %s (%.0f s)\n", _("completed"), completed,
+	cli_label(_("type"), LABEL_W, "%s", backup_type_name(m->type));
+	cli_label(_("created"), LABEL_W, "%s", created);
+	cli_label(_("completed"), LABEL_W, "%s (%.0f s)", completed,
 	    difftime(m->completed_at, m->created_at));
-	printf("  %-14s %s\n", _("where"), catalog_where(e));
-	printf("  %-14s %s\n", _("consistency"), strcmp(m->consistency, "coordinated") == 0 ?
+	cli_label(_("where"), LABEL_W, "%s", catalog_where(e));
+	cli_label(_("consistency"), LABEL_W, "%s", strcmp(m->consistency, "coordinated") == 0 ?
 	    _("coordinated with the service (lock file)") : _("writes paused (best effort)"));
-	printf("  %-14s %s\n", _("made by"), m->tool_version);
-	printf("  %-14s %s\n", _("pinned"), c->pinned ? _("yes") : _("no"));
+	cli_label(_("made by"), LABEL_W, "%s", m->tool_version);
+	cli_label(_("pinned"), LABEL_W, "%s", c->pinned ? _("yes") : _("no"));
 	if (c->has_verify) {
 		format_local_time(c->verify.at, at, sizeof at);
-		printf("  %-14s %s %s (%s, %s)%s%s\n", _("verified"), c->verify.ok ? _("ok") : _("FAILED"),
-		    at, c->verify.deep ? _("deep") : _("quick"), c->verify.location,
+		cli_label(_("verified"), LABEL_W, "%s %s (%s, %s)%s%s",
+		    c->verify.ok ? _("ok") : _("FAILED"), at,
+		    c->verify.deep ? _("deep") : _("quick"), c->verify.location,
 		    c->verify.summary[0] ? ": " : "", c->verify.summary);
 	} else {
-		printf("  %-14s %s\n", _("verified"), _("never"));
+		cli_label(_("verified"), LABEL_W, "%s", _("never"));
 	}
 	if (e->disagree)
 		printf("  %s\n", _("WARNING: the local and S3 copies have different metadata"));
 	printf(_("Redis %s (RDB version %d, db %d, from %s)\n"), m->redis.redis_version,
 	    m->redis.rdb_version, m->redis.db, m->redis.source);
 	show_file("rdb", &m->redis.file);
-	printf("  %-14s %llu\n", _("keys in db"), (unsigned long long)m->redis.dbsize);
+	cli_label(_("keys in db"), LABEL_W, "%llu", (unsigned long long)m->redis.dbsize);
 	for (size_t i = 0; i < m->redis.ncounts; i++)
-		printf("  %-14s %llu\n", m->redis.counts[i].prefix,
+		cli_label(m->redis.counts[i].prefix, LABEL_W, "%llu",
 		    (unsigned long long)m->redis.counts[i].count);
 	printf("%s\n", _("Indexes"));
-	show_file(_("content"), &m->content.file);
-	if (m->content.file.present)
-		printf("  %-9s ntotal %lld, dim %d, type %s\n", "", (long long)m->content.ntotal,
-		    m->content.dim, m->content.kind);
-	show_file(_("user"), &m->user.file);
-	if (m->user.file.present)
-		printf("  %-9s ntotal %lld, dim %d, type %s\n", "", (long long)m->user.ntotal,
-		    m->user.dim, m->user.kind);
+	show_index(_("content"), &m->content);
+	show_index(_("user"), &m->user);
 }
 
 struct cmd_show_options {

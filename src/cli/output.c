@@ -2,6 +2,7 @@
 
 #include <cjson/cJSON.h>
 #include <getopt.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -129,10 +130,14 @@ cli_verify_report_print(const struct verify_report *r, bool verbose)
 	size_t failed = 0;
 
 	for (size_t i = 0; i < r->n; i++) {
+		static const int w[] = { 6, 32, 0 };
+		const char *cells[] = { r->checks[i].ok ? _("ok") : _("FAIL"), r->checks[i].what,
+		    r->checks[i].detail };
+
 		if (r->checks[i].ok && !verbose)
 			continue;
-		printf("  %-6s %-32s %s\n", r->checks[i].ok ? _("ok") : _("FAIL"),
-		    r->checks[i].what, r->checks[i].detail);
+		fputs("  ", stdout);
+		cli_row(w, 3, cells);
 		failed += !r->checks[i].ok;
 	}
 	if (r->ok)
@@ -158,4 +163,38 @@ cli_take_id(const struct cmd_entry *e, int argc, char **argv, char id[BACKUP_ID_
 		return cmd_usage_error(e, "%s", err.msg);
 	snprintf(id, BACKUP_ID_SIZE, "%s", argv[optind]);
 	return 0;
+}
+
+void
+cli_row(const int *widths, size_t n, const char *const *cells)
+{
+	char line[4096], cell[1024];
+	size_t len = 0;
+
+	line[0] = '\0';
+	for (size_t i = 0; i < n && len < sizeof line; i++) {
+		if (i + 1 < n)
+			format_pad(cell, sizeof cell, cells[i], widths[i]);
+		len += (size_t)snprintf(line + len, sizeof line - len, "%s%s",
+		    i + 1 < n ? cell : cells[i], i + 1 < n ? "  " : "");
+	}
+	len = strlen(line);
+	/* No trailing spaces after an empty last cell. */
+	while (len > 0 && line[len - 1] == ' ')
+		line[--len] = '\0';
+	puts(line);
+}
+
+void
+cli_label(const char *label, int width, const char *fmt, ...)
+{
+	char buf[256];
+	va_list ap;
+
+	format_pad(buf, sizeof buf, label, width);
+	printf("  %s ", buf);
+	va_start(ap, fmt);
+	vprintf(fmt, ap);
+	va_end(ap);
+	putchar('\n');
 }

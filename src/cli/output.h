@@ -28,6 +28,14 @@ void cli_verify_report_print(const struct verify_report *r, bool verbose);
 
 #endif
 
+/* Print one table row: each cell padded to its width in display columns
+ * (negative: right-aligned), two spaces between; the last cell unpadded. */
+void cli_row(const int *widths, size_t ncells, const char *const *cells);
+
+/* Print "  LABEL value" with the label padded to width columns. */
+void cli_label(const char *label, int width, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
 /* The single positional backup id after the options: 0, or a usage error's
  * exit status after printing it (a malformed id is never used). */
 int cli_take_id(const struct cmd_entry *e, int argc, char **argv, char id[BACKUP_ID_SIZE]);

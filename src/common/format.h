@@ -12,4 +12,13 @@ void format_bytes(uint64_t n, char *out, size_t outsz);
 /* "2024-02-15 13:00:00" in the local time zone; "-" for 0. */
 void format_local_time(time_t t, char *out, size_t outsz);
 
+/* s padded with spaces to width display columns (a negative width pads on
+ * the left): printf's %-10s counts bytes, so "GRÖSSE" would come out a
+ * column short. Longer text is kept whole. */
+void format_pad(char *out, size_t outsz, const char *s, int width);
+
+/* The display width of a UTF-8 string (its byte length when it is not
+ * valid in the current locale). */
+int format_width(const char *s);
+
 #endif

@@ -259,7 +259,8 @@ health_s3(const struct config *cfg, const struct ops_survey *s, struct health_re
 		return;
 	}
 	if (s->s3.listed)
-		check_set(reach, HEALTH_OK, _("s3://%s/%s listed: %zu complete backups"),
+		check_set(reach, HEALTH_OK, ngettext("s3://%s/%s listed: %zu complete backup",
+		    "s3://%s/%s listed: %zu complete backups", s->s3.complete),
 		    cfg->s3.bucket, cfg->s3.prefix, s->s3.complete);
 	else
 		check_set(reach, HEALTH_CRITICAL, "%s", s->s3.error);

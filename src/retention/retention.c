@@ -407,3 +407,24 @@ retention_describe(const struct retention_item *item,
 	}
 	snprintf(buf, bufsz, "%s", text);
 }
+
+void
+retention_policy_describe(const struct config_retention *p, char *buf, size_t bufsz)
+{
+	char d[48], w[48], m[48], pr[48], man[48];
+
+	snprintf(d, sizeof d, ngettext("%d day", "%d days", (unsigned long)p->daily), p->daily);
+	snprintf(w, sizeof w, ngettext("%d week", "%d weeks", (unsigned long)p->weekly), p->weekly);
+	snprintf(m, sizeof m, ngettext("%d month", "%d months", (unsigned long)p->monthly),
+	    p->monthly);
+	snprintf(pr, sizeof pr, ngettext("%d day", "%d days", (unsigned long)p->pre_restore_days),
+	    p->pre_restore_days);
+	if (p->manual_days > 0)
+		snprintf(man, sizeof man, ngettext("%d day", "%d days",
+		    (unsigned long)p->manual_days), p->manual_days);
+	else
+		snprintf(man, sizeof man, "%s", _("until deleted"));
+	/* TRANSLATORS: the retention policy; each %s is a period such as "7 days". */
+	snprintf(buf, bufsz, _("daily %s, weekly %s, monthly %s, pre-restore %s, manual %s"), d, w,
+	    m, pr, man);
+}

@@ -134,4 +134,8 @@ void retention_describe(const struct retention_item *item,
  * "pinned", "in-use", "future", "expired", "incomplete" (never translated). */
 const char *retention_reason_name(enum retention_reason reason);
 
+/* The policy in one line, e.g. "daily 7 days, weekly 4 weeks, monthly 6
+ * months, pre-restore 7 days, manual until deleted" (translated). */
+void retention_policy_describe(const struct config_retention *policy, char *buf, size_t bufsz);
+
 #endif

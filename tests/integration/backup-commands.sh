@@ -161,7 +161,7 @@ run --json list
 is "$(jlast "$OUT" '[e["local"]["last_verify"]["level"] for e in j if e["id"] == "20240709_100000"]')" \
     "['deep']" "list --json records the last verification"
 run list
-like "$(printf '%s\n' "$OUT" | grep '^20240709_100000')" " ok deep " "list shows it verified (deep)"
+like "$(printf '%s\n' "$OUT" | grep '^20240709_100000')" " ok deep( |$)" "list shows it verified (deep)"
 run verify 20240709_235900
 is "$RC" 1 "verify of a backup that does not exist: exit 1 (could not run)"
 like "$ERR" "20240709_235900 does not exist" "and names the id"
