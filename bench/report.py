@@ -5,7 +5,8 @@
 #   /usr/bin/python3 report.py BENCH_DIR
 #
 # A .tsv line is one timed run: size, key, cache (cold|warm), run (0 is the
-# warm-up, left out here), seconds, peak resident memory in KB.
+# warm-up, left out here), seconds, peak resident memory in KB, and the CPU
+# seconds s3rver used meanwhile (when it was running).
 import os
 import statistics
 import sys
@@ -26,7 +27,11 @@ def load(size):
                 if len(p) < 5 or p[3] == "0":
                     continue
                 rss = int(p[5]) if len(p) > 5 and p[5] else None
+                srv = float(p[6]) if len(p) > 6 and p[6] else None
                 runs.setdefault((p[1], p[2]), []).append((int(p[3]), float(p[4]), rss))
+                if srv is not None:
+                    runs.setdefault((p[1] + "@server", p[2]), []).append(
+                        (int(p[3]), srv, None))
         with open(os.path.join(resdir, size + ".env")) as f:
             for line in f:
                 k, _, v = line.rstrip("\n").partition("=")
@@ -113,9 +118,17 @@ for size in SIZES:
     w("## %s: %s content vectors, %s users, dimension %s" % (
         size, format(int(env["vectors"]), ","), format(int(env["users"]), ","), env["dim"]))
     w("")
-    w("Measured %s, %s timed runs of each program; tree at %s." % (
+    w("Measured %s, %s timed runs of each program; vsbackup built from %s." % (
         env.get("date", "?"), env.get("runs", "?"), env.get("commit", "?")))
     w("")
+    groups = (("local backup", "backup_vsbackup"), ("quick verify", "verify_vsbackup"),
+              ("S3 upload and download", "upload_vsbackup"), ("restore", "restore_local"),
+              ("memory of the FAISS round trip", "faiss_roundtrip"),
+              ("10,000 backups", "list_10000"))
+    missing = [g for g, k in groups if not any(key == k for key, _ in runs)]
+    if missing:
+        w("Not measured at this size: %s." % ", ".join(missing))
+        w("")
     w("| machine | |")
     w("|---|---|")
     w("| CPU | %s, %s cores (virtual machine, shared) |" % (env.get("cpu"), env.get("cores")))
@@ -147,6 +160,7 @@ for size in SIZES:
     rows = []
     # (what, vsbackup key, baseline name, baseline key, cache, target text, test)
     le = lambda lim: (lambda m: m <= lim)
+    info = lambda m: None
     pairs = [
         ("1. local backup", "backup_vsbackup", "baseline script (no sync)", "backup_script",
          main_cache, "ratio <= 1.0", le(1.0)),
@@ -160,6 +174,9 @@ for size in SIZES:
          main_cache, "ratio <= 0.5", le(0.5)),
         ("3. download from s3rver", "download_vsbackup", "aws s3 cp --recursive",
          "download_awscli", main_cache, "ratio <= 0.5", le(0.5)),
+        ("3. upload, one PUT per file (s3.multipart_threshold = 5 GiB; not the default)",
+         "upload_vsbackup_single", "aws s3 cp --recursive", "upload_awscli", main_cache,
+         "(for comparison)", info),
     ]
     for what, a, bname, b, cache, tgt, test in pairs:
         ta, tb = times(runs, a, cache), times(runs, b, cache)
@@ -175,6 +192,30 @@ for size in SIZES:
         w("| what | cache | vsbackup | baseline | baseline time | ratio | target | |")
         w("|---|---|---|---|---|---|---|---|")
         out.extend(rows)
+        w("")
+    srows = []
+    for what, key in (("upload, vsbackup", "upload_vsbackup"),
+                      ("upload, vsbackup, one PUT per file", "upload_vsbackup_single"),
+                      ("upload, awscli", "upload_awscli"),
+                      ("download, vsbackup", "download_vsbackup"),
+                      ("download, awscli", "download_awscli"),
+                      ("restore --from s3", "restore_s3")):
+        wall = times(runs, key, main_cache)
+        srv = times(runs, key + "@server", main_cache)
+        if not wall or not srv:
+            continue
+        srows.append("| %s | %s | %s | %.0f%% |" % (
+            what, fmt_s(statistics.median(wall)), fmt_s(statistics.median(srv)),
+            100 * statistics.median(srv) / statistics.median(wall)))
+    if srows:
+        w("The S3 server is part of every transfer: s3rver is one node process, doing "
+          "most of its work on one thread, and the CPU time it used during each run (from "
+          "/proc) is below. A transfer cannot take much less time than the server needs "
+          "for its part of it.")
+        w("")
+        w("| transfer | wall s (median) | s3rver CPU s (median) | server CPU / wall |")
+        w("|---|---|---|---|")
+        out.extend(srows)
         w("")
     for cache in ("cold", "warm"):
         ta, tb = times(runs, "verify_vsbackup", cache), times(runs, "verify_sha256sum", cache)
