@@ -137,6 +137,37 @@ source_fd(struct xfer_file *xf, char **tmp, struct vs_error *err)
 	return fd;
 }
 
+/* A remote file fetched straight into a destination that can be filled in
+ * place (the local backup_dir): one write of the data, no temp file.
+ * 1 when the destination cannot be filled so. */
+static int
+xfer_fill(struct xfer_file *xf, unsigned char md[32], struct vs_error *err)
+{
+	struct xfer_group *g = xf->g;
+	const struct manifest_file *f = xf->f;
+	char *local = storage_local_path(g->src, g->id, f->name);
+	struct vs_error oerr;
+	int fd;
+
+	if (local != NULL) {
+		free(local);
+		return 1;
+	}
+	error_clear(&oerr);
+	if (storage_put_open(g->txn, f->name, &fd, &oerr) != 0) {
+		if (oerr.code == VS_ERR_USAGE)
+			return 1;
+		*err = oerr;
+		return -1;
+	}
+	xfer_phase(xf, _("downloading %s"), f->name);
+	if (storage_get(g->src, g->id, f->name, fd, f->size, &xf->progress, err) != 0) {
+		close(fd);
+		return -1;
+	}
+	return storage_put_close(g->txn, f->name, fd, f->size, md, err);
+}
+
 /* Copy one data file into the transaction and check it against its
  * SHA-256 in metadata.json. */
 static int
@@ -148,6 +179,11 @@ xfer_one(struct xfer_file *xf, struct vs_error *err)
 	char hex[65], *tmp;
 	int fd, rc;
 
+	rc = xfer_fill(xf, md, err);
+	if (rc < 0)
+		return -1;
+	if (rc == 0)
+		goto check;
 	if ((fd = source_fd(xf, &tmp, err)) < 0)
 		return -1;
 	xfer_phase(xf, strcmp(g->to, "s3") == 0 ? _("uploading %s") : _("storing %s"), f->name);
@@ -159,6 +195,7 @@ xfer_one(struct xfer_file *xf, struct vs_error *err)
 	}
 	if (rc != 0)
 		return -1;
+check:
 	manifest_hex(md, hex);
 	if (strcmp(hex, f->sha256) != 0)
 		return error_set(err, VS_ERR_VERIFY,
@@ -255,7 +292,7 @@ transfer_copy(struct job *job, const char *from, const char *to, const char *id,
 	struct storage_txn *txn = NULL;
 	struct manifest m;
 	uint64_t total;
-	char *json = NULL, *where = NULL, *where_local;
+	char *json = NULL, *where = NULL, *where_local, *dst_local;
 	size_t len;
 	int rc = -1;
 
@@ -281,12 +318,15 @@ transfer_copy(struct job *job, const char *from, const char *to, const char *id,
 		rc = 0;
 		goto out;
 	}
-	/* A remote source is fetched to a temp file first: twice the bytes. */
+	/* A remote source is fetched to a temp file first (twice the bytes),
+	 * unless the destination can be filled in place. */
 	total = manifest_total_size(&m);
 	where_local = storage_local_path(src, id, STORAGE_METADATA);
-	if (where_local == NULL)
+	dst_local = storage_local_path(dst, id, STORAGE_METADATA);
+	if (where_local == NULL && dst_local == NULL)
 		total *= 2;
 	free(where_local);
+	free(dst_local);
 	if (storage_begin(dst, id, &txn, err) != 0)
 		goto out;
 	if (xfer_files(job, src, txn, id, to, &m, total, err) != 0)

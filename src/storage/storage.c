@@ -212,6 +212,26 @@ storage_put(struct storage_txn *txn, const char *file, int fd, uint64_t size,
 }
 
 int
+storage_put_open(struct storage_txn *txn, const char *file, int *fd, struct vs_error *err)
+{
+	struct storage *st = ((struct storage_handle *)txn)->st;
+
+	if (!storage_file_name_valid(file) || strcmp(file, STORAGE_METADATA) == 0)
+		return error_set(err, VS_ERR_USAGE, _("'%s' is not a data file of a backup"), file);
+	if (st->drv->put_open == NULL)
+		return error_set(err, VS_ERR_USAGE, _("%s cannot be filled in place"),
+		    storage_location(st));
+	return st->drv->put_open(txn, file, fd, err);
+}
+
+int
+storage_put_close(struct storage_txn *txn, const char *file, int fd, uint64_t size,
+    unsigned char sha256[32], struct vs_error *err)
+{
+	return ((struct storage_handle *)txn)->st->drv->put_close(txn, file, fd, size, sha256, err);
+}
+
+int
 storage_commit(struct storage_txn *txn, const void *metadata, size_t len,
     struct vs_error *err)
 {

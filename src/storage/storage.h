@@ -113,6 +113,17 @@ int storage_put(struct storage_txn *txn, const char *file, int fd, uint64_t size
     const struct storage_progress *progress, unsigned char sha256[32],
     struct vs_error *err);
 
+/* For drivers that keep files on this host: create file in the transaction
+ * and return a descriptor for another storage to fill directly (a download
+ * with storage_get), sparing a temp file and a second write. Fails with
+ * VS_ERR_USAGE when the driver cannot; use storage_put then. */
+int storage_put_open(struct storage_txn *txn, const char *file, int *fd, struct vs_error *err);
+
+/* Finish a file filled through storage_put_open(): check it holds size
+ * bytes, hash it (from the page cache), sync and close fd. */
+int storage_put_close(struct storage_txn *txn, const char *file, int fd, uint64_t size,
+    unsigned char sha256[32], struct vs_error *err);
+
 /* Finish: write metadata.json (last) and make the backup visible.
  * Frees txn whatever the result; on failure the partial backup is removed. */
 int storage_commit(struct storage_txn *txn, const void *metadata, size_t len,
