@@ -6,7 +6,7 @@
 
 command -v node >/dev/null || skip_all "node is not installed"
 [ -x "$PROBE" ] || skip_all "s3-probe is not built"
-js=$TESTS_DIR/node_modules/s3rver/bin/s3rver.js
+js=$S3RVER_JS
 [ -f "$js" ] || skip_all "s3rver is not installed: run 'npm ci' in $TESTS_DIR"
 openssl req -x509 -newkey rsa:2048 -nodes -keyout "$TMP/key.pem" -out "$TMP/cert.pem" \
     -days 1 -subj /CN=127.0.0.1 -addext subjectAltName=IP:127.0.0.1 >/dev/null 2>&1 ||

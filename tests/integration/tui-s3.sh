@@ -11,7 +11,7 @@
 
 command -v tmux >/dev/null || skip_all "tmux is not installed"
 command -v redis-server >/dev/null || skip_all "redis-server is not installed"
-[ -f "$TESTS_DIR/node_modules/s3rver/bin/s3rver.js" ] || skip_all "s3rver is not installed (npm ci in tests/)"
+[ -f "$S3RVER_JS" ] || skip_all "s3rver is not installed (npm ci in tests/)"
 
 tui_demo || bail_out "the demo sandbox could not be built"
 start_s3rver || bail_out "s3rver did not start"

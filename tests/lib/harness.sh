@@ -49,6 +49,15 @@ VSBACKUP=$VSBACKUP_BUILDDIR/vsbackup
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0}
 export LSAN_OPTIONS=${LSAN_OPTIONS:-suppressions=$TESTS_DIR/lib/lsan.supp:print_suppressions=0}
 
+# The tests' npm packages (s3rver): "npm ci" in tests/, or, for a source
+# tree that cannot be written (make distcheck), in the build tree's tests/;
+# VSBACKUP_NODE_MODULES names another place.
+for NODE_MODULES in "${VSBACKUP_NODE_MODULES:-}" "$TESTS_DIR/node_modules" \
+    "$VSBACKUP_BUILDDIR/tests/node_modules"; do
+	[ -n "$NODE_MODULES" ] && [ -f "$NODE_MODULES/s3rver/bin/s3rver.js" ] && break
+done
+S3RVER_JS=$NODE_MODULES/s3rver/bin/s3rver.js
+
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/vstest.XXXXXX")
 HARNESS_PIDS=()
 HARNESS_AT_EXIT=()
@@ -141,7 +150,7 @@ rcli() { redis-cli -s "$REDIS_SOCK" "$@"; }
 # --- s3rver ---------------------------------------------------------------
 start_s3rver() {
 	local dir=${1:-$TMP/s3rver} bucket=${2:-vsbackup-test}
-	local js=$TESTS_DIR/node_modules/s3rver/bin/s3rver.js port=
+	local js=$S3RVER_JS port=
 	if [ ! -f "$js" ]; then
 		echo "# s3rver is not installed: run 'npm ci' in $TESTS_DIR (scripts/check does)" >&2
 		return 1

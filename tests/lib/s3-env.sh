@@ -13,7 +13,7 @@ S3_PROXY_PID=
 s3_setup() {
 	command -v node >/dev/null || skip_all "node is not installed"
 	[ -x "$PROBE" ] || skip_all "s3-probe is not built (make check builds it)"
-	[ -f "$TESTS_DIR/node_modules/s3rver/bin/s3rver.js" ] ||
+	[ -f "$S3RVER_JS" ] ||
 	    skip_all "s3rver is not installed: run 'npm ci' in $TESTS_DIR"
 	# s3rver encrypts ListObjectsV2 continuation tokens with DES, which
 	# OpenSSL 3 has only in its legacy provider: without it every listing
