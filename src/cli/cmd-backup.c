@@ -61,12 +61,8 @@ cmd_backup_exec(struct cmd_ctx *ctx, int argc, char **argv)
 	args = xmalloc(sizeof *args);
 	*args = opts;
 	ctx->stream_events = true;
-	done = cli_run_job(ctx, &job_backup_type, args);
-	if (done->status != 0) {
-		rc = cli_report_failure(ctx, done);
-		engine_event_free(done);
+	if ((rc = cli_run(ctx, &job_backup_type, args, &done)) != 0)
 		return rc;
-	}
 	res = done->result;
 	if (ctx->json) {
 		cJSON *o = cJSON_CreateObject();

@@ -177,12 +177,8 @@ cmd_cleanup_exec(struct cmd_ctx *ctx, int argc, char **argv)
 		return 1;
 	args = xmalloc(sizeof *args);
 	*args = opts.args;
-	done = cli_run_job(ctx, &job_cleanup_type, args);
-	if (done->status != 0) {
-		rc = cli_report_failure(ctx, done);
-		engine_event_free(done);
+	if ((rc = cli_run(ctx, &job_cleanup_type, args, &done)) != 0)
 		return rc;
-	}
 	rep = done->result;
 	if (ctx->json) {
 		cJSON *arr = cJSON_CreateArray();

@@ -76,8 +76,7 @@ cmd_delete_exec(struct cmd_ctx *ctx, int argc, char **argv)
 	args->local = opts.local;
 	args->s3 = opts.s3;
 	ctx->stream_events = true;
-	done = cli_run_job(ctx, &job_delete_type, args);
-	rc = done->status != 0 ? cli_report_failure(ctx, done) : VS_EXIT_OK;
+	rc = cli_run(ctx, &job_delete_type, args, &done);
 	if (rc == VS_EXIT_OK && !ctx->quiet && !ctx->json)
 		printf(_("deleted %s\n"), id);
 	engine_event_free(done);

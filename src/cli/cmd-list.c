@@ -66,37 +66,23 @@ list_human(const struct catalog *cat, time_t now)
 		printf("%s\n", _("(no backups yet: run 'vsbackup backup')"));
 }
 
-struct cmd_list_options {
-	bool local, s3;
-};
-
 static const struct option cmd_list_longopts[] = {
-	{ "location", required_argument, NULL, 'l' },
+	CLI_LOCATION_OPTION,
 	CMD_COMMON_LONGOPTS,
 	{ NULL, 0, NULL, 0 },
 };
 
 static int
-cmd_list_option(const struct cmd_entry *e, void *ud, int opt, const char *arg)
-{
-	struct cmd_list_options *opts = ud;
-
-	if (opt == 'l' && cli_parse_location(arg, true, &opts->local, &opts->s3) != 0)
-		return cmd_usage_error(e, _("--location takes local, s3 or all"));
-	return 0;
-}
-
-static int
 cmd_list_exec(struct cmd_ctx *ctx, int argc, char **argv)
 {
-	struct cmd_list_options opts = { .local = true, .s3 = true };
+	struct cli_where opts = { .local = true, .s3 = true };
 	struct job_list_args *args;
 	struct engine_event *done;
 	const struct catalog *cat;
 	int rc;
 
 	if ((rc = cmd_parse_options(ctx, self(), argc, argv, "l:", cmd_list_longopts,
-	    cmd_list_option, &opts)) >= 0)
+	    cli_where_option, &opts)) >= 0)
 		return rc;
 	if ((rc = cmd_no_operands(self(), argc, argv)) != 0)
 		return rc;
@@ -105,12 +91,8 @@ cmd_list_exec(struct cmd_ctx *ctx, int argc, char **argv)
 	args = xcalloc(1, sizeof *args);
 	args->local = opts.local;
 	args->s3 = opts.s3;
-	done = cli_run_job(ctx, &job_list_type, args);
-	if (done->status != 0) {
-		rc = cli_report_failure(ctx, done);
-		engine_event_free(done);
+	if ((rc = cli_run(ctx, &job_list_type, args, &done)) != 0)
 		return rc;
-	}
 	cat = done->result;
 	if (ctx->json) {
 		cJSON *arr = cJSON_CreateArray();

@@ -73,12 +73,8 @@ cmd_metrics_exec(struct cmd_ctx *ctx, int argc, char **argv)
 		opts.to_stdout = true;
 	args->no_write = opts.to_stdout;
 	ctx->stream_events = true;
-	done = cli_run_job(ctx, &job_metrics_type, args);
-	if (done->status != 0) {
-		rc = cli_report_failure(ctx, done);
-		engine_event_free(done);
+	if ((rc = cli_run(ctx, &job_metrics_type, args, &done)) != 0)
 		return rc;
-	}
 	res = done->result;
 	if (ctx->json) {
 		cJSON *o = cJSON_CreateObject();

@@ -14,38 +14,23 @@
 
 extern const struct cmd_entry cmd_pin_entry, cmd_unpin_entry;
 
-struct cmd_pin_options {
-	bool local, s3;
-};
-
 static const struct option cmd_pin_longopts[] = {
-	{ "location", required_argument, NULL, 'l' },
+	CLI_LOCATION_OPTION,
 	CMD_COMMON_LONGOPTS,
 	{ NULL, 0, NULL, 0 },
 };
 
-/* Shared by pin and unpin: self is the one running. */
-static int
-cmd_pin_option(const struct cmd_entry *self, void *ud, int opt, const char *arg)
-{
-	struct cmd_pin_options *opts = ud;
-
-	if (opt == 'l' && cli_parse_location(arg, true, &opts->local, &opts->s3) != 0)
-		return cmd_usage_error(self, _("--location takes local, s3 or all"));
-	return 0;
-}
-
 static int
 pin_exec(struct cmd_ctx *ctx, const struct cmd_entry *self, bool pin, int argc, char **argv)
 {
-	struct cmd_pin_options opts = { .local = true, .s3 = true };
+	struct cli_where opts = { .local = true, .s3 = true };
 	struct job_pin_args *args;
 	struct engine_event *done;
 	char id[BACKUP_ID_SIZE];
 	int rc;
 
 	if ((rc = cmd_parse_options(ctx, self, argc, argv, NULL, cmd_pin_longopts,
-	    cmd_pin_option, &opts)) >= 0)
+	    cli_where_option, &opts)) >= 0)
 		return rc;
 	if ((rc = cli_take_id(self, argc, argv, id)) != 0)
 		return rc;
@@ -57,8 +42,7 @@ pin_exec(struct cmd_ctx *ctx, const struct cmd_entry *self, bool pin, int argc, 
 	args->local = opts.local;
 	args->s3 = opts.s3 && ctx->cfg->s3.bucket[0] != '\0';
 	ctx->stream_events = true;
-	done = cli_run_job(ctx, &job_pin_type, args);
-	rc = done->status != 0 ? cli_report_failure(ctx, done) : VS_EXIT_OK;
+	rc = cli_run(ctx, &job_pin_type, args, &done);
 	engine_event_free(done);
 	return rc;
 }

@@ -86,31 +86,17 @@ show_human(const struct catalog_entry *e, const struct catalog_copy *c)
 	show_index(_("user"), &m->user);
 }
 
-struct cmd_show_options {
-	bool local, s3;
-};
-
 static const struct option cmd_show_longopts[] = {
-	{ "from", required_argument, NULL, 'f' },
+	CLI_FROM_OPTION,
 	CMD_COMMON_LONGOPTS,
 	{ NULL, 0, NULL, 0 },
 };
 
 static int
-cmd_show_option(const struct cmd_entry *self, void *ud, int opt, const char *arg)
-{
-	struct cmd_show_options *opts = ud;
-
-	if (opt == 'f' && cli_parse_location(arg, false, &opts->local, &opts->s3) != 0)
-		return cmd_usage_error(self, _("--from takes local or s3"));
-	return 0;
-}
-
-static int
 cmd_show_exec(struct cmd_ctx *ctx, int argc, char **argv)
 {
 	const struct cmd_entry *self = &cmd_show_entry;
-	struct cmd_show_options opts = { .local = true, .s3 = true };
+	struct cli_where opts = { .local = true, .s3 = true };
 	struct job_list_args *args;
 	struct engine_event *done;
 	struct catalog_entry *e;
@@ -119,7 +105,7 @@ cmd_show_exec(struct cmd_ctx *ctx, int argc, char **argv)
 	int rc;
 
 	if ((rc = cmd_parse_options(ctx, self, argc, argv, NULL, cmd_show_longopts,
-	    cmd_show_option, &opts)) >= 0)
+	    cli_where_option, &opts)) >= 0)
 		return rc;
 	if ((rc = cli_take_id(self, argc, argv, id)) != 0)
 		return rc;
@@ -128,12 +114,8 @@ cmd_show_exec(struct cmd_ctx *ctx, int argc, char **argv)
 	args = xcalloc(1, sizeof *args);
 	args->local = opts.local;
 	args->s3 = opts.s3;
-	done = cli_run_job(ctx, &job_list_type, args);
-	if (done->status != 0) {
-		rc = cli_report_failure(ctx, done);
-		engine_event_free(done);
+	if ((rc = cli_run(ctx, &job_list_type, args, &done)) != 0)
 		return rc;
-	}
 	e = catalog_find(done->result, id);
 	rc = VS_EXIT_FAILURE;
 	if (e == NULL) {

@@ -72,14 +72,10 @@ cmd_transfer_exec(const struct cmd_entry *self, const struct job_type *type,
 	args = xcalloc(1, sizeof *args);
 	snprintf(args->id, sizeof args->id, "%s", id);
 	ctx->stream_events = true;
-	done = cli_run_job(ctx, type, args);
-	if (done->status != 0) {
-		rc = cli_report_failure(ctx, done);
-		engine_event_free(done);
-		/* A damaged source is a failed copy here, as for the other
-		 * commands that are not verify. */
+	/* A damaged source is a failed copy here, as for the other commands
+	 * that are not verify. */
+	if ((rc = cli_run(ctx, type, args, &done)) != 0)
 		return rc == VS_EXIT_INVALID ? VS_EXIT_FAILURE : rc;
-	}
 	cmd_transfer_print(ctx, type, done->result);
 	engine_event_free(done);
 	return VS_EXIT_OK;

@@ -72,12 +72,8 @@ cmd_verify_exec(struct cmd_ctx *ctx, int argc, char **argv)
 	args->deep = opts.deep;
 	snprintf(args->location, sizeof args->location, "%s", opts.s3 ? "s3" : "local");
 	ctx->stream_events = true;
-	done = cli_run_job(ctx, &job_verify_type, args);
-	if (done->status != 0) {
-		rc = cli_report_failure(ctx, done);
-		engine_event_free(done);
+	if ((rc = cli_run(ctx, &job_verify_type, args, &done)) != 0)
 		return rc == VS_EXIT_INVALID ? VS_EXIT_FAILURE : rc;
-	}
 	rep = done->result;
 	if (ctx->json) {
 		cJSON *o = cli_verify_report_json(rep);

@@ -30,6 +30,18 @@ cli_parse_location(const char *s, bool allow_all, bool *local, bool *s3)
 	return 0;
 }
 
+int
+cli_where_option(const struct cmd_entry *e, void *ud, int opt, const char *arg)
+{
+	struct cli_where *w = ud;
+
+	if (opt == 'l' && cli_parse_location(arg, true, &w->local, &w->s3) != 0)
+		return cmd_usage_error(e, _("--location takes local, s3 or all"));
+	if (opt == 'f' && cli_parse_location(arg, false, &w->local, &w->s3) != 0)
+		return cmd_usage_error(e, _("--from takes local or s3"));
+	return 0;
+}
+
 cJSON *
 cli_manifest_json(const struct manifest *m)
 {

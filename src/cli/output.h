@@ -15,6 +15,17 @@ struct cJSON;
 /* "local" -> local only, "s3" -> s3 only, "all" (when allow_all) -> both. */
 int cli_parse_location(const char *s, bool allow_all, bool *local, bool *s3);
 
+/* Where a command looks: --location local|s3|all ('l') or --from
+ * local|s3 ('f'). cli_where_option is a cmd_option_fn for commands whose
+ * only option of their own is one of these; ud is a struct cli_where. */
+struct cli_where {
+	bool local;
+	bool s3;
+};
+#define CLI_LOCATION_OPTION { "location", required_argument, NULL, 'l' }
+#define CLI_FROM_OPTION { "from", required_argument, NULL, 'f' }
+int cli_where_option(const struct cmd_entry *e, void *ud, int opt, const char *arg);
+
 
 /* One backup as a JSON object (the documented fields of list --json). */
 struct cJSON *cli_catalog_entry_json(const struct catalog_entry *e);

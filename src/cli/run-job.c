@@ -241,3 +241,19 @@ cli_report_failure(struct cmd_ctx *ctx, const struct engine_event *done)
 	log_record(VS_LOG_ERROR, done->jtype->name, NULL, done->err.msg);
 	return error_exit_status(done->err.code);
 }
+
+int
+cli_run(struct cmd_ctx *ctx, const struct job_type *type, void *args, struct engine_event **done)
+{
+	struct engine_event *ev = cli_run_job(ctx, type, args);
+	int rc;
+
+	if (ev->status == 0) {
+		*done = ev;
+		return 0;
+	}
+	rc = cli_report_failure(ctx, ev);
+	engine_event_free(ev);
+	*done = NULL;
+	return rc;
+}

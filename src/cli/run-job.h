@@ -12,6 +12,12 @@
  * Returns its DONE event (free with engine_event_free). */
 struct engine_event *cli_run_job(struct cmd_ctx *ctx, const struct job_type *type, void *args);
 
+/* Run a job as cli_run_job() does. On success returns 0 with its DONE
+ * event in *done; on failure reports it (cli_report_failure), frees the
+ * event and returns the exit status, with *done NULL. */
+int cli_run(struct cmd_ctx *ctx, const struct job_type *type, void *args,
+    struct engine_event **done);
+
 /* Print a job's failure (to stderr, or as a JSON line) and return the exit
  * status for its error code. */
 int cli_report_failure(struct cmd_ctx *ctx, const struct engine_event *done);
