@@ -20,44 +20,9 @@ command -v redis-server >/dev/null || skip_all "redis-server is not installed"
 s3_setup
 
 # --- a demo sandbox with S3 configured -----------------------------------------
-D=$TMP/demo
-B=$D/backups
-P=vector_store_backups
-# The demo's server daemonizes (and restore restarts it): stop it by its
-# socket, and by its pid file when that still names our server.
-demo_stop() {
-	local pid
-	pid=$(cat "$D/redis/redis.pid" 2>/dev/null)
-	redis-cli -s "$D/redis.sock" shutdown nosave > /dev/null 2>&1
-	[ -n "$pid" ] && tr '\0' ' ' < "/proc/$pid/cmdline" 2>/dev/null | grep -qF "$D/" &&
-	    kill "$pid" 2> /dev/null
-	return 0
-}
-harness_at_exit demo_stop
-# 10000 documents: a snapshot of about 5.6 MB, two parts of 5 MiB.
-"$VSBACKUP" demo --no-tui --dir "$D" --vectors 10000 --users 200 --dim 32 >/dev/null 2>"$TMP/err" ||
-    { sed 's/^/# /' "$TMP/err"; bail_out "the demo sandbox could not be made"; }
-rcli() { redis-cli -s "$D/redis.sock" "$@"; }
-
-# conf NAME [KEY=VALUE...]: the demo's configuration plus an s3 group (the
-# proxy, path style, s3rver's keys, 5 MiB parts, a stalled answer given up
-# after 1 s) with these s3 keys changed; prints the path.
-conf() {
-	local name=$1 kv k
-	shift
-	declare -A s3=([bucket]="\"$S3_BUCKET\"" [endpoint]="\"$S3_ENDPOINT\"" [path_style]=true
-	    [region]='"us-east-1"' [access_key_id]='"S3RVER"' [secret_access_key]='"S3RVER"'
-	    [multipart_threshold]=5242880 [part_size]=5242880 [concurrency]=2 [low_speed_time]=1)
-	for kv; do s3[${kv%%=*}]=${kv#*=}; done
-	{
-		cat "$D/vsbackup.conf"
-		echo "s3 = {"
-		for k in "${!s3[@]}"; do echo "  $k = ${s3[$k]};"; done
-		echo "};"
-	} > "$TMP/$name.conf"
-	chmod 600 "$TMP/$name.conf"
-	echo "$TMP/$name.conf"
-}
+S3_CONF_DEFAULTS="multipart_threshold=5242880 part_size=5242880 concurrency=2 low_speed_time=1"
+. "$TESTS_DIR/lib/s3-e2e-lib.sh"
+s3_e2e_demo 10000
 C=$(conf main)
 C2=$(conf twice max_attempts=2)
 vs() { "$VSBACKUP" -c "$C" "$@"; }

@@ -1,0 +1,57 @@
+# Common ground of the S3 end-to-end tests. Source after harness.sh and
+# s3-env.sh, and after s3_setup (the proxy in front of s3rver runs).
+#   s3_e2e_demo VECTORS  a demo sandbox in $TMP/demo (VECTORS content
+#                        documents, 200 users, dimension 32), stopped when
+#                        the test exits; sets D (its directory), B (its
+#                        backup_dir), P (the S3 prefix); rcli talks to it
+#   conf NAME [KEY=VALUE...]
+#                        the demo's configuration plus an s3 group (the
+#                        proxy, path style, s3rver's keys), with these s3
+#                        keys changed (after those in S3_CONF_DEFAULTS), or
+#                        backup_dir=DIR replacing backup_dir; prints the path
+S3_CONF_DEFAULTS=${S3_CONF_DEFAULTS:-}
+
+# The demo's server daemonizes (and restore restarts it): stop it by its
+# socket, and by its pid file when that still names our server.
+demo_stop() {
+	local pid
+	pid=$(cat "$D/redis/redis.pid" 2>/dev/null)
+	redis-cli -s "$D/redis.sock" shutdown nosave > /dev/null 2>&1
+	[ -n "$pid" ] && tr '\0' ' ' < "/proc/$pid/cmdline" 2>/dev/null | grep -qF "$D/" &&
+	    kill "$pid" 2> /dev/null
+	return 0
+}
+
+s3_e2e_demo() {
+	D=$TMP/demo
+	B=$D/backups
+	P=vector_store_backups
+	harness_at_exit demo_stop
+	"$VSBACKUP" demo --no-tui --dir "$D" --vectors "$1" --users 200 --dim 32 >/dev/null \
+	    2>"$TMP/err" ||
+	    { sed 's/^/# /' "$TMP/err"; bail_out "the demo sandbox could not be made"; }
+}
+
+rcli() { redis-cli -s "$D/redis.sock" "$@"; }
+
+conf() {
+	local name=$1 kv k bdir=$B
+	shift
+	declare -A s3=([bucket]="\"$S3_BUCKET\"" [endpoint]="\"$S3_ENDPOINT\"" [path_style]=true
+	    [region]='"us-east-1"' [access_key_id]='"S3RVER"' [secret_access_key]='"S3RVER"')
+	# shellcheck disable=SC2086
+	for kv in $S3_CONF_DEFAULTS "$@"; do
+		case $kv in
+		backup_dir=*) bdir=${kv#*=} ;;
+		*) s3[${kv%%=*}]=${kv#*=} ;;
+		esac
+	done
+	{
+		sed "s|^backup_dir = .*|backup_dir = \"$bdir\";|" "$D/vsbackup.conf"
+		echo "s3 = {"
+		for k in "${!s3[@]}"; do echo "  $k = ${s3[$k]};"; done
+		echo "};"
+	} > "$TMP/$name.conf"
+	chmod 600 "$TMP/$name.conf"
+	echo "$TMP/$name.conf"
+}
