@@ -16,7 +16,7 @@ extern const struct cmd_entry cmd_delete_entry;
 
 struct cmd_delete_options {
 	bool yes;
-	bool local, s3;
+	struct cli_where where;
 };
 
 static const struct option cmd_delete_longopts[] = {
@@ -36,9 +36,7 @@ cmd_delete_option(const struct cmd_entry *self, void *ud, int opt, const char *a
 		opts->yes = true;
 		break;
 	case 'l':
-		if (cli_parse_location(arg, true, &opts->local, &opts->s3) != 0)
-			return cmd_usage_error(self, _("--location takes local, s3 or all"));
-		break;
+		return cli_where_option(self, &opts->where, opt, arg);
 	}
 	return 0;
 }
@@ -47,7 +45,7 @@ static int
 cmd_delete_exec(struct cmd_ctx *ctx, int argc, char **argv)
 {
 	const struct cmd_entry *self = &cmd_delete_entry;
-	struct cmd_delete_options opts = { .local = true };
+	struct cmd_delete_options opts = { .where.local = true };
 	struct job_delete_args *args;
 	struct engine_event *done;
 	char id[BACKUP_ID_SIZE], *question;
@@ -63,7 +61,7 @@ cmd_delete_exec(struct cmd_ctx *ctx, int argc, char **argv)
 		return 1;
 	if (!opts.yes) {
 		question = xasprintf(_("Delete backup %s from %s? This cannot be undone."), id,
-		    opts.local && opts.s3 ? _("local storage and S3") : opts.s3 ? "S3" : ctx->cfg->backup_dir);
+		    opts.where.local && opts.where.s3 ? _("local storage and S3") : opts.where.s3 ? "S3" : ctx->cfg->backup_dir);
 		asked = cmd_confirm(question);
 		free(question);
 		if (!asked) {
@@ -73,8 +71,8 @@ cmd_delete_exec(struct cmd_ctx *ctx, int argc, char **argv)
 	}
 	args = xcalloc(1, sizeof *args);
 	snprintf(args->id, sizeof args->id, "%s", id);
-	args->local = opts.local;
-	args->s3 = opts.s3;
+	args->local = opts.where.local;
+	args->s3 = opts.where.s3;
 	ctx->stream_events = true;
 	rc = cli_run(ctx, &job_delete_type, args, &done);
 	if (rc == VS_EXIT_OK && !ctx->quiet && !ctx->json)

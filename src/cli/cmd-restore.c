@@ -40,7 +40,7 @@ confirm_by_id(const struct config *cfg, const char *id)
  * once the restore is confirmed. */
 struct cmd_restore_options {
 	bool yes;
-	bool local, s3;
+	struct cli_where where;
 	bool safety_backup;
 	bool rollback;
 	const char *target_dir;
@@ -75,9 +75,7 @@ cmd_restore_option(const struct cmd_entry *self, void *ud, int opt, const char *
 		opts->rollback = true;
 		break;
 	case 'f':
-		if (cli_parse_location(arg, false, &opts->local, &opts->s3) != 0)
-			return cmd_usage_error(self, _("--from takes local or s3"));
-		break;
+		return cli_where_option(self, &opts->where, opt, arg);
 	}
 	return 0;
 }
@@ -86,7 +84,7 @@ static int
 cmd_restore_exec(struct cmd_ctx *ctx, int argc, char **argv)
 {
 	const struct cmd_entry *self = &cmd_restore_entry;
-	struct cmd_restore_options opts = { .local = true, .safety_backup = true };
+	struct cmd_restore_options opts = { .where.local = true, .safety_backup = true };
 	struct job_restore_args *args;
 	const struct job_restore_result *res;
 	struct engine_event *done;
@@ -118,7 +116,7 @@ cmd_restore_exec(struct cmd_ctx *ctx, int argc, char **argv)
 	}
 	args = xcalloc(1, sizeof *args);
 	snprintf(args->id, sizeof args->id, "%s", id);
-	snprintf(args->from, sizeof args->from, "%s", opts.s3 ? "s3" : "local");
+	snprintf(args->from, sizeof args->from, "%s", opts.where.s3 ? "s3" : "local");
 	args->safety_backup = opts.safety_backup;
 	args->rollback = opts.rollback;
 	if (opts.target_dir != NULL && opts.target_dir[0] == '/') {

@@ -17,7 +17,7 @@ extern const struct cmd_entry cmd_verify_entry;
 
 struct cmd_verify_options {
 	bool deep;
-	bool local, s3;
+	struct cli_where where;
 	bool verbose;
 };
 
@@ -42,9 +42,7 @@ cmd_verify_option(const struct cmd_entry *self, void *ud, int opt, const char *a
 		opts->verbose = true;
 		break;
 	case 'f':
-		if (cli_parse_location(arg, false, &opts->local, &opts->s3) != 0)
-			return cmd_usage_error(self, _("--from takes local or s3"));
-		break;
+		return cli_where_option(self, &opts->where, opt, arg);
 	}
 	return 0;
 }
@@ -53,7 +51,7 @@ static int
 cmd_verify_exec(struct cmd_ctx *ctx, int argc, char **argv)
 {
 	const struct cmd_entry *self = &cmd_verify_entry;
-	struct cmd_verify_options opts = { .local = true };
+	struct cmd_verify_options opts = { .where.local = true };
 	struct job_verify_args *args;
 	struct engine_event *done;
 	const struct verify_report *rep;
@@ -70,7 +68,7 @@ cmd_verify_exec(struct cmd_ctx *ctx, int argc, char **argv)
 	args = xcalloc(1, sizeof *args);
 	snprintf(args->id, sizeof args->id, "%s", id);
 	args->deep = opts.deep;
-	snprintf(args->location, sizeof args->location, "%s", opts.s3 ? "s3" : "local");
+	snprintf(args->location, sizeof args->location, "%s", opts.where.s3 ? "s3" : "local");
 	ctx->stream_events = true;
 	if ((rc = cli_run(ctx, &job_verify_type, args, &done)) != 0)
 		return rc == VS_EXIT_INVALID ? VS_EXIT_FAILURE : rc;
