@@ -255,3 +255,30 @@ fs_join(const char *dir, const char *name)
 		return xasprintf("%s%s", dir, name);
 	return xasprintf("%s/%s", dir, name);
 }
+
+void
+fs_writeback_start(int fd, off_t off, off_t len)
+{
+#ifdef SYNC_FILE_RANGE_WRITE
+	/* Advice only: a failure here shows again at the fsync. */
+	(void)sync_file_range(fd, off, len, SYNC_FILE_RANGE_WRITE);
+#else
+	(void)fd;
+	(void)off;
+	(void)len;
+#endif
+}
+
+int
+fs_reserve(int fd, uint64_t size)
+{
+#ifdef FALLOC_FL_KEEP_SIZE
+	if (size > 0 && fallocate(fd, FALLOC_FL_KEEP_SIZE, 0, (off_t)size) != 0 &&
+	    errno != EOPNOTSUPP && errno != ENOSYS)
+		return -1;
+#else
+	(void)fd;
+	(void)size;
+#endif
+	return 0;
+}

@@ -33,6 +33,16 @@ int fs_write_full(int fd, const void *buf, size_t len);
  * number read (less than len only at end of file) or -1. */
 ssize_t fs_pread_full(int fd, void *buf, size_t len, off_t off);
 
+/* Allocate disk space for the first size bytes of fd without changing its
+ * size, so a file filled out of order neither fragments nor runs out of
+ * space half-way. 0 also when the file system cannot (nothing is set
+ * aside then); -1 with errno (ENOSPC) when the space is not there. */
+int fs_reserve(int fd, uint64_t size);
+
+/* Start writing [off, off+len) of fd out to disk without waiting for it,
+ * so a later fsync has less left to do (Linux; elsewhere nothing). */
+void fs_writeback_start(int fd, off_t off, off_t len);
+
 /* Does path exist (any type)? */
 int fs_exists(const char *path);
 

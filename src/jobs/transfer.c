@@ -13,6 +13,7 @@
 #include "common/fsutil.h"
 #include "common/i18n.h"
 #include "common/xmalloc.h"
+#include "jobs/follow-hash.h"
 #include "jobs/transfer.h"
 #include "manifest/manifest.h"
 #include "storage/storage.h"
@@ -36,6 +37,7 @@ struct xfer_file {
 	struct xfer_group *g;
 	const struct manifest_file *f;
 	struct storage_progress progress;
+	struct follow_hash *hash; /* while a download fills the file in place */
 	char phase[128];          /* what this file is doing (under g->lock) */
 	bool finished;            /* under g->lock */
 	pthread_t thread;
@@ -97,6 +99,15 @@ xfer_progress_fn(void *ud, uint64_t delta)
 	return stop || job_cancelled(g->job) ? -1 : 0;
 }
 
+static void
+xfer_landed_fn(void *ud, uint64_t prefix)
+{
+	struct xfer_file *xf = ud;
+
+	if (xf->hash != NULL)
+		follow_hash_landed(xf->hash, prefix);
+}
+
 /* An fd holding the source file: the file itself when the source is on
  * local disk, else a temp file in backup_dir it was fetched into. */
 static int
@@ -138,8 +149,8 @@ source_fd(struct xfer_file *xf, char **tmp, struct vs_error *err)
 }
 
 /* A remote file fetched straight into a destination that can be filled in
- * place (the local backup_dir): one write of the data, no temp file.
- * 1 when the destination cannot be filled so. */
+ * place (the local backup_dir): one write of the data, no temp file, and
+ * hashed as it lands. 1 when the destination cannot be filled so. */
 static int
 xfer_fill(struct xfer_file *xf, unsigned char md[32], struct vs_error *err)
 {
@@ -147,25 +158,32 @@ xfer_fill(struct xfer_file *xf, unsigned char md[32], struct vs_error *err)
 	const struct manifest_file *f = xf->f;
 	char *local = storage_local_path(g->src, g->id, f->name);
 	struct vs_error oerr;
-	int fd;
+	int fd, rc;
 
 	if (local != NULL) {
 		free(local);
 		return 1;
 	}
 	error_clear(&oerr);
-	if (storage_put_open(g->txn, f->name, &fd, &oerr) != 0) {
+	if (storage_put_open(g->txn, f->name, f->size, &fd, &oerr) != 0) {
 		if (oerr.code == VS_ERR_USAGE)
 			return 1;
 		*err = oerr;
 		return -1;
 	}
 	xfer_phase(xf, _("downloading %s"), f->name);
-	if (storage_get(g->src, g->id, f->name, fd, f->size, &xf->progress, err) != 0) {
+	local = xasprintf(_("the downloaded %s of backup %s"), f->name, g->id);
+	xf->hash = follow_hash_start(fd, f->size, local);
+	free(local);
+	rc = storage_get(g->src, g->id, f->name, fd, f->size, &xf->progress, err);
+	if (follow_hash_finish(xf->hash, rc == 0, md, err) != 0)
+		rc = -1;
+	xf->hash = NULL;
+	if (rc != 0) {
 		close(fd);
 		return -1;
 	}
-	return storage_put_close(g->txn, f->name, fd, f->size, md, err);
+	return storage_put_close(g->txn, f->name, fd, f->size, err);
 }
 
 /* Copy one data file into the transaction and check it against its
@@ -255,6 +273,7 @@ xfer_files(struct job *job, struct storage *src, struct storage_txn *txn, const 
 		xf->g = g;
 		xf->f = all[i];
 		xf->progress.fn = xfer_progress_fn;
+		xf->progress.landed = xfer_landed_fn;
 		xf->progress.ud = xf;
 	}
 	for (i = 0; i < g->nfiles; i++)

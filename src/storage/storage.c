@@ -212,7 +212,8 @@ storage_put(struct storage_txn *txn, const char *file, int fd, uint64_t size,
 }
 
 int
-storage_put_open(struct storage_txn *txn, const char *file, int *fd, struct vs_error *err)
+storage_put_open(struct storage_txn *txn, const char *file, uint64_t size, int *fd,
+    struct vs_error *err)
 {
 	struct storage *st = ((struct storage_handle *)txn)->st;
 
@@ -221,14 +222,14 @@ storage_put_open(struct storage_txn *txn, const char *file, int *fd, struct vs_e
 	if (st->drv->put_open == NULL)
 		return error_set(err, VS_ERR_USAGE, _("%s cannot be filled in place"),
 		    storage_location(st));
-	return st->drv->put_open(txn, file, fd, err);
+	return st->drv->put_open(txn, file, size, fd, err);
 }
 
 int
 storage_put_close(struct storage_txn *txn, const char *file, int fd, uint64_t size,
-    unsigned char sha256[32], struct vs_error *err)
+    struct vs_error *err)
 {
-	return ((struct storage_handle *)txn)->st->drv->put_close(txn, file, fd, size, sha256, err);
+	return ((struct storage_handle *)txn)->st->drv->put_close(txn, file, fd, size, err);
 }
 
 int

@@ -44,6 +44,10 @@ typedef int (*storage_list_cb)(void *ud, const struct storage_entry *entry);
 struct storage_progress {
 	int (*fn)(void *ud, uint64_t delta);
 	void *ud;
+	/* Optional, for storage_get(): the first prefix bytes of the file are
+	 * in fd, so a caller may read them while the rest arrives. Called from
+	 * the threads that write, with a prefix that only grows. */
+	void (*landed)(void *ud, uint64_t prefix);
 };
 
 /* A warning a driver wants the user to see (e.g. an invalid key skipped
@@ -113,16 +117,18 @@ int storage_put(struct storage_txn *txn, const char *file, int fd, uint64_t size
     const struct storage_progress *progress, unsigned char sha256[32],
     struct vs_error *err);
 
-/* For drivers that keep files on this host: create file in the transaction
- * and return a descriptor for another storage to fill directly (a download
- * with storage_get), sparing a temp file and a second write. Fails with
- * VS_ERR_USAGE when the driver cannot; use storage_put then. */
-int storage_put_open(struct storage_txn *txn, const char *file, int *fd, struct vs_error *err);
+/* For drivers that keep files on this host: create file in the transaction,
+ * with room for size bytes set aside, and return a descriptor for another
+ * storage to fill directly (a download with storage_get), sparing a temp
+ * file and a second write. Fails with VS_ERR_USAGE when the driver cannot;
+ * use storage_put then. */
+int storage_put_open(struct storage_txn *txn, const char *file, uint64_t size, int *fd,
+    struct vs_error *err);
 
 /* Finish a file filled through storage_put_open(): check it holds size
- * bytes, hash it (from the page cache), sync and close fd. */
+ * bytes, sync and close fd. Hashing what was put there is the caller's. */
 int storage_put_close(struct storage_txn *txn, const char *file, int fd, uint64_t size,
-    unsigned char sha256[32], struct vs_error *err);
+    struct vs_error *err);
 
 /* Finish: write metadata.json (last) and make the backup visible.
  * Frees txn whatever the result; on failure the partial backup is removed. */

@@ -33,9 +33,10 @@ struct storage_driver {
 	int (*remove_partial)(struct storage *st, const char *id, struct vs_error *err);
 	void (*close)(struct storage *st);
 	/* Optional: a transaction's file to be filled in place. */
-	int (*put_open)(struct storage_txn *txn, const char *file, int *fd, struct vs_error *err);
+	int (*put_open)(struct storage_txn *txn, const char *file, uint64_t size, int *fd,
+	    struct vs_error *err);
 	int (*put_close)(struct storage_txn *txn, const char *file, int fd, uint64_t size,
-	    unsigned char sha256[32], struct vs_error *err);
+	    struct vs_error *err);
 	/* Optional: the path of a file when the driver keeps files on the
 	 * local file system (for tools that need a path), else NULL. */
 	char *(*local_path)(struct storage *st, const char *id, const char *file);

@@ -5,7 +5,8 @@
 # dropped connections, 500, 503 SlowDown, a truncated and a stalled answer;
 # a fault that persists ends in a clear error with no partial backup listed
 # and nothing lost locally; a wrong secret gives SignatureDoesNotMatch and
-# adds nothing to the bucket.
+# adds nothing to the bucket; a download into a full file system stops
+# before the data arrives.
 # Covers src/cli/cmd-upload.c, src/cli/cmd-download.c, src/jobs/job-transfer.c
 # with transfer.c, job-backup.c, job-restore.c and the S3 driver's retries.
 # timeout: 180
@@ -184,6 +185,26 @@ no_trace "$ID1"
 ok $? "  nor leaves anything in backup_dir"
 vs verify "$ID2" > /dev/null 2>&1 && [ "$(where "$ID1")" = s3 ]
 ok $? "the other local backup is intact, and the S3 copy still listed"
+
+# --- a download into a full file system ---------------------------------------------------
+# backup_dir on a 2 MiB tmpfs in a private mount namespace of an unprivileged
+# user namespace: each file's space is set aside before its bytes arrive, so
+# the download stops at once, naming the file, and leaves nothing behind.
+mkdir -p "$TMP/full" "$TMP/fullres"
+CF=$(conf full backup_dir="$TMP/full")
+if unshare -rm true 2>/dev/null; then
+	unshare -rm sh -c 'mount -t tmpfs -o size=2m tmpfs "$1" || exit 99
+		cd / && "$2" -c "$3" download "$4" > /dev/null 2> "$5/err"
+		echo $? > "$5/rc"
+		ls -A "$1" | grep -v -x -e .vsbackup.lock -e .vsbackup-state.json > "$5/ls"' \
+	    sh "$TMP/full" "$VSBACKUP" "$CF" "$ID1" "$TMP/fullres"
+	is "$(cat "$TMP/fullres/rc" 2>/dev/null)" 1 "a download into a file system without room for it exits 1"
+	like "$(cat "$TMP/fullres/err")" "cannot set aside [0-9.]+ MiB for $TMP/full/$ID1.partial/redis.rdb: No space left on device" \
+	    "  before the snapshot's bytes arrive, naming the file and the space" || sed 's/^/# /' "$TMP/fullres/err"
+	is "$(cat "$TMP/fullres/ls")" "" "  and leaves nothing in backup_dir"
+else
+	skip 3 "no unprivileged user namespaces here (unshare -rm)"
+fi
 
 # --- a wrong secret -----------------------------------------------------------------------
 CW=$(conf wrong secret_access_key='"not-the-secret"')

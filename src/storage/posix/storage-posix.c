@@ -15,6 +15,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "common/format.h"
 #include "common/fsutil.h"
 #include "common/i18n.h"
 #include "common/xmalloc.h"
@@ -364,25 +365,32 @@ out:
 }
 
 static int
-posix_put_open(struct storage_txn *txn, const char *file, int *fd, struct vs_error *err)
+posix_put_open(struct storage_txn *txn, const char *file, uint64_t size, int *fd,
+    struct vs_error *err)
 {
-	char *path = fs_join(txn->dir, file);
+	char *path = fs_join(txn->dir, file), human[32];
+	int rc = 0;
 
 	*fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
 	if (*fd < 0)
-		error_errno(err, VS_ERR_IO, errno, _("cannot create %s"), path);
+		rc = error_errno(err, VS_ERR_IO, errno, _("cannot create %s"), path);
+	else if (fs_reserve(*fd, size) != 0) {
+		format_bytes(size, human, sizeof human);
+		rc = error_errno(err, VS_ERR_IO, errno, _("cannot set aside %s for %s"), human,
+		    path);
+		close(*fd);
+		*fd = -1;
+	}
 	free(path);
-	return *fd < 0 ? -1 : 0;
+	return rc;
 }
 
 static int
 posix_put_close(struct storage_txn *txn, const char *file, int fd, uint64_t size,
-    unsigned char sha256[32], struct vs_error *err)
+    struct vs_error *err)
 {
-	char *path = fs_join(txn->dir, file), *buf = NULL;
-	EVP_MD_CTX *md = NULL;
+	char *path = fs_join(txn->dir, file);
 	struct stat sb;
-	uint64_t off = 0;
 	int rc = -1;
 
 	if (fstat(fd, &sb) != 0) {
@@ -394,24 +402,6 @@ posix_put_close(struct storage_txn *txn, const char *file, int fd, uint64_t size
 		    (unsigned long long)sb.st_size, (unsigned long long)size);
 		goto out;
 	}
-	/* What was written is read back to hash it: the page cache still
-	 * holds it, so this costs a pass over memory, not over the disk. */
-	md = EVP_MD_CTX_new();
-	if (md == NULL || EVP_DigestInit_ex(md, EVP_sha256(), NULL) != 1)
-		fatal("cannot initialise SHA-256");
-	buf = xmalloc(COPY_BUF);
-	while (off < size) {
-		size_t want = size - off < COPY_BUF ? (size_t)(size - off) : COPY_BUF;
-		ssize_t n = fs_pread_full(fd, buf, want, (off_t)off);
-
-		if (n <= 0) {
-			error_errno(err, VS_ERR_IO, n < 0 ? errno : EIO, _("cannot read %s"), path);
-			goto out;
-		}
-		EVP_DigestUpdate(md, buf, (size_t)n);
-		off += (uint64_t)n;
-	}
-	EVP_DigestFinal_ex(md, sha256, NULL);
 	if (fsync(fd) != 0) {
 		error_errno(err, VS_ERR_IO, errno, _("cannot sync %s"), path);
 		goto out;
@@ -420,8 +410,6 @@ posix_put_close(struct storage_txn *txn, const char *file, int fd, uint64_t size
 out:
 	if (close(fd) != 0 && rc == 0)
 		rc = error_errno(err, VS_ERR_IO, errno, _("cannot write %s"), path);
-	EVP_MD_CTX_free(md);
-	free(buf);
 	free(path);
 	return rc;
 }

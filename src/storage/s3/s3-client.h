@@ -23,6 +23,8 @@
 
 #define S3_MAX_QUERY 6
 #define S3_MAX_HEADERS 8
+/* Bytes curl moves per socket read or write (its buffers, per request). */
+#define S3_CURL_BUFFER (256L * 1024)
 
 struct s3_client {
 	struct s3_endpoint ep;
@@ -67,6 +69,10 @@ struct s3_req {
 	int out_fd;
 	uint64_t out_off;
 	size_t body_max;          /* 0: 16 MiB */
+	/* Told the count of this answer's bytes in out_fd after each write;
+	 * a retried attempt starts again from 0. */
+	void (*landed)(void *ud, uint64_t written);
+	void *landed_ud;
 
 	const struct storage_progress *progress;
 	uint64_t progress_done;   /* bytes already reported, kept across attempts */

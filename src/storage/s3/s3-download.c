@@ -4,6 +4,8 @@
  */
 #include "config.h"
 
+#include <pthread.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,7 +20,7 @@
 static int
 s3_get_range(struct storage *st, const char *key, const char *etag, uint64_t off,
     uint64_t len, int fd, char *buf, const struct storage_progress *progress,
-    struct vs_error *err)
+    void (*landed)(void *, uint64_t), void *landed_ud, struct vs_error *err)
 {
 	struct s3_storage *s3 = s3_of(st);
 	struct s3_resp resp;
@@ -38,6 +40,8 @@ s3_get_range(struct storage *st, const char *key, const char *etag, uint64_t off
 	if (fd >= 0) {
 		req.out_fd = fd;
 		req.out_off = off;
+		req.landed = landed;
+		req.landed_ud = landed_ud;
 	} else
 		req.body_max = (size_t)len;
 	rc = s3_request(&s3->client, &req, &resp, err);
@@ -87,8 +91,8 @@ s3_read(struct storage_reader *r, void *buf, size_t len, struct vs_error *err)
 			n = S3_READ_CHUNK;
 		if (r->buf == NULL)
 			r->buf = xmalloc(S3_READ_CHUNK);
-		if (s3_get_range(r->st, r->key, r->etag, r->pos, n, -1, r->buf, NULL,
-		    err) != 0)
+		if (s3_get_range(r->st, r->key, r->etag, r->pos, n, -1, r->buf, NULL, NULL,
+		    NULL, err) != 0)
 			return -1;
 		r->pos += n;
 		r->buf_len = (size_t)n;
@@ -110,6 +114,12 @@ s3_reader_close(struct storage_reader *r)
 	free(r);
 }
 
+/*
+ * The ranges of a parallel download land out of order; the caller is told
+ * only of the prefix that is whole. Each range keeps the most bytes any of
+ * its attempts wrote: a retry rewrites the same bytes (If-Match holds the
+ * object still), so what was written stays valid.
+ */
 struct s3_get_job {
 	struct storage *st;
 	const char *key;
@@ -118,16 +128,69 @@ struct s3_get_job {
 	uint64_t size;
 	uint64_t part;
 	const struct storage_progress *progress;
+	pthread_mutex_t lock;     /* guards written, whole and prefix */
+	uint64_t *written;        /* per range */
+	size_t whole;             /* ranges 0..whole-1 are complete */
+	uint64_t prefix;          /* last prefix reported */
 };
+
+struct s3_get_range_ctx {
+	struct s3_get_job *j;
+	size_t item;
+};
+
+static uint64_t
+s3_get_len(const struct s3_get_job *j, size_t item)
+{
+	uint64_t off = (uint64_t)item * j->part;
+
+	return j->size - off < j->part ? j->size - off : j->part;
+}
+
+static void
+s3_get_landed(void *ud, uint64_t written)
+{
+	struct s3_get_range_ctx *rc = ud;
+	struct s3_get_job *j = rc->j;
+	size_t nitems = (size_t)((j->size + j->part - 1) / j->part);
+	uint64_t prefix;
+
+	pthread_mutex_lock(&j->lock);
+	if (written > j->written[rc->item])
+		j->written[rc->item] = written;
+	while (j->whole < nitems && j->written[j->whole] == s3_get_len(j, j->whole))
+		j->whole++;
+	prefix = (uint64_t)j->whole * j->part;
+	if (j->whole < nitems)
+		prefix += j->written[j->whole];
+	if (prefix > j->size)
+		prefix = j->size;
+	if (prefix > j->prefix) {
+		j->prefix = prefix;
+		/* Under the lock, so prefixes reach the caller in order. */
+		j->progress->landed(j->progress->ud, prefix);
+	}
+	pthread_mutex_unlock(&j->lock);
+}
 
 static int
 s3_get_part(void *ctx, size_t item, struct vs_error *err)
 {
 	struct s3_get_job *j = ctx;
-	uint64_t off = (uint64_t)item * j->part;
-	uint64_t len = j->size - off < j->part ? j->size - off : j->part;
+	struct s3_get_range_ctx rc = { .j = j, .item = item };
+	bool tell = j->progress != NULL && j->progress->landed != NULL;
 
-	return s3_get_range(j->st, j->key, j->etag, off, len, j->fd, NULL, j->progress, err);
+	return s3_get_range(j->st, j->key, j->etag, (uint64_t)item * j->part,
+	    s3_get_len(j, item), j->fd, NULL, j->progress, tell ? s3_get_landed : NULL,
+	    &rc, err);
+}
+
+static void
+s3_get_landed_whole(void *ud, uint64_t written)
+{
+	const struct storage_progress *progress = ud;
+
+	progress->landed(progress->ud, written);
 }
 
 int
@@ -140,6 +203,7 @@ s3_get(struct storage *st, const char *id, const char *file, int fd, uint64_t si
 	struct s3_resp resp;
 	struct s3_req req;
 	uint64_t actual;
+	size_t nitems;
 	int rc = -1;
 
 	if (s3_head(st, key, &actual, &etag, err) != 0)
@@ -160,6 +224,10 @@ s3_get(struct storage *st, const char *id, const char *file, int fd, uint64_t si
 			s3_req_header(&req, "if-match", etag);
 		req.out_fd = fd;
 		req.progress = progress;
+		if (progress != NULL && progress->landed != NULL) {
+			req.landed = s3_get_landed_whole;
+			req.landed_ud = (void *)progress;
+		}
 		rc = s3_request(&s3->client, &req, &resp, err);
 		if (rc == 0 && resp.out_bytes != size)
 			rc = error_set(err, VS_ERR_S3,
@@ -174,8 +242,12 @@ s3_get(struct storage *st, const char *id, const char *file, int fd, uint64_t si
 		.st = st, .key = key, .etag = etag, .fd = fd, .size = size,
 		.part = s3->part_size, .progress = progress,
 	};
-	rc = s3_parallel(s3->concurrency, (size_t)((size + job.part - 1) / job.part),
-	    s3_get_part, &job, err);
+	nitems = (size_t)((size + job.part - 1) / job.part);
+	job.written = xcalloc(nitems, sizeof *job.written);
+	pthread_mutex_init(&job.lock, NULL);
+	rc = s3_parallel(s3->concurrency, nitems, s3_get_part, &job, err);
+	pthread_mutex_destroy(&job.lock);
+	free(job.written);
 out:
 	free(etag);
 	free(key);

@@ -5,6 +5,8 @@
 #include "config.h"
 
 #include <errno.h>
+#include <pthread.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -116,17 +118,75 @@ s3_put_single(struct storage *st, const char *key, const char *file, int fd,
 	return rc;
 }
 
+/*
+ * A multipart upload hashes its parts on a thread of its own, in order, a
+ * few parts ahead of the uploads: each part's SHA-256 must be in its
+ * signature, and the whole file's comes out of the same pass. The first
+ * part leaves as soon as it is hashed instead of after a pass over the
+ * whole file, and each part is still in the page cache when it is sent.
+ */
 struct s3_mpu {
 	struct storage *st;
 	const char *key;
+	const char *file;
 	const char *upload_id;
 	int fd;
 	uint64_t size;
 	uint64_t part;
+	size_t nparts;
 	char (*hashes)[SIGV4_HEX_SIZE];
 	char **etags;
 	const struct storage_progress *progress;
+	unsigned char whole[32];  /* the file's SHA-256, once all is hashed */
+
+	pthread_mutex_t lock;     /* guards hashed, stop, failed and err */
+	pthread_cond_t cond;
+	size_t hashed;            /* parts 0..hashed-1 have their hash */
+	bool stop;                /* the uploads gave up */
+	bool failed;              /* reading the file failed: err */
+	struct vs_error err;
 };
+
+static void *
+s3_mpu_hasher(void *arg)
+{
+	struct s3_mpu *m = arg;
+	EVP_MD_CTX *whole = EVP_MD_CTX_new(), *part = EVP_MD_CTX_new();
+	char *buf = xmalloc(S3_HASH_BLOCK), hex[SIGV4_HEX_SIZE];
+	unsigned char md[32];
+	struct vs_error err;
+	bool stop = false;
+	size_t i;
+
+	EVP_DigestInit_ex(whole, EVP_sha256(), NULL);
+	for (i = 0; i < m->nparts && !stop; i++) {
+		uint64_t off = (uint64_t)i * m->part;
+		int rc;
+
+		EVP_DigestInit_ex(part, EVP_sha256(), NULL);
+		error_clear(&err);
+		rc = s3_hash_range(m->fd, off, m->size - off < m->part ? m->size - off : m->part,
+		    buf, part, whole, m->file, &err);
+		EVP_DigestFinal_ex(part, md, NULL);
+		sigv4_hex(md, sizeof md, hex);
+		pthread_mutex_lock(&m->lock);
+		if (rc != 0) {
+			m->failed = true;
+			m->err = err;
+		} else
+			memcpy(m->hashes[i], hex, sizeof hex);
+		m->hashed = i + 1;
+		stop = m->stop || m->failed;
+		pthread_cond_broadcast(&m->cond);
+		pthread_mutex_unlock(&m->lock);
+	}
+	if (!stop)
+		EVP_DigestFinal_ex(whole, m->whole, NULL);
+	EVP_MD_CTX_free(whole);
+	EVP_MD_CTX_free(part);
+	free(buf);
+	return NULL;
+}
 
 static int
 s3_mpu_part(void *ctx, size_t item, struct vs_error *err)
@@ -138,6 +198,20 @@ s3_mpu_part(void *ctx, size_t item, struct vs_error *err)
 	struct s3_resp resp;
 	struct s3_req req;
 	int rc;
+
+	pthread_mutex_lock(&m->lock);
+	while (m->hashed <= item && !m->failed && !m->stop)
+		pthread_cond_wait(&m->cond, &m->lock);
+	if (m->failed || m->stop) {
+		/* After another part's failure this error is not the one kept. */
+		if (m->failed)
+			*err = m->err;
+		else
+			error_set(err, VS_ERR_CANCELLED, _("cancelled"));
+		pthread_mutex_unlock(&m->lock);
+		return -1;
+	}
+	pthread_mutex_unlock(&m->lock);
 
 	snprintf(num, sizeof num, "%zu", item + 1);
 	what = xasprintf(_("uploading part %s of"), num);
@@ -156,9 +230,39 @@ s3_mpu_part(void *ctx, size_t item, struct vs_error *err)
 	if (rc == 0) {
 		m->etags[item] = resp.etag;
 		resp.etag = NULL;
+	} else {
+		/* No more parts: the hasher and the parts waiting on it stop. */
+		pthread_mutex_lock(&m->lock);
+		m->stop = true;
+		pthread_cond_broadcast(&m->cond);
+		pthread_mutex_unlock(&m->lock);
 	}
 	s3_resp_free(&resp);
 	free(what);
+	return rc;
+}
+
+/* Upload the parts while the hasher runs; 0, or -1 with the first error. */
+static int
+s3_mpu_parts(struct s3_mpu *m, struct vs_error *err)
+{
+	struct s3_storage *s3 = s3_of(m->st);
+	pthread_t hasher;
+	int rc;
+
+	pthread_mutex_init(&m->lock, NULL);
+	pthread_cond_init(&m->cond, NULL);
+	error_clear(&m->err);
+	if (pthread_create(&hasher, NULL, s3_mpu_hasher, m) != 0) {
+		pthread_cond_destroy(&m->cond);
+		pthread_mutex_destroy(&m->lock);
+		return error_set(err, VS_ERR_IO, _("uploading %s: cannot start a thread"),
+		    m->file);
+	}
+	rc = s3_parallel(s3->concurrency, m->nparts, s3_mpu_part, m, err);
+	pthread_join(hasher, NULL);
+	pthread_cond_destroy(&m->cond);
+	pthread_mutex_destroy(&m->lock);
 	return rc;
 }
 
@@ -184,15 +288,13 @@ s3_put_multipart(struct storage *st, const char *key, const char *file, int fd,
     struct vs_error *err)
 {
 	struct s3_storage *s3 = s3_of(st);
-	struct s3_mpu m = { .st = st, .key = key, .fd = fd, .size = size };
-	EVP_MD_CTX *whole, *part;
-	unsigned char md[32];
+	struct s3_mpu m = { .st = st, .key = key, .file = file, .fd = fd, .size = size };
 	struct s3_resp resp;
 	struct s3_req req;
 	struct s3_buf xml = { 0 };
-	char *upload_id = NULL, *buf;
+	char *upload_id = NULL;
 	uint64_t remote;
-	size_t nparts, i;
+	size_t i;
 	int rc;
 
 	m.part = s3->part_size < S3_MIN_PART ? S3_MIN_PART : s3->part_size;
@@ -201,33 +303,10 @@ s3_put_multipart(struct storage *st, const char *key, const char *file, int fd,
 		m.part = (size + S3_MAX_PARTS - 1) / S3_MAX_PARTS;
 		m.part = (m.part + S3_MIN_PART - 1) / S3_MIN_PART * S3_MIN_PART;
 	}
-	nparts = (size_t)((size + m.part - 1) / m.part);
-	m.hashes = xcalloc(nparts, sizeof *m.hashes);
-	m.etags = xcalloc(nparts, sizeof *m.etags);
+	m.nparts = (size_t)((size + m.part - 1) / m.part);
+	m.hashes = xcalloc(m.nparts, sizeof *m.hashes);
+	m.etags = xcalloc(m.nparts, sizeof *m.etags);
 	m.progress = progress;
-
-	/* One sequential pass gives the whole file's SHA-256 and each
-	 * part's; the parts are then streamed from the file. */
-	whole = EVP_MD_CTX_new();
-	part = EVP_MD_CTX_new();
-	buf = xmalloc(S3_HASH_BLOCK);
-	EVP_DigestInit_ex(whole, EVP_sha256(), NULL);
-	rc = 0;
-	for (i = 0; i < nparts && rc == 0; i++) {
-		uint64_t off = (uint64_t)i * m.part;
-
-		EVP_DigestInit_ex(part, EVP_sha256(), NULL);
-		rc = s3_hash_range(fd, off, size - off < m.part ? size - off : m.part, buf,
-		    part, whole, file, err);
-		EVP_DigestFinal_ex(part, md, NULL);
-		sigv4_hex(md, sizeof md, m.hashes[i]);
-	}
-	EVP_DigestFinal_ex(whole, md, NULL);
-	EVP_MD_CTX_free(whole);
-	EVP_MD_CTX_free(part);
-	free(buf);
-	if (rc != 0)
-		goto out;
 
 	s3_req_init(&req, "POST", key, _("starting the multipart upload of"));
 	s3_req_query(&req, "uploads", "");
@@ -242,14 +321,13 @@ s3_put_multipart(struct storage *st, const char *key, const char *file, int fd,
 		goto out;
 	m.upload_id = upload_id;
 
-	rc = s3_parallel(s3->concurrency, nparts, s3_mpu_part, &m, err);
-	if (rc != 0) {
+	if (s3_mpu_parts(&m, err) != 0) {
 		error_prefix(err, _("multipart upload"));
 		goto abort;
 	}
 
 	s3_buf_adds(&xml, "<CompleteMultipartUpload xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\">");
-	for (i = 0; i < nparts; i++) {
+	for (i = 0; i < m.nparts; i++) {
 		s3_buf_addf(&xml, "<Part><PartNumber>%zu</PartNumber><ETag>", i + 1);
 		s3_buf_add_xml(&xml, m.etags[i]);
 		s3_buf_adds(&xml, "</ETag></Part>");
@@ -275,12 +353,13 @@ s3_put_multipart(struct storage *st, const char *key, const char *file, int fd,
 	if (rc != 0)
 		goto abort;
 	if (sha256 != NULL)
-		memcpy(sha256, md, sizeof md);
+		memcpy(sha256, m.whole, sizeof m.whole);
 	goto out;
 abort:
+	rc = -1;
 	s3_mpu_abort(st, key, upload_id);
 out:
-	for (i = 0; i < nparts; i++)
+	for (i = 0; i < m.nparts; i++)
 		free(m.etags[i]);
 	free(m.etags);
 	free(m.hashes);
