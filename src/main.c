@@ -14,6 +14,7 @@
 #include "common/i18n.h"
 #include "common/log.h"
 #include "common/timeutil.h"
+#include "faiss/faiss-index.h"
 #include "ops/metrics.h"
 
 static void
@@ -56,6 +57,7 @@ main(int argc, char **argv)
 	struct timespec t0, t1;
 	int opt, rc;
 
+	faiss_blas_threads_stop();
 	i18n_init();
 	signal(SIGPIPE, SIG_IGN);
 	ctx.tty = isatty(STDOUT_FILENO) != 0;

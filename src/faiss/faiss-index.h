@@ -52,4 +52,8 @@ int faiss_index_writer_save(struct faiss_index_writer *w, const char *path,
 
 void faiss_index_writer_free(struct faiss_index_writer *w);
 
+/* Stop the thread pool an OpenBLAS starts at load (see blas-threads.c);
+ * call once, first thing in main. */
+void faiss_blas_threads_stop(void);
+
 #endif
