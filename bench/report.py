@@ -177,6 +177,11 @@ for size in SIZES:
         ("3. upload, one PUT per file (s3.multipart_threshold = 5 GiB; not the default)",
          "upload_vsbackup_single", "aws s3 cp --recursive", "upload_awscli", main_cache,
          "(for comparison)", info),
+        ("3b. upload to a server that stores nothing (bench/s3-sink.js)", "sinkup_vsbackup",
+         "aws s3 cp --recursive", "sinkup_awscli", main_cache, "(the clients' own cost)", info),
+        ("3b. download from a server that only serves files (bench/s3-sink.js)",
+         "sinkdown_vsbackup", "aws s3 cp --recursive", "sinkdown_awscli", main_cache,
+         "(the clients' own cost)", info),
     ]
     for what, a, bname, b, cache, tgt, test in pairs:
         ta, tb = times(runs, a, cache), times(runs, b, cache)
@@ -194,27 +199,33 @@ for size in SIZES:
         out.extend(rows)
         w("")
     srows = []
-    for what, key in (("upload, vsbackup", "upload_vsbackup"),
-                      ("upload, vsbackup, one PUT per file", "upload_vsbackup_single"),
-                      ("upload, awscli", "upload_awscli"),
-                      ("download, vsbackup", "download_vsbackup"),
-                      ("download, awscli", "download_awscli"),
-                      ("restore --from s3", "restore_s3")):
+    for what, server, key in (("upload, vsbackup", "s3rver", "upload_vsbackup"),
+                              ("upload, vsbackup, one PUT per file", "s3rver",
+                               "upload_vsbackup_single"),
+                              ("upload, awscli", "s3rver", "upload_awscli"),
+                              ("download, vsbackup", "s3rver", "download_vsbackup"),
+                              ("download, awscli", "s3rver", "download_awscli"),
+                              ("restore --from s3", "s3rver", "restore_s3"),
+                              ("upload, vsbackup", "s3-sink", "sinkup_vsbackup"),
+                              ("upload, awscli", "s3-sink", "sinkup_awscli"),
+                              ("download, vsbackup", "s3-sink", "sinkdown_vsbackup"),
+                              ("download, awscli", "s3-sink", "sinkdown_awscli")):
         wall = times(runs, key, main_cache)
         srv = times(runs, key + "@server", main_cache)
         if not wall or not srv:
             continue
-        srows.append("| %s | %s | %s | %.0f%% |" % (
-            what, fmt_s(statistics.median(wall)), fmt_s(statistics.median(srv)),
+        srows.append("| %s | %s | %s | %s | %.0f%% |" % (
+            what, server, fmt_s(statistics.median(wall)), fmt_s(statistics.median(srv)),
             100 * statistics.median(srv) / statistics.median(wall)))
     if srows:
         w("The S3 server is part of every transfer: s3rver is one node process, doing "
           "most of its work on one thread, and the CPU time it used during each run (from "
           "/proc) is below. A transfer cannot take much less time than the server needs "
-          "for its part of it.")
+          "for its part of it. s3-sink (bench/s3-sink.js) stores nothing and checks "
+          "nothing: its share is the least any server needs.")
         w("")
-        w("| transfer | wall s (median) | s3rver CPU s (median) | server CPU / wall |")
-        w("|---|---|---|---|")
+        w("| transfer | server | wall s (median) | server CPU s (median) | server CPU / wall |")
+        w("|---|---|---|---|---|")
         out.extend(srows)
         w("")
     for cache in ("cold", "warm"):
