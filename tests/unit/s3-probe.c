@@ -125,7 +125,7 @@ probe_put(struct storage *st, int argc, char **argv, bool commit, struct vs_erro
 	struct storage_txn *txn;
 	unsigned char md[32];
 	uint64_t moved = 0;
-	struct storage_progress prog = { probe_progress, &moved };
+	struct storage_progress prog = { .fn = probe_progress, .ud = &moved };
 	struct stat sb;
 	const char *name;
 	char *meta;
@@ -175,7 +175,7 @@ probe_run(struct storage *st, int argc, char **argv, struct vs_error *err)
 {
 	const char *cmd = argv[0];
 	uint64_t size, moved = 0;
-	struct storage_progress prog = { probe_progress, &moved };
+	struct storage_progress prog = { .fn = probe_progress, .ud = &moved };
 	struct storage_reader *r;
 	char *data, buf[7777];
 	size_t len;
