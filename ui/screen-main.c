@@ -273,7 +273,7 @@ main_req_cancel(struct tui *t, struct main_state *st)
 	memset(&f, 0, sizeof f);
 	snprintf(f.title, sizeof f.title, "%s", _("Cancel the restore?"));
 	snprintf(f.text[0], sizeof f.text[0], "%s",
-	    _("A restore stopped half-way is rolled back to the safety backup."));
+	    _("If it has begun to change the live data, that is rolled back to the safety backup."));
 	f.danger = true;
 	f.action = a;
 	tui_open_form(t, &f);
@@ -488,7 +488,7 @@ main_req_quit(struct tui *t, struct main_state *st)
 	    n);
 	if (restoring)
 		snprintf(f.text[1], sizeof f.text[1], "%s",
-		    _("A restore is running: it will be rolled back to the safety backup."));
+		    _("A running restore stops; what it changed live is rolled back to the safety backup."));
 	f.danger = true;
 	f.action.kind = ACT_QUIT;
 	tui_open_form(t, &f);

@@ -669,6 +669,19 @@ tui_init_terminal(void)
 	return 0;
 }
 
+/* After the screen is gone: how the jobs that quitting cancelled ended
+ * (a restore may have rolled back), on stderr where the operator sees it. */
+static void
+tui_report_unfinished(struct engine *eng)
+{
+	struct engine_event *evs = engine_drain(eng);
+
+	for (struct engine_event *ev = evs; ev != NULL; ev = ev->next)
+		if (ev->type == ENGINE_EV_DONE && ev->status != 0)
+			fprintf(stderr, "vsbackup: %s: %s\n", ev->jtype->name, ev->err.msg);
+	engine_event_free_list(evs);
+}
+
 int
 tui_run(const struct config *cfg)
 {
@@ -805,6 +818,8 @@ tui_run(const struct config *cfg)
 		    strsignal(got_signal));
 	else if (model_jobs_running(&t.m, true) > 0)
 		fprintf(stderr, _("vsbackup: cancelling running jobs\n"));
+	engine_stop(t.eng);
+	tui_report_unfinished(t.eng);
 	engine_free(t.eng);
 	while (t.nstack > 0)
 		tui_pop_screen(&t, t.stack[t.nstack - 1]);

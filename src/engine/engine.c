@@ -38,6 +38,7 @@ struct job {
 	struct engine *eng;
 	enum job_state state;
 	atomic_bool cancelled;
+	atomic_bool shielded;                 /* see job_shield() */
 	char backup_id[BACKUP_ID_SIZE];
 	int step, nsteps;                     /* guarded by eng->lock */
 	struct engine_event *queued_progress; /* guarded by eng->lock */
@@ -53,6 +54,7 @@ struct engine {
 	struct engine_event *ev_head, *ev_tail;
 	int pipe_rd, pipe_wr;
 	bool stopping;
+	bool stopped;              /* the workers are joined (engine_stop) */
 	unsigned next_id;
 	unsigned nworkers;
 	pthread_t *workers;
@@ -220,11 +222,11 @@ engine_new(const struct config *cfg, unsigned nworkers)
 }
 
 void
-engine_free(struct engine *eng)
+engine_stop(struct engine *eng)
 {
 	struct job *job;
 
-	if (eng == NULL)
+	if (eng->stopped)
 		return;
 	pthread_mutex_lock(&eng->lock);
 	eng->stopping = true;
@@ -240,6 +242,15 @@ engine_free(struct engine *eng)
 	/* Running jobs finish their current step and clean up. */
 	for (unsigned i = 0; i < eng->nworkers; i++)
 		pthread_join(eng->workers[i], NULL);
+	eng->stopped = true;
+}
+
+void
+engine_free(struct engine *eng)
+{
+	if (eng == NULL)
+		return;
+	engine_stop(eng);
 	engine_event_free_list(eng->ev_head);
 	close(eng->pipe_rd);
 	close(eng->pipe_wr);
@@ -453,7 +464,15 @@ job_set_step(struct job *job, int step, int nsteps)
 bool
 job_cancelled(const struct job *job)
 {
-	return atomic_load(&((struct job *)job)->cancelled);
+	struct job *j = (struct job *)job;
+
+	return atomic_load(&j->cancelled) && !atomic_load(&j->shielded);
+}
+
+void
+job_shield(struct job *job)
+{
+	atomic_store(&job->shielded, true);
 }
 
 int

@@ -65,7 +65,12 @@ struct engine_event {
 /* Create an engine with nworkers threads (at least 1). cfg must outlive it. */
 struct engine *engine_new(const struct config *cfg, unsigned nworkers);
 
-/* Cancel every job, wait for the workers, free everything. */
+/* Cancel every job and wait for the workers; the events the jobs left
+ * (their DONE events among them) can still be taken with engine_drain().
+ * No job can be submitted afterwards. */
+void engine_stop(struct engine *eng);
+
+/* Stop (as engine_stop) and free everything, events not taken included. */
 void engine_free(struct engine *eng);
 
 /* Readable when events are waiting. */
@@ -114,6 +119,11 @@ void job_set_step(struct job *job, int step, int nsteps);
 
 /* Has this job been asked to stop? Jobs check between chunks. */
 bool job_cancelled(const struct job *job);
+
+/* From now on this job cannot be cancelled: for work that must finish once
+ * begun (a restore putting the live state back). A cancel asked for
+ * before or after is ignored by job_cancelled(). */
+void job_shield(struct job *job);
 
 /* Fill err for a cancelled job; returns -1. */
 int job_cancel_error(struct vs_error *err);

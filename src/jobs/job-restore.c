@@ -3,8 +3,8 @@
  * RDB (and AOF) -> start Redis -> check counts and sizes -> reload hook.
  * Every finished step is written to the journal, so a restore killed at
  * any point can be resumed (run the same restore again) or rolled back
- * (restore --rollback). A failure while the live state is being changed
- * rolls back to the safety backup at once.
+ * (restore --rollback). A failure or a cancel while the live state is being
+ * changed rolls back to the safety backup at once.
  */
 #include "config.h"
 
@@ -477,18 +477,29 @@ done:
 	r = 0;
 	goto out;
 fail_live:
-	if (live_touched && rc.j.safety_id[0] != '\0' && !rc.j.rollback && err->code != VS_ERR_CANCELLED) {
+	/* A failure, or a cancel, once the live state is being changed: back
+	 * to the safety backup, which no cancel may interrupt. */
+	if (live_touched && rc.j.safety_id[0] != '\0' && !rc.j.rollback) {
 		struct vs_error rerr;
+		bool cancelled = err->code == VS_ERR_CANCELLED;
 		char *first = xstrdup(err->msg);
 		char stopped[BACKUP_ID_SIZE], sid[BACKUP_ID_SIZE];
 
 		/* Copies: rollback_now() makes the journal's id the safety id. */
 		snprintf(stopped, sizeof stopped, "%s", rc.j.id);
 		snprintf(sid, sizeof sid, "%s", rc.j.safety_id);
+		job_shield(job);
 		error_clear(&rerr);
-		if (rollback_now(&rc, &rerr) == 0)
+		if (rollback_now(&rc, &rerr) == 0 && cancelled)
+			error_set(err, VS_ERR_CANCELLED, _("restore of %s cancelled; the live state was "
+			    "rolled back to the safety backup %s"), stopped, sid);
+		else if (rerr.code == VS_OK)
 			error_set(err, VS_ERR_FAILED, _("restore of %s failed: %s; the live state was "
 			    "rolled back to the safety backup %s"), stopped, first, sid);
+		else if (cancelled)
+			error_set(err, VS_ERR_FAILED, _("restore of %s cancelled; rolling back to the "
+			    "safety backup %s failed: %s; fix the cause, then run 'vsbackup restore "
+			    "--rollback' to finish the rollback"), stopped, sid, rerr.msg);
 		else
 			error_set(err, VS_ERR_FAILED, _("restore of %s failed: %s; rolling back to the "
 			    "safety backup %s failed too: %s; fix the cause, then run 'vsbackup restore "
