@@ -15,6 +15,7 @@
 #                  exports S3_ENDPOINT, S3_BUCKET, AWS_ACCESS_KEY_ID,
 #                  AWS_SECRET_ACCESS_KEY, AWS_REGION; sets S3RVER_DIR,
 #                  S3RVER_PID. Credentials files of the user are hidden.
+#                  S3RVER_ARGS adds options (e.g. --service-endpoint).
 #   s3cli ARGS     /usr/bin/aws --endpoint-url $S3_ENDPOINT ARGS
 #   start_tmux     prepare a private tmux server (done by tmux_start too)
 #   tmux_start WIDTH HEIGHT CMD...  run CMD in a new WIDTHxHEIGHT pane (with
@@ -161,8 +162,9 @@ start_s3rver() {
 	# s3rver encrypts ListObjectsV2 continuation tokens with DES, which
 	# OpenSSL 3 offers only in its legacy provider: without it a listing
 	# of more than one page fails with 500.
+	# shellcheck disable=SC2086 # S3RVER_ARGS: extra options, split on spaces
 	node --openssl-legacy-provider "$js" -d "$dir/data" -a 127.0.0.1 -p 0 \
-	    --configure-bucket "$bucket" > "$dir/s3rver.log" 2>&1 &
+	    --configure-bucket "$bucket" ${S3RVER_ARGS:-} > "$dir/s3rver.log" 2>&1 &
 	S3RVER_PID=$!
 	S3RVER_DIR=$dir
 	harness_track "$S3RVER_PID"
