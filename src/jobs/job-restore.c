@@ -199,20 +199,33 @@ check_live(struct restore_ctx *rc, const struct manifest *m, struct vs_error *er
 	int rc_ = -1;
 
 	step_begin(rc, RESTORE_CHECK);
-	if (restore_redis_count(rc->job, counts, &dbsize, err) != 0)
-		goto out;
-	for (size_t i = 0; i < cfg->redis.nprefixes; i++) {
-		long long want = manifest_count_for(m, cfg->redis.prefixes[i]);
+	/* SCAN may return a key twice when Redis resizes its table between
+	 * calls: a count that differs is taken once more before it fails. */
+	for (int attempt = 1;; attempt++) {
+		size_t bad = cfg->redis.nprefixes;
+		long long want = -1;
 
-		if (want >= 0 && (uint64_t)want != counts[i]) {
+		if (restore_redis_count(rc->job, counts, &dbsize, err) != 0)
+			goto out;
+		for (size_t i = 0; i < cfg->redis.nprefixes && bad == cfg->redis.nprefixes; i++) {
+			want = manifest_count_for(m, cfg->redis.prefixes[i]);
+			if (want >= 0 && (uint64_t)want != counts[i])
+				bad = i;
+		}
+		if (bad == cfg->redis.nprefixes)
+			break;
+		if (attempt == 2) {
 			error_set(err, VS_ERR_VERIFY, _("after the restore Redis holds %llu keys under "
-			    "%s, the backup recorded %lld"), (unsigned long long)counts[i],
-			    cfg->redis.prefixes[i], want);
+			    "%s, the backup recorded %lld"), (unsigned long long)counts[bad],
+			    cfg->redis.prefixes[bad], want);
 			goto out;
 		}
+		job_log(rc->job, VS_LOG_INFO, _("%s: %llu keys counted, %lld recorded; counting "
+		    "again"), cfg->redis.prefixes[bad], (unsigned long long)counts[bad], want);
+	}
+	for (size_t i = 0; i < cfg->redis.nprefixes; i++)
 		job_log(rc->job, VS_LOG_INFO, _("%s: %llu keys, as recorded"), cfg->redis.prefixes[i],
 		    (unsigned long long)counts[i]);
-	}
 	if (m->redis.file.present && dbsize != m->redis.dbsize) {
 		error_set(err, VS_ERR_VERIFY, _("after the restore Redis holds %llu keys, the backup "
 		    "recorded %llu"), (unsigned long long)dbsize, (unsigned long long)m->redis.dbsize);
