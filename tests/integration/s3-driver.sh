@@ -109,7 +109,13 @@ probe "${MP[@]}" -o s3.low_speed_time=2 put 20240104_000000 redis.rdb pinned >/d
 ok $? "an upload with 500, 503 SlowDown, a dropped connection and a stall succeeds" || sed 's/^/# /' "$TMP/err"
 log=$(proxy_ctl log)
 is "$(echo "$log" | grep -c 'fault=\(500\|503\|drop\|stall\)')" 5 "  all five faults were injected"
-is "$(grep -c 'retrying in' "$TMP/err")" 5 "  each retry was reported through the warning hook"
+# The dropped part is retried by the driver (and reported) or, when curl
+# had sent it on a reused connection, by curl itself before any answer.
+n=$(grep -c 'retrying in' "$TMP/err")
+ok "$([ "$n" -ge 4 ] && [ "$n" -le 5 ]; echo $?)" "  each retry of the driver was reported through the warning hook ($n)" ||
+    { sed 's/^/# /' "$TMP/err"; echo "$log" | sed 's/^/# log: /'; }
+like "$(cat "$TMP/err")" 'starting the multipart upload of .*InternalError.*retrying in' "  the 500 on CreateMultipartUpload"
+like "$(cat "$TMP/err")" 'uploading part 1 of .*SlowDown.*retrying in' "  the 503 on part 1"
 like "$(cat "$TMP/err")" 'SlowDown: Please reduce your request rate' "  naming SlowDown"
 like "$(cat "$TMP/err")" 'uploading part 3 of .*(too slow|timed out|Timeout)' "  and the stalled part"
 probe get 20240104_000000 redis.rdb "$TMP/out/f.rdb" >/dev/null && cmp -s redis.rdb "$TMP/out/f.rdb"
