@@ -669,16 +669,20 @@ tui_init_terminal(void)
 	return 0;
 }
 
-/* After the screen is gone: how the jobs that quitting cancelled ended
- * (a restore may have rolled back), on stderr where the operator sees it. */
+/* After the screen is gone: how the jobs with a pane that quitting
+ * cancelled ended (a restore may have rolled back), on stderr where the
+ * operator sees it. The TUI's own background jobs are not reported. */
 static void
-tui_report_unfinished(struct engine *eng)
+tui_report_unfinished(struct tui *t)
 {
-	struct engine_event *evs = engine_drain(eng);
+	struct engine_event *evs = engine_drain(t->eng);
 
-	for (struct engine_event *ev = evs; ev != NULL; ev = ev->next)
-		if (ev->type == ENGINE_EV_DONE && ev->status != 0)
+	for (struct engine_event *ev = evs; ev != NULL; ev = ev->next) {
+		struct tui_job *j = model_job_find(&t->m, ev->job);
+
+		if (ev->type == ENGINE_EV_DONE && ev->status != 0 && j != NULL && j->visible)
 			fprintf(stderr, "vsbackup: %s: %s\n", ev->jtype->name, ev->err.msg);
+	}
 	engine_event_free_list(evs);
 }
 
@@ -819,7 +823,7 @@ tui_run(const struct config *cfg)
 	else if (model_jobs_running(&t.m, true) > 0)
 		fprintf(stderr, _("vsbackup: cancelling running jobs\n"));
 	engine_stop(t.eng);
-	tui_report_unfinished(t.eng);
+	tui_report_unfinished(&t);
 	engine_free(t.eng);
 	while (t.nstack > 0)
 		tui_pop_screen(&t, t.stack[t.nstack - 1]);

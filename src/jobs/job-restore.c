@@ -48,6 +48,7 @@ struct restore_ctx {
 	struct storage *local;
 	struct manifest m;
 	enum restore_step step;       /* the step begun last */
+	bool live_changed;            /* a live file or Redis may differ from before */
 };
 
 static void
@@ -157,18 +158,26 @@ apply(struct restore_ctx *rc, const struct manifest *m, struct vs_error *err)
 				job_log(rc->job, VS_LOG_WARN, _("the backup has no %s (%s); the live file "
 				    "is moved aside"), idx[i].ix->file.name[0] ? idx[i].ix->file.name :
 				    idx[i].dest, idx[i].ix->file.note ? idx[i].ix->file.note : "");
+				rc->live_changed = true;
 				if (place_move_aside(idx[i].dest, suffix, err) != 0)
 					return -1;
 				continue;
 			}
 			snprintf(phase, sizeof phase, _("placing %s"), idx[i].ix->file.name);
 			if (place_file(rc->job, rc->local, m->backup_id, idx[i].ix->file.name,
-			    idx[i].ix->file.size, idx[i].dest, phase, err) != 0)
+			    idx[i].ix->file.size, idx[i].dest, phase, err) != 0) {
+				/* A cancel comes only while the copy is in a temp file,
+				 * before the rename; other failures may come after it. */
+				if (err->code != VS_ERR_CANCELLED)
+					rc->live_changed = true;
 				return -1;
+			}
+			rc->live_changed = true;
 		}
 		if (step_finish(rc, RESTORE_INDEXES, err) != 0)
 			return -1;
 	}
+	rc->live_changed = true;
 	if (!step_done(rc, RESTORE_STOP)) {
 		step_begin(rc, RESTORE_STOP);
 		if (restore_redis_stop(rc->job, err) != 0 || step_finish(rc, RESTORE_STOP, err) != 0)
@@ -466,10 +475,13 @@ job_restore_run(struct job *job, void *argp, void **result, struct vs_error *err
 			goto out;
 	}
 	snprintf(res->safety_id, sizeof res->safety_id, "%s", rc.j.safety_id);
-	live_touched = true;
-	if (apply(&rc, &rc.m, err) != 0)
+	/* A resumed restore, or the one a rollback undoes, may have changed
+	 * the live state before. */
+	rc.live_changed = res->resumed || args->rollback;
+	if (apply(&rc, &rc.m, err) != 0) {
+		live_touched = rc.live_changed;
 		goto fail_live;
-	live_touched = false;
+	}
 	if (!step_done(&rc, RESTORE_CHECK) && check_live(&rc, &rc.m, err) != 0) {
 		error_prefix(err, _("restore of %s finished, but the check failed; the journal is "
 		    "kept: 'vsbackup restore --rollback' returns to the safety backup"), rc.j.id);
@@ -491,8 +503,12 @@ done:
 	goto out;
 fail_live:
 	/* A failure, or a cancel, once the live state is being changed: back
-	 * to the safety backup, which no cancel may interrupt. */
-	if (live_touched && rc.j.safety_id[0] != '\0' && !rc.j.rollback) {
+	 * to the safety backup, which no cancel may interrupt. Before that
+	 * there is nothing to undo. */
+	if (!live_touched) {
+		error_prefix(err, _("restore of %s stopped before the live data was changed"),
+		    rc.j.id);
+	} else if (rc.j.safety_id[0] != '\0' && !rc.j.rollback) {
 		struct vs_error rerr;
 		bool cancelled = err->code == VS_ERR_CANCELLED;
 		char *first = xstrdup(err->msg);

@@ -4,7 +4,8 @@
 # restore is rolled back to the safety backup (which no second cancel can
 # interrupt), and stderr says how it ended. From the command line, SIGTERM
 # does the same. Either way Redis is back up with the data from before the
-# restore and no journal is left.
+# restore and no journal is left. A cancel before anything live has
+# changed rolls nothing back.
 # Covers ui/screen-main.c (main_req_quit), ui/tui.c (tui_report_unfinished),
 # src/jobs/job-restore.c (a cancelled restore rolls back), src/engine/engine.c
 # (job_shield, engine_stop).
@@ -103,5 +104,42 @@ wait_redis_up
 is "$(redis-cli -s "$SOCK" debug digest)" "$before" "the data from before the restore is back"
 ok "$(no_journal; echo $?)" "no journal is left"
 is "$(safety_backups)" 2 "a second safety backup is kept"
+
+# --- a cancel before anything live has changed ----------------------------------------
+# A backup whose content index is padded to 512 MiB (metadata.json updated):
+# placing it takes long enough to stop the restore while the copy is still
+# in its temp file. Nothing live has changed then, so nothing is rolled
+# back: Redis keeps running, with the writes made since.
+sleep 1.1
+"$VSBACKUP" -q -c "$CONF" backup >/dev/null 2>"$TMP/err" || sed 's/^/# /' "$TMP/err"
+id2=$(ls "$DEMO/backups" | grep -E '^[0-9]{8}_[0-9]{6}$' | tail -1)
+truncate -s 512M "$DEMO/backups/$id2/content_index.faiss"
+/usr/bin/python3 -c 'import hashlib, json, os, sys
+d = sys.argv[1]; f = os.path.join(d, "content_index.faiss"); p = os.path.join(d, "metadata.json")
+m = json.load(open(p)); h = hashlib.sha256()
+with open(f, "rb") as fh:
+    for b in iter(lambda: fh.read(1 << 20), b""): h.update(b)
+m["indices"]["content"]["size"] = os.path.getsize(f); m["indices"]["content"]["sha256"] = h.hexdigest()
+json.dump(m, open(p, "w"), indent=1)' "$DEMO/backups/$id2"
+redis-cli -s "$SOCK" set chimera-vectors:after-second-backup 1 >/dev/null
+before2=$(redis-cli -s "$SOCK" debug digest)
+pid_before=$(cat "$DEMO/redis/redis.pid" 2>/dev/null)
+sleep 1.1
+"$VSBACKUP" -c "$CONF" restore "$id2" --yes >"$TMP/cli2.out" 2>"$TMP/cli2.err" &
+pid=$!
+for _ in $(seq 1000); do
+	ls "$DEMO"/indexes/.content_index.faiss.vsbackup-* >/dev/null 2>&1 && break
+	sleep 0.01
+done
+kill -TERM "$pid"
+wait "$pid"
+is $? 1 "SIGTERM while the first index is copied ends the restore with status 1"
+like "$(cat "$TMP/cli2.err")" "restore of $id2 stopped before the live data was changed" \
+    "  saying nothing live was changed" || sed 's/^/# /' "$TMP/cli2.err"
+ok "$(! grep -q 'rolling back' "$TMP/cli2.err"; echo $?)" "  and rolling nothing back"
+is "$(redis-cli -s "$SOCK" debug digest)" "$before2" "the live data is unchanged"
+is "$(cat "$DEMO/redis/redis.pid" 2>/dev/null)" "$pid_before" "Redis was not restarted"
+ok "$(no_journal; echo $?)" "no journal is left"
+is "$(ls -A "$DEMO/indexes" | grep -c vsbackup-)" 0 "no temp file is left beside the indexes"
 
 done_testing

@@ -119,8 +119,8 @@ s3_put_single(struct storage *st, const char *key, const char *file, int fd,
 }
 
 /*
- * A multipart upload hashes its parts on a thread of its own, in order, a
- * few parts ahead of the uploads: each part's SHA-256 must be in its
+ * A multipart upload hashes its parts on a thread of its own, in order,
+ * ahead of the uploads: each part's SHA-256 must be in its
  * signature, and the whole file's comes out of the same pass. The first
  * part leaves as soon as it is hashed instead of after a pass over the
  * whole file, and each part is still in the page cache when it is sent.
@@ -142,8 +142,8 @@ struct s3_mpu {
 	pthread_mutex_t lock;     /* guards hashed, stop, failed and err */
 	pthread_cond_t cond;
 	size_t hashed;            /* parts 0..hashed-1 have their hash */
-	bool stop;                /* the uploads gave up */
-	bool failed;              /* reading the file failed: err */
+	bool stop;                /* no more parts: the hasher stops */
+	bool failed;              /* the first failure (reading or a part): err */
 	struct vs_error err;
 };
 
@@ -203,7 +203,8 @@ s3_mpu_part(void *ctx, size_t item, struct vs_error *err)
 	while (m->hashed <= item && !m->failed && !m->stop)
 		pthread_cond_wait(&m->cond, &m->lock);
 	if (m->failed || m->stop) {
-		/* After another part's failure this error is not the one kept. */
+		/* Whichever thread s3_parallel hears from first, the error
+		 * reported is the failure that stopped the upload. */
 		if (m->failed)
 			*err = m->err;
 		else
@@ -231,8 +232,13 @@ s3_mpu_part(void *ctx, size_t item, struct vs_error *err)
 		m->etags[item] = resp.etag;
 		resp.etag = NULL;
 	} else {
-		/* No more parts: the hasher and the parts waiting on it stop. */
+		/* No more parts: the hasher and the parts waiting on it stop,
+		 * and report this failure as theirs. */
 		pthread_mutex_lock(&m->lock);
+		if (!m->failed) {
+			m->failed = true;
+			m->err = *err;
+		}
 		m->stop = true;
 		pthread_cond_broadcast(&m->cond);
 		pthread_mutex_unlock(&m->lock);
