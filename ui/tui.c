@@ -671,19 +671,26 @@ tui_init_terminal(void)
 
 /* After the screen is gone: how the jobs with a pane that quitting
  * cancelled ended (a restore may have rolled back), on stderr where the
- * operator sees it. The TUI's own background jobs are not reported. */
-static void
+ * operator sees it. The TUI's own background jobs are not reported.
+ * Returns true when one of them failed rather than stopped cleanly (a
+ * rollback that failed, say). */
+static bool
 tui_report_unfinished(struct tui *t)
 {
 	struct engine_event *evs = engine_drain(t->eng);
+	bool failed = false;
 
 	for (struct engine_event *ev = evs; ev != NULL; ev = ev->next) {
 		struct tui_job *j = model_job_find(&t->m, ev->job);
 
-		if (ev->type == ENGINE_EV_DONE && ev->status != 0 && j != NULL && j->visible)
-			fprintf(stderr, "vsbackup: %s: %s\n", ev->jtype->name, ev->err.msg);
+		if (ev->type != ENGINE_EV_DONE || ev->status == 0 || j == NULL || !j->visible)
+			continue;
+		fprintf(stderr, "vsbackup: %s: %s\n", ev->jtype->name, ev->err.msg);
+		if (ev->err.code != VS_ERR_CANCELLED)
+			failed = true;
 	}
 	engine_event_free_list(evs);
+	return failed;
 }
 
 int
@@ -695,6 +702,7 @@ tui_run(const struct config *cfg)
 	const char *timings = getenv("VSBACKUP_TUI_TIMINGS");
 	double last_tick;
 	int got_signal = 0;
+	bool unfinished_failed = false;
 
 	memset(&t, 0, sizeof t);
 	t.cfg = cfg;
@@ -823,7 +831,7 @@ tui_run(const struct config *cfg)
 	else if (model_jobs_running(&t.m, true) > 0)
 		fprintf(stderr, _("vsbackup: cancelling running jobs\n"));
 	engine_stop(t.eng);
-	tui_report_unfinished(&t);
+	unfinished_failed = tui_report_unfinished(&t);
 	engine_free(t.eng);
 	while (t.nstack > 0)
 		tui_pop_screen(&t, t.stack[t.nstack - 1]);
@@ -838,5 +846,7 @@ tui_run(const struct config *cfg)
 	close(tui_sigpipe[0]);
 	close(tui_sigpipe[1]);
 	tui_sigpipe[0] = tui_sigpipe[1] = -1;
-	return got_signal ? 128 + got_signal : VS_EXIT_OK;
+	if (got_signal)
+		return 128 + got_signal;
+	return unfinished_failed ? VS_EXIT_FAILURE : VS_EXIT_OK;
 }
