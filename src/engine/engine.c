@@ -230,9 +230,13 @@ engine_stop(struct engine *eng)
 		return;
 	pthread_mutex_lock(&eng->lock);
 	eng->stopping = true;
+	/* Queued jobs end here, each with a DONE event saying so. */
 	while ((job = eng->pending) != NULL) {
-		eng->pending = job->next;
-		job_free(job);
+		struct vs_error err;
+
+		list_remove(&eng->pending, job);
+		job_cancel_error(&err);
+		job_finish_locked(eng, job, -1, NULL, &err);
 	}
 	for (job = eng->running; job != NULL; job = job->next)
 		atomic_store(&job->cancelled, true);

@@ -67,14 +67,19 @@ tmux_type "$id"
 tmux_send Enter
 wait_redis_down
 ok $? "the restore stops Redis"
-# q leaves the wizard (the restore goes on), q again asks to quit.
+# q leaves the wizard (the restore goes on); a backup asked for now waits
+# for the restore; q again asks to quit.
 tmux_send q
 tmux_wait_for 'the restore goes on' 5
+tmux_send b
+tmux_wait_for 'Take a backup' 5
+tmux_send Enter
+sleep 0.3
 tmux_send q
 tmux_wait_for 'Quit vsbackup\?' 5
 ok $? "q asks first while the restore runs"
 screen=$(tmux_capture)
-like "$screen" '1 job is still running' "  saying a job is running"
+like "$screen" '2 jobs are still running' "  saying two jobs are running (the backup waits)"
 like "$screen" 'A running restore stops' "  and that the restore stops"
 like "$screen" 'safety backup' "  and is rolled back to the safety backup"
 tmux_send y
@@ -83,6 +88,7 @@ like "$(cat "$TMP/tui.err")" 'cancelling running jobs' "stderr says the running 
     sed 's/^/# /' "$TMP/tui.err"
 like "$(cat "$TMP/tui.err")" "restore: restore of $id cancelled; the live state was rolled back to the safety backup [0-9]{8}_[0-9]{6}" \
     "  and that the restore was rolled back, naming the safety backup"
+like "$(cat "$TMP/tui.err")" "backup: cancelled" "  and that the waiting backup was cancelled"
 wait_redis_up
 ok $? "Redis runs again"
 is "$(redis-cli -s "$SOCK" debug digest)" "$before" "it holds the data from before the restore"
