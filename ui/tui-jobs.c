@@ -6,7 +6,6 @@
 #include "config.h"
 
 #include <cjson/cJSON.h>
-#include <libgen.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -135,20 +134,9 @@ static void
 status_disk(const struct config *cfg, struct tui_status *s)
 {
 	struct vs_error err;
-	char *dir = xstrdup(cfg->backup_dir);
+	char *dir = fs_existing_dir(cfg->backup_dir);
 
 	error_clear(&err);
-	for (int i = 0; i < 64; i++) {
-		if (fs_exists(dir) || strcmp(dir, "/") == 0 || strcmp(dir, ".") == 0)
-			break;
-		/* dirname may return a pointer into dir or a static string. */
-		{
-			char *parent = xstrdup(dirname(dir));
-
-			free(dir);
-			dir = parent;
-		}
-	}
 	if (fs_free_bytes(dir, &s->disk_free, &err) == 0)
 		s->disk_ok = true;
 	else

@@ -3,6 +3,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <libgen.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -281,4 +282,28 @@ fs_reserve(int fd, uint64_t size)
 	(void)size;
 #endif
 	return 0;
+}
+
+char *
+fs_dirname(const char *path)
+{
+	/* dirname may change its argument and return a pointer into it. */
+	char *copy = xstrdup(path), *d = xstrdup(dirname(copy));
+
+	free(copy);
+	return d;
+}
+
+char *
+fs_existing_dir(const char *path)
+{
+	char *d = xstrdup(path);
+
+	while (!fs_exists(d) && strcmp(d, "/") != 0 && strcmp(d, ".") != 0) {
+		char *parent = fs_dirname(d);
+
+		free(d);
+		d = parent;
+	}
+	return d;
 }

@@ -49,6 +49,14 @@ int fs_exists(const char *path);
 /* Free bytes for unprivileged users on the file system holding path. */
 int fs_free_bytes(const char *path, uint64_t *out, struct vs_error *err);
 
+/* The directory part of path as a new string (dirname(3): "." when path
+ * has no slash). */
+char *fs_dirname(const char *path);
+
+/* path itself when it exists, else its nearest existing parent ("/" or
+ * "." at the last), as a new string: where something would be created. */
+char *fs_existing_dir(const char *path);
+
 /* Join two path parts with one '/' into a new string. */
 char *fs_join(const char *dir, const char *name);
 

@@ -100,25 +100,12 @@ faiss_index_writer_ntotal(const struct faiss_index_writer *w)
 	return faiss_Index_ntotal(w->index);
 }
 
-/* The directory part of path, for the temporary file and the fsync. */
-static char *
-fi_dirname(const char *path)
-{
-	const char *slash = strrchr(path, '/');
-
-	if (slash == NULL)
-		return xstrdup(".");
-	if (slash == path)
-		return xstrdup("/");
-	return xstrndup(path, (size_t)(slash - path));
-}
-
 int
 faiss_index_writer_save(struct faiss_index_writer *w, const char *path,
     mode_t mode, struct vs_error *err)
 {
 	char *tmp = xasprintf("%s.tmp.XXXXXX", path);
-	char *dir = fi_dirname(path);
+	char *dir = fs_dirname(path);
 	FILE *fp = NULL;
 	int fd, rc = -1;
 

@@ -2,7 +2,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <libgen.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -253,11 +252,11 @@ capture_offline(struct job *job, const struct config *cfg, struct capture *c,
 static bool
 rdb_readable(const char *path)
 {
-	char *copy = xstrdup(path);
-	bool ok = access(dirname(copy), R_OK | X_OK) == 0 &&
+	char *dir = fs_dirname(path);
+	bool ok = access(dir, R_OK | X_OK) == 0 &&
 	    (access(path, R_OK) == 0 || errno == ENOENT);
 
-	free(copy);
+	free(dir);
 	return ok;
 }
 

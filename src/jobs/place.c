@@ -15,21 +15,12 @@
 #include "jobs/meter.h"
 #include "jobs/place.h"
 
-static char *
-dir_of(const char *path)
-{
-	char *copy = xstrdup(path), *d = xstrdup(dirname(copy));
-
-	free(copy);
-	return d;
-}
-
 int
 place_file(struct job *job, struct storage *st, const char *id, const char *file,
     uint64_t size, const char *dest, const char *phase, struct vs_error *err)
 {
 	struct job_meter meter;
-	char *dir = dir_of(dest), *base = xstrdup(dest), *tmp;
+	char *dir = fs_dirname(dest), *base = xstrdup(dest), *tmp;
 	struct stat old, dst;
 	int fd, rc = -1;
 

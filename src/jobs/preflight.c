@@ -1,7 +1,6 @@
 #include "config.h"
 
 #include <fcntl.h>
-#include <libgen.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -41,17 +40,11 @@ static void
 check_space(struct preflight_check *c, const char *dir, uint64_t need)
 {
 	struct vs_error err;
-	char *d = xstrdup(dir);
+	char *d = fs_existing_dir(dir);
 	char hneed[32], hfree[32];
 	uint64_t avail;
 
 	error_clear(&err);
-	while (!fs_exists(d) && strcmp(d, "/") != 0 && strcmp(d, ".") != 0) {
-		char *parent = xstrdup(dirname(d));
-
-		free(d);
-		d = parent;
-	}
 	if (fs_free_bytes(d, &avail, &err) != 0) {
 		c->ok = false;
 		snprintf(c->detail, sizeof c->detail, "%s", err.msg);
@@ -71,15 +64,6 @@ check_space(struct preflight_check *c, const char *dir, uint64_t need)
 		    _("only %s free in %s, about %s needed: free some space (cleanup, or delete "
 		      "old backups) and try again"), hfree, d, hneed);
 	free(d);
-}
-
-static char *
-dir_of(const char *path)
-{
-	char *copy = xstrdup(path), *d = xstrdup(dirname(copy));
-
-	free(copy);
-	return d;
 }
 
 int
@@ -131,8 +115,8 @@ restore_preflight(struct job *job, const struct preflight_input *in, struct jour
 		c = check_add(p, _("space for the Redis snapshot"));
 		check_space(c, j->data_dir, m->redis.file.size * (j->aof ? 2 : 1));
 	}
-	d = dir_of(cfg->faiss.content_index);
-	ud = dir_of(cfg->faiss.user_index);
+	d = fs_dirname(cfg->faiss.content_index);
+	ud = fs_dirname(cfg->faiss.user_index);
 	if (strcmp(d, ud) == 0) {
 		c = check_add(p, _("space beside the index files"));
 		check_space(c, d, m->content.file.size + m->user.file.size);
