@@ -274,6 +274,8 @@ backup_make(struct job *job, const struct backup_opts *opts, struct manifest *m,
 			error_prefix(err, _("the Redis snapshot could not be read"));
 			goto out;
 		}
+		if (capture_prove(&cap, parse.sum.ctime, parse.sum.db_keys, err) != 0)
+			goto out;
 		for (size_t i = 0; i < parse.sum.nprefixes && i < m->redis.ncounts; i++)
 			m->redis.counts[i].count = parse.sum.prefix_keys[i];
 		m->redis.dbsize = parse.sum.db_keys;

@@ -461,6 +461,14 @@ capture_finish(struct job *job, struct capture *c, struct vs_error *err)
 	return 0;
 }
 
+int
+capture_prove(struct capture *c, long long ctime, uint64_t db_keys, struct vs_error *err)
+{
+	if (c->mode != CAPTURE_FILE)
+		return 0;
+	return redis_rdb_prove(c->conn, &c->bs, c->rdb_path, ctime, db_keys, err);
+}
+
 void
 capture_release(struct capture *c)
 {

@@ -55,6 +55,12 @@ int capture_begin(struct job *job, bool tolerant, struct capture *c, struct vs_e
 /* Wait for the snapshot and open it (c->rdb). 0, -1, or CAPTURE_RETRY. */
 int capture_finish(struct job *job, struct capture *c, struct vs_error *err);
 
+/* Once the RDB is read: prove it is the snapshot this capture made (its
+ * ctime aux field and the keys of the configured db; redis_rdb_prove()).
+ * Nothing to prove for a replication fetch or an offline copy. */
+int capture_prove(struct capture *c, long long ctime, uint64_t db_keys,
+    struct vs_error *err);
+
 /* Close descriptors and remove temp files. */
 void capture_release(struct capture *c);
 

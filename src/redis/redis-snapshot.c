@@ -15,9 +15,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "common/i18n.h"
+#include "common/timeutil.h"
 #include "common/xmalloc.h"
 #include "redis/redis-info.h"
 #include "redis/redis-snapshot.h"
@@ -145,78 +147,146 @@ redis_bgsave_wait_fork(struct redis_conn *c, long long saves_before,
 	}
 }
 
+/* The reply to INFO server: the server's clock. */
+static int
+redis_bgsave_server_time(struct redis_conn *c, const redisReply *rep,
+    struct redis_bgsave *bs, struct vs_error *err)
+{
+	struct redis_info *info;
+	long long usec;
+
+	if (rep->type != REDIS_REPLY_STRING)
+		return rep->type == REDIS_REPLY_ERROR ?
+		    redis_conn_reply_error(c, "INFO server", rep, err) :
+		    error_set(err, VS_ERR_REDIS, _("Redis at %s answered INFO "
+		    "with something other than text"), redis_conn_where(c));
+	info = redis_info_parse(rep->str, rep->len, redis_conn_where(c));
+	usec = redis_info_ll(info, "server_time_usec", -1);
+	redis_info_free(info);
+	/* Servers before 6.2 do not tell their time: ours is the best guess. */
+	bs->server_time = usec >= 0 ? usec / 1000000 : (long long)time(NULL);
+	return 0;
+}
+
+/* The reply to INFO persistence, into *p. */
+static int
+redis_bgsave_persistence(struct redis_conn *c, const redisReply *rep,
+    struct redis_persistence *p, struct vs_error *err)
+{
+	struct redis_info *info;
+	int rc;
+
+	if (rep->type != REDIS_REPLY_STRING)
+		return rep->type == REDIS_REPLY_ERROR ?
+		    redis_conn_reply_error(c, "INFO persistence", rep, err) :
+		    error_set(err, VS_ERR_REDIS, _("Redis at %s answered INFO "
+		    "with something other than text"), redis_conn_where(c));
+	info = redis_info_parse(rep->str, rep->len, redis_conn_where(c));
+	rc = redis_info_persistence(info, p, err);
+	redis_info_free(info);
+	return rc;
+}
+
+/* The reply to DBSIZE. */
+static int
+redis_bgsave_dbsize(struct redis_conn *c, const redisReply *rep,
+    struct redis_bgsave *bs, struct vs_error *err)
+{
+	if (rep->type == REDIS_REPLY_INTEGER) {
+		bs->dbsize = rep->integer;
+		return 0;
+	}
+	if (rep->type == REDIS_REPLY_ERROR)
+		return redis_conn_reply_error(c, "DBSIZE", rep, err);
+	return error_set(err, VS_ERR_REDIS, _("Redis at %s answered DBSIZE "
+	    "with something other than a number"), redis_conn_where(c));
+}
+
+/* The commands of one BGSAVE attempt, sent as one pipeline. */
+enum { BG_TIME, BG_SAVE, BG_INFO, BG_DBSIZE, BG_N };
+static const char *const bg_commands[BG_N] = {
+	[BG_TIME] = "INFO server",
+	[BG_SAVE] = "BGSAVE SCHEDULE",
+	[BG_INFO] = "INFO persistence",
+	[BG_DBSIZE] = "DBSIZE",
+};
+
+static void
+bg_free(redisReply *rep[BG_N])
+{
+	for (int i = 0; i < BG_N; i++)
+		if (rep[i] != NULL)
+			freeReplyObject(rep[i]);
+}
+
 int
 redis_bgsave_start(struct redis_conn *c, int64_t deadline,
     const struct redis_watch *w, struct redis_bgsave *bs, struct vs_error *err)
 {
 	memset(bs, 0, sizeof *bs);
 	bs->saves = -1;
+	bs->dbsize = -1;
+	bs->server_time = -1;
 	for (;;) {
-		redisReply *rep, *inforep;
-		struct redis_info *info;
+		redisReply *rep[BG_N] = { NULL };
+		redisReply *save;
 		struct redis_persistence p;
 		int rc;
 
 		if (redis_watch_check(w, _("starting a Redis save"), err) < 0)
 			return -1;
-		/* The INFO in the same pipeline sees the state right after our
-		 * BGSAVE, before any other client runs. */
-		if (redis_conn_append(c, err, "BGSAVE SCHEDULE") < 0 ||
-		    redis_conn_append(c, err, "INFO persistence") < 0)
-			return -1;
-		if ((rep = redis_conn_reply(c, "BGSAVE", err)) == NULL)
-			return -1;
-		if ((inforep = redis_conn_reply(c, "INFO persistence", err)) == NULL) {
-			freeReplyObject(rep);
-			return -1;
+		/* Redis runs a pipeline with no other client in between: the
+		 * INFO after our BGSAVE sees the state right after it, and the
+		 * server's clock just before and DBSIZE just after are what
+		 * the file it writes must show (redis_rdb_prove()). Writes are
+		 * paused, so DBSIZE is the key count at the fork. */
+		for (int i = 0; i < BG_N; i++)
+			if (redis_conn_append(c, err, bg_commands[i]) < 0)
+				return -1;
+		for (int i = 0; i < BG_N; i++) {
+			if ((rep[i] = redis_conn_reply(c, bg_commands[i], err)) == NULL) {
+				bg_free(rep);
+				return -1;
+			}
 		}
-		if (inforep->type != REDIS_REPLY_STRING) {
-			rc = inforep->type == REDIS_REPLY_ERROR ?
-			    redis_conn_reply_error(c, "INFO persistence", inforep, err) :
-			    error_set(err, VS_ERR_REDIS, _("Redis at %s answered INFO "
-			    "with something other than text"), redis_conn_where(c));
-			freeReplyObject(rep);
-			freeReplyObject(inforep);
-			return rc;
-		}
-		info = redis_info_parse(inforep->str, inforep->len, redis_conn_where(c));
-		freeReplyObject(inforep);
-		rc = redis_info_persistence(info, &p, err);
-		redis_info_free(info);
-		if (rc < 0) {
-			freeReplyObject(rep);
+		save = rep[BG_SAVE];
+		if (redis_bgsave_server_time(c, rep[BG_TIME], bs, err) < 0 ||
+		    redis_bgsave_persistence(c, rep[BG_INFO], &p, err) < 0 ||
+		    (save->type != REDIS_REPLY_ERROR &&
+		    redis_bgsave_dbsize(c, rep[BG_DBSIZE], bs, err) < 0)) {
+			bg_free(rep);
 			return -1;
 		}
 
-		if (rep->type == REDIS_REPLY_STATUS &&
-		    strstr(rep->str, "started") != NULL) {
-			freeReplyObject(rep);
+		if (save->type == REDIS_REPLY_STATUS &&
+		    strstr(save->str, "started") != NULL) {
+			bg_free(rep);
 			bs->saves = p.saves;
 			bs->forked_ms = redis_now_ms();
 			return 0;
 		}
-		if (rep->type == REDIS_REPLY_STATUS &&
-		    strstr(rep->str, "scheduled") != NULL) {
-			freeReplyObject(rep);
+		if (save->type == REDIS_REPLY_STATUS &&
+		    strstr(save->str, "scheduled") != NULL) {
+			bg_free(rep);
 			bs->scheduled = true;
 			return redis_bgsave_wait_fork(c, p.saves, p.last_save_time,
 			    deadline, w, bs, err);
 		}
-		if (rep->type == REDIS_REPLY_ERROR &&
-		    strstr(rep->str, "already in progress") != NULL) {
-			freeReplyObject(rep);
+		if (save->type == REDIS_REPLY_ERROR &&
+		    strstr(save->str, "already in progress") != NULL) {
+			bg_free(rep);
 			bs->waited_for_other = true;
 			if (redis_bgsave_wait_other(c, deadline, w, err) < 0)
 				return -1;
 			continue;
 		}
-		if (rep->type == REDIS_REPLY_ERROR)
-			rc = redis_conn_reply_error(c, "BGSAVE", rep, err);
+		if (save->type == REDIS_REPLY_ERROR)
+			rc = redis_conn_reply_error(c, "BGSAVE", save, err);
 		else
 			rc = error_set(err, VS_ERR_REDIS, _("Redis at %s answered "
 			    "BGSAVE with \"%.100s\", not \"Background saving started\""),
-			    redis_conn_where(c), rep->str != NULL ? rep->str : "");
-		freeReplyObject(rep);
+			    redis_conn_where(c), save->str != NULL ? save->str : "");
+		bg_free(rep);
 		return rc;
 	}
 }
@@ -362,6 +432,37 @@ fail:
 	free(*path);
 	*path = NULL;
 	return -1;
+}
+
+int
+redis_rdb_prove(struct redis_conn *c, const struct redis_bgsave *bs,
+    const char *path, long long ctime, uint64_t db_keys, struct vs_error *err)
+{
+	const struct config *cfg = redis_conn_config(c);
+	char fix[VS_ERROR_MSG_MAX / 2];
+
+	snprintf(fix, sizeof fix, _("Redis writes its snapshots to another file: set "
+	    "redis.data_dir and redis.dbfilename in %s to the dir and dbfilename "
+	    "of Redis at %s (CONFIG GET dir, CONFIG GET dbfilename, or its "
+	    "redis.conf)"), redis_conf_name(cfg), redis_conn_where(c));
+	/* ctime is whole seconds from the child's clock, taken after the
+	 * fork; one second of slack covers the rounding. */
+	if (ctime >= 0 && bs->server_time >= 0 && ctime < bs->server_time - 1) {
+		char at[ISO8601_SIZE], save[ISO8601_SIZE];
+
+		time_format_iso((time_t)ctime, at);
+		time_format_iso((time_t)bs->server_time, save);
+		return error_set(err, VS_ERR_REDIS, _("the RDB file %s is not the "
+		    "snapshot this backup just made: it was written at %s, before "
+		    "this backup's save started (%s on the clock of Redis at %s). %s"),
+		    path, at, save, redis_conn_where(c), fix);
+	}
+	if (bs->dbsize >= 0 && (uint64_t)bs->dbsize != db_keys)
+		return error_set(err, VS_ERR_REDIS, _("the RDB file %s is not the "
+		    "snapshot this backup just made: it holds %llu keys in db %d, "
+		    "but Redis had %lld when the save started. %s"), path,
+		    (unsigned long long)db_keys, cfg->redis.db, bs->dbsize, fix);
+	return 0;
 }
 
 int

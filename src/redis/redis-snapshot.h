@@ -12,6 +12,8 @@
  *   redis_bgsave_wait()          until our save is on disk
  *   redis_rdb_open()             open the file and make sure it is ours; on
  *                                REDIS_RDB_REPLACED take the snapshot again
+ *   redis_rdb_prove()            once the file is read: its ctime and key
+ *                                count are those of our save
  *
  * When the RDB file cannot be read (permissions, CONFIG disabled), the
  * fork can come from redis_sync_start() instead (redis-sync.h).
@@ -44,6 +46,10 @@ struct redis_bgsave {
 				   * it and started ours after */
 	bool scheduled;           /* Redis deferred ours behind another child
 				   * process (an AOF rewrite) */
+	long long server_time;    /* the server's clock (Unix seconds) just
+				   * before our BGSAVE */
+	long long dbsize;         /* DBSIZE of the selected db at our BGSAVE,
+				   * with writes paused */
 };
 
 /*
@@ -109,6 +115,17 @@ int redis_bgsave_check_current(struct redis_conn *c, const struct redis_bgsave *
  */
 int redis_rdb_open(struct redis_conn *c, const struct redis_bgsave *bs,
     int *fd, char **path, struct vs_error *err);
+
+/*
+ * Prove that the RDB file at path, which the reader summarised as written
+ * at ctime (its "ctime" aux field, -1 when absent) with db_keys keys in
+ * the selected db, is the snapshot of our save: written no earlier than
+ * the second before our BGSAVE, and holding the keys DBSIZE counted then.
+ * Anything else is an older file or another server's under the name
+ * vsbackup was told: fails (VS_ERR_REDIS) saying which settings to fix.
+ */
+int redis_rdb_prove(struct redis_conn *c, const struct redis_bgsave *bs,
+    const char *path, long long ctime, uint64_t db_keys, struct vs_error *err);
 
 /* SHUTDOWN NOSAVE; Redis closing the connection is success. The
  * connection is unusable afterwards: close it. */
