@@ -92,7 +92,8 @@ const struct cmd_entry cmd_verify_entry = {
 	.summary = N_("check a backup's files against its metadata"),
 	.help = N_("Quick (default): metadata.json is well-formed and every file is present with\n"
 	           "the recorded size and SHA-256. --deep also parses the Redis snapshot and\n"
-	           "compares its key counts per prefix, runs redis-check-rdb when installed, and\n"
+	           "compares its key counts per prefix, runs the server's RDB checker (see\n"
+	           "redis.check_rdb_command; skipped when it is older than the file), and\n"
 	           "loads both indexes with FAISS to compare ntotal and dimension.\n"
 	           "The result is recorded beside the backup (verify.json).\n"
 	           "\n  --deep        the deep checks as well\n"

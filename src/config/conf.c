@@ -63,6 +63,7 @@ static const struct cfg_key cfg_keys[] = {
 	INT("redis", "pause_ms", redis.pause_ms, 10, 60000),
 	INT("redis", "timeout_ms", redis.timeout_ms, 100, 600000),
 	INT("redis", "start_timeout", redis.start_timeout, 1, 86400),
+	STR("redis", "check_rdb_command", redis.check_rdb_command),
 
 	GROUP("faiss"),
 	STR("faiss", "content_index", faiss.content_index),

@@ -40,6 +40,8 @@ struct config {
 		int pause_ms;         /* upper bound of CLIENT PAUSE during capture */
 		int timeout_ms;       /* connect and command timeout */
 		int start_timeout;    /* seconds to wait for a restarted server */
+		char *check_rdb_command; /* "" : redis-check-rdb beside the
+					  * server binary, else from PATH */
 	} redis;
 
 	struct {

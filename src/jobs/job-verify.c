@@ -1,7 +1,8 @@
 /*
  * verify: quick (metadata well-formed, every file present, sizes and
  * SHA-256 as recorded) and deep (also: the RDB parses to the recorded key
- * counts and passes redis-check-rdb; both indexes load through FAISS with
+ * counts and passes the server's RDB checker (skipped, not failed, when the
+ * checker is older than the file); both indexes load through FAISS with
  * the recorded ntotal and dim). Every check is listed in the report; the
  * result is stored in verify.json beside the backup.
  */
@@ -22,6 +23,7 @@
 #include "faiss/faiss-header.h"
 #include "faiss/faiss-index.h"
 #include "jobs/jobs.h"
+#include "jobs/rdb-checker.h"
 #include "jobs/tools.h"
 #include "manifest/verify-record.h"
 #include "redis/rdb-reader.h"
@@ -193,20 +195,21 @@ verify_rdb_deep(struct verify_ctx *vc, const struct manifest *m, struct rdb_read
 	check(vc, _("dbsize"), sum.db_keys == m->redis.dbsize,
 	    _("%llu keys in db %d, metadata says %llu"), (unsigned long long)sum.db_keys,
 	    m->redis.db, (unsigned long long)m->redis.dbsize);
-	rdb_summary_clear(&sum);
 
 	path = vc->rep->deep ? storage_local_path(vc->st, vc->id, MANIFEST_RDB_FILE) : NULL;
 	if (path != NULL) {
-		char out[512];
-		int st = tools_run_capture(out, sizeof out, "redis-check-rdb", path, (char *)NULL);
+		char detail[1024];
+		enum rdb_check_result r;
 
-		if (st == TOOLS_NOT_FOUND)
-			check(vc, "redis-check-rdb", true,
-			    _("not installed (package redis-tools); the built-in reader checked the file"));
-		else
-			check(vc, "redis-check-rdb", st == 0, st == 0 ? _("OK") : "%s", out);
+		job_progress(vc->job, _("running the RDB checker"), 0, 0, false);
+		r = rdb_checker_run(vc->cfg, path, sum.version, sum.server, detail,
+		    sizeof detail);
+		if (r == RDB_CHECK_SKIPPED)
+			job_log(vc->job, VS_LOG_INFO, "%s redis-check-rdb %s", vc->id, detail);
+		check(vc, "redis-check-rdb", r != RDB_CHECK_FAILED, "%s", detail);
 		free(path);
 	}
+	rdb_summary_clear(&sum);
 }
 
 static void

@@ -225,6 +225,7 @@ struct rdb_reader {
 	uint64_t db_keys, db_expires, all_keys;
 	uint64_t type_keys[RDB_TYPE_MAX + 1];
 	char redis_ver[32];
+	char valkey_ver[32];
 	long long ctime;
 
 	bool failed;
@@ -451,6 +452,9 @@ rdb_capture_done(struct rdb_reader *r)
 		if (strcmp(r->auxkey, "redis-ver") == 0) {
 			snprintf(r->redis_ver, sizeof r->redis_ver, "%s",
 			    (const char *)r->dec);
+		} else if (strcmp(r->auxkey, "valkey-ver") == 0) {
+			snprintf(r->valkey_ver, sizeof r->valkey_ver, "%s",
+			    (const char *)r->dec);
 		} else if (strcmp(r->auxkey, "ctime") == 0) {
 			char *end;
 			long long v = strtoll((const char *)r->dec, &end, 10);
@@ -625,6 +629,68 @@ rdb_count_key(struct rdb_reader *r)
 	}
 }
 
+/* "Redis 7.4.1", "Valkey 8.0.1" or "Redis" from the aux fields seen so far. */
+static const char *
+rdb_writer(const struct rdb_reader *r, char *buf, size_t size)
+{
+	if (r->valkey_ver[0] != '\0')
+		snprintf(buf, size, "Valkey %s", r->valkey_ver);
+	else if (r->redis_ver[0] != '\0')
+		snprintf(buf, size, "Redis %s", r->redis_ver);
+	else
+		snprintf(buf, size, "Redis");
+	return buf;
+}
+
+/* Read the decimal digits p[0..n) into *v; false when one is no digit. */
+static bool
+rdb_digits(const uint8_t *p, size_t n, int *v)
+{
+	*v = 0;
+	for (size_t i = 0; i < n; i++) {
+		if (p[i] < '0' || p[i] > '9')
+			return false;
+		*v = *v * 10 + (p[i] - '0');
+	}
+	return true;
+}
+
+/*
+ * The 9-byte signature: "REDIS" and four digits of format version, or,
+ * from Valkey 9 on, "VALKEY" and three digits, a format of Valkey's own.
+ */
+static int
+rdb_magic(struct rdb_reader *r, const uint8_t *p)
+{
+	int v;
+
+	if (memcmp(p, "VALKEY", 6) == 0) {
+		if (!rdb_digits(p + 6, 3, &v))
+			return rdb_fail(r, _("not an RDB file: bad version digits "
+			    "in the Valkey signature"));
+		return rdb_fail(r, _("this RDB file was written by Valkey 9 or "
+		    "newer (signature VALKEY%03d, Valkey's own format %d), which "
+		    "this tool cannot read: it reads RDB versions 1 to %d, "
+		    "written by Redis up to 8.4 and Valkey up to 8.1"), v, v,
+		    RDB_VERSION_MAX);
+	}
+	if (memcmp(p, "REDIS", 5) != 0)
+		return rdb_fail(r, _("not an RDB file: no REDIS signature "
+		    "at offset 0"));
+	if (!rdb_digits(p + 5, 4, &v))
+		return rdb_fail(r, _("not an RDB file: bad version digits "
+		    "in the signature"));
+	if (v < 1)
+		return rdb_fail(r, _("not an RDB file: RDB format version 0"));
+	if (v > RDB_VERSION_MAX)
+		return rdb_fail(r, _("RDB format version %d is not supported: it "
+		    "is written by Redis 8.6 or newer; this tool reads versions "
+		    "1 to %d, written by Redis up to 8.4 and Valkey up to 8.1"),
+		    v, RDB_VERSION_MAX);
+	r->version = v;
+	return 0;
+}
+
 /* Start the item whose first byte (a type or an opcode) is b. */
 static int
 rdb_begin_item(struct rdb_reader *r, uint8_t b)
@@ -675,10 +741,14 @@ rdb_begin_item(struct rdb_reader *r, uint8_t b)
 		    "in the pre-release format of Redis 7.0 release candidates, "
 		    "which is not supported"), r->off);
 	}
-	if (b > RDB_TYPE_MAX || rdb_types[b].prog == NULL)
+	if (b > RDB_TYPE_MAX || rdb_types[b].prog == NULL) {
+		char who[48];
+
 		return rdb_fail(r, _("unknown value type %u at offset %" PRIu64
-		    " (RDB version %d): the file is damaged or was written by a "
-		    "newer Redis than this tool knows"), b, r->off, r->version);
+		    " (RDB version %d, written by %s): the file is damaged, or "
+		    "holds a type newer than this tool knows"), b, r->off,
+		    r->version, rdb_writer(r, who, sizeof who));
+	}
 	r->type = b;
 	r->prog = rdb_types[b].prog;
 	return 1;
@@ -699,20 +769,8 @@ rdb_step(struct rdb_reader *r, const uint8_t *p, size_t n)
 	case PH_MAGIC:
 		if (n < 9)
 			return 0;
-		if (memcmp(p, "REDIS", 5) != 0)
-			return rdb_fail(r, _("not an RDB file: no REDIS signature "
-			    "at offset 0"));
-		r->version = 0;
-		for (int i = 5; i < 9; i++) {
-			if (p[i] < '0' || p[i] > '9')
-				return rdb_fail(r, _("not an RDB file: bad version "
-				    "digits in the signature"));
-			r->version = r->version * 10 + (p[i] - '0');
-		}
-		if (r->version < 1 || r->version > RDB_VERSION_MAX)
-			return rdb_fail(r, _("RDB format version %d is not supported "
-			    "(this tool reads versions 1 to %d, Redis up to 7.4)"),
-			    r->version, RDB_VERSION_MAX);
+		if (rdb_magic(r, p) != 0)
+			return -1;
 		r->phase = PH_BODY;
 		return 9;
 	case PH_CHECKSUM:
@@ -1048,6 +1106,13 @@ rdb_reader_finish(struct rdb_reader *r, struct rdb_summary *out,
 
 	out->version = r->version;
 	memcpy(out->redis_ver, r->redis_ver, sizeof out->redis_ver);
+	if (r->valkey_ver[0] != '\0') {
+		snprintf(out->server, sizeof out->server, "valkey");
+		memcpy(out->server_ver, r->valkey_ver, sizeof out->server_ver);
+	} else if (r->redis_ver[0] != '\0') {
+		snprintf(out->server, sizeof out->server, "redis");
+		memcpy(out->server_ver, r->redis_ver, sizeof out->server_ver);
+	}
 	out->ctime = r->ctime;
 	out->nprefixes = r->nprefixes;
 	out->prefix_keys = xcalloc(r->nprefixes + 1, sizeof *out->prefix_keys);

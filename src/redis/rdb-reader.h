@@ -1,6 +1,8 @@
 /*
  * A streaming reader for Redis RDB files (format versions 1 to 12: Redis up
- * to 7.4, Valkey 7 and 8). It is fed the file in chunks of any size, in one
+ * to 8.4, Valkey up to 8.1). Newer files are refused with a message that
+ * names their format and the servers that write it: Redis 8.6 and later
+ * write version 13 and up, Valkey 9 and later sign "VALKEY080". It is fed the file in chunks of any size, in one
  * pass, and keeps a bounded amount of memory whatever the file holds: values
  * are skipped without being copied, keys are decoded only as far as the
  * prefixes need. At the end it reports the key counts of the snapshot
@@ -17,7 +19,7 @@
 
 #include "common/error.h"
 
-/* The highest RDB format version the reader knows (Redis 7.4). */
+/* The highest RDB format version the reader knows (Redis 7.4 to 8.4). */
 #define RDB_VERSION_MAX 12
 /* The highest RDB value type byte it knows (hash with field TTLs, 7.4). */
 #define RDB_TYPE_MAX 25
@@ -27,6 +29,10 @@ struct rdb_reader;
 struct rdb_summary {
 	int version;             /* RDB format version from the header */
 	char redis_ver[32];      /* "redis-ver" aux field, "" when absent */
+	char server[16];         /* "redis" or "valkey" when an aux field
+				  * says which wrote the file, else "" */
+	char server_ver[32];     /* that server's version ("valkey-ver",
+				  * else "redis-ver"), "" when absent */
 	long long ctime;         /* "ctime" aux field (Unix seconds), -1 when absent */
 
 	size_t nprefixes;

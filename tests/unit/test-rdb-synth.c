@@ -529,6 +529,8 @@ main(void)
 	read_buf(&b, 0, &sum, &err);
 	is_int(sum.version, 12, "version 12");
 	is_str(sum.redis_ver, "7.4.0", "redis-ver");
+	is_str(sum.server, "redis", "the server family from redis-ver");
+	is_str(sum.server_ver, "7.4.0", "the server version from redis-ver");
 	is_int(sum.ctime, 1700000000, "ctime from an integer-encoded aux value");
 	ok(sum.checksum_present && sum.checksum_ok, "checksum matches");
 	{
@@ -541,6 +543,25 @@ main(void)
 			}
 		ok(all, "every known value type except pre-release modules seen");
 	}
+	rdb_summary_clear(&sum);
+	free(b.p);
+	memset(&b, 0, sizeof b);
+
+	/* Valkey 8 writes valkey-ver instead of redis-ver. */
+	b_header(&b, 11);
+	b_byte(&b, 250);
+	b_str(&b, "valkey-ver");
+	b_str(&b, "8.0.1");
+	b_byte(&b, 250);
+	b_str(&b, "slot-info");
+	b_str(&b, "0,1,0");
+	b_key(&b, 20, "chimera-users:set");
+	b_str(&b, "listpack-bytes");
+	b_end(&b, true);
+	ok(read_buf(&b, 0, &sum, &err) == 0, "a Valkey 8 file with slot-info is read");
+	is_str(sum.server, "valkey", "Valkey 8: the server family");
+	is_str(sum.server_ver, "8.0.1", "Valkey 8: its version from valkey-ver");
+	is_str(sum.redis_ver, "", "Valkey 8: no redis-ver");
 	rdb_summary_clear(&sum);
 	free(b.p);
 	memset(&b, 0, sizeof b);
@@ -593,6 +614,25 @@ main(void)
 	b_header(&b, 13);
 	b_end(&b, true);
 	refused(&b, "version 13 is not supported", "RDB version 13");
+	b_header(&b, 13);
+	b_end(&b, true);
+	refused(&b, "written by Redis 8.6 or newer", "RDB version 13, naming Redis 8.6");
+
+	/* Valkey 9 signs its own format. */
+	b_raw(&b, "VALKEY080", 9);
+	b_end(&b, true);
+	refused(&b, "written by Valkey 9 or newer (signature VALKEY080",
+	    "a VALKEY080 file, naming Valkey 9");
+
+	/* An unknown type names the server that wrote the file. */
+	b_header(&b, 11);
+	b_byte(&b, 250);
+	b_str(&b, "valkey-ver");
+	b_str(&b, "8.0.1");
+	b_key(&b, 26, "chimera-users:future");
+	b_end(&b, true);
+	refused(&b, "(RDB version 11, written by Valkey 8.0.1)",
+	    "an unknown type in a Valkey file, naming Valkey");
 
 	b_raw(&b, "REDIS00x9", 9);
 	refused(&b, "bad version digits", "bad version digits");
