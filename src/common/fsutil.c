@@ -133,49 +133,85 @@ fs_pread_full(int fd, void *buf, size_t len, off_t off)
 }
 
 int
-fs_write_atomic(const char *path, const void *data, size_t len, mode_t mode,
-    struct vs_error *err)
+fs_owner_apply(int fd, const struct fs_owner *own)
 {
-	char *tmp = xasprintf("%s.tmp.%ld", path, (long)getpid());
-	char *dir = xstrdup(path), *slash;
+	/* Owner first: chown clears the set-id bits a mode may carry. */
+	if (own->known && geteuid() == 0 && fchown(fd, own->uid, own->gid) != 0)
+		return -1;
+	return fchmod(fd, own->mode & 07777);
+}
+
+int
+fs_temp_beside(const char *path, char **tmp, struct vs_error *err)
+{
+	char *dir = fs_dirname(path), *copy = xstrdup(path);
+	int fd;
+
+	/* mkostemp opens with O_CREAT|O_EXCL: a name planted there before,
+	 * a symbolic link included, makes it pick another, never follow. */
+	*tmp = xasprintf("%s/.%s.vsbackup-XXXXXX", dir, basename(copy));
+	free(copy);
+	fd = mkostemp(*tmp, O_CLOEXEC);
+	if (fd < 0) {
+		error_errno(err, VS_ERR_IO, errno, _("cannot create %s"), path);
+		free(*tmp);
+		*tmp = NULL;
+	}
+	free(dir);
+	return fd;
+}
+
+int
+fs_write_atomic_as(const char *path, const void *data, size_t len,
+    const struct fs_owner *own, struct vs_error *err)
+{
+	char *tmp = NULL, *dir = fs_dirname(path);
 	int fd, rc = -1;
 
-	slash = strrchr(dir, '/');
-	if (slash == NULL)
-		strcpy(dir, ".");
-	else if (slash == dir)
-		slash[1] = '\0';
-	else
-		*slash = '\0';
-
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
-	if (fd < 0) {
-		error_errno(err, VS_ERR_IO, errno, _("cannot create %s"), tmp);
+	fd = fs_temp_beside(path, &tmp, err);
+	if (fd < 0)
 		goto out;
+	if (fs_owner_apply(fd, own) != 0) {
+		error_errno(err, VS_ERR_IO, errno, _("cannot set the owner and mode of %s"), tmp);
+		goto fail;
 	}
 	if (fs_write_full(fd, data, len) != 0) {
 		error_errno(err, VS_ERR_IO, errno, _("cannot write %s"), tmp);
-		close(fd);
-		unlink(tmp);
-		goto out;
+		goto fail;
 	}
 	if (fsync(fd) != 0) {
 		error_errno(err, VS_ERR_IO, errno, _("cannot sync %s"), tmp);
-		close(fd);
-		unlink(tmp);
-		goto out;
+		goto fail;
 	}
-	close(fd);
+	if (close(fd) != 0) {
+		fd = -1;
+		error_errno(err, VS_ERR_IO, errno, _("cannot write %s"), tmp);
+		goto fail;
+	}
+	fd = -1;
 	if (rename(tmp, path) != 0) {
 		error_errno(err, VS_ERR_IO, errno, _("cannot rename %s to %s"), tmp, path);
-		unlink(tmp);
-		goto out;
+		goto fail;
 	}
 	rc = fs_fsync_dir(dir, err);
+	goto out;
+fail:
+	if (fd >= 0)
+		close(fd);
+	unlink(tmp);
 out:
 	free(tmp);
 	free(dir);
 	return rc;
+}
+
+int
+fs_write_atomic(const char *path, const void *data, size_t len, mode_t mode,
+    struct vs_error *err)
+{
+	struct fs_owner own = { .known = false, .mode = mode };
+
+	return fs_write_atomic_as(path, data, len, &own, err);
 }
 
 int

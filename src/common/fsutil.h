@@ -2,6 +2,7 @@
 #ifndef VS_FSUTIL_H
 #define VS_FSUTIL_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -17,10 +18,32 @@ int fs_fsync_dir(const char *path, struct vs_error *err);
 /* Remove a file or a directory tree; a missing path is not an error. */
 int fs_remove_tree(const char *path, struct vs_error *err);
 
-/* Write data to path atomically: temp file in the same directory, fsync,
- * rename, fsync of the directory. */
+/* The owner, group and mode a new file or directory is given. */
+struct fs_owner {
+	bool known;     /* false: keep whoever creates it as the owner */
+	uid_t uid;
+	gid_t gid;
+	mode_t mode;    /* permission bits, set whatever the umask */
+};
+
+/* Set own on the open file fd: owner and group (only when running as
+ * root, and only when known), then the mode. -1 with errno on failure. */
+int fs_owner_apply(int fd, const struct fs_owner *own);
+
+/* Create and open a new, empty temp file ".NAME.vsbackup-XXXXXX" in the
+ * directory of path, exclusively (a planted name or link is never opened).
+ * Returns the descriptor and its name in *tmp (free it), or -1. */
+int fs_temp_beside(const char *path, char **tmp, struct vs_error *err);
+
+/* Write data to path atomically: a new temp file in the same directory
+ * (created exclusively, never through a link), its mode set on the
+ * descriptor whatever the umask, fsync, rename, fsync of the directory. */
 int fs_write_atomic(const char *path, const void *data, size_t len, mode_t mode,
     struct vs_error *err);
+
+/* fs_write_atomic with an owner and group too (set on the descriptor). */
+int fs_write_atomic_as(const char *path, const void *data, size_t len,
+    const struct fs_owner *own, struct vs_error *err);
 
 /* Read a whole file of at most max bytes into a new NUL-terminated buffer. */
 int fs_read_all(const char *path, size_t max, char **out, size_t *outlen,
