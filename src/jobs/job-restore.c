@@ -134,6 +134,54 @@ preflight(struct restore_ctx *rc, bool safety, struct vs_error *err)
 	return journal_save(rc->cfg->backup_dir, &rc->j, err);
 }
 
+/*
+ * The safety backup must hold every live file the restore is about to
+ * replace, or "the state before is in the safety backup" would not be
+ * true: a file it could not take (Redis down without its path configured,
+ * an index it could not open, an AOF while Redis is down) makes the
+ * restore stop here, before anything live has changed.
+ */
+static int
+check_coverage(struct restore_ctx *rc, const struct manifest *sm, struct vs_error *err)
+{
+	const struct config *cfg = rc->cfg;
+	char *rdb = fs_join(rc->j.data_dir, rc->j.dbfilename);
+	const struct {
+		const char *live;
+		const struct manifest_file *f;
+	} t[] = {
+		{ cfg->faiss.content_index, &sm->content.file },
+		{ cfg->faiss.user_index, &sm->user.file },
+		{ rdb, &sm->redis.file },
+	};
+	int r = 0;
+
+	for (size_t i = 0; i < sizeof t / sizeof t[0] && r == 0; i++) {
+		if (t[i].f->present || !fs_exists(t[i].live))
+			continue;
+		r = error_set(err, VS_ERR_REFUSED, _("the safety backup %s does not hold %s (%s), "
+		    "which the restore would replace; nothing live was changed: make the file "
+		    "readable (or its path known) and run the restore again, or restore with "
+		    "--no-safety-backup to replace it without a copy"), sm->backup_id, t[i].live,
+		    t[i].f->note ? t[i].f->note : _("not taken"));
+	}
+	if (r == 0 && rc->j.aof && sm->redis.source != NULL &&
+	    strcmp(sm->redis.source, "offline") == 0) {
+		char *aof = fs_join(rc->j.data_dir, rc->j.aof_dir && rc->j.aof_dir[0] ?
+		    rc->j.aof_dir : rc->j.aof_file);
+
+		if (fs_exists(aof))
+			r = error_set(err, VS_ERR_REFUSED, _("Redis is down and keeps its data in the "
+			    "AOF %s, which a safety backup cannot take while Redis is down; nothing "
+			    "live was changed: start Redis and run the restore again (the safety "
+			    "backup then snapshots it), or restore with --no-safety-backup: the AOF is "
+			    "then moved aside to %s.vsbackup-before-%s and kept"), aof, aof, rc->j.id);
+		free(aof);
+	}
+	free(rdb);
+	return r;
+}
+
 /* Put backup m's files in place and restart Redis on them. */
 static int
 apply(struct restore_ctx *rc, const struct manifest *m, struct vs_error *err)
@@ -462,6 +510,16 @@ job_restore_run(struct job *job, void *argp, void **result, struct vs_error *err
 
 			if (backup_make(job, &o, &sm, err) != 0) {
 				error_prefix(err, _("the safety backup failed, nothing live was changed"));
+				goto out;
+			}
+			if (check_coverage(&rc, &sm, err) != 0) {
+				/* Incomplete, it must not pass for the state before. */
+				struct vs_error rerr;
+
+				error_clear(&rerr);
+				if (storage_remove(rc.local, sm.backup_id, &rerr) != 0)
+					job_log(job, VS_LOG_WARN, "%s", rerr.msg);
+				manifest_clear(&sm);
 				goto out;
 			}
 			snprintf(rc.j.safety_id, sizeof rc.j.safety_id, "%s", sm.backup_id);

@@ -101,16 +101,29 @@ restore_redis_guess(const struct config *cfg, const struct manifest *m, struct j
 {
 	char *p;
 
+	/* Only the configuration (or, before this, the live server) says
+	 * where to write: the backup's metadata is at most a hint. */
 	if (j->data_dir == NULL || j->data_dir[0] == '\0')
-		set_str(&j->data_dir, xstrdup(cfg->redis.data_dir[0] ? cfg->redis.data_dir :
-		    m->redis.data_dir ? m->redis.data_dir : ""));
+		set_str(&j->data_dir, xstrdup(cfg->redis.data_dir));
 	if (j->dbfilename == NULL || j->dbfilename[0] == '\0')
 		set_str(&j->dbfilename, xstrdup(cfg->redis.dbfilename[0] ? cfg->redis.dbfilename :
-		    m->redis.dbfilename && m->redis.dbfilename[0] ? m->redis.dbfilename : "dump.rdb"));
-	if (j->data_dir[0] == '\0')
+		    "dump.rdb"));
+	if (j->data_dir[0] == '\0') {
+		if (m->redis.data_dir != NULL && m->redis.data_dir[0] != '\0')
+			return error_set(err, VS_ERR_REFUSED,
+			    _("Redis is not reachable and redis.data_dir is not set in %s, so the "
+			      "restore cannot tell where Redis keeps its data; backup %s says it was "
+			      "%s/%s when the backup was taken: if that is still right, set "
+			      "redis.data_dir and redis.dbfilename to it, or start Redis so that it "
+			      "can be asked"), cfg->path, m->backup_id, m->redis.data_dir,
+			    m->redis.dbfilename ? m->redis.dbfilename : "");
 		return error_set(err, VS_ERR_REFUSED,
 		    _("Redis is not reachable and its data directory is unknown: set "
 		      "redis.data_dir and redis.dbfilename in %s"), cfg->path);
+	}
+	if (strchr(j->dbfilename, '/') != NULL)
+		return error_set(err, VS_ERR_REFUSED, _("redis.dbfilename \"%s\" is not a plain file "
+		    "name: set the directory in redis.data_dir"), j->dbfilename);
 	if (j->aof_file == NULL || j->aof_file[0] == '\0')
 		set_str(&j->aof_file, xstrdup("appendonly.aof"));
 	if (j->aof_dir == NULL)

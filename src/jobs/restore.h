@@ -43,8 +43,9 @@ const char *restore_step_text(enum restore_step step);
  * 0 when learnt, 1 when Redis is not reachable, -1 on other errors. */
 int restore_redis_learn(struct job *job, struct journal *j, struct vs_error *err);
 
-/* Fill what is still unknown in j while Redis is down: the config keys,
- * else what the backup recorded; AOF from the files in the data dir. */
+/* Fill what is still unknown in j while Redis is down: the config keys
+ * only (what backup m recorded is shown as a hint in the refusal, never
+ * used); AOF from the files in the data dir. */
 int restore_redis_guess(const struct config *cfg, const struct manifest *m,
     struct journal *j, struct vs_error *err);
 
