@@ -1,7 +1,5 @@
 #include "config.h"
 
-#include <pthread.h>
-#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,6 +9,7 @@
 #include "common/i18n.h"
 #include "common/xmalloc.h"
 #include "faiss/faiss-header.h"
+#include "filter/filter.h"
 #include "jobs/backup.h"
 #include "jobs/catalog.h"
 #include "jobs/capture.h"
@@ -18,58 +17,23 @@
 #include "redis/rdb-reader.h"
 #include "storage/storage.h"
 
-#define PARSE_BUF (1024 * 1024)
-
-/* The RDB is parsed by a second thread reading the same descriptor while
- * the copy runs, so the key counts cost no extra pass of wall time. */
-struct rdb_parse {
-	pthread_t thread;
-	int fd;
-	uint64_t size;
-	struct rdb_reader *reader;
-	const struct job *job;
-	atomic_bool stop;         /* the copy failed: give up */
-	struct rdb_summary sum;
-	struct vs_error err;
-	int rc;
-};
-
-static void *
-rdb_parse_thread(void *arg)
+/* The RDB is parsed from the same stream that is stored, for its exact
+ * key counts: a tap in the filter chain of the put. */
+static int
+rdb_tap(void *ud, const void *buf, size_t len, struct vs_error *err)
 {
-	struct rdb_parse *p = arg;
-	char *buf = xmalloc(PARSE_BUF);
-	uint64_t off = 0;
-
-	p->rc = -1;
-	while (off < p->size) {
-		size_t want = p->size - off < PARSE_BUF ? (size_t)(p->size - off) : PARSE_BUF;
-		ssize_t n = fs_pread_full(p->fd, buf, want, (off_t)off);
-
-		if (n <= 0) {
-			error_set(&p->err, VS_ERR_IO, _("cannot read the Redis snapshot to count its keys"));
-			goto out;
-		}
-		if (rdb_reader_feed(p->reader, buf, (size_t)n, &p->err) != 0)
-			goto out;
-		off += (uint64_t)n;
-		if (job_cancelled(p->job) || atomic_load(&p->stop)) {
-			job_cancel_error(&p->err);
-			goto out;
-		}
-	}
-	p->rc = rdb_reader_finish(p->reader, &p->sum, &p->err);
-out:
-	free(buf);
-	return NULL;
+	return rdb_reader_feed(ud, buf, len, err);
 }
 
 static int
 put_file(struct job *job, struct storage_txn *txn, const char *name,
-    const struct capture_file *cf, struct job_meter *meter, struct manifest_file *mf,
-    struct vs_error *err)
+    const struct capture_file *cf, struct rdb_reader *rdb, struct job_meter *meter,
+    struct manifest_file *mf, struct vs_error *err)
 {
+	struct filter *chain;
 	unsigned char md[32];
+	uint64_t bytes;
+	int rc;
 
 	memset(mf, 0, sizeof *mf);
 	snprintf(mf->name, sizeof mf->name, "%s", name);
@@ -80,7 +44,15 @@ put_file(struct job *job, struct storage_txn *txn, const char *name,
 		return 0;
 	}
 	job_meter_phase(meter, _("copying %s"), name);
-	if (storage_put(txn, name, cf->fd, cf->size, &meter->progress, md, err) != 0)
+	chain = filter_sha256_new();
+	if (rdb != NULL)
+		filter_chain(chain, filter_tap_new(rdb_tap, rdb));
+	rc = storage_put_filtered(txn, name, cf->fd, cf->size, &meter->progress, chain, err);
+	if (rc == 0)
+		rc = filter_finish(chain, err);
+	filter_sha256_result(chain, md, &bytes);
+	filter_chain_free(chain);
+	if (rc != 0)
 		return -1;
 	mf->present = true;
 	mf->size = cf->size;
@@ -150,17 +122,17 @@ backup_make(struct job *job, const struct backup_opts *opts, struct manifest *m,
 	struct storage *st = NULL;
 	struct storage_txn *txn = NULL;
 	struct capture cap;
-	struct rdb_parse parse;
+	struct rdb_reader *rdb = NULL;
+	struct rdb_summary sum;
 	struct job_meter meter;
 	int id_waits = 0;
-	bool parsing = false;
 	time_t now = time_now();
 	char *json = NULL;
 	int rc = -1;
 
 	memset(m, 0, sizeof *m);
 	memset(&cap, 0, sizeof cap);
-	memset(&parse, 0, sizeof parse);
+	memset(&sum, 0, sizeof sum);
 	m->format_version = MANIFEST_FORMAT_VERSION;
 	m->type = opts->type;
 	m->created_at = now;
@@ -203,9 +175,9 @@ backup_make(struct job *job, const struct backup_opts *opts, struct manifest *m,
 		job_meter_init(&meter, job, 0);
 		for (int i = 0; i < CAPTURE_NINDEX; i++)
 			meter.total += cap.index[i].fd >= 0 ? cap.index[i].size : 0;
-		if (put_file(job, txn, MANIFEST_CONTENT_FILE, &cap.index[CAPTURE_CONTENT], &meter,
-		    &m->content.file, err) != 0 ||
-		    put_file(job, txn, MANIFEST_USER_FILE, &cap.index[CAPTURE_USER], &meter,
+		if (put_file(job, txn, MANIFEST_CONTENT_FILE, &cap.index[CAPTURE_CONTENT], NULL,
+		    &meter, &m->content.file, err) != 0 ||
+		    put_file(job, txn, MANIFEST_USER_FILE, &cap.index[CAPTURE_USER], NULL, &meter,
 		    &m->user.file, err) != 0)
 			goto out;
 		r = capture_finish(job, &cap, err);
@@ -252,37 +224,30 @@ backup_make(struct job *job, const struct backup_opts *opts, struct manifest *m,
 		goto out;
 
 	meter.total += cap.rdb.size;
-	if (cap.rdb.fd >= 0) {
-		parse.fd = cap.rdb.fd;
-		parse.size = cap.rdb.size;
-		parse.job = job;
-		parse.reader = rdb_reader_new((const char *const *)cfg->redis.prefixes,
-		    cfg->redis.nprefixes, cfg->redis.db);
-		error_clear(&parse.err);
-		atomic_init(&parse.stop, false);
-		if (pthread_create(&parse.thread, NULL, rdb_parse_thread, &parse) != 0)
-			fatal("cannot start a thread");
-		parsing = true;
-	}
-	if (put_file(job, txn, MANIFEST_RDB_FILE, &cap.rdb, &meter, &m->redis.file, err) != 0)
+	if (cap.rdb.fd >= 0)
+		rdb = rdb_reader_new((const char *const *)cfg->redis.prefixes, cfg->redis.nprefixes,
+		    cfg->redis.db);
+	if (put_file(job, txn, MANIFEST_RDB_FILE, &cap.rdb, rdb, &meter, &m->redis.file,
+	    err) != 0) {
+		if (rdb != NULL && err->code != VS_ERR_CANCELLED && err->code != VS_ERR_IO &&
+		    err->code != VS_ERR_NOSPACE && err->code != VS_ERR_S3)
+			error_prefix(err, _("the Redis snapshot could not be read"));
 		goto out;
-	if (parsing) {
-		pthread_join(parse.thread, NULL);
-		parsing = false;
-		if (parse.rc != 0) {
-			*err = parse.err;
+	}
+	if (rdb != NULL) {
+		if (rdb_reader_finish(rdb, &sum, err) != 0) {
 			error_prefix(err, _("the Redis snapshot could not be read"));
 			goto out;
 		}
-		if (capture_prove(&cap, parse.sum.ctime, parse.sum.db_keys, err) != 0)
+		if (capture_prove(&cap, sum.ctime, sum.db_keys, err) != 0)
 			goto out;
-		for (size_t i = 0; i < parse.sum.nprefixes && i < m->redis.ncounts; i++)
-			m->redis.counts[i].count = parse.sum.prefix_keys[i];
-		m->redis.dbsize = parse.sum.db_keys;
-		m->redis.rdb_version = parse.sum.version;
-		if (m->redis.redis_version[0] == '\0' && parse.sum.redis_ver[0] != '\0') {
+		for (size_t i = 0; i < sum.nprefixes && i < m->redis.ncounts; i++)
+			m->redis.counts[i].count = sum.prefix_keys[i];
+		m->redis.dbsize = sum.db_keys;
+		m->redis.rdb_version = sum.version;
+		if (m->redis.redis_version[0] == '\0' && sum.redis_ver[0] != '\0') {
 			free(m->redis.redis_version);
-			m->redis.redis_version = xstrdup(parse.sum.redis_ver);
+			m->redis.redis_version = xstrdup(sum.redis_ver);
 		}
 	}
 	if (job_cancelled(job)) {
@@ -300,12 +265,8 @@ backup_make(struct job *job, const struct backup_opts *opts, struct manifest *m,
 		job_log(job, VS_LOG_INFO, _("backup %s complete in %s"), m->backup_id,
 		    storage_location(st));
 out:
-	if (parsing) {
-		atomic_store(&parse.stop, true);
-		pthread_join(parse.thread, NULL);
-	}
-	rdb_reader_free(parse.reader);
-	rdb_summary_clear(&parse.sum);
+	rdb_reader_free(rdb);
+	rdb_summary_clear(&sum);
 	if (txn != NULL)
 		storage_abort(txn);
 	capture_release(&cap);

@@ -1,30 +1,19 @@
-/* The storage interface: dispatch to the driver, shared checks. */
+/* The storage interface: dispatch to the driver, key checks, the object
+ * operations every driver shares. */
 #include "config.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/fsutil.h"
 #include "common/i18n.h"
 #include "common/log.h"
 #include "common/xmalloc.h"
 #include "storage/storage.intern.h"
-
-/* The files a backup may hold; nothing else is ever read or written. */
-static const char *const storage_file_names[] = {
-	"redis.rdb", "content_index.faiss", "user_index.faiss", STORAGE_METADATA,
-	"verify.json", "pinned", NULL,
-};
-
-bool
-storage_file_name_valid(const char *name)
-{
-	for (size_t i = 0; storage_file_names[i] != NULL; i++)
-		if (strcmp(name, storage_file_names[i]) == 0)
-			return true;
-	return false;
-}
 
 static void
 storage_warn_log(void *ud, const char *msg)
@@ -67,14 +56,22 @@ storage_set_warn(struct storage *st, storage_warn_fn fn, void *ud)
 	st->warn_ud = ud;
 }
 
+/* The drivers, by location name. */
+static const struct {
+	const char *name;
+	int (*open)(const struct config *cfg, struct storage **out, struct vs_error *err);
+} storage_drivers[] = {
+	{ "local", storage_open_local },
+	{ "s3", storage_open_s3 },
+};
+
 int
 storage_open(const struct config *cfg, const char *location, struct storage **out,
     struct vs_error *err)
 {
-	if (strcmp(location, "local") == 0)
-		return storage_open_local(cfg, out, err);
-	if (strcmp(location, "s3") == 0)
-		return storage_open_s3(cfg, out, err);
+	for (size_t i = 0; i < sizeof storage_drivers / sizeof storage_drivers[0]; i++)
+		if (strcmp(location, storage_drivers[i].name) == 0)
+			return storage_drivers[i].open(cfg, out, err);
 	return error_set(err, VS_ERR_USAGE, _("unknown location '%s': use local or s3"), location);
 }
 
@@ -100,173 +97,236 @@ storage_location(const struct storage *st)
 	return st->location;
 }
 
-/* Reject ids and names that could escape the backup's directory or key. */
-static int
-check_names(const char *id, const char *file, struct vs_error *err)
+int
+storage_progress_report(const struct storage_progress *progress, uint64_t delta)
 {
-	if (!backup_id_valid(id))
-		return error_set(err, VS_ERR_USAGE,
-		    _("'%s' is not a backup id: expected YYYYMMDD_HHMMSS"), id);
-	if (file != NULL && !storage_file_name_valid(file))
-		return error_set(err, VS_ERR_USAGE, _("'%s' is not a file of a backup"), file);
+	if (progress == NULL || progress->fn == NULL)
+		return 0;
+	return progress->fn(progress->ud, delta);
+}
+
+bool
+storage_key_valid(const char *key)
+{
+	size_t len = strlen(key), comp = 0;
+
+	if (len == 0 || len > STORAGE_KEY_MAX || key[0] == '/')
+		return false;
+	for (size_t i = 0; i <= len; i++) {
+		char c = key[i];
+
+		if (c == '/' || c == '\0') {
+			/* A trailing '/' names a folder: allowed at the end only. */
+			if (comp == 0 && !(c == '\0' && i > 0 && key[i - 1] == '/'))
+				return false;
+			comp = 0;
+			continue;
+		}
+		/* No ".", "..", nor hidden names (drivers keep their temp
+		 * files as those). */
+		if (comp == 0 && c == '.')
+			return false;
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+		    c == '.' || c == '_' || c == '-'))
+			return false;
+		comp++;
+	}
+	return true;
+}
+
+static int
+check_key(const struct storage *st, const char *key, struct vs_error *err)
+{
+	if (!storage_key_valid(key))
+		return error_set(err, VS_ERR_USAGE, _("'%s' is not a valid object name in %s"), key,
+		    st->location);
+	return 0;
+}
+
+struct storage_body
+storage_body_mem(const void *data, size_t len)
+{
+	struct storage_body b = { .data = data, .fd = -1, .len = len };
+
+	return b;
+}
+
+struct storage_body
+storage_body_fd(int fd, uint64_t off, uint64_t len)
+{
+	struct storage_body b = { .fd = fd, .off = off, .len = len };
+
+	return b;
+}
+
+int
+storage_obj_put(struct storage *st, const char *key, const struct storage_body *body,
+    const struct storage_progress *progress, struct vs_error *err)
+{
+	if (check_key(st, key, err) != 0)
+		return -1;
+	return st->drv->put(st, key, body, progress, err);
+}
+
+int
+storage_obj_get(struct storage *st, const char *key, uint64_t off, uint64_t len,
+    const struct storage_sink *sink, const char *etag,
+    const struct storage_progress *progress, struct vs_error *err)
+{
+	if (check_key(st, key, err) != 0)
+		return -1;
+	if (len == 0)
+		return 0;
+	return st->drv->get(st, key, off, len, sink, etag != NULL && *etag ? etag : NULL,
+	    progress, err);
+}
+
+int
+storage_obj_read(struct storage *st, const char *key, size_t max, char **data, size_t *len,
+    struct vs_error *err)
+{
+	struct storage_stat sb;
+	struct storage_sink sink = { .fd = -1 };
+	char *buf;
+
+	if (check_key(st, key, err) != 0)
+		return -1;
+	if (st->drv->read != NULL)
+		return st->drv->read(st, key, max, data, len, err);
+	if (storage_obj_head(st, key, &sb, err) != 0)
+		return -1;
+	if (sb.size > max)
+		return error_set(err, VS_ERR_FORMAT, _("%s/%s is %llu bytes, more than the %zu "
+		    "expected of it"), st->location, key, (unsigned long long)sb.size, max);
+	buf = xmalloc((size_t)sb.size + 1);
+	sink.buf = buf;
+	if (storage_obj_get(st, key, 0, sb.size, &sink, sb.etag, NULL, err) != 0) {
+		free(buf);
+		return -1;
+	}
+	buf[sb.size] = '\0';
+	*data = buf;
+	*len = (size_t)sb.size;
 	return 0;
 }
 
 int
-storage_list(struct storage *st, storage_list_cb cb, void *ud, struct vs_error *err)
-{
-	return st->drv->list(st, cb, ud, err);
-}
-
-int
-storage_stat(struct storage *st, const char *id, const char *file, uint64_t *size,
+storage_obj_head(struct storage *st, const char *key, struct storage_stat *out,
     struct vs_error *err)
 {
-	if (check_names(id, file, err) != 0)
+	if (check_key(st, key, err) != 0)
 		return -1;
-	return st->drv->stat(st, id, file, size, err);
+	memset(out, 0, sizeof *out);
+	return st->drv->head(st, key, out, err);
 }
 
-int
-storage_read_small(struct storage *st, const char *id, const char *file, size_t max,
-    char **data, size_t *len, struct vs_error *err)
-{
-	if (check_names(id, file, err) != 0)
-		return -1;
-	return st->drv->read_small(st, id, file, max, data, len, err);
-}
-
-int
-storage_write_small(struct storage *st, const char *id, const char *file,
-    const void *data, size_t len, struct vs_error *err)
-{
-	if (check_names(id, file, err) != 0)
-		return -1;
-	return st->drv->write_small(st, id, file, data, len, err);
-}
-
-int
-storage_remove_small(struct storage *st, const char *id, const char *file,
-    struct vs_error *err)
-{
-	if (check_names(id, file, err) != 0)
-		return -1;
-	return st->drv->remove_small(st, id, file, err);
-}
-
-int
-storage_open_read(struct storage *st, const char *id, const char *file,
-    struct storage_reader **out, struct vs_error *err)
-{
-	if (check_names(id, file, err) != 0)
-		return -1;
-	return st->drv->open_read(st, id, file, out, err);
-}
-
-/* Readers and transactions start with a pointer to their storage. */
-struct storage_handle {
-	struct storage *st;
+struct list_filter {
+	const char *prefix;
+	size_t plen;
+	int depth;
+	storage_object_cb cb;
+	void *ud;
 };
 
-ssize_t
-storage_read(struct storage_reader *r, void *buf, size_t len, struct vs_error *err)
+static int
+list_filter_cb(void *ud, const struct storage_object *o)
 {
-	return ((struct storage_handle *)r)->st->drv->read(r, buf, len, err);
-}
+	struct list_filter *lf = ud;
+	int comps = 1;
+	size_t len = strlen(o->key);
 
-void
-storage_reader_close(struct storage_reader *r)
-{
-	if (r != NULL)
-		((struct storage_handle *)r)->st->drv->reader_close(r);
+	if (strncmp(o->key, lf->prefix, lf->plen) != 0)
+		return 0;
+	if (lf->depth > 0) {
+		for (size_t i = 0; i + 1 < len; i++)
+			comps += o->key[i] == '/';
+		if (comps > lf->depth)
+			return 0;
+	}
+	return lf->cb(lf->ud, o);
 }
 
 int
-storage_get(struct storage *st, const char *id, const char *file, int fd, uint64_t size,
-    const struct storage_progress *progress, struct vs_error *err)
+storage_obj_list(struct storage *st, const char *prefix, int depth,
+    storage_object_cb cb, void *ud, struct vs_error *err)
 {
-	if (check_names(id, file, err) != 0)
+	struct list_filter lf = { prefix, strlen(prefix), depth, cb, ud };
+
+	if (*prefix != '\0' && check_key(st, prefix, err) != 0)
 		return -1;
-	return st->drv->get(st, id, file, fd, size, progress, err);
+	return st->drv->list(st, prefix, depth, list_filter_cb, &lf, err);
 }
 
 int
-storage_begin(struct storage *st, const char *id, struct storage_txn **out,
-    struct vs_error *err)
+storage_obj_remove(struct storage *st, const char *key, struct vs_error *err)
 {
-	if (check_names(id, NULL, err) != 0)
+	if (check_key(st, key, err) != 0)
 		return -1;
-	return st->drv->begin(st, id, out, err);
+	return st->drv->remove(st, key, err);
+}
+
+struct remove_ctx {
+	struct storage *st;
+	char **keys;
+	size_t n;
+};
+
+static int
+remove_collect(void *ud, const struct storage_object *o)
+{
+	struct remove_ctx *rc = ud;
+
+	if (o->dir)
+		return 0;
+	rc->keys = xreallocarray(rc->keys, rc->n + 1, sizeof *rc->keys);
+	rc->keys[rc->n++] = xstrdup(o->key);
+	return 0;
 }
 
 int
-storage_put(struct storage_txn *txn, const char *file, int fd, uint64_t size,
-    const struct storage_progress *progress, unsigned char sha256[32],
-    struct vs_error *err)
+storage_obj_remove_prefix(struct storage *st, const char *prefix, struct vs_error *err)
 {
-	struct storage *st = ((struct storage_handle *)txn)->st;
+	struct remove_ctx rc = { .st = st };
+	size_t len = strlen(prefix);
+	int r;
 
-	if (!storage_file_name_valid(file) || strcmp(file, STORAGE_METADATA) == 0)
-		return error_set(err, VS_ERR_USAGE, _("'%s' is not a data file of a backup"), file);
-	return st->drv->put(txn, file, fd, size, progress, sha256, err);
-}
-
-int
-storage_put_open(struct storage_txn *txn, const char *file, uint64_t size, int *fd,
-    struct vs_error *err)
-{
-	struct storage *st = ((struct storage_handle *)txn)->st;
-
-	if (!storage_file_name_valid(file) || strcmp(file, STORAGE_METADATA) == 0)
-		return error_set(err, VS_ERR_USAGE, _("'%s' is not a data file of a backup"), file);
-	if (st->drv->put_open == NULL)
-		return error_set(err, VS_ERR_USAGE, _("%s cannot be filled in place"),
-		    storage_location(st));
-	return st->drv->put_open(txn, file, size, fd, err);
-}
-
-int
-storage_put_close(struct storage_txn *txn, const char *file, int fd, uint64_t size,
-    struct vs_error *err)
-{
-	return ((struct storage_handle *)txn)->st->drv->put_close(txn, file, fd, size, err);
-}
-
-int
-storage_commit(struct storage_txn *txn, const void *metadata, size_t len,
-    struct vs_error *err)
-{
-	return ((struct storage_handle *)txn)->st->drv->commit(txn, metadata, len, err);
-}
-
-void
-storage_abort(struct storage_txn *txn)
-{
-	if (txn != NULL)
-		((struct storage_handle *)txn)->st->drv->abort(txn);
-}
-
-int
-storage_remove(struct storage *st, const char *id, struct vs_error *err)
-{
-	if (check_names(id, NULL, err) != 0)
+	if (len == 0 || prefix[len - 1] != '/')
+		return error_set(err, VS_ERR_USAGE, _("'%s' is not a folder"), prefix);
+	if (check_key(st, prefix, err) != 0)
 		return -1;
-	return st->drv->remove(st, id, err);
+	if (st->drv->remove_prefix != NULL)
+		return st->drv->remove_prefix(st, prefix, err);
+	r = storage_obj_list(st, prefix, 0, remove_collect, &rc, err);
+	for (size_t i = 0; i < rc.n; i++) {
+		if (r == 0)
+			r = st->drv->remove(st, rc.keys[i], err);
+		free(rc.keys[i]);
+	}
+	free(rc.keys);
+	return r;
 }
 
 char *
-storage_local_path(struct storage *st, const char *id, const char *file)
+storage_obj_local_path(struct storage *st, const char *key)
 {
-	if (check_names(id, file, NULL) != 0 || st->drv->local_path == NULL)
+	if (!storage_key_valid(key) || st->drv->local_path == NULL)
 		return NULL;
-	return st->drv->local_path(st, id, file);
+	return st->drv->local_path(st, key);
 }
 
 int
-storage_remove_partial(struct storage *st, const char *id, struct vs_error *err)
+storage_spool_open(const struct config *cfg, int *fd, char **path, struct vs_error *err)
 {
-	if (check_names(id, NULL, err) != 0)
+	if (fs_mkdir_p(cfg->backup_dir, 0700, err) != 0)
+		return error_prefix(err, _("backup_dir"));
+	*path = xasprintf("%s/.spool-XXXXXX", cfg->backup_dir);
+	*fd = mkostemp(*path, O_CLOEXEC);
+	if (*fd < 0) {
+		error_errno(err, errno == ENOSPC ? VS_ERR_NOSPACE : VS_ERR_IO, errno,
+		    _("cannot create a temporary file in %s"), cfg->backup_dir);
+		free(*path);
+		*path = NULL;
 		return -1;
-	return st->drv->remove_partial(st, id, err);
+	}
+	return 0;
 }
-

@@ -1,12 +1,19 @@
 /*
- * Where backups live. One interface, two drivers (posix: backup_dir on
- * local disk; s3: a bucket and prefix). Jobs talk only to this interface.
+ * Where backups live. Two layers:
  *
- * A backup is a set of named files under its id (DESIGN.md): redis.rdb,
+ * Objects: a storage holds opaque objects under keys ("a/b/c"); a driver
+ * (posix: backup_dir on local disk; s3: a bucket and prefix) only puts,
+ * gets (whole or a byte range), lists and deletes them. Drivers know
+ * nothing of what the objects hold: hashing, compression and encryption
+ * are filters (src/filter) the callers run on the bytes.
+ *
+ * Backups of format 1, built once on top of the objects (storage-backup.c):
+ * a set of named files under its id (DESIGN.md): redis.rdb,
  * content_index.faiss, user_index.faiss and metadata.json, plus small
  * sidecar files (verification records, pin markers) beside them. A backup
  * is complete when metadata.json exists; writers put it last, deleters
- * remove it first.
+ * remove it first. The deduplicating repository (format 2) keeps its
+ * objects under "repository/" (src/repo) and is not listed here.
  */
 #ifndef VS_STORAGE_H
 #define VS_STORAGE_H
@@ -18,10 +25,13 @@
 #include <time.h>
 
 #include "common/error.h"
+#include "filter/filter.h"
 #include "common/timeutil.h"
 #include "config/conf.h"
 
 #define STORAGE_METADATA "metadata.json"
+/* The folder of the deduplicating repository (format 2). */
+#define STORAGE_REPO_DIR "repository"
 
 struct storage;
 struct storage_txn;
@@ -117,6 +127,11 @@ int storage_put(struct storage_txn *txn, const char *file, int fd, uint64_t size
     const struct storage_progress *progress, unsigned char sha256[32],
     struct vs_error *err);
 
+/* As storage_put, showing every byte put to the filter chain tap (once,
+ * in order; the chain is not finished): the caller hashes, counts keys. */
+int storage_put_filtered(struct storage_txn *txn, const char *file, int fd, uint64_t size,
+    const struct storage_progress *progress, struct filter *tap, struct vs_error *err);
+
 /* For drivers that keep files on this host: create file in the transaction,
  * with room for size bytes set aside, and return a descriptor for another
  * storage to fill directly (a download with storage_get), sparing a temp
@@ -147,5 +162,99 @@ char *storage_local_path(struct storage *st, const char *id, const char *file);
 
 /* Remove a partial (unfinished) backup left by a killed process. */
 int storage_remove_partial(struct storage *st, const char *id, struct vs_error *err);
+
+/* --- objects ------------------------------------------------------------- */
+
+/* A key is 1..512 characters of [A-Za-z0-9._-] in components joined by
+ * '/': none empty or starting with '.', no leading '/'. A trailing '/'
+ * names a folder. */
+#define STORAGE_KEY_MAX 512
+bool storage_key_valid(const char *key);
+
+struct storage_object {
+	const char *key;          /* relative to the storage's root */
+	uint64_t size;
+	time_t mtime;
+	bool dir;                 /* a folder (key ends in '/'), size 0 */
+};
+
+/* Called once per object; return nonzero to stop the listing. */
+typedef int (*storage_object_cb)(void *ud, const struct storage_object *o);
+
+/* What a put sends: len bytes of memory at data, or of fd read with pread
+ * from off. */
+struct storage_body {
+	const void *data;
+	int fd;
+	uint64_t off;
+	uint64_t len;
+	/* Optional: the SHA-256 of the body when the caller knows it (an S3
+	 * request is signed with it instead of reading the body twice). */
+	const unsigned char *sha256;
+	/* Optional: a filter chain shown every byte of the body once, in
+	 * order (the caller's hash of what was sent); it is not finished. */
+	struct filter *tap;
+	/* Optional: fd is the whole of this temp file (from
+	 * storage_spool_open), which a driver on the same file system may
+	 * move into place instead of copying. The caller removes it after
+	 * the put if it is still there. */
+	const char *spool_path;
+};
+
+/* Where a get puts the bytes: memory at buf, or fd written with pwrite at
+ * fd_off (buf NULL). */
+struct storage_sink {
+	void *buf;
+	int fd;
+	uint64_t fd_off;
+};
+
+struct storage_stat {
+	uint64_t size;
+	time_t mtime;
+	char etag[96];            /* the version seen ("" when unknown) */
+};
+
+/* A body of len bytes of memory / of fd from off. */
+struct storage_body storage_body_mem(const void *data, size_t len);
+struct storage_body storage_body_fd(int fd, uint64_t off, uint64_t len);
+
+/* Store an object whole or not at all (never half-written under key). */
+int storage_obj_put(struct storage *st, const char *key, const struct storage_body *body,
+    const struct storage_progress *progress, struct vs_error *err);
+
+/* Read len bytes at off of key into sink; fewer bytes is an error. etag,
+ * when not NULL or "", must still be the object's version. */
+int storage_obj_get(struct storage *st, const char *key, uint64_t off, uint64_t len,
+    const struct storage_sink *sink, const char *etag,
+    const struct storage_progress *progress, struct vs_error *err);
+
+/* Read a whole small object (at most max bytes) into memory, NUL-terminated. */
+int storage_obj_read(struct storage *st, const char *key, size_t max, char **data,
+    size_t *len, struct vs_error *err);
+
+/* Size, time and version of an object; VS_ERR_NOTFOUND when missing. */
+int storage_obj_head(struct storage *st, const char *key, struct storage_stat *out,
+    struct vs_error *err);
+
+/* Every object whose key starts with prefix (sorted by key when the
+ * driver can; not necessarily). depth > 0: only keys with at most depth
+ * components. Folders are reported (dir) where the driver has them. */
+int storage_obj_list(struct storage *st, const char *prefix, int depth,
+    storage_object_cb cb, void *ud, struct vs_error *err);
+
+/* Delete an object; one that is gone already counts as deleted. */
+int storage_obj_remove(struct storage *st, const char *key, struct vs_error *err);
+
+/* Delete every object under prefix (which ends in '/'). */
+int storage_obj_remove_prefix(struct storage *st, const char *prefix, struct vs_error *err);
+
+/* A temp file to build an object in before storage_obj_put (with
+ * body.spool_path): in backup_dir, so a local driver moves it into place.
+ * *path is allocated; the file is opened read-write. */
+int storage_spool_open(const struct config *cfg, int *fd, char **path, struct vs_error *err);
+
+/* The local path of an object when the driver keeps files on this host. */
+char *storage_obj_local_path(struct storage *st, const char *key);
 
 #endif

@@ -4,49 +4,55 @@
 
 #include "storage/storage.h"
 
+/*
+ * A driver stores opaque objects under keys already checked by
+ * storage_key_valid(). It never looks inside them.
+ */
 struct storage_driver {
 	const char *name;
-	int (*list)(struct storage *st, storage_list_cb cb, void *ud, struct vs_error *err);
-	int (*stat)(struct storage *st, const char *id, const char *file, uint64_t *size,
-	    struct vs_error *err);
-	int (*read_small)(struct storage *st, const char *id, const char *file, size_t max,
-	    char **data, size_t *len, struct vs_error *err);
-	int (*write_small)(struct storage *st, const char *id, const char *file,
-	    const void *data, size_t len, struct vs_error *err);
-	int (*remove_small)(struct storage *st, const char *id, const char *file,
-	    struct vs_error *err);
-	int (*open_read)(struct storage *st, const char *id, const char *file,
-	    struct storage_reader **out, struct vs_error *err);
-	ssize_t (*read)(struct storage_reader *r, void *buf, size_t len, struct vs_error *err);
-	void (*reader_close)(struct storage_reader *r);
-	int (*get)(struct storage *st, const char *id, const char *file, int fd, uint64_t size,
+	/* Store the body under key, whole or not at all. Feed body->tap with
+	 * every byte sent, once and in order. */
+	int (*put)(struct storage *st, const char *key, const struct storage_body *body,
 	    const struct storage_progress *progress, struct vs_error *err);
-	int (*begin)(struct storage *st, const char *id, struct storage_txn **out,
+	/* Exactly len bytes at off into sink (progress->landed, when set,
+	 * told of the prefix of an fd sink that is whole). */
+	int (*get)(struct storage *st, const char *key, uint64_t off, uint64_t len,
+	    const struct storage_sink *sink, const char *etag,
+	    const struct storage_progress *progress, struct vs_error *err);
+	int (*head)(struct storage *st, const char *key, struct storage_stat *out,
 	    struct vs_error *err);
-	int (*put)(struct storage_txn *txn, const char *file, int fd, uint64_t size,
-	    const struct storage_progress *progress, unsigned char sha256[32],
-	    struct vs_error *err);
-	int (*commit)(struct storage_txn *txn, const void *metadata, size_t len,
-	    struct vs_error *err);
-	void (*abort)(struct storage_txn *txn);
-	int (*remove)(struct storage *st, const char *id, struct vs_error *err);
-	int (*remove_partial)(struct storage *st, const char *id, struct vs_error *err);
+	/* Keys starting with prefix, relative to the root; depth as in
+	 * storage_obj_list (a driver may report deeper keys: they are
+	 * filtered above it). */
+	int (*list)(struct storage *st, const char *prefix, int depth, storage_object_cb cb,
+	    void *ud, struct vs_error *err);
+	/* Gone already counts as removed. */
+	int (*remove)(struct storage *st, const char *key, struct vs_error *err);
 	void (*close)(struct storage *st);
-	/* Optional: a transaction's file to be filled in place. */
-	int (*put_open)(struct storage_txn *txn, const char *file, uint64_t size, int *fd,
+
+	/* Optional: a whole object of at most max bytes into memory in one
+	 * request (NUL-terminated); VS_ERR_NOTFOUND when missing. */
+	int (*read)(struct storage *st, const char *key, size_t max, char **data, size_t *len,
 	    struct vs_error *err);
-	int (*put_close)(struct storage_txn *txn, const char *file, int fd, uint64_t size,
+	/* Optional: remove a whole folder (prefix ends in '/') at once. */
+	int (*remove_prefix)(struct storage *st, const char *prefix, struct vs_error *err);
+	/* Optional: move the folder from to the folder to, atomically (a
+	 * backup written under {id}.partial/ appears whole). Drivers without
+	 * it write a backup in place and put metadata.json last. */
+	int (*rename_prefix)(struct storage *st, const char *from, const char *to,
 	    struct vs_error *err);
-	/* Optional: the path of a file when the driver keeps files on the
-	 * local file system (for tools that need a path), else NULL. */
-	char *(*local_path)(struct storage *st, const char *id, const char *file);
+	/* Optional: create key for another storage to fill directly, with
+	 * room for size bytes set aside; then put_close checks it holds size
+	 * bytes and makes it durable. */
+	int (*put_open)(struct storage *st, const char *key, uint64_t size, int *fd,
+	    struct vs_error *err);
+	int (*put_close)(struct storage *st, const char *key, int fd, uint64_t size,
+	    struct vs_error *err);
+	/* Optional: the path of key when the driver keeps files on the local
+	 * file system (for tools that need a path), else NULL. */
+	char *(*local_path)(struct storage *st, const char *key);
 };
 
-/*
- * Each driver defines struct storage_reader and struct storage_txn itself;
- * both MUST begin with a `struct storage *st` member: storage.c finds the
- * driver through it.
- */
 struct storage {
 	const struct storage_driver *drv;
 	const struct config *cfg;
@@ -66,5 +72,8 @@ struct storage *storage_new(const struct storage_driver *drv, const struct confi
 
 /* Is name one of the files a backup may hold (data files, metadata, sidecars)? */
 bool storage_file_name_valid(const char *name);
+
+/* Report delta bytes of a transfer; nonzero: cancelled. */
+int storage_progress_report(const struct storage_progress *progress, uint64_t delta);
 
 #endif

@@ -1,14 +1,16 @@
 /*
- * The local driver: backups are directories {backup_dir}/{id}/. A backup
- * being written lives in {id}.partial/ and is renamed when complete, after
- * every file and the directory itself are on disk. Files 0600, dirs 0700.
+ * The local driver: an object is the file {backup_dir}/{key}. Puts go to a
+ * hidden temp file beside the target, are synced and renamed over it, and
+ * the directory is synced: an object is there whole or not at all. Folders
+ * are directories, created 0700 as needed; files are 0600. Nothing is
+ * followed through a symbolic link, and hidden names (temp files, the lock,
+ * the journal) are never listed.
  */
 #include "config.h"
 
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <openssl/evp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,357 +23,459 @@
 #include "common/xmalloc.h"
 #include "storage/storage.intern.h"
 
-#define PARTIAL_SUFFIX ".partial"
 #define COPY_BUF (1024 * 1024)
-
-struct storage_reader {
-	struct storage *st;
-	int fd;
-	char *path;
-};
-
-struct storage_txn {
-	struct storage *st;
-	char id[BACKUP_ID_SIZE];
-	char *dir;      /* {backup_dir}/{id}.partial */
-	char *final;    /* {backup_dir}/{id} */
-};
+#define LIST_MAX_DEPTH 8
 
 static char *
-posix_path(struct storage *st, const char *id, const char *file)
+posix_path(struct storage *st, const char *key)
 {
-	if (file == NULL)
-		return fs_join(st->location, id);
-	return xasprintf("%s/%s/%s", st->location, id, file);
+	size_t len = strlen(key);
+
+	/* A folder's path has no trailing '/'. */
+	if (len > 0 && key[len - 1] == '/')
+		return xasprintf("%s/%.*s", st->location, (int)(len - 1), key);
+	return xasprintf("%s/%s", st->location, key);
 }
 
-static void
-posix_dir_stats(const char *dir, uint64_t *bytes, time_t *mtime, bool *has_meta)
+/* The error code for an errno. */
+static enum vs_code
+io_code(int e)
 {
-	DIR *d = opendir(dir);
-	struct dirent *de;
-
-	*bytes = 0;
-	*mtime = 0;
-	*has_meta = false;
-	if (d == NULL)
-		return;
-	while ((de = readdir(d)) != NULL) {
-		struct stat sb;
-
-		if (de->d_name[0] == '.')
-			continue;
-		if (fstatat(dirfd(d), de->d_name, &sb, AT_SYMLINK_NOFOLLOW) != 0 ||
-		    !S_ISREG(sb.st_mode))
-			continue;
-		*bytes += (uint64_t)sb.st_size;
-		if (sb.st_mtime > *mtime)
-			*mtime = sb.st_mtime;
-		if (strcmp(de->d_name, STORAGE_METADATA) == 0)
-			*has_meta = true;
-	}
-	closedir(d);
+	return e == ENOENT ? VS_ERR_NOTFOUND : e == ENOSPC ? VS_ERR_NOSPACE : VS_ERR_IO;
 }
 
+#define io_error(err, e, fmt, path) error_errno((err), io_code(e), (e), (fmt), (path))
+
+/* Copy the body into dst, showing it to the tap. */
 static int
-posix_list(struct storage *st, storage_list_cb cb, void *ud, struct vs_error *err)
+posix_copy_body(const struct storage_body *body, int dst, const char *dst_name,
+    const struct storage_progress *progress, struct vs_error *err)
 {
-	DIR *d = opendir(st->location);
-	struct dirent *de;
+	char *buf = body->data == NULL ? xmalloc(COPY_BUF) : NULL;
+	uint64_t off = 0;
+	int rc = -1;
 
-	if (d == NULL) {
-		if (errno == ENOENT)
-			return 0;
-		return error_errno(err, VS_ERR_IO, errno, _("cannot list %s"), st->location);
-	}
-	while ((de = readdir(d)) != NULL) {
-		struct storage_entry e;
-		char name[BACKUP_ID_SIZE + sizeof PARTIAL_SUFFIX];
-		size_t len = strlen(de->d_name);
-		bool partial = false;
-		char *dir;
+	while (off < body->len) {
+		size_t want = body->len - off < COPY_BUF ? (size_t)(body->len - off) : COPY_BUF;
+		const char *p;
 
-		if (de->d_name[0] == '.')
-			continue;
-		if (len == BACKUP_ID_SIZE - 1 + strlen(PARTIAL_SUFFIX) &&
-		    strcmp(de->d_name + BACKUP_ID_SIZE - 1, PARTIAL_SUFFIX) == 0) {
-			partial = true;
-			len = BACKUP_ID_SIZE - 1;
+		if (body->data != NULL) {
+			p = (const char *)body->data + off;
+		} else {
+			ssize_t n = fs_pread_full(body->fd, buf, want, (off_t)(body->off + off));
+
+			if (n < 0) {
+				error_errno(err, VS_ERR_IO, errno, _("cannot read the data for %s"),
+				    dst_name);
+				goto out;
+			}
+			if ((size_t)n < want) {
+				error_set(err, VS_ERR_IO,
+				    _("the data for %s ended after %llu bytes, %llu were expected (was "
+				      "it truncated while being copied?)"), dst_name,
+				    (unsigned long long)(off + (uint64_t)n),
+				    (unsigned long long)body->len);
+				goto out;
+			}
+			p = buf;
 		}
-		if (len != BACKUP_ID_SIZE - 1)
-			continue;
-		memcpy(name, de->d_name, len);
-		name[len] = '\0';
-		if (!backup_id_valid(name))
-			continue;
-		memset(&e, 0, sizeof e);
-		memcpy(e.id, name, sizeof e.id);
-		dir = fs_join(st->location, de->d_name);
-		posix_dir_stats(dir, &e.bytes, &e.mtime, &e.complete);
-		free(dir);
-		/* Only a .partial directory is an interrupted backup. A backup
-		 * directory that lost its metadata.json is damaged, not
-		 * unfinished: its data may still matter, so nothing removes it
-		 * as a leftover (retention and delete still can). */
-		if (partial)
-			e.complete = false;
-		e.partial = partial;
-		if (cb(ud, &e) != 0)
-			break;
+		if (body->tap != NULL && filter_write(body->tap, p, want, err) != 0)
+			goto out;
+		if (fs_write_full(dst, p, want) != 0) {
+			io_error(err, errno, _("cannot write %s"), dst_name);
+			goto out;
+		}
+		off += want;
+		if (storage_progress_report(progress, want) != 0) {
+			error_set(err, VS_ERR_CANCELLED, _("cancelled"));
+			goto out;
+		}
 	}
-	closedir(d);
-	return 0;
+	rc = 0;
+out:
+	free(buf);
+	return rc;
 }
 
 static int
-posix_stat(struct storage *st, const char *id, const char *file, uint64_t *size,
-    struct vs_error *err)
+posix_mkparent(const char *path, struct vs_error *err)
 {
-	char *path = posix_path(st, id, file);
+	char *dir = fs_dirname(path);
+	int rc = fs_mkdir_p(dir, 0700, err);
+
+	free(dir);
+	return rc;
+}
+
+/* Rename tmp over path and make both durable. */
+static int
+posix_publish(const char *tmp, const char *path, struct vs_error *err)
+{
+	char *dir;
+	int rc;
+
+	if (rename(tmp, path) != 0)
+		return error_errno(err, VS_ERR_IO, errno, _("cannot rename %s to %s"), tmp, path);
+	dir = fs_dirname(path);
+	rc = fs_fsync_dir(dir, err);
+	free(dir);
+	return rc;
+}
+
+static int
+posix_put(struct storage *st, const char *key, const struct storage_body *body,
+    const struct storage_progress *progress, struct vs_error *err)
+{
+	char *path = posix_path(st, key), *dir = NULL, *tmp = NULL;
 	struct stat sb;
+	int fd = -1, rc = -1;
 
-	if (stat(path, &sb) != 0) {
-		int e = errno;
+	if (posix_mkparent(path, err) != 0)
+		goto out;
+	/* A spooled body on this file system is moved, not copied. */
+	if (body->spool_path != NULL && body->tap == NULL && body->off == 0 &&
+	    fstat(body->fd, &sb) == 0 && (uint64_t)sb.st_size == body->len) {
+		if (fsync(body->fd) != 0) {
+			io_error(err, errno, _("cannot sync %s"), body->spool_path);
+			goto out;
+		}
+		if (rename(body->spool_path, path) == 0) {
+			dir = fs_dirname(path);
+			rc = fs_fsync_dir(dir, err);
+			if (rc == 0 && storage_progress_report(progress, body->len) != 0)
+				rc = error_set(err, VS_ERR_CANCELLED, _("cancelled"));
+			goto out;
+		}
+		if (errno != EXDEV) {
+			error_errno(err, VS_ERR_IO, errno, _("cannot rename %s to %s"),
+			    body->spool_path, path);
+			goto out;
+		}
+	}
+	dir = fs_dirname(path);
+	{
+		const char *slash = strrchr(path, '/');
 
-		error_errno(err, e == ENOENT ? VS_ERR_NOTFOUND : VS_ERR_IO, e,
-		    _("cannot examine %s"), path);
-		free(path);
+		tmp = xasprintf("%s/.%s.tmp-XXXXXX", dir, slash != NULL ? slash + 1 : path);
+	}
+	fd = mkostemp(tmp, O_CLOEXEC);
+	if (fd < 0) {
+		io_error(err, errno, _("cannot create %s"), tmp);
+		goto out;
+	}
+	if (fchmod(fd, 0600) != 0) {
+		io_error(err, errno, _("cannot write %s"), tmp);
+		goto fail;
+	}
+	if (body->data == NULL)
+		posix_fadvise(body->fd, (off_t)body->off, (off_t)body->len, POSIX_FADV_SEQUENTIAL);
+	if (posix_copy_body(body, fd, path, progress, err) != 0)
+		goto fail;
+	if (fsync(fd) != 0) {
+		io_error(err, errno, _("cannot sync %s"), tmp);
+		goto fail;
+	}
+	if (close(fd) != 0) {
+		fd = -1;
+		io_error(err, errno, _("cannot write %s"), tmp);
+		goto fail;
+	}
+	fd = -1;
+	if (posix_publish(tmp, path, err) != 0)
+		goto fail;
+	rc = 0;
+	goto out;
+fail:
+	if (fd >= 0)
+		close(fd);
+	unlink(tmp);
+out:
+	free(tmp);
+	free(dir);
+	free(path);
+	return rc;
+}
+
+static int
+posix_open_file(const char *path, struct stat *sb, struct vs_error *err)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+
+	if (fd < 0)
+		return io_error(err, errno, _("cannot open %s"), path);
+	if (fstat(fd, sb) != 0 || !S_ISREG(sb->st_mode)) {
+		error_set(err, VS_ERR_IO, _("%s is not a regular file"), path);
+		close(fd);
 		return -1;
 	}
-	free(path);
-	*size = (uint64_t)sb.st_size;
-	return 0;
+	return fd;
 }
 
 static int
-posix_read_small(struct storage *st, const char *id, const char *file, size_t max,
-    char **data, size_t *len, struct vs_error *err)
+posix_get(struct storage *st, const char *key, uint64_t off, uint64_t len,
+    const struct storage_sink *sink, const char *etag,
+    const struct storage_progress *progress, struct vs_error *err)
 {
-	char *path = posix_path(st, id, file);
+	char *path = posix_path(st, key), *buf = NULL;
+	uint64_t done = 0;
+	struct stat sb;
+	int fd, rc = -1;
+
+	(void)etag;
+	if ((fd = posix_open_file(path, &sb, err)) < 0)
+		goto out;
+	if (len > 4 * COPY_BUF)
+		posix_fadvise(fd, (off_t)off, (off_t)len, POSIX_FADV_SEQUENTIAL);
+	if (sink->buf == NULL)
+		buf = xmalloc(COPY_BUF);
+	while (done < len) {
+		size_t want = len - done < COPY_BUF ? (size_t)(len - done) : COPY_BUF;
+		char *p = sink->buf != NULL ? (char *)sink->buf + done : buf;
+		ssize_t n = fs_pread_full(fd, p, want, (off_t)(off + done));
+
+		if (n < 0) {
+			io_error(err, errno, _("cannot read %s"), path);
+			goto out;
+		}
+		if ((size_t)n < want) {
+			error_set(err, VS_ERR_IO, _("%s ended after %llu bytes, %llu were expected"),
+			    path, (unsigned long long)(off + done + (uint64_t)n),
+			    (unsigned long long)(off + len));
+			goto out;
+		}
+		if (sink->buf == NULL) {
+			uint64_t at = sink->fd_off + done, w = 0;
+
+			while (w < want) {
+				ssize_t k = pwrite(sink->fd, p + w, want - w, (off_t)(at + w));
+
+				if (k < 0 && errno == EINTR)
+					continue;
+				if (k <= 0) {
+					io_error(err, k < 0 ? errno : EIO,
+					    _("cannot write %s"), _("the destination file"));
+					goto out;
+				}
+				w += (uint64_t)k;
+			}
+		}
+		done += want;
+		if (sink->buf == NULL && progress != NULL && progress->landed != NULL)
+			progress->landed(progress->ud, done);
+		if (storage_progress_report(progress, want) != 0) {
+			error_set(err, VS_ERR_CANCELLED, _("cancelled"));
+			goto out;
+		}
+	}
+	rc = 0;
+out:
+	if (fd >= 0)
+		close(fd);
+	free(buf);
+	free(path);
+	return rc;
+}
+
+static int
+posix_head(struct storage *st, const char *key, struct storage_stat *out,
+    struct vs_error *err)
+{
+	char *path = posix_path(st, key);
+	struct stat sb;
+	int rc = 0;
+
+	if (fstatat(AT_FDCWD, path, &sb, AT_SYMLINK_NOFOLLOW) != 0)
+		rc = io_error(err, errno, _("cannot examine %s"), path);
+	else if (!S_ISREG(sb.st_mode))
+		rc = error_set(err, VS_ERR_IO, _("%s is not a regular file"), path);
+	else {
+		out->size = (uint64_t)sb.st_size;
+		out->mtime = sb.st_mtime;
+	}
+	free(path);
+	return rc;
+}
+
+static int
+posix_read(struct storage *st, const char *key, size_t max, char **data, size_t *len,
+    struct vs_error *err)
+{
+	char *path = posix_path(st, key);
 	int rc = fs_read_all(path, max, data, len, err);
 
 	free(path);
 	return rc;
 }
 
-static int
-posix_write_small(struct storage *st, const char *id, const char *file,
-    const void *data, size_t len, struct vs_error *err)
+struct walk {
+	struct storage *st;
+	const char *prefix;
+	size_t plen;
+	int depth;
+	storage_object_cb cb;
+	void *ud;
+};
+
+/* Is the folder rel ("a/b/") worth entering for prefix? */
+static bool
+walk_wanted(const struct walk *w, const char *rel, size_t rlen)
 {
-	char *dir = posix_path(st, id, NULL), *path;
+	size_t n = rlen < w->plen ? rlen : w->plen;
+
+	return strncmp(rel, w->prefix, n) == 0;
+}
+
+static int
+walk_dir(struct walk *w, int dfd, char *rel, size_t rlen, int level, struct vs_error *err)
+{
+	DIR *d = fdopendir(dfd);
+	struct dirent *de;
+	int rc = 0;
+
+	if (d == NULL) {
+		close(dfd);
+		return error_errno(err, VS_ERR_IO, errno, _("cannot list %s/%s"), w->st->location, rel);
+	}
+	while (rc == 0 && (errno = 0, de = readdir(d)) != NULL) {
+		struct storage_object o;
+		struct stat sb;
+		size_t nlen = strlen(de->d_name);
+
+		if (de->d_name[0] == '.' || rlen + nlen + 2 > STORAGE_KEY_MAX + 1)
+			continue;
+		if (fstatat(dirfd(d), de->d_name, &sb, AT_SYMLINK_NOFOLLOW) != 0)
+			continue;
+		memcpy(rel + rlen, de->d_name, nlen);
+		rel[rlen + nlen] = '\0';
+		memset(&o, 0, sizeof o);
+		o.key = rel;
+		o.mtime = sb.st_mtime;
+		if (S_ISREG(sb.st_mode)) {
+			o.size = (uint64_t)sb.st_size;
+			if (strncmp(rel, w->prefix, w->plen) == 0)
+				rc = w->cb(w->ud, &o);
+		} else if (S_ISDIR(sb.st_mode)) {
+			int sub;
+
+			rel[rlen + nlen] = '/';
+			rel[rlen + nlen + 1] = '\0';
+			if (!walk_wanted(w, rel, rlen + nlen + 1))
+				continue;
+			o.dir = true;
+			if (strncmp(rel, w->prefix, w->plen) == 0 && (rc = w->cb(w->ud, &o)) != 0)
+				break;
+			if ((w->depth > 0 && level + 1 >= w->depth) || level + 1 >= LIST_MAX_DEPTH)
+				continue;
+			sub = openat(dirfd(d), de->d_name,
+			    O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+			if (sub < 0)
+				continue;
+			rc = walk_dir(w, sub, rel, rlen + nlen + 1, level + 1, err);
+		}
+	}
+	if (rc == 0 && errno != 0)
+		rc = error_errno(err, VS_ERR_IO, errno, _("cannot list %s/%s"), w->st->location, rel);
+	closedir(d);
+	return rc;
+}
+
+static int
+posix_list(struct storage *st, const char *prefix, int depth, storage_object_cb cb,
+    void *ud, struct vs_error *err)
+{
+	struct walk w = { st, prefix, strlen(prefix), depth, cb, ud };
+	const char *slash = strrchr(prefix, '/');
+	size_t start = slash != NULL ? (size_t)(slash - prefix) + 1 : 0;
+	char rel[STORAGE_KEY_MAX + 2];
+	char *dir;
+	int dfd, level = 0;
+
+	/* Start in the deepest folder the prefix names in full. */
+	memcpy(rel, prefix, start);
+	rel[start] = '\0';
+	for (size_t i = 0; i < start; i++)
+		level += prefix[i] == '/';
+	dir = start > 0 ? xasprintf("%s/%.*s", st->location, (int)start, prefix) :
+	    xstrdup(st->location);
+	dfd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (dfd < 0) {
+		int e = errno;
+
+		free(dir);
+		if (e == ENOENT || e == ENOTDIR)
+			return 0;
+		return error_errno(err, VS_ERR_IO, e, _("cannot list %s"), st->location);
+	}
+	free(dir);
+	/* A callback's stop is not a failure. */
+	return walk_dir(&w, dfd, rel, start, level, err) < 0 ? -1 : 0;
+}
+
+static int
+posix_remove(struct storage *st, const char *key, struct vs_error *err)
+{
+	char *path = posix_path(st, key), *dir;
+	size_t len = strlen(key);
+	int rc = 0;
+
+	if ((len > 0 && key[len - 1] == '/' ? rmdir(path) : unlink(path)) != 0) {
+		if (errno != ENOENT)
+			rc = error_errno(err, VS_ERR_IO, errno, _("cannot remove %s"), path);
+		free(path);
+		return rc;
+	}
+	dir = fs_dirname(path);
+	rc = fs_fsync_dir(dir, err);
+	free(dir);
+	free(path);
+	return rc;
+}
+
+static int
+posix_remove_prefix(struct storage *st, const char *prefix, struct vs_error *err)
+{
+	char *path = posix_path(st, prefix), *dir;
 	int rc;
 
-	if (!fs_exists(dir)) {
-		error_set(err, VS_ERR_NOTFOUND, _("backup %s does not exist in %s"), id, st->location);
+	rc = fs_remove_tree(path, err);
+	if (rc == 0) {
+		dir = fs_dirname(path);
+		rc = fs_fsync_dir(dir, err);
 		free(dir);
-		return -1;
 	}
-	path = fs_join(dir, file);
-	rc = fs_write_atomic(path, data, len, 0600, err);
-	free(path);
-	free(dir);
-	return rc;
-}
-
-static int
-posix_remove_small(struct storage *st, const char *id, const char *file,
-    struct vs_error *err)
-{
-	char *path = posix_path(st, id, file);
-	int rc = 0;
-
-	if (unlink(path) != 0 && errno != ENOENT)
-		rc = error_errno(err, VS_ERR_IO, errno, _("cannot remove %s"), path);
 	free(path);
 	return rc;
 }
 
 static int
-posix_open_read(struct storage *st, const char *id, const char *file,
-    struct storage_reader **out, struct vs_error *err)
-{
-	char *path = posix_path(st, id, file);
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	struct storage_reader *r;
-
-	if (fd < 0) {
-		int e = errno;
-
-		error_errno(err, e == ENOENT ? VS_ERR_NOTFOUND : VS_ERR_IO, e,
-		    _("cannot open %s"), path);
-		free(path);
-		return -1;
-	}
-	posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
-	r = xcalloc(1, sizeof *r);
-	r->st = st;
-	r->fd = fd;
-	r->path = path;
-	*out = r;
-	return 0;
-}
-
-static ssize_t
-posix_read(struct storage_reader *r, void *buf, size_t len, struct vs_error *err)
-{
-	for (;;) {
-		ssize_t n = read(r->fd, buf, len);
-
-		if (n >= 0)
-			return n;
-		if (errno != EINTR)
-			return error_errno(err, VS_ERR_IO, errno, _("cannot read %s"), r->path);
-	}
-}
-
-static void
-posix_reader_close(struct storage_reader *r)
-{
-	close(r->fd);
-	free(r->path);
-	free(r);
-}
-
-/* Copy size bytes from src (pread from 0) to dst (written sequentially),
- * hashing what passes. Memory: one fixed buffer. */
-static int
-posix_copy(int src, const char *src_name, int dst, const char *dst_name, uint64_t size,
-    const struct storage_progress *progress, unsigned char sha256[32],
+posix_rename_prefix(struct storage *st, const char *from, const char *to,
     struct vs_error *err)
 {
-	char *buf = xmalloc(COPY_BUF);
-	EVP_MD_CTX *md = EVP_MD_CTX_new();
-	uint64_t off = 0;
+	char *src = posix_path(st, from), *dst = posix_path(st, to);
 	int rc = -1;
 
-	if (md == NULL || EVP_DigestInit_ex(md, EVP_sha256(), NULL) != 1)
-		fatal("cannot initialise SHA-256");
-	while (off < size) {
-		size_t want = size - off < COPY_BUF ? (size_t)(size - off) : COPY_BUF;
-		ssize_t n = fs_pread_full(src, buf, want, (off_t)off);
-
-		if (n < 0) {
-			error_errno(err, VS_ERR_IO, errno, _("cannot read %s"), src_name);
-			goto out;
-		}
-		if ((size_t)n < want) {
-			error_set(err, VS_ERR_IO,
-			    _("%s ended after %llu bytes, %llu were expected (was it truncated "
-			      "while being copied?)"), src_name,
-			    (unsigned long long)(off + (uint64_t)n), (unsigned long long)size);
-			goto out;
-		}
-		EVP_DigestUpdate(md, buf, (size_t)n);
-		if (fs_write_full(dst, buf, (size_t)n) != 0) {
-			error_errno(err, VS_ERR_IO, errno, _("cannot write %s"), dst_name);
-			goto out;
-		}
-		off += (uint64_t)n;
-		if (progress != NULL && progress->fn != NULL &&
-		    progress->fn(progress->ud, (uint64_t)n) != 0) {
-			error_set(err, VS_ERR_CANCELLED, _("cancelled"));
-			goto out;
-		}
-	}
-	if (sha256 != NULL)
-		EVP_DigestFinal_ex(md, sha256, NULL);
-	rc = 0;
-out:
-	EVP_MD_CTX_free(md);
-	free(buf);
-	return rc;
-}
-
-static int
-posix_get(struct storage *st, const char *id, const char *file, int fd, uint64_t size,
-    const struct storage_progress *progress, struct vs_error *err)
-{
-	char *path = posix_path(st, id, file);
-	int src = open(path, O_RDONLY | O_CLOEXEC), rc;
-
-	if (src < 0) {
-		int e = errno;
-
-		error_errno(err, e == ENOENT ? VS_ERR_NOTFOUND : VS_ERR_IO, e,
-		    _("cannot open %s"), path);
-		free(path);
-		return -1;
-	}
-	posix_fadvise(src, 0, 0, POSIX_FADV_SEQUENTIAL);
-	rc = posix_copy(src, path, fd, _("the destination file"), size, progress, NULL, err);
-	close(src);
-	free(path);
-	return rc;
-}
-
-static int
-posix_begin(struct storage *st, const char *id, struct storage_txn **out,
-    struct vs_error *err)
-{
-	struct storage_txn *txn;
-	char *final = fs_join(st->location, id);
-	char *dir = xasprintf("%s%s", final, PARTIAL_SUFFIX);
-
-	if (fs_exists(final)) {
-		error_set(err, VS_ERR_REFUSED, _("backup %s already exists in %s"), id, st->location);
-		goto fail;
-	}
-	if (fs_remove_tree(dir, err) != 0)
-		goto fail;
-	if (mkdir(dir, 0700) != 0) {
-		error_errno(err, VS_ERR_IO, errno, _("cannot create directory %s"), dir);
-		goto fail;
-	}
-	txn = xcalloc(1, sizeof *txn);
-	txn->st = st;
-	snprintf(txn->id, sizeof txn->id, "%s", id);
-	txn->dir = dir;
-	txn->final = final;
-	*out = txn;
-	return 0;
-fail:
-	free(dir);
-	free(final);
-	return -1;
-}
-
-static int
-posix_put(struct storage_txn *txn, const char *file, int fd, uint64_t size,
-    const struct storage_progress *progress, unsigned char sha256[32],
-    struct vs_error *err)
-{
-	char *path = fs_join(txn->dir, file);
-	int dst = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-	int rc = -1;
-
-	if (dst < 0) {
-		error_errno(err, VS_ERR_IO, errno, _("cannot create %s"), path);
-		free(path);
-		return -1;
-	}
-	posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
-	if (posix_copy(fd, file, dst, path, size, progress, sha256, err) != 0)
+	/* An empty backup never made its folder. */
+	if (fs_mkdir_p(src, 0700, err) != 0 || fs_fsync_dir(src, err) != 0)
 		goto out;
-	if (fsync(dst) != 0) {
-		error_errno(err, VS_ERR_IO, errno, _("cannot sync %s"), path);
-		goto out;
-	}
-	rc = 0;
+	rc = posix_publish(src, dst, err);
 out:
-	if (close(dst) != 0 && rc == 0)
-		rc = error_errno(err, VS_ERR_IO, errno, _("cannot write %s"), path);
-	free(path);
+	free(src);
+	free(dst);
 	return rc;
 }
 
 static int
-posix_put_open(struct storage_txn *txn, const char *file, uint64_t size, int *fd,
+posix_put_open(struct storage *st, const char *key, uint64_t size, int *fd,
     struct vs_error *err)
 {
-	char *path = fs_join(txn->dir, file), human[32];
+	char *path = posix_path(st, key), human[32];
 	int rc = 0;
 
-	*fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	if (posix_mkparent(path, err) != 0) {
+		free(path);
+		return -1;
+	}
+	*fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
 	if (*fd < 0)
 		rc = error_errno(err, VS_ERR_IO, errno, _("cannot create %s"), path);
 	else if (fs_reserve(*fd, size) != 0) {
@@ -386,10 +490,10 @@ posix_put_open(struct storage_txn *txn, const char *file, uint64_t size, int *fd
 }
 
 static int
-posix_put_close(struct storage_txn *txn, const char *file, int fd, uint64_t size,
+posix_put_close(struct storage *st, const char *key, int fd, uint64_t size,
     struct vs_error *err)
 {
-	char *path = fs_join(txn->dir, file);
+	char *path = posix_path(st, key);
 	struct stat sb;
 	int rc = -1;
 
@@ -414,93 +518,10 @@ out:
 	return rc;
 }
 
-static void
-posix_txn_free(struct storage_txn *txn)
-{
-	free(txn->dir);
-	free(txn->final);
-	free(txn);
-}
-
-static void
-posix_abort(struct storage_txn *txn)
-{
-	fs_remove_tree(txn->dir, NULL);
-	posix_txn_free(txn);
-}
-
-static int
-posix_commit(struct storage_txn *txn, const void *metadata, size_t len,
-    struct vs_error *err)
-{
-	char *meta = fs_join(txn->dir, STORAGE_METADATA);
-	int rc = -1;
-
-	if (fs_write_atomic(meta, metadata, len, 0600, err) != 0)
-		goto out;
-	if (fs_fsync_dir(txn->dir, err) != 0)
-		goto out;
-	if (rename(txn->dir, txn->final) != 0) {
-		error_errno(err, VS_ERR_IO, errno, _("cannot rename %s to %s"), txn->dir, txn->final);
-		goto out;
-	}
-	if (fs_fsync_dir(txn->st->location, err) != 0) {
-		/* The rename happened; the backup is there even if unsynced. */
-		rc = 0;
-		goto done;
-	}
-	rc = 0;
-	goto done;
-out:
-	fs_remove_tree(txn->dir, NULL);
-done:
-	free(meta);
-	posix_txn_free(txn);
-	return rc;
-}
-
-static int
-posix_remove(struct storage *st, const char *id, struct vs_error *err)
-{
-	char *dir = fs_join(st->location, id);
-	char *meta = fs_join(dir, STORAGE_METADATA);
-	int rc = -1;
-
-	if (!fs_exists(dir)) {
-		error_set(err, VS_ERR_NOTFOUND, _("backup %s does not exist in %s"), id, st->location);
-		goto out;
-	}
-	/* Without metadata.json it no longer counts as a backup, even if the
-	 * rest cannot be removed now. */
-	if (unlink(meta) != 0 && errno != ENOENT) {
-		error_errno(err, VS_ERR_IO, errno, _("cannot remove %s"), meta);
-		goto out;
-	}
-	if (fs_fsync_dir(dir, err) != 0 || fs_remove_tree(dir, err) != 0)
-		goto out;
-	rc = fs_fsync_dir(st->location, err);
-out:
-	free(meta);
-	free(dir);
-	return rc;
-}
-
-static int
-posix_remove_partial(struct storage *st, const char *id, struct vs_error *err)
-{
-	char *final = fs_join(st->location, id);
-	char *partial = xasprintf("%s%s", final, PARTIAL_SUFFIX);
-	int rc = fs_remove_tree(partial, err);
-
-	free(partial);
-	free(final);
-	return rc;
-}
-
 static char *
-posix_local_path(struct storage *st, const char *id, const char *file)
+posix_local_path(struct storage *st, const char *key)
 {
-	return posix_path(st, id, file);
+	return posix_path(st, key);
 }
 
 static void
@@ -511,25 +532,18 @@ posix_close(struct storage *st)
 
 static const struct storage_driver storage_posix_driver = {
 	.name = "local",
-	.list = posix_list,
-	.stat = posix_stat,
-	.read_small = posix_read_small,
-	.write_small = posix_write_small,
-	.remove_small = posix_remove_small,
-	.open_read = posix_open_read,
-	.read = posix_read,
-	.reader_close = posix_reader_close,
-	.get = posix_get,
-	.begin = posix_begin,
 	.put = posix_put,
-	.commit = posix_commit,
-	.abort = posix_abort,
+	.get = posix_get,
+	.head = posix_head,
+	.list = posix_list,
 	.remove = posix_remove,
-	.remove_partial = posix_remove_partial,
 	.close = posix_close,
-	.local_path = posix_local_path,
+	.read = posix_read,
+	.remove_prefix = posix_remove_prefix,
+	.rename_prefix = posix_rename_prefix,
 	.put_open = posix_put_open,
 	.put_close = posix_put_close,
+	.local_path = posix_local_path,
 };
 
 int

@@ -101,13 +101,11 @@ s3_prefix_normalize(const char *prefix)
 }
 
 char *
-s3_key_build(const char *prefix, const char *id, const char *file)
+s3_key_build(const char *prefix, const char *key)
 {
-	const char *sep = *prefix != '\0' ? "/" : "";
-
-	if (file == NULL)
-		return xasprintf("%s%s%s/", prefix, sep, id);
-	return xasprintf("%s%s%s/%s", prefix, sep, id, file);
+	if (*prefix == '\0')
+		return xstrdup(key);
+	return xasprintf("%s/%s", prefix, key);
 }
 
 char *
@@ -116,28 +114,14 @@ s3_key_list_prefix(const char *prefix)
 	return *prefix != '\0' ? xasprintf("%s/", prefix) : xstrdup("");
 }
 
-int
-s3_key_parse(const char *prefix, const char *key, char id[BACKUP_ID_SIZE],
-    const char **file)
+const char *
+s3_key_strip(const char *prefix, const char *key)
 {
 	size_t n = strlen(prefix);
-	const char *rest = key, *slash;
 
-	if (n > 0) {
-		if (strncmp(key, prefix, n) != 0 || key[n] != '/')
-			return -1;
-		rest = key + n + 1;
-	}
-	slash = strchr(rest, '/');
-	if (slash == NULL || (size_t)(slash - rest) != BACKUP_ID_SIZE - 1)
-		return -1;
-	memcpy(id, rest, BACKUP_ID_SIZE - 1);
-	id[BACKUP_ID_SIZE - 1] = '\0';
-	if (!backup_id_valid(id))
-		return -1;
-	/* The name must be one known file: no further levels, no "..". */
-	if (!storage_file_name_valid(slash + 1))
-		return -1;
-	*file = slash + 1;
-	return 0;
+	if (n == 0)
+		return key;
+	if (strncmp(key, prefix, n) != 0 || key[n] != '/')
+		return NULL;
+	return key + n + 1;
 }

@@ -1,6 +1,6 @@
 /*
- * Where an object is: object keys built from the prefix, a backup id and a
- * file name (and checked the other way round for listed keys), and the URL,
+ * Where an object is: object keys built from the prefix and the storage's
+ * key (and stripped of it for listed keys), and the URL,
  * Host and signed path of a request for path-style or virtual-hosted
  * addressing.
  */
@@ -10,7 +10,6 @@
 #include <stdbool.h>
 
 #include "common/error.h"
-#include "common/timeutil.h"
 
 struct s3_endpoint {
 	char *scheme;         /* "https" (default) or "http" */
@@ -36,18 +35,15 @@ void s3_endpoint_url(const struct s3_endpoint *ep, const char *key, const char *
 /* s3.prefix without leading or trailing slashes (a new string). */
 char *s3_prefix_normalize(const char *prefix);
 
-/* "{prefix}/{id}/{file}", or "{id}/{file}" when the prefix is empty; file
- * NULL gives the backup's own prefix "{prefix}/{id}/". */
-char *s3_key_build(const char *prefix, const char *id, const char *file);
+/* "{prefix}/{key}", or key alone when the prefix is empty. */
+char *s3_key_build(const char *prefix, const char *key);
 
 /* What ListObjectsV2 is asked for: "{prefix}/" or "". */
 char *s3_key_list_prefix(const char *prefix);
 
-/* Split a listed key into backup id and file name. Only
- * "{prefix}/{valid backup id}/{known file name}" is accepted; anything else
- * (other prefixes, "..", extra levels, unknown names) returns -1 and must
- * be skipped, never used as a path. *file points into key. */
-int s3_key_parse(const char *prefix, const char *key, char id[BACKUP_ID_SIZE],
-    const char **file);
+/* The part of a listed key after "{prefix}/" (key itself when the prefix
+ * is empty); NULL when the key is not under the prefix. Listed keys are
+ * untrusted: callers check what they use. */
+const char *s3_key_strip(const char *prefix, const char *key);
 
 #endif

@@ -1,6 +1,6 @@
 /*
- * Listing the bucket: the backups under s3.prefix (a backup is complete
- * once its metadata.json is listed), and the objects of one backup.
+ * Listing the bucket: the objects under s3.prefix whose key starts with
+ * the storage prefix asked for, page by page.
  */
 #include "config.h"
 
@@ -58,118 +58,42 @@ s3_list_objects(struct storage *st, const char *list_prefix,
 
 struct s3_list_ctx {
 	struct storage *st;
-	struct storage_entry *entries;
-	size_t n, cap;
+	storage_object_cb cb;
+	void *ud;
 };
 
 static int
 s3_list_one(void *ud, const struct s3_object *o)
 {
 	struct s3_list_ctx *lc = ud;
-	struct s3_storage *s3 = s3_of(lc->st);
-	struct storage_entry *e = NULL;
-	char id[BACKUP_ID_SIZE];
-	const char *file;
-	size_t i;
+	struct storage_object so;
+	const char *key = s3_key_strip(s3_of(lc->st)->prefix, o->key);
+	size_t len;
 
-	if (s3_key_parse(s3->prefix, o->key, id, &file) != 0) {
-		storage_warn(lc->st, _("skipping s3://%s/%s: not a file of a backup "
-		    "({prefix}/{YYYYMMDD_HHMMSS}/{known file name})"), s3->client.ep.bucket,
-		    o->key);
+	if (key == NULL || *key == '\0')
 		return 0;
-	}
-	/* Keys come sorted, so a backup's files are usually together. */
-	for (i = lc->n; i > 0; i--)
-		if (strcmp(lc->entries[i - 1].id, id) == 0) {
-			e = &lc->entries[i - 1];
-			break;
-		}
-	if (e == NULL) {
-		if (lc->n == lc->cap) {
-			lc->cap = lc->cap == 0 ? 64 : lc->cap * 2;
-			lc->entries = xreallocarray(lc->entries, lc->cap, sizeof *lc->entries);
-		}
-		e = &lc->entries[lc->n++];
-		memset(e, 0, sizeof *e);
-		memcpy(e->id, id, sizeof e->id);
-	}
-	e->bytes += o->size;
-	if (o->mtime > e->mtime)
-		e->mtime = o->mtime;
-	if (strcmp(file, STORAGE_METADATA) == 0)
-		e->complete = true;
-	return 0;
-}
-
-static int
-s3_entry_cmp(const void *a, const void *b)
-{
-	return strcmp(((const struct storage_entry *)a)->id,
-	    ((const struct storage_entry *)b)->id);
+	len = strlen(key);
+	memset(&so, 0, sizeof so);
+	so.key = key;
+	so.size = o->size;
+	so.mtime = o->mtime;
+	so.dir = key[len - 1] == '/';
+	return lc->cb(lc->ud, &so);
 }
 
 int
-s3_list(struct storage *st, storage_list_cb cb, void *ud, struct vs_error *err)
+s3_list(struct storage *st, const char *prefix, int depth, storage_object_cb cb,
+    void *ud, struct vs_error *err)
 {
-	struct s3_list_ctx lc = { .st = st };
-	char *prefix = s3_key_list_prefix(s3_of(st)->prefix);
-	size_t i;
+	struct s3_list_ctx lc = { .st = st, .cb = cb, .ud = ud };
+	char *base = s3_key_list_prefix(s3_of(st)->prefix);
+	char *full = xasprintf("%s%s", base, prefix);
 	int rc;
 
-	rc = s3_list_objects(st, prefix, s3_list_one, &lc, err);
-	free(prefix);
-	if (rc == 0) {
-		/* An empty listing has no array at all: qsort wants one. */
-		if (lc.n > 0)
-			qsort(lc.entries, lc.n, sizeof *lc.entries, s3_entry_cmp);
-		for (i = 0; i < lc.n; i++) {
-			/* Without metadata.json the upload never finished. */
-			lc.entries[i].partial = !lc.entries[i].complete;
-			if (cb(ud, &lc.entries[i]) != 0)
-				break;
-		}
-	}
-	free(lc.entries);
-	return rc;
-}
-
-static int
-s3_names_one(void *ud, const struct s3_object *o)
-{
-	struct s3_names *nm = ud;
-	const char *slash = strrchr(o->key, '/');
-	const char *name = slash != NULL ? slash + 1 : o->key;
-
-	nm->names = xreallocarray(nm->names, nm->n + 1, sizeof *nm->names);
-	/* The full key: whatever is under the id goes when the backup goes. */
-	nm->names[nm->n++] = xstrdup(o->key);
-	if (strcmp(name, STORAGE_METADATA) == 0)
-		nm->complete = true;
-	return 0;
-}
-
-void
-s3_names_free(struct s3_names *nm)
-{
-	size_t i;
-
-	for (i = 0; i < nm->n; i++)
-		free(nm->names[i]);
-	free(nm->names);
-	memset(nm, 0, sizeof *nm);
-}
-
-int
-s3_list_backup(struct storage *st, const char *id, struct s3_names *nm,
-    struct vs_error *err)
-{
-	char *dir = s3_key_build(s3_of(st)->prefix, id, NULL);
-	int rc;
-
-	memset(nm, 0, sizeof *nm);
-	rc = s3_list_objects(st, dir, s3_names_one, nm, err);
-	free(dir);
-	if (rc != 0)
-		s3_names_free(nm);
-	return rc;
+	(void)depth;
+	rc = s3_list_objects(st, full, s3_list_one, &lc, err);
+	free(full);
+	free(base);
+	/* A callback's stop is not a failure. */
+	return rc < 0 ? -1 : 0;
 }

@@ -1,9 +1,9 @@
 /*
- * Single objects: HEAD, and the driver's small files (read, written and
- * removed whole in one request each).
+ * Single objects: HEAD, DELETE, and PUTs of small bodies from memory.
  */
 #include "config.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -13,6 +13,12 @@
 #include "storage/s3/s3-addr.h"
 #include "storage/s3/s3-client.h"
 #include "storage/s3/s3.intern.h"
+
+char *
+s3_full_key(struct storage *st, const char *key)
+{
+	return s3_key_build(s3_of(st)->prefix, key);
+}
 
 int
 s3_delete_key(struct storage *st, const char *key, struct vs_error *err)
@@ -27,6 +33,16 @@ s3_delete_key(struct storage *st, const char *key, struct vs_error *err)
 	/* Gone already is what was asked for. */
 	if (rc != 0 && err->code == VS_ERR_NOTFOUND)
 		rc = 0;
+	return rc;
+}
+
+int
+s3_remove(struct storage *st, const char *key, struct vs_error *err)
+{
+	char *full = s3_full_key(st, key);
+	int rc = s3_delete_key(st, full, err);
+
+	free(full);
 	return rc;
 }
 
@@ -54,34 +70,16 @@ s3_head(struct storage *st, const char *key, uint64_t *size, char **etag,
 }
 
 int
-s3_stat(struct storage *st, const char *id, const char *file, uint64_t *size,
+s3_obj_head(struct storage *st, const char *key, struct storage_stat *out,
     struct vs_error *err)
 {
-	char *key = s3_key_build(s3_of(st)->prefix, id, file);
-	int rc = s3_head(st, key, size, NULL, err);
+	char *full = s3_full_key(st, key), *etag = NULL;
+	int rc = s3_head(st, full, &out->size, &etag, err);
 
-	free(key);
-	return rc;
-}
-
-int
-s3_read_small(struct storage *st, const char *id, const char *file, size_t max,
-    char **data, size_t *len, struct vs_error *err)
-{
-	char *key = s3_key_build(s3_of(st)->prefix, id, file);
-	struct s3_resp resp;
-	struct s3_req req;
-	int rc;
-
-	s3_req_init(&req, "GET", key, _("reading"));
-	req.body_max = max;
-	rc = s3_request(&s3_of(st)->client, &req, &resp, err);
-	if (rc == 0) {
-		*len = resp.body.len;
-		*data = s3_buf_steal(&resp.body);
-	}
-	s3_resp_free(&resp);
-	free(key);
+	if (rc == 0 && etag != NULL)
+		snprintf(out->etag, sizeof out->etag, "%s", etag);
+	free(etag);
+	free(full);
 	return rc;
 }
 
@@ -105,25 +103,22 @@ s3_put_memory(struct storage *st, const char *key, const void *data, size_t len,
 }
 
 int
-s3_write_small(struct storage *st, const char *id, const char *file, const void *data,
-    size_t len, struct vs_error *err)
-{
-	char *key = s3_key_build(s3_of(st)->prefix, id, file);
-	int rc;
-
-	/* An S3 PUT replaces the object whole or not at all. */
-	rc = s3_put_memory(st, key, data, len, "application/octet-stream", err);
-	free(key);
-	return rc;
-}
-
-int
-s3_remove_small(struct storage *st, const char *id, const char *file,
+s3_read(struct storage *st, const char *key, size_t max, char **data, size_t *len,
     struct vs_error *err)
 {
-	char *key = s3_key_build(s3_of(st)->prefix, id, file);
-	int rc = s3_delete_key(st, key, err);
+	char *full = s3_full_key(st, key);
+	struct s3_resp resp;
+	struct s3_req req;
+	int rc;
 
-	free(key);
+	s3_req_init(&req, "GET", full, _("reading"));
+	req.body_max = max;
+	rc = s3_request(&s3_of(st)->client, &req, &resp, err);
+	if (rc == 0) {
+		*len = resp.body.len;
+		*data = s3_buf_steal(&resp.body);
+	}
+	s3_resp_free(&resp);
+	free(full);
 	return rc;
 }

@@ -1,6 +1,7 @@
 /*
- * Writing a backup: the transaction (begin, one put per file, commit with
- * metadata.json, abort), each file a single PUT or a multipart upload.
+ * Putting an object: a single PUT, or a multipart upload for large bodies.
+ * The caller's tap is shown every byte in order, from the pass that hashes
+ * the payload for the signatures.
  */
 #include "config.h"
 
@@ -22,40 +23,10 @@
 #include "storage/s3/s3-xml.h"
 #include "storage/s3/s3.intern.h"
 
-int
-s3_begin(struct storage *st, const char *id, struct storage_txn **out,
-    struct vs_error *err)
-{
-	struct storage_txn *txn;
-	struct s3_names nm;
-
-	if (s3_list_backup(st, id, &nm, err) != 0)
-		return -1;
-	if (nm.complete) {
-		s3_names_free(&nm);
-		return error_set(err, VS_ERR_REFUSED, _("backup %s already exists in %s"), id,
-		    st->location);
-	}
-	if (nm.n > 0) {
-		storage_warn(st, _("removing the unfinished upload of backup %s in %s "
-		    "(%zu objects)"), id, st->location, nm.n);
-		if (s3_delete_names(st, &nm, false, err) != 0) {
-			s3_names_free(&nm);
-			return error_prefix(err, _("removing the unfinished backup %s"), id);
-		}
-	}
-	s3_names_free(&nm);
-	txn = xcalloc(1, sizeof *txn);
-	txn->st = st;
-	memcpy(txn->id, id, sizeof txn->id);
-	*out = txn;
-	return 0;
-}
-
-/* Read [off, off+len) of fd through SHA-256 contexts (one or two). */
+/* Read [off, off+len) of fd through a SHA-256 context and the tap. */
 static int
 s3_hash_range(int fd, uint64_t off, uint64_t len, char *buf, EVP_MD_CTX *a,
-    EVP_MD_CTX *b, const char *what, struct vs_error *err)
+    struct filter *tap, const char *what, struct vs_error *err)
 {
 	uint64_t done = 0;
 	size_t want;
@@ -71,17 +42,16 @@ s3_hash_range(int fd, uint64_t off, uint64_t len, char *buf, EVP_MD_CTX *a,
 			    _("reading %s for upload: the file is shorter than %llu bytes"), what,
 			    (unsigned long long)(off + len));
 		EVP_DigestUpdate(a, buf, want);
-		if (b != NULL)
-			EVP_DigestUpdate(b, buf, want);
+		if (tap != NULL && filter_write(tap, buf, want, err) != 0)
+			return -1;
 		done += want;
 	}
 	return 0;
 }
 
 static int
-s3_put_single(struct storage *st, const char *key, const char *file, int fd,
-    uint64_t size, const struct storage_progress *progress, unsigned char sha256[32],
-    struct vs_error *err)
+s3_put_single(struct storage *st, const char *key, const struct storage_body *body,
+    const struct storage_progress *progress, struct vs_error *err)
 {
 	struct s3_storage *s3 = s3_of(st);
 	unsigned char md[32];
@@ -91,30 +61,33 @@ s3_put_single(struct storage *st, const char *key, const char *file, int fd,
 	struct s3_req req;
 	int rc;
 
-	/* First pass: the payload hash the signature needs. */
-	ctx = EVP_MD_CTX_new();
-	buf = xmalloc(S3_HASH_BLOCK);
-	EVP_DigestInit_ex(ctx, EVP_sha256(), NULL);
-	rc = s3_hash_range(fd, 0, size, buf, ctx, NULL, file, err);
-	EVP_DigestFinal_ex(ctx, md, NULL);
-	EVP_MD_CTX_free(ctx);
-	free(buf);
-	if (rc != 0)
-		return -1;
+	if (body->sha256 != NULL && body->tap == NULL) {
+		memcpy(md, body->sha256, sizeof md);
+	} else {
+		/* First pass: the payload hash the signature needs. */
+		ctx = EVP_MD_CTX_new();
+		buf = xmalloc(S3_HASH_BLOCK);
+		EVP_DigestInit_ex(ctx, EVP_sha256(), NULL);
+		rc = s3_hash_range(body->fd, body->off, body->len, buf, ctx, body->tap, key, err);
+		EVP_DigestFinal_ex(ctx, md, NULL);
+		EVP_MD_CTX_free(ctx);
+		free(buf);
+		if (rc != 0)
+			return -1;
+	}
 	sigv4_hex(md, sizeof md, hex);
 
 	/* Second pass: streamed from the file by the read callback. */
 	s3_req_init(&req, "PUT", key, _("uploading"));
-	req.body_fd = fd;
-	req.body_len = size;
+	req.body_fd = body->fd;
+	req.body_off = body->off;
+	req.body_len = body->len;
 	req.payload_hash = hex;
 	req.progress = progress;
 	s3_req_header(&req, "content-type", "application/octet-stream");
 	s3_add_sse(s3, &req);
 	rc = s3_request(&s3->client, &req, &resp, err);
 	s3_resp_free(&resp);
-	if (rc == 0 && sha256 != NULL)
-		memcpy(sha256, md, sizeof md);
 	return rc;
 }
 
@@ -128,16 +101,16 @@ s3_put_single(struct storage *st, const char *key, const char *file, int fd,
 struct s3_mpu {
 	struct storage *st;
 	const char *key;
-	const char *file;
 	const char *upload_id;
 	int fd;
+	uint64_t base;            /* of the body in fd */
 	uint64_t size;
+	struct filter *tap;
 	uint64_t part;
 	size_t nparts;
 	char (*hashes)[SIGV4_HEX_SIZE];
 	char **etags;
 	const struct storage_progress *progress;
-	unsigned char whole[32];  /* the file's SHA-256, once all is hashed */
 
 	pthread_mutex_t lock;     /* guards hashed, stop, failed and err */
 	pthread_cond_t cond;
@@ -151,22 +124,22 @@ static void *
 s3_mpu_hasher(void *arg)
 {
 	struct s3_mpu *m = arg;
-	EVP_MD_CTX *whole = EVP_MD_CTX_new(), *part = EVP_MD_CTX_new();
+	EVP_MD_CTX *part = EVP_MD_CTX_new();
 	char *buf = xmalloc(S3_HASH_BLOCK), hex[SIGV4_HEX_SIZE];
 	unsigned char md[32];
 	struct vs_error err;
 	bool stop = false;
 	size_t i;
 
-	EVP_DigestInit_ex(whole, EVP_sha256(), NULL);
 	for (i = 0; i < m->nparts && !stop; i++) {
 		uint64_t off = (uint64_t)i * m->part;
 		int rc;
 
 		EVP_DigestInit_ex(part, EVP_sha256(), NULL);
 		error_clear(&err);
-		rc = s3_hash_range(m->fd, off, m->size - off < m->part ? m->size - off : m->part,
-		    buf, part, whole, m->file, &err);
+		rc = s3_hash_range(m->fd, m->base + off,
+		    m->size - off < m->part ? m->size - off : m->part, buf, part, m->tap, m->key,
+		    &err);
 		EVP_DigestFinal_ex(part, md, NULL);
 		sigv4_hex(md, sizeof md, hex);
 		pthread_mutex_lock(&m->lock);
@@ -180,9 +153,6 @@ s3_mpu_hasher(void *arg)
 		pthread_cond_broadcast(&m->cond);
 		pthread_mutex_unlock(&m->lock);
 	}
-	if (!stop)
-		EVP_DigestFinal_ex(whole, m->whole, NULL);
-	EVP_MD_CTX_free(whole);
 	EVP_MD_CTX_free(part);
 	free(buf);
 	return NULL;
@@ -220,7 +190,7 @@ s3_mpu_part(void *ctx, size_t item, struct vs_error *err)
 	s3_req_query(&req, "partNumber", num);
 	s3_req_query(&req, "uploadId", m->upload_id);
 	req.body_fd = m->fd;
-	req.body_off = off;
+	req.body_off = m->base + off;
 	req.body_len = m->size - off < m->part ? m->size - off : m->part;
 	req.payload_hash = m->hashes[item];
 	req.progress = m->progress;
@@ -263,7 +233,7 @@ s3_mpu_parts(struct s3_mpu *m, struct vs_error *err)
 		pthread_cond_destroy(&m->cond);
 		pthread_mutex_destroy(&m->lock);
 		return error_set(err, VS_ERR_IO, _("uploading %s: cannot start a thread"),
-		    m->file);
+		    m->key);
 	}
 	rc = s3_parallel(s3->concurrency, m->nparts, s3_mpu_part, m, err);
 	pthread_join(hasher, NULL);
@@ -289,12 +259,13 @@ s3_mpu_abort(struct storage *st, const char *key, const char *upload_id)
 }
 
 static int
-s3_put_multipart(struct storage *st, const char *key, const char *file, int fd,
-    uint64_t size, const struct storage_progress *progress, unsigned char sha256[32],
-    struct vs_error *err)
+s3_put_multipart(struct storage *st, const char *key, const struct storage_body *body,
+    const struct storage_progress *progress, struct vs_error *err)
 {
 	struct s3_storage *s3 = s3_of(st);
-	struct s3_mpu m = { .st = st, .key = key, .file = file, .fd = fd, .size = size };
+	uint64_t size = body->len;
+	struct s3_mpu m = { .st = st, .key = key, .fd = body->fd, .base = body->off,
+	    .size = size, .tap = body->tap };
 	struct s3_resp resp;
 	struct s3_req req;
 	struct s3_buf xml = { 0 };
@@ -358,8 +329,6 @@ s3_put_multipart(struct storage *st, const char *key, const char *file, int fd,
 	}
 	if (rc != 0)
 		goto abort;
-	if (sha256 != NULL)
-		memcpy(sha256, m.whole, sizeof m.whole);
 	goto out;
 abort:
 	rc = -1;
@@ -374,41 +343,25 @@ out:
 }
 
 int
-s3_put(struct storage_txn *txn, const char *file, int fd, uint64_t size,
-    const struct storage_progress *progress, unsigned char sha256[32],
-    struct vs_error *err)
+s3_put(struct storage *st, const char *key, const struct storage_body *body,
+    const struct storage_progress *progress, struct vs_error *err)
 {
-	struct storage *st = txn->st;
-	char *key = s3_key_build(s3_of(st)->prefix, txn->id, file);
+	char *full = s3_full_key(st, key);
 	int rc;
 
-	if (size > s3_of(st)->threshold)
-		rc = s3_put_multipart(st, key, file, fd, size, progress, sha256, err);
-	else
-		rc = s3_put_single(st, key, file, fd, size, progress, sha256, err);
-	free(key);
+	if (body->data != NULL) {
+		/* From memory: small objects (metadata, indexes, markers). */
+		rc = filter_write(body->tap, body->data, (size_t)body->len, err);
+		if (rc == 0)
+			rc = s3_put_memory(st, full, body->data, (size_t)body->len,
+			    "application/octet-stream", err);
+		if (rc == 0 && storage_progress_report(progress, body->len) != 0)
+			rc = error_set(err, VS_ERR_CANCELLED, _("cancelled"));
+	} else if (body->len > s3_of(st)->threshold) {
+		rc = s3_put_multipart(st, full, body, progress, err);
+	} else {
+		rc = s3_put_single(st, full, body, progress, err);
+	}
+	free(full);
 	return rc;
-}
-
-int
-s3_commit(struct storage_txn *txn, const void *metadata, size_t len,
-    struct vs_error *err)
-{
-	struct storage *st = txn->st;
-	char *key = s3_key_build(s3_of(st)->prefix, txn->id, STORAGE_METADATA);
-	int rc;
-
-	rc = s3_put_memory(st, key, metadata, len, "application/json", err);
-	if (rc != 0)
-		s3_remove_quietly(st, txn->id);
-	free(key);
-	free(txn);
-	return rc;
-}
-
-void
-s3_abort(struct storage_txn *txn)
-{
-	s3_remove_quietly(txn->st, txn->id);
-	free(txn);
 }

@@ -1,18 +1,16 @@
 /*
- * The S3 storage driver: a backup is the set of objects
- * "{s3.prefix}/{backup id}/{file}"; metadata.json is put last and removed
- * first, so a listing counts a backup complete only when it exists.
+ * The S3 storage driver: an object is "{s3.prefix}/{key}". The driver only
+ * puts, gets, lists and deletes objects; what they hold is its callers'
+ * business (storage-backup.c, src/repo).
  *
- * Uploads read the file twice and never buffer it: a sequential pass
- * hashes it (the whole file's SHA-256, which storage_put returns for single
- * PUTs and multipart uploads alike, and each part's, which its signature
- * needs), then each request streams its bytes from the file with pread.
- * Files above s3.multipart_threshold go up in s3.part_size parts (at least
+ * A put of a file reads it twice and never buffers it: a sequential pass
+ * hashes it (the payload hash each signature needs; skipped when the caller
+ * knows it), then each request streams its bytes from the file with pread.
+ * Bodies above s3.multipart_threshold go up in s3.part_size parts (at least
  * 5 MiB, at most 10000 parts), s3.concurrency at a time; a failed multipart
- * upload is aborted. Large downloads are parallel ranged GETs written in
- * place with pwrite; storage_open_read streams 4 MiB ranged GETs. Ranged
- * reads carry If-Match with the ETag seen first, so an object replaced
- * meanwhile is never mixed in.
+ * upload is aborted. Large gets are parallel ranged GETs written in place
+ * with pwrite. Ranged reads carry If-Match with the ETag the caller saw, so
+ * an object replaced meanwhile is never mixed in.
  *
  * Multipart uploads orphaned by a killed process are not looked for (not
  * every S3 implementation lists uploads); a bucket lifecycle rule with
@@ -20,16 +18,14 @@
  *
  * DESIGN: the driver state (struct s3_storage) is read-only after open and
  * shared by every thread using the storage; the client inside it does its
- * own locking (s3-client.c). Transfers of large files run on short-lived
+ * own locking (s3-client.c). Transfers of large objects run on short-lived
  * threads (s3_parallel) that each own one part at a time; they share only
  * the job's counter and first error, under the job's lock.
  *
  * This file holds the driver table and storage_open_s3; the operations are
- * in s3-list.c (listing), s3-object.c (single objects: HEAD, the small
- * files), s3-download.c (reads and downloads), s3-upload.c (the upload
- * transaction, single and multipart PUTs), s3-delete.c (removing backups)
- * and s3-parallel.c (the threads of large transfers), sharing
- * s3.intern.h.
+ * in s3-list.c (listing), s3-object.c (HEAD, DELETE, small PUTs),
+ * s3-download.c (gets), s3-upload.c (single and multipart PUTs) and
+ * s3-parallel.c (the threads of large transfers), sharing s3.intern.h.
  */
 #include "config.h"
 
@@ -80,22 +76,13 @@ s3_close(struct storage *st)
 
 static const struct storage_driver s3_driver = {
 	.name = "s3",
-	.list = s3_list,
-	.stat = s3_stat,
-	.read_small = s3_read_small,
-	.write_small = s3_write_small,
-	.remove_small = s3_remove_small,
-	.open_read = s3_open_read,
-	.read = s3_read,
-	.reader_close = s3_reader_close,
-	.get = s3_get,
-	.begin = s3_begin,
 	.put = s3_put,
-	.commit = s3_commit,
-	.abort = s3_abort,
+	.get = s3_get,
+	.head = s3_obj_head,
+	.list = s3_list,
 	.remove = s3_remove,
-	.remove_partial = s3_remove_partial,
 	.close = s3_close,
+	.read = s3_read,
 };
 
 int
