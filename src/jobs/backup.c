@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "common/fsutil.h"
@@ -85,6 +86,34 @@ index_info(struct job *job, const struct capture_file *cf, const char *path, boo
 	ix->dim = h.dim;
 	snprintf(ix->kind, sizeof ix->kind, "%s", h.fourcc);
 	return 0;
+}
+
+/* Owner and mode of the live files, so that a restore recreates a missing
+ * one (or Redis's data directory) as it was. */
+static void
+record_owners(const struct capture *cap, struct manifest *m)
+{
+	const struct {
+		const struct capture_file *cf;
+		struct manifest_file *mf;
+	} ix[] = {
+		{ &cap->index[CAPTURE_CONTENT], &m->content.file },
+		{ &cap->index[CAPTURE_USER], &m->user.file },
+	};
+	struct stat sb;
+	char *dir;
+
+	for (size_t i = 0; i < sizeof ix / sizeof ix[0]; i++)
+		if (ix[i].cf->fd >= 0 && fstat(ix[i].cf->fd, &sb) == 0 && S_ISREG(sb.st_mode))
+			manifest_owner_from_stat(&sb, &ix[i].mf->owner);
+	if (cap->rdb_path == NULL || cap->rdb_path[0] != '/')
+		return;
+	if (lstat(cap->rdb_path, &sb) == 0 && S_ISREG(sb.st_mode))
+		manifest_owner_from_stat(&sb, &m->redis.file.owner);
+	dir = fs_dirname(cap->rdb_path);
+	if (lstat(dir, &sb) == 0 && S_ISDIR(sb.st_mode))
+		manifest_owner_from_stat(&sb, &m->redis.dir_owner);
+	free(dir);
 }
 
 void
@@ -254,6 +283,7 @@ backup_make(struct job *job, const struct backup_opts *opts, struct manifest *m,
 		job_cancel_error(err);
 		goto out;
 	}
+	record_owners(&cap, m);
 	m->completed_at = time_now();
 	if (m->completed_at < m->created_at)
 		m->completed_at = m->created_at;

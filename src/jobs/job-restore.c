@@ -200,20 +200,26 @@ apply(struct restore_ctx *rc, const struct manifest *m, struct vs_error *err)
 	if (!step_done(rc, RESTORE_INDEXES)) {
 		step_begin(rc, RESTORE_INDEXES);
 		for (size_t i = 0; i < 2; i++) {
-			char phase[128];
+			char phase[128], *aside = NULL;
+			struct fs_owner own;
 
 			if (!idx[i].ix->file.present) {
 				job_log(rc->job, VS_LOG_WARN, _("the backup has no %s (%s); the live file "
 				    "is moved aside"), idx[i].ix->file.name[0] ? idx[i].ix->file.name :
 				    idx[i].dest, idx[i].ix->file.note ? idx[i].ix->file.note : "");
 				rc->live_changed = true;
-				if (place_move_aside(idx[i].dest, suffix, err) != 0)
+				if (place_move_aside(idx[i].dest, suffix, &aside, err) != 0)
 					return -1;
+				if (aside != NULL)
+					job_log(rc->job, VS_LOG_INFO, _("%s was moved aside to %s"),
+					    idx[i].dest, aside);
+				free(aside);
 				continue;
 			}
 			snprintf(phase, sizeof phase, _("placing %s"), idx[i].ix->file.name);
+			place_owner(idx[i].dest, &idx[i].ix->file.owner, &own);
 			if (place_file(rc->job, rc->local, m->backup_id, idx[i].ix->file.name,
-			    idx[i].ix->file.size, idx[i].dest, phase, err) != 0) {
+			    idx[i].ix->file.size, idx[i].dest, &own, phase, err) != 0) {
 				/* A cancel comes only while the copy is in a temp file,
 				 * before the rename; other failures may come after it. */
 				if (err->code != VS_ERR_CANCELLED)
@@ -239,7 +245,8 @@ apply(struct restore_ctx *rc, const struct manifest *m, struct vs_error *err)
 	}
 	if (!step_done(rc, RESTORE_START)) {
 		step_begin(rc, RESTORE_START);
-		if (restore_redis_start(rc->job, err) != 0 || step_finish(rc, RESTORE_START, err) != 0)
+		if (restore_redis_start(rc->job, &rc->j, err) != 0 ||
+		    step_finish(rc, RESTORE_START, err) != 0)
 			return -1;
 	}
 	return 0;
@@ -334,6 +341,8 @@ restore_to_dir(struct restore_ctx *rc, const char *dir, struct vs_error *err)
 {
 	const struct manifest_file *files[] = { &rc->m.redis.file, &rc->m.content.file,
 	    &rc->m.user.file };
+	/* For the operator who asked for them, not for a service. */
+	const struct fs_owner own = { .known = false, .mode = 0600 };
 	char *written[4] = { NULL, NULL, NULL, NULL }, *json = NULL, *path;
 	size_t len, nw = 0;
 	int r = -1;
@@ -348,7 +357,7 @@ restore_to_dir(struct restore_ctx *rc, const char *dir, struct vs_error *err)
 		path = fs_join(dir, files[i]->name);
 		snprintf(phase, sizeof phase, _("writing %s"), path);
 		if (place_file(rc->job, rc->local, rc->m.backup_id, files[i]->name, files[i]->size,
-		    path, phase, err) != 0) {
+		    path, &own, phase, err) != 0) {
 			free(path);
 			goto out;
 		}

@@ -62,6 +62,7 @@ journal_load(const char *backup_dir, struct journal *j, struct vs_error *err)
 	j->dbfilename = xstrdup(jstr(root, "dbfilename"));
 	j->aof_dir = xstrdup(jstr(root, "aof_dir"));
 	j->aof_file = xstrdup(jstr(root, "aof_file"));
+	j->logfile = xstrdup(jstr(root, "logfile"));
 	cJSON_Delete(root);
 	rc = 1;
 out:
@@ -90,6 +91,7 @@ journal_save(const char *backup_dir, const struct journal *j, struct vs_error *e
 	cJSON_AddBoolToObject(o, "aof", j->aof);
 	cJSON_AddStringToObject(o, "aof_dir", j->aof_dir ? j->aof_dir : "");
 	cJSON_AddStringToObject(o, "aof_file", j->aof_file ? j->aof_file : "");
+	cJSON_AddStringToObject(o, "logfile", j->logfile ? j->logfile : "");
 	text = cJSON_Print(o);
 	cJSON_Delete(o);
 	if (text == NULL)
@@ -121,5 +123,6 @@ journal_clear(struct journal *j)
 	free(j->dbfilename);
 	free(j->aof_dir);
 	free(j->aof_file);
+	free(j->logfile);
 	memset(j, 0, sizeof *j);
 }

@@ -29,6 +29,7 @@ struct journal {
 	bool aof;
 	char *aof_dir;                    /* appenddirname (Redis 7), "" before 7 */
 	char *aof_file;                   /* appendfilename */
+	char *logfile;                    /* the server's log file, "" unknown */
 };
 
 /* Load the journal of backup_dir: 1 and *j filled when there is one, 0 when

@@ -85,6 +85,7 @@ restore_redis_learn(struct job *job, struct journal *j, struct vs_error *err)
 	free(aof);
 	set_str(&j->aof_dir, config_get(c, "appenddirname"));
 	set_str(&j->aof_file, config_get(c, "appendfilename"));
+	set_str(&j->logfile, config_get(c, "logfile"));
 	/* Configured paths win: the server may see other paths (containers). */
 	if (cfg->redis.data_dir[0] != '\0')
 		set_str(&j->data_dir, xstrdup(cfg->redis.data_dir));
@@ -190,62 +191,104 @@ restore_redis_stop(struct job *job, struct vs_error *err)
 	    STOP_TIMEOUT_S);
 }
 
-static int
-write_text(const char *path, const char *text, struct vs_error *err)
+/* Owner and mode of a directory made in parent: parent's, without
+ * write for others. */
+static void
+owner_of_dir_in(const char *parent, struct fs_owner *out)
 {
-	return fs_write_atomic(path, text, strlen(text), 0600, err);
+	struct stat sb;
+
+	if (stat(parent, &sb) == 0)
+		*out = (struct fs_owner){ .known = true, .uid = sb.st_uid, .gid = sb.st_gid,
+		    .mode = sb.st_mode & 0775 };
+	else
+		*out = (struct fs_owner){ .known = false, .mode = 0700 };
 }
 
-/* A Redis 7 AOF directory whose base is the snapshot: the server loads it
- * as it would the RDB, and AOF stays on. Built beside the live one, then
- * swapped in. */
+/*
+ * A Redis 7 AOF directory whose base is the snapshot: the server loads it
+ * as it would the RDB, and AOF stays on. Built in a new directory beside
+ * the live one that only we can write to (mkdtemp, 0700), each file given
+ * its owner and mode on its descriptor; only then is the directory itself
+ * handed to the server's user (on its descriptor) and swapped in.
+ */
 static int
 place_aof7(struct job *job, struct storage *st, const struct manifest *m,
     const struct journal *j, const char *suffix, struct vs_error *err)
 {
 	char *live = fs_join(j->data_dir, j->aof_dir);
-	char *tmp = xasprintf("%s/.vsbackup-aof-%s", j->data_dir, suffix);
-	char *base = xasprintf("%s/%s.1.base.rdb", tmp, j->aof_file);
-	char *incr = xasprintf("%s/%s.1.incr.aof", tmp, j->aof_file);
-	char *mf = xasprintf("%s/%s.manifest", tmp, j->aof_file);
-	char *text = NULL;
-	struct stat dst;
-	int rc = -1;
+	char *tmp = xasprintf("%s/.vsbackup-aof-XXXXXX", j->data_dir);
+	char *mf_live = xasprintf("%s/%s.manifest", live, j->aof_file);
+	char *base = NULL, *incr = NULL, *mf = NULL, *text = NULL, *aside = NULL;
+	struct fs_owner down, fown;
+	struct stat sb;
+	bool made = false;
+	int dfd, rc = -1;
 
-	if (fs_remove_tree(tmp, err) != 0 || fs_mkdir_p(tmp, 0755, err) != 0)
-		goto out;
-	if (stat(j->data_dir, &dst) == 0 && geteuid() == 0 &&
-	    chown(tmp, dst.st_uid, dst.st_gid) != 0) {
-		error_errno(err, VS_ERR_IO, errno, _("cannot change the owner of %s"), tmp);
+	/* The live AOF directory's owner and mode, else the data dir's. */
+	if (lstat(live, &sb) == 0 && S_ISDIR(sb.st_mode))
+		down = (struct fs_owner){ .known = true, .uid = sb.st_uid, .gid = sb.st_gid,
+		    .mode = sb.st_mode & 0777 };
+	else
+		owner_of_dir_in(j->data_dir, &down);
+	if (lstat(mf_live, &sb) == 0 && S_ISREG(sb.st_mode))
+		fown = (struct fs_owner){ .known = true, .uid = sb.st_uid, .gid = sb.st_gid,
+		    .mode = sb.st_mode & 0666 };
+	else
+		fown = (struct fs_owner){ .known = down.known, .uid = down.uid, .gid = down.gid,
+		    .mode = down.mode & 0664 };
+	if (mkdtemp(tmp) == NULL) {
+		error_errno(err, VS_ERR_IO, errno, _("cannot create a temporary directory in %s"),
+		    j->data_dir);
 		goto out;
 	}
+	made = true;
+	base = xasprintf("%s/%s.1.base.rdb", tmp, j->aof_file);
+	incr = xasprintf("%s/%s.1.incr.aof", tmp, j->aof_file);
+	mf = xasprintf("%s/%s.manifest", tmp, j->aof_file);
 	if (m->redis.file.present) {
 		if (place_file(job, st, m->backup_id, MANIFEST_RDB_FILE, m->redis.file.size, base,
-		    _("writing the AOF base"), err) != 0)
+		    &fown, _("writing the AOF base"), err) != 0)
 			goto out;
 		text = xasprintf("file %s.1.base.rdb seq 1 type b\nfile %s.1.incr.aof seq 1 type i\n",
 		    j->aof_file, j->aof_file);
 	} else {
 		text = xasprintf("file %s.1.incr.aof seq 1 type i\n", j->aof_file);
 	}
-	if (write_text(incr, "", err) != 0 || write_text(mf, text, err) != 0)
+	if (fs_write_atomic_as(incr, "", 0, &fown, err) != 0 ||
+	    fs_write_atomic_as(mf, text, strlen(text), &fown, err) != 0)
 		goto out;
-	if (place_move_aside(live, suffix, err) != 0)
+	dfd = open(tmp, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (dfd < 0 || fs_owner_apply(dfd, &down) != 0 || fsync(dfd) != 0) {
+		error_errno(err, VS_ERR_IO, errno, _("cannot set the owner and mode of %s"), tmp);
+		if (dfd >= 0)
+			close(dfd);
+		goto out;
+	}
+	close(dfd);
+	if (place_move_aside(live, suffix, &aside, err) != 0)
 		goto out;
 	if (rename(tmp, live) != 0) {
 		error_errno(err, VS_ERR_IO, errno, _("cannot rename %s to %s"), tmp, live);
 		goto out;
 	}
+	made = false;
 	rc = fs_fsync_dir(j->data_dir, err);
-	job_log(job, VS_LOG_INFO, _("AOF is on: the old %s was moved aside to %s.vsbackup-%s and "
-	    "a new one starts from the restored snapshot"), live, live, suffix);
+	if (aside != NULL)
+		job_log(job, VS_LOG_INFO, _("AOF is on: the old %s was moved aside to %s and a new "
+		    "one starts from the restored snapshot"), live, aside);
+	else
+		job_log(job, VS_LOG_INFO, _("AOF is on: a new %s starts from the restored snapshot"),
+		    live);
 out:
-	if (rc != 0)
+	if (made)
 		fs_remove_tree(tmp, NULL);
+	free(aside);
 	free(text);
 	free(mf);
 	free(incr);
 	free(base);
+	free(mf_live);
 	free(tmp);
 	free(live);
 	return rc;
@@ -256,20 +299,29 @@ restore_redis_place(struct job *job, struct storage *st, const struct manifest *
     const struct journal *j, struct vs_error *err)
 {
 	char *dest = fs_join(j->data_dir, j->dbfilename);
-	char suffix[64];
+	char suffix[64], *aside = NULL;
+	struct fs_owner own;
 	int rc = -1;
 
 	snprintf(suffix, sizeof suffix, "before-%s", m->backup_id);
+	/* A data directory that is gone comes back as the backup saw it. */
+	if (place_mkdir(j->data_dir, &m->redis.dir_owner, err) != 0)
+		goto out;
 	if (m->redis.file.present) {
+		place_owner(dest, &m->redis.file.owner, &own);
 		if (place_file(job, st, m->backup_id, MANIFEST_RDB_FILE, m->redis.file.size, dest,
-		    _("placing redis.rdb"), err) != 0)
+		    &own, _("placing redis.rdb"), err) != 0)
 			goto out;
 	} else {
 		/* The backup recorded no data: the server must start empty. */
 		job_log(job, VS_LOG_WARN, _("this backup has no Redis snapshot (%s); Redis will "
 		    "start empty"), m->redis.file.note ? m->redis.file.note : _("none was recorded"));
-		if (place_move_aside(dest, suffix, err) != 0)
+		if (place_move_aside(dest, suffix, &aside, err) != 0)
 			goto out;
+		if (aside != NULL)
+			job_log(job, VS_LOG_INFO, _("%s was moved aside to %s"), dest, aside);
+		free(aside);
+		aside = NULL;
 	}
 	if (j->aof) {
 		if (j->aof_dir != NULL && j->aof_dir[0] != '\0') {
@@ -279,10 +331,14 @@ restore_redis_place(struct job *job, struct storage *st, const struct manifest *
 			/* Before Redis 7: one AOF file, which may start with an RDB. */
 			char *aof = fs_join(j->data_dir, j->aof_file);
 
-			rc = place_move_aside(aof, suffix, err);
+			place_owner(aof, &m->redis.file.owner, &own);
+			rc = place_move_aside(aof, suffix, &aside, err);
+			if (rc == 0 && aside != NULL)
+				job_log(job, VS_LOG_INFO, _("%s was moved aside to %s"), aof, aside);
 			if (rc == 0 && m->redis.file.present)
 				rc = place_file(job, st, m->backup_id, MANIFEST_RDB_FILE,
-				    m->redis.file.size, aof, _("writing the AOF"), err);
+				    m->redis.file.size, aof, &own, _("writing the AOF"), err);
+			free(aside);
 			free(aof);
 			if (rc != 0)
 				goto out;
@@ -294,13 +350,105 @@ out:
 	return rc;
 }
 
+/*
+ * The server's log, for an error saying why it did not start. The path
+ * was learnt from the server (or read from the journal), so only a
+ * regular file owned by the owner of the data directory, as a log the
+ * server writes is, is opened; -1 otherwise.
+ */
+static int
+log_open(const struct journal *j, struct stat *sb)
+{
+	struct stat db;
+	int fd;
+
+	if (j->logfile == NULL || j->logfile[0] != '/' || j->data_dir == NULL ||
+	    stat(j->data_dir, &db) != 0)
+		return -1;
+	fd = open(j->logfile, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	if (fstat(fd, sb) != 0 || !S_ISREG(sb->st_mode) || sb->st_uid != db.st_uid) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+/* The log's size now: where what the next start writes begins. */
+static off_t
+log_mark(const struct journal *j)
+{
+	struct stat sb;
+	int fd = log_open(j, &sb);
+
+	if (fd < 0)
+		return -1;
+	close(fd);
+	return sb.st_size;
+}
+
+/* The last three lines the server wrote after mark, on one line without
+ * control characters; NULL when it wrote none. */
+static char *
+log_tail(const struct journal *j, off_t mark)
+{
+	struct stat sb;
+	char buf[2048], *out, *p;
+	off_t off;
+	ssize_t n;
+	int fd, lines = 0;
+
+	if (mark < 0 || (fd = log_open(j, &sb)) < 0)
+		return NULL;
+	if (sb.st_size < mark)
+		mark = 0;       /* rotated meanwhile */
+	off = sb.st_size - mark > (off_t)sizeof buf - 1 ? sb.st_size - (off_t)sizeof buf + 1 : mark;
+	n = fs_pread_full(fd, buf, sizeof buf - 1, off);
+	close(fd);
+	while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == '\r'))
+		n--;
+	if (n <= 0)
+		return NULL;
+	buf[n] = '\0';
+	for (p = buf + n; p > buf; p--)
+		if (p[-1] == '\n' && ++lines == 3)
+			break;
+	out = xstrdup(p);
+	for (char *q = out; *q; q++) {
+		if (*q == '\n')
+			*q = '|';
+		else if ((unsigned char)*q < 0x20 || *q == 0x7f)
+			*q = '?';
+	}
+	if (strlen(out) > 400)
+		memmove(out, out + strlen(out) - 400, 401);
+	return out;
+}
+
+/* err, with the end of what the server logged since mark added. */
+static int
+with_log_tail(const struct journal *j, off_t mark, struct vs_error *err)
+{
+	char *tail = log_tail(j, mark), *msg;
+
+	if (tail == NULL)
+		return -1;
+	msg = xstrdup(err->msg);
+	error_set(err, err->code, _("%s; the end of the Redis log %s: %s"), msg, j->logfile, tail);
+	free(msg);
+	free(tail);
+	return -1;
+}
+
 int
-restore_redis_start(struct job *job, struct vs_error *err)
+restore_redis_start(struct job *job, const struct journal *j, struct vs_error *err)
 {
 	const struct config *cfg = job_config(job);
 	struct watch_ctx wc = { job, _("Redis loading") };
 	struct redis_watch w = { watch_progress, watch_cancelled, &wc };
 	struct redis_conn *c = NULL;
+	off_t mark = log_mark(j);
 	char out[512];
 	int st;
 
@@ -309,13 +457,14 @@ restore_redis_start(struct job *job, struct vs_error *err)
 		    "(restarted by a supervisor?)"));
 	} else {
 		st = tools_run_shell(out, sizeof out, cfg->redis.start_command, STOP_TIMEOUT_S);
-		if (st != 0)
-			return error_set(err, VS_ERR_REDIS,
-			    _("redis.start_command failed (status %d): %s"), st,
-			    out[0] ? out : _("no output"));
+		if (st != 0) {
+			error_set(err, VS_ERR_REDIS, _("redis.start_command failed (status %d): %s"),
+			    st, out[0] ? out : _("no output"));
+			return with_log_tail(j, mark, err);
+		}
 	}
 	if (redis_wait_ready(cfg, &w, &c, err) != 0)
-		return -1;
+		return err->code == VS_ERR_CANCELLED ? -1 : with_log_tail(j, mark, err);
 	redis_conn_close(c);
 	job_log(job, VS_LOG_INFO, _("Redis is up and has loaded its data"));
 	return 0;

@@ -59,8 +59,10 @@ int restore_redis_stop(struct job *job, struct vs_error *err);
 int restore_redis_place(struct job *job, struct storage *st, const struct manifest *m,
     const struct journal *j, struct vs_error *err);
 
-/* Run start_command and wait until the server has loaded its data. */
-int restore_redis_start(struct job *job, struct vs_error *err);
+/* Run start_command and wait until the server has loaded its data; when
+ * it does not come up, the error ends with the last lines of its log
+ * (j->logfile, learnt from the server). */
+int restore_redis_start(struct job *job, const struct journal *j, struct vs_error *err);
 
 /* Count keys per configured prefix (SCAN) and DBSIZE on the live server.
  * counts has cfg->redis.nprefixes entries. */

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "common/i18n.h"
 #include "common/xmalloc.h"
@@ -33,6 +34,30 @@ add_time(cJSON *obj, const char *key, time_t t)
 }
 
 static void
+add_owner(cJSON *obj, const char *key, const struct manifest_owner *o)
+{
+	cJSON *ow;
+	char mode[8];
+
+	if (!o->known)
+		return;
+	ow = cJSON_AddObjectToObject(obj, key);
+	cJSON_AddNumberToObject(ow, "uid", o->uid);
+	cJSON_AddNumberToObject(ow, "gid", o->gid);
+	snprintf(mode, sizeof mode, "%04o", o->mode & 0777);
+	cJSON_AddStringToObject(ow, "mode", mode);
+}
+
+void
+manifest_owner_from_stat(const struct stat *sb, struct manifest_owner *o)
+{
+	o->known = true;
+	o->uid = (uint32_t)sb->st_uid;
+	o->gid = (uint32_t)sb->st_gid;
+	o->mode = (unsigned)(sb->st_mode & 0777);
+}
+
+static void
 add_file(cJSON *obj, const struct manifest_file *f)
 {
 	if (!f->present) {
@@ -45,6 +70,7 @@ add_file(cJSON *obj, const struct manifest_file *f)
 	cJSON_AddStringToObject(obj, "file", f->name);
 	cJSON_AddNumberToObject(obj, "size", (double)f->size);
 	cJSON_AddStringToObject(obj, "sha256", f->sha256);
+	add_owner(obj, "owner", &f->owner);
 }
 
 static cJSON *
@@ -94,6 +120,7 @@ manifest_to_json(const struct manifest *m)
 	cJSON_AddStringToObject(redis, "source", m->redis.source ? m->redis.source : "file");
 	cJSON_AddStringToObject(redis, "data_dir", m->redis.data_dir ? m->redis.data_dir : "");
 	cJSON_AddStringToObject(redis, "dbfilename", m->redis.dbfilename ? m->redis.dbfilename : "");
+	add_owner(redis, "data_dir_owner", &m->redis.dir_owner);
 
 	indices = cJSON_AddObjectToObject(root, "indices");
 	cJSON_AddItemToObject(indices, "content", index_json(&m->content));
@@ -183,6 +210,38 @@ is_hex64(const char *s)
 	return true;
 }
 
+/* An optional owner: absent is fine, malformed is an error. */
+static int
+parse_owner(struct parse_ctx *pc, const cJSON *obj, const char *key, const char *path,
+    struct manifest_owner *o)
+{
+	const cJSON *ow = cJSON_GetObjectItemCaseSensitive(obj, key);
+	char fpath[64];
+	uint64_t uid, gid;
+	const char *mode;
+	char *end;
+	unsigned long bits;
+
+	memset(o, 0, sizeof *o);
+	if (ow == NULL)
+		return 0;
+	snprintf(fpath, sizeof fpath, "%s.%s", path, key);
+	if (!cJSON_IsObject(ow))
+		return bad(pc, fpath, _("not an object"));
+	if (get_uint(pc, ow, "uid", fpath, UINT32_MAX - 1, &uid) != 0 ||
+	    get_uint(pc, ow, "gid", fpath, UINT32_MAX - 1, &gid) != 0 ||
+	    get_string(pc, ow, "mode", fpath, &mode) != 0)
+		return -1;
+	bits = strtoul(mode, &end, 8);
+	if (mode[0] < '0' || mode[0] > '7' || *end != '\0' || strlen(mode) > 4 || bits > 0777)
+		return bad(pc, fpath, _("mode is not an octal permission (at most 0777)"));
+	o->known = true;
+	o->uid = (uint32_t)uid;
+	o->gid = (uint32_t)gid;
+	o->mode = (unsigned)bits;
+	return 0;
+}
+
 static int
 parse_file(struct parse_ctx *pc, const cJSON *obj, const char *path, const char *expect,
     struct manifest_file *f)
@@ -218,7 +277,7 @@ parse_file(struct parse_ctx *pc, const cJSON *obj, const char *path, const char 
 	if (!is_hex64(s))
 		return bad(pc, fpath, _("not 64 lowercase hex digits"));
 	memcpy(f->sha256, s, 65);
-	return 0;
+	return parse_owner(pc, obj, "owner", path, &f->owner);
 }
 
 static int
@@ -294,6 +353,8 @@ parse_redis(struct parse_ctx *pc, const cJSON *root, struct manifest *m)
 	m->redis.data_dir = xstrdup(cJSON_IsString(c) ? c->valuestring : "");
 	c = cJSON_GetObjectItemCaseSensitive(r, "dbfilename");
 	m->redis.dbfilename = xstrdup(cJSON_IsString(c) ? c->valuestring : "");
+	if (parse_owner(pc, r, "data_dir_owner", "redis", &m->redis.dir_owner) != 0)
+		return -1;
 	if ((counts = get(pc, r, "key_counts", "redis.key_counts")) == NULL)
 		return -1;
 	if (!cJSON_IsObject(counts))

@@ -23,12 +23,22 @@
 #define MANIFEST_CONTENT_FILE "content_index.faiss"
 #define MANIFEST_USER_FILE "user_index.faiss"
 
+/* Owner, group and mode a live file or directory had when the backup was
+ * taken, so that a restore recreates a missing one as it was. */
+struct manifest_owner {
+	bool known;
+	uint32_t uid;
+	uint32_t gid;
+	unsigned mode;         /* permission bits (at most 0777) */
+};
+
 struct manifest_file {
 	bool present;          /* false: the live file was missing at backup time */
 	char name[32];         /* file name inside the backup */
 	uint64_t size;
 	char sha256[65];       /* lowercase hex */
 	char *note;            /* why it is missing, or NULL */
+	struct manifest_owner owner; /* of the live file (optional) */
 };
 
 struct manifest_index {
@@ -65,6 +75,7 @@ struct manifest {
 		char *source;  /* "file", "replication" or "offline" */
 		char *data_dir;   /* where the server kept its RDB, "" unknown */
 		char *dbfilename;
+		struct manifest_owner dir_owner; /* of data_dir (optional) */
 	} redis;
 	struct manifest_index content;
 	struct manifest_index user;
@@ -88,6 +99,10 @@ void manifest_hex(const unsigned char digest[32], char out[65]);
 
 /* The count recorded for prefix, or -1 when none was. */
 long long manifest_count_for(const struct manifest *m, const char *prefix);
+
+/* Fill o from a stat(2) result (mode without set-id and sticky bits). */
+struct stat;
+void manifest_owner_from_stat(const struct stat *sb, struct manifest_owner *o);
 
 /* Total size of the data files. */
 uint64_t manifest_total_size(const struct manifest *m);
