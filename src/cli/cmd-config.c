@@ -42,6 +42,12 @@ cmd_config_exec(struct cmd_ctx *ctx, int argc, char **argv)
 			cJSON_AddItemToArray(p, cJSON_CreateString(c->redis.prefixes[i]));
 		cJSON_AddStringToObject(g, "start_command", c->redis.start_command);
 		cJSON_AddStringToObject(g, "stop_command", c->redis.stop_command);
+		cJSON_AddStringToObject(g, "mode", c->redis.mode);
+		p = cJSON_AddArrayToObject(g, "sentinels");
+		for (size_t i = 0; i < c->redis.nsentinels; i++)
+			cJSON_AddItemToArray(p, cJSON_CreateString(c->redis.sentinels[i]));
+		cJSON_AddStringToObject(g, "master_name", c->redis.master_name);
+		cJSON_AddBoolToObject(g, "from_replica", c->redis.from_replica);
 		g = cJSON_AddObjectToObject(o, "faiss");
 		cJSON_AddStringToObject(g, "content_index", c->faiss.content_index);
 		cJSON_AddStringToObject(g, "user_index", c->faiss.user_index);
@@ -68,7 +74,13 @@ cmd_config_exec(struct cmd_ctx *ctx, int argc, char **argv)
 	}
 	printf(_("%s: configuration is valid\n"), c->path);
 	printf("  backup_dir            %s\n", c->backup_dir);
-	if (c->redis.socket[0] != '\0')
+	if (strcmp(c->redis.mode, "sentinel") == 0) {
+		printf(_("  redis                 master %s of the sentinels, db %d%s\n"),
+		    c->redis.master_name, c->redis.db, c->redis.from_replica ?
+		    _(", snapshots from a replica") : "");
+		for (size_t i = 0; i < c->redis.nsentinels; i++)
+			printf("  redis.sentinels[%zu]    %s\n", i, c->redis.sentinels[i]);
+	} else if (c->redis.socket[0] != '\0')
 		printf("  redis                 unix:%s db %d\n", c->redis.socket, c->redis.db);
 	else
 		printf("  redis                 %s:%d db %d\n", c->redis.host, c->redis.port, c->redis.db);

@@ -24,18 +24,22 @@ struct cfg_key {
 	long long min, max;  /* for integers */
 	const char *const *choices; /* for strings: allowed values, NULL-ended */
 	bool secret;
+	size_t count_offset;  /* for string lists: where their length goes */
 };
 
 #define OFF(field) offsetof(struct config, field)
-#define STR(g, n, f) { g, n, CFG_STRING, OFF(f), 0, 0, NULL, false }
-#define SECRET(g, n, f) { g, n, CFG_STRING, OFF(f), 0, 0, NULL, true }
-#define CHOICE(g, n, f, c) { g, n, CFG_STRING, OFF(f), 0, 0, c, false }
-#define INT(g, n, f, lo, hi) { g, n, CFG_INT, OFF(f), lo, hi, NULL, false }
-#define INT64(g, n, f, lo, hi) { g, n, CFG_INT64, OFF(f), lo, hi, NULL, false }
-#define BOOL(g, n, f) { g, n, CFG_BOOL, OFF(f), 0, 0, NULL, false }
-#define GROUP(n) { NULL, n, CFG_GROUP, 0, 0, 0, NULL, false }
+#define STR(g, n, f) { g, n, CFG_STRING, OFF(f), 0, 0, NULL, false, 0 }
+#define SECRET(g, n, f) { g, n, CFG_STRING, OFF(f), 0, 0, NULL, true, 0 }
+#define CHOICE(g, n, f, c) { g, n, CFG_STRING, OFF(f), 0, 0, c, false, 0 }
+#define INT(g, n, f, lo, hi) { g, n, CFG_INT, OFF(f), lo, hi, NULL, false, 0 }
+#define INT64(g, n, f, lo, hi) { g, n, CFG_INT64, OFF(f), lo, hi, NULL, false, 0 }
+#define BOOL(g, n, f) { g, n, CFG_BOOL, OFF(f), 0, 0, NULL, false, 0 }
+#define GROUP(n) { NULL, n, CFG_GROUP, 0, 0, 0, NULL, false, 0 }
+#define STRLIST(g, n, f, c) { g, n, CFG_STRLIST, OFF(f), 0, 0, NULL, false, OFF(c) }
 
 static const char *const sse_choices[] = { "AES256", "aws:kms", "none", NULL };
+/* "cluster" joins these when Redis Cluster is supported. */
+static const char *const redis_mode_choices[] = { "standalone", "sentinel", NULL };
 
 #define MiB (1024LL * 1024LL)
 #define RETENTION(g, f) \
@@ -55,7 +59,7 @@ static const struct cfg_key cfg_keys[] = {
 	STR("redis", "socket", redis.socket),
 	SECRET("redis", "password", redis.password),
 	INT("redis", "db", redis.db, 0, 1000000),
-	{ "redis", "prefixes", CFG_STRLIST, OFF(redis.prefixes), 0, 0, NULL, false },
+	STRLIST("redis", "prefixes", redis.prefixes, redis.nprefixes),
 	STR("redis", "start_command", redis.start_command),
 	STR("redis", "stop_command", redis.stop_command),
 	STR("redis", "data_dir", redis.data_dir),
@@ -64,6 +68,11 @@ static const struct cfg_key cfg_keys[] = {
 	INT("redis", "timeout_ms", redis.timeout_ms, 100, 600000),
 	INT("redis", "start_timeout", redis.start_timeout, 1, 86400),
 	STR("redis", "check_rdb_command", redis.check_rdb_command),
+	CHOICE("redis", "mode", redis.mode, redis_mode_choices),
+	STRLIST("redis", "sentinels", redis.sentinels, redis.nsentinels),
+	STR("redis", "master_name", redis.master_name),
+	SECRET("redis", "sentinel_password", redis.sentinel_password),
+	BOOL("redis", "from_replica", redis.from_replica),
 
 	GROUP("faiss"),
 	STR("faiss", "content_index", faiss.content_index),
@@ -134,6 +143,7 @@ config_defaults(void)
 			set_string(cfg, cfg_keys[i].offset, "");
 	cfg->path = xstrdup("");
 	set_string(cfg, OFF(backup_dir), "/var/backups/vector_store");
+	set_string(cfg, OFF(redis.mode), "standalone");
 	set_string(cfg, OFF(redis.host), "127.0.0.1");
 	cfg->redis.port = 6379;
 	cfg->redis.nprefixes = 2;
@@ -165,19 +175,59 @@ config_defaults(void)
 	return cfg;
 }
 
+static void
+strlist_free(struct config *cfg, const struct cfg_key *k)
+{
+	char ***p = (char ***)field(cfg, k);
+	size_t *n = (size_t *)((char *)cfg + k->count_offset);
+
+	for (size_t i = 0; i < *n; i++)
+		free((*p)[i]);
+	free(*p);
+	*p = NULL;
+	*n = 0;
+}
+
 void
 config_free(struct config *cfg)
 {
 	if (cfg == NULL)
 		return;
-	for (size_t i = 0; i < NKEYS; i++)
+	for (size_t i = 0; i < NKEYS; i++) {
 		if (cfg_keys[i].type == CFG_STRING)
 			free(*(char **)field(cfg, &cfg_keys[i]));
-	for (size_t i = 0; i < cfg->redis.nprefixes; i++)
-		free(cfg->redis.prefixes[i]);
-	free(cfg->redis.prefixes);
+		else if (cfg_keys[i].type == CFG_STRLIST)
+			strlist_free(cfg, &cfg_keys[i]);
+	}
 	free(cfg->path);
 	free(cfg);
+}
+
+struct config *
+config_dup(const struct config *src)
+{
+	struct config *cfg = xmalloc(sizeof *cfg);
+
+	*cfg = *src;
+	for (size_t i = 0; i < NKEYS; i++) {
+		const struct cfg_key *k = &cfg_keys[i];
+
+		if (k->type == CFG_STRING) {
+			char **p = (char **)field(cfg, k);
+
+			*p = xstrdup(*p);
+		} else if (k->type == CFG_STRLIST) {
+			char ***p = (char ***)field(cfg, k);
+			size_t n = *(size_t *)((char *)cfg + k->count_offset);
+			char **v = xcalloc(n + 1, sizeof *v);
+
+			for (size_t j = 0; j < n; j++)
+				v[j] = xstrdup((*p)[j]);
+			*p = v;
+		}
+	}
+	cfg->path = xstrdup(src->path);
+	return cfg;
 }
 
 const char *
@@ -352,6 +402,8 @@ store_value(struct config *cfg, const struct cfg_key *k, config_setting_t *s,
 		*(bool *)field(cfg, k) = config_setting_get_bool(s) != 0;
 		return 0;
 	case CFG_STRLIST: {
+		bool prefixes = k->offset == OFF(redis.prefixes);
+		char ***list = (char ***)field(cfg, k);
 		int n;
 
 		if (t != CONFIG_TYPE_ARRAY && t != CONFIG_TYPE_LIST)
@@ -363,17 +415,17 @@ store_value(struct config *cfg, const struct cfg_key *k, config_setting_t *s,
 			if (config_setting_type(e) != CONFIG_TYPE_STRING)
 				goto wrong_type;
 			if (*config_setting_get_string(e) == '\0')
-				return key_error(err, file, s, fullname, _("an empty prefix would match every key"));
+				return key_error(err, file, s, fullname, prefixes ?
+				    _("an empty prefix would match every key") :
+				    _("an empty string is no address"));
 		}
-		if (n == 0)
+		if (n == 0 && prefixes)
 			return key_error(err, file, s, fullname, _("at least one prefix is needed"));
-		for (size_t i = 0; i < cfg->redis.nprefixes; i++)
-			free(cfg->redis.prefixes[i]);
-		free(cfg->redis.prefixes);
-		cfg->redis.prefixes = xcalloc((size_t)n + 1, sizeof(char *));
-		cfg->redis.nprefixes = (size_t)n;
+		strlist_free(cfg, k);
+		*list = xcalloc((size_t)n + 1, sizeof(char *));
+		*(size_t *)((char *)cfg + k->count_offset) = (size_t)n;
 		for (int i = 0; i < n; i++)
-			cfg->redis.prefixes[i] = xstrdup(
+			(*list)[i] = xstrdup(
 			    config_setting_get_string(config_setting_get_elem(s, (unsigned)i)));
 		return 0;
 	}
@@ -424,6 +476,52 @@ load_group(struct config *cfg, config_setting_t *parent, const char *group,
 	return 0;
 }
 
+int
+config_addr_parse(const char *addr, char *host, size_t size, int *port)
+{
+	const char *colon, *h = addr;
+	size_t hl;
+	char *end;
+	long p;
+
+	if (addr[0] == '/') {
+		if (snprintf(host, size, "%s", addr) >= (int)size)
+			return -1;
+		*port = 0;
+		return 0;
+	}
+	colon = strrchr(addr, ':');
+	if (colon == NULL || colon == addr)
+		return -1;
+	hl = (size_t)(colon - addr);
+	if (addr[0] == '[') {
+		if (hl < 3 || addr[hl - 1] != ']')
+			return -1;
+		h = addr + 1;
+		hl -= 2;
+	} else if (memchr(addr, ':', hl) != NULL) {
+		return -1;
+	}
+	errno = 0;
+	p = strtol(colon + 1, &end, 10);
+	if (errno != 0 || *end != '\0' || end == colon + 1 || p < 1 || p > 65535 ||
+	    hl >= size)
+		return -1;
+	memcpy(host, h, hl);
+	host[hl] = '\0';
+	*port = (int)p;
+	return 0;
+}
+
+bool
+config_addr_valid(const char *addr)
+{
+	char host[256];
+	int port;
+
+	return config_addr_parse(addr, host, sizeof host, &port) == 0;
+}
+
 static int
 validate(struct config *cfg, const char *file, struct vs_error *err)
 {
@@ -438,6 +536,22 @@ validate(struct config *cfg, const char *file, struct vs_error *err)
 		    _("%s: s3.sse is \"aws:kms\" but s3.sse_kms_key_id is empty"), file);
 	if (cfg->s3.part_size > cfg->s3.multipart_threshold)
 		cfg->s3.multipart_threshold = cfg->s3.part_size;
+	if (strcmp(cfg->redis.mode, "sentinel") == 0 &&
+	    (cfg->redis.nsentinels == 0 || *cfg->redis.master_name == '\0'))
+		return error_set(err, VS_ERR_CONFIG,
+		    _("%s: redis.mode is \"sentinel\" but redis.sentinels or "
+		      "redis.master_name is empty: list the sentinels (\"host:port\") "
+		      "and name the master they watch"), file);
+	for (size_t i = 0; i < cfg->redis.nsentinels; i++)
+		if (!config_addr_valid(cfg->redis.sentinels[i]))
+			return error_set(err, VS_ERR_CONFIG,
+			    _("%s: redis.sentinels: \"%s\" is not \"host:port\" (port 1 "
+			      "to 65535; an IPv6 address in brackets) or the absolute path "
+			      "of a unix socket"), file, cfg->redis.sentinels[i]);
+	if (cfg->redis.from_replica && strcmp(cfg->redis.mode, "sentinel") != 0)
+		return error_set(err, VS_ERR_CONFIG,
+		    _("%s: redis.from_replica needs redis.mode = \"sentinel\": the "
+		      "sentinels say which replicas there are"), file);
 	return 0;
 }
 

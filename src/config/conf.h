@@ -42,6 +42,13 @@ struct config {
 		int start_timeout;    /* seconds to wait for a restarted server */
 		char *check_rdb_command; /* "" : redis-check-rdb beside the
 					  * server binary, else from PATH */
+		char *mode;           /* "standalone" or "sentinel" */
+		char **sentinels;     /* sentinel mode: "host:port" or a socket path */
+		size_t nsentinels;
+		char *master_name;    /* sentinel mode: the master they watch */
+		char *sentinel_password; /* "" : the sentinels need none */
+		bool from_replica;    /* snapshot from a replica: the master
+				       * never forks */
 	} redis;
 
 	struct {
@@ -100,5 +107,13 @@ int config_load(const char *path, struct config **out, struct vs_error *err);
 struct config *config_defaults(void);
 
 void config_free(struct config *cfg);
+
+/* A deep copy of cfg, to aim at another server; free with config_free(). */
+struct config *config_dup(const struct config *cfg);
+
+/* Split "host:port", "[v6]:port" or "/unix/socket" (port 0). Returns -1
+ * when addr is none of these. */
+int config_addr_parse(const char *addr, char *host, size_t size, int *port);
+bool config_addr_valid(const char *addr);
 
 #endif

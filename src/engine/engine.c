@@ -40,6 +40,7 @@ struct job {
 	atomic_bool cancelled;
 	atomic_bool shielded;                 /* see job_shield() */
 	char backup_id[BACKUP_ID_SIZE];
+	const struct config *aimed;           /* see job_aim(); worker only */
 	int step, nsteps;                     /* guarded by eng->lock */
 	struct engine_event *queued_progress; /* guarded by eng->lock */
 	struct job *next;
@@ -405,7 +406,13 @@ job_backup_in_use(const struct job *job, const char *backup_id)
 const struct config *
 job_config(const struct job *job)
 {
-	return job->eng->cfg;
+	return job->aimed != NULL ? job->aimed : job->eng->cfg;
+}
+
+void
+job_aim(struct job *job, const struct config *cfg)
+{
+	job->aimed = cfg;
 }
 
 unsigned

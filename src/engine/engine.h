@@ -104,6 +104,10 @@ bool engine_backup_in_use(struct engine *eng, const char *backup_id);
 /* --- for jobs, on their worker thread --- */
 
 const struct config *job_config(const struct job *job);
+/* From now on job_config() returns cfg (NULL: the engine's again), for a
+ * job that found its Redis server at run time (Sentinel). cfg must outlive
+ * the aim; only the job's worker calls this. */
+void job_aim(struct job *job, const struct config *cfg);
 unsigned job_id(const struct job *job);
 
 /* Report progress; phase is copied. Calls are cheap: events are coalesced. */

@@ -17,6 +17,7 @@
 #include "jobs/capture.h"
 #include "redis/redis-conn.h"
 #include "redis/redis-info.h"
+#include "redis/redis-sentinel.h"
 #include "redis/redis-snapshot.h"
 #include "redis/redis-sync.h"
 
@@ -260,6 +261,51 @@ rdb_readable(const char *path)
 	return ok;
 }
 
+/* Where writes are paused: the master, also when the snapshot comes from
+ * a replica. */
+static struct redis_conn *
+pause_conn(struct capture *c)
+{
+	return c->pause_conn != NULL ? c->pause_conn : c->conn;
+}
+
+/* A snapshot from a replica is of the paused master's data only once the
+ * replica has applied all of it. */
+static int
+replica_catch_up(struct capture *c, int64_t deadline, const struct redis_watch *w,
+    struct vs_error *err)
+{
+	if (c->pause_conn == NULL)
+		return 0;
+	return redis_replica_catch_up(c->pause_conn, c->conn, deadline, w, err);
+}
+
+/*
+ * Under Sentinel: after the capture (or its failure), did a failover
+ * happen since the master was found? That makes the snapshot suspect, and
+ * explains a failure better than what broke.
+ */
+static int
+check_failover(struct job *job, struct capture *c, int rc, struct vs_error *err)
+{
+	struct vs_error ferr;
+
+	if (c->target.master == NULL || rc == CAPTURE_RETRY)
+		return rc;
+	error_clear(&ferr);
+	if (redis_sentinel_confirm(job_config(job), &c->target, &ferr) == 0)
+		return rc;
+	if (rc != 0) {
+		char was[VS_ERROR_MSG_MAX];
+
+		snprintf(was, sizeof was, "%s", err->msg);
+		error_set(err, VS_ERR_REDIS, "%s (%s)", ferr.msg, was);
+	} else {
+		*err = ferr;
+	}
+	return -1;
+}
+
 /* The moment, through BGSAVE: the fork happens while writes are paused. */
 static int
 begin_via_file(struct job *job, const struct config *cfg, bool tolerant, struct capture *c,
@@ -275,16 +321,18 @@ begin_via_file(struct job *job, const struct config *cfg, bool tolerant, struct 
 	job_progress(job, _("capturing"), 0, 0, false);
 	if (lock_service(cfg, &lockfd, err) != 0)
 		return -1;
-	if (redis_pause_writes(c->conn, cfg->redis.pause_ms, &deadline, err) != 0) {
+	if (redis_pause_writes(pause_conn(c), cfg->redis.pause_ms, &deadline, err) != 0) {
 		unlock_service(lockfd);
 		return -1;
 	}
 	c->coordinated = lockfd >= 0;
-	r = redis_bgsave_start(c->conn, deadline, &w, &c->bs, err);
+	r = replica_catch_up(c, deadline, &w, err);
+	if (r == 0)
+		r = redis_bgsave_start(c->conn, deadline, &w, &c->bs, err);
 	if (r == 0)
 		r = open_indexes(cfg, tolerant, c, err);
 	/* Writers go on as soon as the moment is fixed. */
-	if (redis_unpause(c->conn, r == 0 ? err : NULL) != 0)
+	if (redis_unpause(pause_conn(c), r == 0 ? err : NULL) != 0)
 		r = -1;
 	unlock_service(lockfd);
 	c->mode = CAPTURE_FILE;
@@ -342,19 +390,21 @@ begin_via_sync(struct job *job, const struct config *cfg, bool tolerant, struct 
 	job_progress(job, _("capturing"), 0, 0, false);
 	if (lock_service(cfg, &lockfd, err) != 0)
 		return -1;
-	if (redis_pause_writes(c->conn, cfg->redis.pause_ms, &deadline, err) != 0) {
+	if (redis_pause_writes(pause_conn(c), cfg->redis.pause_ms, &deadline, err) != 0) {
 		unlock_service(lockfd);
 		return -1;
 	}
 	c->coordinated = lockfd >= 0;
-	r = redis_sync_start(cfg, &w, &c->sync, err);
+	r = replica_catch_up(c, deadline, &w, err);
+	if (r == 0)
+		r = redis_sync_start(c->rcfg, &w, &c->sync, err);
 	if (r == 0 && redis_now_ms() > deadline)
 		r = error_set(err, VS_ERR_REDIS, _("Redis forked for the snapshot only after the "
 		    "write pause had ended (redis.pause_ms %d); raise redis.pause_ms"),
 		    cfg->redis.pause_ms);
 	if (r == 0)
 		r = open_indexes(cfg, tolerant, c, err);
-	if (redis_unpause(c->conn, r == 0 ? err : NULL) != 0)
+	if (redis_unpause(pause_conn(c), r == 0 ? err : NULL) != 0)
 		r = -1;
 	unlock_service(lockfd);
 	c->mode = CAPTURE_SYNC;
@@ -409,12 +459,34 @@ capture_begin(struct job *job, bool tolerant, struct capture *c, struct vs_error
 	c->db = cfg->redis.db;
 	c->rdb_source = "file";
 
-	job_progress(job, _("connecting to Redis"), 0, 0, false);
+	c->rcfg = cfg;
 	error_clear(&cerr);
-	if (redis_conn_open(cfg, &c->conn, &cerr) != 0) {
+	if (redis_sentinel_mode(cfg)) {
+		job_progress(job, _("asking the sentinels for the master"), 0, 0, false);
+		if (redis_sentinel_discover(cfg, cfg->redis.from_replica, &c->target, &cerr) != 0)
+			goto unreachable;
+		if (cfg->redis.from_replica)
+			job_log(job, VS_LOG_INFO, _("the master of \"%s\" is %s; the snapshot "
+			    "comes from its replica %s"), cfg->redis.master_name,
+			    c->target.master_addr, c->target.source_addr);
+		else
+			job_log(job, VS_LOG_INFO, _("the master of \"%s\" is %s"),
+			    cfg->redis.master_name, c->target.master_addr);
+		c->rcfg = c->target.source;
+		if (c->target.source != c->target.master &&
+		    redis_conn_open(c->target.master, &c->pause_conn, err) != 0) {
+			rc = -1;
+			goto out;
+		}
+	}
+
+	job_progress(job, _("connecting to Redis"), 0, 0, false);
+	if (redis_conn_open(c->rcfg, &c->conn, &cerr) != 0) {
+unreachable:
 		if (!tolerant) {
 			*err = cerr;
-			return -1;
+			rc = -1;
+			goto out;
 		}
 		c->mode = CAPTURE_OFFLINE;
 		rc = capture_offline(job, cfg, c, cerr.msg, err);
@@ -442,23 +514,29 @@ capture_begin(struct job *job, bool tolerant, struct capture *c, struct vs_error
 out:
 	free(path);
 	redis_info_free(info);
-	if (rc != 0)
+	if (rc != 0) {
+		check_failover(job, c, rc, err);
 		capture_release(c);
+	}
 	return rc;
 }
 
 int
 capture_finish(struct job *job, struct capture *c, struct vs_error *err)
 {
+	int rc = 0;
+
 	switch (c->mode) {
 	case CAPTURE_FILE:
-		return finish_via_file(job, c, err);
+		rc = finish_via_file(job, c, err);
+		break;
 	case CAPTURE_SYNC:
-		return finish_via_sync(job, job_config(job), c, err);
+		rc = finish_via_sync(job, job_config(job), c, err);
+		break;
 	case CAPTURE_OFFLINE:
 		break;
 	}
-	return 0;
+	return check_failover(job, c, rc, err);
 }
 
 int
@@ -486,4 +564,7 @@ capture_release(struct capture *c)
 	c->sync = NULL;
 	redis_conn_close(c->conn);
 	c->conn = NULL;
+	redis_conn_close(c->pause_conn);
+	c->pause_conn = NULL;
+	redis_target_clear(&c->target);
 }

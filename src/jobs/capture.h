@@ -13,6 +13,7 @@
 
 #include "engine/engine.h"
 #include "redis/redis-conn.h"
+#include "redis/redis-sentinel.h"
 #include "redis/redis-snapshot.h"
 #include "redis/redis-sync.h"
 
@@ -39,6 +40,13 @@ struct capture {
 	struct redis_conn *conn;
 	struct redis_bgsave bs;
 	struct redis_sync *sync;
+
+	/* The server the snapshot comes from: the configured one, or under
+	 * Sentinel the master or a replica of it found by capture_begin(). */
+	const struct config *rcfg;
+	struct redis_target target;      /* Sentinel: the servers found */
+	struct redis_conn *pause_conn;   /* the master when the snapshot comes
+					  * from a replica: writes pause there */
 };
 
 /* Returned by capture_finish() when a later save replaced the snapshot

@@ -642,10 +642,19 @@ job_restore_free_result(void *p)
 	free(res);
 }
 
+static int
+job_restore_run_at_target(struct job *job, void *argp, void **result, struct vs_error *err)
+{
+	struct job_restore_args *args = argp;
+
+	return restore_run_at_target(job, argp, result, args->target_dir != NULL,
+	    job_restore_run, err);
+}
+
 const struct job_type job_restore_type = {
 	.name = "restore",
 	.flags = JOB_EXCLUSIVE,
-	.run = job_restore_run,
+	.run = job_restore_run_at_target,
 	.free_args = job_restore_args_free,
 	.free_result = job_restore_free_result,
 };

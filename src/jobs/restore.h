@@ -33,6 +33,14 @@ enum restore_step {
 	RESTORE_NSTEPS
 };
 
+/*
+ * Run a restore (run) against the right server: under Sentinel the current
+ * master, which must be on this machine; the replicas resync from it.
+ * files_only: --target-dir, no server involved.
+ */
+int restore_run_at_target(struct job *job, void *argp, void **result, bool files_only,
+    int (*run)(struct job *, void *, void **, struct vs_error *), struct vs_error *err);
+
 /* The checklist text of a step (translated). */
 const char *restore_step_text(enum restore_step step);
 

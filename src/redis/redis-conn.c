@@ -16,10 +16,12 @@
 #include "common/i18n.h"
 #include "common/xmalloc.h"
 #include "redis/redis-conn.h"
+#include "redis/redis-sentinel.h"
 #include "redis/redis.intern.h"
 
 struct redis_conn {
 	const struct config *cfg;
+	struct config *aimed;   /* Sentinel: cfg aimed at the master, owned */
 	redisContext *ctx;
 	char *where;
 	bool broken;
@@ -323,6 +325,9 @@ redis_conn_select(struct redis_conn *c, enum redis_open_result *result,
 	return -1;
 }
 
+static int redis_conn_open_master(const struct config *cfg, int connect_ms,
+    struct redis_conn **out, enum redis_open_result *result, struct vs_error *err);
+
 int
 redis_conn_open_result(const struct config *cfg, int connect_ms,
     struct redis_conn **out, enum redis_open_result *result,
@@ -335,6 +340,8 @@ redis_conn_open_result(const struct config *cfg, int connect_ms,
 
 	*out = NULL;
 	*result = REDIS_OPEN_UNREACHABLE;
+	if (redis_sentinel_mode(cfg))
+		return redis_conn_open_master(cfg, connect_ms, out, result, err);
 	if (connect_ms <= 0)
 		connect_ms = ms;
 	c = xcalloc(1, sizeof *c);
@@ -386,6 +393,25 @@ redis_conn_open_result(const struct config *cfg, int connect_ms,
 	return 0;
 }
 
+/* Under Sentinel: connect to the master the sentinels name now. */
+static int
+redis_conn_open_master(const struct config *cfg, int connect_ms,
+    struct redis_conn **out, enum redis_open_result *result, struct vs_error *err)
+{
+	struct redis_target t;
+
+	if (redis_sentinel_discover(cfg, false, &t, err) != 0)
+		return -1;
+	if (redis_conn_open_result(t.master, connect_ms, out, result, err) != 0) {
+		redis_target_clear(&t);
+		return -1;
+	}
+	(*out)->aimed = t.master;
+	t.master = t.source = NULL;
+	redis_target_clear(&t);
+	return 0;
+}
+
 int
 redis_conn_open(const struct config *cfg, struct redis_conn **out,
     struct vs_error *err)
@@ -402,6 +428,7 @@ redis_conn_close(struct redis_conn *c)
 		return;
 	if (c->ctx != NULL)
 		redisFree(c->ctx);
+	config_free(c->aimed);
 	free(c->where);
 	free(c);
 }

@@ -33,7 +33,8 @@ struct redis_watch {
 
 /*
  * Connect as cfg says: redis.socket when set, else redis.host and
- * redis.port, within redis.timeout_ms (also the limit for each command);
+ * redis.port (under Sentinel, redis.mode "sentinel": the master the
+ * sentinels name now), within redis.timeout_ms (also the limit for each command);
  * AUTH with redis.password when set; SELECT redis.db. cfg must outlive the
  * connection. Examples of failures:
  *   cannot connect to Redis at /run/redis.sock: No such file or directory

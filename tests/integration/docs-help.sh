@@ -88,7 +88,7 @@ done
 
 # --- configuration keys -----------------------------------------------------------------
 keys=$(cd "$SRC" && {
-	grep -oE '\b(STR|SECRET|CHOICE|INT|INT64|BOOL)\((NULL|"[a-z_0-9]+"), "[a-z_0-9]+"' src/config/conf.c |
+	grep -oE '\b(STR|SECRET|CHOICE|INT|INT64|BOOL|STRLIST)\((NULL|"[a-z_0-9]+"), "[a-z_0-9]+"' src/config/conf.c |
 	    sed -E 's/^[A-Z0-9]+\(NULL, "([a-z_0-9]+)"/\1/; s/^[A-Z0-9]+\("([a-z_0-9]+)", "([a-z_0-9]+)"/\1.\2/'
 	grep -oE '\{ "[a-z_0-9]+", "[a-z_0-9]+", CFG_STRLIST' src/config/conf.c |
 	    sed -E 's/^\{ "([a-z_0-9]+)", "([a-z_0-9]+)".*/\1.\2/'

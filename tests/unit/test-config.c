@@ -664,6 +664,72 @@ test_locate(void)
 	unsetenv("VSBACKUP_CONFIG");
 }
 
+/* Sentinel mode: its keys, their checks, and a copy aimed elsewhere. */
+static void
+test_sentinel(void)
+{
+	struct vs_error err;
+	struct config *c, *d;
+
+	c = load_text("redis = {\n  mode = \"sentinel\";\n  master_name = \"mymaster\";\n"
+	    "  sentinels = [ \"10.0.0.1:26379\", \"[::1]:26380\", \"/run/sentinel.sock\" ];\n"
+	    "  sentinel_password = \"s3cret\";\n  from_replica = true;\n};\n", &err);
+	if (!ok(c != NULL, "sentinel mode with three sentinels loads"))
+		printf("#   %s\n", err.msg);
+	if (c == NULL)
+		return;
+	is_str(c->redis.mode, "sentinel", "redis.mode");
+	is_int(c->redis.nsentinels, 3, "three sentinels");
+	is_str(c->redis.sentinels[1], "[::1]:26380", "an IPv6 sentinel");
+	is_str(c->redis.master_name, "mymaster", "redis.master_name");
+	ok(c->redis.from_replica, "redis.from_replica");
+	d = config_dup(c);
+	ok(d->redis.sentinels != c->redis.sentinels && d->redis.host != c->redis.host &&
+	    d->redis.prefixes != c->redis.prefixes && d->path != c->path,
+	    "config_dup copies lists and strings");
+	is_str(d->redis.sentinels[2], "/run/sentinel.sock", "... with the same values");
+	is_str(d->redis.sentinel_password, "s3cret", "... secrets too");
+	is_int(d->redis.nprefixes, c->redis.nprefixes, "... and the same prefixes");
+	config_free(c);
+	is_str(d->redis.master_name, "mymaster", "the copy outlives the original");
+	config_free(d);
+
+	c = config_defaults();
+	is_str(c->redis.mode, "standalone", "standalone by default");
+	is_int(c->redis.nsentinels, 0, "no sentinels by default");
+	config_free(c);
+
+	{
+		char host[256];
+		int port;
+
+		ok(config_addr_parse("[fe80::1]:6379", host, sizeof host, &port) == 0 &&
+		    strcmp(host, "fe80::1") == 0 && port == 6379, "an IPv6 address in brackets");
+		ok(config_addr_parse("fe80::1:6379", host, sizeof host, &port) != 0,
+		    "an IPv6 address without brackets is refused");
+		ok(config_addr_parse("host:70000", host, sizeof host, &port) != 0 &&
+		    config_addr_parse("host:", host, sizeof host, &port) != 0 &&
+		    config_addr_parse(":26379", host, sizeof host, &port) != 0,
+		    "a bad port or an empty host is refused");
+	}
+
+	refused("sentinel mode without sentinels",
+	    "redis = { mode = \"sentinel\"; master_name = \"m\"; };\n",
+	    "%F", "redis.sentinels or redis.master_name is empty", NULL);
+	refused("sentinel mode without a master name",
+	    "redis = { mode = \"sentinel\"; sentinels = [ \"h:26379\" ]; };\n",
+	    "%F", "redis.master_name is empty", NULL);
+	refused("a sentinel without a port",
+	    "redis = { mode = \"sentinel\"; master_name = \"m\"; sentinels = [ \"h\" ]; };\n",
+	    "%F", "redis.sentinels: \"h\" is not \"host:port\"", NULL);
+	refused("an empty sentinel", "redis = { sentinels = [ \"\" ]; };\n",
+	    "%F:1:", "redis.sentinels", "empty string", NULL);
+	refused("from_replica without sentinel mode", "redis = { from_replica = true; };\n",
+	    "%F", "redis.from_replica needs redis.mode = \"sentinel\"", NULL);
+	refused("a mode there is not", "redis = { mode = \"cluster\"; };\n",
+	    "%F:1:", "redis.mode", NULL);
+}
+
 int
 main(void)
 {
@@ -683,6 +749,7 @@ main(void)
 	test_retention_s3();
 	test_sse();
 	test_errors();
+	test_sentinel();
 	test_missing();
 	test_secret_warning();
 	test_locate();
