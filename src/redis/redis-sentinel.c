@@ -381,7 +381,13 @@ redis_sentinel_discover(const struct config *cfg, bool want_replica,
 			continue;
 		}
 		if (want_replica) {
+			/* redis.data_dir and redis.dbfilename describe the
+			 * master: the replica is asked where its file is. */
 			cand.source = aim(cfg, rhost, rport);
+			free(cand.source->redis.data_dir);
+			cand.source->redis.data_dir = xstrdup("");
+			free(cand.source->redis.dbfilename);
+			cand.source->redis.dbfilename = xstrdup("");
 			format_addr(cand.source_addr, sizeof cand.source_addr, rhost, rport);
 			if (confirm_replica(cand.source, mhost, mport, why, sizeof why) != 0) {
 				note(&n, _("sentinel %s names %s as a replica, but %s"), s,

@@ -147,6 +147,8 @@ sed -i '/from_replica = true;/d' "$CONF"
 # --- a failover before the backup is followed -------------------------------
 wait_for "the sentinel to start a failover" failover "$S1"
 wait_for "the sentinels to name the new master" all_name "$P2"
+# Sentinel turns the old master into a replica only after 8 s; do it now.
+r1 replicaof 127.0.0.1 "$P2" > /dev/null
 wait_for "the old master to follow" synced "$P1"
 r2 set chimera-users:41 '{"id":41}' > /dev/null
 m2=$(saves "$P2")
@@ -162,7 +164,7 @@ is "$(meta "$ID3" 'm["redis"]["key_counts"]["chimera-users:"]')" 41 \
 
 # --- a failover during the capture fails the backup cleanly -----------------
 # A slow save (rdb-key-save-delay, microseconds a key) leaves time for it.
-r2 config set rdb-key-save-delay 30000 > /dev/null
+r2 config set rdb-key-save-delay 10000 > /dev/null
 n=$(ls "$BK" | wc -l)
 tick
 vsb backup > "$TMP/fo.out" 2> "$TMP/fo.err" &
@@ -178,6 +180,7 @@ like "$(cat "$TMP/fo.err")" "a failover of \"mymaster\" happened during the back
 is "$(ls "$BK" | wc -l)" "$n" "no backup (and no partial one) is left behind"
 wait_for "the sentinels to name the new master" all_name "$P1"
 r2 config set rdb-key-save-delay 0 > /dev/null
+r2 replicaof 127.0.0.1 "$P1" > /dev/null
 
 # --- a restore goes into the current master; the replica resyncs -----------
 # The restore stops the master (SHUTDOWN NOSAVE) and starts it again with
