@@ -1,9 +1,12 @@
 /*
  * The pre-flight checks of a live restore, shared by the restore job (which
  * stops at the first failing one) and the front end's restore wizard (which
- * shows them all): the start command, Redis or its data directory, free
- * space for the snapshot, the indexes and the safety backup, the lock.
- * They look and change nothing.
+ * shows them all): the start and stop commands (their programs exist), the
+ * right to SHUTDOWN Redis when no stop command is set, Redis or its data
+ * directory, write access (a file made, renamed and removed) in every
+ * directory the restore writes to, with owners it can keep, free space for
+ * the snapshot, the indexes and the safety backup, the lock. They change
+ * nothing live: what they make to prove a right is removed at once.
  */
 #ifndef VS_PREFLIGHT_H
 #define VS_PREFLIGHT_H
@@ -16,7 +19,7 @@
 #include "jobs/journal.h"
 #include "manifest/manifest.h"
 
-#define PREFLIGHT_MAX 8
+#define PREFLIGHT_MAX 16
 
 struct preflight_check {
 	char what[96];

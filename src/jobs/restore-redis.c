@@ -97,8 +97,8 @@ restore_redis_learn(struct job *job, struct journal *j, struct vs_error *err)
 }
 
 int
-restore_redis_guess(const struct config *cfg, const struct manifest *m, struct journal *j,
-    struct vs_error *err)
+restore_redis_guess(const struct config *cfg, const struct manifest *m, bool answers,
+    struct journal *j, struct vs_error *err)
 {
 	char *p;
 
@@ -109,6 +109,11 @@ restore_redis_guess(const struct config *cfg, const struct manifest *m, struct j
 	if (j->dbfilename == NULL || j->dbfilename[0] == '\0')
 		set_str(&j->dbfilename, xstrdup(cfg->redis.dbfilename[0] ? cfg->redis.dbfilename :
 		    "dump.rdb"));
+	if (j->data_dir[0] == '\0' && answers)
+		return error_set(err, VS_ERR_REFUSED,
+		    _("Redis answers but does not say where it keeps its data (CONFIG GET dir is "
+		      "renamed, or not allowed to the user vsbackup logs in as): set "
+		      "redis.data_dir and redis.dbfilename in %s"), cfg->path);
 	if (j->data_dir[0] == '\0') {
 		if (m->redis.data_dir != NULL && m->redis.data_dir[0] != '\0')
 			return error_set(err, VS_ERR_REFUSED,
@@ -139,6 +144,53 @@ restore_redis_guess(const struct config *cfg, const struct manifest *m, struct j
 		free(p);
 	}
 	return 0;
+}
+
+/*
+ * May the user vsbackup logs in as stop the server with SHUTDOWN? Asked
+ * without stopping it: ACL DRYRUN where the user may run it, else SHUTDOWN
+ * with the contradictory NOSAVE SAVE, which every server version refuses
+ * as a syntax error once the command and the ACL have let it through (and
+ * answers NOPERM, or "unknown command" when renamed, before that).
+ */
+int
+restore_redis_can_stop(const struct config *cfg, char *why, size_t whylen)
+{
+	struct redis_conn *c = NULL;
+	redisReply *r;
+	int ok = -1;
+
+	why[0] = '\0';
+	if (redis_conn_open(cfg, &c, NULL) != 0)
+		return -1;
+	r = redis_conn_command_raw(c, NULL, "ACL WHOAMI");
+	if (r != NULL && r->type == REDIS_REPLY_STRING) {
+		redisReply *d = redis_conn_command_raw(c, NULL, "ACL DRYRUN %s SHUTDOWN NOSAVE",
+		    r->str);
+
+		if (d != NULL && d->type == REDIS_REPLY_STATUS && strcmp(d->str, "OK") == 0)
+			ok = 1;
+		else if (d != NULL && d->type == REDIS_REPLY_STRING) {
+			snprintf(why, whylen, "%s", d->str);
+			ok = 0;
+		}
+		if (d != NULL)
+			freeReplyObject(d);
+	}
+	if (r != NULL)
+		freeReplyObject(r);
+	if (ok < 0) {
+		r = redis_conn_command_raw(c, NULL, "SHUTDOWN NOSAVE SAVE");
+		if (r != NULL && r->type == REDIS_REPLY_ERROR) {
+			ok = strncmp(r->str, "ERR syntax", 10) == 0;
+			if (!ok)
+				snprintf(why, whylen, "%s", r->str);
+		}
+		if (r != NULL)
+			freeReplyObject(r);
+	}
+	redis_conn_close(c);
+	return ok;
 }
 
 static bool

@@ -51,11 +51,17 @@ const char *restore_step_text(enum restore_step step);
  * 0 when learnt, 1 when Redis is not reachable, -1 on other errors. */
 int restore_redis_learn(struct job *job, struct journal *j, struct vs_error *err);
 
-/* Fill what is still unknown in j while Redis is down: the config keys
- * only (what backup m recorded is shown as a hint in the refusal, never
- * used); AOF from the files in the data dir. */
-int restore_redis_guess(const struct config *cfg, const struct manifest *m,
+/* Fill what is still unknown in j (Redis down, or it would not say): the
+ * config keys only (what backup m recorded is shown as a hint in the
+ * refusal, never used); AOF from the files in the data dir. answers: the
+ * server is up (for the refusal's words). */
+int restore_redis_guess(const struct config *cfg, const struct manifest *m, bool answers,
     struct journal *j, struct vs_error *err);
+
+/* May vsbackup's Redis user SHUTDOWN the server? 1 yes, 0 no (why says
+ * what the server answered), -1 cannot tell (not reachable). Nothing is
+ * stopped. */
+int restore_redis_can_stop(const struct config *cfg, char *why, size_t whylen);
 
 /* Stop the server (stop_command, else SHUTDOWN NOSAVE) and wait until it
  * is gone. A server that is already down is fine. */

@@ -26,7 +26,8 @@
 #                        and redis.stop_command). The server is stopped
 #                        when the test exits.
 #   deploy_up            0 when the server answers PING
-#   deploy_start / deploy_stop   run DEPLOY_START / DEPLOY_STOP
+#   deploy_start / deploy_stop   run DEPLOY_START (and wait until the server
+#                        answers) / DEPLOY_STOP
 #   dpcli ARGS           redis-cli on DEPLOY_SOCK as the test's own ACL user
 #                        (all permissions), so restricting the default user
 #                        or vsbackup's does not blind the test
@@ -85,7 +86,14 @@ DEPLOY_ADMIN_PASS=test-admin-$$
 dpcli() { REDISCLI_AUTH=$DEPLOY_ADMIN_PASS redis-cli --user "$DEPLOY_ADMIN" -s "$DEPLOY_SOCK" "$@"; }
 dpdigest() { dpcli debug digest; }
 deploy_up() { [ "$(dpcli ping 2>/dev/null)" = PONG ]; }
-deploy_start() { sh -c "$DEPLOY_START"; }
+deploy_start() {
+	sh -c "$DEPLOY_START" || return 1
+	for _ in $(seq 200); do
+		deploy_up && return 0
+		sleep 0.05
+	done
+	return 1
+}
 deploy_stop() { sh -c "$DEPLOY_STOP"; }
 
 deploy_redis() {
