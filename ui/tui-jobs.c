@@ -184,7 +184,7 @@ preflight_manifest(struct job *job, const struct tui_preflight_args *a, struct m
 	size_t len;
 	int rc = -1;
 
-	if (storage_open(job_config(job), a->from, &st, err) != 0)
+	if (jobs_storage_open(job, a->from, &st, err) != 0)
 		return -1;
 	if (storage_read_small(st, a->id, STORAGE_METADATA, MANIFEST_MAX_SIZE, &json, &len, err) == 0) {
 		where = xasprintf("%s/%s/%s", storage_location(st), a->id, STORAGE_METADATA);
@@ -254,7 +254,7 @@ history_run(struct job *job, void *argp, void **result, struct vs_error *err)
 
 	snprintf(h->id, sizeof h->id, "%s", a->id);
 	snprintf(h->location, sizeof h->location, "%s", a->location);
-	if (storage_open(job_config(job), a->location, &st, err) != 0)
+	if (jobs_storage_open(job, a->location, &st, err) != 0)
 		goto fail;
 	if (storage_read_small(st, a->id, VERIFY_RECORD_FILE, 1024 * 1024, &json, &len, err) != 0) {
 		if (err->code != VS_ERR_NOTFOUND)

@@ -62,7 +62,7 @@ cleanup_location(struct job *job, const struct job_cleanup_args *args, const cha
 	bool other_writing = false;
 	int rc = -1;
 
-	if (storage_open(cfg, location, &st, err) != 0)
+	if (jobs_storage_open(job, location, &st, err) != 0)
 		goto out;
 	storage_set_warn(st, cleanup_warn, job);
 	if (catalog_add_location(cat, st, err) != 0)

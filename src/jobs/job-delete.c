@@ -17,7 +17,7 @@ delete_from(struct job *job, const char *location, const char *id, bool *found,
 	struct vs_error derr;
 	int rc = -1;
 
-	if (storage_open(job_config(job), location, &st, err) != 0)
+	if (jobs_storage_open(job, location, &st, err) != 0)
 		return -1;
 	error_clear(&derr);
 	if (storage_remove(st, id, &derr) == 0) {

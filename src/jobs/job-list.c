@@ -22,7 +22,7 @@ list_location(struct job *job, struct catalog *cat, const char *location, char *
 	struct vs_error err;
 
 	error_clear(&err);
-	if (storage_open(job_config(job), location, &st, &err) == 0) {
+	if (jobs_storage_open(job, location, &st, &err) == 0) {
 		storage_set_warn(st, list_warn, job);
 		if (catalog_add_location(cat, st, &err) == 0)
 			err.code = VS_OK;

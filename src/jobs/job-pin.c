@@ -20,7 +20,7 @@ pin_in(struct job *job, const char *location, const struct job_pin_args *args, b
 	char text[64], at[ISO8601_SIZE];
 	int rc = -1;
 
-	if (storage_open(job_config(job), location, &st, err) != 0)
+	if (jobs_storage_open(job, location, &st, err) != 0)
 		return -1;
 	error_clear(&perr);
 	if (storage_stat(st, args->id, STORAGE_METADATA, &size, &perr) != 0) {

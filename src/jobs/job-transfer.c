@@ -82,8 +82,8 @@ job_transfer_run(struct job *job, const char *from, const char *to, void *argp, 
 
 	job_set_backup(job, id);
 	snprintf(res->id, sizeof res->id, "%s", id);
-	if (storage_open(job_config(job), from, &src, err) != 0 ||
-	    storage_open(job_config(job), to, &dst, err) != 0)
+	if (jobs_storage_open(job, from, &src, err) != 0 ||
+	    jobs_storage_open(job, to, &dst, err) != 0)
 		goto out;
 	res->from = xstrdup(storage_location(src));
 	res->to = xstrdup(storage_location(dst));

@@ -465,7 +465,7 @@ job_verify_run(struct job *job, void *argp, void **result, struct vs_error *err)
 	struct verify_report *rep;
 	int rc;
 
-	if (storage_open(job_config(job), args->location, &st, err) != 0)
+	if (jobs_storage_open(job, args->location, &st, err) != 0)
 		return -1;
 	rc = verify_backup(job, st, args->id, args->deep, true, &rep, err);
 	storage_close(st);

@@ -142,4 +142,9 @@ struct bdlock;
 int jobs_lock(struct job *job, const char *operation, struct bdlock **lock,
     struct vs_error *err);
 
+/* storage_open() for a job: every request of it stops when the job is
+ * cancelled (storage_set_cancel). */
+int jobs_storage_open(struct job *job, const char *location, struct storage **out,
+    struct vs_error *err);
+
 #endif

@@ -14,6 +14,7 @@
 #include "common/i18n.h"
 #include "common/xmalloc.h"
 #include "jobs/follow-hash.h"
+#include "jobs/jobs.h"
 #include "jobs/transfer.h"
 #include "manifest/manifest.h"
 #include "storage/storage.h"
@@ -306,7 +307,6 @@ int
 transfer_copy(struct job *job, const char *from, const char *to, const char *id,
     struct vs_error *err)
 {
-	const struct config *cfg = job_config(job);
 	struct storage *src = NULL, *dst = NULL;
 	struct storage_txn *txn = NULL;
 	struct manifest m;
@@ -317,7 +317,7 @@ transfer_copy(struct job *job, const char *from, const char *to, const char *id,
 
 	memset(&m, 0, sizeof m);
 	job_set_backup(job, id);
-	if (storage_open(cfg, from, &src, err) != 0 || storage_open(cfg, to, &dst, err) != 0)
+	if (jobs_storage_open(job, from, &src, err) != 0 || jobs_storage_open(job, to, &dst, err) != 0)
 		goto out;
 	if (storage_read_small(src, id, STORAGE_METADATA, MANIFEST_MAX_SIZE, &json, &len, err) != 0) {
 		if (err->code == VS_ERR_NOTFOUND)

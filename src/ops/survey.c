@@ -16,6 +16,12 @@ survey_warn(void *ud, const char *msg)
 	job_log(ud, VS_LOG_WARN, "%s", msg);
 }
 
+static int
+survey_cancelled(void *ud)
+{
+	return job_cancelled(ud);
+}
+
 static void
 survey_list(const struct config *cfg, struct job *job, struct catalog *cat,
     const char *location, struct ops_location *loc)
@@ -26,8 +32,10 @@ survey_list(const struct config *cfg, struct job *job, struct catalog *cat,
 	error_clear(&err);
 	loc->configured = true;
 	if (storage_open(cfg, location, &st, &err) == 0) {
-		if (job != NULL)
+		if (job != NULL) {
 			storage_set_warn(st, survey_warn, job);
+			storage_set_cancel(st, survey_cancelled, job);
+		}
 		if (catalog_add_location(cat, st, &err) == 0)
 			loc->listed = true;
 	}

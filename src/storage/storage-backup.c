@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "common/i18n.h"
+#include "common/termsafe.h"
 #include "common/xmalloc.h"
 #include "storage/storage.intern.h"
 
@@ -135,8 +136,11 @@ list_one(void *ud, const struct storage_object *o)
 		return 0;
 	if (split_key(lc->st, o->key, id, &partial, &rest) != 0 ||
 	    (*rest != '\0' && !storage_file_name_valid(rest)) || (*rest == '\0' && !o->dir)) {
+		char *safe = termsafe_dup(o->key);
+
 		storage_warn(lc->st, _("skipping %s/%s: not a file of a backup "
-		    "({prefix}/{YYYYMMDD_HHMMSS}/{known file name})"), lc->st->location, o->key);
+		    "({prefix}/{YYYYMMDD_HHMMSS}/{known file name})"), lc->st->location, safe);
+		free(safe);
 		return 0;
 	}
 	e = list_entry(lc, id, partial);
@@ -191,6 +195,7 @@ storage_list(struct storage *st, storage_list_cb cb, void *ud, struct vs_error *
 
 /* The objects under prefix (full keys) and whether metadata.json is one. */
 struct names {
+	struct storage *st;
 	char **keys;
 	size_t n;
 	bool any;           /* anything at all, folders included */
@@ -206,6 +211,16 @@ names_one(void *ud, const struct storage_object *o)
 	nm->any = true;
 	if (o->dir)
 		return 0;
+	/* A listing is a server's word: a name with "..", an empty level or
+	 * odd characters is not one of ours and is never acted on. */
+	if (!storage_key_valid(o->key)) {
+		char *safe = termsafe_dup(o->key);
+
+		storage_warn(nm->st, _("leaving %s/%s alone: not a valid object name"),
+		    nm->st->location, safe);
+		free(safe);
+		return 0;
+	}
 	nm->keys = xreallocarray(nm->keys, nm->n + 1, sizeof *nm->keys);
 	nm->keys[nm->n++] = xstrdup(o->key);
 	if (strcmp(slash != NULL ? slash + 1 : o->key, STORAGE_METADATA) == 0)
@@ -226,6 +241,7 @@ static int
 names_list(struct storage *st, const char *prefix, struct names *nm, struct vs_error *err)
 {
 	memset(nm, 0, sizeof *nm);
+	nm->st = st;
 	if (storage_obj_list(st, prefix, 0, names_one, nm, err) != 0) {
 		names_free(nm);
 		return -1;

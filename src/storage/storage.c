@@ -12,6 +12,7 @@
 #include "common/fsutil.h"
 #include "common/i18n.h"
 #include "common/log.h"
+#include "common/termsafe.h"
 #include "common/xmalloc.h"
 #include "storage/storage.intern.h"
 
@@ -54,6 +55,19 @@ storage_set_warn(struct storage *st, storage_warn_fn fn, void *ud)
 {
 	st->warn = fn != NULL ? fn : storage_warn_log;
 	st->warn_ud = ud;
+}
+
+void
+storage_set_cancel(struct storage *st, storage_cancel_fn fn, void *ud)
+{
+	st->cancel = fn;
+	st->cancel_ud = ud;
+}
+
+bool
+storage_cancelled(struct storage *st)
+{
+	return st->cancel != NULL && st->cancel(st->cancel_ud) != 0;
 }
 
 /* The drivers, by location name. */
@@ -137,10 +151,15 @@ storage_key_valid(const char *key)
 static int
 check_key(const struct storage *st, const char *key, struct vs_error *err)
 {
-	if (!storage_key_valid(key))
-		return error_set(err, VS_ERR_USAGE, _("'%s' is not a valid object name in %s"), key,
-		    st->location);
-	return 0;
+	char *safe;
+
+	if (storage_key_valid(key))
+		return 0;
+	safe = termsafe_dup(key);
+	error_set(err, VS_ERR_USAGE, _("'%s' is not a valid object name in %s"), safe,
+	    st->location);
+	free(safe);
+	return -1;
 }
 
 struct storage_body
@@ -278,6 +297,15 @@ remove_collect(void *ud, const struct storage_object *o)
 
 	if (o->dir)
 		return 0;
+	/* Only names of ours are ever removed, whatever a listing says. */
+	if (!storage_key_valid(o->key)) {
+		char *safe = termsafe_dup(o->key);
+
+		storage_warn(rc->st, _("leaving %s/%s alone: not a valid object name"),
+		    rc->st->location, safe);
+		free(safe);
+		return 0;
+	}
 	rc->keys = xreallocarray(rc->keys, rc->n + 1, sizeof *rc->keys);
 	rc->keys[rc->n++] = xstrdup(o->key);
 	return 0;

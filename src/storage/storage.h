@@ -85,6 +85,13 @@ const char *storage_location(const struct storage *st);
 /* Where warnings go (default: the process log). */
 void storage_set_warn(struct storage *st, storage_warn_fn fn, void *ud);
 
+/* Asked during every request of a driver that talks to a server (at least
+ * once a second, and between retries), from any thread: nonzero stops the
+ * operation with VS_ERR_CANCELLED. A job passes its cancel flag here, so
+ * listings and other requests without a progress callback stop too. */
+typedef int (*storage_cancel_fn)(void *ud);
+void storage_set_cancel(struct storage *st, storage_cancel_fn fn, void *ud);
+
 /* Every backup, complete or partial, whose id is valid; anything else
  * found is reported through the warning hook and skipped. */
 int storage_list(struct storage *st, storage_list_cb cb, void *ud, struct vs_error *err);

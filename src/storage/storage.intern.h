@@ -59,8 +59,13 @@ struct storage {
 	char *location;
 	storage_warn_fn warn;
 	void *warn_ud;
+	storage_cancel_fn cancel; /* may be NULL */
+	void *cancel_ud;
 	void *priv;          /* the driver's own state */
 };
+
+/* Has the storage's user asked to stop (storage_set_cancel)? */
+bool storage_cancelled(struct storage *st);
 
 /* Report a warning through the storage's hook. */
 void storage_warn(struct storage *st, const char *fmt, ...)

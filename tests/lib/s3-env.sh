@@ -6,6 +6,10 @@
 #   s3_start_proxy ARGS  (re)start the proxy with extra options (--require-sse,
 #                        --key ID:SECRET, --fault SPEC)
 #   proxy_ctl PATH       GET a control URL of the proxy (fault?..., clear, log)
+#   s3_start_hostile     start tests/lib/s3-hostile.js in front of the proxy;
+#                        S3_ENDPOINT then points at it and PROXY_ENDPOINT at
+#                        the proxy
+#   hostile_ctl PATH     GET a control URL of it (mode?..., clear, log, count)
 #   probe ARGS           run tests/unit/s3-probe
 PROBE=$VSBACKUP_BUILDDIR/tests/unit/s3-probe
 S3_PROXY_PID=
@@ -50,6 +54,27 @@ s3_start_proxy() {
 	export S3_ENDPOINT=http://127.0.0.1:$port
 }
 
-proxy_ctl() { curl -fsS "$S3_ENDPOINT/__proxy/$1"; }
+proxy_ctl() { curl -fsS "${PROXY_ENDPOINT:-$S3_ENDPOINT}/__proxy/$1"; }
+
+s3_start_hostile() {
+	local port=
+	PROXY_ENDPOINT=$S3_ENDPOINT
+	rm -f "$TMP/hostile.port"
+	node "$TESTS_DIR/lib/s3-hostile.js" --upstream "$PROXY_ENDPOINT" \
+	    --port-file "$TMP/hostile.port" > "$TMP/hostile.log" 2>&1 &
+	harness_track $!
+	for _ in $(seq 100); do
+		[ -s "$TMP/hostile.port" ] && port=$(cat "$TMP/hostile.port") && break
+		sleep 0.05
+	done
+	if [ -z "$port" ]; then
+		echo "# s3-hostile did not start:" >&2
+		sed 's/^/# /' "$TMP/hostile.log" >&2
+		exit 1
+	fi
+	export S3_ENDPOINT=http://127.0.0.1:$port
+}
+
+hostile_ctl() { curl -fsS "$S3_ENDPOINT/__hostile/$1"; }
 
 probe() { "$PROBE" "$@"; }

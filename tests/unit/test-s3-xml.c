@@ -2,6 +2,8 @@
  * continuation, error documents, InitiateMultipartUploadResult. */
 #include "config.h"
 
+#include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -106,6 +108,78 @@ test_error(void)
 	    "Error without Code: not one");
 }
 
+/* Answers no S3 sends: refused for what they are, cheaply. */
+static void
+test_hostile(void)
+{
+	const char *doctype =
+	    "<?xml version=\"1.0\"?><!DOCTYPE l [<!ENTITY a \"aaaaaaaaaa\">"
+	    "<!ENTITY b \"&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;\">]>"
+	    "<ListBucketResult><IsTruncated>false</IsTruncated>"
+	    "<Contents><Key>&b;</Key><Size>1</Size></Contents></ListBucketResult>";
+	const char *bare_doctype =
+	    "<!DOCTYPE ListBucketResult><ListBucketResult><IsTruncated>false</IsTruncated>"
+	    "</ListBucketResult>";
+	const char *sizes[] = { "-1", "+1", " 1", "1 ", "0x10", "18446744073709551616",
+		"99999999999999999999", "" };
+	struct s3_list_page pg;
+	struct s3_xml_error e;
+	struct vs_error err;
+	char doc[512], *deep, *p;
+	size_t i, depth = 5000;
+
+	is_int(s3_xml_parse_list(doctype, strlen(doctype), &pg, &err), -1,
+	    "a listing declaring entities is refused");
+	ok(strstr(err.msg, "DOCTYPE") != NULL, "  saying why: %s", err.msg);
+	is_int(s3_xml_parse_list(bare_doctype, strlen(bare_doctype), &pg, &err), -1,
+	    "a DOCTYPE without entities too");
+	is_int(s3_xml_parse_error(doctype, strlen(doctype), &e), -1,
+	    "an error document with a DOCTYPE is not one");
+
+	deep = malloc(depth * 7 + 200);
+	p = deep + sprintf(deep, "<ListBucketResult><IsTruncated>false</IsTruncated>");
+	for (i = 0; i < depth; i++)
+		p += sprintf(p, "<x>");
+	for (i = 0; i < depth; i++)
+		p += sprintf(p, "</x>");
+	sprintf(p, "</ListBucketResult>");
+	is_int(s3_xml_parse_list(deep, strlen(deep), &pg, &err), -1,
+	    "a listing nested 5000 deep is refused");
+	ok(strstr(err.msg, "nested") != NULL, "  saying why: %s", err.msg);
+	free(deep);
+
+	for (i = 0; i < sizeof sizes / sizeof sizes[0]; i++) {
+		snprintf(doc, sizeof doc, "<ListBucketResult><IsTruncated>false</IsTruncated>"
+		    "<Contents><Key>k</Key><Size>%s</Size></Contents></ListBucketResult>", sizes[i]);
+		is_int(s3_xml_parse_list(doc, strlen(doc), &pg, &err), -1,
+		    "Size \"%s\" is refused", sizes[i]);
+	}
+	snprintf(doc, sizeof doc, "<ListBucketResult><IsTruncated>false</IsTruncated>"
+	    "<Contents><Key>k</Key><Size>18446744073709551615</Size></Contents></ListBucketResult>");
+	is_int(s3_xml_parse_list(doc, strlen(doc), &pg, &err), 0, "the largest Size is taken");
+	ok(pg.nobjects == 1 && pg.objects[0].size == UINT64_MAX, "  as it is");
+	s3_list_page_free(&pg);
+
+	deep = malloc(4096);
+	p = deep + sprintf(deep, "<ListBucketResult><IsTruncated>false</IsTruncated><Contents><Key>");
+	memset(p, 'k', 1025);
+	sprintf(p + 1025, "</Key><Size>1</Size></Contents></ListBucketResult>");
+	is_int(s3_xml_parse_list(deep, strlen(deep), &pg, &err), -1,
+	    "a key of 1025 bytes is refused");
+	ok(strstr(err.msg, "1024") != NULL, "  naming the limit: %s", err.msg);
+	sprintf(p + 1024, "</Key><Size>1</Size></Contents></ListBucketResult>");
+	is_int(s3_xml_parse_list(deep, strlen(deep), &pg, &err), 0, "one of 1024 bytes is taken");
+	s3_list_page_free(&pg);
+	free(deep);
+
+	snprintf(doc, sizeof doc, "<Error><Code>Slow\xc2\x9b" "2JDown</Code>"
+	    "<Message>a&#13;b\\c</Message></Error>");
+	is_int(s3_xml_parse_error(doc, strlen(doc), &e), 0, "an error with controls parses");
+	is_str(e.code, "Slow\\xc2\\x9b2JDown", "  its code shown with the control escaped");
+	is_str(e.message, "a\\x0db\\\\c", "  its message too");
+	s3_xml_error_free(&e);
+}
+
 static void
 test_initiate(void)
 {
@@ -133,6 +207,7 @@ main(void)
 	test_list();
 	test_list_bad();
 	test_error();
+	test_hostile();
 	test_initiate();
 	return tap_done();
 }

@@ -27,7 +27,6 @@
 #include "storage/s3/s3-xml.h"
 
 #define S3_BODY_MAX_DEFAULT (16 * 1024 * 1024)
-#define S3_ERROR_BODY_MAX (64 * 1024)
 #define S3_BACKOFF_BASE_MS 200
 #define S3_BACKOFF_CAP_MS 20000
 #define S3_POOL_MAX 16
@@ -218,6 +217,7 @@ s3_backoff_ms(int n)
 
 /* State of one attempt, seen by the curl callbacks. */
 struct s3_xfer {
+	struct s3_client *c;
 	struct s3_req *req;
 	struct s3_resp *resp;
 	CURL *easy;
@@ -226,7 +226,27 @@ struct s3_xfer {
 	int write_errno;          /* pwrite to out_fd failed */
 	bool too_large;
 	bool cancelled;
+	bool error_cut;           /* an error body was cut at its limit */
+	struct timespec error_since; /* when a non-2xx status was first seen */
+	bool error_seen;
 };
+
+static bool
+s3_status_ok(long status)
+{
+	return status >= 200 && status < 300;
+}
+
+/* Has the client's owner asked to stop? */
+static bool
+s3_client_cancelled(struct s3_client *c, const struct s3_req *req)
+{
+	if (c->cancelled != NULL && c->cancelled(c->cancel_ud) != 0)
+		return true;
+	/* A transfer's owner answers through its progress callback. */
+	return req->progress != NULL && req->progress->fn != NULL &&
+	    req->progress->fn(req->progress->ud, 0) != 0;
+}
 
 static size_t
 s3_read_cb(char *buf, size_t size, size_t nmemb, void *ud)
@@ -278,7 +298,13 @@ s3_write_cb(char *ptr, size_t size, size_t nmemb, void *ud)
 	ssize_t n;
 
 	curl_easy_getinfo(x->easy, CURLINFO_RESPONSE_CODE, &status);
-	if (status >= 200 && status < 300 && req->out_fd >= 0) {
+	if (s3_status_ok(status) && req->out_fd >= 0) {
+		/* Never past what the object holds: a server sending more
+		 * would otherwise fill the disk before sizes are compared. */
+		if (req->out_max > 0 && len > req->out_max - x->resp->out_bytes) {
+			x->too_large = true;
+			return 0;
+		}
 		while (done < len) {
 			n = pwrite(req->out_fd, ptr + done, len - done,
 			    (off_t)(req->out_off + x->resp->out_bytes + done));
@@ -295,11 +321,16 @@ s3_write_cb(char *ptr, size_t size, size_t nmemb, void *ud)
 			req->landed(req->landed_ud, x->resp->out_bytes);
 		return len;
 	}
-	if (x->resp->body.len + len > (status >= 200 && status < 300 ? x->body_max :
-	    S3_ERROR_BODY_MAX)) {
-		x->too_large = status >= 200 && status < 300;
-		if (!x->too_large)
-			return len;       /* keep the start of a long error page */
+	if (s3_status_ok(status)) {
+		if (len > x->body_max - x->resp->body.len) {
+			x->too_large = true;
+			return 0;
+		}
+	} else if (len > S3_ERROR_BODY_MAX - x->resp->body.len) {
+		/* Keep the start of a long error page and stop reading: the
+		 * status says enough, and a body may never end. */
+		s3_buf_add(&x->resp->body, ptr, S3_ERROR_BODY_MAX - x->resp->body.len);
+		x->error_cut = true;
 		return 0;
 	}
 	s3_buf_add(&x->resp->body, ptr, len);
@@ -351,6 +382,20 @@ s3_header_cb(char *line, size_t size, size_t nmemb, void *ud)
 	return len;
 }
 
+static double
+s3_seconds_since(const struct timespec *t)
+{
+	struct timespec now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return (double)(now.tv_sec - t->tv_sec) + (double)(now.tv_nsec - t->tv_nsec) / 1e9;
+}
+
+/*
+ * Called by curl about once a second while nothing moves, and after each
+ * read or write: progress, cancellation, and the time an error body may
+ * take.
+ */
 static int
 s3_xferinfo_cb(void *ud, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal,
     curl_off_t ulnow)
@@ -362,15 +407,27 @@ s3_xferinfo_cb(void *ud, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultota
 
 	(void)dltotal;
 	(void)ultotal;
+	curl_easy_getinfo(x->easy, CURLINFO_RESPONSE_CODE, &status);
+	if (status >= 300 || (status > 0 && status < 200)) {
+		if (!x->error_seen) {
+			x->error_seen = true;
+			clock_gettime(CLOCK_MONOTONIC, &x->error_since);
+		} else if (s3_seconds_since(&x->error_since) > S3_ERROR_BODY_SECONDS) {
+			x->error_cut = true;
+			return 1;
+		}
+	}
+	if (x->c->cancelled != NULL && x->c->cancelled(x->c->cancel_ud) != 0) {
+		x->cancelled = true;
+		return 1;
+	}
 	if (req->progress == NULL || req->progress->fn == NULL)
 		return 0;
 	if (req->body_len > 0)
 		now = (uint64_t)ulnow;
-	else {
+	else
 		/* Only the bytes of a successful answer are progress. */
-		curl_easy_getinfo(x->easy, CURLINFO_RESPONSE_CODE, &status);
-		now = status >= 200 && status < 300 ? (uint64_t)dlnow : 0;
-	}
+		now = s3_status_ok(status) ? (uint64_t)dlnow : 0;
 	/* Called with 0 when nothing moved, so a stalled transfer still
 	 * notices a cancel at once instead of after the low-speed timeout. */
 	if (now >= req->progress_done) {
@@ -424,13 +481,22 @@ s3_warn(struct s3_client *c, const char *fmt, ...)
 	free(msg);
 }
 
-static void
-s3_sleep_ms(long ms)
+/* Wait ms between attempts, in slices, so a cancel is seen within 0.1 s;
+ * false when cancelled. */
+static bool
+s3_sleep_ms(struct s3_client *c, const struct s3_req *req, long ms)
 {
-	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
+	while (ms > 0) {
+		long slice = ms < 100 ? ms : 100;
+		struct timespec ts = { 0, slice * 1000000L };
 
-	while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
-		;
+		if (s3_client_cancelled(c, req))
+			return false;
+		while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
+			;
+		ms -= slice;
+	}
+	return !s3_client_cancelled(c, req);
 }
 
 /* Set up the handle and send one attempt; returns curl's result. */
@@ -505,8 +571,29 @@ s3_attempt(struct s3_client *c, struct s3_xfer *x, const char *payload_hash,
 	if (c->ca_file != NULL)
 		curl_easy_setopt(easy, CURLOPT_CAINFO, c->ca_file);
 	curl_easy_setopt(easy, CURLOPT_CONNECTTIMEOUT, c->connect_timeout);
-	curl_easy_setopt(easy, CURLOPT_LOW_SPEED_LIMIT, 1L);
+	/* Keys are sent as they are: no "." or ".." squashed into another
+	 * object's name (the signature covers the path as written, too). */
+	curl_easy_setopt(easy, CURLOPT_PATH_AS_IS, 1L);
+	if (req->error_in_200) {
+		/* CompleteMultipartUpload: S3 may send only spaces for minutes. */
+		curl_easy_setopt(easy, CURLOPT_LOW_SPEED_LIMIT, 1L);
+		curl_easy_setopt(easy, CURLOPT_TIMEOUT, S3_COMPLETE_SECONDS);
+	} else {
+		curl_easy_setopt(easy, CURLOPT_LOW_SPEED_LIMIT, S3_LOW_SPEED);
+		if (req->out_fd < 0 && req->body_fd < 0)
+			curl_easy_setopt(easy, CURLOPT_TIMEOUT, S3_MEMORY_ANSWER_SECONDS);
+	}
 	curl_easy_setopt(easy, CURLOPT_LOW_SPEED_TIME, c->low_speed_time);
+	/* A GET answer announcing more than it may hold is refused before any
+	 * of it is read (error pages of up to 64 KiB still are read). Not for
+	 * HEAD: its Content-Length is the object's. */
+	if (strcmp(req->method, "GET") == 0) {
+		uint64_t max = req->out_fd >= 0 ? req->out_max : x->body_max;
+
+		if (req->out_fd < 0 || max > 0)
+			curl_easy_setopt(easy, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)(max >
+			    S3_ERROR_BODY_MAX ? max : S3_ERROR_BODY_MAX));
+	}
 	curl_easy_setopt(easy, CURLOPT_FOLLOWLOCATION, 0L);
 	curl_easy_setopt(easy, CURLOPT_WRITEFUNCTION, s3_write_cb);
 	curl_easy_setopt(easy, CURLOPT_WRITEDATA, x);
@@ -540,10 +627,10 @@ s3_attempt(struct s3_client *c, struct s3_xfer *x, const char *payload_hash,
 
 	errbuf[0] = '\0';
 	rc = curl_easy_perform(easy);
+	curl_easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &x->resp->status);
 	if (rc == CURLE_OK) {
 		curl_off_t cl = -1;
 
-		curl_easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &x->resp->status);
 		curl_easy_getinfo(easy, CURLINFO_CONTENT_LENGTH_DOWNLOAD_T, &cl);
 		x->resp->has_length = cl >= 0;
 		x->resp->content_length = cl >= 0 ? (uint64_t)cl : 0;
@@ -597,7 +684,12 @@ s3_request(struct s3_client *c, struct s3_req *req, struct s3_resp *resp,
 	target = s3_request_target(c, req);
 	for (attempt = 1;; attempt++) {
 		s3_resp_free(resp);
+		if (s3_client_cancelled(c, req)) {
+			error_set(err, VS_ERR_CANCELLED, _("%s %s: cancelled"), req->what, target);
+			goto fail;
+		}
 		memset(&x, 0, sizeof x);
+		x.c = c;
 		x.req = req;
 		x.resp = resp;
 		x.body_max = req->body_max > 0 ? req->body_max : S3_BODY_MAX_DEFAULT;
@@ -625,11 +717,19 @@ s3_request(struct s3_client *c, struct s3_req *req, struct s3_resp *resp,
 			    _("writing the local file"));
 			goto fail;
 		}
-		if (x.too_large) {
-			error_set(err, VS_ERR_S3, _("%s %s: the answer is larger than %zu bytes"),
-			    req->what, target, x.body_max);
+		if (x.too_large || (rc == CURLE_FILESIZE_EXCEEDED &&
+		    s3_status_ok(resp->status))) {
+			error_set(err, VS_ERR_S3,
+			    _("%s %s: the server sent more than the %llu bytes expected"),
+			    req->what, target, (unsigned long long)(req->out_fd >= 0 ?
+			    req->out_max : x.body_max));
 			goto fail;
 		}
+		/* An error status whose body was cut short (too long, too slow,
+		 * announced too large) is judged by the status alone. */
+		if ((x.error_cut || rc == CURLE_FILESIZE_EXCEEDED) && resp->status > 0 &&
+		    !s3_status_ok(resp->status))
+			rc = CURLE_OK;
 		if (rc != CURLE_OK) {
 			retry = s3_curl_retryable(rc);
 			reason = xasprintf("%s", errbuf[0] != '\0' ? errbuf : curl_easy_strerror(rc));
@@ -647,6 +747,10 @@ s3_request(struct s3_client *c, struct s3_req *req, struct s3_resp *resp,
 			retry = s3_retryable_status(st, have_xe ? xe.code : NULL);
 			if (have_xe)
 				reason = xasprintf("%s: %s (HTTP %ld)", xe.code, xe.message, st);
+			else if (x.error_cut)
+				reason = xasprintf(_("HTTP %ld (the rest of its body was not read: "
+				    "more than %d bytes or %d seconds)"), st, S3_ERROR_BODY_MAX,
+				    S3_ERROR_BODY_SECONDS);
 			else if (st == 404)
 				reason = xasprintf("NotFound (HTTP 404)");
 			else if (st == 403)
@@ -677,10 +781,8 @@ s3_request(struct s3_client *c, struct s3_req *req, struct s3_resp *resp,
 		delay = s3_backoff_ms(attempt);
 		s3_warn(c, _("%s %s: %s; retrying in %.1f s (attempt %d of %d)"), req->what,
 		    target, reason, (double)delay / 1000, attempt + 1, c->max_attempts);
-		s3_sleep_ms(delay);
-		/* The transfer's owner may have given up while we slept. */
-		if (req->progress != NULL && req->progress->fn != NULL &&
-		    req->progress->fn(req->progress->ud, 0) != 0) {
+		/* The owner may give up while we wait. */
+		if (!s3_sleep_ms(c, req, delay)) {
 			error_set(err, VS_ERR_CANCELLED, _("%s %s: cancelled"), req->what, target);
 			goto fail;
 		}

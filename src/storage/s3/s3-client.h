@@ -4,6 +4,14 @@
  * libcurl, and retried with exponential backoff and full jitter on
  * connection errors, timeouts, 5xx, 429 and SlowDown, never on other 4xx.
  * Each retry is reported through the warning hook with its reason.
+ *
+ * Nothing a server sends is read without bound: an answer collected in
+ * memory stops at body_max, one written to a file at out_max, an error
+ * body at 64 KiB and S3_ERROR_BODY_SECONDS after its status line; a
+ * transfer slower than S3_LOW_SPEED bytes/s for low_speed_time seconds is
+ * given up, and an answer held in memory must be complete within
+ * S3_MEMORY_ANSWER_SECONDS. The cancel hook is asked at least once a
+ * second during every transfer and between retries.
  */
 #ifndef VS_S3_CLIENT_H
 #define VS_S3_CLIENT_H
@@ -25,6 +33,13 @@
 #define S3_MAX_HEADERS 8
 /* Bytes curl moves per socket read or write (its buffers, per request). */
 #define S3_CURL_BUFFER (256L * 1024)
+/* Limits of one request (see above). */
+#define S3_ERROR_BODY_MAX (64 * 1024)
+#define S3_ERROR_BODY_SECONDS 5
+#define S3_LOW_SPEED 1024L
+#define S3_MEMORY_ANSWER_SECONDS 300L
+/* CompleteMultipartUpload may take minutes, S3 sending spaces meanwhile. */
+#define S3_COMPLETE_SECONDS 1800L
 
 struct s3_client {
 	struct s3_endpoint ep;
@@ -37,6 +52,10 @@ struct s3_client {
 	/* Called with each retry's reason; may run on any thread. */
 	void (*warn)(void *ud, const char *msg);
 	void *warn_ud;
+	/* Asked during every transfer and between retries, from any thread:
+	 * nonzero stops the request with VS_ERR_CANCELLED. May be NULL. */
+	int (*cancelled)(void *ud);
+	void *cancel_ud;
 
 	/* Idle curl handles kept for their open connections; the lock
 	 * guards the list. Handles are never shared between threads at
@@ -68,6 +87,7 @@ struct s3_req {
 	 * when out_fd >= 0, else it is collected up to body_max bytes. */
 	int out_fd;
 	uint64_t out_off;
+	uint64_t out_max;         /* with out_fd: the bytes expected; more is an error */
 	size_t body_max;          /* 0: 16 MiB */
 	/* Told the count of this answer's bytes in out_fd after each write;
 	 * a retried attempt starts again from 0. */

@@ -40,6 +40,7 @@ s3_get_range(struct storage *st, const char *key, const char *etag, uint64_t off
 	if (fd >= 0) {
 		req.out_fd = fd;
 		req.out_off = fd_off;
+		req.out_max = len;
 		req.landed = landed;
 		req.landed_ud = landed_ud;
 	} else

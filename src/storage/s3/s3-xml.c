@@ -6,6 +6,7 @@
 #include <expat.h>
 
 #include "common/i18n.h"
+#include "common/termsafe.h"
 #include "common/timeutil.h"
 #include "common/xmalloc.h"
 #include "storage/s3/s3-buf.h"
@@ -14,23 +15,61 @@
 /*
  * A walk over a document: the path of open elements ("/A/B/C") and the text
  * of the innermost one, handed to a callback at each element's end.
+ *
+ * What a server sends is bounded before it is trusted: no DOCTYPE (S3 never
+ * sends one; it is how entities that expand a small body into gigabytes
+ * get in), at most S3_XML_MAX_DEPTH open elements, element names and texts
+ * of bounded length. The length of the path at each depth is kept, so
+ * closing an element costs the same whatever the depth.
  */
+#define S3_XML_MAX_DEPTH 16
+#define S3_XML_MAX_NAME 256
+#define S3_XML_MAX_TEXT (64 * 1024)
+
+enum s3_xml_refusal {
+	S3_XML_OK,
+	S3_XML_DOCTYPE,
+	S3_XML_DEEP,
+	S3_XML_LONG_NAME,
+	S3_XML_LONG_TEXT,
+};
+
 struct s3_xml_walk {
+	XML_Parser parser;
 	struct s3_buf path;
 	struct s3_buf text;
+	size_t path_len[S3_XML_MAX_DEPTH + 1]; /* path.len before each open element */
+	size_t depth;
+	enum s3_xml_refusal refused;
 	void (*start)(void *ud, const char *path);
 	void (*end)(void *ud, const char *path, const char *text);
 	void *ud;
 };
 
+static void
+s3_xml_refuse(struct s3_xml_walk *w, enum s3_xml_refusal why)
+{
+	if (w->refused == S3_XML_OK)
+		w->refused = why;
+	XML_StopParser(w->parser, XML_FALSE);
+}
+
 static void XMLCALL
 s3_xml_on_start(void *ud, const XML_Char *name, const XML_Char **attrs)
 {
 	struct s3_xml_walk *w = ud;
+	size_t n = strlen(name);
 
 	(void)attrs;
+	if (w->refused != S3_XML_OK)
+		return;
+	if (w->depth == S3_XML_MAX_DEPTH)
+		return s3_xml_refuse(w, S3_XML_DEEP);
+	if (n > S3_XML_MAX_NAME)
+		return s3_xml_refuse(w, S3_XML_LONG_NAME);
+	w->path_len[w->depth++] = w->path.len;
 	s3_buf_addc(&w->path, '/');
-	s3_buf_adds(&w->path, name);
+	s3_buf_add(&w->path, name, n);
 	s3_buf_reset(&w->text);
 	if (w->start != NULL)
 		w->start(w->ud, w->path.data);
@@ -40,14 +79,14 @@ static void XMLCALL
 s3_xml_on_end(void *ud, const XML_Char *name)
 {
 	struct s3_xml_walk *w = ud;
-	char *slash;
 
 	(void)name;
+	if (w->refused != S3_XML_OK || w->depth == 0)
+		return;
 	w->end(w->ud, w->path.data, w->text.data != NULL ? w->text.data : "");
 	s3_buf_reset(&w->text);
-	slash = strrchr(w->path.data, '/');
-	w->path.len = (size_t)(slash - w->path.data);
-	*slash = '\0';
+	w->path.len = w->path_len[--w->depth];
+	w->path.data[w->path.len] = '\0';
 }
 
 static void XMLCALL
@@ -55,10 +94,58 @@ s3_xml_on_text(void *ud, const XML_Char *s, int len)
 {
 	struct s3_xml_walk *w = ud;
 
+	if (w->refused != S3_XML_OK)
+		return;
+	if (w->text.len + (size_t)len > S3_XML_MAX_TEXT)
+		return s3_xml_refuse(w, S3_XML_LONG_TEXT);
 	s3_buf_add(&w->text, s, (size_t)len);
 }
 
-/* Run a walk; -1 when the document is not well-formed XML. */
+static void XMLCALL
+s3_xml_on_doctype(void *ud, const XML_Char *name, const XML_Char *sysid,
+    const XML_Char *pubid, int has_internal_subset)
+{
+	(void)name;
+	(void)sysid;
+	(void)pubid;
+	(void)has_internal_subset;
+	s3_xml_refuse(ud, S3_XML_DOCTYPE);
+}
+
+static void XMLCALL
+s3_xml_on_entity(void *ud, const XML_Char *name, int is_param, const XML_Char *value,
+    int value_len, const XML_Char *base, const XML_Char *sysid, const XML_Char *pubid,
+    const XML_Char *notation)
+{
+	(void)name;
+	(void)is_param;
+	(void)value;
+	(void)value_len;
+	(void)base;
+	(void)sysid;
+	(void)pubid;
+	(void)notation;
+	s3_xml_refuse(ud, S3_XML_DOCTYPE);
+}
+
+/* Why a walk refused its document, for messages ("" when it did not). */
+static const char *
+s3_xml_refusal_text(enum s3_xml_refusal why)
+{
+	static const char *const text[] = {
+		[S3_XML_OK] = "",
+		[S3_XML_DOCTYPE] = N_("it has a DOCTYPE (S3 never sends one; entities "
+		    "declared there can expand a small answer without bound)"),
+		[S3_XML_DEEP] = N_("its elements are nested more than 16 deep"),
+		[S3_XML_LONG_NAME] = N_("an element name is longer than 256 bytes"),
+		[S3_XML_LONG_TEXT] = N_("an element holds more than 64 KiB of text"),
+	};
+
+	return why == S3_XML_OK ? "" : _(text[why]);
+}
+
+/* Run a walk; -1 when the document is not well-formed XML or was refused
+ * (w->refused then says why). */
 static int
 s3_xml_run(const char *body, size_t len, struct s3_xml_walk *w)
 {
@@ -68,12 +155,19 @@ s3_xml_run(const char *body, size_t len, struct s3_xml_walk *w)
 	p = XML_ParserCreate("UTF-8");
 	if (p == NULL)
 		fatal("out of memory creating an XML parser");
+	w->parser = p;
+	w->depth = 0;
+	w->refused = S3_XML_OK;
 	s3_buf_adds(&w->path, "");
 	s3_buf_adds(&w->text, "");
 	XML_SetUserData(p, w);
 	XML_SetElementHandler(p, s3_xml_on_start, s3_xml_on_end);
 	XML_SetCharacterDataHandler(p, s3_xml_on_text);
-	if (len > INT32_MAX || XML_Parse(p, body, (int)len, 1) != XML_STATUS_OK)
+	XML_SetStartDoctypeDeclHandler(p, s3_xml_on_doctype);
+	XML_SetEntityDeclHandler(p, s3_xml_on_entity);
+	XML_SetParamEntityParsing(p, XML_PARAM_ENTITY_PARSING_NEVER);
+	if (len > INT32_MAX || XML_Parse(p, body, (int)len, 1) != XML_STATUS_OK ||
+	    w->refused != S3_XML_OK)
 		rc = -1;
 	XML_ParserFree(p);
 	s3_buf_free(&w->path);
@@ -103,8 +197,29 @@ struct s3_list_state {
 	struct s3_list_page *page;
 	size_t cap;
 	bool is_list;
-	bool bad;
+	const char *bad;      /* why a field is refused (untranslated), or NULL */
 };
+
+/* A byte count as S3 writes it: decimal digits only, no sign, no spaces,
+ * no overflow. */
+static int
+s3_xml_size(const char *text, uint64_t *out)
+{
+	uint64_t v = 0;
+	const char *p;
+
+	if (*text == '\0' || strlen(text) > 20)
+		return -1;
+	for (p = text; *p != '\0'; p++) {
+		if (*p < '0' || *p > '9')
+			return -1;
+		if (v > (UINT64_MAX - (uint64_t)(*p - '0')) / 10)
+			return -1;
+		v = v * 10 + (uint64_t)(*p - '0');
+	}
+	*out = v;
+	return 0;
+}
 
 static void
 s3_list_start(void *ud, const char *path)
@@ -129,7 +244,6 @@ s3_list_end(void *ud, const char *path, const char *text)
 	struct s3_list_state *ls = ud;
 	struct s3_list_page *pg = ls->page;
 	struct s3_object *o = pg->nobjects > 0 ? &pg->objects[pg->nobjects - 1] : NULL;
-	char *end;
 
 	if (strcmp(path, "/ListBucketResult/IsTruncated") == 0)
 		pg->truncated = strcmp(text, "true") == 0;
@@ -137,12 +251,16 @@ s3_list_end(void *ud, const char *path, const char *text)
 		free(pg->next_token);
 		pg->next_token = xstrdup(text);
 	} else if (o != NULL && strcmp(path, "/ListBucketResult/Contents/Key") == 0) {
+		if (strlen(text) > S3_KEY_MAX) {
+			if (ls->bad == NULL)
+				ls->bad = N_("a key is longer than 1024 bytes, the most S3 allows");
+			return;
+		}
 		free(o->key);
 		o->key = xstrdup(text);
 	} else if (o != NULL && strcmp(path, "/ListBucketResult/Contents/Size") == 0) {
-		o->size = strtoull(text, &end, 10);
-		if (*text == '\0' || *end != '\0')
-			ls->bad = true;
+		if (s3_xml_size(text, &o->size) != 0 && ls->bad == NULL)
+			ls->bad = N_("a Size is not a number of bytes");
 	} else if (o != NULL && strcmp(path, "/ListBucketResult/Contents/LastModified") == 0)
 		o->mtime = s3_xml_time(text);
 }
@@ -156,7 +274,20 @@ s3_xml_parse_list(const char *body, size_t len, struct s3_list_page *out,
 	size_t i;
 
 	memset(out, 0, sizeof *out);
-	if (s3_xml_run(body, len, &w) != 0 || !ls.is_list || ls.bad)
+	if (s3_xml_run(body, len, &w) != 0) {
+		s3_list_page_free(out);
+		if (w.refused != S3_XML_OK)
+			return error_set(err, VS_ERR_S3, _("the S3 listing answer is refused: %s"),
+			    s3_xml_refusal_text(w.refused));
+		return error_set(err, VS_ERR_S3,
+		    _("the S3 listing answer is not a well-formed ListBucketResult"));
+	}
+	if (ls.bad != NULL) {
+		s3_list_page_free(out);
+		return error_set(err, VS_ERR_S3, _("the S3 listing answer is refused: %s"),
+		    _(ls.bad));
+	}
+	if (!ls.is_list)
 		goto bad;
 	for (i = 0; i < out->nobjects; i++)
 		if (out->objects[i].key == NULL)
@@ -214,6 +345,18 @@ s3_error_end(void *ud, const char *path, const char *text)
 	}
 }
 
+static void
+s3_xml_make_safe(char **s)
+{
+	char *safe;
+
+	if (*s == NULL)
+		return;
+	safe = termsafe_dup(*s);
+	free(*s);
+	*s = safe;
+}
+
 int
 s3_xml_parse_error(const char *body, size_t len, struct s3_xml_error *out)
 {
@@ -229,6 +372,10 @@ s3_xml_parse_error(const char *body, size_t len, struct s3_xml_error *out)
 	}
 	if (out->message == NULL)
 		out->message = xstrdup("");
+	/* Only ever shown: what the server wrote cannot act on a terminal. */
+	s3_xml_make_safe(&out->code);
+	s3_xml_make_safe(&out->message);
+	s3_xml_make_safe(&out->request_id);
 	return 0;
 }
 

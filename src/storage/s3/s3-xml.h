@@ -1,7 +1,10 @@
 /*
  * The XML bodies S3 answers with, parsed with expat: ListObjectsV2 pages,
  * error documents, InitiateMultipartUploadResult. Element paths are matched
- * exactly; nothing is found by searching the text.
+ * exactly; nothing is found by searching the text. A document with a
+ * DOCTYPE, nested more than 16 deep or with an element's text over 64 KiB
+ * is refused; the text of an error document is made safe to print
+ * (termsafe.h).
  */
 #ifndef VS_S3_XML_H
 #define VS_S3_XML_H
@@ -12,6 +15,10 @@
 #include <time.h>
 
 #include "common/error.h"
+
+/* The longest key S3 stores (bytes of UTF-8); a listing with a longer one
+ * is not from S3 and is refused. */
+#define S3_KEY_MAX 1024
 
 struct s3_object {
 	char *key;
@@ -32,7 +39,9 @@ struct s3_xml_error {
 	char *request_id;
 };
 
-/* Parse one ListObjectsV2 result page. VS_ERR_S3 when the body is not one. */
+/* Parse one ListObjectsV2 result page. VS_ERR_S3 when the body is not one,
+ * or has a key longer than S3_KEY_MAX or a Size that is not a plain
+ * decimal number. */
 int s3_xml_parse_list(const char *body, size_t len, struct s3_list_page *out,
     struct vs_error *err);
 void s3_list_page_free(struct s3_list_page *page);

@@ -51,6 +51,12 @@ s3_warn_hook(void *ud, const char *msg)
 	storage_warn(ud, "%s", msg);
 }
 
+static int
+s3_cancel_hook(void *ud)
+{
+	return storage_cancelled(ud);
+}
+
 void
 s3_add_sse(struct s3_storage *s3, struct s3_req *req)
 {
@@ -121,6 +127,8 @@ storage_open_s3(const struct config *cfg, struct storage **out, struct vs_error 
 	st = storage_new(&s3_driver, cfg, location, s3);
 	s3->client.warn = s3_warn_hook;
 	s3->client.warn_ud = st;
+	s3->client.cancelled = s3_cancel_hook;
+	s3->client.cancel_ud = st;
 	*out = st;
 	return 0;
 }
