@@ -270,9 +270,13 @@ backup_make(struct job *job, const struct backup_opts *opts, struct manifest *m,
 		}
 		if (capture_prove(&cap, sum.ctime, sum.db_keys, err) != 0)
 			goto out;
-		for (size_t i = 0; i < sum.nprefixes && i < m->redis.ncounts; i++)
+		for (size_t i = 0; i < sum.nprefixes && i < m->redis.ncounts; i++) {
 			m->redis.counts[i].count = sum.prefix_keys[i];
+			m->redis.counts[i].expires = sum.prefix_expires[i];
+		}
 		m->redis.dbsize = sum.db_keys;
+		m->redis.db_expires = sum.db_expires;
+		m->redis.expires_known = true;
 		m->redis.rdb_version = sum.version;
 		if (m->redis.redis_version[0] == '\0' && sum.redis_ver[0] != '\0') {
 			free(m->redis.redis_version);

@@ -27,6 +27,7 @@
 #include "jobs/restore.h"
 #include "jobs/tools.h"
 #include "jobs/transfer.h"
+#include "redis/rdb-reader.h"
 #include "storage/storage.h"
 
 static const char *const restore_step_texts[RESTORE_NSTEPS] = {
@@ -252,47 +253,154 @@ apply(struct restore_ctx *rc, const struct manifest *m, struct vs_error *err)
 	return 0;
 }
 
+/*
+ * What the backup's snapshot holds, with and without TTL, per prefix and
+ * in its database: from metadata.json, or, for a backup made before those
+ * were recorded, from its RDB file read again.
+ */
+struct expected_counts {
+	uint64_t *keys, *expires;
+	uint64_t dbsize, db_expires;
+};
+
+static int
+expected_counts(struct restore_ctx *rc, const struct manifest *m, struct expected_counts *x,
+    struct vs_error *err)
+{
+	const struct config *cfg = rc->cfg;
+	struct storage_reader *sr = NULL;
+	struct rdb_reader *rdb;
+	struct rdb_summary sum;
+	char *buf;
+	ssize_t n;
+	int r = -1;
+
+	for (size_t i = 0; i < cfg->redis.nprefixes; i++) {
+		const struct manifest_count *mc = manifest_count_entry(m, cfg->redis.prefixes[i]);
+
+		x->keys[i] = mc != NULL ? mc->count : UINT64_MAX;
+		x->expires[i] = mc != NULL ? mc->expires : 0;
+	}
+	x->dbsize = m->redis.dbsize;
+	x->db_expires = m->redis.db_expires;
+	if (m->redis.expires_known || !m->redis.file.present)
+		return 0;
+	job_progress(rc->job, _("counting the keys with a TTL in the backup's snapshot"), 0,
+	    m->redis.file.size, true);
+	if (storage_open_read(rc->local, m->backup_id, MANIFEST_RDB_FILE, &sr, err) != 0)
+		return -1;
+	memset(&sum, 0, sizeof sum);
+	rdb = rdb_reader_new((const char *const *)cfg->redis.prefixes, cfg->redis.nprefixes,
+	    m->redis.db);
+	buf = xmalloc(1 << 20);
+	while ((n = storage_read(sr, buf, 1 << 20, err)) > 0)
+		if (rdb_reader_feed(rdb, buf, (size_t)n, err) != 0)
+			goto out;
+	if (n < 0 || rdb_reader_finish(rdb, &sum, err) != 0)
+		goto out;
+	for (size_t i = 0; i < cfg->redis.nprefixes; i++) {
+		x->keys[i] = sum.prefix_keys[i];
+		x->expires[i] = sum.prefix_expires[i];
+	}
+	x->dbsize = sum.db_keys;
+	x->db_expires = sum.db_expires;
+	r = 0;
+out:
+	free(buf);
+	rdb_summary_clear(&sum);
+	rdb_reader_free(rdb);
+	storage_reader_close(sr);
+	return r;
+}
+
+/* Which prefix, if any, differs from the backup? Keys without a TTL must
+ * all be there, and no others; keys with one may have expired since. */
+static size_t
+count_mismatch(const struct config *cfg, const struct expected_counts *x,
+    const struct restore_counts *live)
+{
+	for (size_t i = 0; i < cfg->redis.nprefixes; i++) {
+		uint64_t persist;
+
+		if (x->keys[i] == UINT64_MAX)
+			continue;
+		persist = x->keys[i] - x->expires[i];
+		if (live->keys[i] - live->volatile_keys[i] != persist ||
+		    live->volatile_keys[i] > x->expires[i])
+			return i;
+	}
+	return cfg->redis.nprefixes;
+}
+
 /* After the restart: what is live must be what the backup recorded. */
 static int
 check_live(struct restore_ctx *rc, const struct manifest *m, struct vs_error *err)
 {
 	const struct config *cfg = rc->cfg;
-	uint64_t *counts = xcalloc(cfg->redis.nprefixes + 1, sizeof *counts), dbsize = 0;
+	size_t np = cfg->redis.nprefixes;
+	struct expected_counts x = {
+		.keys = xcalloc(np + 1, sizeof (uint64_t)),
+		.expires = xcalloc(np + 1, sizeof (uint64_t)),
+	};
+	struct restore_counts live = {
+		.keys = xcalloc(np + 1, sizeof (uint64_t)),
+		.volatile_keys = xcalloc(np + 1, sizeof (uint64_t)),
+	};
+	bool *with_ttl = xcalloc(np + 1, sizeof *with_ttl);
 	const struct manifest_index *ixs[] = { &m->content, &m->user };
 	const char *paths[] = { cfg->faiss.content_index, cfg->faiss.user_index };
 	int rc_ = -1;
 
 	step_begin(rc, RESTORE_CHECK);
+	if (expected_counts(rc, m, &x, err) != 0)
+		goto out;
+	for (size_t i = 0; i < np; i++)
+		with_ttl[i] = x.expires[i] > 0;
 	/* SCAN may return a key twice when Redis resizes its table between
 	 * calls: a count that differs is taken once more before it fails. */
 	for (int attempt = 1;; attempt++) {
-		size_t bad = cfg->redis.nprefixes;
-		long long want = -1;
+		size_t bad;
 
-		if (restore_redis_count(rc->job, counts, &dbsize, err) != 0)
+		if (restore_redis_count(rc->job, with_ttl, &live, err) != 0)
 			goto out;
-		for (size_t i = 0; i < cfg->redis.nprefixes && bad == cfg->redis.nprefixes; i++) {
-			want = manifest_count_for(m, cfg->redis.prefixes[i]);
-			if (want >= 0 && (uint64_t)want != counts[i])
-				bad = i;
-		}
-		if (bad == cfg->redis.nprefixes)
+		bad = count_mismatch(cfg, &x, &live);
+		if (bad == np)
 			break;
 		if (attempt == 2) {
-			error_set(err, VS_ERR_VERIFY, _("after the restore Redis holds %llu keys under "
-			    "%s, the backup recorded %lld"), (unsigned long long)counts[bad],
-			    cfg->redis.prefixes[bad], want);
+			if (x.expires[bad] > 0)
+				error_set(err, VS_ERR_VERIFY, _("after the restore Redis holds %llu keys "
+				    "under %s, %llu of them with a TTL; the backup recorded %llu, %llu of "
+				    "them with a TTL (those may expire, the others must all be there)"),
+				    (unsigned long long)live.keys[bad], cfg->redis.prefixes[bad],
+				    (unsigned long long)live.volatile_keys[bad],
+				    (unsigned long long)x.keys[bad], (unsigned long long)x.expires[bad]);
+			else
+				error_set(err, VS_ERR_VERIFY, _("after the restore Redis holds %llu keys "
+				    "under %s, the backup recorded %lld"),
+				    (unsigned long long)live.keys[bad], cfg->redis.prefixes[bad],
+				    (long long)x.keys[bad]);
 			goto out;
 		}
 		job_log(rc->job, VS_LOG_INFO, _("%s: %llu keys counted, %lld recorded; counting "
-		    "again"), cfg->redis.prefixes[bad], (unsigned long long)counts[bad], want);
+		    "again"), cfg->redis.prefixes[bad], (unsigned long long)live.keys[bad],
+		    (long long)x.keys[bad]);
 	}
-	for (size_t i = 0; i < cfg->redis.nprefixes; i++)
-		job_log(rc->job, VS_LOG_INFO, _("%s: %llu keys, as recorded"), cfg->redis.prefixes[i],
-		    (unsigned long long)counts[i]);
-	if (m->redis.file.present && dbsize != m->redis.dbsize) {
-		error_set(err, VS_ERR_VERIFY, _("after the restore Redis holds %llu keys, the backup "
-		    "recorded %llu"), (unsigned long long)dbsize, (unsigned long long)m->redis.dbsize);
+	for (size_t i = 0; i < np; i++) {
+		if (x.expires[i] > 0 && live.volatile_keys[i] < x.expires[i])
+			job_log(rc->job, VS_LOG_INFO, _("%s: %llu keys, as recorded but for %llu with "
+			    "a TTL that expired since the backup"), cfg->redis.prefixes[i],
+			    (unsigned long long)live.keys[i],
+			    (unsigned long long)(x.expires[i] - live.volatile_keys[i]));
+		else
+			job_log(rc->job, VS_LOG_INFO, _("%s: %llu keys, as recorded"),
+			    cfg->redis.prefixes[i], (unsigned long long)live.keys[i]);
+	}
+	if (m->redis.file.present && (live.dbsize - live.db_expires != x.dbsize - x.db_expires ||
+	    live.db_expires > x.db_expires)) {
+		error_set(err, VS_ERR_VERIFY, _("after the restore Redis holds %llu keys (%llu with "
+		    "a TTL), the backup recorded %llu (%llu with a TTL)"),
+		    (unsigned long long)live.dbsize, (unsigned long long)live.db_expires,
+		    (unsigned long long)x.dbsize, (unsigned long long)x.db_expires);
 		goto out;
 	}
 	for (size_t i = 0; i < 2; i++) {
@@ -313,7 +421,11 @@ check_live(struct restore_ctx *rc, const struct manifest *m, struct vs_error *er
 	}
 	rc_ = step_finish(rc, RESTORE_CHECK, err);
 out:
-	free(counts);
+	free(with_ttl);
+	free(x.keys);
+	free(x.expires);
+	free(live.keys);
+	free(live.volatile_keys);
 	return rc_;
 }
 
@@ -550,8 +662,29 @@ job_restore_run(struct job *job, void *argp, void **result, struct vs_error *err
 		goto fail_live;
 	}
 	if (!step_done(&rc, RESTORE_CHECK) && check_live(&rc, &rc.m, err) != 0) {
-		error_prefix(err, _("restore of %s finished, but the check failed; the journal is "
-		    "kept: 'vsbackup restore --rollback' returns to the safety backup"), rc.j.id);
+		char *why;
+
+		if (err->code != VS_ERR_VERIFY) {
+			/* Redis did not answer the count: running the restore
+			 * again takes it again. */
+			error_prefix(err, _("restore of %s finished, but its check could not be made; "
+			    "run 'vsbackup restore %s' again to make it"), rc.j.id, rc.j.id);
+			goto out;
+		}
+		/* Every file is in place and Redis serves them: running the
+		 * check again would find the same, so the restore ends here,
+		 * leaving no journal to block what the operator does next. */
+		why = xstrdup(err->msg);
+		if (rc.j.safety_id[0] != '\0')
+			error_set(err, VS_ERR_VERIFY, _("restore of %s finished, but its check failed: "
+			    "%s; the backup's files are in place and Redis serves them; the state "
+			    "before is in the safety backup %s: 'vsbackup restore %s' returns to it"),
+			    rc.j.id, why, rc.j.safety_id, rc.j.safety_id);
+		else
+			error_set(err, VS_ERR_VERIFY, _("restore of %s finished, but its check failed: "
+			    "%s; the backup's files are in place and Redis serves them"), rc.j.id, why);
+		free(why);
+		journal_remove(rc.cfg->backup_dir, NULL);
 		goto out;
 	}
 	/* The journal stays when only the hook failed: running the same

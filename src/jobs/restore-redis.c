@@ -538,11 +538,40 @@ glob_escape(const char *prefix)
 	return out;
 }
 
+/* Of the keys one SCAN page returned, how many carry a TTL (PTTL >= 0; a
+ * key gone meanwhile, -2, had one too). */
+static int
+count_volatile(struct redis_conn *c, const redisReply *keys, uint64_t *vol,
+    struct vs_error *err)
+{
+	for (size_t k = 0; k < keys->elements; k++)
+		if (redis_conn_append(c, err, "PTTL %b", keys->element[k]->str,
+		    (size_t)keys->element[k]->len) != 0)
+			return -1;
+	for (size_t k = 0; k < keys->elements; k++) {
+		redisReply *r = redis_conn_reply(c, "PTTL", err);
+
+		if (r == NULL)
+			return -1;
+		if (r->type == REDIS_REPLY_ERROR) {
+			redis_conn_reply_error(c, "PTTL", r, err);
+			freeReplyObject(r);
+			return -1;
+		}
+		if (r->type == REDIS_REPLY_INTEGER && r->integer != -1)
+			(*vol)++;
+		freeReplyObject(r);
+	}
+	return 0;
+}
+
 int
-restore_redis_count(struct job *job, uint64_t *counts, uint64_t *dbsize, struct vs_error *err)
+restore_redis_count(struct job *job, const bool *with_ttl, struct restore_counts *out,
+    struct vs_error *err)
 {
 	const struct config *cfg = job_config(job);
 	struct redis_conn *c = NULL;
+	struct redis_info *info = NULL;
 	redisReply *r;
 	int rc = -1;
 
@@ -552,7 +581,8 @@ restore_redis_count(struct job *job, uint64_t *counts, uint64_t *dbsize, struct 
 		char *pattern = glob_escape(cfg->redis.prefixes[i]);
 		char cursor[32] = "0";
 
-		counts[i] = 0;
+		out->keys[i] = 0;
+		out->volatile_keys[i] = 0;
 		do {
 			r = redis_conn_command(c, err, "SCAN %s MATCH %s COUNT 1000", cursor, pattern);
 			if (r == NULL || r->type != REDIS_REPLY_ARRAY || r->elements != 2) {
@@ -564,7 +594,13 @@ restore_redis_count(struct job *job, uint64_t *counts, uint64_t *dbsize, struct 
 				goto out;
 			}
 			snprintf(cursor, sizeof cursor, "%s", r->element[0]->str);
-			counts[i] += r->element[1]->elements;
+			out->keys[i] += r->element[1]->elements;
+			if (with_ttl[i] && count_volatile(c, r->element[1], &out->volatile_keys[i],
+			    err) != 0) {
+				freeReplyObject(r);
+				free(pattern);
+				goto out;
+			}
 			freeReplyObject(r);
 			if (job_cancelled(job)) {
 				free(pattern);
@@ -574,13 +610,20 @@ restore_redis_count(struct job *job, uint64_t *counts, uint64_t *dbsize, struct 
 		} while (strcmp(cursor, "0") != 0);
 		free(pattern);
 	}
-	r = redis_conn_command(c, err, "DBSIZE");
-	if (r == NULL)
+	/* keys= counts keys that have expired but are not reclaimed yet, and
+	 * so does expires=: their difference is the keys without a TTL. */
+	if (redis_info_fetch(c, "keyspace", &info, err) != 0)
 		goto out;
-	*dbsize = r->type == REDIS_REPLY_INTEGER ? (uint64_t)r->integer : 0;
-	freeReplyObject(r);
+	{
+		long long keys = 0, expires = 0;
+
+		redis_info_db_keys(info, cfg->redis.db, &keys, &expires);
+		out->dbsize = keys > 0 ? (uint64_t)keys : 0;
+		out->db_expires = expires > 0 ? (uint64_t)expires : 0;
+	}
 	rc = 0;
 out:
+	redis_info_free(info);
 	redis_conn_close(c);
 	return rc;
 }

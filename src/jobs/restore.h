@@ -78,9 +78,19 @@ int restore_redis_place(struct job *job, struct storage *st, const struct manife
  * (j->logfile, learnt from the server). */
 int restore_redis_start(struct job *job, const struct journal *j, struct vs_error *err);
 
-/* Count keys per configured prefix (SCAN) and DBSIZE on the live server.
- * counts has cfg->redis.nprefixes entries. */
-int restore_redis_count(struct job *job, uint64_t *counts, uint64_t *dbsize,
+/* What a restore finds on the live server after it has loaded. */
+struct restore_counts {
+	uint64_t *keys;           /* per configured prefix */
+	uint64_t *volatile_keys;  /* of keys, those with a TTL (when asked) */
+	uint64_t dbsize;          /* keys in redis.db (INFO keyspace) */
+	uint64_t db_expires;      /* of those, with a TTL */
+};
+
+/* Count keys per configured prefix (SCAN) and, for each prefix i where
+ * with_ttl[i], those with a TTL (PTTL, pipelined); and the keys of the
+ * database with and without TTL. out's arrays have cfg->redis.nprefixes
+ * entries. */
+int restore_redis_count(struct job *job, const bool *with_ttl, struct restore_counts *out,
     struct vs_error *err);
 
 #endif

@@ -117,6 +117,13 @@ manifest_to_json(const struct manifest *m)
 	for (size_t i = 0; i < m->redis.ncounts; i++)
 		cJSON_AddNumberToObject(counts, m->redis.counts[i].prefix,
 		    (double)m->redis.counts[i].count);
+	if (m->redis.expires_known) {
+		cJSON_AddNumberToObject(redis, "dbsize_expires", (double)m->redis.db_expires);
+		counts = cJSON_AddObjectToObject(redis, "key_expires");
+		for (size_t i = 0; i < m->redis.ncounts; i++)
+			cJSON_AddNumberToObject(counts, m->redis.counts[i].prefix,
+			    (double)m->redis.counts[i].expires);
+	}
 	cJSON_AddStringToObject(redis, "source", m->redis.source ? m->redis.source : "file");
 	cJSON_AddStringToObject(redis, "data_dir", m->redis.data_dir ? m->redis.data_dir : "");
 	cJSON_AddStringToObject(redis, "dbfilename", m->redis.dbfilename ? m->redis.dbfilename : "");
@@ -319,6 +326,32 @@ parse_index(struct parse_ctx *pc, const cJSON *indices, const char *name, const 
 	return 0;
 }
 
+/* Optional: keys with a TTL, in all and per prefix (each at most its count). */
+static int
+parse_expires(struct parse_ctx *pc, const cJSON *r, struct manifest *m)
+{
+	const cJSON *ex = cJSON_GetObjectItemCaseSensitive(r, "key_expires");
+	uint64_t v;
+
+	if (ex == NULL && cJSON_GetObjectItemCaseSensitive(r, "dbsize_expires") == NULL)
+		return 0;
+	if (get_uint(pc, r, "dbsize_expires", "redis.dbsize_expires", m->redis.dbsize, &v) != 0)
+		return -1;
+	m->redis.db_expires = v;
+	if (ex == NULL)
+		return bad(pc, "redis.key_expires", _("missing"));
+	if (!cJSON_IsObject(ex))
+		return bad(pc, "redis.key_expires", _("not an object"));
+	for (size_t i = 0; i < m->redis.ncounts; i++) {
+		if (get_uint(pc, ex, m->redis.counts[i].prefix, "redis.key_expires",
+		    m->redis.counts[i].count, &v) != 0)
+			return -1;
+		m->redis.counts[i].expires = v;
+	}
+	m->redis.expires_known = true;
+	return 0;
+}
+
 static int
 parse_redis(struct parse_ctx *pc, const cJSON *root, struct manifest *m)
 {
@@ -370,7 +403,7 @@ parse_redis(struct parse_ctx *pc, const cJSON *root, struct manifest *m)
 		m->redis.counts[m->redis.ncounts].count = (uint64_t)c->valuedouble;
 		m->redis.ncounts++;
 	}
-	return 0;
+	return parse_expires(pc, r, m);
 }
 
 int
@@ -472,6 +505,15 @@ manifest_file_by_name(const struct manifest *m, const char *name)
 	for (size_t i = 0; i < 3; i++)
 		if (files[i]->present && strcmp(files[i]->name, name) == 0)
 			return files[i];
+	return NULL;
+}
+
+const struct manifest_count *
+manifest_count_entry(const struct manifest *m, const char *prefix)
+{
+	for (size_t i = 0; i < m->redis.ncounts; i++)
+		if (strcmp(m->redis.counts[i].prefix, prefix) == 0)
+			return &m->redis.counts[i];
 	return NULL;
 }
 

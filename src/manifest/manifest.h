@@ -54,6 +54,7 @@ struct manifest_index {
 struct manifest_count {
 	char *prefix;
 	uint64_t count;
+	uint64_t expires;      /* of count, keys with a TTL (when expires_known) */
 };
 
 struct manifest {
@@ -72,6 +73,10 @@ struct manifest {
 		uint64_t dbsize;
 		struct manifest_count *counts;
 		size_t ncounts;
+		/* Keys with a TTL may be gone by the time a restore loads the
+		 * snapshot: counted apart (absent in older backups). */
+		bool expires_known;
+		uint64_t db_expires;   /* of dbsize */
 		char *source;  /* "file", "replication" or "offline" */
 		char *data_dir;   /* where the server kept its RDB, "" unknown */
 		char *dbfilename;
@@ -96,6 +101,10 @@ const struct manifest_file *manifest_file_by_name(const struct manifest *m, cons
 
 /* Hex-encode a 32-byte digest. */
 void manifest_hex(const unsigned char digest[32], char out[65]);
+
+/* The counts recorded for prefix, or NULL when none were. */
+const struct manifest_count *manifest_count_entry(const struct manifest *m,
+    const char *prefix);
 
 /* The count recorded for prefix, or -1 when none was. */
 long long manifest_count_for(const struct manifest *m, const char *prefix);

@@ -222,6 +222,7 @@ struct rdb_reader {
 
 	/* Results. */
 	uint64_t *prefix_keys;
+	uint64_t *prefix_expires;
 	uint64_t db_keys, db_expires, all_keys;
 	uint64_t type_keys[RDB_TYPE_MAX + 1];
 	char redis_ver[32];
@@ -255,6 +256,7 @@ rdb_reader_new(const char *const *prefixes, size_t nprefixes, int db)
 	r->prefixes = xcalloc(nprefixes + 1, sizeof *r->prefixes);
 	r->prefix_len = xcalloc(nprefixes + 1, sizeof *r->prefix_len);
 	r->prefix_keys = xcalloc(nprefixes + 1, sizeof *r->prefix_keys);
+	r->prefix_expires = xcalloc(nprefixes + 1, sizeof *r->prefix_expires);
 	for (size_t i = 0; i < nprefixes; i++) {
 		r->prefixes[i] = xstrdup(prefixes[i]);
 		r->prefix_len[i] = strlen(prefixes[i]);
@@ -283,6 +285,7 @@ rdb_reader_free(struct rdb_reader *r)
 	free(r->prefixes);
 	free(r->prefix_len);
 	free(r->prefix_keys);
+	free(r->prefix_expires);
 	free(r->cap);
 	free(r->dec);
 	free(r);
@@ -292,6 +295,7 @@ void
 rdb_summary_clear(struct rdb_summary *s)
 {
 	free(s->prefix_keys);
+	free(s->prefix_expires);
 	memset(s, 0, sizeof *s);
 }
 
@@ -624,8 +628,11 @@ rdb_count_key(struct rdb_reader *r)
 		r->db_expires++;
 	for (size_t i = 0; i < r->nprefixes; i++) {
 		if (r->prefix_len[i] <= r->dec_len &&
-		    memcmp(r->dec, r->prefixes[i], r->prefix_len[i]) == 0)
+		    memcmp(r->dec, r->prefixes[i], r->prefix_len[i]) == 0) {
 			r->prefix_keys[i]++;
+			if (r->has_expire)
+				r->prefix_expires[i]++;
+		}
 	}
 }
 
@@ -1117,6 +1124,8 @@ rdb_reader_finish(struct rdb_reader *r, struct rdb_summary *out,
 	out->nprefixes = r->nprefixes;
 	out->prefix_keys = xcalloc(r->nprefixes + 1, sizeof *out->prefix_keys);
 	memcpy(out->prefix_keys, r->prefix_keys, r->nprefixes * sizeof *r->prefix_keys);
+	out->prefix_expires = xcalloc(r->nprefixes + 1, sizeof *out->prefix_expires);
+	memcpy(out->prefix_expires, r->prefix_expires, r->nprefixes * sizeof *r->prefix_expires);
 	out->db_keys = r->db_keys;
 	out->db_expires = r->db_expires;
 	out->all_keys = r->all_keys;

@@ -39,6 +39,7 @@ struct rdb_summary {
 	uint64_t *prefix_keys;   /* keys per prefix in the chosen db, in the
 				  * order given to rdb_reader_new(); a key
 				  * that matches two prefixes counts for both */
+	uint64_t *prefix_expires; /* of those, the keys that carry a TTL */
 	uint64_t db_keys;        /* keys in the chosen db (its DBSIZE) */
 	uint64_t db_expires;     /* keys in the chosen db that carry a TTL */
 	uint64_t all_keys;       /* keys in every db */

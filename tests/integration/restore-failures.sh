@@ -8,7 +8,8 @@
 # A restore while Redis is down starts it on the backup's data. A failing
 # restore_reload_command keeps the journal; the restore run again finishes.
 # A key count that differs from the backup's after the restore is taken a
-# second time, then fails the restore with the journal kept.
+# second time, then fails the restore (exit 3) without a journal to block
+# the next one.
 # Covers src/jobs/job-restore.c (fail_live, rollback_now, resume),
 # restore-redis.c, journal.c.
 # timeout: 90
@@ -153,7 +154,8 @@ ok "$([ ! -e "$BK/.restore-journal.json" ]; echo $?)" "no journal is left"
 # --- the key count after the restore differs from the backup's --------------------------
 # metadata.json records one key more under chimera-vectors: than the
 # snapshot holds: the count is taken twice (SCAN can see a key twice while
-# Redis resizes its table), then the restore fails and keeps its journal.
+# Redis resizes its table), then the restore fails, leaving no journal: its
+# files are in place, and the safety backup is a restore away.
 sed -i '/^restore_reload_command = /d' "$CONF"
 tick
 run backup
@@ -164,16 +166,18 @@ m = json.load(open(sys.argv[1]))
 m["redis"]["key_counts"]["chimera-vectors:"] += 1
 json.dump(m, open(sys.argv[1], "w"), indent=1)' "$BK/$ID3/metadata.json"
 tick
+SAFETY3=$(date -u -d "$VSBACKUP_NOW" +%Y%m%d_%H%M%S)
 run restore "$ID3" --yes
 is "$RC" 3 "a restore whose key count differs from metadata.json exits 3 (a failed check)"
 eng_track_redis
 like "$ERR" "chimera-vectors:: $n keys counted, $((n + 1)) recorded; counting again" "  it counts a second time"
 like "$ERR" "after the restore Redis holds $n keys under chimera-vectors:, the backup recorded $((n + 1))" \
     "  then names the prefix and both counts" || show "$ERR"
-ok "$([ -f "$BK/.restore-journal.json" ]; echo $?)" "  and keeps the journal"
+like "$ERR" "'vsbackup restore $SAFETY3' returns to it" "  and says how to return to the safety backup"
+ok "$([ ! -e "$BK/.restore-journal.json" ]; echo $?)" "  no journal is left"
 tick
-run restore --rollback --yes
-is "$RC" 0 "restore --rollback then returns to the safety backup"
+run restore "$SAFETY3" --yes
+is "$RC" 0 "restoring the safety backup then returns to the state before"
 eng_track_redis
 is "$(rdig)" "$D0" "  whose data is the backup's of before"
 ok "$([ ! -e "$BK/.restore-journal.json" ]; echo $?)" "  and no journal is left"
