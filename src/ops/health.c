@@ -16,6 +16,7 @@
 #include "ops/survey.h"
 #include "redis/redis-conn.h"
 #include "redis/redis-info.h"
+#include "redis/redis-sentinel.h"
 #include "storage/s3/s3-cred.h"
 
 /* Instance-role credentials are refreshed by the driver five minutes
@@ -181,7 +182,7 @@ out:
 }
 
 static void
-health_redis(const struct config *cfg, struct health_report *r)
+health_redis_at(const struct config *cfg, struct health_report *r)
 {
 	struct health_check *reach = &r->checks[HEALTH_REDIS_REACHABLE];
 	struct health_check *auth = &r->checks[HEALTH_REDIS_AUTH];
@@ -238,6 +239,32 @@ health_redis(const struct config *cfg, struct health_report *r)
 		    p.loading_perc);
 	else
 		check_set(loading, HEALTH_OK, _("Redis is not loading"));
+}
+
+/* Under Sentinel, the checks are of the master the sentinels name now. */
+static void
+health_redis(const struct config *cfg, struct health_report *r)
+{
+	struct redis_target t;
+	struct vs_error err;
+
+	if (!redis_sentinel_mode(cfg)) {
+		health_redis_at(cfg, r);
+		return;
+	}
+	error_clear(&err);
+	if (redis_sentinel_discover(cfg, false, &t, &err) != 0) {
+		check_set(&r->checks[HEALTH_REDIS_REACHABLE], HEALTH_CRITICAL, "%s", err.msg);
+		check_skip(&r->checks[HEALTH_REDIS_AUTH], HEALTH_UNKNOWN,
+		    _("not checked: Redis is not reachable"));
+		check_skip(&r->checks[HEALTH_REDIS_BGSAVE], HEALTH_UNKNOWN,
+		    _("not checked: Redis is not reachable"));
+		check_skip(&r->checks[HEALTH_REDIS_LOADING], HEALTH_UNKNOWN,
+		    _("not checked: Redis is not reachable"));
+		return;
+	}
+	health_redis_at(t.master, r);
+	redis_target_clear(&t);
 }
 
 /* --- S3 --------------------------------------------------------------------- */

@@ -7,7 +7,8 @@
 # save, no new fork); a failover during the capture fails the backup
 # cleanly, naming the failover; wrong sentinel settings say what to fix; a
 # restore goes into the current master and its replica resyncs.
-# Covers src/redis/redis-sentinel.c, src/jobs/capture.c, src/config/conf.c.
+# Covers src/redis/redis-sentinel.c, src/jobs/capture.c, restore-target.c,
+# src/ops/health.c, src/config/conf.c.
 # timeout: 180
 . "$(dirname "$0")/../lib/harness.sh"
 . "$(dirname "$0")/../lib/engine-lib.sh"
@@ -201,6 +202,11 @@ resynced() { [ "$(r2 dbsize)" = 342 ] && [ "$(r2 exists chimera-vectors:late)" =
 wait_for "the replica to resync" resynced
 is "$(r2 debug digest)" "$(r1 debug digest)" "the replica resynced: its digest is the master's"
 is "$(master_port "$S3")" "$P1" "the sentinels still name the same master"
+
+# --- health checks the master the sentinels name ----------------------------
+run health
+like "$OUT" "Redis at 127.0.0.1:$P1 answers" "health reaches the master the sentinels name"
+like "$OUT" "last background save succeeded" "and checks its saves"
 
 # --- settings that lead nowhere ------------------------------------------------
 cp "$CONF" "$TMP/good.conf"
