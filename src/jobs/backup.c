@@ -155,6 +155,7 @@ backup_make(struct job *job, const struct backup_opts *opts, struct manifest *m,
 	struct rdb_summary sum;
 	struct job_meter meter;
 	int id_waits = 0;
+	bool started = false;
 	time_t now = time_now();
 	char *json = NULL;
 	int rc = -1;
@@ -168,8 +169,6 @@ backup_make(struct job *job, const struct backup_opts *opts, struct manifest *m,
 	m->tool_version = xstrdup(PACKAGE_STRING);
 	backup_id_format(now, m->backup_id);
 	job_set_backup(job, m->backup_id);
-	job_log(job, VS_LOG_INFO, _("backup %s (%s) started"), m->backup_id,
-	    backup_type_name(opts->type));
 
 	if (storage_open_local(cfg, &st, err) != 0)
 		goto out;
@@ -197,6 +196,12 @@ backup_make(struct job *job, const struct backup_opts *opts, struct manifest *m,
 			if (err->code == VS_ERR_REFUSED)
 				error_prefix(err, _("two backups in the same second"));
 			goto out;
+		}
+		/* Once the id is settled: a wait above changes it. */
+		if (!started) {
+			job_log(job, VS_LOG_INFO, _("backup %s (%s) started"), m->backup_id,
+			    backup_type_name(opts->type));
+			started = true;
 		}
 		if (capture_begin(job, opts->tolerant, &cap, err) != 0)
 			goto out;

@@ -52,7 +52,9 @@ check_space(struct preflight_check *c, const char *dir, uint64_t need)
 		free(d);
 		return;
 	}
-	need += need / 20 + (16u << 20);
+	/* A margin in proportion (estimates may run short) and 1 MiB for the
+	 * metadata, the journal and the file system's own blocks. */
+	need += need / 20 + (1u << 20);
 	format_bytes(need, hneed, sizeof hneed);
 	format_bytes(avail, hfree, sizeof hfree);
 	c->ok = avail >= need;
