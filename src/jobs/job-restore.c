@@ -520,6 +520,41 @@ rollback_now(struct restore_ctx *rc, struct vs_error *err)
 	return r;
 }
 
+_Static_assert((1u << RESTORE_NSTEPS) - 1 <= JOURNAL_DONE_MAX,
+    "a journal's done bits hold every restore step");
+
+/*
+ * A journal is read back from backup_dir, which others may be able to
+ * write: what it says is checked against the backups it names, and it
+ * never spares a step that protects the live data. The backup is verified
+ * again whatever its done bits say; a safety backup must be a complete
+ * pre-restore backup.
+ */
+static int
+check_resumed(struct restore_ctx *rc, struct vs_error *err)
+{
+	char *path = fs_join(rc->cfg->backup_dir, JOURNAL_FILE);
+	struct manifest sm;
+	int r = 0;
+
+	rc->j.done &= ~(1u << RESTORE_VERIFY);
+	if (rc->j.safety_id[0] != '\0') {
+		struct vs_error lerr;
+
+		error_clear(&lerr);
+		memset(&sm, 0, sizeof sm);
+		if (load_manifest(rc, rc->j.safety_id, &sm, &lerr) != 0 ||
+		    sm.type != BACKUP_PRE_RESTORE)
+			r = error_set(err, VS_ERR_REFUSED, _("%s names %s as its safety backup, which is "
+			    "not a complete pre-restore backup (%s), so the journal is not trusted; look "
+			    "at it, then remove it to start over"), path, rc->j.safety_id,
+			    lerr.code != VS_OK ? lerr.msg : backup_type_name(sm.type));
+		manifest_clear(&sm);
+	}
+	free(path);
+	return r;
+}
+
 static int
 job_restore_run(struct job *job, void *argp, void **result, struct vs_error *err)
 {
@@ -596,6 +631,8 @@ job_restore_run(struct job *job, void *argp, void **result, struct vs_error *err
 		snprintf(rc.j.from, sizeof rc.j.from, "%s", args->from);
 		rc.j.started = start;
 	}
+	if (have == 1 && check_resumed(&rc, err) != 0)
+		goto out;
 	job_set_backup(job, rc.j.id);
 	snprintf(res->id, sizeof res->id, "%s", rc.j.id);
 

@@ -15,6 +15,8 @@
 #include "common/timeutil.h"
 
 #define JOURNAL_FILE ".restore-journal.json"
+/* The largest "done" a journal may hold (one bit per restore step). */
+#define JOURNAL_DONE_MAX 1023
 
 struct journal {
 	char id[BACKUP_ID_SIZE];          /* the backup being restored */
@@ -33,7 +35,9 @@ struct journal {
 };
 
 /* Load the journal of backup_dir: 1 and *j filled when there is one, 0 when
- * there is none, -1 when it cannot be read. */
+ * there is none, -1 when it cannot be read or is not trusted
+ * (VS_ERR_REFUSED: a link, a file others may write or another user's, a
+ * field out of range, a name with a directory part, a relative path). */
 int journal_load(const char *backup_dir, struct journal *j, struct vs_error *err);
 
 /* Write it (atomically). */

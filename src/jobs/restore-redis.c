@@ -104,9 +104,10 @@ restore_redis_guess(const struct config *cfg, const struct manifest *m, bool ans
 
 	/* Only the configuration (or, before this, the live server) says
 	 * where to write: the backup's metadata is at most a hint. */
-	if (j->data_dir == NULL || j->data_dir[0] == '\0')
+	if (cfg->redis.data_dir[0] != '\0' || j->data_dir == NULL)
 		set_str(&j->data_dir, xstrdup(cfg->redis.data_dir));
-	if (j->dbfilename == NULL || j->dbfilename[0] == '\0')
+	if (cfg->redis.dbfilename[0] != '\0' || j->dbfilename == NULL ||
+	    j->dbfilename[0] == '\0')
 		set_str(&j->dbfilename, xstrdup(cfg->redis.dbfilename[0] ? cfg->redis.dbfilename :
 		    "dump.rdb"));
 	if (j->data_dir[0] == '\0' && answers)
