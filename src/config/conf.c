@@ -57,6 +57,7 @@ static const struct cfg_key cfg_keys[] = {
 	STR("redis", "host", redis.host),
 	INT("redis", "port", redis.port, 1, 65535),
 	STR("redis", "socket", redis.socket),
+	STR("redis", "username", redis.username),
 	SECRET("redis", "password", redis.password),
 	INT("redis", "db", redis.db, 0, 1000000),
 	STRLIST("redis", "prefixes", redis.prefixes, redis.nprefixes),

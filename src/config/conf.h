@@ -29,6 +29,7 @@ struct config {
 		char *host;
 		int port;
 		char *socket;
+		char *username;       /* ACL user for AUTH; "" : AUTH with the password alone */
 		char *password;
 		int db;
 		char **prefixes;

@@ -368,6 +368,15 @@ finish_via_file(struct job *job, struct capture *c, struct vs_error *err)
 	return 0;
 }
 
+/* What lets vsbackup read the RDB file rather than fetch it. */
+static void
+fetch_fix(const struct config *cfg, char *buf, size_t size)
+{
+	snprintf(buf, size, _("set redis.data_dir and redis.dbfilename in %s to "
+	    "Redis's dir and dbfilename, and let this user read that file"),
+	    cfg->path[0] != '\0' ? cfg->path : _("the configuration"));
+}
+
 /* The moment, through a replication sync (the RDB file is not readable
  * here): writes stay paused until the server has forked for us. */
 static int
@@ -376,17 +385,19 @@ begin_via_sync(struct job *job, const struct config *cfg, bool tolerant, struct 
 {
 	struct watch_ctx wc = { job, _("waiting for Redis to fork"), false };
 	struct redis_watch w = { watch_progress, watch_cancelled, &wc };
+	char fix[VS_ERROR_MSG_MAX / 2];
 	int lockfd = -1, delay = 0, r;
 	int64_t deadline;
 
+	fetch_fix(cfg, fix, sizeof fix);
 	if (redis_sync_fork_delay(c->conn, &delay, err) != 0)
 		return -1;
 	if (delay > 0 && delay * 1000 + 500 > cfg->redis.pause_ms)
 		return error_set(err, VS_ERR_REDIS,
 		    _("the Redis RDB file cannot be read here, and fetching it over replication "
 		      "would start %d s late (repl-diskless-sync-delay), after writes resume "
-		      "(redis.pause_ms is %d ms); make the RDB file readable by this user, or set "
-		      "repl-diskless-sync-delay 0 on the server"), delay, cfg->redis.pause_ms);
+		      "(redis.pause_ms is %d ms): %s; or set repl-diskless-sync-delay 0 on "
+		      "the server"), delay, cfg->redis.pause_ms, fix);
 	job_progress(job, _("capturing"), 0, 0, false);
 	if (lock_service(cfg, &lockfd, err) != 0)
 		return -1;
@@ -397,11 +408,22 @@ begin_via_sync(struct job *job, const struct config *cfg, bool tolerant, struct 
 	c->coordinated = lockfd >= 0;
 	r = replica_catch_up(c, deadline, &w, err);
 	if (r == 0)
-		r = redis_sync_start(c->rcfg, &w, &c->sync, err);
-	if (r == 0 && redis_now_ms() > deadline)
-		r = error_set(err, VS_ERR_REDIS, _("Redis forked for the snapshot only after the "
-		    "write pause had ended (redis.pause_ms %d); raise redis.pause_ms"),
-		    cfg->redis.pause_ms);
+		r = redis_sync_start(c->rcfg, deadline, &w, &c->sync, err);
+	if (r == REDIS_SYNC_LATE && delay < 0)
+		/* Most likely the diskless delay, which only CONFIG tells. */
+		r = error_set(err, VS_ERR_REDIS, _("Redis did not fork for the "
+		    "replication snapshot within the write pause (redis.pause_ms %d ms). "
+		    "With diskless replication Redis waits repl-diskless-sync-delay "
+		    "seconds (5 by default) before it forks, and vsbackup cannot read "
+		    "that setting here (CONFIG GET is renamed, disabled or not allowed "
+		    "for this user). Either %s, or set repl-diskless-sync-delay 0 in "
+		    "Redis's configuration"), cfg->redis.pause_ms, fix);
+	else if (r == REDIS_SYNC_LATE)
+		r = error_set(err, VS_ERR_REDIS, _("Redis did not fork for the "
+		    "replication snapshot within the write pause (redis.pause_ms %d ms; "
+		    "repl-diskless-sync-delay is %d s); a save or rewrite it was running "
+		    "may have held it back: try again, raise redis.pause_ms, or %s"),
+		    cfg->redis.pause_ms, delay, fix);
 	if (r == 0)
 		r = open_indexes(cfg, tolerant, c, err);
 	if (redis_unpause(pause_conn(c), r == 0 ? err : NULL) != 0)

@@ -213,7 +213,10 @@ health_redis_at(const struct config *cfg, struct health_report *r)
 		check_skip(loading, HEALTH_UNKNOWN, _("not checked: not logged in to Redis"));
 		return;
 	}
-	if (cfg->redis.password[0] != '\0')
+	if (cfg->redis.username[0] != '\0')
+		check_set(auth, HEALTH_OK, _("logged in with redis.password as user %s, db %d "
+		    "selected"), cfg->redis.username, cfg->redis.db);
+	else if (cfg->redis.password[0] != '\0')
 		check_set(auth, HEALTH_OK, _("logged in with redis.password, db %d selected"),
 		    cfg->redis.db);
 	else

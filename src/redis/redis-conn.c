@@ -25,6 +25,7 @@ struct redis_conn {
 	redisContext *ctx;
 	char *where;
 	bool broken;
+	bool default_nopass;  /* AUTH said the default user has no password */
 };
 
 /* Longest part of a server's error text quoted in a message. */
@@ -141,6 +142,35 @@ redis_conn_io_error(struct redis_conn *c, const char *what, int saved_errno,
 	}
 }
 
+const char *
+redis_conn_user(const struct config *cfg)
+{
+	return cfg->redis.username[0] != '\0' ? cfg->redis.username : "default";
+}
+
+/*
+ * NOPERM names the command as Redis's ACL does ("... to run the
+ * 'client|pause' command"): say which rule to add for which user.
+ */
+void
+redis_noperm_hint(const struct config *cfg, const char *text, char *buf, size_t size)
+{
+	const char *user = redis_conn_user(cfg);
+	const char *q = strstr(text, "to run the '"), *end = NULL;
+
+	if (q != NULL) {
+		q += strlen("to run the '");
+		end = strchr(q, '\'');
+	}
+	if (end != NULL && end > q && end - q < 64)
+		snprintf(buf, size, _(" (the Redis user %s may not run it: allow it with "
+		    "ACL SETUSER %s +%.*s; vsbackup.conf(5), REDIS ACL, lists what "
+		    "vsbackup needs)"), user, user, (int)(end - q), q);
+	else
+		snprintf(buf, size, _(" (the Redis user %s lacks the permission; "
+		    "vsbackup.conf(5), REDIS ACL, lists what vsbackup needs)"), user);
+}
+
 int
 redis_conn_reply_error(struct redis_conn *c, const char *what,
     const redisReply *rep, struct vs_error *err)
@@ -154,7 +184,8 @@ redis_conn_reply_error(struct redis_conn *c, const char *what,
 		    "redis.password in %s)"), redis_conf_name(c->cfg));
 		hint = hintbuf;
 	} else if (redis_reply_is(rep, "NOPERM")) {
-		hint = _(" (the Redis user vsbackup logs in as lacks the permission)");
+		redis_noperm_hint(c->cfg, text, hintbuf, sizeof hintbuf);
+		hint = hintbuf;
 	} else if (redis_reply_is(rep, "LOADING")) {
 		hint = _(" (Redis is still loading its data; try again when it is done)");
 	} else if (strstr(text, "unknown command") != NULL) {
@@ -265,7 +296,11 @@ redis_conn_auth(struct redis_conn *c, enum redis_open_result *result,
 	const struct config *cfg = c->cfg;
 	redisReply *rep;
 
-	rep = redis_conn_command_raw(c, err, "AUTH %s", cfg->redis.password);
+	if (cfg->redis.username[0] != '\0')
+		rep = redis_conn_command_raw(c, err, "AUTH %s %s", cfg->redis.username,
+		    cfg->redis.password);
+	else
+		rep = redis_conn_command_raw(c, err, "AUTH %s", cfg->redis.password);
 	if (rep == NULL) {
 		*result = REDIS_OPEN_UNREACHABLE;
 		return -1;
@@ -277,14 +312,32 @@ redis_conn_auth(struct redis_conn *c, enum redis_open_result *result,
 	/* Redis says so when it has no password at all: nothing to check. */
 	if (strstr(rep->str, "without any password configured") != NULL ||
 	    strstr(rep->str, "no password is set") != NULL) {
+		c->default_nopass = true;
 		freeReplyObject(rep);
 		return 0;
 	}
 	*result = REDIS_OPEN_REFUSED;
-	if (redis_reply_is(rep, "WRONGPASS") || strstr(rep->str, "invalid password"))
+	if (cfg->redis.username[0] != '\0' && redis_reply_is(rep, "WRONGPASS"))
+		error_set(err, VS_ERR_REDIS, _("Redis at %s refused the login of user "
+		    "%s: %.*s (check redis.username and redis.password in %s, and that "
+		    "the user is on: ACL GETUSER %s)"), c->where, cfg->redis.username,
+		    REDIS_QUOTE_MAX, rep->str, redis_conf_name(cfg), cfg->redis.username);
+	else if (redis_reply_is(rep, "WRONGPASS"))
+		/* Since Redis 6 this is also the answer when the default user
+		 * is off, whatever the password. */
+		error_set(err, VS_ERR_REDIS, _("Redis at %s refused the login of its "
+		    "default user: %.*s (check redis.password in %s; if the default user "
+		    "is off, set redis.username and redis.password to those of an ACL "
+		    "user)"), c->where, REDIS_QUOTE_MAX, rep->str, redis_conf_name(cfg));
+	else if (strstr(rep->str, "invalid password") != NULL)
 		error_set(err, VS_ERR_REDIS, _("Redis at %s rejected the password: "
 		    "%.*s (check redis.password in %s)"), c->where, REDIS_QUOTE_MAX,
 		    rep->str, redis_conf_name(cfg));
+	else if (cfg->redis.username[0] != '\0' &&
+	    strstr(rep->str, "wrong number of arguments") != NULL)
+		error_set(err, VS_ERR_REDIS, _("Redis at %s does not know ACL users: "
+		    "%.*s (redis.username needs Redis 6 or later; leave it empty in %s)"),
+		    c->where, REDIS_QUOTE_MAX, rep->str, redis_conf_name(cfg));
 	else
 		redis_conn_reply_error(c, "AUTH", rep, err);
 	freeReplyObject(rep);
@@ -309,10 +362,20 @@ redis_conn_select(struct redis_conn *c, enum redis_open_result *result,
 		return 0;
 	}
 	*result = REDIS_OPEN_REFUSED;
-	if (redis_reply_is(rep, "NOAUTH")) {
+	if (redis_reply_is(rep, "NOAUTH") && c->default_nopass) {
+		/* A default user without a password that still needs a login
+		 * is off ("user default off"). */
+		error_set(err, VS_ERR_REDIS, _("Redis at %s does not let its default "
+		    "user in: %.*s (the default user has no password and is off: set "
+		    "redis.username and redis.password in %s to those of an ACL user)"),
+		    c->where, REDIS_QUOTE_MAX, rep->str, redis_conf_name(cfg));
+	} else if (redis_reply_is(rep, "NOAUTH")) {
 		error_set(err, VS_ERR_REDIS, _("Redis at %s requires a password: "
-		    "%.*s (set redis.password in %s)"), c->where, REDIS_QUOTE_MAX,
-		    rep->str, redis_conf_name(cfg));
+		    "%.*s (set redis.password in %s, and redis.username to log in as "
+		    "an ACL user)"), c->where, REDIS_QUOTE_MAX, rep->str,
+		    redis_conf_name(cfg));
+	} else if (redis_reply_is(rep, "NOPERM")) {
+		redis_conn_reply_error(c, "SELECT", rep, err);
 	} else if (redis_reply_is(rep, "LOADING")) {
 		*result = REDIS_OPEN_LOADING;
 		redis_conn_reply_error(c, "SELECT", rep, err);
@@ -325,11 +388,11 @@ redis_conn_select(struct redis_conn *c, enum redis_open_result *result,
 	return -1;
 }
 
-static int redis_conn_open_master(const struct config *cfg, int connect_ms,
+static int redis_conn_open_master(const struct config *cfg, int connect_ms, bool select,
     struct redis_conn **out, enum redis_open_result *result, struct vs_error *err);
 
-int
-redis_conn_open_result(const struct config *cfg, int connect_ms,
+static int
+redis_conn_open_as(const struct config *cfg, int connect_ms, bool select,
     struct redis_conn **out, enum redis_open_result *result,
     struct vs_error *err)
 {
@@ -341,7 +404,7 @@ redis_conn_open_result(const struct config *cfg, int connect_ms,
 	*out = NULL;
 	*result = REDIS_OPEN_UNREACHABLE;
 	if (redis_sentinel_mode(cfg))
-		return redis_conn_open_master(cfg, connect_ms, out, result, err);
+		return redis_conn_open_master(cfg, connect_ms, select, out, result, err);
 	if (connect_ms <= 0)
 		connect_ms = ms;
 	c = xcalloc(1, sizeof *c);
@@ -379,12 +442,12 @@ redis_conn_open_result(const struct config *cfg, int connect_ms,
 		redis_conn_close(c);
 		return -1;
 	}
-	if (cfg->redis.password != NULL && cfg->redis.password[0] != '\0' &&
-	    redis_conn_auth(c, result, err) < 0) {
+	if (((cfg->redis.password != NULL && cfg->redis.password[0] != '\0') ||
+	    cfg->redis.username[0] != '\0') && redis_conn_auth(c, result, err) < 0) {
 		redis_conn_close(c);
 		return -1;
 	}
-	if (redis_conn_select(c, result, err) < 0) {
+	if (select && redis_conn_select(c, result, err) < 0) {
 		redis_conn_close(c);
 		return -1;
 	}
@@ -395,14 +458,14 @@ redis_conn_open_result(const struct config *cfg, int connect_ms,
 
 /* Under Sentinel: connect to the master the sentinels name now. */
 static int
-redis_conn_open_master(const struct config *cfg, int connect_ms,
+redis_conn_open_master(const struct config *cfg, int connect_ms, bool select,
     struct redis_conn **out, enum redis_open_result *result, struct vs_error *err)
 {
 	struct redis_target t;
 
 	if (redis_sentinel_discover(cfg, false, &t, err) != 0)
 		return -1;
-	if (redis_conn_open_result(t.master, connect_ms, out, result, err) != 0) {
+	if (redis_conn_open_as(t.master, connect_ms, select, out, result, err) != 0) {
 		redis_target_clear(&t);
 		return -1;
 	}
@@ -410,6 +473,23 @@ redis_conn_open_master(const struct config *cfg, int connect_ms,
 	t.master = t.source = NULL;
 	redis_target_clear(&t);
 	return 0;
+}
+
+int
+redis_conn_open_result(const struct config *cfg, int connect_ms,
+    struct redis_conn **out, enum redis_open_result *result,
+    struct vs_error *err)
+{
+	return redis_conn_open_as(cfg, connect_ms, true, out, result, err);
+}
+
+int
+redis_conn_open_noselect(const struct config *cfg, int connect_ms,
+    struct redis_conn **out, struct vs_error *err)
+{
+	enum redis_open_result result;
+
+	return redis_conn_open_as(cfg, connect_ms, false, out, &result, err);
 }
 
 int

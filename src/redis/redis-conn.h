@@ -35,7 +35,8 @@ struct redis_watch {
  * Connect as cfg says: redis.socket when set, else redis.host and
  * redis.port (under Sentinel, redis.mode "sentinel": the master the
  * sentinels name now), within redis.timeout_ms (also the limit for each command);
- * AUTH with redis.password when set; SELECT redis.db. cfg must outlive the
+ * AUTH with redis.username and redis.password (or the password alone)
+ * when set; SELECT redis.db. cfg must outlive the
  * connection. Examples of failures:
  *   cannot connect to Redis at /run/redis.sock: No such file or directory
  *     (is redis-server running? redis.socket in /etc/vsbackup/vsbackup.conf)
@@ -83,6 +84,9 @@ redisReply *redis_conn_reply(struct redis_conn *c, const char *what,
 /* Fill err for an error reply rep to the command what; returns -1. */
 int redis_conn_reply_error(struct redis_conn *c, const char *what,
     const redisReply *rep, struct vs_error *err);
+
+/* The ACL user vsbackup logs in as: redis.username, else "default". */
+const char *redis_conn_user(const struct config *cfg);
 
 /* Has an I/O error or a timeout made the connection unusable? */
 bool redis_conn_broken(const struct redis_conn *c);

@@ -36,9 +36,14 @@ redis_pause_writes(struct redis_conn *c, int ms, int64_t *deadline,
 	if (rep == NULL)
 		return -1;
 	if (rep->type == REDIS_REPLY_ERROR) {
-		error_set(err, VS_ERR_REDIS, _("Redis at %s refused CLIENT PAUSE: "
-		    "%.200s (pausing only writes needs Redis 6.2 or later)"),
-		    redis_conn_where(c), rep->str);
+		/* A server before 6.2 answers a syntax error to the WRITE mode;
+		 * a missing permission or a renamed command is something else. */
+		if (redis_reply_is(rep, "NOPERM") || strstr(rep->str, "unknown command") != NULL)
+			redis_conn_reply_error(c, "CLIENT PAUSE", rep, err);
+		else
+			error_set(err, VS_ERR_REDIS, _("Redis at %s refused CLIENT PAUSE: "
+			    "%.200s (pausing only writes needs Redis 6.2 or later)"),
+			    redis_conn_where(c), rep->str);
 		freeReplyObject(rep);
 		return -1;
 	}

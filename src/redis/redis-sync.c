@@ -39,6 +39,7 @@ struct redis_sync {
 	int fd;
 	int timeout_ms;
 	bool preamble_done;
+	bool fullresync;          /* +FULLRESYNC arrived: Redis forked for us */
 	int64_t last_byte_ms;     /* when the server last sent anything */
 	bool diskless;
 	uint64_t size;
@@ -101,65 +102,83 @@ redis_sync_fill(struct redis_sync *s, const struct redis_watch *w,
 	}
 }
 
-/* Parse the preamble line in buf[start..end); 1 done, 0 need more, -1. */
+/*
+ * Parse the preamble lines in buf[start..end): 1 done, 0 need more, -1.
+ * "+FULLRESYNC <id> <offset>" (the answer to PSYNC, sent as Redis forks
+ * for us) comes first and is only noted.
+ */
 static int
 redis_sync_preamble(struct redis_sync *s, struct vs_error *err)
 {
-	unsigned char *p, *nl;
-	size_t len;
-	char *line, *endp;
+	for (;;) {
+		unsigned char *p, *nl;
+		size_t len;
+		char *line, *endp;
 
-	/* Lone newlines keep the link alive while Redis prepares. */
-	while (s->start < s->end && s->buf[s->start] == '\n')
-		s->start++;
-	p = s->buf + s->start;
-	nl = memchr(p, '\n', s->end - s->start);
-	if (nl == NULL) {
-		if (s->end - s->start > 1024)
-			return error_set(err, VS_ERR_REDIS, _("Redis at %s answered "
-			    "SYNC with an overlong line"), redis_conn_where(s->conn));
-		return 0;
-	}
-	len = (size_t)(nl - p);
-	if (len > 0 && p[len - 1] == '\r')
-		len--;
-	line = xstrndup((const char *)p, len);
-	s->start += (size_t)(nl - p) + 1;
+		/* Lone newlines keep the link alive while Redis prepares. */
+		while (s->start < s->end && s->buf[s->start] == '\n')
+			s->start++;
+		p = s->buf + s->start;
+		nl = memchr(p, '\n', s->end - s->start);
+		if (nl == NULL) {
+			if (s->end - s->start > 1024)
+				return error_set(err, VS_ERR_REDIS, _("Redis at %s answered "
+				    "PSYNC with an overlong line"), redis_conn_where(s->conn));
+			return 0;
+		}
+		len = (size_t)(nl - p);
+		if (len > 0 && p[len - 1] == '\r')
+			len--;
+		line = xstrndup((const char *)p, len);
+		s->start += (size_t)(nl - p) + 1;
 
-	if (line[0] == '-') {
-		error_set(err, VS_ERR_REDIS, _("Redis at %s refused SYNC: %.200s"),
-		    redis_conn_where(s->conn), line + 1);
-		free(line);
-		return -1;
-	}
-	if (strncmp(line, "$EOF:", 5) == 0 && strlen(line + 5) == REDIS_SYNC_MARK) {
-		s->diskless = true;
-		memcpy(s->mark, line + 5, REDIS_SYNC_MARK);
-		free(line);
-		return 1;
-	}
-	if (line[0] == '$' && line[1] >= '0' && line[1] <= '9') {
-		errno = 0;
-		s->size = strtoull(line + 1, &endp, 10);
-		if (errno == 0 && *endp == '\0') {
+		if (strncmp(line, "+FULLRESYNC", 11) == 0) {
+			s->fullresync = true;
+			free(line);
+			continue;
+		}
+		if (line[0] == '-') {
+			char hint[VS_ERROR_MSG_MAX / 2] = "";
+
+			if (strncmp(line + 1, "NOPERM", 6) == 0)
+				redis_noperm_hint(redis_conn_config(s->conn), line + 1, hint,
+				    sizeof hint);
+			error_set(err, VS_ERR_REDIS, _("Redis at %s refused PSYNC: %.200s%s"),
+			    redis_conn_where(s->conn), line + 1, hint);
+			free(line);
+			return -1;
+		}
+		if (strncmp(line, "$EOF:", 5) == 0 && strlen(line + 5) == REDIS_SYNC_MARK) {
+			s->diskless = true;
+			memcpy(s->mark, line + 5, REDIS_SYNC_MARK);
 			free(line);
 			return 1;
 		}
+		if (line[0] == '$' && line[1] >= '0' && line[1] <= '9') {
+			errno = 0;
+			s->size = strtoull(line + 1, &endp, 10);
+			if (errno == 0 && *endp == '\0') {
+				free(line);
+				return 1;
+			}
+		}
+		error_set(err, VS_ERR_REDIS, _("Redis at %s answered PSYNC with \"%.60s\", "
+		    "not an RDB transfer"), redis_conn_where(s->conn), line);
+		free(line);
+		return -1;
 	}
-	error_set(err, VS_ERR_REDIS, _("Redis at %s answered SYNC with \"%.60s\", "
-	    "not an RDB transfer"), redis_conn_where(s->conn), line);
-	free(line);
-	return -1;
 }
 
 /*
  * Read until the preamble is complete. With aux (a second connection to
- * watch INFO on), return early, *forked set, once INFO shows the fork.
+ * watch INFO on), return early, *forked set, once +FULLRESYNC arrived or
+ * INFO shows the fork; return REDIS_SYNC_LATE when deadline (a
+ * redis_now_ms() time, 0 for none) passes first.
  */
 static int
 redis_sync_await(struct redis_sync *s, struct redis_conn *aux,
-    const struct redis_persistence *before, const struct redis_watch *w,
-    bool *forked, struct vs_error *err)
+    const struct redis_persistence *before, int64_t deadline,
+    const struct redis_watch *w, bool *forked, struct vs_error *err)
 {
 	const char *what = _("waiting for Redis to start the replication snapshot");
 
@@ -175,6 +194,12 @@ redis_sync_await(struct redis_sync *s, struct redis_conn *aux,
 			s->preamble_done = true;
 			return 0;
 		}
+		if (aux != NULL && s->fullresync) {
+			*forked = true;
+			return 0;
+		}
+		if (aux != NULL && deadline > 0 && redis_now_ms() > deadline)
+			return REDIS_SYNC_LATE;
 		/* Keep the partial line at the start of the buffer. */
 		memmove(s->buf, s->buf + s->start, s->end - s->start);
 		s->end -= s->start;
@@ -202,7 +227,7 @@ redis_sync_await(struct redis_sync *s, struct redis_conn *aux,
 }
 
 int
-redis_sync_start(const struct config *cfg, const struct redis_watch *w,
+redis_sync_start(const struct config *cfg, int64_t deadline, const struct redis_watch *w,
     struct redis_sync **out, struct vs_error *err)
 {
 	struct redis_sync *s;
@@ -212,6 +237,7 @@ redis_sync_start(const struct config *cfg, const struct redis_watch *w,
 	redisReply *rep;
 	const char *where;
 	bool forked;
+	int rc;
 
 	*out = NULL;
 	s = xcalloc(1, sizeof *s);
@@ -247,14 +273,22 @@ redis_sync_start(const struct config *cfg, const struct redis_watch *w,
 		memcpy(s->buf, ctx->reader->buf + ctx->reader->pos, n);
 		s->end = n;
 	}
-	if (fs_write_full(s->fd, "SYNC\r\n", 6) < 0) {
-		error_errno(err, VS_ERR_REDIS, errno, _("cannot send SYNC to Redis "
+	/* PSYNC with no history asks for a full copy; unlike SYNC it can be
+	 * checked against the ACL without running it (redis-acl.c). */
+	if (fs_write_full(s->fd, "PSYNC ? -1\r\n", 12) < 0) {
+		error_errno(err, VS_ERR_REDIS, errno, _("cannot send PSYNC to Redis "
 		    "at %s"), where);
 		goto fail;
 	}
 	s->last_byte_ms = redis_now_ms();
-	if (redis_sync_await(s, aux, &before, w, &forked, err) < 0)
+	rc = redis_sync_await(s, aux, &before, deadline, w, &forked, err);
+	if (rc < 0)
 		goto fail;
+	if (rc == REDIS_SYNC_LATE) {
+		redis_conn_close(aux);
+		redis_sync_free(s);
+		return REDIS_SYNC_LATE;
+	}
 	redis_conn_close(aux);
 	*out = s;
 	return 0;
@@ -295,7 +329,7 @@ redis_sync_read_to(struct redis_sync *s, redis_sync_sink sink, void *arg,
 
 	if (nbytes != NULL)
 		*nbytes = 0;
-	if (!s->preamble_done && redis_sync_await(s, NULL, NULL, w, NULL, err) < 0)
+	if (!s->preamble_done && redis_sync_await(s, NULL, NULL, 0, w, NULL, err) < 0)
 		return -1;
 	for (;;) {
 		size_t avail = s->end - s->start;

@@ -1,5 +1,5 @@
 /*
- * Fetch an RDB snapshot over the replication protocol, as
+ * Fetch an RDB snapshot over the replication protocol, much as
  * "redis-cli --rdb" does: for when Redis's RDB file cannot be read here
  * (permissions, another host) or CONFIG is disabled. The server forks as
  * for a new replica; its snapshot is of the moment of that fork.
@@ -30,18 +30,24 @@ struct redis_sync;
 typedef int (*redis_sync_sink)(void *arg, const void *buf, size_t len,
     struct vs_error *err);
 
+/* Returned by redis_sync_start() when Redis had not forked by the deadline. */
+#define REDIS_SYNC_LATE 1
+
 /*
  * Open a connection of its own (as redis_conn_open()), announce the
  * capabilities of a diskless-aware, RDB-only replica (REPLCONF capa eof,
- * REPLCONF rdb-only 1 where Redis 7 knows it), send SYNC and wait for the
- * preamble ("$<length>" from a disk-based save, "$EOF:<mark>" when
- * diskless), skipping the newlines Redis sends meanwhile to keep the link
- * alive, or until a second connection sees the fork in INFO persistence,
- * whichever comes first. redis.timeout_ms bounds the silence between two
- * bytes; w may cancel the wait.
+ * REPLCONF rdb-only 1 where Redis 7 knows it), send PSYNC ? -1 (a full
+ * copy) and wait until Redis forks for it: its "+FULLRESYNC" answer, a
+ * second connection seeing the fork in INFO persistence, or the preamble
+ * ("$<length>" from a disk-based save, "$EOF:<mark>" when diskless),
+ * whichever comes first; the newlines Redis sends meanwhile to keep the
+ * link alive are skipped. redis.timeout_ms bounds the silence between two
+ * bytes; w may cancel the wait. When deadline (a redis_now_ms() time, 0
+ * for none) passes before the fork, the link is dropped (Redis then does
+ * not fork for it) and REDIS_SYNC_LATE returned, *out NULL.
  */
-int redis_sync_start(const struct config *cfg, const struct redis_watch *w,
-    struct redis_sync **out, struct vs_error *err);
+int redis_sync_start(const struct config *cfg, int64_t deadline,
+    const struct redis_watch *w, struct redis_sync **out, struct vs_error *err);
 
 /* The payload length of a disk-based transfer; 0 while unknown: when
  * diskless (the length shows only at its end mark), or before the

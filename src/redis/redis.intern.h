@@ -21,11 +21,21 @@ int redis_conn_open_result(const struct config *cfg, int connect_ms,
     struct redis_conn **out, enum redis_open_result *result,
     struct vs_error *err);
 
+/* Connect and log in, but leave SELECT to the caller (the permission
+ * check asks about SELECT itself). */
+int redis_conn_open_noselect(const struct config *cfg, int connect_ms,
+    struct redis_conn **out, struct vs_error *err);
+
 /* The hiredis context, for raw socket work (the replication fetch). */
 redisContext *redis_conn_context(struct redis_conn *c);
 
 /* "the file NAME" of cfg or "the configuration", for hints. */
 const char *redis_conf_name(const struct config *cfg);
+
+/* For a NOPERM error text: " (the Redis user U may not run it: allow it
+ * with ACL SETUSER U +cmd; ...)", naming the command Redis named. */
+void redis_noperm_hint(const struct config *cfg, const char *text, char *buf,
+    size_t size);
 
 /* Does an error reply start with this error code ("LOADING", "NOAUTH")? */
 bool redis_reply_is(const redisReply *rep, const char *code);

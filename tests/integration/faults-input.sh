@@ -139,7 +139,7 @@ write_config "$TMP/right.conf" 'redis.password="right-horse-battery"' "backup_di
 tick
 OUT=$("$VSBACKUP" -c "$TMP/wrong.conf" backup 2>"$TMP/err"); RC=$?; ERR=$(cat "$TMP/err")
 is "$RC" 1 "wrong password: backup fails (exit 1)"
-like "$ERR" "Redis at $TMP/auth/redis.sock rejected the password" "wrong password: the message says so and names the server"
+like "$ERR" "Redis at $TMP/auth/redis.sock refused the login of its default user: WRONGPASS" "wrong password: the message says so and names the server"
 like "$ERR" "redis.password in $TMP/wrong.conf" "wrong password: and names the setting"
 ok "$(printf '%s' "$ERR" | grep -q -e wrong-staple -e right-horse; echo $((! $?)))" \
     "wrong password: no password is printed"

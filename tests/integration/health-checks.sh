@@ -150,7 +150,7 @@ sed 's|^\(  socket = .*\)$|\1\n  password = "wrong-pw";|' "$CONF" > "$TMP/wrongp
 chmod 600 "$TMP/wrongpw.conf"
 OUT=$("$VSBACKUP" -c "$TMP/wrongpw.conf" health 2>/dev/null); RC=$?
 is "$RC $(state redis.auth)" "2 CRITICAL" "a wrong password: CRITICAL"
-like "$OUT" 'redis.auth +Redis at .* rejected the password' "  saying so"
+like "$OUT" 'redis.auth +Redis at .* refused the login of its default user: WRONGPASS.*check redis.password' "  saying so"
 sed 's|^\(  socket = .*\)$|\1\n  password = "h3alth-Pw";|' "$CONF" > "$TMP/pw.conf"
 chmod 600 "$TMP/pw.conf"
 OUT=$("$VSBACKUP" -c "$TMP/pw.conf" health 2>/dev/null); RC=$?

@@ -94,7 +94,7 @@ v good -q cleanup
 v badpw backup --type manual
 
 # The failures happened for the right reasons.
-like "$(cat "$ALL")" "rejected the password" "the wrong Redis password was refused"
+like "$(cat "$ALL")" "refused the login of its default user" "the wrong Redis password was refused"
 like "$(cat "$ALL")" "(SignatureDoesNotMatch|InvalidAccessKeyId|403)" "the wrong S3 secret key was refused"
 like "$(cat "$ALL")" "127.0.0.1:9" "unreachable S3 was reported"
 ok "$([ -s "$LOG" ] && grep -q ' error ' "$LOG"; echo $?)" "the log file has the errors"

@@ -59,12 +59,12 @@ like "$OUT" "Redis at $R1_SOCK refused SELECT 99: ERR DB index is out of range \
 start_redis "$TMP/r2" "requirepass $PW" || exit 1
 write_config "$TMP/nopw.conf"
 probe "$TMP/nopw.conf" ping
-like "$OUT" "^error \(redis\): Redis at $REDIS_SOCK requires a password: NOAUTH .*\(set redis.password in $TMP/nopw.conf\)$" \
+like "$OUT" "^error \(redis\): Redis at $REDIS_SOCK requires a password: NOAUTH .*\(set redis.password in $TMP/nopw.conf, and redis.username to log in as an ACL user\)$" \
 	"password required but not configured: NOAUTH and the key to set"
 
 write_config "$TMP/wrongpw.conf" 'redis.password="wrong-Guess-0815"'
 probe "$TMP/wrongpw.conf" ping
-like "$OUT" "^error \(redis\): Redis at $REDIS_SOCK rejected the password: WRONGPASS .*\(check redis.password in $TMP/wrongpw.conf\)$" \
+like "$OUT" "^error \(redis\): Redis at $REDIS_SOCK refused the login of its default user: WRONGPASS .*\(check redis.password in $TMP/wrongpw.conf; if the default user is off, set redis.username and redis.password to those of an ACL user\)$" \
 	"wrong password: WRONGPASS and the key to check"
 case $OUT in *wrong-Guess-0815*) ok 1 "the wrong password is not shown" ;;
 *) ok 0 "the wrong password is not shown" ;; esac

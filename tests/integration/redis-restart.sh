@@ -82,7 +82,7 @@ t0=$(date +%s%3N)
 write_config "$TMP/badpw.conf" 'redis.password="not-it"' 'redis.start_timeout=60'
 probe "$TMP/badpw.conf" wait-ready
 t1=$(date +%s%3N)
-like "$OUT" "rejected the password: WRONGPASS" "a wrong password ends the wait"
+like "$OUT" "refused the login of its default user: WRONGPASS" "a wrong password ends the wait"
 ok "$(( t1 - t0 < 3000 ? 0 : 1 ))" "at once, without retrying ($(( t1 - t0 )) ms)"
 rcli --no-auth-warning -a 'restart-Secret' config set requirepass '' >/dev/null
 

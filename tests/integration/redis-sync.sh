@@ -88,7 +88,7 @@ rc config set repl-diskless-sync-delay 0 >/dev/null
 start_redis "$TMP/r2" 'rename-command SYNC ""' 'rename-command PSYNC ""' || exit 1
 write_config "$TMP/nosync.conf"
 probe "$TMP/nosync.conf" sync "$TMP/refused.rdb"
-like "$OUT" "error \(redis\): Redis at $REDIS_SOCK refused SYNC: ERR unknown command" \
-	"a server without SYNC: the refusal is quoted"
+like "$OUT" "error \(redis\): Redis at $REDIS_SOCK refused PSYNC: ERR unknown command" \
+	"a server without PSYNC: the refusal is quoted"
 
 done_testing

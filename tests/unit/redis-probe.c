@@ -210,7 +210,7 @@ cmd_sync(struct redis_conn *c, const char *out, struct vs_error *err)
 	if (redis_pause_writes(c, cfg->redis.pause_ms, &deadline, err) < 0)
 		return -1;
 	t0 = redis_now_ms();
-	if (redis_sync_start(cfg, &watch, &s, err) < 0) {
+	if (redis_sync_start(cfg, 0, &watch, &s, err) < 0) {
 		redis_unpause(c, NULL);
 		return -1;
 	}

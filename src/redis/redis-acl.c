@@ -1,0 +1,196 @@
+/*
+ * The permission check: one table of the commands vsbackup sends, each
+ * with a probe that Redis runs through its ACL check and then refuses to
+ * carry out, so asking changes nothing: BGSAVE and SHUTDOWN with an
+ * unknown option answer a syntax error, CLIENT PAUSE with a negative
+ * timeout an error, PSYNC with an offset that is not a number an error
+ * (Redis logs that a replica asked with a wrong offset), SCAN with a bad
+ * cursor an error. CLIENT UNPAUSE takes no argument to spoil: it is
+ * queued in a MULTI that is discarded, when the user may run MULTI.
+ * SELECT, INFO, DBSIZE, CONFIG GET and PING change nothing anyway.
+ */
+#include "config.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/i18n.h"
+#include "common/xmalloc.h"
+#include "redis/redis-acl.h"
+#include "redis/redis-conn.h"
+#include "redis/redis.intern.h"
+
+#define T(x) (1u << (x))
+#define ALL_TASKS (T(REDIS_ACL_BACKUP) | T(REDIS_ACL_FETCH) | T(REDIS_ACL_RESTORE))
+
+enum acl_when {
+	ACL_ALWAYS,
+	ACL_NO_RDB_PATH,      /* redis.data_dir or redis.dbfilename is empty */
+	ACL_NO_STOP_COMMAND,  /* redis.stop_command is empty */
+};
+
+struct acl_rule {
+	const char *rule;
+	const char *command;
+	const char *probe;    /* hiredis format (%d: redis.db); NULL: MULTI */
+	unsigned tasks;       /* tasks that always need it */
+	unsigned when_tasks;  /* tasks that need it when `when` holds */
+	enum acl_when when;
+};
+
+static const struct acl_rule acl_rules[] = {
+	{ "+select", "SELECT", "SELECT %d", ALL_TASKS, 0, ACL_ALWAYS },
+	{ "+info", "INFO", "INFO server", ALL_TASKS, 0, ACL_ALWAYS },
+	{ "+dbsize", "DBSIZE", "DBSIZE", ALL_TASKS, 0, ACL_ALWAYS },
+	{ "+bgsave", "BGSAVE", "BGSAVE vsbackup-check", T(REDIS_ACL_BACKUP) |
+	    T(REDIS_ACL_RESTORE), 0, ACL_ALWAYS },
+	{ "+client|pause", "CLIENT PAUSE", "CLIENT PAUSE -1 WRITE", ALL_TASKS, 0,
+	    ACL_ALWAYS },
+	{ "+client|unpause", "CLIENT UNPAUSE", NULL, ALL_TASKS, 0, ACL_ALWAYS },
+	{ "+config|get", "CONFIG GET", "CONFIG GET dir", T(REDIS_ACL_FETCH),
+	    T(REDIS_ACL_BACKUP) | T(REDIS_ACL_RESTORE), ACL_NO_RDB_PATH },
+	{ "+psync", "PSYNC", "PSYNC ? vsbackup-check", T(REDIS_ACL_FETCH), 0, ACL_ALWAYS },
+	{ "+replconf", "REPLCONF", "REPLCONF vsbackup-check 1", T(REDIS_ACL_FETCH), 0,
+	    ACL_ALWAYS },
+	{ "+ping", "PING", "PING", T(REDIS_ACL_RESTORE), 0, ACL_ALWAYS },
+	{ "+scan", "SCAN", "SCAN vsbackup-check", T(REDIS_ACL_RESTORE), 0, ACL_ALWAYS },
+	{ "+shutdown", "SHUTDOWN", "SHUTDOWN vsbackup-check", 0, T(REDIS_ACL_RESTORE),
+	    ACL_NO_STOP_COMMAND },
+};
+
+#define NRULES (sizeof acl_rules / sizeof acl_rules[0])
+
+static const char *const task_names[REDIS_ACL_NTASKS] = {
+	[REDIS_ACL_BACKUP] = N_("backup"),
+	[REDIS_ACL_FETCH] = N_("replication fetch"),
+	[REDIS_ACL_RESTORE] = N_("restore"),
+};
+
+static const char *const task_keys[REDIS_ACL_NTASKS] = {
+	[REDIS_ACL_BACKUP] = "backup",
+	[REDIS_ACL_FETCH] = "fetch",
+	[REDIS_ACL_RESTORE] = "restore",
+};
+
+const char *
+redis_acl_task_name(enum redis_acl_task t)
+{
+	return _(task_names[t]);
+}
+
+const char *
+redis_acl_task_key(enum redis_acl_task t)
+{
+	return task_keys[t];
+}
+
+static bool
+acl_when_holds(const struct config *cfg, enum acl_when w)
+{
+	switch (w) {
+	case ACL_ALWAYS:
+		return true;
+	case ACL_NO_RDB_PATH:
+		return cfg->redis.data_dir[0] == '\0' || cfg->redis.dbfilename[0] == '\0';
+	case ACL_NO_STOP_COMMAND:
+		return cfg->redis.stop_command[0] == '\0';
+	}
+	return true;
+}
+
+/* What an answer to a probe says about the permission. */
+static enum redis_acl_state
+acl_state_of(const redisReply *rep)
+{
+	if (rep->type != REDIS_REPLY_ERROR || rep->str == NULL)
+		return REDIS_ACL_ALLOWED;
+	if (redis_reply_is(rep, "NOPERM"))
+		return REDIS_ACL_DENIED;
+	if (strstr(rep->str, "unknown command") != NULL)
+		return REDIS_ACL_MISSING;
+	return REDIS_ACL_ALLOWED;
+}
+
+/* CLIENT UNPAUSE queued in a MULTI that is discarded. */
+static int
+acl_probe_multi(struct redis_conn *c, struct redis_acl_rule_result *res,
+    struct vs_error *err)
+{
+	redisReply *rep;
+
+	if ((rep = redis_conn_command_raw(c, err, "MULTI")) == NULL)
+		return -1;
+	if (rep->type == REDIS_REPLY_ERROR) {
+		res->state = REDIS_ACL_UNKNOWN;
+		res->note = _("not checked: only inside a MULTI can it be asked about "
+		    "without running it, and this user may not run MULTI (+multi "
+		    "+discard would let vsbackup config check it)");
+		freeReplyObject(rep);
+		return 0;
+	}
+	freeReplyObject(rep);
+	if ((rep = redis_conn_command_raw(c, err, "CLIENT UNPAUSE")) == NULL)
+		return -1;
+	res->state = acl_state_of(rep);
+	freeReplyObject(rep);
+	if ((rep = redis_conn_command_raw(c, err, "DISCARD")) == NULL)
+		return -1;
+	freeReplyObject(rep);
+	return 0;
+}
+
+int
+redis_acl_check(const struct config *cfg, struct redis_acl_report *r,
+    struct vs_error *err)
+{
+	struct redis_conn *c;
+
+	memset(r, 0, sizeof *r);
+	if (redis_conn_open_noselect(cfg, 3000, &c, err) != 0)
+		return -1;
+	r->where = xstrdup(redis_conn_where(c));
+	r->user = xstrdup(redis_conn_user(cfg));
+	for (size_t i = 0; i < NRULES && r->n < REDIS_ACL_MAX_RULES; i++) {
+		const struct acl_rule *a = &acl_rules[i];
+		struct redis_acl_rule_result *res = &r->rules[r->n++];
+		redisReply *rep;
+
+		res->rule = a->rule;
+		res->command = a->command;
+		res->tasks = a->tasks;
+		if (acl_when_holds(cfg, a->when))
+			res->tasks |= a->when_tasks;
+		if (a->probe == NULL) {
+			if (acl_probe_multi(c, res, err) != 0)
+				goto fail;
+			continue;
+		}
+		/* The formats take at most redis.db; the others ignore it. */
+		if ((rep = redis_conn_command_raw(c, err, a->probe, cfg->redis.db)) == NULL)
+			goto fail;
+		res->state = acl_state_of(rep);
+		freeReplyObject(rep);
+	}
+	redis_conn_close(c);
+	return 0;
+
+fail:
+	redis_conn_close(c);
+	redis_acl_report_clear(r);
+	return -1;
+}
+
+bool
+redis_acl_needed(const struct redis_acl_report *r, size_t i, enum redis_acl_task t)
+{
+	return i < r->n && (r->rules[i].tasks & T(t)) != 0;
+}
+
+void
+redis_acl_report_clear(struct redis_acl_report *r)
+{
+	free(r->where);
+	free(r->user);
+	memset(r, 0, sizeof *r);
+}

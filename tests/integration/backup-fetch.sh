@@ -1,0 +1,82 @@
+#!/bin/bash
+# A backup that cannot read the RDB file and fetches the snapshot over
+# replication, against servers where CONFIG is renamed away or denied by
+# the ACL: with the default diskless delay (5 s, which vsbackup cannot
+# read) the backup fails saying what is actually needed (the RDB file's
+# location, or repl-diskless-sync-delay 0), not "raise redis.pause_ms";
+# with the delay at 0 it succeeds as an ACL user holding only the
+# documented backup and fetch rules, and fails naming +psync without it.
+# Covers src/jobs/capture.c, src/redis/redis-sync.c.
+# timeout: 120
+. "$(dirname "$0")/../lib/harness.sh"
+. "$(dirname "$0")/../lib/acl-lib.sh"
+
+PY=/usr/bin/python3
+command -v redis-server >/dev/null || skip_all "redis-server is not installed"
+"$PY" -c 'import faiss, numpy' 2>/dev/null || skip_all "$PY cannot import faiss"
+
+mkdir -p "$TMP/faiss"
+"$PY" - "$TMP/faiss/content_index.faiss" "$TMP/faiss/user_index.faiss" <<'EOF'
+import sys, numpy as np, faiss
+for path, n in zip(sys.argv[1:], (7, 3)):
+    ix = faiss.IndexIDMap(faiss.IndexFlatIP(8))
+    ix.add_with_ids(np.random.rand(n, 8).astype('float32'), np.arange(n).astype('int64'))
+    faiss.write_index(ix, path)
+EOF
+
+show() { printf '%s\n' "$@" | sed 's/^/#   | /'; }
+backups() { find "$TMP/backups" -mindepth 1 -maxdepth 1 ! -name '.*' -printf '%f\n' 2>/dev/null | sort; }
+backup_with() {
+	OUT=$("$VSBACKUP" -c "$1" backup 2>&1)
+	RC=$?
+}
+# The advice a late fork must give, whatever made vsbackup fetch.
+check_advice() {
+	local what=$1
+	ok "$(( RC == 0 ))" "$what: the backup fails"
+	show "$OUT"
+	like "$OUT" "repl-diskless-sync-delay 0" "$what: it names repl-diskless-sync-delay 0"
+	like "$OUT" "redis\.data_dir and redis\.dbfilename" "$what: and the settings that avoid the fetch"
+	case $OUT in *"raise redis.pause_ms"*) ok 1 "$what: it does not say to raise redis.pause_ms" ;;
+	*) ok 0 "$what: it does not say to raise redis.pause_ms" ;; esac
+	is "$(backups)" "" "$what: nothing is left behind"
+}
+
+# --- CONFIG renamed away, Redis 7.0's default diskless delay ----------------------------
+start_redis "$TMP/r" 'rename-command CONFIG ""' 'repl-diskless-sync yes' || exit 1
+rcli debug populate 60 chimera-vectors: 10 >/dev/null
+write_config "$TMP/renamed.conf" 'redis.data_dir=""' 'redis.dbfilename=""'
+backup_with "$TMP/renamed.conf"
+check_advice "CONFIG renamed"
+is "$(rcli set k after)" OK "CONFIG renamed: writes flow again"
+
+# --- CONFIG denied by the ACL ---------------------------------------------------------------
+start_redis "$TMP/r2" 'repl-diskless-sync yes' || exit 1
+acl_admin
+rcli debug populate 60 chimera-vectors: 10 >/dev/null
+acl_user vsbackup bk-Pw-2 "${ACL_BACKUP_RULES[@]}" +psync +replconf >/dev/null
+write_config "$TMP/denied.conf" 'redis.data_dir=""' 'redis.dbfilename=""' \
+	'redis.username="vsbackup"' 'redis.password="bk-Pw-2"'
+backup_with "$TMP/denied.conf"
+check_advice "CONFIG denied"
+like "$OUT" "ACL SETUSER vsbackup \+config\|get" "CONFIG denied: it names the rule that lets vsbackup ask"
+
+# --- the delay at 0: the fetch works with the documented rules -------------------------------
+rcli config set repl-diskless-sync-delay 0 >/dev/null
+backup_with "$TMP/denied.conf"
+show "$OUT"
+is "$RC" 0 "delay 0, CONFIG denied: the backup over replication succeeds"
+id=$(printf '%s\n' "$OUT" | tail -n 1)
+is "$("$PY" -c 'import json,sys; m=json.load(open(sys.argv[1])); print(m["redis"]["source"], m["redis"]["dbsize"])' "$TMP/backups/$id/metadata.json" 2>&1)" \
+	"replication 60" "it was fetched over replication and holds every key"
+redis-check-rdb "$TMP/backups/$id/redis.rdb" >/dev/null 2>&1
+ok "$?" "redis-check-rdb accepts the fetched snapshot"
+rm -rf "${TMP:?}/backups"
+
+acl_user vsbackup bk-Pw-2 "${ACL_BACKUP_RULES[@]}" +replconf >/dev/null
+backup_with "$TMP/denied.conf"
+ok "$(( RC == 0 ))" "without +psync the fetch fails"
+show "$OUT"
+like "$OUT" "ACL SETUSER vsbackup \+psync" "and names the rule to add"
+
+done_testing
