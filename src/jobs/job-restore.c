@@ -211,9 +211,11 @@ apply(struct restore_ctx *rc, const struct manifest *m, struct vs_error *err)
 				rc->live_changed = true;
 				if (place_move_aside(idx[i].dest, suffix, &aside, err) != 0)
 					return -1;
-				if (aside != NULL)
+				if (aside != NULL) {
 					job_log(rc->job, VS_LOG_INFO, _("%s was moved aside to %s"),
 					    idx[i].dest, aside);
+					journal_add_aside(&rc->j, aside);
+				}
 				free(aside);
 				continue;
 			}
@@ -495,6 +497,53 @@ out:
 	return r;
 }
 
+/*
+ * The restore (or rollback) ended well: the live files it moved aside are
+ * removed when a safety backup holds them, else kept and named. Only names
+ * beside the files this restore writes are touched, whatever the journal
+ * says.
+ */
+static void
+finish_asides(struct restore_ctx *rc, bool covered)
+{
+	const struct config *cfg = rc->cfg;
+	char *rdb = fs_join(rc->j.data_dir ? rc->j.data_dir : "", rc->j.dbfilename ?
+	    rc->j.dbfilename : "");
+	char *aofd = fs_join(rc->j.data_dir ? rc->j.data_dir : "", rc->j.aof_dir &&
+	    rc->j.aof_dir[0] ? rc->j.aof_dir : "appendonlydir");
+	char *aoff = fs_join(rc->j.data_dir ? rc->j.data_dir : "", rc->j.aof_file &&
+	    rc->j.aof_file[0] ? rc->j.aof_file : "appendonly.aof");
+	const char *dests[] = { cfg->faiss.content_index, cfg->faiss.user_index, rdb, aofd, aoff };
+
+	for (size_t i = 0; i < rc->j.nasides; i++) {
+		const char *a = rc->j.asides[i];
+		bool ours = false;
+		struct vs_error e;
+
+		for (size_t k = 0; k < sizeof dests / sizeof dests[0] && !ours; k++) {
+			size_t n = strlen(dests[k]);
+
+			ours = strncmp(a, dests[k], n) == 0 &&
+			    strncmp(a + n, ".vsbackup-before-", 17) == 0 && strchr(a + n, '/') == NULL;
+		}
+		if (!ours || !fs_exists(a))
+			continue;
+		error_clear(&e);
+		if (!covered)
+			job_log(rc->job, VS_LOG_WARN, _("%s is kept: it holds what was live before the "
+			    "restore, and no safety backup does; remove it once it is not needed"), a);
+		else if (fs_remove_tree(a, &e) == 0)
+			job_log(rc->job, VS_LOG_INFO, _("removed %s, moved aside by the restore: the "
+			    "safety backup %s holds it"), a, rc->j.safety_id[0] ? rc->j.safety_id :
+			    rc->j.id);
+		else
+			job_log(rc->job, VS_LOG_WARN, "%s", e.msg);
+	}
+	free(rdb);
+	free(aofd);
+	free(aoff);
+}
+
 /* Roll the live state back to the safety backup after a failure. */
 static int
 rollback_now(struct restore_ctx *rc, struct vs_error *err)
@@ -515,8 +564,10 @@ rollback_now(struct restore_ctx *rc, struct vs_error *err)
 	rc->j.done = (1u << RESTORE_FETCH) | (1u << RESTORE_VERIFY) | (1u << RESTORE_SAFETY);
 	r = apply(rc, &sm, err);
 	manifest_clear(&sm);
-	if (r == 0)
+	if (r == 0) {
+		finish_asides(rc, true);
 		r = journal_remove(rc->cfg->backup_dir, err);
+	}
 	return r;
 }
 
@@ -728,6 +779,8 @@ job_restore_run(struct job *job, void *argp, void **result, struct vs_error *err
 	 * restore again retries the hook (the error says so). */
 	if (!step_done(&rc, RESTORE_RELOAD) && reload_hook(&rc, err) != 0)
 		goto out;
+	/* A rollback restores the safety backup itself, which holds them. */
+	finish_asides(&rc, rc.j.safety_id[0] != '\0' || rc.j.rollback);
 	if (journal_remove(rc.cfg->backup_dir, err) != 0)
 		goto out;
 	res->rolled_back = rc.j.rollback;

@@ -136,6 +136,22 @@ journal_load(const char *backup_dir, struct journal *j, struct vs_error *err)
 	j->aof_dir = xstrdup(jstr(root, "aof_dir"));
 	j->aof_file = xstrdup(jstr(root, "aof_file"));
 	j->logfile = xstrdup(jstr(root, "logfile"));
+	v = cJSON_GetObjectItemCaseSensitive(root, "asides");
+	if (v != NULL && !cJSON_IsArray(v)) {
+		bad = "asides";
+	} else if (v != NULL) {
+		const cJSON *a;
+
+		cJSON_ArrayForEach(a, v) {
+			if (!cJSON_IsString(a) || a->valuestring[0] != '/' ||
+			    !clean_path(a->valuestring) ||
+			    strstr(a->valuestring, ".vsbackup-before-") == NULL) {
+				bad = "asides";
+				break;
+			}
+			journal_add_aside(j, a->valuestring);
+		}
+	}
 	cJSON_Delete(root);
 	if (!clean_path(j->data_dir))
 		bad = "data_dir";
@@ -181,6 +197,12 @@ journal_save(const char *backup_dir, const struct journal *j, struct vs_error *e
 	cJSON_AddStringToObject(o, "aof_dir", j->aof_dir ? j->aof_dir : "");
 	cJSON_AddStringToObject(o, "aof_file", j->aof_file ? j->aof_file : "");
 	cJSON_AddStringToObject(o, "logfile", j->logfile ? j->logfile : "");
+	{
+		cJSON *a = cJSON_AddArrayToObject(o, "asides");
+
+		for (size_t i = 0; i < j->nasides; i++)
+			cJSON_AddItemToArray(a, cJSON_CreateString(j->asides[i]));
+	}
 	text = cJSON_Print(o);
 	cJSON_Delete(o);
 	if (text == NULL)
@@ -206,8 +228,18 @@ journal_remove(const char *backup_dir, struct vs_error *err)
 }
 
 void
+journal_add_aside(struct journal *j, const char *path)
+{
+	j->asides = xrealloc(j->asides, (j->nasides + 1) * sizeof *j->asides);
+	j->asides[j->nasides++] = xstrdup(path);
+}
+
+void
 journal_clear(struct journal *j)
 {
+	for (size_t i = 0; i < j->nasides; i++)
+		free(j->asides[i]);
+	free(j->asides);
 	free(j->data_dir);
 	free(j->dbfilename);
 	free(j->aof_dir);

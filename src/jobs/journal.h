@@ -32,6 +32,10 @@ struct journal {
 	char *aof_dir;                    /* appenddirname (Redis 7), "" before 7 */
 	char *aof_file;                   /* appendfilename */
 	char *logfile;                    /* the server's log file, "" unknown */
+	/* Live files this restore moved aside (dest.vsbackup-before-ID...),
+	 * removed once it ends well when a safety backup holds them. */
+	char **asides;
+	size_t nasides;
 };
 
 /* Load the journal of backup_dir: 1 and *j filled when there is one, 0 when
@@ -45,6 +49,9 @@ int journal_save(const char *backup_dir, const struct journal *j, struct vs_erro
 
 /* Remove it once the restore is complete. */
 int journal_remove(const char *backup_dir, struct vs_error *err);
+
+/* Note that a live file was moved aside to path. */
+void journal_add_aside(struct journal *j, const char *path);
 
 void journal_clear(struct journal *j);
 

@@ -267,7 +267,7 @@ owner_of_dir_in(const char *parent, struct fs_owner *out)
  */
 static int
 place_aof7(struct job *job, struct storage *st, const struct manifest *m,
-    const struct journal *j, const char *suffix, struct vs_error *err)
+    struct journal *j, const char *suffix, struct vs_error *err)
 {
 	char *live = fs_join(j->data_dir, j->aof_dir);
 	char *tmp = xasprintf("%s/.vsbackup-aof-XXXXXX", j->data_dir);
@@ -321,6 +321,8 @@ place_aof7(struct job *job, struct storage *st, const struct manifest *m,
 	close(dfd);
 	if (place_move_aside(live, suffix, &aside, err) != 0)
 		goto out;
+	if (aside != NULL)
+		journal_add_aside(j, aside);
 	if (rename(tmp, live) != 0) {
 		error_errno(err, VS_ERR_IO, errno, _("cannot rename %s to %s"), tmp, live);
 		goto out;
@@ -349,7 +351,7 @@ out:
 
 int
 restore_redis_place(struct job *job, struct storage *st, const struct manifest *m,
-    const struct journal *j, struct vs_error *err)
+    struct journal *j, struct vs_error *err)
 {
 	char *dest = fs_join(j->data_dir, j->dbfilename);
 	char suffix[64], *aside = NULL;
@@ -371,8 +373,10 @@ restore_redis_place(struct job *job, struct storage *st, const struct manifest *
 		    "start empty"), m->redis.file.note ? m->redis.file.note : _("none was recorded"));
 		if (place_move_aside(dest, suffix, &aside, err) != 0)
 			goto out;
-		if (aside != NULL)
+		if (aside != NULL) {
 			job_log(job, VS_LOG_INFO, _("%s was moved aside to %s"), dest, aside);
+			journal_add_aside(j, aside);
+		}
 		free(aside);
 		aside = NULL;
 	}
@@ -386,8 +390,10 @@ restore_redis_place(struct job *job, struct storage *st, const struct manifest *
 
 			place_owner(aof, &m->redis.file.owner, &own);
 			rc = place_move_aside(aof, suffix, &aside, err);
-			if (rc == 0 && aside != NULL)
+			if (rc == 0 && aside != NULL) {
 				job_log(job, VS_LOG_INFO, _("%s was moved aside to %s"), aof, aside);
+				journal_add_aside(j, aside);
+			}
 			if (rc == 0 && m->redis.file.present)
 				rc = place_file(job, st, m->backup_id, MANIFEST_RDB_FILE,
 				    m->redis.file.size, aof, &own, _("writing the AOF"), err);

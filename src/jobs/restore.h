@@ -71,7 +71,7 @@ int restore_redis_stop(struct job *job, struct vs_error *err);
  * AOF is on a fresh AOF whose base is the snapshot (the old one is moved
  * aside). Without an RDB in the backup, the server starts empty. */
 int restore_redis_place(struct job *job, struct storage *st, const struct manifest *m,
-    const struct journal *j, struct vs_error *err);
+    struct journal *j, struct vs_error *err);
 
 /* Run start_command and wait until the server has loaded its data; when
  * it does not come up, the error ends with the last lines of its log

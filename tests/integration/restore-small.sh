@@ -71,6 +71,19 @@ eng_track_redis
 is "$(cat "$UI.vsbackup-before-$ID2")" "an earlier copy" "  the earlier copy moved aside is still there"
 is "$(sha "$UI.vsbackup-before-$ID2.2")" "$ui0" "  the live index went to a new name beside it"
 like "$ERR" "$UI was moved aside to $UI.vsbackup-before-$ID2.2" "  and the log says where"
+like "$ERR" "$UI.vsbackup-before-$ID2.2 is kept: it holds what was live before the restore, and no safety backup does" \
+    "  without a safety backup it is kept, and the log says so"
+
+# --- with a safety backup, what was moved aside is removed once the restore ends well ---
+cp "$UI.vsbackup-before-$ID2.2" "$UI"
+tick
+run restore "$ID2" --yes
+is "$RC" 0 "the same restore with a safety backup succeeds" || show "$ERR"
+eng_track_redis
+ok "$([ ! -e "$UI.vsbackup-before-$ID2.3" ]; echo $?)" "  the copy it moved aside is removed at the end"
+like "$ERR" "removed $UI.vsbackup-before-$ID2.3, moved aside by the restore: the safety backup [0-9_]* holds it" \
+    "  and the log says the safety backup holds it"
+is "$(cat "$UI.vsbackup-before-$ID2")" "an earlier copy" "  copies of earlier restores are left alone"
 
 # --- a resumed restore whose Redis was started again meanwhile --------------
 real_start=$(sed -n 's/^ *start_command = "\(.*\)";$/\1/p' "$CONF")
