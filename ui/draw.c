@@ -248,6 +248,22 @@ draw_wrapped(int y, int x, int w, int maxrows, attr_t attr, const char *s)
 	return rows;
 }
 
+int
+draw_seg(int y, int x, int end, attr_t a, const char *s)
+{
+	if (x >= end)
+		return x;
+	return x + draw_text(y, x, end - x, a, s);
+}
+
+const char *
+draw_spinner(const struct tui *t)
+{
+	const struct tui_glyphs *g = theme_glyphs();
+
+	return g->spinner[t->tick % (unsigned)g->nspinner];
+}
+
 void
 fmt_local_time_short(time_t t, char *out, size_t outsz)
 {
@@ -264,9 +280,7 @@ fmt_local_time_short(time_t t, char *out, size_t outsz)
 void
 fmt_duration(double seconds, char *out, size_t outsz)
 {
-	if (seconds < 0)
-		seconds = 0;
-	time_format_age((long long)(seconds + 0.5), out, outsz);
+	format_seconds(seconds, out, outsz);
 }
 
 double

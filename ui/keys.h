@@ -23,8 +23,8 @@
 	    N_("guided restore of the selected backup: source, pre-flight checks, plan, "  \
 	       "confirmation by typing its id, then the steps as a checklist"))           \
 	X(upload, 'u', 0, "u", NULL, N_("upload the selected backup to S3"))             \
-	X(download, 'g', 0, "g", NULL,                                                    \
-	    N_("download the selected backup from S3 into backup_dir"))                  \
+	X(download, 'f', 0, "f", NULL,                                                    \
+	    N_("fetch: download the selected backup from S3 into backup_dir"))           \
 	X(delete, 'd', 0, "d", NULL,                                                      \
 	    N_("delete the selected backup (asks which copies, then for confirmation)"))  \
 	X(pin, 'p', 0, "p", NULL,                                                         \
@@ -48,7 +48,7 @@
 	X(down, KEY_DOWN, 'j', "Down j", NULL, N_("next backup, job or line"))           \
 	X(page_up, KEY_PPAGE, 0, "PgUp", NULL, N_("one page up"))                        \
 	X(page_down, KEY_NPAGE, ' ', "PgDn Space", NULL, N_("one page down"))            \
-	X(home, KEY_HOME, 0, "Home", NULL, N_("first backup or line"))                   \
+	X(home, KEY_HOME, 'g', "Home g", NULL, N_("first backup or line"))              \
 	X(end, KEY_END, 'G', "End G", NULL, N_("last backup or line"))                   \
 	X(detail, '\n', KEY_ENTER, "Enter", NULL,                                         \
 	    N_("show the selected backup's detail in place of the list (when the "        \

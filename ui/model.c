@@ -62,24 +62,8 @@ static void
 row_item(struct tui_model *m, const struct catalog_entry *e, const struct catalog_copy *c,
     struct retention_item *it)
 {
-	time_t t = 0;
-	struct vs_error err;
-
-	memset(it, 0, sizeof *it);
-	it->id = e->id;
-	if (c->has_manifest) {
-		it->type = c->m.type;
-		it->created = c->m.created_at;
-	} else {
-		if (backup_id_parse(e->id, &t, &err) == 0)
-			it->created = t;
-		it->type = backup_type_for_time(it->created);
-	}
-	it->complete = c->complete && c->has_manifest;
-	it->partial = c->partial;
-	it->pinned = c->pinned;
+	catalog_retention_item(e, c, it);
 	it->in_use = model_backup_busy(m, e->id);
-	it->verified_ok = c->has_verify && c->verify.ok;
 }
 
 static void
@@ -145,8 +129,9 @@ row_search_text(struct tui_row *r)
 {
 	const char *v = r->vstate == VERIFY_OK ? "ok" : r->vstate == VERIFY_FAILED ? "failed" : "";
 
-	snprintf(r->search, sizeof r->search, "%s %s %s %s %s", r->e->id,
-	    r->type_known ? backup_type_name(r->type) : "-", catalog_where(r->e), v, r->ret_short);
+	snprintf(r->search, sizeof r->search, "%s %s %s %s %s%s", r->e->id,
+	    r->type_known ? backup_type_name(r->type) : "-", catalog_where(r->e), v, r->ret_short,
+	    r->missing ? _(" partial") : "");
 	for (char *p = r->search; *p; p++)
 		*p = (char)tolower((unsigned char)*p);
 }
@@ -294,6 +279,8 @@ model_set_catalog(struct tui_model *m, struct catalog *cat, time_t now)
 
 		r->e = &cat->entries[i];
 		r->best = c = catalog_best(r->e);
+		r->missing = catalog_copy_missing(c);
+		r->safety = catalog_copy_is_safety(c);
 		if (c->has_manifest) {
 			r->type = c->m.type;
 			r->type_known = true;
@@ -348,17 +335,12 @@ model_find_row(struct tui_model *m, const char *id)
 const struct tui_row *
 model_newest_complete(const struct tui_model *m)
 {
-	const struct tui_row *best = NULL;
+	const struct catalog_entry *e;
 
-	for (size_t i = 0; i < m->nrows; i++) {
-		const struct tui_row *r = &m->rows[i];
-
-		if (!r->best->complete || !r->best->has_manifest || r->best->partial)
-			continue;
-		if (best == NULL || r->created > best->created)
-			best = r;
-	}
-	return best;
+	if (m->cat == NULL)
+		return NULL;
+	e = catalog_newest(m->cat, CATALOG_ALL_LOCATIONS, false, NULL);
+	return e != NULL ? &m->rows[e - m->cat->entries] : NULL;
 }
 
 /* --- jobs --- */

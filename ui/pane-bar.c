@@ -28,10 +28,10 @@ main_draw_bar_line(struct tui *t, struct main_state *st)
 
 	draw_fill(R->y, R->x, R->w, A_NORMAL, " ");
 	if (st->filtering) {
-		x = main_seg(R->y, x, end, theme_attr(COL_HEADING), _("Filter: "));
-		x = main_seg(R->y, x, end, theme_attr(COL_INPUT), st->filter_buf);
-		x = main_seg(R->y, x, end, theme_attr(COL_SELECTED), " ");
-		main_seg(R->y, x + 2, end, theme_attr(COL_DIM), _("Enter keeps it, Esc clears it"));
+		x = draw_seg(R->y, x, end, theme_attr(COL_HEADING), _("Filter: "));
+		x = draw_seg(R->y, x, end, theme_attr(COL_INPUT), st->filter_buf);
+		x = draw_seg(R->y, x, end, theme_attr(COL_SELECTED), " ");
+		draw_seg(R->y, x + 2, end, theme_attr(COL_DIM), _("Enter keeps it, Esc clears it"));
 		return;
 	}
 	if (t->message_until > 0) {
@@ -67,10 +67,10 @@ main_draw_bar_line(struct tui *t, struct main_state *st)
 				continue;
 			/* The first key of "? F1" is the one to show. */
 			snprintf(key, sizeof key, "%.*s", (int)strcspn(k->keyname, " "), k->keyname);
-			x = main_seg(R->y, x, end, theme_attr(COL_KEY), key);
-			x = main_seg(R->y, x, end, theme_attr(COL_KEY_LABEL), " ");
-			x = main_seg(R->y, x, end, theme_attr(COL_KEY_LABEL), _(k->bar));
-			x = main_seg(R->y, x, end, A_NORMAL, "  ");
+			x = draw_seg(R->y, x, end, theme_attr(COL_KEY), key);
+			x = draw_seg(R->y, x, end, theme_attr(COL_KEY_LABEL), " ");
+			x = draw_seg(R->y, x, end, theme_attr(COL_KEY_LABEL), _(k->bar));
+			x = draw_seg(R->y, x, end, A_NORMAL, "  ");
 		}
 	}
 }

@@ -98,10 +98,19 @@ detail_build(struct tui *t, struct main_state *st, struct tui_row *r, struct dli
 {
 	const struct catalog_copy *c = r->best;
 	const struct manifest *m = &c->m;
-	char a[64], b[64], text[RETENTION_DESCRIBE_SIZE];
+	char a[128], b[64], text[RETENTION_DESCRIBE_SIZE];
 	int n = 0;
 
 	dl_add(d, &n, theme_attr(COL_HEADING), _("Backup %s  (%s)"), r->e->id, catalog_where(r->e));
+	if (r->safety)
+		dl_add(d, &n, theme_attr(COL_WARN), "%s", _("  pre-restore: the live state saved before "
+		    "a restore; not counted as the newest backup"));
+	if (r->missing) {
+		catalog_missing_text(r->missing, a, sizeof a);
+		dl_add(d, &n, theme_attr(COL_BAD), _("  PARTIAL: it lacks %s"), a);
+		dl_add(d, &n, theme_attr(COL_BAD), "%s", _("  (missing when it was taken); restoring "
+		    "it removes the live one"));
+	}
 	if (c->has_manifest) {
 		char iso[ISO8601_SIZE];
 
@@ -172,7 +181,7 @@ detail_build(struct tui *t, struct main_state *st, struct tui_row *r, struct dli
 		dl_add(d, &n, theme_attr(COL_BAD), "%s", _("  the local and S3 metadata differ"));
 	dl_add(d, &n, theme_attr(COL_HEADING), "%s", _("Verification history"));
 	if (st->hist_job != 0 || strncmp(st->hist_key, r->e->id, strlen(r->e->id)) != 0) {
-		dl_add(d, &n, theme_attr(COL_DIM), "  %s", main_spinner(t));
+		dl_add(d, &n, theme_attr(COL_DIM), "  %s", draw_spinner(t));
 	} else if (st->hist.n == 0) {
 		dl_add(d, &n, theme_attr(COL_DIM), "%s", _("  no verification recorded"));
 	} else {

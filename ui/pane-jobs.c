@@ -32,7 +32,7 @@ draw_job(struct tui *t, struct tui_job *j, int y, int x, int w, bool sel)
 	const char *mark;
 
 	if (!j->finished) {
-		mark = j->running ? main_spinner(t) : g->pending;
+		mark = j->running ? draw_spinner(t) : g->pending;
 		ta = theme_attr(COL_NORMAL);
 	} else if (j->status == 0) {
 		mark = g->tick;
@@ -44,8 +44,8 @@ draw_job(struct tui *t, struct tui_job *j, int y, int x, int w, bool sel)
 	if (sel)
 		draw_fill(y, x, w, theme_attr(focus ? COL_SELECTED : COL_SELECTED_DIM), " ");
 	cx = x + 1;
-	cx = main_seg(y, cx, x + w, sel ? theme_attr(focus ? COL_SELECTED : COL_SELECTED_DIM) : ta, mark);
-	cx = main_seg(y, cx + 1, x + w - 12, sel ? theme_attr(focus ? COL_SELECTED : COL_SELECTED_DIM) :
+	cx = draw_seg(y, cx, x + w, sel ? theme_attr(focus ? COL_SELECTED : COL_SELECTED_DIM) : ta, mark);
+	cx = draw_seg(y, cx + 1, x + w - 12, sel ? theme_attr(focus ? COL_SELECTED : COL_SELECTED_DIM) :
 	    theme_attr(COL_HEADING), j->title);
 	if (!j->finished) {
 		if (!j->running)
@@ -54,7 +54,7 @@ draw_job(struct tui *t, struct tui_job *j, int y, int x, int w, bool sel)
 			snprintf(buf, sizeof buf, _("  step %d/%d: %s"), j->step, j->nsteps, j->phase);
 		else
 			snprintf(buf, sizeof buf, "  %s", j->phase);
-		main_seg(y, cx, x + w - 12, sel ? theme_attr(focus ? COL_SELECTED : COL_SELECTED_DIM) :
+		draw_seg(y, cx, x + w - 12, sel ? theme_attr(focus ? COL_SELECTED : COL_SELECTED_DIM) :
 		    theme_attr(COL_DIM), buf);
 		if (sel)
 			draw_text_right(y, x + w - 11, 10, theme_attr(focus ? COL_SELECTED :

@@ -176,7 +176,7 @@ main_draw_list(struct tui *t, struct main_state *st)
 		attr_t a = theme_attr(COL_DIM);
 
 		if (!t->m.cat_loaded && t->m.cat_error == NULL)
-			snprintf(msg, sizeof msg, "%s %s", main_spinner(t), _("reading the backups…"));
+			snprintf(msg, sizeof msg, "%s %s", draw_spinner(t), _("reading the backups…"));
 		else if (t->m.cat_error != NULL && t->m.nrows == 0) {
 			snprintf(msg, sizeof msg, _("cannot list the backups: %s"), t->m.cat_error);
 			a = theme_attr(COL_BAD);
@@ -201,9 +201,10 @@ main_draw_list(struct tui *t, struct main_state *st)
 
 		if (sel)
 			draw_fill(y, R->x, R->w, base, " ");
-		draw_cell(y, R->x, xs, ws, C_ID, base | (r->best->partial ? theme_attr(COL_DIM) : 0),
-		    r->e->id);
-		draw_cell(y, R->x, xs, ws, C_TYPE, base, r->type_known ? backup_type_name(r->type) : "?");
+		draw_cell(y, R->x, xs, ws, C_ID, sel ? base : r->best->partial ? theme_attr(COL_DIM) :
+		    A_NORMAL, r->e->id);
+		draw_cell(y, R->x, xs, ws, C_TYPE, sel ? base : r->safety ? theme_attr(COL_DIM) : A_NORMAL,
+		    r->type_known ? backup_type_name(r->type) : "?");
 		fmt_local_time_short(r->created, buf, sizeof buf);
 		draw_cell(y, R->x, xs, ws, C_CREATED, base, buf);
 		if (r->created != 0)
@@ -215,8 +216,12 @@ main_draw_list(struct tui *t, struct main_state *st)
 		format_bytes(r->size, buf, sizeof buf);
 		draw_cell(y, R->x, xs, ws, C_SIZE, base, buf);
 		draw_cell(y, R->x, xs, ws, C_WHERE, base, catalog_where(r->e));
-		if (r->vstate == VERIFY_NONE)
-			draw_cell(y, R->x, xs, ws, C_VERIFIED, base | theme_attr(COL_DIM), "-");
+		/* A copy that lacks a part is no good backup, verified or not. */
+		if (r->missing)
+			draw_cell(y, R->x, xs, ws, C_VERIFIED, sel ? base : theme_attr(COL_WARN),
+			    _("partial"));
+		else if (r->vstate == VERIFY_NONE)
+			draw_cell(y, R->x, xs, ws, C_VERIFIED, sel ? base : theme_attr(COL_DIM), "-");
 		else if (r->vstate == VERIFY_OK)
 			draw_cell(y, R->x, xs, ws, C_VERIFIED, sel ? base : theme_attr(COL_OK),
 			    r->vdeep ? _("ok deep") : _("ok"));

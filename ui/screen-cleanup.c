@@ -60,8 +60,8 @@ cleanup_confirm(struct tui *t, struct cleanup_state *st)
 	snprintf(f.text[1], sizeof f.text[1], "%s", _("This cannot be undone."));
 	f.danger = true;
 	f.action.kind = ACT_CLEANUP;
-	f.action.at = st->at;
-	f.action.v[0] = 0;
+	f.action.u.cleanup.at = st->at;
+	f.action.u.cleanup.dry_run = false;
 	tui_open_form(t, &f);
 }
 
@@ -172,7 +172,6 @@ cleanup_draw(struct tui *t, struct screen *s)
 {
 	struct cleanup_state *st = s->data;
 	const struct tui_rect *R = &t->lay.full;
-	const struct tui_glyphs *g = theme_glyphs();
 	char buf[512], pol[256], when[32], size[32];
 	int y = R->y, rows;
 
@@ -191,7 +190,7 @@ cleanup_draw(struct tui *t, struct screen *s)
 	draw_rule(y++, R->x, R->w, _("Decisions"), true);
 	rows = R->y + R->h - 2 - y;
 	if (st->job != 0 && st->rep == NULL) {
-		snprintf(buf, sizeof buf, "%s %s", g->spinner[t->tick % (unsigned)g->nspinner],
+		snprintf(buf, sizeof buf, "%s %s", draw_spinner(t),
 		    _("deciding (dry run)…"));
 		draw_text(y, R->x + 1, R->w - 2, theme_attr(COL_DIM), buf);
 	} else if (st->error[0]) {

@@ -1,8 +1,9 @@
 /*
  * A dialog: a title, a few lines of text, up to FORM_MAX_FIELDS choice
- * fields and an accept/cancel. On accept it hands its action, with the
- * field values in v[], to tui_act(); it knows nothing of what the action
- * does. Dialogs that delete or quit (danger) accept only 'y', so a
+ * fields and an accept/cancel. The spec's update function turns the field
+ * values into its typed action (and may reword the text to follow them);
+ * on accept the dialog hands the action to tui_act() and knows nothing of
+ * what it does. Dialogs that delete or quit (danger) accept only 'y', so a
  * stray Enter cannot confirm them.
  */
 #include "config.h"
@@ -20,13 +21,29 @@ struct form_state {
 	int field;
 };
 
+int
+form_value(const struct form_spec *f, int i)
+{
+	const struct form_field *ff = &f->fields[i];
+
+	return i < f->nfields && ff->value >= 0 && ff->value < ff->nchoices ? ff->vals[ff->value] : 0;
+}
+
+static void
+form_update(struct tui *t, struct form_state *st)
+{
+	if (st->spec.update != NULL)
+		st->spec.update(t, &st->spec);
+}
+
 static int
 form_accept(struct tui *t, struct form_state *st)
 {
-	struct tui_action a = st->spec.action;
+	struct tui_action a;
 
-	for (int i = 0; i < st->spec.nfields && i < 3; i++)
-		a.v[i] = st->spec.fields[i].value;
+	form_update(t, st);
+	a = st->spec.action;
+	/* Closed first: the action may open another dialog. */
 	tui_act(t, &a);
 	return SCR_HANDLED | SCR_CLOSE | SCR_REDRAW;
 }
@@ -54,10 +71,12 @@ form_event(struct tui *t, struct screen *s, const struct tui_event *ev)
 		case KEY_LEFT:
 			if (f != NULL)
 				f->value = (f->value + f->nchoices - 1) % f->nchoices;
+			form_update(t, st);
 			break;
 		case KEY_RIGHT:
 			if (f != NULL)
 				f->value = (f->value + 1) % f->nchoices;
+			form_update(t, st);
 			break;
 		case KEY_ENTER:
 			if (!st->spec.danger)
@@ -75,10 +94,12 @@ form_event(struct tui *t, struct screen *s, const struct tui_event *ev)
 	case 'l':
 		if (f != NULL)
 			f->value = (f->value + 1) % f->nchoices;
+		form_update(t, st);
 		break;
 	case 'h':
 		if (f != NULL)
 			f->value = (f->value + f->nchoices - 1) % f->nchoices;
+		form_update(t, st);
 		break;
 	case '\r':
 	case '\n':
@@ -107,7 +128,7 @@ form_draw(struct tui *t, struct screen *s)
 	char buf[256];
 
 	/* Text rows as wrapped (translations run longer than English). */
-	for (int i = 0; i < 4; i++)
+	for (int i = 0; i < FORM_MAX_TEXT; i++)
 		if (st->spec.text[i][0])
 			ntext += draw_wrapped(-1, x, w, 3, A_NORMAL, st->spec.text[i]);
 	h = 2 + ntext + (ntext ? 1 : 0) + st->spec.nfields + (st->spec.nfields ? 1 : 0) + 1;
@@ -116,9 +137,9 @@ form_draw(struct tui *t, struct screen *s)
 	y = D->y + (D->h - h) / 2;
 	draw_box(y, D->x, h, D->w, st->spec.title);
 	y++;
-	for (int i = 0; i < 4; i++)
+	for (int i = 0; i < FORM_MAX_TEXT; i++)
 		if (st->spec.text[i][0])
-			y += draw_wrapped(y, x, w, 3, theme_attr(i == 1 && st->spec.danger ? COL_WARN :
+			y += draw_wrapped(y, x, w, 3, theme_attr(i >= 1 && st->spec.danger ? COL_WARN :
 			    COL_DIALOG), st->spec.text[i]);
 	if (ntext)
 		y++;
@@ -171,8 +192,8 @@ screen_form_new(struct tui *t, const struct form_spec *spec)
 	struct screen *s = xcalloc(1, sizeof *s);
 	struct form_state *st = xcalloc(1, sizeof *st);
 
-	(void)t;
 	st->spec = *spec;
+	form_update(t, st);
 	s->type = &screen_form_type;
 	s->data = st;
 	return s;

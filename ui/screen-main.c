@@ -54,45 +54,13 @@ need_selection(struct tui *t, struct main_state *st)
 	return r;
 }
 
-static bool
-copy_complete(const struct catalog_copy *c)
-{
-	return c->present && c->complete && !c->partial;
-}
-
 /* --- key handlers (TUI_KEYS) --- */
 
 static int
 main_req_backup(struct tui *t, struct main_state *st)
 {
-	struct form_spec f;
-
 	(void)st;
-	memset(&f, 0, sizeof f);
-	snprintf(f.title, sizeof f.title, "%s", _("Take a backup"));
-	snprintf(f.text[0], sizeof f.text[0], "%s",
-	    _("Redis is snapshotted and both index files copied at the same moment."));
-	snprintf(f.text[1], sizeof f.text[1], "%s",
-	    _("\"by schedule\" picks daily, weekly or monthly from the date."));
-	f.fields[0].label = _("Type");
-	f.fields[0].choices[0] = _("by schedule");
-	f.fields[0].choices[1] = "daily";
-	f.fields[0].choices[2] = "weekly";
-	f.fields[0].choices[3] = "monthly";
-	f.fields[0].choices[4] = "manual";
-	f.fields[0].nchoices = 5;
-	f.fields[0].value = 4;
-	f.nfields = 1;
-	if (s3_configured(t)) {
-		f.fields[1].label = _("Upload to S3");
-		f.fields[1].choices[0] = _("no");
-		f.fields[1].choices[1] = _("yes");
-		f.fields[1].nchoices = 2;
-		f.fields[1].value = 1;
-		f.nfields = 2;
-	}
-	f.action.kind = ACT_BACKUP;
-	tui_open_form(t, &f);
+	tui_ask_backup(t);
 	return SCR_HANDLED;
 }
 
@@ -100,29 +68,9 @@ static int
 main_req_verify(struct tui *t, struct main_state *st)
 {
 	struct tui_row *r = need_selection(t, st);
-	struct form_spec f;
 
-	if (r == NULL)
-		return SCR_HANDLED;
-	memset(&f, 0, sizeof f);
-	snprintf(f.title, sizeof f.title, _("Verify backup %s"), r->e->id);
-	snprintf(f.text[0], sizeof f.text[0], "%s",
-	    _("quick: every file present, sizes and SHA-256 as recorded."));
-	snprintf(f.text[1], sizeof f.text[1], "%s",
-	    _("deep: also loads the snapshot and both indexes and compares the counts."));
-	f.fields[0].label = _("Level");
-	f.fields[0].choices[0] = _("quick");
-	f.fields[0].choices[1] = _("deep");
-	f.fields[0].nchoices = 2;
-	f.fields[1].label = _("Copy");
-	f.fields[1].choices[0] = _("local");
-	f.fields[1].choices[1] = "S3";
-	f.fields[1].nchoices = 2;
-	f.fields[1].value = copy_complete(&r->e->local) ? 0 : 1;
-	f.nfields = 2;
-	f.action.kind = ACT_VERIFY;
-	snprintf(f.action.id, sizeof f.action.id, "%s", r->e->id);
-	tui_open_form(t, &f);
+	if (r != NULL)
+		tui_ask_verify(t, r);
 	return SCR_HANDLED;
 }
 
@@ -146,12 +94,12 @@ main_req_upload(struct tui *t, struct main_state *st)
 		return SCR_HANDLED;
 	if (!s3_configured(t))
 		tui_message(t, COL_WARN, "%s", _("S3 is not configured (s3.bucket): nothing to upload to"));
-	else if (!copy_complete(&r->e->local))
+	else if (!catalog_copy_usable(&r->e->local))
 		tui_message(t, COL_WARN, _("%s has no complete local copy to upload"), r->e->id);
-	else if (copy_complete(&r->e->s3))
+	else if (catalog_copy_usable(&r->e->s3))
 		tui_message(t, COL_WARN, _("%s is already in S3"), r->e->id);
 	else {
-		snprintf(a.id, sizeof a.id, "%s", r->e->id);
+		snprintf(a.u.transfer.id, sizeof a.u.transfer.id, "%s", r->e->id);
 		tui_act(t, &a);
 	}
 	return SCR_HANDLED | SCR_REDRAW;
@@ -165,12 +113,12 @@ main_req_download(struct tui *t, struct main_state *st)
 
 	if (r == NULL)
 		return SCR_HANDLED;
-	if (!copy_complete(&r->e->s3))
+	if (!catalog_copy_usable(&r->e->s3))
 		tui_message(t, COL_WARN, _("%s has no complete copy in S3 to download"), r->e->id);
 	else if (r->e->local.present)
 		tui_message(t, COL_WARN, _("%s is already in backup_dir"), r->e->id);
 	else {
-		snprintf(a.id, sizeof a.id, "%s", r->e->id);
+		snprintf(a.u.transfer.id, sizeof a.u.transfer.id, "%s", r->e->id);
 		tui_act(t, &a);
 	}
 	return SCR_HANDLED | SCR_REDRAW;
@@ -180,29 +128,10 @@ static int
 main_req_delete(struct tui *t, struct main_state *st)
 {
 	struct tui_row *r = need_selection(t, st);
-	struct form_spec f;
 
-	if (r == NULL)
-		return SCR_HANDLED;
-	memset(&f, 0, sizeof f);
-	snprintf(f.title, sizeof f.title, _("Delete backup %s"), r->e->id);
-	snprintf(f.text[0], sizeof f.text[0], _("This removes the backup's files (%s). It cannot be undone."),
-	    catalog_where(r->e));
-	if (r->best->pinned)
-		snprintf(f.text[1], sizeof f.text[1], "%s",
-		    _("The backup is pinned: unpin it first (p) if it really has to go."));
-	f.fields[0].label = _("Copies");
-	f.fields[0].choices[0] = _("local");
-	f.fields[0].choices[1] = "S3";
-	f.fields[0].choices[2] = _("both");
-	f.fields[0].nchoices = 3;
-	f.fields[0].value = r->e->local.present && r->e->s3.present ? 2 : r->e->s3.present ? 1 : 0;
-	f.nfields = 1;
-	f.danger = true;
-	f.action.kind = ACT_DELETE;
-	snprintf(f.action.id, sizeof f.action.id, "%s", r->e->id);
-	tui_open_form(t, &f);
-	return SCR_HANDLED;
+	if (r != NULL)
+		tui_ask_delete(t, r);
+	return SCR_HANDLED | SCR_REDRAW;
 }
 
 static int
@@ -213,9 +142,11 @@ main_req_pin(struct tui *t, struct main_state *st)
 
 	if (r == NULL)
 		return SCR_HANDLED;
-	snprintf(a.id, sizeof a.id, "%s", r->e->id);
-	a.v[0] = !r->best->pinned;
-	a.v[1] = (r->e->local.present ? 1 : 0) | (r->e->s3.present ? 2 : 0);
+	snprintf(a.u.pin.id, sizeof a.u.pin.id, "%s", r->e->id);
+	a.u.pin.pin = !r->best->pinned;
+	for (size_t i = 0; i < CATALOG_NLOC; i++)
+		if (catalog_copy_at(r->e, i)->present)
+			a.u.pin.locations |= 1u << i;
 	tui_act(t, &a);
 	return SCR_HANDLED | SCR_REDRAW;
 }
@@ -258,26 +189,13 @@ static int
 main_req_cancel(struct tui *t, struct main_state *st)
 {
 	struct tui_job *j = selected_job(t, st);
-	struct tui_action a = { .kind = ACT_CANCEL_JOB };
-	struct form_spec f;
 
 	if (j == NULL || j->finished) {
 		tui_message(t, COL_WARN, "%s", _("no running job is selected (Tab to the jobs pane)"));
 		return SCR_HANDLED;
 	}
-	a.job = j->id;
-	if (j->type != &job_restore_type) {
-		tui_act(t, &a);
-		return SCR_HANDLED | SCR_REDRAW;
-	}
-	memset(&f, 0, sizeof f);
-	snprintf(f.title, sizeof f.title, "%s", _("Cancel the restore?"));
-	snprintf(f.text[0], sizeof f.text[0], "%s",
-	    _("If it has begun to change the live data, that is rolled back to the safety backup."));
-	f.danger = true;
-	f.action = a;
-	tui_open_form(t, &f);
-	return SCR_HANDLED;
+	tui_ask_cancel(t, j);
+	return SCR_HANDLED | SCR_REDRAW;
 }
 
 static int
@@ -470,29 +388,8 @@ main_req_help(struct tui *t, struct main_state *st)
 static int
 main_req_quit(struct tui *t, struct main_state *st)
 {
-	size_t n = model_jobs_running(&t->m, true);
-	struct form_spec f;
-	bool restoring = false;
-
 	(void)st;
-	if (n == 0)
-		return SCR_HANDLED | SCR_QUIT;
-	for (size_t i = 0; i < t->m.njobs; i++)
-		if (!t->m.jobs[i].finished && t->m.jobs[i].type == &job_restore_type)
-			restoring = true;
-	memset(&f, 0, sizeof f);
-	snprintf(f.title, sizeof f.title, "%s", _("Quit vsbackup?"));
-	snprintf(f.text[0], sizeof f.text[0],
-	    ngettext("%zu job is still running: quitting cancels it (what it wrote is removed).",
-	        "%zu jobs are still running: quitting cancels them (what they wrote is removed).", n),
-	    n);
-	if (restoring)
-		snprintf(f.text[1], sizeof f.text[1], "%s",
-		    _("A running restore stops; what it changed live is rolled back to the safety backup."));
-	f.danger = true;
-	f.action.kind = ACT_QUIT;
-	tui_open_form(t, &f);
-	return SCR_HANDLED;
+	return tui_ask_quit(t) ? SCR_HANDLED | SCR_QUIT : SCR_HANDLED;
 }
 
 typedef int (*main_handler)(struct tui *, struct main_state *);
@@ -600,24 +497,6 @@ main_event(struct tui *t, struct screen *s, const struct tui_event *ev)
 		return 0;
 	}
 	return 0;
-}
-
-/* --- drawing helpers the panes share --- */
-
-int
-main_seg(int y, int x, int end, attr_t a, const char *s)
-{
-	if (x >= end)
-		return x;
-	return x + draw_text(y, x, end - x, a, s);
-}
-
-const char *
-main_spinner(const struct tui *t)
-{
-	const struct tui_glyphs *g = theme_glyphs();
-
-	return g->spinner[t->tick % (unsigned)g->nspinner];
 }
 
 /* --- drawing --- */

@@ -27,12 +27,6 @@ struct main_state {
 	double sel_changed;
 };
 
-/* screen-main.c: drawing helpers the panes share. */
-/* Draw s at y,x, ending before column end; returns the column after it. */
-int main_seg(int y, int x, int end, attr_t a, const char *s);
-/* The spinner's frame for the current tick. */
-const char *main_spinner(const struct tui *t);
-
 /* pane-header.c: the status header. */
 void main_draw_header(struct tui *t);
 

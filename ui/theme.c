@@ -43,12 +43,10 @@ theme_init(void)
 		TUI_COLORS(X)
 #undef X
 	};
-	const char *nc = getenv("NO_COLOR"), *ascii = getenv("VSBACKUP_ASCII");
-	const char *cs = nl_langinfo(CODESET);
+	const char *nc = getenv("NO_COLOR");
 	bool colour = (nc == NULL || *nc == '\0') && has_colors();
 
-	theme_is_utf8 = cs != NULL && (strcmp(cs, "UTF-8") == 0 || strcmp(cs, "utf8") == 0) &&
-	    (ascii == NULL || *ascii == '\0' || strcmp(ascii, "0") == 0);
+	theme_is_utf8 = format_utf8();
 	if (colour) {
 		start_color();
 		use_default_colors();

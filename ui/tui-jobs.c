@@ -20,11 +20,15 @@
 #include "jobs/jobs.h"
 #include "manifest/verify-record.h"
 #include "redis/redis-conn.h"
+#include "redis/redis-count.h"
 #include "redis/redis-info.h"
 #include "storage/storage.h"
 #include "ui/tui-jobs.h"
 
 /* --- status --------------------------------------------------------- */
+
+/* A database larger than this is not scanned for the header's counts. */
+#define TUI_COUNT_MAX_KEYS 5000000
 
 void
 tui_status_free(struct tui_status *s)
@@ -41,47 +45,10 @@ status_free_result(void *r)
 	tui_status_free(r);
 }
 
-/* Count keys per prefix in one SCAN pass over the database. */
-static int
-status_count(struct job *job, struct redis_conn *c, struct tui_status *s, struct vs_error *err)
+static bool
+status_stop(void *ud)
 {
-	const struct config *cfg = job_config(job);
-	char cursor[32] = "0";
-	redisReply *r;
-
-	do {
-		r = redis_conn_command(c, err, "SCAN %s COUNT 1000", cursor);
-		if (r == NULL)
-			return -1;
-		if (r->type != REDIS_REPLY_ARRAY || r->elements != 2 ||
-		    r->element[0]->type != REDIS_REPLY_STRING ||
-		    r->element[1]->type != REDIS_REPLY_ARRAY) {
-			freeReplyObject(r);
-			return error_set(err, VS_ERR_REDIS, _("unexpected answer to SCAN from Redis at %s"),
-			    redis_conn_where(c));
-		}
-		snprintf(cursor, sizeof cursor, "%s", r->element[0]->str);
-		for (size_t k = 0; k < r->element[1]->elements; k++) {
-			const redisReply *key = r->element[1]->element[k];
-
-			if (key->type != REDIS_REPLY_STRING)
-				continue;
-			for (size_t i = 0; i < cfg->redis.nprefixes; i++) {
-				size_t plen = strlen(cfg->redis.prefixes[i]);
-
-				if ((size_t)key->len >= plen &&
-				    memcmp(key->str, cfg->redis.prefixes[i], plen) == 0) {
-					s->counts[i]++;
-					break;
-				}
-			}
-		}
-		freeReplyObject(r);
-		if (job_cancelled(job))
-			return job_cancel_error(err);
-	} while (strcmp(cursor, "0") != 0);
-	s->counts_ok = true;
-	return 0;
+	return job_cancelled(ud);
 }
 
 static void
@@ -119,8 +86,17 @@ status_redis(struct job *job, struct tui_status *s, bool count_keys)
 	redis_info_db_keys(info, cfg->redis.db, &keys, &expires);
 	s->dbsize = keys > 0 ? (uint64_t)keys : 0;
 	job_progress(job, _("counting keys"), 0, s->dbsize, false);
-	if (status_count(job, c, s, &err) != 0)
+	switch (redis_count_prefixes(c, (const char *const *)cfg->redis.prefixes,
+	    cfg->redis.nprefixes, s->counts, &s->dbsize, TUI_COUNT_MAX_KEYS, status_stop, job,
+	    &err)) {
+	case 0:
+		s->counts_ok = true;
+		break;
+	case 1:
+		break;
+	default:
 		goto fail;
+	}
 	goto out;
 fail:
 	snprintf(s->redis_error, sizeof s->redis_error, "%s", err.msg);

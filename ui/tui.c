@@ -70,149 +70,6 @@ tui_at_exit(void)
 	}
 }
 
-/* --- layout --- */
-
-void
-tui_layout(struct tui *t)
-{
-	struct tui_layout *L = &t->lay;
-	int H = LINES, W = COLS, rest, nj = 0, logh, jobh = 0, dw, dh;
-
-	memset(L, 0, sizeof *L);
-	L->full = (struct tui_rect){ 0, 0, H, W };
-	L->too_small = H < 12 || W < 50;
-	L->header = (struct tui_rect){ 0, 0, 3, W };
-	L->bar = (struct tui_rect){ H - 1, 0, 1, W };
-	for (size_t i = 0; i < t->m.njobs; i++)
-		if (t->m.jobs[i].visible)
-			nj++;
-	if (nj > 0) {
-		int cap = (H - 4) / 4;
-
-		if (cap < 1)
-			cap = 1;
-		L->job_rows = nj < cap ? nj : cap;
-		jobh = 1 + 2 * L->job_rows;
-	}
-	logh = 1 + (H >= 48 ? 8 : H >= 32 ? 5 : 3);
-	rest = H - 3 - 1 - jobh - logh;
-	if (rest < 4) {
-		/* Very short terminals: the log shrinks to one line first. */
-		logh = 2;
-		rest = H - 3 - 1 - jobh - logh;
-	}
-	if (rest < 3)
-		rest = 3;
-	L->list = (struct tui_rect){ 3, 0, rest, W };
-	L->jobs = (struct tui_rect){ 3 + rest, 0, jobh, W };
-	L->log = (struct tui_rect){ 3 + rest + jobh, 0, logh, W };
-	if (W >= 140) {
-		dw = W * 2 / 5;
-		L->list.w = W - dw;
-		L->detail = (struct tui_rect){ 3, W - dw, rest, dw };
-		L->detail_shown = L->detail_beside = true;
-	} else if (rest >= 24) {
-		dh = rest * 9 / 20;
-		L->list.h = rest - dh;
-		L->detail = (struct tui_rect){ 3 + rest - dh, 0, dh, W };
-		L->detail_shown = true;
-	} else {
-		L->detail = L->list;
-	}
-	dw = W - 4 < 76 ? W - 4 : 76;
-	dh = H - 2 < 18 ? H - 2 : 18;
-	L->dialog = (struct tui_rect){ (H - dh) / 2, (W - dw) / 2, dh, dw };
-	if (!L->detail_shown && t->focus == FOCUS_DETAIL && !t->detail_zoom)
-		t->focus = FOCUS_LIST;
-	if (nj == 0 && t->focus == FOCUS_JOBS)
-		t->focus = FOCUS_LIST;
-	t->dirty = true;
-}
-
-/* --- screens --- */
-
-void
-tui_push(struct tui *t, struct screen *s)
-{
-	if (t->nstack == TUI_MAX_SCREENS) {
-		s->type->free(s);
-		return;
-	}
-	t->stack[t->nstack++] = s;
-	t->dirty = true;
-}
-
-static void
-tui_pop_screen(struct tui *t, struct screen *s)
-{
-	for (int i = 0; i < t->nstack; i++) {
-		if (t->stack[i] != s)
-			continue;
-		memmove(&t->stack[i], &t->stack[i + 1], (size_t)(t->nstack - i - 1) * sizeof s);
-		t->nstack--;
-		s->type->free(s);
-		t->dirty = true;
-		return;
-	}
-}
-
-void
-tui_open_form(struct tui *t, const struct form_spec *spec)
-{
-	tui_push(t, screen_form_new(t, spec));
-}
-
-void
-tui_open_help(struct tui *t)
-{
-	tui_push(t, screen_help_new(t));
-}
-
-void
-tui_open_cleanup(struct tui *t)
-{
-	tui_push(t, screen_cleanup_new(t));
-}
-
-void
-tui_open_restore(struct tui *t, const char *id)
-{
-	tui_push(t, screen_restore_new(t, id));
-}
-
-/* Apply a screen's flags; returns true to stop the program. */
-static bool
-tui_flags(struct tui *t, struct screen *s, int flags)
-{
-	if (flags & SCR_RESIZE)
-		tui_layout(t);
-	if (flags & SCR_REDRAW)
-		t->dirty = true;
-	if (flags & SCR_CLOSE)
-		tui_pop_screen(t, s);
-	if (flags & SCR_QUIT)
-		t->quit = true;
-	return t->quit;
-}
-
-/* Give ev to every screen, top first (a screen may close itself). */
-static void
-tui_broadcast(struct tui *t, const struct tui_event *ev)
-{
-	struct screen *copy[TUI_MAX_SCREENS];
-	int n = t->nstack;
-
-	memcpy(copy, t->stack, (size_t)n * sizeof copy[0]);
-	for (int i = n - 1; i >= 0; i--) {
-		bool still = false;
-
-		for (int k = 0; k < t->nstack; k++)
-			still |= t->stack[k] == copy[i];
-		if (still)
-			tui_flags(t, copy[i], copy[i]->type->event(t, copy[i], ev));
-	}
-}
-
 /* --- messages --- */
 
 void
@@ -301,161 +158,42 @@ tui_refresh_status(struct tui *t, bool count_keys)
 	tui_submit(t, &tui_status_type, a, false, "status", NULL);
 }
 
-static const char *const backup_type_choices[] = {
-	N_("by schedule"), "daily", "weekly", "monthly", "manual",
-};
-
 void
-tui_act(struct tui *t, const struct tui_action *a)
+tui_cancel_job(struct tui *t, unsigned id)
 {
-	char title[96];
+	struct tui_job *j = model_job_find(&t->m, id);
 
-	switch (a->kind) {
-	case ACT_NONE:
-		break;
-	case ACT_BACKUP: {
-		struct job_backup_args *b = xcalloc(1, sizeof *b);
-
-		b->take_lock = true;
-		b->upload = a->v[1] != 0;
-		if (a->v[0] > 0) {
-			b->type_given = true;
-			b->type = (enum backup_type)(a->v[0] - 1);
-		}
-		snprintf(title, sizeof title, _("backup (%s%s)"), a->v[0] > 0 ?
-		    backup_type_name(b->type) : _(backup_type_choices[0]),
-		    b->upload ? _(", upload to S3") : "");
-		tui_submit(t, &job_backup_type, b, true, title, NULL);
-		break;
-	}
-	case ACT_VERIFY: {
-		struct job_verify_args *v = xcalloc(1, sizeof *v);
-
-		snprintf(v->id, sizeof v->id, "%s", a->id);
-		v->deep = a->v[0] != 0;
-		snprintf(v->location, sizeof v->location, "%s", a->v[1] ? "s3" : "local");
-		snprintf(title, sizeof title, _("verify %s (%s, %s)"), a->id,
-		    v->deep ? _("deep") : _("quick"), v->location);
-		tui_submit(t, &job_verify_type, v, true, title, a->id);
-		break;
-	}
-	case ACT_DELETE: {
-		struct job_delete_args *d = xcalloc(1, sizeof *d);
-
-		snprintf(d->id, sizeof d->id, "%s", a->id);
-		d->local = a->v[0] == 0 || a->v[0] == 2;
-		d->s3 = a->v[0] == 1 || a->v[0] == 2;
-		snprintf(title, sizeof title, _("delete %s (%s)"), a->id,
-		    d->local && d->s3 ? _("local and S3") : d->local ? _("local") : "S3");
-		tui_submit(t, &job_delete_type, d, true, title, a->id);
-		break;
-	}
-	case ACT_PIN: {
-		struct job_pin_args *p = xcalloc(1, sizeof *p);
-
-		snprintf(p->id, sizeof p->id, "%s", a->id);
-		p->pin = a->v[0] != 0;
-		p->local = a->v[1] & 1;
-		p->s3 = (a->v[1] & 2) != 0;
-		snprintf(title, sizeof title, p->pin ? _("pin %s") : _("unpin %s"), a->id);
-		tui_submit(t, &job_pin_type, p, true, title, a->id);
-		break;
-	}
-	case ACT_UPLOAD:
-	case ACT_DOWNLOAD: {
-		struct job_transfer_args *x = xcalloc(1, sizeof *x);
-
-		snprintf(x->id, sizeof x->id, "%s", a->id);
-		snprintf(title, sizeof title, a->kind == ACT_UPLOAD ? _("upload %s to S3") :
-		    _("download %s from S3"), a->id);
-		tui_submit(t, a->kind == ACT_UPLOAD ? &job_upload_type : &job_download_type, x,
-		    true, title, a->id);
-		break;
-	}
-	case ACT_CLEANUP: {
-		struct job_cleanup_args *c = xcalloc(1, sizeof *c);
-
-		c->local = true;
-		c->s3 = true;
-		c->at = a->at;
-		c->dry_run = a->v[0] != 0;
-		c->retain_days = c->retain_weekly = c->retain_monthly = -1;
-		tui_submit(t, &job_cleanup_type, c, !c->dry_run,
-		    c->dry_run ? _("cleanup (dry run)") : _("cleanup"), NULL);
-		break;
-	}
-	case ACT_QUIT:
-		t->quit = true;
-		break;
-	case ACT_CANCEL_JOB:
-		engine_cancel(t->eng, a->job);
-		model_log(&t->m, VS_LOG_INFO, _("cancelling job %u"), a->job);
-		break;
-	}
+	if (j == NULL || j->finished)
+		return;
+	engine_cancel(t->eng, id);
+	if (j->visible)
+		model_log(&t->m, VS_LOG_INFO, _("cancelling: %s"), j->title);
 	t->dirty = true;
 }
 
-/* What a finished job did, in one line for its pane and the log. */
+/* What a finished job did, in one line for its pane and the log: the job
+ * type words its own result. */
 static void
 tui_job_result_text(struct tui *t, struct tui_job *j, const struct engine_event *ev)
 {
-	char size[32], dur[32];
+	char dur[32];
+	const char *id;
 
 	if (ev->status != 0) {
 		snprintf(j->result_text, sizeof j->result_text, "%s", ev->err.msg);
 		return;
 	}
-	fmt_duration(j->ended - j->submitted, dur, sizeof dur);
-	if (j->type == &job_backup_type && ev->result != NULL) {
-		const struct job_backup_result *r = ev->result;
-
-		format_bytes(manifest_total_size(&r->m), size, sizeof size);
-		snprintf(j->backup, sizeof j->backup, "%s", r->id);
-		snprintf(t->select_hint, sizeof t->select_hint, "%s", r->id);
-		snprintf(j->result_text, sizeof j->result_text, _("backup %s complete: %s %s in %s%s"),
-		    r->id, backup_type_name(r->m.type), size, dur, r->uploaded ? _(", uploaded") : "");
-	} else if (j->type == &job_verify_type && ev->result != NULL) {
-		const struct verify_report *r = ev->result;
-		const char *first = "";
-
-		for (size_t i = 0; i < r->n; i++)
-			if (!r->checks[i].ok) {
-				first = r->checks[i].what;
-				break;
-			}
-		if (r->ok)
-			snprintf(j->result_text, sizeof j->result_text,
-			    _("backup %s (%s) is valid: %zu checks passed in %s"), r->id, r->location,
-			    r->n, dur);
-		else
-			snprintf(j->result_text, sizeof j->result_text,
-			    _("backup %s (%s) FAILED verification: %s"), r->id, r->location, first);
-	} else if (j->type == &job_cleanup_type && ev->result != NULL) {
-		const struct cleanup_report *r = ev->result;
-
-		format_bytes(r->freed, size, sizeof size);
-		snprintf(j->result_text, sizeof j->result_text,
-		    ngettext("cleanup deleted %zu backup (%s freed), %zu failed",
-		    "cleanup deleted %zu backups (%s freed), %zu failed", r->deleted), r->deleted, size,
-		    r->failed);
-	} else if (j->type == &job_restore_type && ev->result != NULL) {
-		const struct job_restore_result *r = ev->result;
-
-		snprintf(j->result_text, sizeof j->result_text, r->rolled_back ?
-		    _("rolled back to %s") : _("restored %s in %s"), r->id, dur);
-	} else if ((j->type == &job_upload_type || j->type == &job_download_type) &&
-	    ev->result != NULL) {
-		const struct job_transfer_result *r = ev->result;
-
-		format_bytes(r->size, size, sizeof size);
-		if (r->already)
-			snprintf(j->result_text, sizeof j->result_text, _("%s was already complete in %s"),
-			    r->id, r->to);
-		else
-			snprintf(j->result_text, sizeof j->result_text, _("%s copied to %s: %s in %s"), r->id,
-			    r->to, size, dur);
+	if (j->type->describe != NULL && ev->result != NULL) {
+		j->type->describe(ev->result, j->result_text, sizeof j->result_text);
 	} else {
+		fmt_duration(j->ended - j->submitted, dur, sizeof dur);
 		snprintf(j->result_text, sizeof j->result_text, _("done in %s"), dur);
+	}
+	/* A job that made a backup: its row is selected once it is listed. */
+	if (j->type->result_backup != NULL && ev->result != NULL &&
+	    (id = j->type->result_backup(ev->result)) != NULL) {
+		snprintf(j->backup, sizeof j->backup, "%s", id);
+		snprintf(t->select_hint, sizeof t->select_hint, "%s", id);
 	}
 }
 
@@ -517,19 +255,16 @@ tui_job_done(struct tui *t, struct engine_event *ev)
 		return;
 	tui_job_result_text(t, j, ev);
 	if (ev->status == 0)
-		tui_message(t, ev->jtype == &job_verify_type && ev->result != NULL &&
-		    !((const struct verify_report *)ev->result)->ok ? COL_BAD : COL_OK, "%s",
-		    j->result_text);
+		tui_message(t, ev->jtype->failed != NULL && ev->result != NULL &&
+		    ev->jtype->failed(ev->result) ? COL_BAD : COL_OK, "%s", j->result_text);
 	else if (ev->err.code == VS_ERR_CANCELLED)
 		tui_message(t, COL_WARN, _("%s: cancelled"), j->title);
 	else
 		tui_message(t, COL_BAD, _("%s failed: %s"), j->title, ev->err.msg);
-	/* Whatever a user job did, the list and the header may have changed. */
+	/* Whatever a user job did, the list and the header may have changed:
+	 * both are read again at once. */
 	tui_refresh_catalog(t);
-	if (ev->jtype == &job_backup_type || ev->jtype == &job_restore_type ||
-	    ev->jtype == &job_delete_type || ev->jtype == &job_cleanup_type ||
-	    ev->jtype == &job_download_type)
-		tui_refresh_status(t, true);
+	tui_refresh_status(t, true);
 }
 
 static void

@@ -95,9 +95,15 @@ void draw_rule(int y, int x, int w, const char *title, bool focus);
 void draw_bar(int y, int x, int w, double frac);
 /* A framed box with a title (dialogs), cleared inside. */
 void draw_box(int y, int x, int h, int w, const char *title);
+/* Draw s at y,x, ending before column end; returns the column after it. */
+int draw_seg(int y, int x, int end, attr_t a, const char *s);
 /* Draw s word-wrapped in w columns, at most maxrows rows; returns the rows
  * used (with y < 0, only counts them). */
 int draw_wrapped(int y, int x, int w, int maxrows, attr_t attr, const char *s);
+
+struct tui;
+/* The spinner's frame for the current tick. */
+const char *draw_spinner(const struct tui *t);
 
 /* Formatting shared by the screens. */
 void fmt_local_time_short(time_t t, char *out, size_t outsz);
@@ -123,6 +129,8 @@ struct tui_row {
 	const struct catalog_copy *best;
 	enum backup_type type;
 	bool type_known;
+	unsigned missing;             /* parts the best copy lacks (catalog_copy_missing) */
+	bool safety;                  /* a pre-restore safety backup */
 	time_t created;               /* 0 unknown */
 	uint64_t size;
 	enum verify_state vstate;
@@ -206,7 +214,8 @@ long model_find_view(const struct tui_model *m, const char *id);
 /* The row shown at view position i. */
 struct tui_row *model_view_row(struct tui_model *m, size_t i);
 struct tui_row *model_find_row(struct tui_model *m, const char *id);
-/* The newest complete backup (any location), or NULL. */
+/* The newest backup that counts for the RPO (catalog_newest: complete,
+ * every part, not a safety backup), or NULL. */
 const struct tui_row *model_newest_complete(const struct tui_model *m);
 
 struct tui_job *model_job_add(struct tui_model *m, unsigned id, const struct job_type *type,
@@ -271,7 +280,7 @@ struct screen *screen_help_new(struct tui *t);
 struct screen *screen_cleanup_new(struct tui *t);
 struct screen *screen_restore_new(struct tui *t, const char *id);
 
-/* --- dialogs (screen-form.c): a few choice fields and a yes/no --- */
+/* --- actions: what a dialog or a key asks the application to do --- */
 
 enum tui_action_kind {
 	ACT_NONE,
@@ -286,31 +295,78 @@ enum tui_action_kind {
 	ACT_CANCEL_JOB,
 };
 
-struct tui_action {
-	enum tui_action_kind kind;
+struct act_backup {
+	bool by_schedule;       /* else type */
+	enum backup_type type;
+	bool upload;
+};
+struct act_verify {
 	char id[BACKUP_ID_SIZE];
-	int v[3];               /* the form's field values, by field */
+	bool deep;
+	size_t location;        /* catalog location number */
+};
+struct act_delete {
+	char id[BACKUP_ID_SIZE];
+	unsigned locations;     /* bit i: catalog location i */
+	bool confirmed;         /* the second question (what is lost) was answered */
+};
+struct act_pin {
+	char id[BACKUP_ID_SIZE];
+	bool pin;
+	unsigned locations;
+};
+struct act_transfer {
+	char id[BACKUP_ID_SIZE];
+};
+struct act_cleanup {
 	time_t at;
+	bool dry_run;
+};
+struct act_cancel {
 	unsigned job;
 };
 
+struct tui_action {
+	enum tui_action_kind kind;
+	union {
+		struct act_backup backup;
+		struct act_verify verify;
+		struct act_delete del;
+		struct act_pin pin;
+		struct act_transfer transfer;
+		struct act_cleanup cleanup;
+		struct act_cancel cancel;
+	} u;
+};
+
+/* --- dialogs (screen-form.c): a few choice fields and a yes/no --- */
+
 #define FORM_MAX_FIELDS 3
 #define FORM_MAX_CHOICES 6
+#define FORM_MAX_TEXT 4
 struct form_field {
 	const char *label;      /* translated */
 	const char *choices[FORM_MAX_CHOICES];
+	int vals[FORM_MAX_CHOICES]; /* what each choice stands for (update reads it) */
 	int nchoices;
-	int value;
+	int value;              /* the chosen index */
 };
 
 struct form_spec {
 	char title[96];
-	char text[4][160];
+	char text[FORM_MAX_TEXT][256];
 	struct form_field fields[FORM_MAX_FIELDS];
 	int nfields;
 	bool danger;            /* only 'y' accepts, Enter does not */
 	struct tui_action action;
+	/* When the dialog opens and after each change of a field: write the
+	 * field values into action and let the text follow them. NULL: the
+	 * action is complete as given. */
+	void (*update)(struct tui *t, struct form_spec *f);
 };
+
+/* The value of field i's chosen choice. */
+int form_value(const struct form_spec *f, int i);
 
 struct screen *screen_form_new(struct tui *t, const struct form_spec *spec);
 
@@ -359,17 +415,32 @@ struct tui {
 	bool first_paint_done;
 };
 
-/* Lay everything out again from LINES/COLS. */
+/* Lay everything out again from LINES/COLS (layout.c). */
 void tui_layout(struct tui *t);
-/* Push a screen (the stack owns it). */
+/* The screen stack (stack.c). Push a screen (the stack owns it); pop and
+ * free one; apply the flags a screen's handler returned (true: stop the
+ * program); give an event to every screen, top first (a screen may close
+ * itself). */
 void tui_push(struct tui *t, struct screen *s);
+void tui_pop_screen(struct tui *t, struct screen *s);
+bool tui_flags(struct tui *t, struct screen *s, int flags);
+void tui_broadcast(struct tui *t, const struct tui_event *ev);
 /* Open a dialog / help / cleanup / restore wizard above the current screen. */
 void tui_open_form(struct tui *t, const struct form_spec *spec);
 void tui_open_help(struct tui *t);
 void tui_open_cleanup(struct tui *t);
 void tui_open_restore(struct tui *t, const char *id);
-/* Carry out an action (submit jobs, quit, ...). */
+/* Carry out an action (submit jobs, quit, ...): actions.c. */
 void tui_act(struct tui *t, const struct tui_action *a);
+/* The dialogs that ask for an action (actions.c). */
+void tui_ask_backup(struct tui *t);
+void tui_ask_verify(struct tui *t, const struct tui_row *r);
+void tui_ask_delete(struct tui *t, const struct tui_row *r);
+void tui_ask_cancel(struct tui *t, const struct tui_job *j);
+/* Asks when jobs are running; true when the program may quit at once. */
+bool tui_ask_quit(struct tui *t);
+/* Cancel a job the UI submitted (logged by its title). */
+void tui_cancel_job(struct tui *t, unsigned id);
 /* Submit a job and record it; visible jobs get a pane. */
 unsigned tui_submit(struct tui *t, const struct job_type *type, void *args, bool visible,
     const char *title, const char *backup);

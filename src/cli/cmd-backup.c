@@ -64,29 +64,10 @@ cmd_backup_exec(struct cmd_ctx *ctx, int argc, char **argv)
 	if ((rc = cli_run(ctx, &job_backup_type, args, &done)) != 0)
 		return rc;
 	res = done->result;
-	if (ctx->json) {
-		cJSON *o = cJSON_CreateObject();
-
-		cJSON_AddStringToObject(o, "event", "result");
-		cJSON_AddStringToObject(o, "id", res->id);
-		cJSON_AddStringToObject(o, "type", backup_type_name(res->m.type));
-		cJSON_AddNumberToObject(o, "size", (double)manifest_total_size(&res->m));
-		cJSON_AddNumberToObject(o, "seconds", res->seconds);
-		cJSON_AddBoolToObject(o, "uploaded", res->uploaded);
-		cJSON_AddItemToObject(o, "metadata", cli_manifest_json(&res->m));
-		cli_print_json(o);
-	} else {
-		if (!ctx->quiet) {
-			char size[24];
-
-			format_bytes(manifest_total_size(&res->m), size, sizeof size);
-			fprintf(stderr, _("vsbackup: %s backup of %s in %.0f s%s\n"),
-			    backup_type_name(res->m.type), size, res->seconds,
-			    res->uploaded ? _(", uploaded to S3") : "");
-		}
-		/* The id is the last line of standard output, for scripts. */
+	cli_print_result(ctx, done, stderr);
+	/* The id is the last line of standard output, for scripts. */
+	if (!ctx->json)
 		printf("%s\n", res->id);
-	}
 	engine_event_free(done);
 	return 0;
 }

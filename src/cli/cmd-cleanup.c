@@ -187,13 +187,8 @@ cmd_cleanup_exec(struct cmd_ctx *ctx, int argc, char **argv)
 			cJSON_AddItemToArray(arr, row_json(&rep->rows[i], rep->at));
 		cli_print_json(arr);
 	} else if (!ctx->quiet) {
-		char freed[24];
-
 		print_table(rep);
-		if (!rep->dry_run) {
-			format_bytes(rep->freed, freed, sizeof freed);
-			printf(_("%zu deleted (%s freed), %zu failed\n"), rep->deleted, freed, rep->failed);
-		}
+		cli_print_result(ctx, done, stdout);
 	}
 	if (rep->s3_error != NULL && !ctx->json)
 		fprintf(stderr, _("vsbackup: S3 was not cleaned up: %s\n"), rep->s3_error);

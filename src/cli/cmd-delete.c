@@ -41,6 +41,45 @@ cmd_delete_option(const struct cmd_entry *self, void *ud, int opt, const char *a
 	return 0;
 }
 
+/* Before asking: refuse a pinned copy, and name what the deletion loses.
+ * 0 to go on (loss filled; empty when nothing special is lost or the list
+ * could not be read), else the exit status. */
+static int
+delete_precheck(struct cmd_ctx *ctx, const char *id, const struct cli_where *w,
+    char *loss, size_t losssz)
+{
+	struct job_list_args *args = xcalloc(1, sizeof *args);
+	struct engine_event *done;
+	struct catalog *cat;
+	const struct catalog_entry *e;
+	struct catalog_loss l;
+	unsigned locs = (w->local ? 1u : 0) | (w->s3 ? 2u : 0);
+	int rc = 0;
+
+	loss[0] = '\0';
+	/* The whole catalog: what is lost depends on the other location too. */
+	args->local = true;
+	args->s3 = ctx->cfg->s3.bucket[0] != '\0';
+	done = cli_run_job(ctx, &job_list_type, args);
+	if (done->status != 0 || (cat = done->result) == NULL) {
+		engine_event_free(done);
+		return 0; /* the delete job reports what is wrong */
+	}
+	e = catalog_find(cat, id);
+	if (e != NULL) {
+		catalog_delete_loss(cat, e, locs, &l);
+		if (l.pinned) {
+			cmd_error(ctx, _("backup %s is pinned: it is not deleted; unpin it first with "
+			    "'vsbackup unpin %s'"), id, id);
+			rc = VS_EXIT_USAGE;
+		} else {
+			catalog_loss_text(&l, id, loss, losssz);
+		}
+	}
+	engine_event_free(done);
+	return rc;
+}
+
 static int
 cmd_delete_exec(struct cmd_ctx *ctx, int argc, char **argv)
 {
@@ -48,7 +87,7 @@ cmd_delete_exec(struct cmd_ctx *ctx, int argc, char **argv)
 	struct cmd_delete_options opts = { .where.local = true };
 	struct job_delete_args *args;
 	struct engine_event *done;
-	char id[BACKUP_ID_SIZE], *question;
+	char id[BACKUP_ID_SIZE], *question, loss[512];
 	bool asked;
 	int rc;
 
@@ -59,9 +98,12 @@ cmd_delete_exec(struct cmd_ctx *ctx, int argc, char **argv)
 		return rc;
 	if (cmd_load_config(ctx) != 0)
 		return 1;
+	if ((rc = delete_precheck(ctx, id, &opts.where, loss, sizeof loss)) != 0)
+		return rc;
 	if (!opts.yes) {
-		question = xasprintf(_("Delete backup %s from %s? This cannot be undone."), id,
-		    opts.where.local && opts.where.s3 ? _("local storage and S3") : opts.where.s3 ? "S3" : ctx->cfg->backup_dir);
+		question = xasprintf(_("Delete backup %s from %s? %s%sThis cannot be undone."), id,
+		    opts.where.local && opts.where.s3 ? _("local storage and S3") : opts.where.s3 ?
+		    "S3" : ctx->cfg->backup_dir, loss, loss[0] ? " " : "");
 		asked = cmd_confirm(question);
 		free(question);
 		if (!asked) {
@@ -69,14 +111,15 @@ cmd_delete_exec(struct cmd_ctx *ctx, int argc, char **argv)
 			return VS_EXIT_USAGE;
 		}
 	}
+	if (opts.yes && loss[0] && !ctx->quiet)
+		fprintf(stderr, "vsbackup: %s\n", loss);
 	args = xcalloc(1, sizeof *args);
 	snprintf(args->id, sizeof args->id, "%s", id);
 	args->local = opts.where.local;
 	args->s3 = opts.where.s3;
 	ctx->stream_events = true;
-	rc = cli_run(ctx, &job_delete_type, args, &done);
-	if (rc == VS_EXIT_OK && !ctx->quiet && !ctx->json)
-		printf(_("deleted %s\n"), id);
+	if ((rc = cli_run(ctx, &job_delete_type, args, &done)) == VS_EXIT_OK && !ctx->json)
+		cli_print_result(ctx, done, stdout);
 	engine_event_free(done);
 	return rc;
 }
@@ -87,7 +130,9 @@ const struct cmd_entry cmd_delete_entry = {
 	.summary = N_("delete a backup"),
 	.help = N_("Asks for confirmation on a terminal; elsewhere --yes is required (exit 2\n"
 	           "without it). metadata.json goes first, so a half-deleted backup is never\n"
-	           "listed as complete. Takes the backup_dir lock.\n"
+	           "listed as complete. Takes the backup_dir lock. A pinned backup is never\n"
+           "deleted (exit 2): unpin it first. The question names what is lost when the\n"
+           "copy is the last one of the backup, or the newest or only verified backup.\n"
 	           "\n  --yes         do not ask\n"
 	           "  --location L  local (default), s3 or all\n"),
 	.flags = CMD_NEEDS_CONFIG,

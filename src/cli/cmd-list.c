@@ -29,7 +29,7 @@ list_human(const struct catalog *cat, time_t now)
 	for (size_t i = 0; i < cat->n; i++) {
 		const struct catalog_entry *e = &cat->entries[i];
 		const struct catalog_copy *c = catalog_best(e);
-		char created[32] = "-", age[24] = "-", size[24], verified[16] = "-", notes[160] = "";
+		char created[32] = "-", age[24] = "-", size[24], verified[16] = "-", notes[320] = "";
 		const char *type = "-";
 
 		if (c->has_manifest) {
@@ -39,9 +39,20 @@ list_human(const struct catalog *cat, time_t now)
 		}
 		format_bytes(c->has_manifest ? manifest_total_size(&c->m) : c->bytes, size,
 		    sizeof size);
-		if (c->has_verify)
+		if (catalog_copy_missing(c))
+			snprintf(verified, sizeof verified, "%s", _("partial"));
+		else if (c->has_verify)
 			snprintf(verified, sizeof verified, "%s", c->verify.ok ?
 			    (c->verify.deep ? _("ok deep") : _("ok")) : _("FAILED"));
+		if (catalog_copy_missing(c)) {
+			char parts[128];
+
+			catalog_missing_text(catalog_copy_missing(c), parts, sizeof parts);
+			snprintf(notes, sizeof notes, _("PARTIAL: lacks %s"), parts);
+		}
+		if (catalog_copy_is_safety(c))
+			snprintf(notes + strlen(notes), sizeof notes - strlen(notes), "%s%s",
+			    notes[0] ? ", " : "", _("safety backup taken before a restore"));
 		if (c->partial)
 			snprintf(notes, sizeof notes, "%s", _("incomplete (interrupted backup)"));
 		else if (!c->complete)

@@ -54,7 +54,16 @@ show_human(const struct catalog_entry *e, const struct catalog_copy *c)
 	format_local_time(m->created_at, created, sizeof created);
 	format_local_time(m->completed_at, completed, sizeof completed);
 	printf(_("Backup %s\n"), m->backup_id);
-	cli_label(_("type"), LABEL_W, "%s", backup_type_name(m->type));
+	cli_label(_("type"), LABEL_W, "%s%s", backup_type_name(m->type),
+	    catalog_copy_is_safety(c) ? _(" (the live state saved before a restore; not counted "
+	    "as the newest backup)") : "");
+	if (catalog_copy_missing(c)) {
+		char parts[128];
+
+		catalog_missing_text(catalog_copy_missing(c), parts, sizeof parts);
+		cli_label(_("PARTIAL"), LABEL_W, _("lacks %s; restoring it removes the live one"),
+		    parts);
+	}
 	cli_label(_("created"), LABEL_W, "%s", created);
 	cli_label(_("completed"), LABEL_W, "%s (%.0f s)", completed,
 	    difftime(m->completed_at, m->created_at));

@@ -21,39 +21,6 @@ int cmd_transfer_exec(const struct cmd_entry *self, const struct job_type *type,
 
 extern const struct cmd_entry cmd_upload_entry;
 
-static void
-cmd_transfer_print(struct cmd_ctx *ctx, const struct job_type *type,
-    const struct job_transfer_result *res)
-{
-	bool up = type == &job_upload_type;
-	char size[24];
-
-	if (ctx->json) {
-		cJSON *o = cJSON_CreateObject();
-
-		cJSON_AddStringToObject(o, "event", "result");
-		cJSON_AddStringToObject(o, "job", type->name);
-		cJSON_AddStringToObject(o, "id", res->id);
-		cJSON_AddStringToObject(o, "from", res->from);
-		cJSON_AddStringToObject(o, "to", res->to);
-		cJSON_AddBoolToObject(o, "already", res->already);
-		cJSON_AddNumberToObject(o, "size", (double)res->size);
-		cJSON_AddNumberToObject(o, "seconds", res->seconds);
-		cli_print_json(o);
-		return;
-	}
-	if (ctx->quiet)
-		return;
-	format_bytes(res->size, size, sizeof size);
-	if (res->already)
-		printf(up ? _("%s is already complete in %s: nothing to upload\n") :
-		    _("%s is already complete in %s: nothing to download\n"), res->id, res->to);
-	else
-		printf(up ? _("uploaded %s (%s) to %s in %.1f s\n") :
-		    _("downloaded %s (%s) to %s in %.1f s\n"), res->id, size, res->to,
-		    res->seconds);
-}
-
 int
 cmd_transfer_exec(const struct cmd_entry *self, const struct job_type *type,
     struct cmd_ctx *ctx, int argc, char **argv)
@@ -76,7 +43,7 @@ cmd_transfer_exec(const struct cmd_entry *self, const struct job_type *type,
 	 * that are not verify. */
 	if ((rc = cli_run(ctx, type, args, &done)) != 0)
 		return rc == VS_EXIT_INVALID ? VS_EXIT_FAILURE : rc;
-	cmd_transfer_print(ctx, type, done->result);
+	cli_print_result(ctx, done, stdout);
 	engine_event_free(done);
 	return VS_EXIT_OK;
 }

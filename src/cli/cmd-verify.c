@@ -74,12 +74,11 @@ cmd_verify_exec(struct cmd_ctx *ctx, int argc, char **argv)
 		return rc == VS_EXIT_INVALID ? VS_EXIT_FAILURE : rc;
 	rep = done->result;
 	if (ctx->json) {
-		cJSON *o = cli_verify_report_json(rep);
-
-		cJSON_AddStringToObject(o, "event", "result");
-		cli_print_json(o);
+		cli_print_result(ctx, done, NULL);
 	} else if (!ctx->quiet || !rep->ok) {
 		cli_verify_report_print(rep, opts.verbose || !ctx->quiet);
+		ctx->quiet = false;
+		cli_print_result(ctx, done, stdout);
 	}
 	rc = rep->ok ? VS_EXIT_OK : VS_EXIT_INVALID;
 	engine_event_free(done);

@@ -54,6 +54,17 @@ cli_manifest_json(const struct manifest *m)
 	return o;
 }
 
+cJSON *
+cli_missing_json(unsigned missing)
+{
+	cJSON *a = cJSON_CreateArray();
+
+	for (unsigned i = 0; i < CATALOG_NPARTS; i++)
+		if (missing & (1u << i))
+			cJSON_AddItemToArray(a, cJSON_CreateString(catalog_part_file(i)));
+	return a;
+}
+
 static cJSON *
 copy_json(const struct catalog_copy *c)
 {
@@ -65,6 +76,8 @@ copy_json(const struct catalog_copy *c)
 	o = cJSON_CreateObject();
 	cJSON_AddBoolToObject(o, "complete", c->complete);
 	cJSON_AddBoolToObject(o, "partial", c->partial);
+	cJSON_AddBoolToObject(o, "usable", catalog_copy_usable(c));
+	cJSON_AddItemToObject(o, "missing", cli_missing_json(catalog_copy_missing(c)));
 	cJSON_AddNumberToObject(o, "bytes", (double)c->bytes);
 	cJSON_AddBoolToObject(o, "pinned", c->pinned);
 	if (c->manifest_error != NULL)
@@ -94,6 +107,10 @@ cli_catalog_entry_json(const struct catalog_entry *e)
 	cJSON_AddStringToObject(o, "id", e->id);
 	cJSON_AddStringToObject(o, "location", catalog_where(e));
 	cJSON_AddBoolToObject(o, "complete", best->complete && best->has_manifest);
+	/* The facts of the best copy: safe to restore, whole, a safety backup. */
+	cJSON_AddBoolToObject(o, "usable", catalog_copy_usable(best));
+	cJSON_AddItemToObject(o, "missing", cli_missing_json(catalog_copy_missing(best)));
+	cJSON_AddBoolToObject(o, "pre_restore", catalog_copy_is_safety(best));
 	if (best->has_manifest) {
 		cJSON_AddStringToObject(o, "type", backup_type_name(best->m.type));
 		time_format_iso(best->m.created_at, at);
@@ -114,33 +131,9 @@ cli_catalog_entry_json(const struct catalog_entry *e)
 	return o;
 }
 
-cJSON *
-cli_verify_report_json(const struct verify_report *r)
-{
-	cJSON *o = cJSON_CreateObject(), *arr;
-
-	cJSON_AddStringToObject(o, "id", r->id);
-	cJSON_AddStringToObject(o, "location", r->location);
-	cJSON_AddStringToObject(o, "level", r->deep ? "deep" : "quick");
-	cJSON_AddBoolToObject(o, "valid", r->ok);
-	cJSON_AddBoolToObject(o, "recorded", r->recorded);
-	arr = cJSON_AddArrayToObject(o, "checks");
-	for (size_t i = 0; i < r->n; i++) {
-		cJSON *c = cJSON_CreateObject();
-
-		cJSON_AddStringToObject(c, "check", r->checks[i].what);
-		cJSON_AddBoolToObject(c, "ok", r->checks[i].ok);
-		cJSON_AddStringToObject(c, "detail", r->checks[i].detail);
-		cJSON_AddItemToArray(arr, c);
-	}
-	return o;
-}
-
 void
 cli_verify_report_print(const struct verify_report *r, bool verbose)
 {
-	size_t failed = 0;
-
 	for (size_t i = 0; i < r->n; i++) {
 		static const int w[] = { 6, 32, 0 };
 		const char *cells[] = { r->checks[i].ok ? _("ok") : _("FAIL"), r->checks[i].what,
@@ -150,14 +143,7 @@ cli_verify_report_print(const struct verify_report *r, bool verbose)
 			continue;
 		fputs("  ", stdout);
 		cli_row(w, 3, cells);
-		failed += !r->checks[i].ok;
 	}
-	if (r->ok)
-		printf(_("backup %s (%s) is valid: %zu checks passed (%s verification)\n"), r->id,
-		    r->location, r->n, r->deep ? _("deep") : _("quick"));
-	else
-		printf(_("backup %s (%s) is INVALID: %zu of %zu checks failed\n"), r->id, r->location,
-		    failed, r->n);
 }
 
 int

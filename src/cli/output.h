@@ -27,14 +27,17 @@ struct cli_where {
 int cli_where_option(const struct cmd_entry *e, void *ud, int opt, const char *arg);
 
 
+/* The parts a copy lacks (catalog_copy_missing) as an array of file names. */
+struct cJSON *cli_missing_json(unsigned missing);
+
 /* One backup as a JSON object (the documented fields of list --json). */
 struct cJSON *cli_catalog_entry_json(const struct catalog_entry *e);
 
 /* A manifest as a JSON object (the metadata.json fields). */
 struct cJSON *cli_manifest_json(const struct manifest *m);
 
-/* A verification report as a JSON object, and as text. */
-struct cJSON *cli_verify_report_json(const struct verify_report *r);
+/* A verification report's checks as text (the failed ones, all with
+ * verbose); its verdict is the job's own line (cli_print_result). */
 void cli_verify_report_print(const struct verify_report *r, bool verbose);
 
 #endif

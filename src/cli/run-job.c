@@ -257,3 +257,34 @@ cli_run(struct cmd_ctx *ctx, const struct job_type *type, void *args, struct eng
 	*done = NULL;
 	return rc;
 }
+
+void
+cli_print_result(struct cmd_ctx *ctx, const struct engine_event *done, FILE *human)
+{
+	const struct job_type *type = done->jtype;
+	char line[1024];
+
+	if (ctx->json) {
+		cJSON *o = cJSON_CreateObject(), *r, *item;
+
+		cJSON_AddStringToObject(o, "event", "result");
+		if (type->to_json != NULL && done->result != NULL) {
+			r = type->to_json(done->result);
+			while ((item = r->child) != NULL) {
+				cJSON_DetachItemViaPointer(r, item);
+				cJSON_AddItemToObject(o, item->string, item);
+			}
+			cJSON_Delete(r);
+		}
+		cli_print_json(o);
+		return;
+	}
+	if (ctx->quiet || human == NULL)
+		return;
+	if (type->describe != NULL && done->result != NULL)
+		type->describe(done->result, line, sizeof line);
+	else
+		snprintf(line, sizeof line, _("%s: done"), type->name);
+	/* On stderr a line is the program's message, named as such. */
+	fprintf(human, "%s%s\n", human == stderr ? "vsbackup: " : "", line);
+}

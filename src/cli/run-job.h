@@ -5,6 +5,8 @@
 #ifndef VS_RUN_JOB_H
 #define VS_RUN_JOB_H
 
+#include <stdio.h>
+
 #include "cli/cmd.h"
 #include "engine/engine.h"
 
@@ -26,5 +28,10 @@ int cli_report_failure(struct cmd_ctx *ctx, const struct engine_event *done);
 struct cJSON;
 void cli_print_json(struct cJSON *obj);
 
+
+/* A finished job's result: with --json one object, {"event": "result"}
+ * and the job's own fields (its to_json); else, unless -q, its one line
+ * (describe) on human. */
+void cli_print_result(struct cmd_ctx *ctx, const struct engine_event *done, FILE *human);
 
 #endif

@@ -1,11 +1,13 @@
 #include "config.h"
 
+#include <langinfo.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <wchar.h>
 
 #include "common/format.h"
+#include "common/timeutil.h"
 
 void
 format_bytes(uint64_t n, char *out, size_t outsz)
@@ -71,4 +73,27 @@ format_pad(char *out, size_t outsz, const char *s, int width)
 		snprintf(out, outsz, "%*s%s", pad, "", s);
 	else
 		snprintf(out, outsz, "%s%*s", s, pad, "");
+}
+
+bool
+format_utf8(void)
+{
+	const char *ascii = getenv("VSBACKUP_ASCII"), *cs = nl_langinfo(CODESET);
+
+	return cs != NULL && (strcmp(cs, "UTF-8") == 0 || strcmp(cs, "utf8") == 0) &&
+	    (ascii == NULL || *ascii == '\0' || strcmp(ascii, "0") == 0);
+}
+
+const char *
+format_arrow(void)
+{
+	return format_utf8() ? "\u2192" : "->";
+}
+
+void
+format_seconds(double seconds, char *out, size_t outsz)
+{
+	if (seconds < 0)
+		seconds = 0;
+	time_format_age((long long)(seconds + 0.5), out, outsz);
 }

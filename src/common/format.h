@@ -2,6 +2,7 @@
 #ifndef VS_FORMAT_H
 #define VS_FORMAT_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <time.h>
@@ -20,5 +21,15 @@ void format_pad(char *out, size_t outsz, const char *s, int width);
 /* The display width of a UTF-8 string (its byte length when it is not
  * valid in the current locale). */
 int format_width(const char *s);
+
+/* The terminal can show UTF-8: the locale's codeset is UTF-8 and
+ * VSBACKUP_ASCII is not set. */
+bool format_utf8(void);
+
+/* "→" on a UTF-8 terminal, else "->". */
+const char *format_arrow(void);
+
+/* A duration rounded to the second: "45s", "3m 20s", "2h 5m". */
+void format_seconds(double seconds, char *out, size_t outsz);
 
 #endif

@@ -12,6 +12,7 @@
 #define VS_ENGINE_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "common/error.h"
@@ -25,6 +26,10 @@ enum job_flags {
 	JOB_EXCLUSIVE = 1 << 0, /* runs only when no other job runs (restore) */
 };
 
+struct cJSON;
+
+/* A kind of job. It answers for its own result, so no client asks which
+ * job finished to word it. */
 struct job_type {
 	const char *name; /* "backup", "verify", ... */
 	unsigned flags;
@@ -32,6 +37,18 @@ struct job_type {
 	int (*run)(struct job *job, void *args, void **result, struct vs_error *err);
 	void (*free_args)(void *args);
 	void (*free_result)(void *result);
+	/* A finished job's result in one line for people (translated), as
+	 * the front end's job pane and log and the command line show it.
+	 * NULL: the client says it is done. */
+	void (*describe)(const void *result, char *buf, size_t bufsz);
+	/* The result as a JSON object (the fields of COMMAND --json, see
+	 * vsbackup(1)), a new object. NULL: none. */
+	struct cJSON *(*to_json)(const void *result);
+	/* The result is a failure worth a warning although the job ran
+	 * (a verification that found damage). NULL: never. */
+	bool (*failed)(const void *result);
+	/* The backup the result is about (a new backup's id), or NULL. */
+	const char *(*result_backup)(const void *result);
 };
 
 enum engine_event_type {

@@ -208,3 +208,214 @@ catalog_where(const struct catalog_entry *e)
 		return "s3";
 	return "";
 }
+
+/* --- the facts about a copy, decided once ----------------------------------- */
+
+const char *
+catalog_location_name(size_t i)
+{
+	static const char *const names[CATALOG_NLOC] = { "local", "s3" };
+
+	return i < CATALOG_NLOC ? names[i] : "";
+}
+
+const char *
+catalog_location_label(size_t i)
+{
+	return i == 0 ? _("local") : i == 1 ? "S3" : "";
+}
+
+const struct catalog_copy *
+catalog_copy_at(const struct catalog_entry *e, size_t i)
+{
+	return i == 0 ? &e->local : &e->s3;
+}
+
+bool
+catalog_copy_usable(const struct catalog_copy *c)
+{
+	return c->present && c->complete && !c->partial && c->has_manifest;
+}
+
+unsigned
+catalog_copy_missing(const struct catalog_copy *c)
+{
+	unsigned m = 0;
+
+	if (!catalog_copy_usable(c))
+		return 0;
+	if (!c->m.redis.file.present)
+		m |= CATALOG_PART_RDB;
+	if (!c->m.content.file.present || c->m.content.unreadable)
+		m |= CATALOG_PART_CONTENT;
+	if (!c->m.user.file.present || c->m.user.unreadable)
+		m |= CATALOG_PART_USER;
+	return m;
+}
+
+static const struct {
+	const char *file;
+	const char *text;
+} catalog_parts[CATALOG_NPARTS] = {
+	{ MANIFEST_RDB_FILE, N_("the Redis snapshot") },
+	{ MANIFEST_CONTENT_FILE, N_("the content index") },
+	{ MANIFEST_USER_FILE, N_("the user index") },
+};
+
+const char *
+catalog_part_file(unsigned part)
+{
+	return part < CATALOG_NPARTS ? catalog_parts[part].file : "";
+}
+
+const char *
+catalog_part_text(unsigned part)
+{
+	return part < CATALOG_NPARTS ? _(catalog_parts[part].text) : "";
+}
+
+void
+catalog_missing_text(unsigned missing, char *buf, size_t bufsz)
+{
+	const char *names[CATALOG_NPARTS];
+	size_t n = 0;
+
+	for (unsigned i = 0; i < CATALOG_NPARTS; i++)
+		if (missing & (1u << i))
+			names[n++] = catalog_part_text(i);
+	if (n == 0)
+		snprintf(buf, bufsz, "%s", "");
+	else if (n == 1)
+		snprintf(buf, bufsz, "%s", names[0]);
+	else if (n == 2)
+		/* TRANSLATORS: two parts of a backup, e.g. "the content index
+		 * and the user index". */
+		snprintf(buf, bufsz, _("%s and %s"), names[0], names[1]);
+	else
+		snprintf(buf, bufsz, _("%s, %s and %s"), names[0], names[1], names[2]);
+}
+
+bool
+catalog_copy_is_safety(const struct catalog_copy *c)
+{
+	return c->has_manifest && c->m.type == BACKUP_PRE_RESTORE;
+}
+
+bool
+catalog_copy_verified(const struct catalog_copy *c)
+{
+	return c->present && c->has_verify && c->verify.ok;
+}
+
+bool
+catalog_copy_counts(const struct catalog_copy *c)
+{
+	return catalog_copy_usable(c) && catalog_copy_missing(c) == 0 &&
+	    !catalog_copy_is_safety(c);
+}
+
+const struct catalog_copy *
+catalog_usable(const struct catalog_entry *e)
+{
+	for (size_t i = 0; i < CATALOG_NLOC; i++)
+		if (catalog_copy_usable(catalog_copy_at(e, i)))
+			return catalog_copy_at(e, i);
+	return NULL;
+}
+
+void
+catalog_retention_item(const struct catalog_entry *e, const struct catalog_copy *c,
+    struct retention_item *it)
+{
+	time_t t = 0;
+
+	memset(it, 0, sizeof *it);
+	it->id = e->id;
+	backup_id_parse(e->id, &t, NULL);
+	it->created = c->has_manifest ? c->m.created_at : t;
+	it->type = c->has_manifest ? c->m.type : backup_type_for_time(t);
+	it->complete = c->complete && c->has_manifest;
+	it->partial = c->partial;
+	it->pinned = c->pinned;
+	it->verified_ok = catalog_copy_verified(c);
+	it->second_rate = catalog_copy_usable(c) && !catalog_copy_counts(c);
+}
+
+const struct catalog_entry *
+catalog_newest(const struct catalog *cat, unsigned locations, bool verified,
+    const struct catalog_entry *skip)
+{
+	const struct catalog_entry *best = NULL;
+	time_t best_at = 0;
+
+	for (size_t i = 0; i < cat->n; i++) {
+		const struct catalog_entry *e = &cat->entries[i];
+
+		if (e == skip)
+			continue;
+		for (size_t l = 0; l < CATALOG_NLOC; l++) {
+			const struct catalog_copy *c = catalog_copy_at(e, l);
+
+			if (!(locations & (1u << l)) || !catalog_copy_counts(c) ||
+			    (verified && !catalog_copy_verified(c)))
+				continue;
+			if (best == NULL || c->m.created_at > best_at ||
+			    (c->m.created_at == best_at && strcmp(e->id, best->id) > 0)) {
+				best = e;
+				best_at = c->m.created_at;
+			}
+		}
+	}
+	return best;
+}
+
+void
+catalog_delete_loss(const struct catalog *cat, const struct catalog_entry *e,
+    unsigned locations, struct catalog_loss *out)
+{
+	bool had_usable = false, kept_usable = false, kept_verified = false, any = false;
+
+	memset(out, 0, sizeof *out);
+	for (size_t l = 0; l < CATALOG_NLOC; l++) {
+		const struct catalog_copy *c = catalog_copy_at(e, l);
+
+		if (!c->present)
+			continue;
+		if (locations & (1u << l)) {
+			any = true;
+			out->pinned |= c->pinned;
+			had_usable |= catalog_copy_usable(c);
+		} else {
+			kept_usable |= catalog_copy_usable(c);
+			kept_verified |= catalog_copy_counts(c) && catalog_copy_verified(c);
+		}
+	}
+	out->absent = !any;
+	out->last_copy = had_usable && !kept_usable;
+	if (!kept_verified && catalog_newest(cat, CATALOG_ALL_LOCATIONS, true, NULL) == e) {
+		out->newest_verified = true;
+		out->next_verified = catalog_newest(cat, CATALOG_ALL_LOCATIONS, true, e);
+		out->only_verified = out->next_verified == NULL;
+	}
+}
+
+void
+catalog_loss_text(const struct catalog_loss *l, const char *id, char *buf, size_t bufsz)
+{
+	buf[0] = '\0';
+	if (l->last_copy && l->only_verified)
+		snprintf(buf, bufsz, _("%s is the last copy of the only verified backup: no verified "
+		    "backup is left after it."), id);
+	else if (l->last_copy && l->newest_verified)
+		snprintf(buf, bufsz, _("%s is the last copy of the newest verified backup: the newest "
+		    "verified one is then %s."), id, l->next_verified->id);
+	else if (l->only_verified)
+		snprintf(buf, bufsz, _("%s is the only verified backup: no verified copy is left after "
+		    "it."), id);
+	else if (l->newest_verified)
+		snprintf(buf, bufsz, _("%s is the newest verified backup: the newest verified one is then "
+		    "%s."), id, l->next_verified->id);
+	else if (l->last_copy)
+		snprintf(buf, bufsz, _("This is the last copy of %s anywhere: the backup is gone after "
+		    "it."), id);
+}

@@ -13,6 +13,7 @@
 #include "config/conf.h"
 #include "manifest/manifest.h"
 #include "manifest/verify-record.h"
+#include "retention/retention.h"
 #include "storage/storage.h"
 
 struct catalog_copy {
@@ -63,5 +64,88 @@ const struct catalog_copy *catalog_best(const struct catalog_entry *e);
 
 /* "local", "s3", "both" or "" */
 const char *catalog_where(const struct catalog_entry *e);
+
+/*
+ * The facts every screen and command asks about a backup, decided here
+ * once. The locations are numbered 0 (local) .. CATALOG_NLOC - 1, so
+ * callers loop over them instead of naming each.
+ */
+#define CATALOG_NLOC 2
+
+/* "local" or "s3": the name of location i (as in --location). */
+const char *catalog_location_name(size_t i);
+
+/* Location i for people: "local" (translated) or "S3". */
+const char *catalog_location_label(size_t i);
+
+/* Copy i of an entry. */
+const struct catalog_copy *catalog_copy_at(const struct catalog_entry *e, size_t i);
+
+/* Usable for a restore: present, finished, metadata.json read and valid. */
+bool catalog_copy_usable(const struct catalog_copy *c);
+
+/* The parts a usable copy lacks (the live file was missing or unreadable
+ * when it was taken, as in a safety backup of a broken state). */
+enum catalog_part {
+	CATALOG_PART_RDB = 1 << 0,
+	CATALOG_PART_CONTENT = 1 << 1,
+	CATALOG_PART_USER = 1 << 2,
+};
+#define CATALOG_NPARTS 3
+unsigned catalog_copy_missing(const struct catalog_copy *c);
+
+/* The name of part bit i (0..CATALOG_NPARTS-1): "redis.rdb",
+ * "content_index.faiss", "user_index.faiss"; and "the Redis snapshot",
+ * "the content index", "the user index" for people (translated). */
+const char *catalog_part_file(unsigned part);
+const char *catalog_part_text(unsigned part);
+
+/* The missing parts as a list for people: "the content index and the user
+ * index" (translated), "" when none. */
+void catalog_missing_text(unsigned missing, char *buf, size_t bufsz);
+
+/* A pre-restore safety backup: labelled as such, never the "newest"
+ * backup for the RPO, listed after the ordinary ones. */
+bool catalog_copy_is_safety(const struct catalog_copy *c);
+
+/* The last verification of this copy passed. */
+bool catalog_copy_verified(const struct catalog_copy *c);
+
+/* Counts toward "newest" (RPO, health, the header): usable, has every
+ * part, not a safety backup. */
+bool catalog_copy_counts(const struct catalog_copy *c);
+
+/* The entry's usable copy that describes it best: local first, else S3;
+ * NULL when no copy is usable. */
+const struct catalog_copy *catalog_usable(const struct catalog_entry *e);
+
+/* The retention item of one copy (in_use is left false: the caller knows
+ * which jobs run). id points into e. */
+void catalog_retention_item(const struct catalog_entry *e, const struct catalog_copy *c,
+    struct retention_item *it);
+
+/* The newest entry whose copy in one of the locations wanted (bit i for
+ * location i) counts (catalog_copy_counts); with verified, whose copy
+ * there also passed its last verification. skip is left out (NULL: none).
+ * NULL when there is none. */
+const struct catalog_entry *catalog_newest(const struct catalog *cat, unsigned locations,
+    bool verified, const struct catalog_entry *skip);
+#define CATALOG_ALL_LOCATIONS ((1u << CATALOG_NLOC) - 1)
+
+/* What deleting copies of a backup (bit i: location i) loses. */
+struct catalog_loss {
+	bool pinned;             /* a copy to delete is pinned: refused */
+	bool absent;             /* none of the copies to delete exists */
+	bool last_copy;          /* no usable copy of the backup is left anywhere */
+	bool newest_verified;    /* it is the newest verified backup */
+	bool only_verified;      /* no other verified backup is left */
+	const struct catalog_entry *next_verified; /* the newest verified after it */
+};
+void catalog_delete_loss(const struct catalog *cat, const struct catalog_entry *e,
+    unsigned locations, struct catalog_loss *out);
+
+/* The loss as one sentence for people ("" when nothing special is lost). */
+void catalog_loss_text(const struct catalog_loss *l, const char *id, char *buf,
+    size_t bufsz);
 
 #endif

@@ -2,9 +2,12 @@
  * upload it when S3 is configured. */
 #include "config.h"
 
+#include <cjson/cJSON.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "common/format.h"
 
 #include "common/i18n.h"
 #include "common/xmalloc.h"
@@ -65,9 +68,49 @@ job_backup_free_result(void *r)
 	free(res);
 }
 
+static void
+job_backup_describe(const void *r, char *buf, size_t bufsz)
+{
+	const struct job_backup_result *res = r;
+	char size[32], dur[32];
+
+	format_bytes(manifest_total_size(&res->m), size, sizeof size);
+	format_seconds(res->seconds, dur, sizeof dur);
+	snprintf(buf, bufsz, _("backup %s complete: %s, %s in %s%s"), res->id,
+	    backup_type_name(res->m.type), size, dur, res->uploaded ? _(", uploaded to S3") : "");
+}
+
+static cJSON *
+job_backup_json(const void *r)
+{
+	const struct job_backup_result *res = r;
+	cJSON *o = cJSON_CreateObject(), *m;
+	char *text = manifest_to_json(&res->m);
+
+	cJSON_AddStringToObject(o, "id", res->id);
+	cJSON_AddStringToObject(o, "type", backup_type_name(res->m.type));
+	cJSON_AddNumberToObject(o, "size", (double)manifest_total_size(&res->m));
+	cJSON_AddNumberToObject(o, "seconds", res->seconds);
+	cJSON_AddBoolToObject(o, "uploaded", res->uploaded);
+	if ((m = cJSON_Parse(text)) == NULL)
+		fatal("metadata serialisation produced invalid JSON");
+	cJSON_AddItemToObject(o, "metadata", m);
+	free(text);
+	return o;
+}
+
+static const char *
+job_backup_result_id(const void *r)
+{
+	return ((const struct job_backup_result *)r)->id;
+}
+
 const struct job_type job_backup_type = {
 	.name = "backup",
 	.run = job_backup_run,
 	.free_args = free,
 	.free_result = job_backup_free_result,
+	.describe = job_backup_describe,
+	.to_json = job_backup_json,
+	.result_backup = job_backup_result_id,
 };

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/format.h"
 #include "common/i18n.h"
 #include "common/xmalloc.h"
 #include "engine/lock.h"
@@ -80,17 +81,9 @@ cleanup_location(struct job *job, const struct job_cleanup_args *args, const cha
 	for (size_t i = 0; i < cat->n; i++) {
 		const struct catalog_copy *c = is_s3 ? &cat->entries[i].s3 : &cat->entries[i].local;
 		struct retention_item *it = &items[n++];
-		time_t t = 0;
 
-		it->id = cat->entries[i].id;
-		backup_id_parse(it->id, &t, NULL);
-		it->created = c->has_manifest ? c->m.created_at : t;
-		it->type = c->has_manifest ? c->m.type : backup_type_for_time(t);
-		it->complete = c->complete && c->has_manifest;
-		it->partial = c->partial;
-		it->pinned = c->pinned;
+		catalog_retention_item(&cat->entries[i], c, it);
 		it->in_use = job_backup_in_use(job, it->id) || (other_writing && c->partial);
-		it->verified_ok = c->has_verify && c->verify.ok;
 	}
 	retention_evaluate(items, n, &policy, args->at, dec);
 
@@ -212,9 +205,42 @@ job_cleanup_free_result(void *r)
 	cleanup_report_free(r);
 }
 
+static void
+job_cleanup_describe(const void *r, char *buf, size_t bufsz)
+{
+	const struct cleanup_report *rep = r;
+	char size[32];
+	size_t n = 0;
+	uint64_t bytes = 0;
+
+	if (rep->dry_run) {
+		for (size_t i = 0; i < rep->n; i++)
+			if (!rep->rows[i].keep) {
+				n++;
+				bytes += rep->rows[i].bytes;
+			}
+		format_bytes(bytes, size, sizeof size);
+		snprintf(buf, bufsz, ngettext("cleanup (dry run) would delete %zu backup (%s)",
+		    "cleanup (dry run) would delete %zu backups (%s)", n), n, size);
+		return;
+	}
+	format_bytes(rep->freed, size, sizeof size);
+	snprintf(buf, bufsz, ngettext("cleanup deleted %zu backup (%s freed), %zu failed",
+	    "cleanup deleted %zu backups (%s freed), %zu failed", rep->deleted), rep->deleted, size,
+	    rep->failed);
+}
+
+static bool
+job_cleanup_failed(const void *r)
+{
+	return ((const struct cleanup_report *)r)->failed > 0;
+}
+
 const struct job_type job_cleanup_type = {
 	.name = "cleanup",
 	.run = job_cleanup_run,
 	.free_args = free,
 	.free_result = job_cleanup_free_result,
+	.describe = job_cleanup_describe,
+	.failed = job_cleanup_failed,
 };

@@ -1,36 +1,55 @@
-/* delete: remove a backup from the chosen locations, under the lock. */
+/*
+ * delete: remove a backup from the chosen locations, under the lock. A
+ * pinned copy is never deleted: every chosen location is checked before
+ * anything is removed, so the refusal leaves all copies as they were.
+ */
 #include "config.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "common/i18n.h"
+#include "common/xmalloc.h"
 #include "engine/lock.h"
 #include "jobs/jobs.h"
 #include "storage/storage.h"
 
 static int
-delete_from(struct job *job, const char *location, const char *id, bool *found,
+delete_from(struct job *job, struct storage *st, const char *id, bool *found,
     struct vs_error *err)
 {
-	struct storage *st = NULL;
 	struct vs_error derr;
-	int rc = -1;
 
-	if (jobs_storage_open(job, location, &st, err) != 0)
-		return -1;
 	error_clear(&derr);
 	if (storage_remove(st, id, &derr) == 0) {
 		*found = true;
 		job_log(job, VS_LOG_INFO, _("deleted %s from %s"), id, storage_location(st));
-		rc = 0;
-	} else if (derr.code == VS_ERR_NOTFOUND) {
-		rc = 0;
-	} else {
-		*err = derr;
+		return 0;
 	}
-	storage_close(st);
-	return rc;
+	if (derr.code == VS_ERR_NOTFOUND)
+		return 0;
+	*err = derr;
+	return -1;
+}
+
+/* Refuse when the copy in st is pinned. */
+static int
+delete_check_pin(struct storage *st, const char *id, struct vs_error *err)
+{
+	struct vs_error perr;
+	uint64_t size;
+
+	error_clear(&perr);
+	if (storage_stat(st, id, "pinned", &size, &perr) == 0)
+		return error_set(err, VS_ERR_REFUSED, _("backup %s is pinned in %s: it is not "
+		    "deleted; unpin it first ('vsbackup unpin %s', or p in the front end)"), id,
+		    storage_location(st), id);
+	if (perr.code != VS_ERR_NOTFOUND) {
+		*err = perr;
+		return -1;
+	}
+	return 0;
 }
 
 static int
@@ -38,33 +57,63 @@ job_delete_run(struct job *job, void *argp, void **result, struct vs_error *err)
 {
 	struct job_delete_args *args = argp;
 	const struct config *cfg = job_config(job);
+	const bool want[2] = { args->local, args->s3 };
+	static const char *const where[2] = { "local", "s3" };
+	struct storage *st[2] = { NULL, NULL };
 	struct bdlock *lock = NULL;
+	struct job_delete_result *res = xcalloc(1, sizeof *res);
 	bool found = false;
 	int rc = -1;
 
-	(void)result;
+	snprintf(res->id, sizeof res->id, "%s", args->id);
 	job_set_backup(job, args->id);
-	if (jobs_lock(job, "delete", &lock, err) != 0)
+	if (jobs_lock(job, "delete", &lock, err) != 0) {
+		free(res);
 		return -1;
+	}
 	job_progress(job, _("deleting"), 0, 0, false);
-	if (args->local && delete_from(job, "local", args->id, &found, err) != 0)
-		goto out;
-	if (args->s3 && delete_from(job, "s3", args->id, &found, err) != 0)
-		goto out;
+	for (size_t i = 0; i < 2; i++)
+		if (want[i] && (jobs_storage_open(job, where[i], &st[i], err) != 0 ||
+		    delete_check_pin(st[i], args->id, err) != 0))
+			goto out;
+	for (size_t i = 0; i < 2; i++) {
+		bool here = false;
+
+		if (want[i] && delete_from(job, st[i], args->id, &here, err) != 0)
+			goto out;
+		found |= here;
+		*(i == 0 ? &res->local : &res->s3) = here;
+	}
 	if (!found) {
 		error_set(err, VS_ERR_NOTFOUND, _("backup %s was not found in %s"), args->id,
 		    args->local && args->s3 ? _("local storage or S3") :
 		    args->s3 ? "S3" : cfg->backup_dir);
 		goto out;
 	}
+	*result = res;
+	res = NULL;
 	rc = 0;
 out:
+	free(res);
+	for (size_t i = 0; i < 2; i++)
+		storage_close(st[i]);
 	bdlock_release(lock);
 	return rc;
+}
+
+static void
+job_delete_describe(const void *r, char *buf, size_t bufsz)
+{
+	const struct job_delete_result *res = r;
+
+	snprintf(buf, bufsz, _("deleted %s from %s"), res->id, res->local && res->s3 ?
+	    _("local storage and S3") : res->s3 ? "S3" : _("local storage"));
 }
 
 const struct job_type job_delete_type = {
 	.name = "delete",
 	.run = job_delete_run,
 	.free_args = free,
+	.free_result = free,
+	.describe = job_delete_describe,
 };

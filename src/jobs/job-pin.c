@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "common/i18n.h"
+#include "common/xmalloc.h"
 #include "jobs/jobs.h"
 #include "storage/storage.h"
 
@@ -49,21 +50,39 @@ out:
 static int
 job_pin_run(struct job *job, void *argp, void **result, struct vs_error *err)
 {
-	struct job_pin_args *args = argp;
-	bool found = false;
+	struct job_pin_args *args = argp, *res;
+	bool found = false, local = false, s3 = false;
 
-	(void)result;
-	if (args->local && pin_in(job, "local", args, &found, err) != 0)
+	if (args->local && pin_in(job, "local", args, &local, err) != 0)
 		return -1;
-	if (args->s3 && pin_in(job, "s3", args, &found, err) != 0)
+	if (args->s3 && pin_in(job, "s3", args, &s3, err) != 0)
 		return -1;
+	found = local || s3;
 	if (!found)
 		return error_set(err, VS_ERR_NOTFOUND, _("no complete backup %s was found"), args->id);
+	res = xmalloc(sizeof *res);
+	*res = *args;
+	res->local = local;
+	res->s3 = s3;
+	*result = res;
 	return 0;
+}
+
+static void
+job_pin_describe(const void *r, char *buf, size_t bufsz)
+{
+	const struct job_pin_args *res = r;
+	const char *where = res->local && res->s3 ? _("local storage and S3") : res->s3 ? "S3" :
+	    _("local storage");
+
+	snprintf(buf, bufsz, res->pin ? _("pinned %s in %s: cleanup and delete leave it alone") :
+	    _("unpinned %s in %s"), res->id, where);
 }
 
 const struct job_type job_pin_type = {
 	.name = "pin",
 	.run = job_pin_run,
 	.free_args = free,
+	.free_result = free,
+	.describe = job_pin_describe,
 };

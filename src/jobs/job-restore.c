@@ -8,6 +8,7 @@
  */
 #include "config.h"
 
+#include <cjson/cJSON.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -15,6 +16,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "common/format.h"
 #include "common/fsutil.h"
 #include "common/i18n.h"
 #include "common/xmalloc.h"
@@ -874,10 +876,51 @@ job_restore_run_at_target(struct job *job, void *argp, void **result, struct vs_
 	    job_restore_run, err);
 }
 
+static void
+job_restore_describe(const void *r, char *buf, size_t bufsz)
+{
+	const struct job_restore_result *res = r;
+	char dur[32];
+
+	format_seconds(res->seconds, dur, sizeof dur);
+	if (res->target_dir != NULL)
+		snprintf(buf, bufsz, _("backup %s written to %s (nothing live was touched)"), res->id,
+		    res->target_dir);
+	else if (res->rolled_back)
+		snprintf(buf, bufsz, _("rolled back to the safety backup %s in %s"), res->id, dur);
+	else if (res->safety_id[0])
+		snprintf(buf, bufsz, _("restored %s in %s; the state before it is in backup %s%s"),
+		    res->id, dur, res->safety_id, res->resumed ? _(" (resumed)") : "");
+	else
+		snprintf(buf, bufsz, _("restored %s in %s%s"), res->id, dur,
+		    res->resumed ? _(" (resumed)") : "");
+}
+
+static cJSON *
+job_restore_json(const void *r)
+{
+	const struct job_restore_result *res = r;
+	cJSON *o = cJSON_CreateObject();
+
+	cJSON_AddStringToObject(o, "id", res->id);
+	if (res->safety_id[0])
+		cJSON_AddStringToObject(o, "safety_backup", res->safety_id);
+	else
+		cJSON_AddNullToObject(o, "safety_backup");
+	cJSON_AddBoolToObject(o, "resumed", res->resumed);
+	cJSON_AddBoolToObject(o, "rolled_back", res->rolled_back);
+	if (res->target_dir)
+		cJSON_AddStringToObject(o, "target_dir", res->target_dir);
+	cJSON_AddNumberToObject(o, "seconds", res->seconds);
+	return o;
+}
+
 const struct job_type job_restore_type = {
 	.name = "restore",
 	.flags = JOB_EXCLUSIVE,
 	.run = job_restore_run_at_target,
 	.free_args = job_restore_args_free,
 	.free_result = job_restore_free_result,
+	.describe = job_restore_describe,
+	.to_json = job_restore_json,
 };

@@ -3,11 +3,13 @@
  * is read and no other copy writes the same destination meanwhile. */
 #include "config.h"
 
+#include <cjson/cJSON.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
+#include "common/format.h"
 #include "common/i18n.h"
 #include "common/xmalloc.h"
 #include "engine/lock.h"
@@ -132,11 +134,67 @@ job_download_run(struct job *job, void *args, void **result, struct vs_error *er
 	return job_transfer_run(job, "s3", "local", args, result, err);
 }
 
+static void
+job_transfer_describe(const struct job_transfer_result *res, bool up, char *buf, size_t bufsz)
+{
+	char size[32], dur[32];
+
+	format_bytes(res->size, size, sizeof size);
+	format_seconds(res->seconds, dur, sizeof dur);
+	if (res->already)
+		snprintf(buf, bufsz, up ? _("%s is already complete in %s: nothing to upload") :
+		    _("%s is already complete in %s: nothing to download"), res->id, res->to);
+	else
+		snprintf(buf, bufsz, up ? _("uploaded %s (%s) to %s in %s") :
+		    _("downloaded %s (%s) to %s in %s"), res->id, size, res->to, dur);
+}
+
+static void
+job_upload_describe(const void *r, char *buf, size_t bufsz)
+{
+	job_transfer_describe(r, true, buf, bufsz);
+}
+
+static void
+job_download_describe(const void *r, char *buf, size_t bufsz)
+{
+	job_transfer_describe(r, false, buf, bufsz);
+}
+
+static cJSON *
+job_transfer_json(const struct job_transfer_result *res, const char *job)
+{
+	cJSON *o = cJSON_CreateObject();
+
+	cJSON_AddStringToObject(o, "job", job);
+	cJSON_AddStringToObject(o, "id", res->id);
+	cJSON_AddStringToObject(o, "from", res->from);
+	cJSON_AddStringToObject(o, "to", res->to);
+	cJSON_AddBoolToObject(o, "already", res->already);
+	cJSON_AddNumberToObject(o, "size", (double)res->size);
+	cJSON_AddNumberToObject(o, "seconds", res->seconds);
+	return o;
+}
+
+static cJSON *
+job_upload_json(const void *r)
+{
+	return job_transfer_json(r, "upload");
+}
+
+static cJSON *
+job_download_json(const void *r)
+{
+	return job_transfer_json(r, "download");
+}
+
 const struct job_type job_upload_type = {
 	.name = "upload",
 	.run = job_upload_run,
 	.free_args = free,
 	.free_result = job_transfer_result_free,
+	.describe = job_upload_describe,
+	.to_json = job_upload_json,
 };
 
 const struct job_type job_download_type = {
@@ -144,4 +202,6 @@ const struct job_type job_download_type = {
 	.run = job_download_run,
 	.free_args = free,
 	.free_result = job_transfer_result_free,
+	.describe = job_download_describe,
+	.to_json = job_download_json,
 };

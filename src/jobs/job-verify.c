@@ -8,6 +8,7 @@
  */
 #include "config.h"
 
+#include <cjson/cJSON.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <openssl/evp.h>
@@ -480,9 +481,59 @@ job_verify_free_result(void *r)
 	verify_report_free(r);
 }
 
+static void
+job_verify_describe(const void *r, char *buf, size_t bufsz)
+{
+	const struct verify_report *rep = r;
+	const char *first = "";
+	size_t failed = 0;
+
+	for (size_t i = 0; i < rep->n; i++)
+		if (!rep->checks[i].ok && failed++ == 0)
+			first = rep->checks[i].what;
+	if (rep->ok)
+		snprintf(buf, bufsz, _("backup %s (%s) is valid: %zu checks passed (%s verification)"),
+		    rep->id, rep->location, rep->n, rep->deep ? _("deep") : _("quick"));
+	else
+		snprintf(buf, bufsz, _("backup %s (%s) is INVALID: %zu of %zu checks failed, the "
+		    "first: %s"), rep->id, rep->location, failed, rep->n, first);
+}
+
+static cJSON *
+job_verify_json(const void *r)
+{
+	const struct verify_report *rep = r;
+	cJSON *o = cJSON_CreateObject(), *arr;
+
+	cJSON_AddStringToObject(o, "id", rep->id);
+	cJSON_AddStringToObject(o, "location", rep->location);
+	cJSON_AddStringToObject(o, "level", rep->deep ? "deep" : "quick");
+	cJSON_AddBoolToObject(o, "valid", rep->ok);
+	cJSON_AddBoolToObject(o, "recorded", rep->recorded);
+	arr = cJSON_AddArrayToObject(o, "checks");
+	for (size_t i = 0; i < rep->n; i++) {
+		cJSON *c = cJSON_CreateObject();
+
+		cJSON_AddStringToObject(c, "check", rep->checks[i].what);
+		cJSON_AddBoolToObject(c, "ok", rep->checks[i].ok);
+		cJSON_AddStringToObject(c, "detail", rep->checks[i].detail);
+		cJSON_AddItemToArray(arr, c);
+	}
+	return o;
+}
+
+static bool
+job_verify_failed(const void *r)
+{
+	return !((const struct verify_report *)r)->ok;
+}
+
 const struct job_type job_verify_type = {
 	.name = "verify",
 	.run = job_verify_run,
 	.free_args = free,
 	.free_result = job_verify_free_result,
+	.describe = job_verify_describe,
+	.to_json = job_verify_json,
+	.failed = job_verify_failed,
 };

@@ -64,15 +64,21 @@ struct storage;
 int verify_backup(struct job *job, struct storage *st, const char *id, bool deep, bool record,
     struct verify_report **out, struct vs_error *err);
 
-/* delete: args struct job_delete_args, no result */
+/* delete: args struct job_delete_args, result struct job_delete_result */
 struct job_delete_args {
 	char id[BACKUP_ID_SIZE];
 	bool local;
 	bool s3;
 };
+struct job_delete_result {
+	char id[BACKUP_ID_SIZE];
+	bool local;           /* a copy was deleted there */
+	bool s3;
+};
 extern const struct job_type job_delete_type;
 
-/* pin / unpin: args struct job_pin_args */
+/* pin / unpin: args struct job_pin_args, result struct job_pin_args (what
+ * was done: local and s3 say where) */
 struct job_pin_args {
 	char id[BACKUP_ID_SIZE];
 	bool pin;

@@ -238,8 +238,7 @@ render_backups(struct mbuf *b, const struct ops_survey *s)
 
 		mb_family(b, "vsbackup_s3_newest_backup_uploaded", "gauge",
 		    "1 when the newest complete local backup also has a complete copy in S3.");
-		mb_int(b, "vsbackup_s3_newest_backup_uploaded", "",
-		    c->present && c->complete && c->has_manifest);
+		mb_int(b, "vsbackup_s3_newest_backup_uploaded", "", catalog_copy_usable(c));
 	}
 	if (s->have_free) {
 		mb_family(b, "vsbackup_backup_dir_free_bytes", "gauge",

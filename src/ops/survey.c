@@ -44,7 +44,8 @@ survey_list(const struct config *cfg, struct job *job, struct catalog *cat,
 	storage_close(st);
 }
 
-/* Count one copy into its location and keep the newest complete one. */
+/* Count one copy into its location and keep the newest one that counts
+ * (catalog_copy_counts). */
 static void
 survey_count(struct ops_location *loc, const struct catalog_entry *e,
     const struct catalog_copy *c)
@@ -53,13 +54,17 @@ survey_count(struct ops_location *loc, const struct catalog_entry *e,
 		return;
 	if (c->pinned)
 		loc->pinned++;
-	if (!c->complete || !c->has_manifest) {
+	if (!catalog_copy_usable(c)) {
 		loc->incomplete++;
 		return;
 	}
 	loc->complete++;
 	loc->by_type[c->m.type]++;
 	loc->bytes += manifest_total_size(&c->m);
+	/* Safety backups and partial ones are no answer to "how old is the
+	 * newest backup". */
+	if (!catalog_copy_counts(c))
+		return;
 	if (loc->newest == NULL || c->m.created_at >= loc->newest_copy->m.created_at) {
 		loc->newest = e;
 		loc->newest_copy = c;
@@ -75,7 +80,7 @@ survey_verify(struct ops_survey *s, const struct catalog_entry *e, const struct 
 		s->last_verify = e;
 		s->last_verify_copy = c;
 	}
-	if (!c->verify.ok || !c->has_manifest)
+	if (!catalog_copy_verified(c) || !catalog_copy_counts(c))
 		return;
 	if (s->verified == NULL || c->m.created_at > s->verified_copy->m.created_at) {
 		s->verified = e;

@@ -172,17 +172,22 @@ retention_evaluate(const struct retention_item *items, size_t n,
 	const struct retention_item *verified = NULL, *complete = NULL, *guard;
 	enum retention_reason guard_reason;
 
-	/* The guard candidates: see rule 6 of the header. */
-	for (size_t i = 0; i < n; i++) {
-		const struct retention_item *it = &items[i];
+	/* The guard candidates: see rule 6 of the header. Second-rate
+	 * backups (safety backups, ones lacking a part) only when there is
+	 * nothing else. */
+	for (int second = 0; second < 2 && complete == NULL; second++) {
+		for (size_t i = 0; i < n; i++) {
+			const struct retention_item *it = &items[i];
 
-		if (!it->complete || it->partial || it->created > now)
-			continue;
-		if (complete == NULL || retention_newer(it, complete))
-			complete = it;
-		if (it->verified_ok &&
-		    (verified == NULL || retention_newer(it, verified)))
-			verified = it;
+			if (!it->complete || it->partial || it->created > now ||
+			    it->second_rate != (second == 1))
+				continue;
+			if (complete == NULL || retention_newer(it, complete))
+				complete = it;
+			if (it->verified_ok &&
+			    (verified == NULL || retention_newer(it, verified)))
+				verified = it;
+		}
 	}
 	if (verified != NULL) {
 		guard = verified;

@@ -39,6 +39,8 @@
  *     complete, non-partial backups not created in the future (future ones
  *     are kept anyway, and a bogus future date must not take the guard away
  *     from the real newest backup); ties on created go to the greater id.
+ *     Second-rate backups (pre-restore safety backups, and backups that
+ *     lack a part) are guard candidates only when no other backup is.
  *     Only one guard applies: once a backup has passed verification, a
  *     newer unverified one is not protected, since a backup that failed
  *     verification must not linger under a guard; it is kept only while its
@@ -88,6 +90,8 @@ struct retention_item {
 	bool pinned;            /* the operator asked to keep it */
 	bool in_use;            /* a running job holds it */
 	bool verified_ok;       /* its last verification passed */
+	bool second_rate;       /* a safety backup or one lacking a part: no
+	                           answer to "the newest backup" (rule 6) */
 };
 
 struct retention_decision {

@@ -51,7 +51,7 @@ for case in 2024-07-01T10:00:00Z:20240701_100000:monthly \
 	is "$RC" 0 "backup at $now succeeds"
 	is "$OUT" "$want_id" "backup at $now: stdout is the id alone, $want_id"
 	is "$(meta "$want_id" 'm["type"]')" "$want_type" "backup at $now is $want_type"
-	like "$(cat "$TMP/err")" "$want_type backup of" "stderr says it was a $want_type backup"
+	like "$(cat "$TMP/err")" "complete: $want_type, " "stderr says it was a $want_type backup"
 done
 
 # --- --type ---------------------------------------------------------------------------------

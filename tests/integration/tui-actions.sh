@@ -36,7 +36,7 @@ tmux_wait_for '100%  backup [0-9]{8}_[0-9]{6} complete' 30
 ok $? "the backup's job pane reaches 100%"
 new=$(tmux_capture | sed -n 's/.*100%  backup \([0-9]\{8\}_[0-9]\{6\}\) complete.*/\1/p' | head -1)
 like "$new" '^[0-9]{8}_[0-9]{6}$' "the pane names the new backup ($new)"
-tmux_wait_for "^ $new manual " 10
+tmux_wait_for "^ $new (daily|weekly|monthly) " 10
 ok $? "the new backup's row appears in the list"
 is "$(rcli debug digest)" "$digest_before" "taking the backup changed nothing in Redis"
 
@@ -53,7 +53,7 @@ ok $? "the quick verification of the new backup passes"
 tmux_wait_for "verify $old \(deep, local\)" 5
 tmux_wait_for "backup $old \(local\) is valid" 60
 ok $? "the deep verification of the older backup passes too"
-tmux_wait_for "^ $new manual .* ok " 10
+tmux_wait_for "^ $new (daily|weekly|monthly) .* ok " 10
 ok $? "the list shows the new backup verified"
 tmux_send Up
 
@@ -103,10 +103,10 @@ ok $? "the safety backup is in the list"
 tmux_send Home Down
 tmux_wait_for "^ $new " 5
 tmux_send p
-tmux_wait_for "^ $new manual .* pinned" 10
+tmux_wait_for "^ $new (daily|weekly|monthly) .* pinned" 10
 ok $? "p pins the selected backup"
 tmux_send p
-tmux_wait_for "^ $new manual .* until deleted" 10
+tmux_wait_for "^ $new (daily|weekly|monthly) .* (left|until)" 10
 ok $? "p again unpins it"
 tmux_send d
 tmux_wait_for "Delete backup $new" 5
@@ -114,6 +114,10 @@ ok $? "d asks before deleting"
 tmux_send Enter
 sleep 0.5
 like "$(tmux_capture)" "Delete backup $new" "Enter does not confirm a deletion"
+tmux_send y
+# It is the newest verified backup: a second question names that.
+tmux_wait_for "Delete $new: are you sure" 5
+ok $? "deleting the newest verified backup asks a second time"
 tmux_send y
 tmux_wait_for "delete $new \\(local\\)" 10
 for _ in $(seq 50); do [ -d "$DEMO/backups/$new" ] || break; sleep 0.1; done

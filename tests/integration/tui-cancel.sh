@@ -18,9 +18,9 @@ ok $? "an empty backup_dir says how to start"
 tmux_send b
 tmux_wait_for 'Take a backup' 5
 tmux_send Enter x
-tmux_wait_for 'backup \(manual\): cancelled' 30
+tmux_wait_for 'backup \(by schedule\): cancelled' 30
 ok $? "x cancels the running backup"
-like "$(tmux_capture)" '✗ backup \(manual\)' "its pane shows it did not complete"
+like "$(tmux_capture)" '✗ backup \(by schedule\)' "its pane shows it did not complete"
 sleep 0.5
 left=$(ls -A "$DEMO/backups" | grep -v '^\.vsbackup\.lock$')
 is "$left" "" "nothing is left in backup_dir"

@@ -56,8 +56,8 @@ tmux_send Enter
 tmux_wait_for ': FAILED' 120
 ok $? "the wizard reports the failure"
 screen=$(tmux_capture)
-like "$screen" '✗ +7\. start Redis' "the step that failed is marked"
-like "$screen" '✓ +3\. safety backup' "the steps before it are ticked"
+like "$screen" '✗ +8\. start Redis' "the step that failed is marked"
+like "$screen" '✓ +4\. safety backup' "the steps before it are ticked"
 like "$screen" 'rolling back to the safety backup' "the message says what was rolled back"
 like "$screen" "restore --rollback" "and what to do next"
 TUI_MASK_IDS=1 tui_golden restore-failed-80x24 "the failed restore"

@@ -1,7 +1,7 @@
 #!/bin/bash
 # The TUI with S3 configured (s3rver): the header shows the bucket, a
 # backup taken with "upload to S3" is listed in both places, deleting the
-# local copy leaves it in S3, g downloads it back, u uploads a local-only
+# local copy leaves it in S3, f downloads it back, u uploads a local-only
 # backup, the guided restore from the S3 copy downloads it first and
 # brings the data back; and q with a job running asks before quitting.
 # Covers ui/screen-main.c, ui/tui.c and the S3 column of ui/model.c.
@@ -45,23 +45,23 @@ tmux_send Enter
 tmux_wait_for 'backup [0-9]{8}_[0-9]{6} complete: .*, uploaded' 60
 ok $? "the backup completes and is uploaded"
 new=$(tmux_capture | sed -n 's/.*  backup \([0-9]\{8\}_[0-9]\{6\}\) complete.*/\1/p' | head -1)
-tmux_wait_for "^ $new manual .* both " 15
+tmux_wait_for "^ $new (daily|weekly|monthly) .* both " 15
 ok $? "the new backup is listed in both places"
 
 # d local only
 tmux_send d
 tmux_wait_for "Delete backup $new" 5
-tmux_send Left Left
 tmux_wait_for '\[local\]' 5
+ok $? "the dialog starts on the local copy"
 tmux_send y
-tmux_wait_for "^ $new manual .* s3 " 15
+tmux_wait_for "^ $new (daily|weekly|monthly) .* s3 " 15
 ok $? "after deleting the local copy it is listed in S3 only"
 
-# g downloads it back
-tmux_send g
+# f (fetch) downloads it back
+tmux_send f
 tmux_wait_for "download $new from S3" 5
-ok $? "g starts a download"
-tmux_wait_for "^ $new manual .* both " 60
+ok $? "f starts a download"
+tmux_wait_for "^ $new (daily|weekly|monthly) .* both " 60
 ok $? "after the download it is in both places again"
 [ -f "$DEMO/backups/$new/metadata.json" ]
 ok $? "the downloaded copy is complete in backup_dir"

@@ -506,6 +506,22 @@ test_guards(void)
 	    "the newest verified within its schedule reports the schedule");
 	is_int(out[1].expires, now + 6 * DAY, "and its expiry");
 
+	/* A verified safety backup (or one lacking a part) never takes the
+	 * guard from an ordinary backup, only when there is nothing else. */
+	items[0] = item("a", BACKUP_DAILY, now - 20 * DAY);
+	items[1] = item("b", BACKUP_PRE_RESTORE, now - 19 * DAY);
+	items[1].second_rate = true;
+	retention_evaluate(items, 2, &seed, now, out);
+	ok(out[0].keep && out[0].reason == RETENTION_KEEP_NEWEST_VERIFIED && !out[1].keep,
+	    "a newer verified safety backup leaves the guard to the ordinary one");
+	items[0].verified_ok = false;
+	retention_evaluate(items, 2, &seed, now, out);
+	ok(out[0].keep && out[0].reason == RETENTION_KEEP_NEWEST_COMPLETE && !out[1].keep,
+	    "even when the ordinary one is not verified");
+	retention_evaluate(items + 1, 1, &seed, now, out);
+	ok(out[0].keep && out[0].reason == RETENTION_KEEP_NEWEST_VERIFIED,
+	    "with nothing else, the safety backup is kept as the newest verified");
+
 	retention_evaluate(NULL, 0, &seed, now, NULL);
 	ok(1, "an empty list is fine");
 }

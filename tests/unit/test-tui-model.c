@@ -40,6 +40,7 @@ copy_set(struct catalog_copy *c, const char *id, enum backup_type type, time_t t
 	c->m.created_at = c->m.completed_at = t;
 	c->m.redis.file.present = true;
 	c->m.redis.file.size = size;
+	c->m.content.file.present = c->m.user.file.present = true;
 }
 
 static struct catalog *
@@ -137,6 +138,19 @@ main(void)
 	is_str(catalog_where(model_find_row(&m, id[4])->e), "both", "a backup in both places");
 
 	ok(model_newest_complete(&m) == model_find_row(&m, id[5]), "the newest complete backup");
+	/* A safety backup, or one lacking a part, is never "the newest". */
+	cat->entries[5].local.m.type = BACKUP_PRE_RESTORE;
+	ok(model_newest_complete(&m) == model_find_row(&m, id[4]),
+	    "a newer pre-restore safety backup is not the newest");
+	cat->entries[4].local.m.content.file.present = false;
+	ok(model_newest_complete(&m) == model_find_row(&m, id[4]),
+	    "nor is a local copy lacking the content index when the S3 copy is whole");
+	cat->entries[4].s3.m.content.file.present = false;
+	ok(model_newest_complete(&m) == model_find_row(&m, id[3]),
+	    "when both copies lack it, the one before is the newest");
+	cat->entries[4].local.m.content.file.present = true;
+	cat->entries[4].s3.m.content.file.present = true;
+	cat->entries[5].local.m.type = BACKUP_MANUAL;
 
 	/* filter */
 	snprintf(m.filter, sizeof m.filter, "DAILY");

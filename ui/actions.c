@@ -1,0 +1,408 @@
+/*
+ * The actions of the front end: the dialogs that ask for them (backup,
+ * verify, delete, cancel, quit) and tui_act(), which turns a typed action
+ * into engine jobs. Nothing here draws; a dialog is a form_spec whose
+ * update function writes the field values into the action and rewords the
+ * text to follow them.
+ */
+#include "config.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/i18n.h"
+#include "common/xmalloc.h"
+#include "jobs/job-transfer.h"
+#include "ui/tui.h"
+
+static bool
+s3_configured(const struct tui *t)
+{
+	return t->cfg->s3.bucket != NULL && t->cfg->s3.bucket[0] != '\0';
+}
+
+/* --- backup --- */
+
+static void
+backup_update(struct tui *t, struct form_spec *f)
+{
+	struct act_backup *b = &f->action.u.backup;
+	int type = form_value(f, 0);
+
+	(void)t;
+	b->by_schedule = type < 0;
+	b->type = type < 0 ? BACKUP_DAILY : (enum backup_type)type;
+	b->upload = f->nfields > 1 && form_value(f, 1) != 0;
+}
+
+void
+tui_ask_backup(struct tui *t)
+{
+	static const enum backup_type types[] = { BACKUP_DAILY, BACKUP_WEEKLY, BACKUP_MONTHLY,
+		BACKUP_MANUAL };
+	struct form_spec f;
+	struct form_field *ff = &f.fields[0];
+
+	memset(&f, 0, sizeof f);
+	snprintf(f.title, sizeof f.title, "%s", _("Take a backup"));
+	snprintf(f.text[0], sizeof f.text[0], "%s",
+	    _("Redis is snapshotted and both index files copied at the same moment."));
+	snprintf(f.text[1], sizeof f.text[1], "%s",
+	    _("\"by schedule\" picks daily, weekly or monthly from the date, as the "
+	      "command line does."));
+	ff->label = _("Type");
+	ff->choices[0] = _("by schedule");
+	ff->vals[0] = -1;
+	for (size_t i = 0; i < sizeof types / sizeof types[0]; i++) {
+		ff->choices[i + 1] = backup_type_name(types[i]);
+		ff->vals[i + 1] = (int)types[i];
+	}
+	ff->nchoices = 5;
+	/* The same default as 'vsbackup backup': the schedule decides. */
+	ff->value = 0;
+	f.nfields = 1;
+	if (s3_configured(t)) {
+		f.fields[1].label = _("Upload to S3");
+		f.fields[1].choices[0] = _("no");
+		f.fields[1].choices[1] = _("yes");
+		f.fields[1].vals[1] = 1;
+		f.fields[1].nchoices = 2;
+		f.fields[1].value = 1;
+		f.nfields = 2;
+	}
+	f.action.kind = ACT_BACKUP;
+	f.update = backup_update;
+	tui_open_form(t, &f);
+}
+
+/* --- verify --- */
+
+static void
+verify_update(struct tui *t, struct form_spec *f)
+{
+	(void)t;
+	f->action.u.verify.deep = form_value(f, 0) != 0;
+	f->action.u.verify.location = f->nfields > 1 ? (size_t)form_value(f, 1) :
+	    f->action.u.verify.location;
+}
+
+void
+tui_ask_verify(struct tui *t, const struct tui_row *r)
+{
+	struct form_spec f;
+	struct form_field *copy = &f.fields[1];
+
+	memset(&f, 0, sizeof f);
+	snprintf(f.title, sizeof f.title, _("Verify backup %s"), r->e->id);
+	snprintf(f.text[0], sizeof f.text[0], "%s",
+	    _("quick: every file present, sizes and SHA-256 as recorded."));
+	snprintf(f.text[1], sizeof f.text[1], "%s",
+	    _("deep: also loads the snapshot and both indexes and compares the counts."));
+	f.fields[0].label = _("Level");
+	f.fields[0].choices[0] = _("quick");
+	f.fields[0].choices[1] = _("deep");
+	f.fields[0].vals[1] = 1;
+	f.fields[0].nchoices = 2;
+	f.nfields = 1;
+	/* Only the copies there are: no S3 choice without S3. */
+	copy->label = _("Copy");
+	for (size_t i = 0; i < CATALOG_NLOC; i++) {
+		if (!catalog_copy_at(r->e, i)->present)
+			continue;
+		if (catalog_copy_at(r->e, i) == r->best)
+			copy->value = copy->nchoices;
+		copy->choices[copy->nchoices] = catalog_location_label(i);
+		copy->vals[copy->nchoices++] = (int)i;
+	}
+	if (copy->nchoices > 1)
+		f.nfields = 2;
+	f.action.kind = ACT_VERIFY;
+	snprintf(f.action.u.verify.id, sizeof f.action.u.verify.id, "%s", r->e->id);
+	f.action.u.verify.location = copy->nchoices > 0 ? (size_t)copy->vals[copy->value] : 0;
+	f.update = verify_update;
+	tui_open_form(t, &f);
+}
+
+/* --- delete --- */
+
+/* What deleting these copies does, in the dialog's words. */
+static void
+delete_words(struct tui *t, const struct catalog_entry *e, unsigned locs, char *what,
+    size_t whatsz, char *loss, size_t losssz)
+{
+	struct catalog_loss l;
+	char keep[128] = "";
+
+	for (size_t i = 0; i < CATALOG_NLOC; i++)
+		if (!(locs & (1u << i)) && catalog_copy_at(e, i)->present)
+			/* TRANSLATORS: %s is "local" or "S3". */
+			snprintf(keep, sizeof keep, _(" The %s copy stays."), catalog_location_label(i));
+	if (locs == CATALOG_ALL_LOCATIONS)
+		snprintf(what, whatsz, "%s", _("Deletes both copies, local and S3."));
+	else if (locs & 1)
+		snprintf(what, whatsz, _("Deletes the local copy in %s.%s"), t->cfg->backup_dir, keep);
+	else
+		snprintf(what, whatsz, _("Deletes the S3 copy in s3://%s/%s.%s"), t->cfg->s3.bucket,
+		    t->cfg->s3.prefix, keep);
+	catalog_delete_loss(t->m.cat, e, locs, &l);
+	catalog_loss_text(&l, e->id, loss, losssz);
+}
+
+static void
+delete_update(struct tui *t, struct form_spec *f)
+{
+	struct act_delete *d = &f->action.u.del;
+	const struct tui_row *r = model_find_row(&t->m, d->id);
+	char loss[256];
+
+	d->locations = (unsigned)form_value(f, 0);
+	if (r == NULL)
+		return;
+	delete_words(t, r->e, d->locations, f->text[0], sizeof f->text[0], loss, sizeof loss);
+	snprintf(f->text[1], sizeof f->text[1], "%s%s%s", loss, loss[0] ? " " : "",
+	    _("It cannot be undone."));
+}
+
+void
+tui_ask_delete(struct tui *t, const struct tui_row *r)
+{
+	struct form_spec f;
+	struct form_field *ff = &f.fields[0];
+	unsigned present = 0;
+
+	for (size_t i = 0; i < CATALOG_NLOC; i++) {
+		const struct catalog_copy *c = catalog_copy_at(r->e, i);
+
+		if (c->pinned) {
+			tui_message(t, COL_WARN, _("%s is pinned: it cannot be deleted; unpin it first "
+			    "(p)"), r->e->id);
+			return;
+		}
+		if (c->present)
+			present |= 1u << i;
+	}
+	memset(&f, 0, sizeof f);
+	snprintf(f.title, sizeof f.title, _("Delete backup %s"), r->e->id);
+	ff->label = _("Copies");
+	for (size_t i = 0; i < CATALOG_NLOC; i++) {
+		if (!(present & (1u << i)))
+			continue;
+		/* The copy the list and the detail describe is the default;
+		 * never both at once. */
+		if (catalog_copy_at(r->e, i) == r->best)
+			ff->value = ff->nchoices;
+		ff->choices[ff->nchoices] = catalog_location_label(i);
+		ff->vals[ff->nchoices++] = (int)(1u << i);
+	}
+	if (ff->nchoices > 1) {
+		ff->choices[ff->nchoices] = _("both");
+		ff->vals[ff->nchoices++] = (int)present;
+	}
+	f.nfields = 1;
+	f.danger = true;
+	f.action.kind = ACT_DELETE;
+	snprintf(f.action.u.del.id, sizeof f.action.u.del.id, "%s", r->e->id);
+	f.update = delete_update;
+	tui_open_form(t, &f);
+}
+
+/* The second question, for a deletion that loses something named. */
+static bool
+delete_ask_again(struct tui *t, const struct act_delete *d)
+{
+	const struct tui_row *r = model_find_row(&t->m, d->id);
+	struct form_spec f;
+	char what[256], loss[256];
+
+	if (r == NULL || d->confirmed)
+		return false;
+	delete_words(t, r->e, d->locations, what, sizeof what, loss, sizeof loss);
+	if (loss[0] == '\0')
+		return false;
+	memset(&f, 0, sizeof f);
+	snprintf(f.title, sizeof f.title, _("Delete %s: are you sure?"), d->id);
+	snprintf(f.text[0], sizeof f.text[0], "%s", what);
+	snprintf(f.text[1], sizeof f.text[1], "%s", loss);
+	snprintf(f.text[2], sizeof f.text[2], "%s", _("Press y once more to delete it; it cannot "
+	    "be undone."));
+	f.danger = true;
+	f.action.kind = ACT_DELETE;
+	f.action.u.del = *d;
+	f.action.u.del.confirmed = true;
+	tui_open_form(t, &f);
+	return true;
+}
+
+/* --- cancel and quit --- */
+
+void
+tui_ask_cancel(struct tui *t, const struct tui_job *j)
+{
+	struct tui_action a = { .kind = ACT_CANCEL_JOB };
+	struct form_spec f;
+
+	a.u.cancel.job = j->id;
+	if (j->type != &job_restore_type) {
+		tui_act(t, &a);
+		return;
+	}
+	memset(&f, 0, sizeof f);
+	snprintf(f.title, sizeof f.title, "%s", _("Cancel the restore?"));
+	snprintf(f.text[0], sizeof f.text[0], "%s",
+	    _("If it has begun to change the live data, that is rolled back to the safety backup."));
+	f.danger = true;
+	f.action = a;
+	tui_open_form(t, &f);
+}
+
+/* Returns true when the program may quit at once. */
+bool
+tui_ask_quit(struct tui *t)
+{
+	size_t n = model_jobs_running(&t->m, true);
+	struct form_spec f;
+	bool restoring = false;
+
+	if (n == 0)
+		return true;
+	for (size_t i = 0; i < t->m.njobs; i++)
+		if (!t->m.jobs[i].finished && t->m.jobs[i].type == &job_restore_type)
+			restoring = true;
+	memset(&f, 0, sizeof f);
+	snprintf(f.title, sizeof f.title, "%s", _("Quit vsbackup?"));
+	snprintf(f.text[0], sizeof f.text[0],
+	    ngettext("%zu job is still running: quitting cancels it (what it wrote is removed).",
+	        "%zu jobs are still running: quitting cancels them (what they wrote is removed).", n),
+	    n);
+	if (restoring)
+		snprintf(f.text[1], sizeof f.text[1], "%s",
+		    _("A running restore stops; what it changed live is rolled back to the safety backup."));
+	f.danger = true;
+	f.action.kind = ACT_QUIT;
+	tui_open_form(t, &f);
+	return false;
+}
+
+/* --- carrying out --- */
+
+static void
+act_backup(struct tui *t, const struct act_backup *a)
+{
+	struct job_backup_args *b = xcalloc(1, sizeof *b);
+	char title[96];
+
+	b->take_lock = true;
+	b->upload = a->upload;
+	b->type_given = !a->by_schedule;
+	b->type = a->type;
+	snprintf(title, sizeof title, _("backup (%s%s)"), a->by_schedule ? _("by schedule") :
+	    backup_type_name(b->type), b->upload ? _(", upload to S3") : "");
+	tui_submit(t, &job_backup_type, b, true, title, NULL);
+}
+
+static void
+act_verify(struct tui *t, const struct act_verify *a)
+{
+	struct job_verify_args *v = xcalloc(1, sizeof *v);
+	char title[96];
+
+	snprintf(v->id, sizeof v->id, "%s", a->id);
+	v->deep = a->deep;
+	snprintf(v->location, sizeof v->location, "%s", catalog_location_name(a->location));
+	snprintf(title, sizeof title, _("verify %s (%s, %s)"), a->id,
+	    v->deep ? _("deep") : _("quick"), v->location);
+	tui_submit(t, &job_verify_type, v, true, title, a->id);
+}
+
+static void
+act_delete(struct tui *t, const struct act_delete *a)
+{
+	struct job_delete_args *d;
+	char title[96];
+
+	if (a->locations == 0 || delete_ask_again(t, a))
+		return;
+	d = xcalloc(1, sizeof *d);
+	snprintf(d->id, sizeof d->id, "%s", a->id);
+	d->local = (a->locations & 1) != 0;
+	d->s3 = (a->locations & 2) != 0;
+	snprintf(title, sizeof title, _("delete %s (%s)"), a->id,
+	    d->local && d->s3 ? _("local and S3") : d->local ? _("local") : "S3");
+	tui_submit(t, &job_delete_type, d, true, title, a->id);
+}
+
+static void
+act_pin(struct tui *t, const struct act_pin *a)
+{
+	struct job_pin_args *p = xcalloc(1, sizeof *p);
+	char title[96];
+
+	snprintf(p->id, sizeof p->id, "%s", a->id);
+	p->pin = a->pin;
+	p->local = (a->locations & 1) != 0;
+	p->s3 = (a->locations & 2) != 0;
+	snprintf(title, sizeof title, p->pin ? _("pin %s") : _("unpin %s"), a->id);
+	tui_submit(t, &job_pin_type, p, true, title, a->id);
+}
+
+static void
+act_transfer(struct tui *t, const struct act_transfer *a, bool upload)
+{
+	struct job_transfer_args *x = xcalloc(1, sizeof *x);
+	char title[96];
+
+	snprintf(x->id, sizeof x->id, "%s", a->id);
+	snprintf(title, sizeof title, upload ? _("upload %s to S3") : _("download %s from S3"),
+	    a->id);
+	tui_submit(t, upload ? &job_upload_type : &job_download_type, x, true, title, a->id);
+}
+
+static void
+act_cleanup(struct tui *t, const struct act_cleanup *a)
+{
+	struct job_cleanup_args *c = xcalloc(1, sizeof *c);
+
+	c->local = true;
+	c->s3 = true;
+	c->at = a->at;
+	c->dry_run = a->dry_run;
+	c->retain_days = c->retain_weekly = c->retain_monthly = -1;
+	tui_submit(t, &job_cleanup_type, c, !c->dry_run,
+	    c->dry_run ? _("cleanup (dry run)") : _("cleanup"), NULL);
+}
+
+void
+tui_act(struct tui *t, const struct tui_action *a)
+{
+	switch (a->kind) {
+	case ACT_NONE:
+		break;
+	case ACT_BACKUP:
+		act_backup(t, &a->u.backup);
+		break;
+	case ACT_VERIFY:
+		act_verify(t, &a->u.verify);
+		break;
+	case ACT_DELETE:
+		act_delete(t, &a->u.del);
+		break;
+	case ACT_PIN:
+		act_pin(t, &a->u.pin);
+		break;
+	case ACT_UPLOAD:
+	case ACT_DOWNLOAD:
+		act_transfer(t, &a->u.transfer, a->kind == ACT_UPLOAD);
+		break;
+	case ACT_CLEANUP:
+		act_cleanup(t, &a->u.cleanup);
+		break;
+	case ACT_QUIT:
+		t->quit = true;
+		break;
+	case ACT_CANCEL_JOB:
+		tui_cancel_job(t, a->u.cancel.job);
+		break;
+	}
+	t->dirty = true;
+}
