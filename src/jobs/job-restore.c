@@ -551,6 +551,8 @@ static int
 rollback_now(struct restore_ctx *rc, struct vs_error *err)
 {
 	struct manifest sm;
+	bool redis_touched = step_done(rc, RESTORE_STOP) || rc->step >= RESTORE_RDB ||
+	    !restore_redis_answers(rc->cfg);
 	int r;
 
 	memset(&sm, 0, sizeof sm);
@@ -564,6 +566,11 @@ rollback_now(struct restore_ctx *rc, struct vs_error *err)
 	if (journal_save(rc->cfg->backup_dir, &rc->j, err) != 0)
 		return -1;
 	rc->j.done = (1u << RESTORE_FETCH) | (1u << RESTORE_VERIFY) | (1u << RESTORE_SAFETY);
+	/* Redis not stopped yet: its data is still that of before, and the
+	 * rollback must not need the stop (or start) that may just have
+	 * failed. Only the index files go back. */
+	if (!redis_touched)
+		rc->j.done |= (1u << RESTORE_STOP) | (1u << RESTORE_RDB) | (1u << RESTORE_START);
 	r = apply(rc, &sm, err);
 	manifest_clear(&sm);
 	if (r == 0) {

@@ -63,6 +63,9 @@ int restore_redis_guess(const struct config *cfg, const struct manifest *m, bool
  * stopped. */
 int restore_redis_can_stop(const struct config *cfg, char *why, size_t whylen);
 
+/* Does the server answer (a connection and AUTH succeed)? */
+bool restore_redis_answers(const struct config *cfg);
+
 /* Stop the server (stop_command, else SHUTDOWN NOSAVE) and wait until it
  * is gone. A server that is already down is fine. */
 int restore_redis_stop(struct job *job, struct vs_error *err);
