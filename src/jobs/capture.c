@@ -13,6 +13,7 @@
 
 #include "common/fsutil.h"
 #include "common/i18n.h"
+#include "common/live-open.h"
 #include "common/xmalloc.h"
 #include "jobs/capture.h"
 #include "redis/redis-conn.h"
@@ -58,28 +59,25 @@ file_close(struct capture_file *f)
 	file_init(f);
 }
 
-/* Open a live file for copying; when tolerant a missing or unreadable
- * file is recorded instead of failing. */
+/* Open a live file for copying (live_open(): no link out of its
+ * directory, no FIFO, no foreign owner); when tolerant a missing or
+ * refused file is recorded instead of failing. */
 static int
 open_live(const char *key, const char *path, bool tolerant, struct capture_file *f,
     struct vs_error *err)
 {
+	struct vs_error lerr;
 	struct stat st;
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	int fd;
 
-	if (fd < 0 || fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-		int e = fd < 0 ? errno : (errno ? errno : EINVAL);
-
-		if (fd >= 0) {
-			close(fd);
-			e = EISDIR;
-		}
+	error_clear(&lerr);
+	if (live_open(key, path, 0, &fd, &st, &lerr) != 0) {
 		if (tolerant) {
-			f->note = xasprintf(_("%s %s could not be opened: %s"), key, path, strerror(e));
+			f->note = xstrdup(lerr.msg);
 			return 0;
 		}
-		return error_errno(err, e == ENOENT ? VS_ERR_NOTFOUND : VS_ERR_IO, e,
-		    _("cannot open %s %s"), key, path);
+		*err = lerr;
+		return -1;
 	}
 	f->fd = fd;
 	f->size = (uint64_t)st.st_size;
@@ -161,15 +159,15 @@ lock_service(const struct config *cfg, int *fd, struct vs_error *err)
 	pthread_condattr_t ca;
 	pthread_t thread;
 	struct timespec until;
+	struct stat lst;
 	int lfd, r = 0, rc = -1;
 
 	*fd = -1;
 	if (cfg->faiss.lock_file[0] == '\0')
 		return 0;
-	lfd = open(cfg->faiss.lock_file, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-	if (lfd < 0)
-		return error_errno(err, VS_ERR_IO, errno, _("cannot open faiss.lock_file %s"),
-		    cfg->faiss.lock_file);
+	if (live_open("faiss.lock_file", cfg->faiss.lock_file, O_RDWR | O_CREAT, &lfd, &lst,
+	    err) != 0)
+		return -1;
 	if (flock(lfd, LOCK_EX | LOCK_NB) == 0) {
 		*fd = lfd;
 		return 0;
@@ -240,7 +238,7 @@ capture_offline(struct job *job, const struct config *cfg, struct capture *c,
 	c->rdb_source = "offline";
 	if (cfg->redis.data_dir[0] != '\0' && cfg->redis.dbfilename[0] != '\0') {
 		c->rdb_path = xasprintf("%s/%s", cfg->redis.data_dir, cfg->redis.dbfilename);
-		if (open_live("redis RDB", c->rdb_path, true, &c->rdb, err) != 0)
+		if (open_live("redis.dbfilename", c->rdb_path, true, &c->rdb, err) != 0)
 			return -1;
 	} else {
 		c->rdb.note = xstrdup(_("Redis was not reachable and redis.data_dir / "

@@ -15,10 +15,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "common/fsutil.h"
 #include "common/i18n.h"
+#include "common/live-open.h"
 #include "common/timeutil.h"
 #include "common/xmalloc.h"
 #include "redis/redis-info.h"
@@ -401,19 +404,34 @@ int
 redis_rdb_open(struct redis_conn *c, const struct redis_bgsave *bs, int *fd,
     char **path, struct vs_error *err)
 {
+	struct vs_error lerr;
+	struct stat st;
+	char magic[5];
 	bool current;
 	int saved;
 
 	*fd = -1;
+	error_clear(&lerr);
 	if (redis_rdb_path(c, path, err) < 0)
 		return -1;
-	if ((*fd = open(*path, O_RDONLY | O_CLOEXEC)) == -1) {
+	if (live_open("redis.dbfilename", *path, 0, fd, &st, &lerr) != 0) {
 		saved = errno;
-		error_set(err, saved == ENOENT ? VS_ERR_NOTFOUND : VS_ERR_IO,
-		    _("cannot open the RDB file %s of Redis at %s: %s%s"), *path,
-		    redis_conn_where(c), strerror(saved), saved == EACCES ?
-		    _(" (vsbackup needs read access to Redis's data directory, "
-		    "or can fetch the RDB over replication)") : "");
+		if (lerr.code == VS_ERR_REFUSED)
+			*err = lerr;
+		else
+			error_set(err, lerr.code, _("cannot open the RDB file %s of Redis at %s: "
+			    "%s%s"), *path, redis_conn_where(c), strerror(saved), saved == EACCES ?
+			    _(" (vsbackup needs read access to Redis's data directory, "
+			    "or can fetch the RDB over replication)") : "");
+		goto fail;
+	}
+	/* Where CONFIG SET dir could point (dir is a protected config since
+	 * 7.0), it must at least be an RDB file. */
+	if (st.st_size > 0 && (fs_pread_full(*fd, magic, sizeof magic, 0) != (ssize_t)sizeof magic ||
+	    (memcmp(magic, "REDIS", 5) != 0 && memcmp(magic, "VALKE", 5) != 0))) {
+		error_set(err, VS_ERR_FORMAT, _("%s, the RDB file of Redis at %s, does not "
+		    "start like an RDB file; check redis.data_dir and redis.dbfilename, or "
+		    "Redis's dir and dbfilename"), *path, redis_conn_where(c));
 		goto fail;
 	}
 	if (redis_bgsave_check_current(c, bs, &current, err) < 0)
