@@ -7,7 +7,7 @@ SRCDIR=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 # Debian packages: to build, to run, and to test.
 VS_PKGS_BUILD="build-essential autoconf automake libtool pkg-config gettext
 	autopoint libncurses-dev libhiredis-dev libcurl4-openssl-dev libssl-dev
-	libcjson-dev libconfig-dev libfaiss-dev libopenblas-dev libexpat1-dev"
+	libcjson-dev libconfig-dev libfaiss-dev libopenblas-dev libexpat1-dev libzstd-dev"
 VS_PKGS_RUN="redis-server redis-tools"
 # The tests also need: tmux (TUI tests), awscli and s3rver on Node.js (S3),
 # python3-faiss and numpy (index files made the way the service makes them),

@@ -40,6 +40,7 @@ struct cfg_key {
 static const char *const sse_choices[] = { "AES256", "aws:kms", "none", NULL };
 /* "cluster" joins these when Redis Cluster is supported. */
 static const char *const redis_mode_choices[] = { "standalone", "sentinel", NULL };
+static const char *const compression_choices[] = { "zstd", "none", NULL };
 
 #define MiB (1024LL * 1024LL)
 #define RETENTION(g, f) \
@@ -110,6 +111,12 @@ static const struct cfg_key cfg_keys[] = {
 	INT("monitoring", "verify_max_age_hours", monitoring.verify_max_age_hours, 1, 100000),
 	STR("monitoring", "metrics_file", monitoring.metrics_file),
 
+	GROUP("repository"),
+	INT("repository", "format", repository.format, 1, 2),
+	CHOICE("repository", "compression", repository.compression, compression_choices),
+	INT("repository", "compression_level", repository.compression_level, 1, 19),
+	STR("repository", "passphrase_file", repository.passphrase_file),
+
 	GROUP("log"),
 	STR("log", "file", log.file),
 	BOOL("log", "syslog", log.syslog),
@@ -171,6 +178,9 @@ config_defaults(void)
 	cfg->retention.pre_restore_days = 7;
 	cfg->retention.manual_days = 0;
 	cfg->retention_s3 = cfg->retention;
+	cfg->repository.format = 1;
+	set_string(cfg, OFF(repository.compression), "zstd");
+	cfg->repository.compression_level = 3;
 	cfg->monitoring.rpo_hours = 24;
 	cfg->monitoring.verify_max_age_hours = 168;
 	return cfg;

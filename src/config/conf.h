@@ -94,6 +94,13 @@ struct config {
 	} log;
 
 	char *restore_reload_command; /* run after a successful restore, "" none */
+
+	struct {
+		int format;           /* of new backups: 1 plain files, 2 the repository */
+		char *compression;    /* "zstd" or "none" */
+		int compression_level;
+		char *passphrase_file; /* "" : VSBACKUP_PASSPHRASE, else no encryption */
+	} repository;
 };
 
 /* Which file to read: explicit (from -c), else $VSBACKUP_CONFIG, else the

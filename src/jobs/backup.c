@@ -12,30 +12,18 @@
 #include "faiss/faiss-header.h"
 #include "filter/filter.h"
 #include "jobs/backup.h"
+#include "jobs/backup-target.h"
 #include "jobs/catalog.h"
 #include "jobs/capture.h"
 #include "jobs/meter.h"
 #include "redis/rdb-reader.h"
 #include "storage/storage.h"
 
-/* The RDB is parsed from the same stream that is stored, for its exact
- * key counts: a tap in the filter chain of the put. */
 static int
-rdb_tap(void *ud, const void *buf, size_t len, struct vs_error *err)
-{
-	return rdb_reader_feed(ud, buf, len, err);
-}
-
-static int
-put_file(struct job *job, struct storage_txn *txn, const char *name,
+put_file(struct job *job, struct backup_target *t, const char *name,
     const struct capture_file *cf, struct rdb_reader *rdb, struct job_meter *meter,
     struct manifest_file *mf, struct vs_error *err)
 {
-	struct filter *chain;
-	unsigned char md[32];
-	uint64_t bytes;
-	int rc;
-
 	memset(mf, 0, sizeof *mf);
 	snprintf(mf->name, sizeof mf->name, "%s", name);
 	if (cf->fd < 0) {
@@ -45,20 +33,9 @@ put_file(struct job *job, struct storage_txn *txn, const char *name,
 		return 0;
 	}
 	job_meter_phase(meter, _("copying %s"), name);
-	chain = filter_sha256_new();
-	if (rdb != NULL)
-		filter_chain(chain, filter_tap_new(rdb_tap, rdb));
-	rc = storage_put_filtered(txn, name, cf->fd, cf->size, &meter->progress, chain, err);
-	if (rc == 0)
-		rc = filter_finish(chain, err);
-	filter_sha256_result(chain, md, &bytes);
-	filter_chain_free(chain);
-	if (rc != 0)
-		return -1;
-	mf->present = true;
-	mf->size = cf->size;
-	manifest_hex(md, mf->sha256);
-	return 0;
+	/* The RDB is parsed from the same stream that is stored, for its
+	 * exact key counts (and, in the repository, its record boundaries). */
+	return backup_target_put(t, name, cf->fd, cf->size, rdb, &meter->progress, mf, err);
 }
 
 static int
@@ -149,7 +126,7 @@ backup_make(struct job *job, const struct backup_opts *opts, struct manifest *m,
 {
 	const struct config *cfg = job_config(job);
 	struct storage *st = NULL;
-	struct storage_txn *txn = NULL;
+	struct backup_target *txn = NULL;
 	struct capture cap;
 	struct rdb_reader *rdb = NULL;
 	struct rdb_summary sum;
@@ -175,7 +152,7 @@ backup_make(struct job *job, const struct backup_opts *opts, struct manifest *m,
 	for (int attempt = 1;; attempt++) {
 		int r;
 
-		if (storage_begin(st, m->backup_id, &txn, err) != 0) {
+		if (backup_target_begin(job, st, m->backup_id, &txn, err) != 0) {
 			/* Ids are seconds: a backup right after another (a
 			 * safety backup just after a backup) waits for the next
 			 * second, unless VSBACKUP_NOW holds the clock still. */
@@ -224,7 +201,7 @@ backup_make(struct job *job, const struct backup_opts *opts, struct manifest *m,
 			goto out;
 		}
 		job_log(job, VS_LOG_WARN, _("%s; taking the snapshot again"), err->msg);
-		storage_abort(txn);
+		backup_target_abort(txn);
 		txn = NULL;
 		capture_release(&cap);
 		free(m->content.file.note);
@@ -296,9 +273,8 @@ backup_make(struct job *job, const struct backup_opts *opts, struct manifest *m,
 	m->completed_at = time_now();
 	if (m->completed_at < m->created_at)
 		m->completed_at = m->created_at;
-	json = manifest_to_json(m);
 	job_progress(job, _("writing metadata"), meter.total, meter.total, true);
-	rc = storage_commit(txn, json, strlen(json), err);
+	rc = backup_target_commit(txn, m, err);
 	txn = NULL;
 	if (rc == 0)
 		job_log(job, VS_LOG_INFO, _("backup %s complete in %s"), m->backup_id,
@@ -306,8 +282,7 @@ backup_make(struct job *job, const struct backup_opts *opts, struct manifest *m,
 out:
 	rdb_reader_free(rdb);
 	rdb_summary_clear(&sum);
-	if (txn != NULL)
-		storage_abort(txn);
+	backup_target_abort(txn);
 	capture_release(&cap);
 	storage_close(st);
 	free(json);

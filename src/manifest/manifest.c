@@ -71,6 +71,19 @@ add_file(cJSON *obj, const struct manifest_file *f)
 	cJSON_AddNumberToObject(obj, "size", (double)f->size);
 	cJSON_AddStringToObject(obj, "sha256", f->sha256);
 	add_owner(obj, "owner", &f->owner);
+	if (f->recipe_levels > 0) {
+		cJSON *r = cJSON_AddObjectToObject(obj, "recipe"), *ids;
+
+		cJSON_AddNumberToObject(obj, "chunks", (double)f->chunks);
+		cJSON_AddNumberToObject(r, "levels", f->recipe_levels);
+		ids = cJSON_AddArrayToObject(r, "ids");
+		for (size_t i = 0; i < f->nrecipe; i++) {
+			char hex[65];
+
+			manifest_hex(f->recipe[i], hex);
+			cJSON_AddItemToArray(ids, cJSON_CreateString(hex));
+		}
+	}
 }
 
 static cJSON *
@@ -132,6 +145,15 @@ manifest_to_json(const struct manifest *m)
 	indices = cJSON_AddObjectToObject(root, "indices");
 	cJSON_AddItemToObject(indices, "content", index_json(&m->content));
 	cJSON_AddItemToObject(indices, "user", index_json(&m->user));
+	if (m->format_version >= 2) {
+		cJSON *r = cJSON_AddObjectToObject(root, "repository");
+
+		cJSON_AddStringToObject(r, "id", m->repo.id);
+		cJSON_AddBoolToObject(r, "encrypted", m->repo.encrypted);
+		cJSON_AddNumberToObject(r, "chunks", (double)m->repo.chunks);
+		cJSON_AddNumberToObject(r, "new_chunks", (double)m->repo.new_chunks);
+		cJSON_AddNumberToObject(r, "added", (double)m->repo.added);
+	}
 
 	text = cJSON_Print(root);
 	cJSON_Delete(root);
@@ -147,6 +169,7 @@ manifest_to_json(const struct manifest *m)
 struct parse_ctx {
 	const char *where;
 	struct vs_error *err;
+	int version;
 };
 
 static int
@@ -250,6 +273,59 @@ parse_owner(struct parse_ctx *pc, const cJSON *obj, const char *key, const char 
 }
 
 static int
+hex_bytes(const char *s, unsigned char out[32])
+{
+	for (int i = 0; i < 32; i++) {
+		int v = 0;
+
+		for (int k = 0; k < 2; k++) {
+			char c = s[2 * i + k];
+
+			v <<= 4;
+			v |= c >= 'a' ? c - 'a' + 10 : c - '0';
+		}
+		out[i] = (unsigned char)v;
+	}
+	return 0;
+}
+
+/* A format 2 file's recipe: chunk count, levels, the top ids. */
+static int
+parse_recipe(struct parse_ctx *pc, const cJSON *obj, const char *path, struct manifest_file *f)
+{
+	const cJSON *r, *ids, *id;
+	char fpath[64];
+	uint64_t v;
+
+	snprintf(fpath, sizeof fpath, "%s.chunks", path);
+	if (get_uint(pc, obj, "chunks", fpath, UINT64_C(1) << 40, &f->chunks) != 0)
+		return -1;
+	snprintf(fpath, sizeof fpath, "%s.recipe", path);
+	if ((r = get(pc, obj, "recipe", fpath)) == NULL)
+		return -1;
+	if (!cJSON_IsObject(r))
+		return bad(pc, fpath, _("not an object"));
+	snprintf(fpath, sizeof fpath, "%s.recipe.levels", path);
+	if (get_uint(pc, r, "levels", fpath, 16, &v) != 0)
+		return -1;
+	if (v < 1)
+		return bad(pc, fpath, _("not a non-negative integer in range"));
+	f->recipe_levels = (int)v;
+	snprintf(fpath, sizeof fpath, "%s.recipe.ids", path);
+	if ((ids = get(pc, r, "ids", fpath)) == NULL)
+		return -1;
+	if (!cJSON_IsArray(ids) || cJSON_GetArraySize(ids) > MANIFEST_RECIPE_MAX)
+		return bad(pc, fpath, _("not an array of chunk ids"));
+	f->recipe = xcalloc((size_t)cJSON_GetArraySize(ids) + 1, sizeof *f->recipe);
+	cJSON_ArrayForEach(id, ids) {
+		if (!cJSON_IsString(id) || !is_hex64(id->valuestring))
+			return bad(pc, fpath, _("not 64 lowercase hex digits"));
+		hex_bytes(id->valuestring, f->recipe[f->nrecipe++]);
+	}
+	return 0;
+}
+
+static int
 parse_file(struct parse_ctx *pc, const cJSON *obj, const char *path, const char *expect,
     struct manifest_file *f)
 {
@@ -284,7 +360,11 @@ parse_file(struct parse_ctx *pc, const cJSON *obj, const char *path, const char 
 	if (!is_hex64(s))
 		return bad(pc, fpath, _("not 64 lowercase hex digits"));
 	memcpy(f->sha256, s, 65);
-	return parse_owner(pc, obj, "owner", path, &f->owner);
+	if (parse_owner(pc, obj, "owner", path, &f->owner) != 0)
+		return -1;
+	if (pc->version >= 2)
+		return parse_recipe(pc, obj, path, f);
+	return 0;
 }
 
 static int
@@ -406,10 +486,33 @@ parse_redis(struct parse_ctx *pc, const cJSON *root, struct manifest *m)
 	return parse_expires(pc, r, m);
 }
 
+static int
+parse_repo(struct parse_ctx *pc, const cJSON *root, struct manifest *m)
+{
+	const cJSON *r, *e;
+	const char *s;
+
+	if ((r = get(pc, root, "repository", "repository")) == NULL)
+		return -1;
+	if (!cJSON_IsObject(r))
+		return bad(pc, "repository", _("not an object"));
+	if (get_string(pc, r, "id", "repository.id", &s) != 0)
+		return -1;
+	snprintf(m->repo.id, sizeof m->repo.id, "%s", s);
+	e = cJSON_GetObjectItemCaseSensitive(r, "encrypted");
+	m->repo.encrypted = cJSON_IsTrue(e);
+	if (get_uint(pc, r, "chunks", "repository.chunks", UINT64_C(1) << 53, &m->repo.chunks) != 0 ||
+	    get_uint(pc, r, "new_chunks", "repository.new_chunks", UINT64_C(1) << 53,
+	    &m->repo.new_chunks) != 0 ||
+	    get_uint(pc, r, "added", "repository.added", UINT64_C(1) << 53, &m->repo.added) != 0)
+		return -1;
+	return 0;
+}
+
 int
 manifest_parse(const char *json, const char *where, struct manifest *m, struct vs_error *err)
 {
-	struct parse_ctx pc = { where, err };
+	struct parse_ctx pc = { where, err, 1 };
 	cJSON *root;
 	const cJSON *indices;
 	const char *s;
@@ -433,12 +536,13 @@ manifest_parse(const char *json, const char *where, struct manifest *m, struct v
 	if (get_uint(&pc, root, "format_version", "format_version", 1000, &v) != 0)
 		goto out;
 	m->format_version = (int)v;
-	if (m->format_version < 1 || m->format_version > MANIFEST_FORMAT_VERSION) {
+	if (m->format_version < 1 || m->format_version > MANIFEST_FORMAT_MAX) {
 		error_set(err, VS_ERR_FORMAT,
 		    _("%s: format_version %d is not supported by this vsbackup (up to %d); "
-		      "use a newer vsbackup"), where, m->format_version, MANIFEST_FORMAT_VERSION);
+		      "use a newer vsbackup"), where, m->format_version, MANIFEST_FORMAT_MAX);
 		goto out;
 	}
+	pc.version = m->format_version;
 	if (get_string(&pc, root, "backup_id", "backup_id", &s) != 0)
 		goto out;
 	if (!backup_id_valid(s)) {
@@ -471,6 +575,8 @@ manifest_parse(const char *json, const char *where, struct manifest *m, struct v
 	if (parse_index(&pc, indices, "content", MANIFEST_CONTENT_FILE, &m->content) != 0 ||
 	    parse_index(&pc, indices, "user", MANIFEST_USER_FILE, &m->user) != 0)
 		goto out;
+	if (m->format_version >= 2 && parse_repo(&pc, root, m) != 0)
+		goto out;
 	rc = 0;
 out:
 	cJSON_Delete(root);
@@ -491,6 +597,9 @@ manifest_clear(struct manifest *m)
 	free(m->redis.file.note);
 	free(m->content.file.note);
 	free(m->user.file.note);
+	free(m->redis.file.recipe);
+	free(m->content.file.recipe);
+	free(m->user.file.recipe);
 	for (size_t i = 0; i < m->redis.ncounts; i++)
 		free(m->redis.counts[i].prefix);
 	free(m->redis.counts);

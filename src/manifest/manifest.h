@@ -17,7 +17,12 @@
 #include "common/timeutil.h"
 
 #define MANIFEST_FORMAT_VERSION 1
+/* The newest format this vsbackup reads: 2, a backup in the repository. */
+#define MANIFEST_FORMAT_MAX 2
 #define MANIFEST_MAX_SIZE (1024 * 1024)
+/* Format 2 manifests carry the recipes of the files: allowed larger. */
+#define MANIFEST_V2_MAX_SIZE (64 * 1024 * 1024)
+#define MANIFEST_RECIPE_MAX 4096
 
 #define MANIFEST_RDB_FILE "redis.rdb"
 #define MANIFEST_CONTENT_FILE "content_index.faiss"
@@ -39,6 +44,13 @@ struct manifest_file {
 	char sha256[65];       /* lowercase hex */
 	char *note;            /* why it is missing, or NULL */
 	struct manifest_owner owner; /* of the live file (optional) */
+	/* Format 2: the file is the chunks the recipe tree names, read
+	 * depth-first: each id at the top, then recipe_levels - 1 levels of
+	 * chunks holding ids, down to the chunks of the file itself. */
+	uint64_t chunks;       /* chunks of the file */
+	int recipe_levels;     /* 1: the ids below are the file's own chunks */
+	size_t nrecipe;
+	unsigned char (*recipe)[32];
 };
 
 struct manifest_index {
@@ -84,6 +96,14 @@ struct manifest {
 	} redis;
 	struct manifest_index content;
 	struct manifest_index user;
+	/* Format 2: what the backup cost the repository. */
+	struct {
+		char id[33];       /* the repository's id */
+		bool encrypted;
+		uint64_t chunks;   /* chunks referenced (every file) */
+		uint64_t new_chunks; /* of them, stored by this backup */
+		uint64_t added;    /* bytes this backup added to the repository */
+	} repo;
 };
 
 /* Serialise (pretty-printed, newline at the end). */

@@ -184,6 +184,8 @@ struct rdb_reader {
 	enum rdb_phase phase;
 	int version;
 	uint64_t off;          /* offset of the next byte to parse */
+	void (*on_item)(void *ud, uint64_t off);
+	void *on_item_ud;
 	uint64_t fed;          /* bytes fed so far */
 	uint64_t crc;
 	uint64_t crc_end;      /* the checksum covers [0, crc_end) */
@@ -273,6 +275,13 @@ rdb_reader_new(const char *const *prefixes, size_t nprefixes, int db)
 	r->type = -1;
 	r->ctime = -1;
 	return r;
+}
+
+void
+rdb_reader_on_item(struct rdb_reader *r, void (*fn)(void *ud, uint64_t off), void *ud)
+{
+	r->on_item = fn;
+	r->on_item_ud = ud;
 }
 
 void
@@ -703,6 +712,8 @@ static int
 rdb_begin_item(struct rdb_reader *r, uint8_t b)
 {
 	r->item_off = r->off;
+	if (r->on_item != NULL)
+		r->on_item(r->on_item_ud, r->off);
 	r->pc = 0;
 	r->depth = 0;
 	r->mod_pending = -1;

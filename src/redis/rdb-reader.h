@@ -77,6 +77,13 @@ int rdb_reader_feed(struct rdb_reader *r, const void *buf, size_t len,
 int rdb_reader_finish(struct rdb_reader *r, struct rdb_summary *out,
     struct vs_error *err);
 
+/*
+ * Call fn with the offset of each item's first byte (a key with its value,
+ * an expire, an aux field...) as the reader reaches it: a chunker keeps
+ * records whole.
+ */
+void rdb_reader_on_item(struct rdb_reader *r, void (*fn)(void *ud, uint64_t off), void *ud);
+
 /* Free a reader (NULL is allowed). */
 void rdb_reader_free(struct rdb_reader *r);
 

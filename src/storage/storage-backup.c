@@ -5,6 +5,10 @@
  * place when complete; elsewhere (S3) its files are written in place and
  * metadata.json last, so a listing counts it complete only when that exists.
  * Either way metadata.json is removed first when a backup is deleted.
+ *
+ * Backups of format 2 live in the repository of the same storage; every
+ * call about one of them goes to src/repo/view.c, so callers treat both
+ * formats alike.
  */
 #include "config.h"
 
@@ -12,9 +16,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <errno.h>
+#include <unistd.h>
+
 #include "common/i18n.h"
 #include "common/termsafe.h"
 #include "common/xmalloc.h"
+#include "repo/view.h"
 #include "storage/storage.intern.h"
 
 #define PARTIAL_SUFFIX ".partial"
@@ -154,6 +162,20 @@ list_one(void *ud, const struct storage_object *o)
 	return 0;
 }
 
+/* A backup of the repository: complete, and never a moved-in folder. */
+static int
+list_v2(void *ud, const struct storage_entry *e)
+{
+	struct list_ctx *lc = ud;
+	struct storage_entry *n = list_entry(lc, e->id, false);
+
+	n->complete = true;
+	n->bytes += e->bytes;
+	if (e->mtime > n->mtime)
+		n->mtime = e->mtime;
+	return 0;
+}
+
 static int
 entry_cmp(const void *a, const void *b)
 {
@@ -170,6 +192,8 @@ storage_list(struct storage *st, storage_list_cb cb, void *ud, struct vs_error *
 	int rc;
 
 	rc = storage_obj_list(st, "", 0, list_one, &lc, err);
+	if (rc == 0)
+		rc = repo_view_list(st, list_v2, &lc, err);
 	if (rc == 0) {
 		if (lc.n > 0)
 			qsort(lc.entries, lc.n, sizeof *lc.entries, entry_cmp);
@@ -307,6 +331,8 @@ storage_stat(struct storage *st, const char *id, const char *file, uint64_t *siz
 
 	if (check_names(id, file, err) != 0)
 		return -1;
+	if (repo_view_has(st, id))
+		return repo_view_stat(st, id, file, size, err);
 	key = file_key(id, file);
 	rc = storage_obj_head(st, key, &sb, err);
 	free(key);
@@ -324,6 +350,8 @@ storage_read_small(struct storage *st, const char *id, const char *file, size_t 
 
 	if (check_names(id, file, err) != 0)
 		return -1;
+	if (repo_view_has(st, id))
+		return repo_view_read_small(st, id, file, max, data, len, err);
 	key = file_key(id, file);
 	rc = storage_obj_read(st, key, max, data, len, err);
 	free(key);
@@ -342,6 +370,8 @@ storage_write_small(struct storage *st, const char *id, const char *file,
 
 	if (check_names(id, file, err) != 0)
 		return -1;
+	if (repo_view_has(st, id))
+		return repo_view_write_small(st, id, file, data, len, err);
 	/* A sidecar belongs to a backup: never create one for nothing. */
 	key = file_key(id, STORAGE_METADATA);
 	error_clear(&herr);
@@ -369,6 +399,8 @@ storage_remove_small(struct storage *st, const char *id, const char *file,
 
 	if (check_names(id, file, err) != 0)
 		return -1;
+	if (repo_view_has(st, id))
+		return repo_view_remove_small(st, id, file, err);
 	key = file_key(id, file);
 	rc = storage_obj_remove(st, key, err);
 	free(key);
@@ -379,6 +411,8 @@ storage_remove_small(struct storage *st, const char *id, const char *file,
 
 struct storage_reader {
 	struct storage *st;
+	int fd;                   /* a reassembled file (format 2), else -1 */
+	char *spool;
 	char *key;
 	struct storage_stat sb;
 	uint64_t pos;             /* of the next byte to fetch */
@@ -397,6 +431,18 @@ storage_open_read(struct storage *st, const char *id, const char *file,
 		return -1;
 	r = xcalloc(1, sizeof *r);
 	r->st = st;
+	r->fd = -1;
+	if (repo_view_has(st, id)) {
+		/* Reassembled (and checked) into a temp file, read from there. */
+		if (repo_view_stat(st, id, file, &r->sb.size, err) != 0 ||
+		    storage_spool_open(st->cfg, &r->fd, &r->spool, err) != 0 ||
+		    repo_view_get(st, id, file, r->fd, r->sb.size, NULL, err) != 0) {
+			storage_reader_close(r);
+			return -1;
+		}
+		*out = r;
+		return 0;
+	}
 	r->key = file_key(id, file);
 	if (storage_obj_head(st, r->key, &r->sb, err) != 0) {
 		free(r->key);
@@ -410,6 +456,14 @@ storage_open_read(struct storage *st, const char *id, const char *file,
 ssize_t
 storage_read(struct storage_reader *r, void *buf, size_t len, struct vs_error *err)
 {
+	if (r->fd >= 0) {
+		ssize_t n = pread(r->fd, buf, len, (off_t)r->pos);
+
+		if (n < 0)
+			return error_errno(err, VS_ERR_IO, errno, _("cannot read %s"), r->spool);
+		r->pos += (uint64_t)n;
+		return n;
+	}
 	if (r->buf_pos == r->buf_len) {
 		struct storage_sink sink = { .fd = -1 };
 		uint64_t n;
@@ -442,6 +496,12 @@ storage_reader_close(struct storage_reader *r)
 {
 	if (r == NULL)
 		return;
+	if (r->fd >= 0)
+		close(r->fd);
+	if (r->spool != NULL) {
+		unlink(r->spool);
+		free(r->spool);
+	}
 	free(r->key);
 	free(r->buf);
 	free(r);
@@ -458,6 +518,8 @@ storage_get(struct storage *st, const char *id, const char *file, int fd, uint64
 
 	if (check_names(id, file, err) != 0)
 		return -1;
+	if (repo_view_has(st, id))
+		return repo_view_get(st, id, file, fd, size, progress, err);
 	key = file_key(id, file);
 	if (storage_obj_head(st, key, &sb, err) != 0)
 		goto out;
@@ -477,7 +539,7 @@ storage_local_path(struct storage *st, const char *id, const char *file)
 {
 	char *key, *path;
 
-	if (check_names(id, file, NULL) != 0)
+	if (check_names(id, file, NULL) != 0 || repo_view_has(st, id))
 		return NULL;
 	key = file_key(id, file);
 	path = storage_obj_local_path(st, key);
@@ -503,6 +565,9 @@ storage_begin(struct storage *st, const char *id, struct storage_txn **out,
 
 	if (check_names(id, NULL, err) != 0)
 		return -1;
+	if (repo_view_has(st, id))
+		return error_set(err, VS_ERR_REFUSED, _("backup %s already exists in %s"), id,
+		    st->location);
 	final = xasprintf("%s/", id);
 	if (names_list(st, final, &nm, err) != 0) {
 		free(final);
@@ -667,6 +732,8 @@ storage_remove(struct storage *st, const char *id, struct vs_error *err)
 
 	if (check_names(id, NULL, err) != 0)
 		return -1;
+	if (repo_view_has(st, id))
+		return repo_view_remove(st, id, err);
 	prefix = xasprintf("%s/", id);
 	if (names_list(st, prefix, &nm, err) != 0) {
 		free(prefix);

@@ -94,6 +94,8 @@ storage_close(struct storage *st)
 {
 	if (st == NULL)
 		return;
+	if (st->v2_free != NULL)
+		st->v2_free(st->v2);
 	st->drv->close(st);
 	free(st->location);
 	free(st);

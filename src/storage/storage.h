@@ -60,6 +60,10 @@ struct storage_progress {
 	void (*landed)(void *ud, uint64_t prefix);
 };
 
+/* Report delta bytes of a transfer (progress may be NULL); nonzero:
+ * cancelled. */
+int storage_progress_report(const struct storage_progress *progress, uint64_t delta);
+
 /* A warning a driver wants the user to see (e.g. an invalid key skipped
  * in a listing); may be called from any thread. */
 typedef void (*storage_warn_fn)(void *ud, const char *msg);
@@ -81,6 +85,10 @@ const char *storage_name(const struct storage *st);
 
 /* Human form: "/var/backups/vector_store" or "s3://bucket/prefix". */
 const char *storage_location(const struct storage *st);
+
+/* Report a warning through the storage's hook. */
+void storage_warn(struct storage *st, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
 
 /* Where warnings go (default: the process log). */
 void storage_set_warn(struct storage *st, storage_warn_fn fn, void *ud);

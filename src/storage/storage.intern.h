@@ -62,14 +62,14 @@ struct storage {
 	storage_cancel_fn cancel; /* may be NULL */
 	void *cancel_ud;
 	void *priv;          /* the driver's own state */
+	/* The backups in the repository of this storage (src/repo/view.c),
+	 * and how to free that state. */
+	void *v2;
+	void (*v2_free)(void *v2);
 };
 
 /* Has the storage's user asked to stop (storage_set_cancel)? */
 bool storage_cancelled(struct storage *st);
-
-/* Report a warning through the storage's hook. */
-void storage_warn(struct storage *st, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
 
 /* Fill the common part of a new storage object. */
 struct storage *storage_new(const struct storage_driver *drv, const struct config *cfg,
@@ -77,8 +77,5 @@ struct storage *storage_new(const struct storage_driver *drv, const struct confi
 
 /* Is name one of the files a backup may hold (data files, metadata, sidecars)? */
 bool storage_file_name_valid(const char *name);
-
-/* Report delta bytes of a transfer; nonzero: cancelled. */
-int storage_progress_report(const struct storage_progress *progress, uint64_t delta);
 
 #endif

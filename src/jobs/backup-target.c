@@ -1,0 +1,173 @@
+/* Writing a backup in format 1 or 2 (backup-target.h). */
+#include "config.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/fsutil.h"
+#include "common/i18n.h"
+#include "common/xmalloc.h"
+#include "faiss/faiss-header.h"
+#include "filter/filter.h"
+#include "jobs/backup-target.h"
+#include "repo/chunker.h"
+#include "repo/repo.h"
+#include "repo/view.h"
+
+struct backup_target {
+	struct job *job;
+	struct storage *st;
+	struct storage_txn *txn;      /* format 1 */
+	struct repo *repo;            /* format 2 */
+	struct repo_writer *w;
+};
+
+static int
+rdb_tap(void *ud, const void *buf, size_t len, struct vs_error *err)
+{
+	return rdb_reader_feed(ud, buf, len, err);
+}
+
+static void
+rdb_item(void *ud, uint64_t off)
+{
+	chunker_hint(ud, off, false);
+}
+
+static void
+rdb_attach(void *ud, struct chunker *c)
+{
+	chunker_use_records(c);
+	rdb_reader_on_item(ud, rdb_item, c);
+}
+
+/* A flat index in an IDMap: chunks start where its codes and its id map
+ * start, so appended vectors leave the id map's chunks alone. */
+struct faiss_attach {
+	int fd;
+	const char *name;
+};
+
+static void
+faiss_attach(void *ud, struct chunker *c)
+{
+	struct faiss_attach *fa = ud;
+	struct faiss_header h;
+	struct vs_error err;
+
+	error_clear(&err);
+	if (faiss_header_read(fa->fd, fa->name, &h, &err) != 0 || !h.size_checked ||
+	    h.inner_fourcc[0] == '\0' || h.ntotal < 0 || h.dim <= 0)
+		return;
+	{
+		uint64_t ids = (uint64_t)h.ntotal * 8 + 8;
+		uint64_t codes = (uint64_t)h.ntotal * (uint64_t)h.dim * 4 + 8;
+
+		if ((uint64_t)h.file_size < ids + codes)
+			return;
+		chunker_hint(c, (uint64_t)h.file_size - ids - codes, true);
+		chunker_hint(c, (uint64_t)h.file_size - ids, true);
+	}
+}
+
+int
+backup_target_begin(struct job *job, struct storage *st, const char *id,
+    struct backup_target **out, struct vs_error *err)
+{
+	const struct config *cfg = job_config(job);
+	struct backup_target *t = xcalloc(1, sizeof *t);
+	uint64_t size;
+	struct vs_error serr;
+
+	t->job = job;
+	t->st = st;
+	if (cfg->repository.format < 2) {
+		if (storage_begin(st, id, &t->txn, err) != 0)
+			goto fail;
+		*out = t;
+		return 0;
+	}
+	/* An id is taken whatever the format of the backup holding it. */
+	error_clear(&serr);
+	if (storage_stat(st, id, STORAGE_METADATA, &size, &serr) == 0) {
+		error_set(err, VS_ERR_REFUSED, _("backup %s already exists in %s"), id,
+		    storage_location(st));
+		goto fail;
+	}
+	if (repo_open_local(cfg, st, &t->repo, err) != 0 ||
+	    repo_writer_begin(t->repo, job, id, &t->w, err) != 0)
+		goto fail;
+	*out = t;
+	return 0;
+fail:
+	repo_close(t->repo);
+	free(t);
+	return -1;
+}
+
+int
+backup_target_put(struct backup_target *t, const char *name, int fd, uint64_t size,
+    struct rdb_reader *rdb, const struct storage_progress *progress,
+    struct manifest_file *mf, struct vs_error *err)
+{
+	struct filter *front = rdb != NULL ? filter_tap_new(rdb_tap, rdb) : NULL;
+	unsigned char md[32];
+	uint64_t bytes;
+	int rc;
+
+	if (t->w != NULL) {
+		struct faiss_attach fa = { fd, name };
+
+		return repo_writer_file(t->w, rdb != NULL ? REPO_KIND_RDB : REPO_KIND_FAISS, name,
+		    fd, size, front, rdb != NULL ? rdb_attach : faiss_attach,
+		    rdb != NULL ? (void *)rdb : (void *)&fa, progress, mf, err);
+	}
+	front = filter_chain(filter_sha256_new(), front);
+	rc = storage_put_filtered(t->txn, name, fd, size, progress, front, err);
+	if (rc == 0)
+		rc = filter_finish(front, err);
+	filter_sha256_result(front, md, &bytes);
+	filter_chain_free(front);
+	if (rc != 0)
+		return -1;
+	mf->present = true;
+	mf->size = size;
+	manifest_hex(md, mf->sha256);
+	return 0;
+}
+
+int
+backup_target_commit(struct backup_target *t, struct manifest *m, struct vs_error *err)
+{
+	char *json;
+	int rc;
+
+	if (t->w != NULL) {
+		rc = repo_writer_commit(t->w, m, err);
+		t->w = NULL;
+		repo_view_forget(t->st);
+	} else {
+		m->format_version = 1;
+		json = manifest_to_json(m);
+		rc = storage_commit(t->txn, json, strlen(json), err);
+		t->txn = NULL;
+		free(json);
+	}
+	repo_close(t->repo);
+	free(t);
+	return rc;
+}
+
+void
+backup_target_abort(struct backup_target *t)
+{
+	if (t == NULL)
+		return;
+	if (t->w != NULL)
+		repo_writer_abort(t->w);
+	if (t->txn != NULL)
+		storage_abort(t->txn);
+	repo_close(t->repo);
+	free(t);
+}

@@ -1,0 +1,56 @@
+/*
+ * How the repository stores bytes (doc/FORMAT has the layout):
+ *
+ * A chunk is stored as a blob: a type byte (0 raw, 1 zstd frame) and the
+ * payload; in an encrypted repository that whole plain blob is sealed
+ * (AES-256-GCM under the chunk's own key, its id authenticated). zstd is
+ * kept only where it makes the chunk smaller.
+ *
+ * Other objects (pack tables, index files, manifests) are enveloped: four
+ * bytes naming the kind, a flags byte (1: zstd, 2: sealed), then the body,
+ * compressed and/or sealed (a random 32-byte salt before the sealed bytes;
+ * the five header bytes authenticated).
+ */
+#ifndef VS_REPO_BLOB_H
+#define VS_REPO_BLOB_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "common/error.h"
+#include "repo/crypto.h"
+
+#define BLOB_RAW 0
+#define BLOB_ZSTD 1
+
+#define ENV_ZSTD 1
+#define ENV_SEALED 2
+#define ENV_HEADER 5
+
+/* Largest decoded object the reader accepts (index files, manifests). */
+#define ENV_MAX (256u * 1024 * 1024)
+
+struct repo_codec {
+	const struct repo_keys *keys;
+	int level;                /* zstd level; 0: no compression */
+};
+
+/* Encode one chunk (its id already computed) into a new buffer. */
+unsigned char *blob_encode(const struct repo_codec *c, const unsigned char id[REPO_ID_SIZE],
+    const void *data, size_t len, size_t *outlen);
+
+/* Decode a stored blob into out (raw_len bytes) and check it is the chunk
+ * id: -1 with VS_ERR_VERIFY when it is damaged or not that chunk. */
+int blob_decode(const struct repo_codec *c, const unsigned char id[REPO_ID_SIZE],
+    const void *blob, size_t len, void *out, size_t raw_len, struct vs_error *err);
+
+/* Envelope body of len bytes as an object of kind (4 characters). */
+unsigned char *env_encode(const struct repo_codec *c, const char kind[4], const void *body,
+    size_t len, size_t *outlen);
+
+/* Open an envelope of kind: the body in a new buffer (NUL-terminated).
+ * where names the object in messages. */
+int env_decode(const struct repo_codec *c, const char kind[4], const void *obj, size_t len,
+    const char *where, unsigned char **body, size_t *bodylen, struct vs_error *err);
+
+#endif

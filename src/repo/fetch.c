@@ -1,0 +1,283 @@
+/*
+ * Reading many chunks with few requests: the chunks wanted are sorted by
+ * pack and offset, neighbours (packs hold chunks in file order) are read
+ * with one ranged get, and the ranges are shared by a few threads. Every
+ * chunk is checked against its id as it is decoded.
+ *
+ * DESIGN: the items array is sorted before the threads start and only read
+ * by them; each thread owns the range it took (under lock) and its
+ * buffers. The callback is called from any thread, for distinct items.
+ */
+#include "config.h"
+
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/i18n.h"
+#include "common/xmalloc.h"
+#include "repo/repo.intern.h"
+
+/* One read covers at most this much, and bridges gaps up to RANGE_GAP. */
+#define RANGE_MAX (4u * 1024 * 1024)
+#define RANGE_GAP (64u * 1024)
+
+struct range {
+	size_t first, n;          /* items */
+	uint64_t off, len;        /* in the pack */
+};
+
+struct fetch {
+	struct repo *r;
+	struct fetch_item *items;
+	struct range *ranges;
+	size_t nranges;
+	bool keep_going;
+	size_t maxraw;
+	fetch_fn fn;
+	void *ud;
+	const struct storage_progress *progress;
+	pthread_mutex_t lock;     /* guards next, failed, err */
+	size_t next;
+	bool failed;
+	struct vs_error err;
+};
+
+static int
+item_cmp(const void *a, const void *b)
+{
+	const struct fetch_item *x = a, *y = b;
+	int c = memcmp(x->loc.pack, y->loc.pack, REPO_ID_SIZE);
+
+	if (c != 0)
+		return c;
+	return x->loc.offset < y->loc.offset ? -1 : x->loc.offset > y->loc.offset;
+}
+
+int
+repo_locate(struct repo *r, struct fetch_item *items, size_t n, size_t *missing,
+    struct vs_error *err)
+{
+	struct repo_index *ix;
+
+	if (missing != NULL)
+		*missing = 0;
+	if (repo_index_get(r, &ix, err) != 0)
+		return -1;
+	for (size_t i = 0; i < n; i++) {
+		int f = repo_index_find(ix, items[i].id, &items[i].loc, err);
+		char hex[2 * REPO_ID_SIZE + 1];
+
+		if (f < 0)
+			return -1;
+		if (f == 1)
+			continue;
+		if (missing != NULL) {
+			memset(&items[i].loc, 0, sizeof items[i].loc);
+			items[i].loc.kind = REPO_NKINDS;
+			(*missing)++;
+			continue;
+		}
+		repo_hex(items[i].id, REPO_ID_SIZE, hex);
+		return error_set(err, VS_ERR_VERIFY, _("chunk %s is in no index of the repository "
+		    "in %s (lost)"), hex, storage_location(r->st));
+	}
+	return 0;
+}
+
+static void
+fail(struct fetch *f, const struct vs_error *err)
+{
+	pthread_mutex_lock(&f->lock);
+	if (!f->failed) {
+		f->failed = true;
+		f->err = *err;
+	}
+	pthread_mutex_unlock(&f->lock);
+}
+
+/* Items of a range that cannot be read at all. */
+static int
+range_lost(struct fetch *f, const struct range *rg, const struct vs_error *why,
+    struct vs_error *err)
+{
+	for (size_t i = 0; i < rg->n; i++)
+		if (f->fn(f->ud, &f->items[rg->first + i], NULL, 0, why, err) != 0)
+			return -1;
+	return 0;
+}
+
+static int
+do_range(struct fetch *f, const struct range *rg, unsigned char *buf, unsigned char *out,
+    struct vs_error *err)
+{
+	const struct fetch_item *first = &f->items[rg->first];
+	struct storage_sink sink = { .buf = buf, .fd = -1 };
+	char *key = repo_pack_key(first->loc.pack), *where;
+	struct vs_error rerr;
+	uint64_t raw = 0;
+	int rc = -1;
+
+	where = xasprintf("%s/%s", storage_location(f->r->st), key);
+	error_clear(&rerr);
+	if (storage_obj_get(f->r->st, key, rg->off, rg->len, &sink, NULL, NULL, &rerr) != 0) {
+		if (rerr.code == VS_ERR_CANCELLED || (rerr.code != VS_ERR_NOTFOUND &&
+		    rerr.code != VS_ERR_IO && rerr.code != VS_ERR_FORMAT && rerr.code != VS_ERR_S3)) {
+			*err = rerr;
+			goto out;
+		}
+		if (rerr.code == VS_ERR_NOTFOUND)
+			error_set(&rerr, VS_ERR_VERIFY, _("pack %s is missing"), where);
+		else
+			error_prefix(&rerr, _("pack %s"), where);
+		rerr.code = VS_ERR_VERIFY;
+		if (!f->keep_going) {
+			*err = rerr;
+			goto out;
+		}
+		rc = range_lost(f, rg, &rerr, err);
+		goto out;
+	}
+	for (size_t i = 0; i < rg->n; i++) {
+		const struct fetch_item *it = &f->items[rg->first + i];
+		struct vs_error berr;
+
+		raw += it->loc.raw;
+
+		error_clear(&berr);
+		if (blob_decode(&f->r->codec, it->id, buf + (it->loc.offset - rg->off),
+		    it->loc.stored, out, it->loc.raw, &berr) != 0) {
+			char hex[2 * REPO_ID_SIZE + 1];
+
+			repo_hex(it->id, REPO_ID_SIZE, hex);
+			error_prefix(&berr, _("chunk %.16s at offset %u of pack %s"), hex,
+			    (unsigned)it->loc.offset, where);
+			if (!f->keep_going) {
+				*err = berr;
+				goto out;
+			}
+			if (f->fn(f->ud, it, NULL, 0, &berr, err) != 0)
+				goto out;
+			continue;
+		}
+		if (f->fn(f->ud, it, out, it->loc.raw, NULL, err) != 0)
+			goto out;
+	}
+	if (storage_progress_report(f->progress, raw) != 0) {
+		error_set(err, VS_ERR_CANCELLED, _("cancelled"));
+		goto out;
+	}
+	rc = 0;
+out:
+	free(where);
+	free(key);
+	return rc;
+}
+
+static void *
+fetch_thread(void *arg)
+{
+	struct fetch *f = arg;
+	unsigned char *buf = xmalloc(RANGE_MAX + RANGE_GAP), *out = xmalloc(f->maxraw + 1);
+	struct vs_error err;
+
+	for (;;) {
+		size_t k;
+
+		pthread_mutex_lock(&f->lock);
+		if (f->failed || f->next == f->nranges) {
+			pthread_mutex_unlock(&f->lock);
+			break;
+		}
+		k = f->next++;
+		pthread_mutex_unlock(&f->lock);
+		error_clear(&err);
+		if (do_range(f, &f->ranges[k], buf, out, &err) != 0) {
+			fail(f, &err);
+			break;
+		}
+	}
+	free(buf);
+	free(out);
+	return NULL;
+}
+
+int
+repo_fetch(struct repo *r, struct fetch_item *items, size_t n, int nthreads,
+    bool keep_going, fetch_fn fn, void *ud, const struct storage_progress *progress,
+    struct vs_error *err)
+{
+	struct fetch f = { .r = r, .items = items, .keep_going = keep_going, .fn = fn, .ud = ud,
+	    .progress = progress };
+	pthread_t *th;
+	int nth = 0;
+	size_t cap = 0;
+
+	if (n == 0)
+		return 0;
+	qsort(items, n, sizeof *items, item_cmp);
+	for (size_t i = 0; i < n; i++) {
+		struct range *rg = f.nranges > 0 ? &f.ranges[f.nranges - 1] : NULL;
+		const struct repo_loc *l = &items[i].loc;
+		uint64_t end = (uint64_t)l->offset + l->stored;
+
+		if (l->raw > f.maxraw)
+			f.maxraw = l->raw;
+
+		if (l->kind == REPO_NKINDS) {
+			/* Not in the index (repo_locate with missing). */
+			struct vs_error why;
+			char hex[2 * REPO_ID_SIZE + 1];
+
+			repo_hex(items[i].id, REPO_ID_SIZE, hex);
+			error_set(&why, VS_ERR_VERIFY, _("chunk %.16s is in no index (lost)"), hex);
+			if (!keep_going) {
+				*err = why;
+				free(f.ranges);
+				return -1;
+			}
+			if (fn(ud, &items[i], NULL, 0, &why, err) != 0) {
+				free(f.ranges);
+				return -1;
+			}
+			continue;
+		}
+		if (rg != NULL && memcmp(items[rg->first].loc.pack, l->pack, REPO_ID_SIZE) == 0 &&
+		    l->offset >= rg->off && l->offset <= rg->off + rg->len + RANGE_GAP &&
+		    end - rg->off <= RANGE_MAX) {
+			if (end > rg->off + rg->len)
+				rg->len = end - rg->off;
+			rg->n++;
+			continue;
+		}
+		if (f.nranges == cap) {
+			cap = cap ? 2 * cap : 256;
+			f.ranges = xreallocarray(f.ranges, cap, sizeof *f.ranges);
+		}
+		rg = &f.ranges[f.nranges++];
+		rg->first = i;
+		rg->n = 1;
+		rg->off = l->offset;
+		rg->len = l->stored;
+	}
+	pthread_mutex_init(&f.lock, NULL);
+	error_clear(&f.err);
+	if (nthreads < 1)
+		nthreads = 1;
+	th = xcalloc((size_t)nthreads, sizeof *th);
+	for (int i = 0; i < nthreads && (size_t)i < f.nranges; i++)
+		if (pthread_create(&th[nth], NULL, fetch_thread, &f) == 0)
+			nth++;
+	if (nth == 0 && f.nranges > 0)
+		fetch_thread(&f);
+	for (int i = 0; i < nth; i++)
+		pthread_join(th[i], NULL);
+	free(th);
+	pthread_mutex_destroy(&f.lock);
+	free(f.ranges);
+	if (f.failed) {
+		*err = f.err;
+		return -1;
+	}
+	return 0;
+}

@@ -1,0 +1,448 @@
+/* Backups of format 2 behind the backup interface of storage.h (view.h). */
+#include "config.h"
+
+#include <errno.h>
+#include <openssl/evp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "common/fsutil.h"
+#include "common/i18n.h"
+#include "common/xmalloc.h"
+#include "repo/repo.intern.h"
+#include "repo/view.h"
+#include "storage/storage.intern.h"
+
+#define RESTORE_THREADS 4
+
+struct view {
+	bool listed;
+	char **ids;
+	size_t n;
+	struct repo *repo;
+};
+
+static void
+view_free(void *p)
+{
+	struct view *v = p;
+
+	if (v == NULL)
+		return;
+	for (size_t i = 0; i < v->n; i++)
+		free(v->ids[i]);
+	free(v->ids);
+	repo_close(v->repo);
+	free(v);
+}
+
+static struct view *
+view_of(struct storage *st)
+{
+	if (st->v2 == NULL) {
+		st->v2 = xcalloc(1, sizeof(struct view));
+		st->v2_free = view_free;
+	}
+	return st->v2;
+}
+
+struct list_ctx {
+	char **ids;
+	size_t n;
+};
+
+static int
+list_cb(void *ud, const struct storage_object *o)
+{
+	struct list_ctx *lc = ud;
+	const char *id = o->key + strlen(REPO_MANIFESTS);
+
+	if (o->dir || strchr(id, '/') != NULL || !backup_id_valid(id))
+		return 0;
+	lc->ids = xreallocarray(lc->ids, lc->n + 1, sizeof *lc->ids);
+	lc->ids[lc->n++] = xstrdup(id);
+	return 0;
+}
+
+static int
+str_cmp(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+int
+repo_list_backups(struct storage *st, char ***ids, size_t *n, struct vs_error *err)
+{
+	struct list_ctx lc = { 0 };
+
+	if (storage_obj_list(st, REPO_MANIFESTS, 0, list_cb, &lc, err) != 0) {
+		for (size_t i = 0; i < lc.n; i++)
+			free(lc.ids[i]);
+		free(lc.ids);
+		return -1;
+	}
+	if (lc.n > 0)
+		qsort(lc.ids, lc.n, sizeof *lc.ids, str_cmp);
+	*ids = lc.ids;
+	*n = lc.n;
+	return 0;
+}
+
+static int
+view_load(struct storage *st, struct vs_error *err)
+{
+	struct view *v = view_of(st);
+
+	if (v->listed)
+		return 0;
+	if (repo_list_backups(st, &v->ids, &v->n, err) != 0)
+		return -1;
+	v->listed = true;
+	return 0;
+}
+
+bool
+repo_view_has(struct storage *st, const char *id)
+{
+	struct vs_error err;
+	struct view *v;
+
+	error_clear(&err);
+	if (view_load(st, &err) != 0)
+		return false;
+	v = st->v2;
+	return v->n > 0 && bsearch(&id, v->ids, v->n, sizeof *v->ids, str_cmp) != NULL;
+}
+
+void
+repo_view_forget(struct storage *st)
+{
+	struct view *v = st->v2;
+
+	if (v == NULL)
+		return;
+	for (size_t i = 0; i < v->n; i++)
+		free(v->ids[i]);
+	free(v->ids);
+	v->ids = NULL;
+	v->n = 0;
+	v->listed = false;
+}
+
+struct repo *
+repo_view_repo(struct storage *st, struct vs_error *err)
+{
+	struct view *v = view_of(st);
+
+	if (v->repo == NULL && repo_open(st->cfg, st, false, NULL, &v->repo, err) != 0)
+		return NULL;
+	return v->repo;
+}
+
+int
+repo_view_list(struct storage *st, storage_list_cb cb, void *ud, struct vs_error *err)
+{
+	struct view *v;
+
+	if (view_load(st, err) != 0)
+		return -1;
+	v = st->v2;
+	for (size_t i = 0; i < v->n; i++) {
+		struct storage_entry e;
+
+		memset(&e, 0, sizeof e);
+		snprintf(e.id, sizeof e.id, "%s", v->ids[i]);
+		e.complete = true;
+		if (cb(ud, &e) != 0)
+			break;
+	}
+	return 0;
+}
+
+/* The repository's key of a sidecar file, or NULL when it has none. */
+static char *
+sidecar_key(const char *id, const char *file)
+{
+	if (strcmp(file, "pinned") == 0)
+		return xasprintf(REPO_PINS "%s", id);
+	if (strcmp(file, "verify.json") == 0)
+		return xasprintf(REPO_VERIFY "%s", id);
+	return NULL;
+}
+
+int
+repo_read_manifest(struct repo *r, const char *id, char **json, size_t *len,
+    struct vs_error *err)
+{
+	char *key = repo_manifest_key(id), *where;
+	unsigned char *obj, *body;
+	size_t olen;
+	int rc;
+
+	if (repo_get_object(r, key, MANIFEST_V2_MAX_SIZE, &obj, &olen, err) != 0) {
+		free(key);
+		return -1;
+	}
+	where = xasprintf("%s/%s", storage_location(r->st), key);
+	rc = env_decode(&r->codec, "VSMF", obj, olen, where, &body, len, err);
+	if (rc == 0)
+		*json = (char *)body;
+	free(where);
+	free(obj);
+	free(key);
+	return rc;
+}
+
+int
+repo_load_manifest(struct repo *r, const char *id, struct manifest *m, struct vs_error *err)
+{
+	char *json, *where;
+	size_t len;
+	int rc;
+
+	if (repo_read_manifest(r, id, &json, &len, err) != 0)
+		return -1;
+	where = xasprintf("%s/%s%s", storage_location(r->st), REPO_MANIFESTS, id);
+	rc = manifest_parse(json, where, m, err);
+	if (rc == 0 && strcmp(m->backup_id, id) != 0) {
+		error_set(err, VS_ERR_FORMAT, _("%s: backup_id is %s, not %s"), where, m->backup_id,
+		    id);
+		manifest_clear(m);
+		rc = -1;
+	}
+	free(where);
+	free(json);
+	return rc;
+}
+
+int
+repo_view_stat(struct storage *st, const char *id, const char *file, uint64_t *size,
+    struct vs_error *err)
+{
+	struct storage_stat sb;
+	struct repo *r;
+	struct manifest m;
+	const struct manifest_file *f;
+	char *key = sidecar_key(id, file);
+	int rc;
+
+	if (key == NULL && strcmp(file, STORAGE_METADATA) == 0)
+		key = repo_manifest_key(id);
+	if (key != NULL) {
+		rc = storage_obj_head(st, key, &sb, err);
+		free(key);
+		if (rc == 0)
+			*size = sb.size;
+		return rc;
+	}
+	if ((r = repo_view_repo(st, err)) == NULL || repo_load_manifest(r, id, &m, err) != 0)
+		return -1;
+	f = manifest_file_by_name(&m, file);
+	rc = 0;
+	if (f == NULL)
+		rc = error_set(err, VS_ERR_NOTFOUND, _("backup %s has no %s"), id, file);
+	else
+		*size = f->size;
+	manifest_clear(&m);
+	return rc;
+}
+
+int
+repo_view_read_small(struct storage *st, const char *id, const char *file, size_t max,
+    char **data, size_t *len, struct vs_error *err)
+{
+	char *key = sidecar_key(id, file);
+	struct repo *r;
+	int rc;
+
+	if (key != NULL) {
+		rc = storage_obj_read(st, key, max, data, len, err);
+		free(key);
+		return rc;
+	}
+	if (strcmp(file, STORAGE_METADATA) != 0)
+		return error_set(err, VS_ERR_USAGE, _("'%s' is not a small file of a backup"), file);
+	if ((r = repo_view_repo(st, err)) == NULL)
+		return -1;
+	return repo_read_manifest(r, id, data, len, err);
+}
+
+int
+repo_view_write_small(struct storage *st, const char *id, const char *file,
+    const void *data, size_t len, struct vs_error *err)
+{
+	struct storage_body body = storage_body_mem(data, len);
+	char *key = sidecar_key(id, file);
+	int rc;
+
+	if (key == NULL)
+		return error_set(err, VS_ERR_USAGE, _("'%s' is not a sidecar file"), file);
+	rc = storage_obj_put(st, key, &body, NULL, err);
+	free(key);
+	return rc;
+}
+
+int
+repo_view_remove_small(struct storage *st, const char *id, const char *file,
+    struct vs_error *err)
+{
+	char *key = sidecar_key(id, file);
+	int rc;
+
+	if (key == NULL)
+		return error_set(err, VS_ERR_USAGE, _("'%s' is not a sidecar file"), file);
+	rc = storage_obj_remove(st, key, err);
+	free(key);
+	return rc;
+}
+
+int
+repo_remove_backup(struct repo *r, const char *id, struct vs_error *err)
+{
+	char *key = repo_manifest_key(id);
+	int rc;
+
+	/* The manifest first: without it the backup is gone, whatever the
+	 * sidecars. Its chunks go at the next collection. */
+	rc = storage_obj_remove(r->st, key, err);
+	free(key);
+	if (rc != 0)
+		return -1;
+	repo_view_remove_small(r->st, id, "pinned", NULL);
+	repo_view_remove_small(r->st, id, "verify.json", NULL);
+	repo_view_forget(r->st);
+	return 0;
+}
+
+int
+repo_view_remove(struct storage *st, const char *id, struct vs_error *err)
+{
+	char *key = repo_manifest_key(id);
+	int rc;
+
+	rc = storage_obj_remove(st, key, err);
+	free(key);
+	if (rc != 0)
+		return error_prefix(err, _("removing backup %s"), id);
+	repo_view_remove_small(st, id, "pinned", NULL);
+	repo_view_remove_small(st, id, "verify.json", NULL);
+	repo_view_forget(st);
+	return 0;
+}
+
+/* --- restoring a file ------------------------------------------------------- */
+
+static int
+restore_cb(void *ud, const struct fetch_item *it, const void *data, size_t len,
+    const struct vs_error *bad, struct vs_error *err)
+{
+	int fd = *(int *)ud;
+	size_t done = 0;
+
+	(void)bad;
+	while (done < len) {
+		ssize_t n = pwrite(fd, (const char *)data + done, len - done,
+		    (off_t)(it->tag + done));
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return error_errno(err, errno == ENOSPC ? VS_ERR_NOSPACE : VS_ERR_IO,
+			    n < 0 ? errno : EIO, _("cannot write the restored file"));
+		done += (size_t)n;
+	}
+	return 0;
+}
+
+int
+repo_restore_file(struct repo *r, const struct manifest *m, const char *file, int fd,
+    const struct storage_progress *progress, struct vs_error *err)
+{
+	const struct manifest_file *f = manifest_file_by_name(m, file);
+	unsigned char (*ids)[REPO_ID_SIZE] = NULL, md[32], *buf = NULL;
+	struct fetch_item *items = NULL;
+	char hex[65];
+	uint64_t off = 0;
+	size_t n = 0;
+	EVP_MD_CTX *ctx = NULL;
+	int rc = -1;
+
+	if (f == NULL)
+		return error_set(err, VS_ERR_NOTFOUND, _("backup %s has no %s"), m->backup_id, file);
+	if (recipe_expand(r, f, &ids, &n, err) != 0)
+		goto out;
+	items = xcalloc(n + 1, sizeof *items);
+	for (size_t i = 0; i < n; i++)
+		memcpy(items[i].id, ids[i], REPO_ID_SIZE);
+	if (repo_locate(r, items, n, NULL, err) != 0)
+		goto out;
+	for (size_t i = 0; i < n; i++) {
+		items[i].tag = off;
+		off += items[i].loc.raw;
+	}
+	if (off != f->size) {
+		error_set(err, VS_ERR_VERIFY, _("the chunks of %s in backup %s add up to %llu bytes, "
+		    "the manifest says %llu"), file, m->backup_id, (unsigned long long)off,
+		    (unsigned long long)f->size);
+		goto out;
+	}
+	if (ftruncate(fd, (off_t)f->size) != 0) {
+		error_errno(err, VS_ERR_IO, errno, _("cannot size the restored %s"), file);
+		goto out;
+	}
+	if (repo_fetch(r, items, n, RESTORE_THREADS, false, restore_cb, &fd, progress, err) != 0)
+		goto out;
+	/* The whole file, as it is now on disk, against its SHA-256. */
+	ctx = EVP_MD_CTX_new();
+	EVP_DigestInit_ex(ctx, EVP_sha256(), NULL);
+	buf = xmalloc(1024 * 1024);
+	for (off = 0; off < f->size;) {
+		size_t want = f->size - off < 1024 * 1024 ? (size_t)(f->size - off) : 1024 * 1024;
+		ssize_t got = fs_pread_full(fd, buf, want, (off_t)off);
+
+		if (got != (ssize_t)want) {
+			error_errno(err, VS_ERR_IO, got < 0 ? errno : EIO,
+			    _("cannot read back the restored %s"), file);
+			goto out;
+		}
+		EVP_DigestUpdate(ctx, buf, want);
+		off += want;
+	}
+	EVP_DigestFinal_ex(ctx, md, NULL);
+	manifest_hex(md, hex);
+	if (strcmp(hex, f->sha256) != 0) {
+		error_set(err, VS_ERR_VERIFY, _("%s of backup %s reassembles to SHA-256 %s, the "
+		    "manifest says %s"), file, m->backup_id, hex, f->sha256);
+		goto out;
+	}
+	rc = 0;
+out:
+	EVP_MD_CTX_free(ctx);
+	free(buf);
+	free(items);
+	free(ids);
+	return rc;
+}
+
+int
+repo_view_get(struct storage *st, const char *id, const char *file, int fd, uint64_t size,
+    const struct storage_progress *progress, struct vs_error *err)
+{
+	struct repo *r = repo_view_repo(st, err);
+	struct manifest m;
+	const struct manifest_file *f;
+	int rc;
+
+	if (r == NULL || repo_load_manifest(r, id, &m, err) != 0)
+		return -1;
+	f = manifest_file_by_name(&m, file);
+	if (f != NULL && f->size != size)
+		rc = error_set(err, VS_ERR_FORMAT, _("%s of backup %s is %llu bytes, expected %llu"),
+		    file, id, (unsigned long long)f->size, (unsigned long long)size);
+	else
+		rc = repo_restore_file(r, &m, file, fd, progress, err);
+	manifest_clear(&m);
+	return rc;
+}
