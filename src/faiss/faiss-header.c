@@ -11,6 +11,7 @@
 #include "common/fsutil.h"
 #include "common/i18n.h"
 #include "faiss/faiss-header.h"
+#include "faiss/faiss-invlists.h"
 
 /* How the bytes after a type code are laid out. */
 enum fh_kind {
@@ -362,8 +363,15 @@ faiss_header_read(int fd, const char *path, struct faiss_header *out,
 		out->size_checked = true;
 		return 0;
 	case FH_IDMAP:
-		return fh_check_idmap(fd, path, out->file_size, &h, out, err);
+		if (fh_check_idmap(fd, path, out->file_size, &h, out, err) != 0)
+			return -1;
+		if (faiss_invlists_possible(out->inner_fourcc))
+			return faiss_invlists_check(fd, path, h.end, out->file_size, err);
+		return 0;
 	case FH_STANDARD:
+		if (faiss_invlists_possible(out->fourcc))
+			return faiss_invlists_check(fd, path, h.end, out->file_size, err);
+		return 0;
 	case FH_LATTICE:
 	case FH_BINARY:
 		break;
