@@ -116,6 +116,7 @@ static const struct cfg_key cfg_keys[] = {
 	CHOICE("repository", "compression", repository.compression, compression_choices),
 	INT("repository", "compression_level", repository.compression_level, 1, 19),
 	STR("repository", "passphrase_file", repository.passphrase_file),
+	INT("repository", "gc_grace_minutes", repository.gc_grace_minutes, 0, 1000000),
 
 	GROUP("log"),
 	STR("log", "file", log.file),
@@ -181,6 +182,7 @@ config_defaults(void)
 	cfg->repository.format = 1;
 	set_string(cfg, OFF(repository.compression), "zstd");
 	cfg->repository.compression_level = 3;
+	cfg->repository.gc_grace_minutes = 60;
 	cfg->monitoring.rpo_hours = 24;
 	cfg->monitoring.verify_max_age_hours = 168;
 	return cfg;

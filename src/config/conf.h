@@ -100,6 +100,7 @@ struct config {
 		char *compression;    /* "zstd" or "none" */
 		int compression_level;
 		char *passphrase_file; /* "" : VSBACKUP_PASSPHRASE, else no encryption */
+		int gc_grace_minutes; /* unused packs stay marked this long */
 	} repository;
 };
 

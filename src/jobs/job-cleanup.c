@@ -15,6 +15,8 @@
 #include "common/xmalloc.h"
 #include "engine/lock.h"
 #include "jobs/jobs.h"
+#include "repo/gc.h"
+#include "repo/view.h"
 #include "retention/retention.h"
 #include "storage/storage.h"
 
@@ -45,6 +47,37 @@ row_cmp(const void *a, const void *b)
 	int c = strcmp(x->location, y->location);
 
 	return c != 0 ? c : strcmp(x->id, y->id);
+}
+
+/* The repository of st (if any) loses what no backup references any
+ * more; a dry run says what that would free. */
+static int
+collect_garbage(struct job *job, struct storage *st, bool dry_run, struct cleanup_report *rep,
+    struct vs_error *err)
+{
+	struct repo_gc_report gr;
+	struct repo *r;
+	int have = repo_exists(st, err);
+
+	if (have <= 0)
+		return have;
+	if ((r = repo_view_repo(st, err)) == NULL)
+		return -1;
+	job_progress(job, _("collecting unused data"), 0, 0, false);
+	if (repo_gc(r, job, dry_run, &gr, err) != 0)
+		return error_prefix(err, _("garbage collection in %s"), storage_location(st));
+	rep->repo_ran = true;
+	rep->repo_total += gr.bytes_total;
+	rep->repo_freed += gr.bytes_freed;
+	rep->repo_pending += gr.bytes_pending;
+	rep->repo_writers |= gr.writers;
+	if (!dry_run && gr.bytes_freed > 0)
+		job_log(job, VS_LOG_INFO, _("%s: %llu unused packs deleted"), storage_location(st),
+		    (unsigned long long)gr.packs_deleted);
+	if (gr.writers)
+		job_log(job, VS_LOG_INFO, _("%s: a backup is writing; the data it may use is left "
+		    "for the next cleanup"), storage_location(st));
+	return 0;
 }
 
 /* Decide (and unless dry, delete) for one location. */
@@ -99,7 +132,10 @@ cleanup_location(struct job *job, const struct job_cleanup_args *args, const cha
 		row->type = items[i].type;
 		row->type_known = c->has_manifest;
 		row->created = items[i].created;
-		row->bytes = c->has_manifest ? manifest_total_size(&c->m) : c->bytes;
+		/* A backup in the repository frees only what garbage collection
+		 * finds unused, counted there. */
+		row->bytes = c->has_manifest ? (c->m.format_version >= 2 ? 0 :
+		    manifest_total_size(&c->m)) : c->bytes;
 		row->keep = dec[i].keep;
 		row->reason = (int)dec[i].reason;
 		row->expires = dec[i].expires;
@@ -135,6 +171,8 @@ cleanup_location(struct job *job, const struct job_cleanup_args *args, const cha
 			}
 		}
 	}
+	if (collect_garbage(job, st, args->dry_run, rep, err) != 0)
+		goto out;
 	rc = 0;
 out:
 	free(items);
@@ -222,12 +260,29 @@ job_cleanup_describe(const void *r, char *buf, size_t bufsz)
 		format_bytes(bytes, size, sizeof size);
 		snprintf(buf, bufsz, ngettext("cleanup (dry run) would delete %zu backup (%s)",
 		    "cleanup (dry run) would delete %zu backups (%s)", n), n, size);
-		return;
+	} else {
+		format_bytes(rep->freed, size, sizeof size);
+		snprintf(buf, bufsz, ngettext("cleanup deleted %zu backup (%s freed), %zu failed",
+		    "cleanup deleted %zu backups (%s freed), %zu failed", rep->deleted), rep->deleted,
+		    size, rep->failed);
 	}
-	format_bytes(rep->freed, size, sizeof size);
-	snprintf(buf, bufsz, ngettext("cleanup deleted %zu backup (%s freed), %zu failed",
-	    "cleanup deleted %zu backups (%s freed), %zu failed", rep->deleted), rep->deleted, size,
-	    rep->failed);
+	if (rep->repo_ran) {
+		char total[32], freed[32], pending[32];
+		size_t len = strlen(buf);
+
+		format_bytes(rep->repo_total, total, sizeof total);
+		format_bytes(rep->repo_freed, freed, sizeof freed);
+		format_bytes(rep->repo_pending, pending, sizeof pending);
+		snprintf(buf + len, bufsz - len, rep->dry_run ?
+		    _("; repository: %s in packs, a cleanup now would free %s and mark %s for a "
+		      "later one") :
+		    _("; repository: %s in packs, %s freed, %s marked to be freed after the grace "
+		      "period"), total, freed, pending);
+		len = strlen(buf);
+		if (rep->repo_writers)
+			snprintf(buf + len, bufsz - len, "%s", _(" (a backup was writing: what it may use "
+			    "was left)"));
+	}
 }
 
 static bool

@@ -138,6 +138,12 @@ struct cleanup_report {
 	size_t deleted, failed;
 	uint64_t freed;
 	char *s3_error;       /* S3 could not be listed: nothing decided there */
+	/* Garbage collection of the repositories (format 2), every location. */
+	bool repo_ran;
+	uint64_t repo_total;   /* bytes of packs before */
+	uint64_t repo_freed;   /* deleted now (dry run: would be) */
+	uint64_t repo_pending; /* marked: freed by a cleanup after the grace period */
+	bool repo_writers;     /* a backup was writing: its data was left alone */
 };
 extern const struct job_type job_cleanup_type;
 void cleanup_report_free(struct cleanup_report *r);

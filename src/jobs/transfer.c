@@ -16,7 +16,10 @@
 #include "jobs/follow-hash.h"
 #include "jobs/jobs.h"
 #include "jobs/transfer.h"
+#include "common/format.h"
 #include "manifest/manifest.h"
+#include "repo/repo.h"
+#include "repo/view.h"
 #include "storage/storage.h"
 
 /*
@@ -303,6 +306,40 @@ complete_at(struct storage *st, const char *id)
 	return storage_stat(st, id, STORAGE_METADATA, &size, NULL) == 0;
 }
 
+static int
+repo_progress_fn(void *ud, uint64_t delta)
+{
+	struct job *job = ud;
+
+	(void)delta;
+	return job_cancelled(job) ? -1 : 0;
+}
+
+/* A backup of format 2: what the destination's repository lacks. */
+static int
+transfer_repo(struct job *job, struct storage *src, struct storage *dst, const char *id,
+    struct vs_error *err)
+{
+	struct storage_progress progress = { .fn = repo_progress_fn, .ud = job };
+	uint64_t sent;
+	char human[24];
+
+	if (complete_at(dst, id)) {
+		job_log(job, VS_LOG_INFO, _("%s is already complete in %s"), id, storage_location(dst));
+		return 0;
+	}
+	job_progress(job, _("copying what is missing"), 0, 0, false);
+	if (repo_copy_backup(job_config(job), job, src, dst, id, &progress, &sent, err) != 0) {
+		if (job_cancelled(job))
+			job_cancel_error(err);
+		return -1;
+	}
+	format_bytes(sent, human, sizeof human);
+	job_log(job, VS_LOG_INFO, _("copied %s to %s (%s of packs sent)"), id,
+	    storage_location(dst), human);
+	return 0;
+}
+
 int
 transfer_copy(struct job *job, const char *from, const char *to, const char *id,
     struct vs_error *err)
@@ -319,6 +356,10 @@ transfer_copy(struct job *job, const char *from, const char *to, const char *id,
 	job_set_backup(job, id);
 	if (jobs_storage_open(job, from, &src, err) != 0 || jobs_storage_open(job, to, &dst, err) != 0)
 		goto out;
+	if (repo_view_has(src, id)) {
+		rc = transfer_repo(job, src, dst, id, err);
+		goto out;
+	}
 	if (storage_read_small(src, id, STORAGE_METADATA, MANIFEST_MAX_SIZE, &json, &len, err) != 0) {
 		if (err->code == VS_ERR_NOTFOUND)
 			error_set(err, VS_ERR_NOTFOUND, _("backup %s is not complete in %s"), id,

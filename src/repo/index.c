@@ -91,7 +91,7 @@ entry_unpack(const unsigned char *p, struct index_entry *e)
 
 int
 index_file_write(struct repo *r, const struct index_pack *packs, size_t np,
-    struct index_entry *entries, size_t ne, struct vs_error *err)
+    struct index_entry *entries, size_t ne, char **keyout, struct vs_error *err)
 {
 	size_t blen = 4 + 4 + np * INDEX_PACK + 4 + ne * INDEX_ENTRY, olen;
 	unsigned char *body = xmalloc(blen), *p = body, *obj, name[REPO_ID_SIZE];
@@ -117,7 +117,10 @@ index_file_write(struct repo *r, const struct index_pack *packs, size_t np,
 	EVP_Digest(obj, olen, name, NULL, EVP_sha256(), NULL);
 	key = repo_index_key(name);
 	rc = repo_put_named(r, key, obj, olen, err);
-	free(key);
+	if (rc == 0 && keyout != NULL)
+		*keyout = key;
+	else
+		free(key);
 	free(obj);
 	return rc;
 }

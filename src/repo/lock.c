@@ -30,8 +30,8 @@ repo_lock_take(struct repo *r, const char *kind, char **name, struct vs_error *e
 	repo_hex(rnd, sizeof rnd, hex);
 	gethostname(host, sizeof host - 1);
 	*name = xasprintf(REPO_LOCKS "%s-%lld-%s", kind, (long long)time_now(), hex);
-	text = xasprintf("{\"kind\": \"%s\", \"pid\": %ld, \"time\": %lld}\n", kind,
-	    (long)getpid(), (long long)time_now());
+	text = xasprintf("{\"kind\": \"%s\", \"host\": \"%s\", \"pid\": %ld, \"time\": %lld}\n",
+	    kind, host, (long)getpid(), (long long)time_now());
 	rc = repo_put_named(r, *name, text, strlen(text), err);
 	free(text);
 	if (rc != 0) {

@@ -123,6 +123,14 @@ int repo_check_file(struct repo *r, const struct manifest *m, const char *file,
     const struct storage_progress *progress, struct repo_file_check *out,
     struct vs_error *err);
 
+/* Copy backup id from the repository of from to that of to (upload,
+ * download): the packs with chunks to lacks, an index file for them, the
+ * manifest last. to gets a copy of the repository when it has none.
+ * *copied: bytes of packs sent. */
+int repo_copy_backup(const struct config *cfg, struct job *job, struct storage *from,
+    struct storage *to, const char *id, const struct storage_progress *progress,
+    uint64_t *copied, struct vs_error *err);
+
 /* Delete backup id's manifest (its data goes at the next collection). */
 int repo_remove_backup(struct repo *r, const char *id, struct vs_error *err);
 

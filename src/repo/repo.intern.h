@@ -87,9 +87,9 @@ struct index_entry {
 };
 
 /* Encode an index file body (entries sorted here) and put it enveloped
- * under its SHA-256 name. */
+ * under its SHA-256 name (to *key when not NULL). */
 int index_file_write(struct repo *r, const struct index_pack *packs, size_t np,
-    struct index_entry *entries, size_t ne, struct vs_error *err);
+    struct index_entry *entries, size_t ne, char **key, struct vs_error *err);
 
 /* Parse a decoded index file body. */
 int index_file_parse(const unsigned char *body, size_t len, const char *where,

@@ -318,7 +318,7 @@ repo_writer_commit(struct repo_writer *w, struct manifest *m, struct vs_error *e
 		if (pack_close(w, (enum repo_kind)k, err) != 0)
 			goto out;
 	if (w->nentries > 0) {
-		if (index_file_write(r, w->packs, w->npacks, w->entries, w->nentries, err) != 0)
+		if (index_file_write(r, w->packs, w->npacks, w->entries, w->nentries, NULL, err) != 0)
 			goto out;
 		w->added += (uint64_t)w->nentries * INDEX_ENTRY + (uint64_t)w->npacks * INDEX_PACK;
 		repo_index_drop(r);

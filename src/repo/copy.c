@@ -1,0 +1,337 @@
+/*
+ * Copying a backup between two places of the same repository (upload to
+ * S3, download from it): only the packs holding chunks the destination
+ * lacks travel, whole (they are named by their SHA-256, which S3 checks
+ * as the upload's payload hash and a download checks before keeping the
+ * pack); then one index file for them; the manifest last. A destination
+ * without a repository gets a copy of the source's config and keys, so
+ * both name chunks and packs alike.
+ *
+ * DESIGN: packs travel on a few threads, each owning one pack (a spool
+ * file) at a time; they share the list of packs, a counter and the first
+ * error under the copy's lock.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <openssl/evp.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "common/fsutil.h"
+#include "common/i18n.h"
+#include "common/xmalloc.h"
+#include "repo/repo.intern.h"
+#include "repo/view.h"
+
+#define COPY_THREADS 4
+
+struct copy {
+	struct repo *src, *dst;
+	unsigned char (*packs)[REPO_ID_SIZE];
+	uint8_t *kinds;
+	uint64_t *sizes;
+	size_t n;
+	const struct storage_progress *progress;
+	bool dst_local;           /* the destination keeps files on this host */
+	pthread_mutex_t lock;     /* guards next, failed, err */
+	size_t next;
+	bool failed;
+	struct vs_error err;
+};
+
+struct ids {
+	unsigned char (*v)[REPO_ID_SIZE];
+	size_t n, cap;
+};
+
+static int
+ids_add(void *ud, const unsigned char id[REPO_ID_SIZE], bool meta)
+{
+	struct ids *s = ud;
+
+	(void)meta;
+	if (s->n == s->cap) {
+		s->cap = s->cap ? 2 * s->cap : 4096;
+		s->v = xreallocarray(s->v, s->cap, sizeof *s->v);
+	}
+	memcpy(s->v[s->n++], id, REPO_ID_SIZE);
+	return 0;
+}
+
+static int
+id_cmp(const void *a, const void *b)
+{
+	return memcmp(a, b, REPO_ID_SIZE);
+}
+
+/* SHA-256 of the whole file fd. */
+static int
+hash_fd(int fd, uint64_t size, unsigned char md[32], struct vs_error *err)
+{
+	EVP_MD_CTX *c = EVP_MD_CTX_new();
+	unsigned char *buf = xmalloc(1024 * 1024);
+	uint64_t off = 0;
+	int rc = 0;
+
+	EVP_DigestInit_ex(c, EVP_sha256(), NULL);
+	while (off < size) {
+		size_t want = size - off < 1024 * 1024 ? (size_t)(size - off) : 1024 * 1024;
+		ssize_t n = fs_pread_full(fd, buf, want, (off_t)off);
+
+		if (n != (ssize_t)want) {
+			rc = error_errno(err, VS_ERR_IO, n < 0 ? errno : EIO,
+			    _("cannot read a downloaded pack"));
+			break;
+		}
+		EVP_DigestUpdate(c, buf, want);
+		off += want;
+	}
+	EVP_DigestFinal_ex(c, md, NULL);
+	EVP_MD_CTX_free(c);
+	free(buf);
+	return rc;
+}
+
+static int
+copy_pack(struct copy *cp, size_t i, struct vs_error *err)
+{
+	char *key = repo_pack_key(cp->packs[i]), *spool = NULL;
+	struct storage_sink sink = { .fd = -1 };
+	struct storage_stat sb;
+	struct storage_body body;
+	unsigned char md[32];
+	int fd = -1, rc = -1;
+
+	if (storage_obj_head(cp->src->st, key, &sb, err) != 0) {
+		if (err->code == VS_ERR_NOTFOUND)
+			error_set(err, VS_ERR_VERIFY, _("pack %s/%s is missing: the backup cannot be "
+			    "copied whole"), storage_location(cp->src->st), key);
+		goto out;
+	}
+	if (storage_spool_open(cp->src->cfg, &fd, &spool, err) != 0)
+		goto out;
+	sink.fd = fd;
+	if (storage_obj_get(cp->src->st, key, 0, sb.size, &sink, sb.etag, cp->progress, err) != 0)
+		goto out;
+	/* A pack is named by its bytes: what arrived is checked before it is
+	 * kept (an upload is checked by S3 against the same hash). */
+	if (cp->dst_local) {
+		if (hash_fd(fd, sb.size, md, err) != 0)
+			goto out;
+		if (memcmp(md, cp->packs[i], sizeof md) != 0) {
+			error_set(err, VS_ERR_VERIFY, _("pack %s/%s does not match its name (damaged); "
+			    "nothing of it was kept"), storage_location(cp->src->st), key);
+			goto out;
+		}
+	}
+	body = storage_body_fd(fd, 0, sb.size);
+	body.sha256 = cp->packs[i];
+	body.spool_path = spool;
+	rc = storage_obj_put(cp->dst->st, key, &body, NULL, err);
+out:
+	if (fd >= 0)
+		close(fd);
+	if (spool != NULL) {
+		unlink(spool);
+		free(spool);
+	}
+	free(key);
+	return rc;
+}
+
+static void *
+copy_thread(void *arg)
+{
+	struct copy *cp = arg;
+	struct vs_error err;
+
+	for (;;) {
+		size_t i;
+
+		pthread_mutex_lock(&cp->lock);
+		if (cp->failed || cp->next == cp->n) {
+			pthread_mutex_unlock(&cp->lock);
+			break;
+		}
+		i = cp->next++;
+		pthread_mutex_unlock(&cp->lock);
+		error_clear(&err);
+		if (copy_pack(cp, i, &err) != 0) {
+			pthread_mutex_lock(&cp->lock);
+			if (!cp->failed) {
+				cp->failed = true;
+				cp->err = err;
+			}
+			pthread_mutex_unlock(&cp->lock);
+			break;
+		}
+	}
+	return NULL;
+}
+
+/* The table of each copied pack, from whichever side keeps files here. */
+static int
+index_copied(struct copy *cp, struct vs_error *err)
+{
+	struct repo *from = cp->dst_local ? cp->dst : cp->src;
+	struct index_pack *packs = xcalloc(cp->n + 1, sizeof *packs);
+	struct index_entry *all = NULL;
+	size_t nall = 0;
+	int rc = -1;
+
+	for (size_t i = 0; i < cp->n; i++) {
+		struct index_entry *e;
+		size_t n;
+
+		if (pack_read_table(from, cp->packs[i], &e, &n, err) != 0)
+			goto out;
+		memcpy(packs[i].id, cp->packs[i], REPO_ID_SIZE);
+		packs[i].size = cp->sizes[i];
+		packs[i].kind = cp->kinds[i];
+		all = xreallocarray(all, nall + n + 1, sizeof *all);
+		for (size_t k = 0; k < n; k++) {
+			all[nall] = e[k];
+			all[nall].pack = (uint32_t)i;
+			nall++;
+		}
+		free(e);
+	}
+	rc = index_file_write(cp->dst, packs, cp->n, all, nall, NULL, err);
+	repo_index_drop(cp->dst);
+out:
+	free(packs);
+	free(all);
+	return rc;
+}
+
+int
+repo_copy_backup(const struct config *cfg, struct job *job, struct storage *from,
+    struct storage *to, const char *id, const struct storage_progress *progress,
+    uint64_t *copied, struct vs_error *err)
+{
+	struct copy cp = { .progress = progress };
+	struct ids ids = { 0 };
+	struct manifest m;
+	struct fetch_item *items = NULL;
+	struct repo_index *dix;
+	char *key = repo_manifest_key(id);
+	unsigned char *mobj = NULL;
+	size_t mlen, n = 0;
+	pthread_t th[COPY_THREADS];
+	int nth = 0, have, rc = -1;
+
+	memset(&m, 0, sizeof m);
+	*copied = 0;
+	if ((cp.src = repo_view_repo(from, err)) == NULL)
+		goto out;
+	if ((have = repo_exists(to, err)) < 0)
+		goto out;
+	if (have == 0 && repo_open(cfg, to, true, cp.src, &cp.dst, err) != 0)
+		goto out;
+	if (have == 1 && repo_open(cfg, to, false, NULL, &cp.dst, err) != 0)
+		goto out;
+	{
+		char *p = storage_obj_local_path(to, REPO_CONFIG);
+
+		cp.dst_local = p != NULL;
+		free(p);
+	}
+	if (strcmp(cp.src->id, cp.dst->id) != 0) {
+		error_set(err, VS_ERR_REFUSED, _("%s holds another repository (id %s) than %s (id %s): "
+		    "backups of format 2 can only be copied between places of the same repository"),
+		    storage_location(to), cp.dst->id, storage_location(from), cp.src->id);
+		goto out;
+	}
+	if (repo_load_manifest(cp.src, id, &m, err) != 0)
+		goto out;
+	job_progress(job, _("finding the chunks the backup uses"), 0, 0, false);
+	{
+		const struct manifest_file *files[] = { &m.redis.file, &m.content.file, &m.user.file };
+
+		for (int f = 0; f < 3; f++)
+			if (files[f]->present && recipe_walk(cp.src, files[f], ids_add, &ids, err) != 0)
+				goto out;
+	}
+	if (ids.n > 0)
+		qsort(ids.v, ids.n, sizeof *ids.v, id_cmp);
+	items = xcalloc(ids.n + 1, sizeof *items);
+	if (repo_index_get(cp.dst, &dix, err) != 0)
+		goto out;
+	for (size_t i = 0; i < ids.n; i++) {
+		struct repo_loc loc;
+		int f;
+
+		if (n > 0 && memcmp(items[n - 1].id, ids.v[i], REPO_ID_SIZE) == 0)
+			continue;
+		if ((f = repo_index_find(dix, ids.v[i], &loc, err)) < 0)
+			goto out;
+		if (f == 0)
+			memcpy(items[n++].id, ids.v[i], REPO_ID_SIZE);
+	}
+	/* The packs of the source that hold what the destination lacks. */
+	if (repo_locate(cp.src, items, n, NULL, err) != 0)
+		goto out;
+	for (size_t i = 0; i < n; i++) {
+		bool dup = false;
+
+		for (size_t k = 0; k < cp.n && !dup; k++)
+			dup = memcmp(cp.packs[k], items[i].loc.pack, REPO_ID_SIZE) == 0;
+		if (dup)
+			continue;
+		cp.packs = xreallocarray(cp.packs, cp.n + 1, sizeof *cp.packs);
+		cp.kinds = xreallocarray(cp.kinds, cp.n + 1, sizeof *cp.kinds);
+		cp.kinds[cp.n] = items[i].loc.kind;
+		memcpy(cp.packs[cp.n++], items[i].loc.pack, REPO_ID_SIZE);
+	}
+	cp.sizes = xcalloc(cp.n + 1, sizeof *cp.sizes);
+	for (size_t i = 0; i < cp.n; i++) {
+		struct storage_stat sb;
+		char *pk = repo_pack_key(cp.packs[i]);
+
+		rc = storage_obj_head(cp.src->st, pk, &sb, err);
+		free(pk);
+		if (rc != 0)
+			goto out;
+		cp.sizes[i] = sb.size;
+		*copied += sb.size;
+	}
+	rc = -1;
+	job_log(job, VS_LOG_INFO, _("%s: %zu of the chunks it uses are not in %s: %zu packs to "
+	    "copy"), id, n, storage_location(to), cp.n);
+	pthread_mutex_init(&cp.lock, NULL);
+	for (int i = 0; i < COPY_THREADS && (size_t)i < cp.n; i++)
+		if (pthread_create(&th[nth], NULL, copy_thread, &cp) == 0)
+			nth++;
+	if (nth == 0 && cp.n > 0)
+		copy_thread(&cp);
+	for (int i = 0; i < nth; i++)
+		pthread_join(th[i], NULL);
+	pthread_mutex_destroy(&cp.lock);
+	if (cp.failed) {
+		*err = cp.err;
+		goto out;
+	}
+	if (cp.n > 0 && index_copied(&cp, err) != 0)
+		goto out;
+	/* The manifest last, byte for byte. */
+	if (repo_get_object(cp.src, key, MANIFEST_V2_MAX_SIZE, &mobj, &mlen, err) != 0 ||
+	    repo_put_named(cp.dst, key, mobj, mlen, err) != 0)
+		goto out;
+	repo_view_forget(to);
+	rc = 0;
+out:
+	manifest_clear(&m);
+	free(mobj);
+	free(key);
+	free(items);
+	free(ids.v);
+	free(cp.packs);
+	free(cp.kinds);
+	free(cp.sizes);
+	repo_close(cp.dst);
+	return rc;
+}

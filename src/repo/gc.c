@@ -1,0 +1,838 @@
+/*
+ * Garbage collection: what no manifest references goes, in two phases,
+ * safe against a backup running at the same time and against being killed
+ * at any step (doc/FORMAT, "Deleting", states the protocol):
+ *
+ *  1. Every manifest is read and its recipes walked: the live chunks. A
+ *     manifest that cannot be read stops the collection (it cannot know
+ *     what that backup needs).
+ *  2. Sweep: packs marked by an earlier run (a trash record) at least the
+ *     grace period ago are deleted, but only when no backup is writing, and
+ *     only those still holding no live chunk that is nowhere else (a backup
+ *     that deduplicated against a marked pack brings it back). The index is
+ *     rewritten without them first; then, if a backup started meanwhile,
+ *     nothing is deleted this time.
+ *  3. Mark: packs with no live chunk, packs no index names (left by a
+ *     killed backup) once older than the grace period, and packs mostly
+ *     unused after their live chunks are copied into new packs, are written
+ *     into a new trash record.
+ *
+ * Locks of backups are respected, never removed; a lock left on this host
+ * by a process that no longer exists does not count.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "common/i18n.h"
+#include "common/timeutil.h"
+#include "common/xmalloc.h"
+#include "repo/gc.h"
+#include "repo/repo.intern.h"
+
+#define TRASH_MAGIC "vsbackup trash 1"
+/* Packs with less than this share of live bytes are repacked. */
+#define REPACK_LIVE_PERCENT 50
+
+struct gc_entry {
+	unsigned char id[REPO_ID_SIZE];
+	uint32_t pack, offset, stored, raw;
+};
+
+struct gc_pack {
+	struct index_pack p;
+	uint64_t live, total;     /* stored bytes of its chunks */
+	bool indexed;             /* some index file names it */
+	bool stored;              /* listed in packs/ */
+	time_t mtime;
+	time_t marked;            /* in a trash record since, 0 not */
+	bool drop;                /* delete now */
+	bool resurrect;           /* marked, but still needed */
+};
+
+struct gc_trash {
+	char *key;
+	time_t at;
+	unsigned char (*packs)[REPO_ID_SIZE];
+	size_t n;
+};
+
+struct gc {
+	struct repo *r;
+	struct job *job;
+	struct repo_gc_report *rep;
+	time_t now, grace;
+	unsigned char (*live)[REPO_ID_SIZE];
+	size_t nlive, livecap;
+	struct gc_pack *packs;
+	size_t np, pcap;
+	struct gc_entry *ents;
+	size_t ne, ecap;
+	char **index_keys;
+	size_t nindex;
+	struct gc_trash *trash;
+	size_t ntrash;
+	char **lock_keys;
+	size_t nlocks;
+	size_t active_backups;
+	char *gc_lock;
+	char *blocking;           /* a backup lock that blocks the sweep */
+};
+
+/* Fault injection for the tests: VSBACKUP_GC_KILL_AT=STEP kills the
+ * process right after that step, as a crash or SIGKILL would there. */
+static void
+gc_step(const char *step)
+{
+	const char *at = getenv("VSBACKUP_GC_KILL_AT");
+
+	if (at != NULL && strcmp(at, step) == 0)
+		raise(SIGKILL);
+}
+
+static int
+id_cmp(const void *a, const void *b)
+{
+	return memcmp(a, b, REPO_ID_SIZE);
+}
+
+static int
+ent_cmp(const void *a, const void *b)
+{
+	return memcmp(((const struct gc_entry *)a)->id, ((const struct gc_entry *)b)->id,
+	    REPO_ID_SIZE);
+}
+
+static bool
+is_live(const struct gc *g, const unsigned char id[REPO_ID_SIZE])
+{
+	return g->nlive > 0 && bsearch(id, g->live, g->nlive, REPO_ID_SIZE, id_cmp) != NULL;
+}
+
+static size_t
+pack_find(struct gc *g, const unsigned char id[REPO_ID_SIZE], bool add)
+{
+	for (size_t i = 0; i < g->np; i++)
+		if (memcmp(g->packs[i].p.id, id, REPO_ID_SIZE) == 0)
+			return i;
+	if (!add)
+		return SIZE_MAX;
+	if (g->np == g->pcap) {
+		g->pcap = g->pcap ? 2 * g->pcap : 64;
+		g->packs = xreallocarray(g->packs, g->pcap, sizeof *g->packs);
+	}
+	memset(&g->packs[g->np], 0, sizeof g->packs[0]);
+	memcpy(g->packs[g->np].p.id, id, REPO_ID_SIZE);
+	return g->np++;
+}
+
+/* --- listing helpers ---------------------------------------------------------- */
+
+struct keys {
+	char **v;
+	time_t *mtime;
+	uint64_t *size;
+	size_t n;
+};
+
+static int
+keys_cb(void *ud, const struct storage_object *o)
+{
+	struct keys *k = ud;
+
+	if (o->dir)
+		return 0;
+	k->v = xreallocarray(k->v, k->n + 1, sizeof *k->v);
+	k->mtime = xreallocarray(k->mtime, k->n + 1, sizeof *k->mtime);
+	k->size = xreallocarray(k->size, k->n + 1, sizeof *k->size);
+	k->v[k->n] = xstrdup(o->key);
+	k->mtime[k->n] = o->mtime;
+	k->size[k->n] = o->size;
+	k->n++;
+	return 0;
+}
+
+static void
+keys_free(struct keys *k)
+{
+	for (size_t i = 0; i < k->n; i++)
+		free(k->v[i]);
+	free(k->v);
+	free(k->mtime);
+	free(k->size);
+	memset(k, 0, sizeof *k);
+}
+
+/* --- locks --------------------------------------------------------------------- */
+
+/* A lock of this host whose process is gone: it holds nothing. */
+static bool
+lock_stale(struct repo *r, const char *key)
+{
+	char *text, host[256] = "", want[300];
+	size_t len;
+	long pid;
+	const char *p;
+	bool stale = false;
+
+	if (storage_obj_read(r->st, key, 4096, &text, &len, NULL) != 0)
+		return false;
+	gethostname(host, sizeof host - 1);
+	snprintf(want, sizeof want, "\"host\": \"%s\"", host);
+	p = strstr(text, "\"pid\": ");
+	if (strstr(text, want) != NULL && p != NULL) {
+		pid = strtol(p + 7, NULL, 10);
+		stale = pid > 0 && kill((pid_t)pid, 0) != 0 && errno == ESRCH;
+	}
+	free(text);
+	return stale;
+}
+
+/* Count the backups writing now; gc: is another collection running? */
+static int
+locks_scan(struct gc *g, bool *other_gc, char **gc_key, struct vs_error *err)
+{
+	struct keys k = { 0 };
+
+	*other_gc = false;
+	g->active_backups = 0;
+	free(g->blocking);
+	g->blocking = NULL;
+	if (storage_obj_list(g->r->st, REPO_LOCKS, 0, keys_cb, &k, err) != 0)
+		return -1;
+	for (size_t i = 0; i < k.n; i++) {
+		const char *name = k.v[i] + strlen(REPO_LOCKS);
+
+		if (g->gc_lock != NULL && strcmp(k.v[i], g->gc_lock) == 0)
+			continue;
+		if (lock_stale(g->r, k.v[i]))
+			continue;
+		if (strncmp(name, "backup-", 7) == 0) {
+			g->active_backups++;
+			if (g->blocking == NULL)
+				g->blocking = xstrdup(k.v[i]);
+		} else if (strncmp(name, "gc-", 3) == 0) {
+			*other_gc = true;
+			if (gc_key != NULL && *gc_key == NULL)
+				*gc_key = xstrdup(k.v[i]);
+		}
+	}
+	keys_free(&k);
+	return 0;
+}
+
+/* --- the live set ---------------------------------------------------------------- */
+
+static int
+live_add(void *ud, const unsigned char id[REPO_ID_SIZE], bool meta)
+{
+	struct gc *g = ud;
+
+	(void)meta;
+	if (g->nlive == g->livecap) {
+		g->livecap = g->livecap ? 2 * g->livecap : 65536;
+		g->live = xreallocarray(g->live, g->livecap, sizeof *g->live);
+	}
+	memcpy(g->live[g->nlive++], id, REPO_ID_SIZE);
+	return 0;
+}
+
+static int
+live_collect(struct gc *g, struct vs_error *err)
+{
+	char **ids = NULL;
+	size_t n = 0, k = 0;
+	int rc = -1;
+
+	if (repo_list_backups(g->r->st, &ids, &n, err) != 0)
+		return -1;
+	for (size_t i = 0; i < n; i++) {
+		struct manifest m;
+		const struct manifest_file *files[3];
+
+		job_progress(g->job, _("finding the chunks backups use"), i, n, false);
+		if (repo_load_manifest(g->r, ids[i], &m, err) != 0) {
+			error_prefix(err, _("nothing was collected: backup %s cannot be read, so what "
+			    "it needs is unknown"), ids[i]);
+			goto out;
+		}
+		files[0] = &m.redis.file;
+		files[1] = &m.content.file;
+		files[2] = &m.user.file;
+		for (int f = 0; f < 3; f++) {
+			if (files[f]->present && files[f]->recipe_levels > 0 &&
+			    recipe_walk(g->r, files[f], live_add, g, err) != 0) {
+				error_prefix(err, _("nothing was collected: the recipe of %s in backup %s "
+				    "cannot be read"), files[f]->name, ids[i]);
+				manifest_clear(&m);
+				goto out;
+			}
+		}
+		manifest_clear(&m);
+	}
+	if (g->nlive > 0)
+		qsort(g->live, g->nlive, REPO_ID_SIZE, id_cmp);
+	for (size_t i = 0; i < g->nlive; i++)
+		if (k == 0 || memcmp(g->live[k - 1], g->live[i], REPO_ID_SIZE) != 0)
+			memmove(g->live[k++], g->live[i], REPO_ID_SIZE);
+	g->nlive = k;
+	rc = 0;
+out:
+	for (size_t i = 0; i < n; i++)
+		free(ids[i]);
+	free(ids);
+	return rc;
+}
+
+/* --- index files, packs, trash ------------------------------------------------------ */
+
+static int
+index_load(struct gc *g, struct vs_error *err)
+{
+	struct keys k = { 0 };
+	int rc = -1;
+
+	if (storage_obj_list(g->r->st, REPO_INDEX, 0, keys_cb, &k, err) != 0)
+		return -1;
+	for (size_t i = 0; i < k.n; i++) {
+		unsigned char *obj = NULL, *body = NULL;
+		struct index_pack *packs = NULL;
+		struct index_entry *entries = NULL;
+		size_t olen, blen, np, ne;
+		char *where = xasprintf("%s/%s", storage_location(g->r->st), k.v[i]);
+		int ok = repo_get_object(g->r, k.v[i], ENV_MAX, &obj, &olen, err) == 0 &&
+		    env_decode(&g->r->codec, "VSIX", obj, olen, where, &body, &blen, err) == 0 &&
+		    index_file_parse(body, blen, where, &packs, &np, &entries, &ne, err) == 0;
+
+		free(where);
+		free(obj);
+		free(body);
+		if (!ok) {
+			free(packs);
+			free(entries);
+			error_prefix(err, _("nothing was collected"));
+			goto out;
+		}
+		for (size_t e = 0; e < ne; e++) {
+			size_t p = pack_find(g, packs[entries[e].pack].id, true);
+			struct gc_entry *ge;
+
+			g->packs[p].p = packs[entries[e].pack];
+			g->packs[p].indexed = true;
+			if (g->ne == g->ecap) {
+				g->ecap = g->ecap ? 2 * g->ecap : 65536;
+				g->ents = xreallocarray(g->ents, g->ecap, sizeof *g->ents);
+			}
+			ge = &g->ents[g->ne++];
+			memcpy(ge->id, entries[e].id, REPO_ID_SIZE);
+			ge->pack = (uint32_t)p;
+			ge->offset = entries[e].offset;
+			ge->stored = entries[e].stored;
+			ge->raw = entries[e].raw;
+		}
+		free(packs);
+		free(entries);
+		g->index_keys = xreallocarray(g->index_keys, g->nindex + 1, sizeof *g->index_keys);
+		g->index_keys[g->nindex++] = xstrdup(k.v[i]);
+	}
+	if (g->ne > 0)
+		qsort(g->ents, g->ne, sizeof *g->ents, ent_cmp);
+	rc = 0;
+out:
+	keys_free(&k);
+	return rc;
+}
+
+static int
+packs_list(struct gc *g, struct vs_error *err)
+{
+	struct keys k = { 0 };
+
+	if (storage_obj_list(g->r->st, REPO_PACKS, 0, keys_cb, &k, err) != 0)
+		return -1;
+	for (size_t i = 0; i < k.n; i++) {
+		const char *slash = strrchr(k.v[i], '/');
+		unsigned char id[REPO_ID_SIZE];
+		size_t p;
+
+		if (slash == NULL || repo_unhex(slash + 1, id, sizeof id) != 0)
+			continue;
+		p = pack_find(g, id, true);
+		g->packs[p].stored = true;
+		g->packs[p].mtime = k.mtime[i];
+		if (!g->packs[p].indexed)
+			g->packs[p].p.size = k.size[i];
+	}
+	keys_free(&k);
+	return 0;
+}
+
+static int
+trash_load(struct gc *g, struct vs_error *err)
+{
+	struct keys k = { 0 };
+
+	if (storage_obj_list(g->r->st, REPO_TRASH, 0, keys_cb, &k, err) != 0)
+		return -1;
+	for (size_t i = 0; i < k.n; i++) {
+		char *text, *line, *save = NULL;
+		size_t len;
+		struct gc_trash *t;
+
+		if (storage_obj_read(g->r->st, k.v[i], 64u * 1024 * 1024, &text, &len, err) != 0) {
+			keys_free(&k);
+			return -1;
+		}
+		g->trash = xreallocarray(g->trash, g->ntrash + 1, sizeof *g->trash);
+		t = &g->trash[g->ntrash++];
+		memset(t, 0, sizeof *t);
+		t->key = xstrdup(k.v[i]);
+		for (line = strtok_r(text, "\n", &save); line != NULL;
+		    line = strtok_r(NULL, "\n", &save)) {
+			unsigned char id[REPO_ID_SIZE];
+
+			if (strncmp(line, "time ", 5) == 0)
+				t->at = (time_t)strtoll(line + 5, NULL, 10);
+			else if (repo_unhex(line, id, sizeof id) == 0) {
+				t->packs = xreallocarray(t->packs, t->n + 1, sizeof *t->packs);
+				memcpy(t->packs[t->n++], id, REPO_ID_SIZE);
+			}
+		}
+		free(text);
+		for (size_t j = 0; j < t->n; j++) {
+			size_t p = pack_find(g, t->packs[j], false);
+
+			if (p != SIZE_MAX && (g->packs[p].marked == 0 || g->packs[p].marked > t->at))
+				g->packs[p].marked = t->at;
+		}
+	}
+	keys_free(&k);
+	return 0;
+}
+
+/* Write a trash record of the packs with flag set in sel. */
+static int
+trash_write(struct gc *g, time_t at, bool (*sel)(const struct gc_pack *), struct vs_error *err)
+{
+	char *text = xasprintf("%s\ntime %lld\n", TRASH_MAGIC, (long long)at), *key;
+	unsigned char rnd[8];
+	char hex[2 * REPO_ID_SIZE + 1], rhex[17];
+	size_t n = 0;
+	int rc;
+
+	for (size_t i = 0; i < g->np; i++) {
+		char *t;
+
+		if (!sel(&g->packs[i]))
+			continue;
+		repo_hex(g->packs[i].p.id, REPO_ID_SIZE, hex);
+		t = xasprintf("%s%s\n", text, hex);
+		free(text);
+		text = t;
+		n++;
+	}
+	if (n == 0) {
+		free(text);
+		return 0;
+	}
+	repo_random(rnd, sizeof rnd);
+	repo_hex(rnd, sizeof rnd, rhex);
+	key = xasprintf(REPO_TRASH "%lld-%s", (long long)at, rhex);
+	rc = repo_put_named(g->r, key, text, strlen(text), err);
+	free(key);
+	free(text);
+	return rc;
+}
+
+/* --- sweep ------------------------------------------------------------------------ */
+
+static bool
+sel_still_marked(const struct gc_pack *p)
+{
+	return p->marked != 0 && !p->drop && !p->resurrect && p->stored;
+}
+
+static int
+sweep(struct gc *g, struct vs_error *err)
+{
+	struct index_pack *packs = NULL;
+	struct index_entry *entries = NULL;
+	uint32_t *map = NULL;
+	char *newkey = NULL;
+	size_t np = 0, ne = 0, ndrop = 0;
+	int rc = -1;
+
+	for (size_t i = 0; i < g->np; i++) {
+		struct gc_pack *p = &g->packs[i];
+
+		p->drop = p->marked != 0 && p->marked + g->grace <= g->now;
+	}
+	/* A live chunk only in packs about to go brings its pack back. */
+	for (size_t i = 0; i < g->ne;) {
+		size_t j = i;
+		bool elsewhere = false;
+
+		while (j < g->ne && memcmp(g->ents[j].id, g->ents[i].id, REPO_ID_SIZE) == 0) {
+			if (!g->packs[g->ents[j].pack].drop)
+				elsewhere = true;
+			j++;
+		}
+		if (!elsewhere && is_live(g, g->ents[i].id)) {
+			g->packs[g->ents[i].pack].drop = false;
+			g->packs[g->ents[i].pack].resurrect = true;
+		}
+		i = j;
+	}
+	for (size_t i = 0; i < g->np; i++)
+		if (g->packs[i].drop) {
+			ndrop++;
+			g->rep->bytes_freed += g->packs[i].p.size;
+			g->rep->packs_deleted++;
+		}
+	if (ndrop == 0 || g->rep->dry_run)
+		return 0;
+
+	/* 1. One index without them (then the old index files go). */
+	map = xcalloc(g->np + 1, sizeof *map);
+	packs = xcalloc(g->np + 1, sizeof *packs);
+	for (size_t i = 0; i < g->np; i++) {
+		map[i] = UINT32_MAX;
+		if (g->packs[i].indexed && !g->packs[i].drop) {
+			map[i] = (uint32_t)np;
+			packs[np++] = g->packs[i].p;
+		}
+	}
+	entries = xcalloc(g->ne + 1, sizeof *entries);
+	for (size_t i = 0; i < g->ne; i++) {
+		const struct gc_entry *e = &g->ents[i];
+
+		if (map[e->pack] == UINT32_MAX ||
+		    (ne > 0 && memcmp(entries[ne - 1].id, e->id, REPO_ID_SIZE) == 0))
+			continue;
+		memcpy(entries[ne].id, e->id, REPO_ID_SIZE);
+		entries[ne].pack = map[e->pack];
+		entries[ne].offset = e->offset;
+		entries[ne].stored = e->stored;
+		entries[ne].raw = e->raw;
+		ne++;
+	}
+	job_progress(g->job, _("rewriting the index"), 0, 0, false);
+	if (index_file_write(g->r, packs, np, entries, ne, &newkey, err) != 0)
+		goto out;
+	gc_step("index-written");
+	for (size_t i = 0; i < g->nindex; i++) {
+		/* The new file may be one of them, byte for byte: it stays. */
+		if (strcmp(g->index_keys[i], newkey) == 0)
+			continue;
+		if (storage_obj_remove(g->r->st, g->index_keys[i], err) != 0)
+			goto out;
+	}
+	gc_step("index-old-deleted");
+	repo_index_drop(g->r);
+	/* 2. A backup that started meanwhile may have read the old index:
+	 * the packs stay (marked) until the next run. */
+	{
+		bool other;
+
+		if (locks_scan(g, &other, NULL, err) != 0)
+			goto out;
+		if (g->active_backups > 0) {
+			g->rep->writers = true;
+			g->rep->bytes_freed = 0;
+			g->rep->packs_deleted = 0;
+			rc = 0;
+			goto out;
+		}
+	}
+	/* 3. The packs. */
+	for (size_t i = 0, done = 0; i < g->np; i++) {
+		char *key;
+
+		if (!g->packs[i].drop)
+			continue;
+		job_progress(g->job, _("deleting unused packs"), done++, ndrop, false);
+		key = repo_pack_key(g->packs[i].p.id);
+		rc = storage_obj_remove(g->r->st, key, err);
+		free(key);
+		if (rc != 0)
+			goto out;
+		g->packs[i].stored = false;
+	}
+	gc_step("packs-deleted");
+	/* 4. The trash records: what is still marked in a new one, then the
+	 * old ones. */
+	rc = -1;
+	{
+		time_t oldest = g->now;
+
+		for (size_t i = 0; i < g->np; i++)
+			if (sel_still_marked(&g->packs[i]) && g->packs[i].marked < oldest)
+				oldest = g->packs[i].marked;
+		if (trash_write(g, oldest, sel_still_marked, err) != 0)
+			goto out;
+	}
+	for (size_t i = 0; i < g->ntrash; i++)
+		if (storage_obj_remove(g->r->st, g->trash[i].key, err) != 0)
+			goto out;
+	for (size_t i = 0; i < g->np; i++)
+		if (g->packs[i].resurrect)
+			g->packs[i].marked = 0;
+	rc = 0;
+out:
+	free(newkey);
+	free(map);
+	free(packs);
+	free(entries);
+	return rc;
+}
+
+/* --- mark (and repack) ---------------------------------------------------------------- */
+
+static bool
+sel_new_mark(const struct gc_pack *p)
+{
+	return p->marked == 0 && p->drop;
+}
+
+struct repack {
+	struct gc *g;
+	struct pack_writer *pw[REPO_NKINDS];
+	struct index_pack *packs;
+	size_t np;
+	struct index_entry *entries;
+	size_t ne, cap;
+	size_t *pending[REPO_NKINDS];
+	size_t npending[REPO_NKINDS];
+};
+
+static int
+repack_close(struct repack *rp, int kind, struct vs_error *err)
+{
+	uint64_t size;
+
+	if (rp->pw[kind] == NULL)
+		return 0;
+	rp->packs = xreallocarray(rp->packs, rp->np + 1, sizeof *rp->packs);
+	if (pack_writer_finish(rp->pw[kind], rp->packs[rp->np].id, &size, err) != 0)
+		return -1;
+	rp->packs[rp->np].kind = (uint8_t)kind;
+	rp->packs[rp->np].size = size;
+	for (size_t i = 0; i < rp->npending[kind]; i++)
+		rp->entries[rp->pending[kind][i]].pack = (uint32_t)rp->np;
+	rp->npending[kind] = 0;
+	rp->np++;
+	pack_writer_free(rp->pw[kind]);
+	rp->pw[kind] = NULL;
+	return 0;
+}
+
+static int
+repack_cb(void *ud, const struct fetch_item *it, const void *data, size_t len,
+    const struct vs_error *bad, struct vs_error *err)
+{
+	struct repack *rp = ud;
+	int kind = it->loc.kind;
+	unsigned char *blob;
+	size_t blen;
+	uint32_t off;
+	int rc;
+
+	(void)bad;
+	if (rp->pw[kind] == NULL && pack_writer_new(rp->g->r, kind, &rp->pw[kind], err) != 0)
+		return -1;
+	blob = blob_encode(&rp->g->r->codec, it->id, data, len, &blen);
+	rc = pack_writer_add(rp->pw[kind], it->id, blob, blen, (uint32_t)len, &off, err);
+	free(blob);
+	if (rc != 0)
+		return -1;
+	if (rp->ne == rp->cap) {
+		rp->cap = rp->cap ? 2 * rp->cap : 1024;
+		rp->entries = xreallocarray(rp->entries, rp->cap, sizeof *rp->entries);
+	}
+	memcpy(rp->entries[rp->ne].id, it->id, REPO_ID_SIZE);
+	rp->entries[rp->ne].offset = off;
+	rp->entries[rp->ne].stored = (uint32_t)blen;
+	rp->entries[rp->ne].raw = (uint32_t)len;
+	rp->pending[kind] = xreallocarray(rp->pending[kind], rp->npending[kind] + 1, sizeof(size_t));
+	rp->pending[kind][rp->npending[kind]++] = rp->ne;
+	rp->ne++;
+	if (pack_writer_size(rp->pw[kind]) >= PACK_TARGET)
+		return repack_close(rp, kind, err);
+	return 0;
+}
+
+/* Copy the live chunks of the packs chosen for repacking (drop set, some
+ * live bytes) into new packs. */
+static int
+repack(struct gc *g, struct vs_error *err)
+{
+	struct repack rp = { .g = g };
+	struct fetch_item *items = NULL;
+	size_t n = 0;
+	int rc = -1;
+
+	for (size_t i = 0; i < g->ne; i++) {
+		const struct gc_entry *e = &g->ents[i];
+		const struct gc_pack *p = &g->packs[e->pack];
+
+		if (!p->drop || p->live == 0 || !is_live(g, e->id) ||
+		    (n > 0 && memcmp(items[n - 1].id, e->id, REPO_ID_SIZE) == 0))
+			continue;
+		items = xreallocarray(items, n + 1, sizeof *items);
+		memset(&items[n], 0, sizeof items[n]);
+		memcpy(items[n].id, e->id, REPO_ID_SIZE);
+		memcpy(items[n].loc.pack, p->p.id, REPO_ID_SIZE);
+		items[n].loc.kind = p->p.kind;
+		items[n].loc.offset = e->offset;
+		items[n].loc.stored = e->stored;
+		items[n].loc.raw = e->raw;
+		n++;
+	}
+	if (n == 0)
+		return 0;
+	job_progress(g->job, _("repacking mostly unused packs"), 0, 0, false);
+	/* One thread: the callback appends to the packs in order. */
+	if (repo_fetch(g->r, items, n, 1, false, repack_cb, &rp, NULL, err) != 0)
+		goto out;
+	for (int k = 0; k < REPO_NKINDS; k++)
+		if (repack_close(&rp, k, err) != 0)
+			goto out;
+	/* The new packs are indexed before the old ones are marked. */
+	if (index_file_write(g->r, rp.packs, rp.np, rp.entries, rp.ne, NULL, err) != 0)
+		goto out;
+	repo_index_drop(g->r);
+	rc = 0;
+out:
+	for (int k = 0; k < REPO_NKINDS; k++) {
+		pack_writer_free(rp.pw[k]);
+		free(rp.pending[k]);
+	}
+	free(rp.packs);
+	free(rp.entries);
+	free(items);
+	return rc;
+}
+
+static int
+mark(struct gc *g, struct vs_error *err)
+{
+	for (size_t i = 0; i < g->np; i++)
+		g->packs[i].drop = false;
+	for (size_t i = 0; i < g->np; i++) {
+		struct gc_pack *p = &g->packs[i];
+
+		if (p->marked != 0 || !p->stored)
+			continue;
+		if (!p->indexed) {
+			/* Left by a killed backup: only once no backup writes
+			 * and it is older than the grace period. */
+			p->drop = g->active_backups == 0 && p->mtime + g->grace <= g->now;
+		} else if (p->live == 0) {
+			p->drop = true;
+		} else if (p->live * 100 < p->total * REPACK_LIVE_PERCENT) {
+			p->drop = true;
+			g->rep->packs_repacked++;
+		}
+		if (p->drop) {
+			g->rep->packs_marked++;
+			g->rep->bytes_pending += p->p.size - (p->live < p->p.size ? p->live : 0);
+		}
+	}
+	if (g->rep->dry_run || g->rep->packs_marked == 0)
+		return 0;
+	if (repack(g, err) != 0)
+		return -1;
+	if (trash_write(g, g->now, sel_new_mark, err) != 0)
+		return -1;
+	gc_step("marked");
+	return 0;
+}
+
+static void
+gc_free(struct gc *g)
+{
+	for (size_t i = 0; i < g->nindex; i++)
+		free(g->index_keys[i]);
+	free(g->index_keys);
+	for (size_t i = 0; i < g->ntrash; i++) {
+		free(g->trash[i].key);
+		free(g->trash[i].packs);
+	}
+	free(g->trash);
+	free(g->live);
+	free(g->packs);
+	free(g->ents);
+	free(g->blocking);
+}
+
+int
+repo_gc(struct repo *r, struct job *job, bool dry_run, struct repo_gc_report *rep,
+    struct vs_error *err)
+{
+	struct gc g = { .r = r, .job = job, .rep = rep };
+	const char *env = getenv("VSBACKUP_GC_GRACE");
+	char *other = NULL;
+	bool other_gc;
+	int rc = -1;
+
+	memset(rep, 0, sizeof *rep);
+	rep->dry_run = dry_run;
+	g.now = time_now();
+	g.grace = env != NULL && *env != '\0' ? (time_t)strtoll(env, NULL, 10) :
+	    (time_t)r->cfg->repository.gc_grace_minutes * 60;
+	if (locks_scan(&g, &other_gc, &other, err) != 0)
+		goto out;
+	if (other_gc) {
+		error_set(err, VS_ERR_LOCKED, _("another garbage collection of %s is running (lock "
+		    "%s); if none is, remove that lock object"), storage_location(r->st), other);
+		goto out;
+	}
+	if (!dry_run && repo_lock_take(r, "gc", &g.gc_lock, err) != 0)
+		goto out;
+	job_progress(job, _("reading the index"), 0, 0, false);
+	if (live_collect(&g, err) != 0 || index_load(&g, err) != 0 || packs_list(&g, err) != 0 ||
+	    trash_load(&g, err) != 0)
+		goto out;
+	for (size_t i = 0; i < g.ne; i++) {
+		struct gc_pack *p = &g.packs[g.ents[i].pack];
+		bool live = is_live(&g, g.ents[i].id);
+
+		p->total += g.ents[i].stored;
+		if (live && (i == 0 || memcmp(g.ents[i - 1].id, g.ents[i].id, REPO_ID_SIZE) != 0)) {
+			p->live += g.ents[i].stored;
+			rep->chunks_live++;
+		} else if (!live) {
+			rep->chunks_dead++;
+		}
+	}
+	for (size_t i = 0; i < g.np; i++) {
+		if (g.packs[i].stored) {
+			rep->packs++;
+			rep->bytes_total += g.packs[i].p.size;
+		}
+	}
+	if (g.active_backups > 0) {
+		/* Nothing is deleted while a backup writes. */
+		rep->writers = true;
+		for (size_t i = 0; i < g.np; i++)
+			g.packs[i].drop = false;
+	} else if (sweep(&g, err) != 0) {
+		goto out;
+	}
+	if (mark(&g, err) != 0)
+		goto out;
+	rc = 0;
+out:
+	if (g.gc_lock != NULL) {
+		repo_lock_release(r, g.gc_lock);
+		free(g.gc_lock);
+	}
+	free(other);
+	gc_free(&g);
+	return rc;
+}
