@@ -5,7 +5,9 @@
  * unknown option answer a syntax error, CLIENT PAUSE with a negative
  * timeout an error, PSYNC with an offset that is not a number an error
  * (Redis logs that a replica asked with a wrong offset), SCAN with a bad
- * cursor an error. CLIENT UNPAUSE takes no argument to spoil: it is
+ * cursor an error, PTTL of a key that does not exist -2 (and tells, for a
+ * key under each prefix, whether the user may read it). CLIENT UNPAUSE
+ * takes no argument to spoil: it is
  * queued in a MULTI that is discarded, when the user may run MULTI.
  * SELECT, INFO, DBSIZE, CONFIG GET and PING change nothing anyway.
  */
@@ -57,6 +59,7 @@ static const struct acl_rule acl_rules[] = {
 	{ "+scan", "SCAN", "SCAN vsbackup-check", T(REDIS_ACL_RESTORE), 0, ACL_ALWAYS },
 	{ "+shutdown", "SHUTDOWN", "SHUTDOWN vsbackup-check", 0, T(REDIS_ACL_RESTORE),
 	    ACL_NO_STOP_COMMAND },
+	{ "+pttl", "PTTL", "PTTL vsbackup-check", T(REDIS_ACL_RESTORE), 0, ACL_ALWAYS },
 };
 
 #define NRULES (sizeof acl_rules / sizeof acl_rules[0])
@@ -105,7 +108,9 @@ acl_state_of(const redisReply *rep)
 {
 	if (rep->type != REDIS_REPLY_ERROR || rep->str == NULL)
 		return REDIS_ACL_ALLOWED;
-	if (redis_reply_is(rep, "NOPERM"))
+	/* A key the probe names may be out of the user's patterns: that is
+	 * not a refusal of the command ("... to run the 'x' command"). */
+	if (redis_reply_is(rep, "NOPERM") && strstr(rep->str, "to run the") != NULL)
 		return REDIS_ACL_DENIED;
 	if (strstr(rep->str, "unknown command") != NULL)
 		return REDIS_ACL_MISSING;
@@ -140,6 +145,57 @@ acl_probe_multi(struct redis_conn *c, struct redis_acl_rule_result *res,
 	return 0;
 }
 
+/*
+ * May the user read the keys under each prefix? PTTL of a key that does
+ * not exist is checked against the key patterns and answers -2. Known only
+ * when PTTL itself is allowed (the last rule probed).
+ */
+static int
+acl_probe_keys(struct redis_conn *c, const struct config *cfg, struct redis_acl_report *r,
+    struct vs_error *err)
+{
+	bool pttl = r->n > 0 && r->rules[r->n - 1].state == REDIS_ACL_ALLOWED;
+
+	for (size_t i = 0; i < cfg->redis.nprefixes && r->n < REDIS_ACL_MAX_RULES; i++) {
+		struct redis_acl_rule_result *res = &r->rules[r->n++];
+		char *pattern = redis_acl_key_pattern(cfg->redis.prefixes[i]);
+		redisReply *rep;
+
+		snprintf(res->rule, sizeof res->rule, "%%R~%s", pattern);
+		free(pattern);
+		res->command = _("keys");
+		res->tasks = T(REDIS_ACL_RESTORE);
+		if (!pttl) {
+			res->state = REDIS_ACL_UNKNOWN;
+			res->note = _("not checked: reading a key is asked about with PTTL, "
+			    "which this user may not run");
+			continue;
+		}
+		rep = redis_conn_command_raw(c, err, "PTTL %s%s", cfg->redis.prefixes[i],
+		    "vsbackup-check");
+		if (rep == NULL)
+			return -1;
+		res->state = redis_reply_is(rep, "NOPERM") ? REDIS_ACL_DENIED : acl_state_of(rep);
+		freeReplyObject(rep);
+	}
+	return 0;
+}
+
+char *
+redis_acl_key_pattern(const char *prefix)
+{
+	char *out = xmalloc(strlen(prefix) * 2 + 2), *p = out;
+
+	for (; *prefix != '\0'; prefix++) {
+		if (strchr("*?[]\\", *prefix) != NULL)
+			*p++ = '\\';
+		*p++ = *prefix;
+	}
+	*p++ = '*';
+	*p = '\0';
+	return out;
+}
+
 int
 redis_acl_check(const struct config *cfg, struct redis_acl_report *r,
     struct vs_error *err)
@@ -156,7 +212,7 @@ redis_acl_check(const struct config *cfg, struct redis_acl_report *r,
 		struct redis_acl_rule_result *res = &r->rules[r->n++];
 		redisReply *rep;
 
-		res->rule = a->rule;
+		snprintf(res->rule, sizeof res->rule, "%s", a->rule);
 		res->command = a->command;
 		res->tasks = a->tasks;
 		if (acl_when_holds(cfg, a->when))
@@ -172,6 +228,8 @@ redis_acl_check(const struct config *cfg, struct redis_acl_report *r,
 		res->state = acl_state_of(rep);
 		freeReplyObject(rep);
 	}
+	if (acl_probe_keys(c, cfg, r, err) != 0)
+		goto fail;
 	redis_conn_close(c);
 	return 0;
 

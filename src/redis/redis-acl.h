@@ -29,11 +29,11 @@ enum redis_acl_state {
 	REDIS_ACL_MISSING,   /* unknown command: renamed or disabled */
 };
 
-#define REDIS_ACL_MAX_RULES 16
+#define REDIS_ACL_MAX_RULES 48
 
 struct redis_acl_rule_result {
-	const char *rule;      /* "+client|pause" */
-	const char *command;   /* "CLIENT PAUSE" */
+	char rule[160];        /* "+client|pause", "%R~chimera-users:*" */
+	const char *command;   /* "CLIENT PAUSE", or "keys" */
 	enum redis_acl_state state;
 	unsigned tasks;        /* 1 << enum redis_acl_task: who needs it */
 	const char *note;      /* why it is REDIS_ACL_UNKNOWN (translated) */
@@ -55,7 +55,9 @@ const char *redis_acl_task_key(enum redis_acl_task t);
 /*
  * Connect as cfg says and ask about every command the tasks need with
  * this configuration (CONFIG GET only when redis.data_dir or
- * redis.dbfilename is empty, SHUTDOWN only without redis.stop_command).
+ * redis.dbfilename is empty, SHUTDOWN only without redis.stop_command),
+ * and whether a restore may read the keys of each of redis.prefixes
+ * (its count of keys with a TTL runs PTTL on them).
  * Fails only when the connection or the login does.
  */
 int redis_acl_check(const struct config *cfg, struct redis_acl_report *r,
@@ -66,5 +68,9 @@ bool redis_acl_needed(const struct redis_acl_report *r, size_t i,
     enum redis_acl_task t);
 
 void redis_acl_report_clear(struct redis_acl_report *r);
+
+/* The ACL key pattern for a prefix: its glob characters escaped, then
+ * "*" ("chimera-users:*"). Allocated. */
+char *redis_acl_key_pattern(const char *prefix);
 
 #endif

@@ -15,6 +15,7 @@
 
 #include "common/i18n.h"
 #include "common/xmalloc.h"
+#include "redis/redis-acl.h"
 #include "redis/redis-conn.h"
 #include "redis/redis-sentinel.h"
 #include "redis/redis.intern.h"
@@ -161,6 +162,22 @@ redis_noperm_hint(const struct config *cfg, const char *text, char *buf, size_t 
 	if (q != NULL) {
 		q += strlen("to run the '");
 		end = strchr(q, '\'');
+	}
+	if (strstr(text, "access one of the keys") != NULL ||
+	    strstr(text, "access a key") != NULL) {
+		size_t len = (size_t)snprintf(buf, size, _(" (the Redis user %s may not "
+		    "read these keys: allow it with ACL SETUSER %s"), user, user);
+
+		for (size_t i = 0; i < cfg->redis.nprefixes && len < size; i++) {
+			char *pat = redis_acl_key_pattern(cfg->redis.prefixes[i]);
+
+			len += (size_t)snprintf(buf + len, size - len, " %%R~%s", pat);
+			free(pat);
+		}
+		if (len < size)
+			snprintf(buf + len, size - len, "%s", _("; vsbackup.conf(5), REDIS ACL, "
+			    "lists what vsbackup needs)"));
+		return;
 	}
 	if (end != NULL && end > q && end - q < 64)
 		snprintf(buf, size, _(" (the Redis user %s may not run it: allow it with "

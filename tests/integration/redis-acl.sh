@@ -108,7 +108,7 @@ like "$OUT" "restore +lacks .*\+ping.*\+scan.*\+shutdown" "the restore rules tha
 case $OUT in *bk-Pw-1*) ok 1 "the password is not shown" ;; *) ok 0 "the password is not shown" ;; esac
 OUT=$("$VSBACKUP" -c "$TMP/vs.conf" --json config 2>&1)
 is "$(printf '%s' "$OUT" | "$PY" -c 'import json,sys; j=json.load(sys.stdin); r=j["redis"]; print(r["username"], r["pause_ms"], r["dbfilename"], " ".join(j["redis_access"]["restore"]["lacks"]))')" \
-	"vsbackup 2000 dump.rdb +ping +scan +shutdown" "config --json: the same"
+	"vsbackup 2000 dump.rdb +ping +scan +shutdown +pttl" "config --json: the same"
 
 acl_user vsbackup bk-Pw-1 "${ACL_BACKUP_RULES[@]}" "${ACL_RESTORE_RULES[@]}" "${ACL_FETCH_RULES[@]}" >/dev/null
 OUT=$("$VSBACKUP" -c "$TMP/vs.conf" config 2>&1)

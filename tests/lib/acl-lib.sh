@@ -13,7 +13,7 @@
 #                      for a server that restarts (restore)
 ACL_BACKUP_RULES=(+select +info +dbsize +bgsave '+client|pause' '+client|unpause')
 ACL_FETCH_RULES=(+psync +replconf '+config|get')
-ACL_RESTORE_RULES=(+ping +scan +shutdown)
+ACL_RESTORE_RULES=(+ping +scan +shutdown +pttl '%R~chimera-vectors:*' '%R~chimera-users:*')
 ACL_ADMIN_PW=admin-Pw-31337
 
 acl_admin() {
