@@ -284,7 +284,67 @@ tui_ask_quit(struct tui *t)
 	return false;
 }
 
+/* --- undo the last restore --- */
+
+void
+tui_ask_undo(struct tui *t)
+{
+	const struct tui_status *s = t->m.status;
+	const struct tui_row *last = NULL;
+	struct form_spec f;
+
+	if (model_restoring(&t->m)) {
+		tui_message(t, COL_WARN, "%s", _("a restore is running: x in the jobs pane cancels it, "
+		    "which rolls it back"));
+		return;
+	}
+	/* A restore that was interrupted: its journal names the way back. */
+	if (s != NULL && s->journal) {
+		if (s->journal_safety[0] == '\0') {
+			tui_message(t, COL_BAD, _("the interrupted restore of %s took no safety backup: "
+			    "there is nothing to roll back to; restore another backup"), s->journal_id);
+			return;
+		}
+		memset(&f, 0, sizeof f);
+		snprintf(f.title, sizeof f.title, "%s", _("Undo the interrupted restore?"));
+		snprintf(f.text[0], sizeof f.text[0], _("The restore of %s did not finish. This puts "
+		    "the live data back as it was before it: the safety backup %s ('vsbackup restore "
+		    "--rollback')."), s->journal_id, s->journal_safety);
+		f.danger = true;
+		f.action.kind = ACT_ROLLBACK;
+		tui_open_form(t, &f);
+		return;
+	}
+	/* After a finished restore: the safety backup it took. */
+	for (size_t i = 0; i < t->m.nrows; i++) {
+		const struct tui_row *r = &t->m.rows[i];
+
+		if (r->safety && catalog_usable(r->e) != NULL &&
+		    (last == NULL || strcmp(r->e->id, last->e->id) > 0))
+			last = r;
+	}
+	if (last == NULL) {
+		tui_message(t, COL_WARN, "%s", _("there is no restore to undo: no pre-restore safety "
+		    "backup is listed"));
+		return;
+	}
+	tui_push(t, screen_restore_undo(t, last->e->id));
+}
+
 /* --- carrying out --- */
+
+static void
+act_rollback(struct tui *t)
+{
+	struct job_restore_args *a = xcalloc(1, sizeof *a);
+	const struct tui_status *s = t->m.status;
+	char title[96];
+
+	a->rollback = true;
+	snprintf(a->from, sizeof a->from, "%s", "local");
+	snprintf(title, sizeof title, _("roll back to %s"), s != NULL ? s->journal_safety : "?");
+	tui_submit(t, &job_restore_type, a, true, title, s != NULL ? s->journal_safety : NULL);
+}
 
 static void
 act_backup(struct tui *t, const struct act_backup *a)
@@ -398,10 +458,13 @@ tui_act(struct tui *t, const struct tui_action *a)
 		act_cleanup(t, &a->u.cleanup);
 		break;
 	case ACT_QUIT:
-		t->quit = true;
+		tui_quit(t);
 		break;
 	case ACT_CANCEL_JOB:
 		tui_cancel_job(t, a->u.cancel.job);
+		break;
+	case ACT_ROLLBACK:
+		act_rollback(t);
 		break;
 	}
 	t->dirty = true;

@@ -29,6 +29,10 @@
 	    N_("delete the selected backup (asks which copies, then for confirmation)"))  \
 	X(pin, 'p', 0, "p", NULL,                                                         \
 	    N_("pin or unpin the selected backup: cleanup never deletes a pinned backup")) \
+	X(undo, 'z', 0, "z", NULL,                                                        \
+	    N_("undo the last restore: roll an interrupted one back to its safety backup, " \
+	       "or restore the safety backup the last restore took (the wizard, from its "  \
+	       "checks)"))                                                                 \
 	X(cleanup, 'c', 0, "c", N_("cleanup"),                                            \
 	    N_("retention view: what cleanup would delete and why, then run it"))         \
 	X(filter, '/', 0, "/", N_("filter"),                                              \

@@ -9,6 +9,9 @@
 
 #include "ui/tui.h"
 
+/* The status header's rows (pane-header.c). */
+#define HDR 4
+
 void
 tui_layout(struct tui *t)
 {
@@ -18,7 +21,7 @@ tui_layout(struct tui *t)
 	memset(L, 0, sizeof *L);
 	L->full = (struct tui_rect){ 0, 0, H, W };
 	L->too_small = H < 12 || W < 50;
-	L->header = (struct tui_rect){ 0, 0, 3, W };
+	L->header = (struct tui_rect){ 0, 0, HDR, W };
 	L->bar = (struct tui_rect){ H - 1, 0, 1, W };
 	for (size_t i = 0; i < t->m.njobs; i++)
 		if (t->m.jobs[i].visible)
@@ -32,26 +35,26 @@ tui_layout(struct tui *t)
 		jobh = 1 + 2 * L->job_rows;
 	}
 	logh = 1 + (H >= 48 ? 8 : H >= 32 ? 5 : 3);
-	rest = H - 3 - 1 - jobh - logh;
+	rest = H - HDR - 1 - jobh - logh;
 	if (rest < 4) {
 		/* Very short terminals: the log shrinks to one line first. */
 		logh = 2;
-		rest = H - 3 - 1 - jobh - logh;
+		rest = H - HDR - 1 - jobh - logh;
 	}
 	if (rest < 3)
 		rest = 3;
-	L->list = (struct tui_rect){ 3, 0, rest, W };
-	L->jobs = (struct tui_rect){ 3 + rest, 0, jobh, W };
-	L->log = (struct tui_rect){ 3 + rest + jobh, 0, logh, W };
+	L->list = (struct tui_rect){ HDR, 0, rest, W };
+	L->jobs = (struct tui_rect){ HDR + rest, 0, jobh, W };
+	L->log = (struct tui_rect){ HDR + rest + jobh, 0, logh, W };
 	if (W >= 140) {
 		dw = W * 2 / 5;
 		L->list.w = W - dw;
-		L->detail = (struct tui_rect){ 3, W - dw, rest, dw };
+		L->detail = (struct tui_rect){ HDR, W - dw, rest, dw };
 		L->detail_shown = L->detail_beside = true;
 	} else if (rest >= 24) {
 		dh = rest * 9 / 20;
 		L->list.h = rest - dh;
-		L->detail = (struct tui_rect){ 3 + rest - dh, 0, dh, W };
+		L->detail = (struct tui_rect){ HDR + rest - dh, 0, dh, W };
 		L->detail_shown = true;
 	} else {
 		L->detail = L->list;

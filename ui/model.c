@@ -18,6 +18,7 @@
 
 #include "common/i18n.h"
 #include "common/xmalloc.h"
+#include "ops/survey.h"
 #include "ui/tui.h"
 
 void
@@ -39,6 +40,7 @@ model_free(struct tui_model *m)
 	free(m->jobs);
 	for (size_t i = 0; i < m->log_n; i++)
 		free(m->log[(m->log_start + i) % TUI_LOG_MAX].text);
+	free(m->last_bg_line);
 	memset(m, 0, sizeof *m);
 }
 
@@ -305,6 +307,7 @@ model_set_catalog(struct tui_model *m, struct catalog *cat, time_t now)
 	m->cat_loaded = true;
 	model_evaluate(m, now);
 	model_apply_view(m);
+	model_health(m);
 }
 
 long
@@ -341,6 +344,60 @@ model_newest_complete(const struct tui_model *m)
 		return NULL;
 	e = catalog_newest(m->cat, CATALOG_ALL_LOCATIONS, false, NULL);
 	return e != NULL ? &m->rows[e - m->cat->entries] : NULL;
+}
+
+/* --- status and health --- */
+
+void
+model_set_status(struct tui_model *m, struct tui_status *s)
+{
+	struct tui_status *old = m->status;
+	struct live_redis *nr = &s->live.redis;
+
+	m->dir_changed = old != NULL && s->dir_ok && old->dir_ok &&
+	    (s->dir_mtime.tv_sec != old->dir_mtime.tv_sec ||
+	    s->dir_mtime.tv_nsec != old->dir_mtime.tv_nsec);
+	if (nr->counts_ok) {
+		m->counted_dbsize = nr->dbsize;
+		m->counts_stale = false;
+	} else if (nr->ok && !nr->loading && old != NULL && old->live.redis.counts_ok &&
+	    old->live.redis.ncounts == nr->ncounts) {
+		/* A refresh without counting keeps the last counts. */
+		memcpy(nr->counts, old->live.redis.counts, nr->ncounts * sizeof *nr->counts);
+		nr->counts_ok = true;
+		m->counts_stale = !nr->dbsize_ok || nr->dbsize != m->counted_dbsize;
+	} else if (nr->ok && !nr->loading) {
+		/* No counts to keep (Redis was down): count again soon. */
+		m->counts_stale = true;
+	}
+	tui_status_free(old);
+	m->status = s;
+	model_health(m);
+}
+
+void
+model_health(struct tui_model *m)
+{
+	struct ops_survey sv;
+
+	if (m->status == NULL || m->cat == NULL)
+		return;
+	ops_survey_of(m->cfg, m->cat, time_now(), &sv);
+	sv.have_free = m->status->disk_ok;
+	sv.free_bytes = m->status->disk_free;
+	if (!sv.have_free)
+		sv.free_error = xstrdup(m->status->disk_error);
+	health_check_backups(m->cfg, &sv, &m->status->live, &m->status->health);
+	ops_survey_clear(&sv);
+}
+
+bool
+model_restoring(const struct tui_model *m)
+{
+	for (size_t i = 0; i < m->njobs; i++)
+		if (!m->jobs[i].finished && m->jobs[i].type == &job_restore_type)
+			return true;
+	return false;
 }
 
 /* --- jobs --- */

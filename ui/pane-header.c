@@ -1,7 +1,10 @@
 /*
- * The main screen's status header: the title row, Redis (version, key
- * counts, BGSAVE), S3, the newest complete backup against the RPO, and the
- * free space in backup_dir.
+ * The main screen's status header, read every few seconds by the status
+ * job and checked as 'vsbackup health' checks (the model completes the
+ * same health report): the title row with the overall health or the jobs
+ * running; Redis (version, keys and keys per prefix, BGSAVE; "restoring"
+ * while a restore has it stopped); each live index file and the last
+ * scheduled run; S3, the newest backup against the RPO and the free space.
  */
 #include "config.h"
 
@@ -13,104 +16,228 @@
 #include "ui/screen-main.h"
 #include "ui/tui.h"
 
+static attr_t
+state_attr(enum health_state st)
+{
+	return theme_attr(st == HEALTH_OK ? COL_OK : st == HEALTH_WARNING ? COL_WARN : COL_BAD);
+}
+
+static void
+header_title(struct tui *t, const struct tui_rect *R)
+{
+	const struct tui_status *s = t->m.status;
+	const struct config *cfg = t->cfg;
+	int end = R->x + R->w, x, right;
+	size_t running = model_jobs_running(&t->m, true);
+	char buf[256];
+
+	draw_fill(R->y, R->x, R->w, theme_attr(COL_TITLE), " ");
+	x = draw_seg(R->y, R->x + 1, end, theme_attr(COL_TITLE), "vsbackup");
+	snprintf(buf, sizeof buf, "  %s", cfg->path ? cfg->path : "");
+	draw_seg(R->y, x, end - 26, theme_attr(COL_TITLE), buf);
+	if (running > 0) {
+		snprintf(buf, sizeof buf, ngettext("%zu job running", "%zu jobs running", running),
+		    running);
+		draw_text_right(R->y, end - 25, 24, theme_attr(COL_TITLE), buf);
+		return;
+	}
+	right = end - 1 - draw_width(_("? help"));
+	draw_text(R->y, right, end - right, theme_attr(COL_TITLE), _("? help"));
+	/* Another process at work: who holds the lock. */
+	if (s != NULL && s->locked) {
+		snprintf(buf, sizeof buf, _("locked: %s (pid %ld)"), s->holder.operation[0] ?
+		    s->holder.operation : "?", (long)s->holder.pid);
+		draw_text_right(R->y, right - 34, 32, theme_attr(COL_WARN) | A_REVERSE, buf);
+		return;
+	}
+	if (s == NULL || t->m.cat == NULL)
+		return;
+	/* The overall state, as 'vsbackup health' says it. */
+	snprintf(buf, sizeof buf, _("health %s"), health_state_name(s->health.state));
+	draw_text_right(R->y, right - 18, 16, s->health.state == HEALTH_OK ?
+	    theme_attr(COL_TITLE) : state_attr(s->health.state) | A_REVERSE, buf);
+}
+
+/* "chimera-vectors: 2000": the prefix as configured, then its count. */
+static int
+header_count(int y, int x, int end, attr_t a, const char *prefix, uint64_t n)
+{
+	char buf[160];
+
+	snprintf(buf, sizeof buf, "  %s %llu", prefix, (unsigned long long)n);
+	return draw_seg(y, x, end, a, buf);
+}
+
+/* A restore runs, here or in another process (which then holds the lock). */
+static bool
+header_restoring(const struct tui *t)
+{
+	const struct tui_status *s = t->m.status;
+
+	return model_restoring(&t->m) || (s != NULL && s->locked &&
+	    strcmp(s->holder.operation, "restore") == 0);
+}
+
+static void
+header_redis(struct tui *t, const struct tui_rect *R)
+{
+	const struct tui_glyphs *g = theme_glyphs();
+	const struct tui_status *s = t->m.status;
+	const struct live_redis *r;
+	const struct health_check *keys;
+	int y = R->y + 1, end = R->x + R->w, x;
+	char buf[256];
+
+	x = draw_seg(y, R->x + 1, end, theme_attr(COL_HEADING), "Redis ");
+	if (s == NULL) {
+		snprintf(buf, sizeof buf, "%s %s", draw_spinner(t), _("connecting…"));
+		draw_seg(y, x, end, theme_attr(COL_DIM), buf);
+		return;
+	}
+	r = &s->live.redis;
+	if (!r->ok && header_restoring(t)) {
+		snprintf(buf, sizeof buf, "%s %s", g->warn, _("restoring: Redis is stopped"));
+		draw_seg(y, x, end, theme_attr(COL_WARN), buf);
+		return;
+	}
+	if (!r->ok) {
+		snprintf(buf, sizeof buf, "%s %s", g->cross, r->error);
+		draw_seg(y, x, end, theme_attr(COL_BAD), buf);
+		return;
+	}
+	snprintf(buf, sizeof buf, "%s %s", g->tick, r->version);
+	x = draw_seg(y, x, end, theme_attr(COL_OK), buf);
+	if (r->loading) {
+		x = draw_seg(y, x, end, theme_attr(COL_WARN), _("  loading"));
+	} else if (r->dbsize_ok) {
+		/* Fewer keys than the newest backup holds, none at all: the
+		 * health check's warning, in colour. */
+		keys = &s->health.checks[HEALTH_REDIS_KEYS];
+		attr_t a = keys->state != HEALTH_OK && !keys->skipped ? theme_attr(COL_BAD) : A_NORMAL;
+
+		snprintf(buf, sizeof buf, _("  keys %llu"), (unsigned long long)r->dbsize);
+		x = draw_seg(y, x, end, a, buf);
+		if (a != A_NORMAL)
+			x = draw_seg(y, x, end, a, _(" (the newest backup has more)"));
+		for (size_t i = 0; r->counts_ok && i < r->ncounts; i++)
+			x = header_count(y, x, end, t->m.counts_stale ? theme_attr(COL_DIM) : A_NORMAL,
+			    r->prefixes[i], r->counts[i]);
+	}
+	x = draw_seg(y, x, end, A_NORMAL, "  BGSAVE ");
+	if (r->bgsave_in_progress)
+		x = draw_seg(y, x, end, theme_attr(COL_WARN), _("running"));
+	else if (strcmp(r->last_bgsave, "ok") == 0)
+		x = draw_seg(y, x, end, theme_attr(COL_OK), _("ok"));
+	else
+		x = draw_seg(y, x, end, theme_attr(COL_BAD), r->last_bgsave[0] ? r->last_bgsave : "?");
+	if (t->m.status_loading)
+		draw_seg(y, x + 1, end, theme_attr(COL_DIM), draw_spinner(t));
+}
+
+/* Each live index (missing or unreadable in red), then the last run. */
+static void
+header_indexes(struct tui *t, const struct tui_rect *R)
+{
+	const struct tui_glyphs *g = theme_glyphs();
+	const struct tui_status *s = t->m.status;
+	int y = R->y + 2, end = R->x + R->w, x;
+	char buf[256], age[32];
+
+	x = draw_seg(y, R->x + 1, end, theme_attr(COL_HEADING), _("Indexes"));
+	if (s == NULL) {
+		draw_seg(y, x + 1, end, theme_attr(COL_DIM), draw_spinner(t));
+		return;
+	}
+	for (int i = 0; i < LIVE_NINDEX; i++) {
+		const struct live_index *li = &s->live.index[i];
+		long long a = s->at > li->mtime ? (long long)(s->at - li->mtime) : 0;
+
+		if (!li->present)
+			snprintf(buf, sizeof buf, _("  %s %s missing"), live_index_name(i), g->cross);
+		else if (!li->readable)
+			snprintf(buf, sizeof buf, _("  %s %s unreadable"), live_index_name(i), g->cross);
+		else {
+			time_format_age(a, age, sizeof age);
+			snprintf(buf, sizeof buf, "  %s %s %lld%s%d %s", live_index_name(i), g->tick,
+			    (long long)li->ntotal, theme_utf8() ? "\u00d7" : "x", li->dim, age);
+		}
+		x = draw_seg(y, x, end, li->present && li->readable ? A_NORMAL :
+		    theme_attr(COL_BAD), buf);
+	}
+	/* The last backup of any run: a timer's, the command line's, ours. */
+	if (s->ops_ok && s->ops.op[OPS_OP_BACKUP].seen) {
+		const struct ops_op_state *b = &s->ops.op[OPS_OP_BACKUP];
+		long long a = s->at > b->last_run ? (long long)(s->at - b->last_run) : 0;
+
+		time_format_age(a, age, sizeof age);
+		x = draw_seg(y, x, end, theme_attr(COL_HEADING), _("  Last backup "));
+		snprintf(buf, sizeof buf, b->last_status == 0 ? _("%s %s ago") : _("%s failed %s ago"),
+		    b->last_status == 0 ? g->tick : g->cross, age);
+		draw_seg(y, x, end, theme_attr(b->last_status == 0 ? COL_OK : COL_BAD), buf);
+	}
+}
+
+static void
+header_backups(struct tui *t, const struct tui_rect *R)
+{
+	const struct tui_glyphs *g = theme_glyphs();
+	const struct tui_status *s = t->m.status;
+	const struct config *cfg = t->cfg;
+	int y = R->y + 3, end = R->x + R->w, x;
+	char buf[512], num[32];
+
+	x = draw_seg(y, R->x + 1, end, theme_attr(COL_HEADING), "S3 ");
+	if (cfg->s3.bucket == NULL || cfg->s3.bucket[0] == '\0') {
+		x = draw_seg(y, x, end, theme_attr(COL_DIM), _("not configured"));
+	} else if (t->m.cat == NULL) {
+		snprintf(buf, sizeof buf, "%s %s", draw_spinner(t), cfg->s3.bucket);
+		x = draw_seg(y, x, end, theme_attr(COL_DIM), buf);
+	} else if (t->m.cat->s3_error != NULL) {
+		/* What happened, as the listing said it. */
+		snprintf(buf, sizeof buf, "%s %s", g->cross, t->m.cat->s3_error);
+		draw_seg(y, x, end, theme_attr(COL_BAD), buf);
+		return;
+	} else {
+		snprintf(buf, sizeof buf, "%s %s", g->tick, cfg->s3.bucket);
+		x = draw_seg(y, x, end, theme_attr(COL_OK), buf);
+	}
+	x = draw_seg(y, x, end, theme_attr(COL_HEADING), _("  Newest "));
+	if (!t->m.cat_loaded) {
+		x = draw_seg(y, x, end, theme_attr(COL_DIM), draw_spinner(t));
+	} else {
+		const struct tui_row *n = model_newest_complete(&t->m);
+
+		if (n == NULL) {
+			x = draw_seg(y, x, end, theme_attr(COL_BAD), t->m.nrows == 0 ?
+			    _("none yet (b takes one)") : _("none complete"));
+		} else {
+			long long age = (long long)(time_now() - n->created);
+
+			time_format_age(age < 0 ? 0 : age, num, sizeof num);
+			snprintf(buf, sizeof buf, _("%s ago (RPO %dh)"), num, cfg->monitoring.rpo_hours);
+			x = draw_seg(y, x, end, state_attr(health_age_state(age < 0 ? 0 : age,
+			    cfg->monitoring.rpo_hours)), buf);
+		}
+	}
+	x = draw_seg(y, x, end, theme_attr(COL_HEADING), _("  Free "));
+	if (s == NULL) {
+		draw_seg(y, x, end, theme_attr(COL_DIM), draw_spinner(t));
+	} else if (!s->disk_ok) {
+		draw_seg(y, x, end, theme_attr(COL_BAD), s->disk_error);
+	} else {
+		format_bytes(s->disk_free, num, sizeof num);
+		snprintf(buf, sizeof buf, _("%s in %s"), num, cfg->backup_dir);
+		draw_seg(y, x, end, A_NORMAL, buf);
+	}
+}
+
 void
 main_draw_header(struct tui *t)
 {
 	const struct tui_rect *R = &t->lay.header;
-	const struct tui_glyphs *g = theme_glyphs();
-	const struct tui_status *s = t->m.status;
-	const struct config *cfg = t->cfg;
-	int end = R->x + R->w, x;
-	char buf[256], num[32];
-	size_t running = model_jobs_running(&t->m, true);
 
-	/* Row 0: title */
-	draw_fill(R->y, R->x, R->w, theme_attr(COL_TITLE), " ");
-	x = draw_seg(R->y, R->x + 1, end, theme_attr(COL_TITLE), "vsbackup");
-	snprintf(buf, sizeof buf, "  %s", cfg->path ? cfg->path : "");
-	x = draw_seg(R->y, x, end - 24, theme_attr(COL_TITLE), buf);
-	if (running > 0)
-		snprintf(buf, sizeof buf, ngettext("%zu job running", "%zu jobs running", running), running);
-	else
-		snprintf(buf, sizeof buf, "%s", _("? help"));
-	draw_text_right(R->y, end - 22, 21, theme_attr(COL_TITLE), buf);
-
-	/* Row 1: Redis */
-	x = draw_seg(R->y + 1, R->x + 1, end, theme_attr(COL_HEADING), "Redis ");
-	if (s == NULL) {
-		snprintf(buf, sizeof buf, "%s %s", draw_spinner(t), _("connecting…"));
-		draw_seg(R->y + 1, x, end, theme_attr(COL_DIM), buf);
-	} else if (!s->redis_ok) {
-		snprintf(buf, sizeof buf, "%s %s", g->cross, s->redis_error);
-		draw_seg(R->y + 1, x, end, theme_attr(COL_BAD), buf);
-	} else {
-		snprintf(buf, sizeof buf, "%s %s", g->tick, s->redis_version);
-		x = draw_seg(R->y + 1, x, end, theme_attr(COL_OK), buf);
-		if (s->loading) {
-			x = draw_seg(R->y + 1, x, end, theme_attr(COL_WARN), _("  loading"));
-		} else if (s->counts_ok) {
-			for (size_t i = 0; i < s->ncounts && i < cfg->redis.nprefixes; i++) {
-				snprintf(buf, sizeof buf, "  %s %llu", cfg->redis.prefixes[i],
-				    (unsigned long long)s->counts[i]);
-				x = draw_seg(R->y + 1, x, end, A_NORMAL, buf);
-			}
-		}
-		x = draw_seg(R->y + 1, x, end, A_NORMAL, "  BGSAVE ");
-		if (s->bgsave_in_progress)
-			x = draw_seg(R->y + 1, x, end, theme_attr(COL_WARN), _("running"));
-		else if (strcmp(s->last_bgsave, "ok") == 0)
-			x = draw_seg(R->y + 1, x, end, theme_attr(COL_OK), _("ok"));
-		else
-			x = draw_seg(R->y + 1, x, end, theme_attr(COL_BAD), s->last_bgsave[0] ?
-			    s->last_bgsave : "?");
-		if (t->m.status_loading)
-			draw_seg(R->y + 1, x + 1, end, theme_attr(COL_DIM), draw_spinner(t));
-	}
-
-	/* Row 2: S3, RPO, disk */
-	x = draw_seg(R->y + 2, R->x + 1, end, theme_attr(COL_HEADING), "S3 ");
-	if (cfg->s3.bucket == NULL || cfg->s3.bucket[0] == '\0') {
-		x = draw_seg(R->y + 2, x, end, theme_attr(COL_DIM), _("not configured"));
-	} else if (t->m.cat == NULL) {
-		snprintf(buf, sizeof buf, "%s %s", draw_spinner(t), cfg->s3.bucket);
-		x = draw_seg(R->y + 2, x, end, theme_attr(COL_DIM), buf);
-	} else if (t->m.cat->s3_error != NULL) {
-		snprintf(buf, sizeof buf, "%s %s: %s", g->cross, cfg->s3.bucket, _("unreachable"));
-		x = draw_seg(R->y + 2, x, end, theme_attr(COL_BAD), buf);
-	} else {
-		snprintf(buf, sizeof buf, "%s %s", g->tick, cfg->s3.bucket);
-		x = draw_seg(R->y + 2, x, end, theme_attr(COL_OK), buf);
-	}
-	x = draw_seg(R->y + 2, x, end, theme_attr(COL_PANE), "  ");
-	x = draw_seg(R->y + 2, x, end, theme_attr(COL_HEADING), _("Newest "));
-	if (!t->m.cat_loaded) {
-		x = draw_seg(R->y + 2, x, end, theme_attr(COL_DIM), draw_spinner(t));
-	} else {
-		const struct tui_row *n = model_newest_complete(&t->m);
-		long long rpo = (long long)cfg->monitoring.rpo_hours * 3600;
-
-		if (n == NULL) {
-			x = draw_seg(R->y + 2, x, end, theme_attr(COL_BAD), _("no complete backup"));
-		} else {
-			long long age = (long long)(time_now() - n->created);
-			char hrpo[32];
-
-			time_format_age(age < 0 ? 0 : age, num, sizeof num);
-			snprintf(hrpo, sizeof hrpo, "%dh", cfg->monitoring.rpo_hours);
-			snprintf(buf, sizeof buf, _("%s ago (RPO %s)"), num, hrpo);
-			x = draw_seg(R->y + 2, x, end, theme_attr(age > 2 * rpo ? COL_BAD : age > rpo ?
-			    COL_WARN : COL_OK), buf);
-		}
-	}
-	x = draw_seg(R->y + 2, x, end, A_NORMAL, "  ");
-	x = draw_seg(R->y + 2, x, end, theme_attr(COL_HEADING), _("Free "));
-	if (s == NULL) {
-		draw_seg(R->y + 2, x, end, theme_attr(COL_DIM), draw_spinner(t));
-	} else if (!s->disk_ok) {
-		draw_seg(R->y + 2, x, end, theme_attr(COL_BAD), s->disk_error);
-	} else {
-		format_bytes(s->disk_free, num, sizeof num);
-		snprintf(buf, sizeof buf, _("%s in %s"), num, cfg->backup_dir);
-		draw_seg(R->y + 2, x, end, A_NORMAL, buf);
-	}
+	header_title(t, R);
+	header_redis(t, R);
+	header_indexes(t, R);
+	header_backups(t, R);
 }

@@ -50,13 +50,17 @@ draw_job(struct tui *t, struct tui_job *j, int y, int x, int w, bool sel)
 	if (!j->finished) {
 		if (!j->running)
 			snprintf(buf, sizeof buf, "  %s", _("queued"));
+		else if (j->cancelling && (j->type->flags & JOB_ROLLS_BACK))
+			snprintf(buf, sizeof buf, _("  rolling back: %s"), j->phase);
+		else if (j->cancelling)
+			snprintf(buf, sizeof buf, _("  cancelling: %s"), j->phase);
 		else if (j->nsteps > 0)
 			snprintf(buf, sizeof buf, _("  step %d/%d: %s"), j->step, j->nsteps, j->phase);
 		else
 			snprintf(buf, sizeof buf, "  %s", j->phase);
 		draw_seg(y, cx, x + w - 12, sel ? theme_attr(focus ? COL_SELECTED : COL_SELECTED_DIM) :
 		    theme_attr(COL_DIM), buf);
-		if (sel)
+		if (sel && !j->cancelling)
 			draw_text_right(y, x + w - 11, 10, theme_attr(focus ? COL_SELECTED :
 			    COL_SELECTED_DIM), _("x cancel"));
 	}

@@ -152,6 +152,14 @@ main_req_pin(struct tui *t, struct main_state *st)
 }
 
 static int
+main_req_undo(struct tui *t, struct main_state *st)
+{
+	(void)st;
+	tui_ask_undo(t);
+	return SCR_HANDLED | SCR_REDRAW;
+}
+
+static int
 main_req_cleanup(struct tui *t, struct main_state *st)
 {
 	(void)st;
@@ -389,6 +397,11 @@ static int
 main_req_quit(struct tui *t, struct main_state *st)
 {
 	(void)st;
+	if (t->quitting) {
+		tui_message(t, COL_WARN, "%s", _("quitting: the jobs are stopping; a rollback is not "
+		    "interrupted"));
+		return SCR_HANDLED;
+	}
 	return tui_ask_quit(t) ? SCR_HANDLED | SCR_QUIT : SCR_HANDLED;
 }
 

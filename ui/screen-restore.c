@@ -37,6 +37,7 @@ struct restore_state {
 	char (*cand)[BACKUP_ID_SIZE];
 	struct tui_list choose;
 	bool from_s3;
+	bool undo;                   /* undoing the last restore */
 	char id[BACKUP_ID_SIZE];
 	/* checks */
 	unsigned verify_job, preflight_job, plan_job;
@@ -483,7 +484,10 @@ rs_title(struct tui *t, struct restore_state *st, const char *stage)
 	char buf[256];
 
 	draw_fill(R->y, R->x, R->w, theme_attr(COL_TITLE), " ");
-	if (st->id[0])
+	if (st->undo)
+		snprintf(buf, sizeof buf, _("Undo the last restore: restore its safety backup %s: %s"),
+		    st->id, stage);
+	else if (st->id[0])
 		snprintf(buf, sizeof buf, _("Restore %s from %s: %s"), st->id,
 		    st->from_s3 ? "S3" : _("local"), stage);
 	else
@@ -831,7 +835,10 @@ static void
 rs_draw_steps(struct tui *t, struct restore_state *st)
 {
 	const struct tui_rect *R = &t->lay.full;
+	const struct tui_job *j = st->restore_job ? model_job_find(&t->m, st->restore_job) : NULL;
 	bool done = st->stage == RS_DONE;
+
+	st->cancelling = j != NULL && j->cancelling;
 	int y = rs_title(t, st, done ? (st->status == 0 ? _("done") : _("FAILED")) :
 	    st->cancelling ? _("rolling back") : _("restoring")), tw, barw;
 	char buf[512], dur[32];
@@ -862,6 +869,7 @@ rs_draw_steps(struct tui *t, struct restore_state *st)
 	for (int i = 0; i < st->nlog && y < R->y + R->h - 1; i++)
 		draw_text(y++, R->x + 4, R->w - 6, theme_attr(COL_DIM), st->log[i]);
 	rs_footer(t, theme_attr(COL_DIM), done ? _("Enter or Esc: back to the list") :
+	    st->cancelling ? _("rolling back to the safety backup: this is not interrupted") :
 	    _("x: cancel (rolls back)   Esc: back to the list (the restore goes on)"));
 }
 
@@ -924,5 +932,18 @@ screen_restore_new(struct tui *t, const char *id)
 	rs_pick(t, st);
 	s->type = &screen_restore_type;
 	s->data = st;
+	return s;
+}
+
+struct screen *
+screen_restore_undo(struct tui *t, const char *id)
+{
+	struct screen *s = screen_restore_new(t, id);
+	struct restore_state *st = s->data;
+
+	st->undo = true;
+	rs_pick(t, st);
+	if (strcmp(st->id, id) == 0)
+		rs_start_checks(t, st);
 	return s;
 }

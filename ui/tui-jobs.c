@@ -18,10 +18,8 @@
 #include "common/xmalloc.h"
 #include "engine/lock.h"
 #include "jobs/jobs.h"
+#include "jobs/journal.h"
 #include "manifest/verify-record.h"
-#include "redis/redis-conn.h"
-#include "redis/redis-count.h"
-#include "redis/redis-info.h"
 #include "storage/storage.h"
 #include "ui/tui-jobs.h"
 
@@ -35,7 +33,9 @@ tui_status_free(struct tui_status *s)
 {
 	if (s == NULL)
 		return;
-	free(s->counts);
+	live_clear(&s->live);
+	for (size_t i = 0; i < HEALTH__COUNT; i++)
+		free(s->health.checks[i].text);
 	free(s);
 }
 
@@ -43,66 +43,6 @@ static void
 status_free_result(void *r)
 {
 	tui_status_free(r);
-}
-
-static bool
-status_stop(void *ud)
-{
-	return job_cancelled(ud);
-}
-
-static void
-status_redis(struct job *job, struct tui_status *s, bool count_keys)
-{
-	const struct config *cfg = job_config(job);
-	struct redis_conn *c = NULL;
-	struct redis_info *info = NULL;
-	struct redis_persistence p;
-	struct vs_error err;
-	long long keys, expires;
-
-	error_clear(&err);
-	if (redis_conn_open(cfg, &c, &err) != 0)
-		goto fail;
-	if (redis_info_fetch(c, "server", &info, &err) != 0)
-		goto fail;
-	snprintf(s->redis_version, sizeof s->redis_version, "%s", redis_info_version(info));
-	redis_info_free(info);
-	info = NULL;
-	s->redis_ok = true;
-	if (redis_info_fetch(c, "persistence", &info, &err) != 0 ||
-	    redis_info_persistence(info, &p, &err) != 0)
-		goto fail;
-	s->loading = p.loading;
-	s->bgsave_in_progress = p.bgsave_in_progress;
-	snprintf(s->last_bgsave, sizeof s->last_bgsave, "%s", p.last_bgsave_status);
-	s->last_save = (time_t)p.last_save_time;
-	redis_info_free(info);
-	info = NULL;
-	if (s->loading || !count_keys)
-		goto out;
-	if (redis_info_fetch(c, "keyspace", &info, &err) != 0)
-		goto fail;
-	redis_info_db_keys(info, cfg->redis.db, &keys, &expires);
-	s->dbsize = keys > 0 ? (uint64_t)keys : 0;
-	job_progress(job, _("counting keys"), 0, s->dbsize, false);
-	switch (redis_count_prefixes(c, (const char *const *)cfg->redis.prefixes,
-	    cfg->redis.nprefixes, s->counts, &s->dbsize, TUI_COUNT_MAX_KEYS, status_stop, job,
-	    &err)) {
-	case 0:
-		s->counts_ok = true;
-		break;
-	case 1:
-		break;
-	default:
-		goto fail;
-	}
-	goto out;
-fail:
-	snprintf(s->redis_error, sizeof s->redis_error, "%s", err.msg);
-out:
-	redis_info_free(info);
-	redis_conn_close(c);
 }
 
 /* Free space where backup_dir is, or where it would be created. */
@@ -126,17 +66,43 @@ status_run(struct job *job, void *args, void **result, struct vs_error *err)
 	const struct config *cfg = job_config(job);
 	const struct tui_status_args *a = args;
 	struct tui_status *s = xcalloc(1, sizeof *s);
+	struct health_live_opts o = {
+		.count_keys = a != NULL && a->count_keys,
+		.max_keys = TUI_COUNT_MAX_KEYS,
+		.s3_credentials = a != NULL && a->s3_credentials,
+	};
 
 	s->at = time_now();
-	s->ncounts = cfg->redis.nprefixes;
-	s->counts = xcalloc(s->ncounts > 0 ? s->ncounts : 1, sizeof *s->counts);
-	job_progress(job, _("asking Redis"), 0, 0, false);
-	status_redis(job, s, a != NULL && a->count_keys);
+	health_report_init(&s->health);
+	health_check_live(cfg, job, &o, &s->health, &s->live);
 	if (job_cancelled(job)) {
 		tui_status_free(s);
 		return job_cancel_error(err);
 	}
 	status_disk(cfg, s);
+	s->ops_ok = ops_state_load(cfg->backup_dir, &s->ops, NULL, NULL) == 0;
+	s->locked = bdlock_probe(cfg->backup_dir, &s->holder, NULL) == 1;
+	/* While a restore runs its journal is open too: only one left by a
+	 * restore that was interrupted matters, and then nobody holds the lock. */
+	if (!s->locked) {
+		struct journal j;
+
+		memset(&j, 0, sizeof j);
+		if (journal_load(cfg->backup_dir, &j, NULL) == 1) {
+			s->journal = true;
+			snprintf(s->journal_id, sizeof s->journal_id, "%s", j.id);
+			snprintf(s->journal_safety, sizeof s->journal_safety, "%s", j.safety_id);
+		}
+		journal_clear(&j);
+	}
+	{
+		struct stat sb;
+
+		if (stat(cfg->backup_dir, &sb) == 0) {
+			s->dir_ok = true;
+			s->dir_mtime = sb.st_mtim;
+		}
+	}
 	*result = s;
 	return 0;
 }

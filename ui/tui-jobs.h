@@ -12,31 +12,38 @@
 #include "common/timeutil.h"
 #include "jobs/preflight.h"
 #include "engine/engine.h"
+#include "engine/lock.h"
+#include "ops/health.h"
+#include "ops/live.h"
+#include "ops/state.h"
 
-/* status: args struct tui_status_args, result struct tui_status. Redis
- * INFO (server, persistence), keys per configured prefix when asked (one
- * SCAN pass over the whole database: not every time, it loads a big
- * server), and free space in backup_dir. A Redis that does not answer is
- * a result, not a failure. */
+/* status: args struct tui_status_args, result struct tui_status. The live
+ * half of the health checks (ops/health.h: Redis, the index files, the
+ * lock, S3 credentials when asked), with what they read (DBSIZE, keys per
+ * prefix when asked: one SCAN pass, not for a huge database), the free
+ * space in backup_dir and the last runs of each operation (the state
+ * file). Cheap enough to run every few seconds without the counts. A
+ * Redis that does not answer is a result, not a failure. */
 struct tui_status_args {
 	bool count_keys;
+	bool s3_credentials;
 };
 struct tui_status {
 	time_t at;
-	bool redis_ok;
-	char redis_error[VS_ERROR_MSG_MAX];
-	char redis_version[32];
-	bool loading;
-	char last_bgsave[16];        /* "ok", "err" or "" */
-	bool bgsave_in_progress;
-	time_t last_save;
-	bool counts_ok;
-	uint64_t *counts;            /* one per cfg->redis.prefixes */
-	size_t ncounts;
-	uint64_t dbsize;
+	struct live_state live;
+	struct health_report health; /* the live checks; the model adds the rest */
 	bool disk_ok;
 	uint64_t disk_free;
 	char disk_error[VS_ERROR_MSG_MAX];
+	bool ops_ok;
+	struct ops_state ops;        /* the last run of each operation */
+	bool dir_ok;
+	struct timespec dir_mtime;   /* of backup_dir: a new or removed backup moves it */
+	bool locked;                 /* the backup_dir lock is held now, by: */
+	struct bdlock_holder holder;
+	bool journal;                /* an interrupted restore left its journal: */
+	char journal_id[BACKUP_ID_SIZE];     /* what it restored */
+	char journal_safety[BACKUP_ID_SIZE]; /* its safety backup, "" none */
 };
 extern const struct job_type tui_status_type;
 void tui_status_free(struct tui_status *s);

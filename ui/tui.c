@@ -139,6 +139,7 @@ tui_refresh_catalog(struct tui *t)
 	a->local = true;
 	a->s3 = true;
 	t->m.cat_loading = true;
+	t->last_list = tui_clock();
 	tui_submit(t, &job_list_type, a, false, "list", NULL);
 }
 
@@ -146,16 +147,37 @@ void
 tui_refresh_status(struct tui *t, bool count_keys)
 {
 	struct tui_status_args *a;
+	double now = tui_clock();
 
-	if (tui_job_pending(t, &tui_status_type))
+	if (tui_job_pending(t, &tui_status_type)) {
+		t->status_again |= count_keys;
 		return;
+	}
 	a = xcalloc(1, sizeof *a);
 	a->count_keys = count_keys;
+	a->s3_credentials = t->last_creds == 0 || now - t->last_creds >= TUI_CREDS_SECONDS;
 	t->m.status_loading = true;
-	t->last_status = tui_clock();
+	t->last_status = now;
 	if (count_keys)
-		t->last_count = t->last_status;
+		t->last_count = now;
+	if (a->s3_credentials)
+		t->last_creds = now;
 	tui_submit(t, &tui_status_type, a, false, "status", NULL);
+}
+
+/* What the clock asks for: the status every few seconds (DBSIZE and INFO
+ * are cheap), the key counts now and then or when DBSIZE moved, S3's list
+ * every few minutes (backup_dir is read again when it changes). */
+static void
+tui_refresh_due(struct tui *t, double now)
+{
+	bool count = now - t->last_count >= TUI_COUNT_SECONDS ||
+	    (t->m.counts_stale && now - t->last_count >= TUI_COUNT_MIN_SECONDS);
+
+	if (now - t->last_status >= TUI_STATUS_SECONDS)
+		tui_refresh_status(t, count);
+	if (t->cfg->s3.bucket[0] != '\0' && now - t->last_list >= TUI_S3_LIST_SECONDS)
+		tui_refresh_catalog(t);
 }
 
 void
@@ -163,157 +185,38 @@ tui_cancel_job(struct tui *t, unsigned id)
 {
 	struct tui_job *j = model_job_find(&t->m, id);
 
-	if (j == NULL || j->finished)
+	if (j == NULL || j->finished || j->cancelling)
 		return;
 	engine_cancel(t->eng, id);
+	j->cancelling = true;
 	if (j->visible)
-		model_log(&t->m, VS_LOG_INFO, _("cancelling: %s"), j->title);
+		model_log(&t->m, VS_LOG_INFO, j->running && (j->type->flags & JOB_ROLLS_BACK) ?
+		    _("cancelling: %s (what it changed is rolled back)") : _("cancelling: %s"), j->title);
 	t->dirty = true;
 }
 
-/* What a finished job did, in one line for its pane and the log: the job
- * type words its own result. */
-static void
-tui_job_result_text(struct tui *t, struct tui_job *j, const struct engine_event *ev)
+void
+tui_quit(struct tui *t)
 {
-	char dur[32];
-	const char *id;
+	size_t n = 0;
 
-	if (ev->status != 0) {
-		snprintf(j->result_text, sizeof j->result_text, "%s", ev->err.msg);
-		return;
-	}
-	if (j->type->describe != NULL && ev->result != NULL) {
-		j->type->describe(ev->result, j->result_text, sizeof j->result_text);
-	} else {
-		fmt_duration(j->ended - j->submitted, dur, sizeof dur);
-		snprintf(j->result_text, sizeof j->result_text, _("done in %s"), dur);
-	}
-	/* A job that made a backup: its row is selected once it is listed. */
-	if (j->type->result_backup != NULL && ev->result != NULL &&
-	    (id = j->type->result_backup(ev->result)) != NULL) {
-		snprintf(j->backup, sizeof j->backup, "%s", id);
-		snprintf(t->select_hint, sizeof t->select_hint, "%s", id);
-	}
-}
+	for (size_t i = 0; i < t->m.njobs; i++) {
+		struct tui_job *j = &t->m.jobs[i];
 
-static void
-tui_job_done(struct tui *t, struct engine_event *ev)
-{
-	struct tui_job *j = model_job_find(&t->m, ev->job);
-
-	if (j == NULL)
-		return;
-	if (ev->jtype == &job_list_type) {
-		t->m.cat_loading = false;
-		if (ev->status == 0 && ev->result != NULL) {
-			struct catalog *cat = ev->result;
-
-			ev->result = NULL;
-			free(t->m.cat_error);
-			t->m.cat_error = NULL;
-			model_set_catalog(&t->m, cat, time_now());
-			t->last_eval = tui_clock();
-			if (cat->local_error != NULL)
-				model_log(&t->m, VS_LOG_ERROR, "%s", cat->local_error);
-			if (cat->s3_error != NULL)
-				model_log(&t->m, VS_LOG_ERROR, "%s", cat->s3_error);
-			if (t->timings != NULL) {
-				struct timespec ts;
-
-				clock_gettime(CLOCK_REALTIME, &ts);
-				fprintf(t->timings, "catalog %lld.%09ld %zu\n", (long long)ts.tv_sec,
-				    ts.tv_nsec, cat->n);
-				fflush(t->timings);
-			}
-		} else {
-			free(t->m.cat_error);
-			t->m.cat_error = xstrdup(ev->err.msg);
-			model_log(&t->m, VS_LOG_ERROR, _("cannot list the backups: %s"), ev->err.msg);
+		if (j->visible && !j->finished) {
+			tui_cancel_job(t, j->id);
+			n++;
 		}
+	}
+	if (n == 0) {
+		t->quit = true;
 		return;
 	}
-	if (ev->jtype == &tui_status_type) {
-		t->m.status_loading = false;
-		if (ev->status == 0 && ev->result != NULL) {
-			struct tui_status *s = ev->result, *old = t->m.status;
-
-			/* A refresh without counting keeps the last counts. */
-			if (!s->counts_ok && s->redis_ok && !s->loading && old != NULL &&
-			    old->counts_ok && old->ncounts == s->ncounts) {
-				memcpy(s->counts, old->counts, s->ncounts * sizeof *s->counts);
-				s->dbsize = old->dbsize;
-				s->counts_ok = true;
-			}
-			tui_status_free(old);
-			t->m.status = s;
-			ev->result = NULL;
-		}
-		return;
-	}
-	if (!j->visible)
-		return;
-	tui_job_result_text(t, j, ev);
-	if (ev->status == 0)
-		tui_message(t, ev->jtype->failed != NULL && ev->result != NULL &&
-		    ev->jtype->failed(ev->result) ? COL_BAD : COL_OK, "%s", j->result_text);
-	else if (ev->err.code == VS_ERR_CANCELLED)
-		tui_message(t, COL_WARN, _("%s: cancelled"), j->title);
-	else
-		tui_message(t, COL_BAD, _("%s failed: %s"), j->title, ev->err.msg);
-	/* Whatever a user job did, the list and the header may have changed:
-	 * both are read again at once. */
-	tui_refresh_catalog(t);
-	tui_refresh_status(t, true);
-}
-
-static void
-tui_handle_engine(struct tui *t)
-{
-	struct engine_event *evs = engine_drain(t->eng), *ev, *next;
-	double now = tui_clock();
-	bool model_changed = false;
-
-	for (ev = evs; ev != NULL; ev = next) {
-		struct tui_job *j = model_job_find(&t->m, ev->job);
-		struct tui_event tev = { .type = TUI_EV_JOB, .job = ev };
-
-		next = ev->next;
-		model_job_event(&t->m, ev, now);
-		switch (ev->type) {
-		case ENGINE_EV_LOG:
-			if (ev->level <= log_get_level() &&
-			    (j == NULL || j->visible || ev->level <= VS_LOG_WARN))
-				model_log(&t->m, ev->level, "%s", ev->text);
-			break;
-		case ENGINE_EV_DONE:
-			if (ev->jtype == &job_list_type || ev->jtype == &tui_status_type)
-				model_changed = true;
-			tui_job_done(t, ev);
-			break;
-		case ENGINE_EV_PROGRESS:
-			break;
-		}
-		tui_broadcast(t, &tev);
-		if (ev->type == ENGINE_EV_DONE) {
-			j = model_job_find(&t->m, ev->job);
-			if (j != NULL && !j->visible)
-				model_job_remove(&t->m, (size_t)(j - t->m.jobs));
-			else if (j != NULL)
-				tui_layout(t);
-			if (ev->jtype == &job_list_type && t->catalog_again) {
-				t->catalog_again = false;
-				tui_refresh_catalog(t);
-			}
-		}
-		engine_event_free(ev);
-		t->dirty = true;
-	}
-	if (model_changed) {
-		struct tui_event mev = { .type = TUI_EV_MODEL };
-
-		tui_broadcast(t, &mev);
-	}
+	/* The screen stays: the operator sees the rollback, not a wait. */
+	t->quitting = true;
+	t->quit_at = tui_clock();
+	tui_message(t, COL_WARN, "%s", _("quitting once the running jobs have stopped (a restore "
+	    "rolls back first)"));
 }
 
 /* --- drawing --- */
@@ -415,6 +318,16 @@ tui_report_unfinished(struct tui *t)
 	struct engine_event *evs = engine_drain(t->eng);
 	bool failed = false;
 
+	/* Those that stopped while the screen showed them stopping. */
+	for (size_t i = 0; t->quitting && i < t->m.njobs; i++) {
+		const struct tui_job *j = &t->m.jobs[i];
+
+		if (!j->visible || !j->finished || j->status == 0 || j->ended < t->quit_at)
+			continue;
+		fprintf(stderr, "vsbackup: %s: %s\n", j->type->name, j->error);
+		if (!j->cancelled)
+			failed = true;
+	}
 	for (struct engine_event *ev = evs; ev != NULL; ev = ev->next) {
 		struct tui_job *j = model_job_find(&t->m, ev->job);
 
@@ -515,12 +428,20 @@ tui_run(const struct config *cfg)
 
 			while (read(tui_sigpipe[0], &c, 1) == 1)
 				got_signal = c;
-			if (got_signal)
+			/* A first INT or TERM stops the jobs in view, as q does; a
+			 * second one, or a hangup (no terminal left), leaves now. */
+			if (got_signal && (got_signal == SIGHUP || t.quit_signal != 0))
 				break;
+			if (got_signal) {
+				t.quit_signal = got_signal;
+				tui_quit(&t);
+			}
 		}
 		tui_handle_engine(&t);
 		/* After EINTR too: a SIGWINCH makes get_wch() return KEY_RESIZE. */
 		tui_handle_keys(&t);
+		if (t.quitting && model_jobs_running(&t.m, true) == 0)
+			t.quit = true;
 		if (t.quit)
 			break;
 		now = tui_clock();
@@ -549,9 +470,7 @@ tui_run(const struct config *cfg)
 			}
 			t.dirty = true;
 		}
-		/* INFO every half minute, the key counts every five. */
-		if (now - t.last_status >= 30 && model_jobs_running(&t.m, true) == 0)
-			tui_refresh_status(&t, now - t.last_count >= 300);
+		tui_refresh_due(&t, now);
 		if (t.dirty)
 			tui_draw(&t);
 	}
@@ -563,7 +482,7 @@ tui_run(const struct config *cfg)
 	if (got_signal)
 		fprintf(stderr, _("vsbackup: %s: cancelling running jobs and exiting\n"),
 		    strsignal(got_signal));
-	else if (model_jobs_running(&t.m, true) > 0)
+	else if (t.quitting || model_jobs_running(&t.m, true) > 0)
 		fprintf(stderr, _("vsbackup: cancelling running jobs\n"));
 	engine_stop(t.eng);
 	unfinished_failed = tui_report_unfinished(&t);
@@ -582,6 +501,6 @@ tui_run(const struct config *cfg)
 	close(tui_sigpipe[1]);
 	tui_sigpipe[0] = tui_sigpipe[1] = -1;
 	if (got_signal)
-		return 128 + got_signal;
+		return 128 + (t.quit_signal ? t.quit_signal : got_signal);
 	return unfinished_failed ? VS_EXIT_FAILURE : VS_EXIT_OK;
 }

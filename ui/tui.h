@@ -153,6 +153,7 @@ struct tui_job {
 	char backup[BACKUP_ID_SIZE];
 	bool running, finished;
 	bool cancelled;               /* finished because it was cancelled */
+	bool cancelling;              /* asked to stop (a restore rolls back meanwhile) */
 	int status;
 	char error[VS_ERROR_MSG_MAX];
 	char result_text[160];
@@ -189,8 +190,11 @@ struct tui_model {
 	char filter[64];
 	time_t evaluated_at;
 	/* status */
-	struct tui_status *status;
+	struct tui_status *status;   /* its health report completed by model_health */
 	bool status_loading;
+	bool counts_stale;            /* DBSIZE moved since the keys were counted */
+	uint64_t counted_dbsize;      /* DBSIZE when they were */
+	bool dir_changed;             /* backup_dir changed since the last status */
 	/* jobs, oldest first */
 	struct tui_job *jobs;
 	size_t njobs;
@@ -198,6 +202,7 @@ struct tui_model {
 	struct tui_logline log[TUI_LOG_MAX];
 	size_t log_start, log_n;
 	unsigned log_seq;             /* bumped on each new line */
+	char *last_bg_line;           /* the last line a background job logged */
 };
 
 void model_init(struct tui_model *m, const struct config *cfg);
@@ -217,6 +222,17 @@ struct tui_row *model_find_row(struct tui_model *m, const char *id);
 /* The newest backup that counts for the RPO (catalog_newest: complete,
  * every part, not a safety backup), or NULL. */
 const struct tui_row *model_newest_complete(const struct tui_model *m);
+
+/* Take a new status (the model owns it). One that did not count the keys
+ * keeps the last counts; counts_stale says when DBSIZE moved since, and
+ * dir_changed when backup_dir did. */
+void model_set_status(struct tui_model *m, struct tui_status *s);
+/* Complete the status's health report with the checks on the backups
+ * (ops/health.h), after the catalog or the status changed: the header
+ * shows exactly what 'vsbackup health' says. */
+void model_health(struct tui_model *m);
+/* A restore is running (the header says so while Redis is down). */
+bool model_restoring(const struct tui_model *m);
 
 struct tui_job *model_job_add(struct tui_model *m, unsigned id, const struct job_type *type,
     bool visible, const char *title, const char *backup);
@@ -279,6 +295,8 @@ struct screen *screen_main_new(struct tui *t);
 struct screen *screen_help_new(struct tui *t);
 struct screen *screen_cleanup_new(struct tui *t);
 struct screen *screen_restore_new(struct tui *t, const char *id);
+/* The wizard undoing the last restore: on safety backup id, from its checks. */
+struct screen *screen_restore_undo(struct tui *t, const char *id);
 
 /* --- actions: what a dialog or a key asks the application to do --- */
 
@@ -293,6 +311,7 @@ enum tui_action_kind {
 	ACT_CLEANUP,
 	ACT_QUIT,
 	ACT_CANCEL_JOB,
+	ACT_ROLLBACK,           /* restore --rollback: back to the safety backup */
 };
 
 struct act_backup {
@@ -388,6 +407,13 @@ enum tui_focus { FOCUS_LIST, FOCUS_DETAIL, FOCUS_JOBS, FOCUS_LOG, FOCUS__COUNT }
 
 #define TUI_MAX_SCREENS 8
 
+/* How often the front end reads what changes under it (seconds). */
+#define TUI_STATUS_SECONDS 3      /* Redis INFO and DBSIZE, the index files, the lock */
+#define TUI_COUNT_SECONDS 60      /* keys per prefix (a SCAN of the database) */
+#define TUI_COUNT_MIN_SECONDS 5   /* ... at most this often when DBSIZE moved */
+#define TUI_CREDS_SECONDS 300     /* the S3 credentials */
+#define TUI_S3_LIST_SECONDS 180   /* the list of backups in S3 */
+
 struct tui {
 	const struct config *cfg;
 	struct engine *eng;
@@ -396,10 +422,16 @@ struct tui {
 	int nstack;
 	struct tui_layout lay;
 	bool quit;
+	bool quitting;          /* asked to quit: waiting for the cancelled jobs */
+	int quit_signal;        /* the signal that asked, or 0 */
+	double quit_at;         /* when */
 	bool dirty;
 	unsigned tick;
 	double last_status;     /* when the status job was last submitted */
 	double last_count;      /* when it last counted the keys */
+	double last_creds;      /* when it last fetched the S3 credentials */
+	double last_list;       /* when the list job was last submitted */
+	bool status_again;      /* count the keys when the running status ends */
 	bool catalog_again;     /* list once more when the running list job ends */
 	double last_eval;
 	/* a line of feedback shown in the shortcut bar */
@@ -437,10 +469,18 @@ void tui_ask_backup(struct tui *t);
 void tui_ask_verify(struct tui *t, const struct tui_row *r);
 void tui_ask_delete(struct tui *t, const struct tui_row *r);
 void tui_ask_cancel(struct tui *t, const struct tui_job *j);
+/* Undo the last restore: roll an interrupted one back (a yes/no), else
+ * the wizard on the newest pre-restore safety backup, from its checks. */
+void tui_ask_undo(struct tui *t);
 /* Asks when jobs are running; true when the program may quit at once. */
 bool tui_ask_quit(struct tui *t);
 /* Cancel a job the UI submitted (logged by its title). */
 void tui_cancel_job(struct tui *t, unsigned id);
+/* Quit: at once when no job of the user's runs, else cancel them and
+ * stay, showing how they stop (a restore rolls back), until they have. */
+void tui_quit(struct tui *t);
+/* Engine events into the model and the screens (events.c). */
+void tui_handle_engine(struct tui *t);
 /* Submit a job and record it; visible jobs get a pane. */
 unsigned tui_submit(struct tui *t, const struct job_type *type, void *args, bool visible,
     const char *title, const char *backup);

@@ -128,7 +128,13 @@ cmd_show_exec(struct cmd_ctx *ctx, int argc, char **argv)
 	e = catalog_find(done->result, id);
 	rc = VS_EXIT_FAILURE;
 	if (e == NULL) {
-		cmd_error(ctx, _("backup %s not found (see 'vsbackup list')"), id);
+		const struct catalog *cat = done->result;
+
+		if (cat->s3_error != NULL)
+			cmd_error(ctx, _("backup %s not found; S3 could not be listed: %s"), id,
+			    cat->s3_error);
+		else
+			cmd_error(ctx, _("backup %s not found (see 'vsbackup list')"), id);
 		goto out;
 	}
 	c = opts.local && e->local.present ? &e->local : &e->s3;

@@ -24,6 +24,7 @@ struct job;
 
 enum job_flags {
 	JOB_EXCLUSIVE = 1 << 0, /* runs only when no other job runs (restore) */
+	JOB_ROLLS_BACK = 1 << 1, /* a cancel puts back what it changed (restore) */
 };
 
 struct cJSON;

@@ -27,10 +27,9 @@ list_location(struct job *job, struct catalog *cat, const char *location, char *
 		if (catalog_add_location(cat, st, &err) == 0)
 			err.code = VS_OK;
 	}
-	if (err.code != VS_OK) {
+	/* The catalog carries it: each client reports it once. */
+	if (err.code != VS_OK)
 		*errmsg = xstrdup(err.msg);
-		job_log(job, VS_LOG_ERROR, "%s", err.msg);
-	}
 	storage_close(st);
 }
 

@@ -924,7 +924,7 @@ job_restore_json(const void *r)
 
 const struct job_type job_restore_type = {
 	.name = "restore",
-	.flags = JOB_EXCLUSIVE,
+	.flags = JOB_EXCLUSIVE | JOB_ROLLS_BACK,
 	.run = job_restore_run_at_target,
 	.free_args = job_restore_args_free,
 	.free_result = job_restore_free_result,

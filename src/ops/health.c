@@ -13,6 +13,7 @@
 #include "common/xmalloc.h"
 #include "engine/lock.h"
 #include "ops/health.h"
+#include "ops/live.h"
 #include "ops/survey.h"
 #include "redis/redis-conn.h"
 #include "redis/redis-info.h"
@@ -273,19 +274,12 @@ health_redis(const struct config *cfg, struct health_report *r)
 /* --- S3 --------------------------------------------------------------------- */
 
 static void
-health_s3(const struct config *cfg, const struct ops_survey *s, struct health_report *r)
+health_s3_reach(const struct config *cfg, const struct ops_survey *s, struct health_report *r)
 {
 	struct health_check *reach = &r->checks[HEALTH_S3_REACHABLE];
-	struct health_check *cred = &r->checks[HEALTH_S3_CREDENTIALS];
-	struct s3_cred *sc = NULL;
-	struct s3_cred_value v;
-	struct vs_error err;
-	char when[ISO8601_SIZE];
-	time_t exp;
 
 	if (!s->s3.configured) {
 		check_skip(reach, HEALTH_OK, _("S3 is not used (s3.bucket is empty)"));
-		check_skip(cred, HEALTH_OK, _("S3 is not used (s3.bucket is empty)"));
 		return;
 	}
 	if (s->s3.listed)
@@ -294,7 +288,22 @@ health_s3(const struct config *cfg, const struct ops_survey *s, struct health_re
 		    cfg->s3.bucket, cfg->s3.prefix, s->s3.complete);
 	else
 		check_set(reach, HEALTH_CRITICAL, "%s", s->s3.error);
+}
 
+static void
+health_s3_credentials(const struct config *cfg, struct health_report *r)
+{
+	struct health_check *cred = &r->checks[HEALTH_S3_CREDENTIALS];
+	struct s3_cred *sc = NULL;
+	struct s3_cred_value v;
+	struct vs_error err;
+	char when[ISO8601_SIZE];
+	time_t exp;
+
+	if (cfg->s3.bucket[0] == '\0') {
+		check_skip(cred, HEALTH_OK, _("S3 is not used (s3.bucket is empty)"));
+		return;
+	}
 	error_clear(&err);
 	if (s3_cred_open(cfg, &sc, &err) != 0) {
 		check_set(cred, HEALTH_CRITICAL, "%s", err.msg);
@@ -326,6 +335,68 @@ health_s3(const struct config *cfg, const struct ops_survey *s, struct health_re
 		    HEALTH_CRED_MIN_SECONDS, 0, true);
 	}
 	s3_cred_close(sc);
+}
+
+/* --- the live index files and the keys -------------------------------------------- */
+
+/* A missing or unreadable live index leaves the service without it. */
+static void
+health_index(const struct live_index *li, enum live_index_id i, struct health_check *c)
+{
+	static const char *const labels[LIVE_NINDEX] = { "content_vectors", "user_vectors" };
+	char age[32];
+
+	if (!li->present) {
+		check_set(c, HEALTH_CRITICAL, _("the live %s index is missing: %s; restore it "
+		    "('vsbackup restore ID --plan' shows what a restore brings back)"),
+		    live_index_name(i), li->error);
+		return;
+	}
+	if (!li->readable) {
+		check_set(c, HEALTH_CRITICAL, _("the live %s index cannot be read: %s"),
+		    live_index_name(i), li->error);
+		return;
+	}
+	time_format_age(time_now() > li->mtime ? (long long)(time_now() - li->mtime) : 0, age,
+	    sizeof age);
+	check_set(c, HEALTH_OK, ngettext("%s: %lld vector of dim %d, written %s ago",
+	    "%s: %lld vectors of dim %d, written %s ago", (unsigned long)li->ntotal), li->path,
+	    (long long)li->ntotal, li->dim, age);
+	check_value(c, labels[i], (double)li->ntotal, "", 0, 0, false);
+}
+
+/* An empty Redis where the newest backup holds keys: the data was lost. */
+static void
+health_keys(const struct ops_survey *s, const struct live_state *live, struct health_check *c)
+{
+	const struct live_redis *lr = &live->redis;
+	const struct catalog_entry *e;
+	const struct catalog_copy *b;
+
+	if (!lr->ok || !lr->dbsize_ok) {
+		check_skip(c, HEALTH_UNKNOWN, lr->loading ? _("not checked: Redis is loading") :
+		    _("not checked: Redis is not reachable"));
+		return;
+	}
+	check_value(c, "keys", (double)lr->dbsize, "", 0, 0, false);
+	e = s != NULL && s->cat != NULL ? catalog_newest(s->cat, CATALOG_ALL_LOCATIONS, false,
+	    NULL) : NULL;
+	b = e != NULL ? catalog_usable(e) : NULL;
+	if (lr->dbsize == 0 && b != NULL && b->m.redis.dbsize > 0) {
+		check_set(c, HEALTH_WARNING, _("Redis holds no keys, the newest backup %s holds %llu: "
+		    "was the data lost? 'vsbackup restore %s --plan' shows what a restore brings "
+		    "back"), e->id, (unsigned long long)b->m.redis.dbsize, e->id);
+		return;
+	}
+	if (e == NULL || b == NULL)
+		check_set(c, HEALTH_OK, ngettext("%llu key in the database",
+		    "%llu keys in the database", (unsigned long)lr->dbsize),
+		    (unsigned long long)lr->dbsize);
+	else
+		check_set(c, HEALTH_OK, ngettext("%llu key in the database (the newest backup %s "
+		    "holds %llu)", "%llu keys in the database (the newest backup %s holds %llu)",
+		    (unsigned long)lr->dbsize), (unsigned long long)lr->dbsize, e->id,
+		    (unsigned long long)b->m.redis.dbsize);
 }
 
 /* --- backups ------------------------------------------------------------------ */
@@ -449,37 +520,72 @@ health_lock(const struct config *cfg, struct health_check *c)
 		check_set(c, HEALTH_OK, _("free"));
 }
 
-/* --- the job -------------------------------------------------------------------- */
+/* --- the two halves, and the job ------------------------------------------------------ */
+
+void
+health_report_init(struct health_report *r)
+{
+	memset(r, 0, sizeof *r);
+	for (size_t i = 0; i < HEALTH__COUNT; i++)
+		r->checks[i].name = health_names[i];
+	r->at = time_now();
+}
+
+void
+health_check_live(const struct config *cfg, struct job *job, const struct health_live_opts *o,
+    struct health_report *r, struct live_state *live)
+{
+	if (job != NULL)
+		job_progress(job, _("checking Redis"), 0, 0, false);
+	health_redis(cfg, r);
+	live_read(cfg, job, o->count_keys, o->max_keys, live);
+	for (int i = 0; i < LIVE_NINDEX; i++)
+		health_index(&live->index[i], (enum live_index_id)i,
+		    &r->checks[HEALTH_INDEX_CONTENT + i]);
+	health_lock(cfg, &r->checks[HEALTH_LOCK]);
+	if (o->s3_credentials)
+		health_s3_credentials(cfg, r);
+	else if (r->checks[HEALTH_S3_CREDENTIALS].text == NULL)
+		check_skip(&r->checks[HEALTH_S3_CREDENTIALS], HEALTH_OK, _("not checked yet"));
+}
+
+void
+health_check_backups(const struct config *cfg, const struct ops_survey *s,
+    const struct live_state *live, struct health_report *r)
+{
+	char *s3where;
+
+	health_s3_reach(cfg, s, r);
+	health_keys(s, live, &r->checks[HEALTH_REDIS_KEYS]);
+	health_fresh(cfg, s, &s->local, cfg->backup_dir, "local_age",
+	    &r->checks[HEALTH_FRESH_LOCAL]);
+	s3where = xasprintf("s3://%s/%s", cfg->s3.bucket, cfg->s3.prefix);
+	health_fresh(cfg, s, &s->s3, s3where, "s3_age", &r->checks[HEALTH_FRESH_S3]);
+	free(s3where);
+	health_verified(cfg, s, &r->checks[HEALTH_VERIFIED]);
+	health_space(cfg, s, &r->checks[HEALTH_SPACE]);
+	r->state = HEALTH_OK;
+	for (size_t i = 0; i < HEALTH__COUNT; i++)
+		r->state = health_worst(r->state, r->checks[i].state);
+}
 
 static int
 job_health_run(struct job *job, void *args, void **result, struct vs_error *err)
 {
 	const struct config *cfg = job_config(job);
 	struct health_report *r = xcalloc(1, sizeof *r);
+	struct health_live_opts o = { .s3_credentials = true };
+	struct live_state live;
 	struct ops_survey s;
-	char *s3where;
 
 	(void)args;
 	(void)err;
-	for (size_t i = 0; i < HEALTH__COUNT; i++)
-		r->checks[i].name = health_names[i];
-	r->at = time_now();
-	job_progress(job, _("checking Redis"), 0, 0, false);
-	health_redis(cfg, r);
+	health_report_init(r);
+	health_check_live(cfg, job, &o, r, &live);
 	ops_survey_take(cfg, job, &s);
-	health_s3(cfg, &s, r);
-	health_fresh(cfg, &s, &s.local, cfg->backup_dir, "local_age",
-	    &r->checks[HEALTH_FRESH_LOCAL]);
-	s3where = xasprintf("s3://%s/%s", cfg->s3.bucket, cfg->s3.prefix);
-	health_fresh(cfg, &s, &s.s3, s3where, "s3_age", &r->checks[HEALTH_FRESH_S3]);
-	free(s3where);
-	health_verified(cfg, &s, &r->checks[HEALTH_VERIFIED]);
-	health_space(cfg, &s, &r->checks[HEALTH_SPACE]);
-	health_lock(cfg, &r->checks[HEALTH_LOCK]);
+	health_check_backups(cfg, &s, &live, r);
 	ops_survey_clear(&s);
-	r->state = HEALTH_OK;
-	for (size_t i = 0; i < HEALTH__COUNT; i++)
-		r->state = health_worst(r->state, r->checks[i].state);
+	live_clear(&live);
 	*result = r;
 	return 0;
 }

@@ -11,6 +11,7 @@
 #include <stdint.h>
 #include <time.h>
 
+#include "config/conf.h"
 #include "engine/engine.h"
 
 enum health_state {
@@ -27,6 +28,9 @@ enum health_state {
 	X(HEALTH_REDIS_AUTH, "redis.auth")           \
 	X(HEALTH_REDIS_BGSAVE, "redis.bgsave")       \
 	X(HEALTH_REDIS_LOADING, "redis.loading")     \
+	X(HEALTH_REDIS_KEYS, "redis.keys")           \
+	X(HEALTH_INDEX_CONTENT, "index.content")     \
+	X(HEALTH_INDEX_USER, "index.user")           \
 	X(HEALTH_S3_REACHABLE, "s3.reachable")       \
 	X(HEALTH_S3_CREDENTIALS, "s3.credentials")   \
 	X(HEALTH_FRESH_LOCAL, "backup.age.local")    \
@@ -68,6 +72,27 @@ struct health_report {
 extern const struct job_type job_health_type;
 
 void health_report_free(struct health_report *r);
+
+/*
+ * The same checks in two halves, for a front end that keeps its own list
+ * of backups and reads the live state every few seconds: first what is
+ * live (Redis, the index files, the lock, S3 credentials when asked), on
+ * a worker; then, with a survey of the backups (ops_survey_of), the
+ * checks that compare them (RPO, verification, space, keys against the
+ * newest backup), which read nothing. The job runs both.
+ */
+struct live_state;
+struct ops_survey;
+struct health_live_opts {
+	bool count_keys;           /* also keys per prefix (live->redis.counts) */
+	uint64_t max_keys;         /* not for a database larger than this (0: any) */
+	bool s3_credentials;       /* also fetch the S3 credentials (else skipped) */
+};
+void health_report_init(struct health_report *r);
+void health_check_live(const struct config *cfg, struct job *job,
+    const struct health_live_opts *o, struct health_report *r, struct live_state *live);
+void health_check_backups(const struct config *cfg, const struct ops_survey *s,
+    const struct live_state *live, struct health_report *r);
 
 /* "OK", "WARNING", "CRITICAL", "UNKNOWN" (plugin words, never translated) */
 const char *health_state_name(enum health_state s);

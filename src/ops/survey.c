@@ -88,6 +88,37 @@ survey_verify(struct ops_survey *s, const struct catalog_entry *e, const struct 
 	}
 }
 
+static void
+survey_derive(struct ops_survey *s)
+{
+	for (size_t i = 0; i < s->cat->n; i++) {
+		const struct catalog_entry *e = &s->cat->entries[i];
+
+		survey_count(&s->local, e, &e->local);
+		survey_count(&s->s3, e, &e->s3);
+		survey_verify(s, e, &e->local);
+		survey_verify(s, e, &e->s3);
+	}
+}
+
+void
+ops_survey_of(const struct config *cfg, struct catalog *cat, time_t now, struct ops_survey *s)
+{
+	memset(s, 0, sizeof *s);
+	s->now = now;
+	s->cat = cat;
+	s->borrowed = true;
+	s->local.configured = true;
+	s->local.listed = cat->local_error == NULL;
+	if (cat->local_error != NULL)
+		s->local.error = xstrdup(cat->local_error);
+	s->s3.configured = cfg->s3.bucket[0] != '\0';
+	s->s3.listed = s->s3.configured && cat->s3_error == NULL;
+	if (s->s3.configured && cat->s3_error != NULL)
+		s->s3.error = xstrdup(cat->s3_error);
+	survey_derive(s);
+}
+
 void
 ops_survey_take(const struct config *cfg, struct job *job, struct ops_survey *s)
 {
@@ -105,14 +136,7 @@ ops_survey_take(const struct config *cfg, struct job *job, struct ops_survey *s)
 		survey_list(cfg, job, s->cat, "s3", &s->s3);
 	}
 	catalog_finish(s->cat);
-	for (size_t i = 0; i < s->cat->n; i++) {
-		const struct catalog_entry *e = &s->cat->entries[i];
-
-		survey_count(&s->local, e, &e->local);
-		survey_count(&s->s3, e, &e->s3);
-		survey_verify(s, e, &e->local);
-		survey_verify(s, e, &e->s3);
-	}
+	survey_derive(s);
 	error_clear(&err);
 	if (fs_free_bytes(cfg->backup_dir, &s->free_bytes, &err) == 0)
 		s->have_free = true;
@@ -123,7 +147,8 @@ ops_survey_take(const struct config *cfg, struct job *job, struct ops_survey *s)
 void
 ops_survey_clear(struct ops_survey *s)
 {
-	catalog_free(s->cat);
+	if (!s->borrowed)
+		catalog_free(s->cat);
 	free(s->local.error);
 	free(s->s3.error);
 	free(s->free_error);

@@ -35,6 +35,7 @@ struct ops_location {
 struct ops_survey {
 	time_t now;               /* time_now() when taken */
 	struct catalog *cat;
+	bool borrowed;            /* cat belongs to the caller (ops_survey_of) */
 	struct ops_location local;
 	struct ops_location s3;
 	/* The newest backup whose last verification passed (either copy). */
@@ -55,6 +56,12 @@ struct ops_survey {
 void ops_survey_take(const struct config *cfg, struct job *job, struct ops_survey *out);
 
 void ops_survey_clear(struct ops_survey *s);
+
+/* The same facts from a catalog the caller has already read (a front end
+ * keeps one): cat is borrowed and must outlive s; the free space is the
+ * caller's to fill (have_free, free_bytes). */
+void ops_survey_of(const struct config *cfg, struct catalog *cat, time_t now,
+    struct ops_survey *out);
 
 /* Seconds from t to the survey's now (0 when t is in the future). */
 long long ops_survey_age(const struct ops_survey *s, time_t t);

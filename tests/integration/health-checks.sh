@@ -13,8 +13,8 @@
 eng_require
 eng_demo "$TMP/demo" 300 30 8
 
-CHECKS="redis.reachable redis.auth redis.bgsave redis.loading s3.reachable s3.credentials
-backup.age.local backup.age.s3 backup.verified storage.free lock"
+CHECKS="redis.reachable redis.auth redis.bgsave redis.loading redis.keys index.content index.user
+s3.reachable s3.credentials backup.age.local backup.age.s3 backup.verified storage.free lock"
 
 # health ARGS: run vsbackup health, stdout in OUT, status in RC.
 health() { run health "$@"; }
@@ -58,8 +58,8 @@ is "$(state backup.age.local) $(state backup.verified)" "OK CRITICAL" "  age ok,
 run -q verify "$ID1"
 health
 is "$RC" 0 "backed up and verified: exit 0"
-like "$(first)" "^VSBACKUP OK - 8 checks passed; newest backup in $BK, $ID1, is 0s old" "  the OK line"
-like "$(first)" ' \| local_age=0s;86400;172800;0 verified_age=0s;604800;1209600;0 free=[0-9]+B;[0-9]+:;[0-9]+:;0$' \
+like "$(first)" "^VSBACKUP OK - 11 checks passed; newest backup in $BK, $ID1, is 0s old" "  the OK line"
+like "$(first)" ' \| keys=[0-9]+;;;0 content_vectors=[0-9]+;;;0 user_vectors=[0-9]+;;;0 local_age=0s;86400;172800;0 verified_age=0s;604800;1209600;0 free=[0-9]+B;[0-9]+:;[0-9]+:;0$' \
     "  with performance data: ages against rpo_hours and verify_max_age_hours, free space"
 health -q
 is "$(printf '%s\n' "$OUT" | wc -l)" 1 "-q: the first line only"
