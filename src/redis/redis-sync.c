@@ -421,7 +421,7 @@ redis_sync_fork_delay(struct redis_conn *c, int *seconds, struct vs_error *err)
 {
 	redisReply *rep;
 	bool diskless = false;
-	int delay = -1;
+	int delay = -1, max_replicas = 0;
 
 	*seconds = -1;
 	rep = redis_conn_command_raw(c, err, "CONFIG GET repl-diskless-sync*");
@@ -437,9 +437,13 @@ redis_sync_fork_delay(struct redis_conn *c, int *seconds, struct vs_error *err)
 				diskless = strcmp(v, "yes") == 0;
 			else if (strcmp(k, "repl-diskless-sync-delay") == 0)
 				delay = atoi(v);
+			else if (strcmp(k, "repl-diskless-sync-max-replicas") == 0)
+				max_replicas = atoi(v);
 		}
+		/* Redis 7 forks before the delay once max-replicas replicas
+		 * wait: with 1, at once for us. */
 		if (delay >= 0)
-			*seconds = diskless ? delay : 0;
+			*seconds = diskless && max_replicas != 1 ? delay : 0;
 	}
 	freeReplyObject(rep);
 	return 0;

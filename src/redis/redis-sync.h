@@ -76,8 +76,8 @@ void redis_sync_free(struct redis_sync *s);
 
 /*
  * How many seconds Redis will wait before forking for a diskless sync
- * (repl-diskless-sync-delay when repl-diskless-sync is on, else 0); -1
- * when CONFIG cannot tell. Fails only when the connection does.
+ * (repl-diskless-sync-delay when repl-diskless-sync is on, else 0, and 0
+ * when repl-diskless-sync-max-replicas is 1); -1 when CONFIG cannot tell. Fails only when the connection does.
  */
 int redis_sync_fork_delay(struct redis_conn *c, int *seconds,
     struct vs_error *err);

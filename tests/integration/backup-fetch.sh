@@ -79,4 +79,21 @@ ok "$(( RC == 0 ))" "without +psync the fetch fails"
 show "$OUT"
 like "$OUT" "ACL SETUSER vsbackup \+psync" "and names the rule to add"
 
+# --- CONFIG readable: the delay, and repl-diskless-sync-max-replicas ------------------------
+# The RDB file is out of reach (a data_dir that does not exist here), so
+# the backup fetches; Redis tells its delay.
+rcli config set repl-diskless-sync-delay 5 >/dev/null
+write_config "$TMP/far.conf" "redis.data_dir=\"$TMP/not-here\"" 'redis.dbfilename="dump.rdb"'
+backup_with "$TMP/far.conf"
+ok "$(( RC == 0 ))" "delay 5 s, read from CONFIG: the backup fails before pausing"
+show "$OUT"
+like "$OUT" "would start 5 s late \(repl-diskless-sync-delay\).*redis\.data_dir and redis\.dbfilename" \
+	"saying so, and what avoids the fetch"
+# With max-replicas 1 Redis forks as soon as this one replica asks.
+rcli config set repl-diskless-sync-max-replicas 1 >/dev/null
+backup_with "$TMP/far.conf"
+is "$RC" 0 "delay 5 s but repl-diskless-sync-max-replicas 1: the fetch starts at once and succeeds"
+show "$OUT"
+rm -rf "${TMP:?}/backups"
+
 done_testing
