@@ -43,6 +43,8 @@
 	X(reverse, 'S', 0, "S", NULL, N_("reverse the sort order"))                       \
 	X(cancel, 'x', 0, "x", NULL, N_("cancel the selected job (jobs pane: Up/Down selects)")) \
 	X(dismiss, 'D', 0, "D", NULL, N_("remove the finished jobs from the jobs pane"))  \
+	X(log, 'L', 0, "L", NULL,                                                         \
+	    N_("the log full screen: every line whole, wrapped; / searches"))             \
 	X(refresh, 'R', KEY_F(5), "R F5", NULL,                                           \
 	    N_("read the backup list and the status again"))                             \
 	X(focus, '\t', 0, "Tab", NULL,                                                    \

@@ -23,16 +23,30 @@ tui_layout(struct tui *t)
 	L->too_small = H < 12 || W < 50;
 	L->header = (struct tui_rect){ 0, 0, HDR, W };
 	L->bar = (struct tui_rect){ H - 1, 0, 1, W };
-	for (size_t i = 0; i < t->m.njobs; i++)
-		if (t->m.jobs[i].visible)
-			nj++;
-	if (nj > 0) {
-		int cap = (H - 4) / 4;
+	/* A running job takes two lines (title, progress), a finished one one
+	 * line, and only the newest few finished ones show: the list keeps
+	 * its room. */
+	{
+		int running = 0, finished = 0, lines, cap = (H - HDR) / 4;
 
-		if (cap < 1)
-			cap = 1;
-		L->job_rows = nj < cap ? nj : cap;
-		jobh = 1 + 2 * L->job_rows;
+		for (size_t i = 0; i < t->m.njobs; i++) {
+			if (!t->m.jobs[i].visible)
+				continue;
+			nj++;
+			if (t->m.jobs[i].finished)
+				finished++;
+			else
+				running++;
+		}
+		if (finished > TUI_FINISHED_SHOWN)
+			finished = TUI_FINISHED_SHOWN;
+		lines = 2 * running + finished;
+		if (cap < 2)
+			cap = 2;
+		if (nj > 0) {
+			L->job_rows = lines < cap ? lines : cap;
+			jobh = 1 + L->job_rows;
+		}
 	}
 	logh = 1 + (H >= 48 ? 8 : H >= 32 ? 5 : 3);
 	rest = H - HDR - 1 - jobh - logh;

@@ -72,7 +72,7 @@ static void
 row_retention_text(struct tui_row *r, time_t now)
 {
 	const struct retention_decision *d = &r->ret;
-	char age[32], when[32];
+	char when[32];
 
 	r->ret_color = COL_NORMAL;
 	switch (d->reason) {
@@ -98,10 +98,8 @@ row_retention_text(struct tui_row *r, time_t now)
 		break;
 	case RETENTION_KEEP_SCHEDULE:
 		if (d->expires > now && d->expires - now < 7 * 86400) {
-			time_format_age((long long)(d->expires - now), age, sizeof age);
-			/* TRANSLATORS: retention column, %s is a duration such as
-			 * "6d 14h"; keep it under 16 columns. */
-			snprintf(r->ret_short, sizeof r->ret_short, _("%s left"), age);
+			/* The words cleanup uses: "2 days left". */
+			retention_left(d->expires, now, r->ret_short, sizeof r->ret_short);
 			if (d->expires - now < 86400)
 				r->ret_color = COL_WARN;
 		} else {

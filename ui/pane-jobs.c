@@ -13,12 +13,36 @@
 size_t
 main_visible_jobs(struct tui *t, struct tui_job **out, size_t max)
 {
-	size_t n = 0;
+	size_t n = 0, finished = 0;
 
+	/* Every running job, and the newest few finished ones. */
+	for (size_t i = t->m.njobs; i > 0; i--)
+		if (t->m.jobs[i - 1].visible && t->m.jobs[i - 1].finished &&
+		    ++finished > TUI_FINISHED_SHOWN)
+			t->m.jobs[i - 1].visible_hidden = true;
+		else
+			t->m.jobs[i - 1].visible_hidden = false;
 	for (size_t i = 0; i < t->m.njobs && n < max; i++)
-		if (t->m.jobs[i].visible)
+		if (t->m.jobs[i].visible && !t->m.jobs[i].visible_hidden)
 			out[n++] = &t->m.jobs[i];
 	return n;
+}
+
+/* A finished job in one line: its mark, its title and how it ended. */
+static void
+draw_job_done(struct tui *t, struct tui_job *j, int y, int x, int w, bool sel)
+{
+	const struct tui_glyphs *g = theme_glyphs();
+	attr_t sa = theme_attr(t->focus == FOCUS_JOBS ? COL_SELECTED : COL_SELECTED_DIM);
+	attr_t ta = theme_attr(j->status == 0 ? COL_OK : j->cancelled ? COL_WARN : COL_BAD);
+	int cx;
+
+	if (sel)
+		draw_fill(y, x, w, sa, " ");
+	cx = draw_seg(y, x + 1, x + w, sel ? sa : ta, j->status == 0 ? g->tick : g->cross);
+	cx = draw_seg(y, cx + 1, x + w, sel ? sa : theme_attr(COL_HEADING), j->title);
+	cx = draw_seg(y, cx, x + w, sel ? sa : A_NORMAL, ": ");
+	draw_seg(y, cx, x + w - 1, sel ? sa : ta, j->result_text);
 }
 
 static void
@@ -127,11 +151,28 @@ main_draw_jobs(struct tui *t, struct main_state *st)
 				break;
 			}
 	}
-	if (n > shown)
-		first = st->job_sel + 1 > shown ? st->job_sel + 1 - shown : 0;
-	snprintf(title, sizeof title, _("Jobs (%zu running, %zu in all; x cancels, D clears finished)"),
-	    model_jobs_running(&t->m, true), n);
+	/* Scroll so that the selected job is in view. */
+	for (;;) {
+		size_t lines = 0;
+
+		for (size_t i = first; i <= st->job_sel && i < n; i++)
+			lines += v[i]->finished ? 1 : 2;
+		if (lines <= shown || first >= st->job_sel)
+			break;
+		first++;
+	}
+	snprintf(title, sizeof title, _("Jobs (%zu running, %zu shown; x cancels, D clears "
+	    "finished, L the whole log)"), model_jobs_running(&t->m, true), n);
 	draw_rule(R->y, R->x, R->w, title, t->focus == FOCUS_JOBS);
-	for (size_t i = 0; i < shown && first + i < n; i++)
-		draw_job(t, v[first + i], R->y + 1 + 2 * (int)i, R->x, R->w, first + i == st->job_sel);
+	for (size_t i = first, y = 0; i < n; i++) {
+		size_t need = v[i]->finished ? 1 : 2;
+
+		if (y + need > shown)
+			break;
+		if (v[i]->finished)
+			draw_job_done(t, v[i], R->y + 1 + (int)y, R->x, R->w, i == st->job_sel);
+		else
+			draw_job(t, v[i], R->y + 1 + (int)y, R->x, R->w, i == st->job_sel);
+		y += need;
+	}
 }

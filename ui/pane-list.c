@@ -18,7 +18,7 @@
 struct tui_row *
 main_selected(struct tui *t, struct main_state *st)
 {
-	return model_view_row(&t->m, st->sel);
+	return model_view_row(&t->m, st->list.sel);
 }
 
 int
@@ -33,22 +33,15 @@ void
 main_select(struct tui *t, struct main_state *st, long i)
 {
 	struct tui_row *r;
-	int rows = main_list_rows(t);
 
+	st->list.n = t->m.nview;
+	st->list.h = main_list_rows(t);
 	if (t->m.nview == 0) {
-		st->sel = st->top = 0;
+		list_set_count(&st->list, 0);
 		st->sel_id[0] = '\0';
 		return;
 	}
-	if (i < 0)
-		i = 0;
-	if ((size_t)i >= t->m.nview)
-		i = (long)t->m.nview - 1;
-	st->sel = (size_t)i;
-	if (st->sel < st->top)
-		st->top = st->sel;
-	if (st->sel >= st->top + (size_t)rows)
-		st->top = st->sel - (size_t)rows + 1;
+	list_select(&st->list, i);
 	r = main_selected(t, st);
 	if (strcmp(st->sel_id, r->e->id) != 0) {
 		snprintf(st->sel_id, sizeof st->sel_id, "%s", r->e->id);
@@ -66,7 +59,7 @@ main_reselect(struct tui *t, struct main_state *st)
 	/* The selected backup went away (filtered out, deleted): start over
 	 * at the top rather than somewhere in the middle. */
 	if (i < 0)
-		st->top = 0;
+		st->list.top = 0;
 	main_select(t, st, i >= 0 ? i : 0);
 }
 
@@ -159,10 +152,14 @@ main_draw_list(struct tui *t, struct main_state *st)
 		    t->m.filter);
 	else if (!t->lay.detail_shown && t->m.nview > 0)
 		snprintf(extra, sizeof extra, "%s", _(" · Enter: detail"));
+	/* The rows shown now (the layout may have grown since): no row above
+	 * the first hidden while there is room below. */
+	list_set_count(&st->list, t->m.nview);
+	list_set_height(&st->list, rows);
 	if (t->m.nview > 0)
-		snprintf(title, sizeof title, _("Backups %zu-%zu of %zu · sort: %s %s%s"), st->top + 1,
-		    st->top + (size_t)rows < t->m.nview ? st->top + (size_t)rows : t->m.nview,
-		    t->m.nview, sort_name(t->m.sort), t->m.sort_reverse ? g->up : g->down, extra);
+		snprintf(title, sizeof title, _("Backups %zu-%zu of %zu · sort: %s %s%s"),
+		    st->list.top + 1, list_bottom(&st->list), t->m.nview, sort_name(t->m.sort),
+		    t->m.sort_reverse ? g->up : g->down, extra);
 	else
 		snprintf(title, sizeof title, _("Backups · sort: %s %s%s"), sort_name(t->m.sort),
 		    t->m.sort_reverse ? g->up : g->down, extra);
@@ -188,14 +185,12 @@ main_draw_list(struct tui *t, struct main_state *st)
 		draw_text(R->y + 2, R->x + 1, R->w - 2, a, msg);
 		return;
 	}
-	if (st->top + (size_t)rows > t->m.nview && t->m.nview >= (size_t)rows)
-		st->top = t->m.nview - (size_t)rows;
 	/* Only the visible rows are formatted and drawn. */
-	for (int i = 0; i < rows && st->top + (size_t)i < t->m.nview; i++) {
-		size_t vi = st->top + (size_t)i;
+	for (int i = 0; i < rows && st->list.top + (size_t)i < t->m.nview; i++) {
+		size_t vi = st->list.top + (size_t)i;
 		struct tui_row *r = model_view_row(&t->m, vi);
 		int y = R->y + 2 + i;
-		bool sel = vi == st->sel;
+		bool sel = vi == st->list.sel;
 		attr_t base = sel ? theme_attr(focus ? COL_SELECTED : COL_SELECTED_DIM) : A_NORMAL;
 		char buf[64];
 

@@ -2,7 +2,9 @@
  * The retention view: a cleanup dry run (the cleanup job with dry_run set)
  * listing every backup of every location with its decision and reason,
  * then, after a confirmation, the real cleanup at the same moment, which
- * deletes exactly what the dry run showed.
+ * deletes exactly what the dry run showed. [ and ] move the moment a day
+ * back or ahead (as 'cleanup --dry-run --at' does): "what would cleanup
+ * delete next week?"; such a view is a dry run only.
  */
 #include "config.h"
 
@@ -12,6 +14,7 @@
 
 #include "common/i18n.h"
 #include "common/xmalloc.h"
+#include "ui/list.h"
 #include "ui/tui.h"
 
 struct cleanup_state {
@@ -19,7 +22,9 @@ struct cleanup_state {
 	struct cleanup_report *rep;  /* the last dry run */
 	char error[VS_ERROR_MSG_MAX];
 	time_t at;
-	int sel, top;
+	long shift_days;             /* the moment looked at, in days from now */
+	long job_shift;              /* the one the dry run in flight looks at */
+	struct tui_list list;
 	size_t ndelete;
 	uint64_t bytes;
 };
@@ -29,7 +34,8 @@ cleanup_start(struct tui *t, struct cleanup_state *st)
 {
 	struct job_cleanup_args *a = xcalloc(1, sizeof *a);
 
-	st->at = time_now();
+	st->at = time_now() + (time_t)st->shift_days * 86400;
+	st->job_shift = st->shift_days;
 	a->local = true;
 	a->s3 = true;
 	a->at = st->at;
@@ -47,6 +53,10 @@ cleanup_confirm(struct tui *t, struct cleanup_state *st)
 
 	if (st->rep == NULL || st->job != 0)
 		return;
+	if (st->shift_days != 0) {
+		tui_message(t, COL_WARN, "%s", _("another day is a dry run only: 0 returns to now"));
+		return;
+	}
 	if (st->ndelete == 0) {
 		tui_message(t, COL_OK, "%s", _("cleanup: nothing to delete"));
 		return;
@@ -95,6 +105,9 @@ cleanup_event(struct tui *t, struct screen *s, const struct tui_event *ev)
 			} else {
 				snprintf(st->error, sizeof st->error, "%s", e->err.msg);
 			}
+			/* The day moved while it ran: decide for the new one. */
+			if (st->job_shift != st->shift_days)
+				cleanup_start(t, st);
 			return SCR_REDRAW;
 		}
 		/* The real cleanup finished: show what is left. */
@@ -107,57 +120,21 @@ cleanup_event(struct tui *t, struct screen *s, const struct tui_event *ev)
 	default:
 		return 0;
 	}
-	if (ev->fkey) {
-		switch (ev->key) {
-		case KEY_UP:
-			st->sel--;
-			break;
-		case KEY_DOWN:
-			st->sel++;
-			break;
-		case KEY_PPAGE:
-			st->sel -= 10;
-			break;
-		case KEY_NPAGE:
-			st->sel += 10;
-			break;
-		case KEY_HOME:
-			st->sel = 0;
-			break;
-		case KEY_END:
-			st->sel = n - 1;
-			break;
-		case KEY_F(5):
-			if (st->job == 0)
-				cleanup_start(t, st);
-			break;
-		}
-	} else {
-		switch (ev->key) {
-		case 'k':
-			st->sel--;
-			break;
-		case 'j':
-			st->sel++;
-			break;
-		case 'R':
-			if (st->job == 0)
-				cleanup_start(t, st);
-			break;
-		case 'D':
-		case 'y':
-			cleanup_confirm(t, st);
-			break;
-		case 'q':
-		case 'c':
-		case 27:
-			return SCR_HANDLED | SCR_CLOSE;
-		}
+	list_set_count(&st->list, (size_t)n);
+	if (list_key(&st->list, ev))
+		return SCR_HANDLED | SCR_REDRAW;
+	if ((ev->fkey && ev->key == KEY_F(5)) || (!ev->fkey && ev->key == 'R')) {
+		if (st->job == 0)
+			cleanup_start(t, st);
+	} else if (!ev->fkey && (ev->key == '[' || ev->key == ']' || ev->key == '0')) {
+		st->shift_days = ev->key == '0' ? 0 : st->shift_days + (ev->key == ']' ? 1 : -1);
+		if (st->job == 0)
+			cleanup_start(t, st);
+	} else if (!ev->fkey && (ev->key == 'D' || ev->key == 'y')) {
+		cleanup_confirm(t, st);
+	} else if (!ev->fkey && (ev->key == 'q' || ev->key == 'c' || ev->key == 27)) {
+		return SCR_HANDLED | SCR_CLOSE;
 	}
-	if (st->sel >= n)
-		st->sel = n - 1;
-	if (st->sel < 0)
-		st->sel = 0;
 	return SCR_HANDLED | SCR_REDRAW;
 }
 
@@ -165,6 +142,35 @@ static void
 policy_text(const struct config_retention *p, char *out, size_t outsz)
 {
 	retention_policy_describe(p, out, outsz);
+}
+
+struct cleanup_draw {
+	struct cleanup_state *st;
+	int x, w;
+};
+
+static void
+cleanup_row(void *ud, size_t i, int y, bool sel)
+{
+	struct cleanup_draw *d = ud;
+	const struct cleanup_row *r = &d->st->rep->rows[i];
+	attr_t a = sel ? theme_attr(COL_SELECTED) : A_NORMAL;
+	char buf[512], size[32];
+	int x = d->x + 1;
+
+	if (sel)
+		draw_fill(y, d->x, d->w, a, " ");
+	draw_text(y, x, 7, sel ? a : theme_attr(r->keep ? COL_OK : COL_BAD),
+	    r->keep ? _("keep") : _("DELETE"));
+	x = d->x + 9;
+	format_bytes(r->bytes, size, sizeof size);
+	if (d->w >= 110)
+		snprintf(buf, sizeof buf, "%s  %-5s  %-11s %9s  ", r->id, r->location,
+		    r->type_known ? backup_type_name(r->type) : "?", size);
+	else
+		snprintf(buf, sizeof buf, "%s %-5s ", r->id, r->location);
+	x += draw_text(y, x, d->x + d->w - x, a, buf);
+	draw_text(y, x, d->x + d->w - x - 1, a, r->text);
 }
 
 static void
@@ -177,7 +183,11 @@ cleanup_draw(struct tui *t, struct screen *s)
 
 	draw_fill(y, R->x, R->w, theme_attr(COL_TITLE), " ");
 	format_local_time(st->at, when, sizeof when);
-	snprintf(buf, sizeof buf, _("Retention: what cleanup would do at %s"), when);
+	if (st->shift_days != 0)
+		snprintf(buf, sizeof buf, _("Retention: what cleanup would do at %s (%+ld days: a "
+		    "dry run)"), when, st->shift_days);
+	else
+		snprintf(buf, sizeof buf, _("Retention: what cleanup would do at %s"), when);
 	draw_text(y++, R->x + 1, R->w - 2, theme_attr(COL_TITLE), buf);
 	policy_text(&t->cfg->retention, pol, sizeof pol);
 	snprintf(buf, sizeof buf, _("local: %s"), pol);
@@ -201,29 +211,11 @@ cleanup_draw(struct tui *t, struct screen *s)
 			    _("S3 could not be listed, nothing decided there: %s"), st->rep->s3_error);
 		if (st->rep->n == 0)
 			draw_text(y, R->x + 1, R->w - 2, theme_attr(COL_DIM), _("no backups"));
-		if (st->sel < st->top)
-			st->top = st->sel;
-		if (st->sel >= st->top + rows)
-			st->top = st->sel - rows + 1;
-		for (int i = 0; i < rows && st->top + i < (int)st->rep->n; i++) {
-			const struct cleanup_row *r = &st->rep->rows[st->top + i];
-			bool sel = st->top + i == st->sel;
-			attr_t a = sel ? theme_attr(COL_SELECTED) : A_NORMAL;
-			int x = R->x + 1;
+		{
+			struct cleanup_draw d = { st, R->x, R->w };
 
-			if (sel)
-				draw_fill(y + i, R->x, R->w, a, " ");
-			x += draw_text(y + i, x, 7, sel ? a : theme_attr(r->keep ? COL_OK : COL_BAD),
-			    r->keep ? _("keep") : _("DELETE")) ;
-			x = R->x + 9;
-			format_bytes(r->bytes, size, sizeof size);
-			if (R->w >= 110)
-				snprintf(buf, sizeof buf, "%s  %-5s  %-11s %9s  ", r->id, r->location,
-				    r->type_known ? backup_type_name(r->type) : "?", size);
-			else
-				snprintf(buf, sizeof buf, "%s %-5s ", r->id, r->location);
-			x += draw_text(y + i, x, R->x + R->w - x, a, buf);
-			draw_text(y + i, x, R->x + R->w - x - 1, a, r->text);
+			list_set_count(&st->list, st->rep->n);
+			list_draw(&st->list, y, rows, cleanup_row, &d);
 		}
 	}
 	format_bytes(st->bytes, size, sizeof size);
@@ -233,9 +225,15 @@ cleanup_draw(struct tui *t, struct screen *s)
 	else
 		buf[0] = '\0';
 	snprintf(buf + strlen(buf), sizeof buf - strlen(buf), "%s",
-	    _("D: run it  R: decide again  Esc: back"));
+	    _("D: run it  [ ]: another day  Esc: back"));
 	draw_fill(R->y + R->h - 1, R->x, R->w, A_NORMAL, " ");
-	draw_text(R->y + R->h - 1, R->x + 1, R->w - 2, theme_attr(st->ndelete ? COL_WARN : COL_DIM), buf);
+	/* A message (a refusal, say) takes the footer for a while. */
+	if (t->message_until > 0)
+		draw_text(R->y + R->h - 1, R->x + 1, R->w - 2,
+		    theme_attr((enum tui_color)t->message_color), t->message);
+	else
+		draw_text(R->y + R->h - 1, R->x + 1, R->w - 2,
+		    theme_attr(st->ndelete ? COL_WARN : COL_DIM), buf);
 }
 
 static void

@@ -11,6 +11,7 @@
 #include "common/i18n.h"
 #include "common/xmalloc.h"
 #include "ui/keys.h"
+#include "ui/list.h"
 #include "ui/tui.h"
 
 const struct tui_keyhelp tui_keyhelp[] = {
@@ -21,43 +22,10 @@ const struct tui_keyhelp tui_keyhelp[] = {
 const size_t tui_nkeyhelp = sizeof tui_keyhelp / sizeof tui_keyhelp[0];
 
 struct help_state {
-	int scroll;
+	struct tui_list view;        /* a viewer: the keys scroll it */
+	struct tui_lines lines;      /* tag: the key's index, -1 none */
+	int width;                   /* the lines are wrapped for */
 };
-
-/* Wrap text into lines of at most w columns (byte-based on spaces, then
- * clipped by draw_text for wide characters). Returns the lines used. */
-static int
-help_wrap(const char *text, int w, char lines[][256], int max)
-{
-	int n = 0;
-	const char *p = text;
-
-	while (*p && n < max) {
-		int len = (int)strlen(p), cut = len;
-
-		if (draw_width(p) > w) {
-			/* Find the last space that keeps the line within w. */
-			cut = 0;
-			for (int i = 0; i < len; i++) {
-				char tmp[256];
-
-				if (p[i] != ' ')
-					continue;
-				snprintf(tmp, sizeof tmp, "%.*s", i, p);
-				if (draw_width(tmp) > w)
-					break;
-				cut = i;
-			}
-			if (cut == 0)
-				cut = w < len ? w : len;
-		}
-		snprintf(lines[n++], 256, "%.*s", cut, p);
-		p += cut;
-		while (*p == ' ')
-			p++;
-	}
-	return n;
-}
 
 static int
 help_event(struct tui *t, struct screen *s, const struct tui_event *ev)
@@ -67,48 +35,57 @@ help_event(struct tui *t, struct screen *s, const struct tui_event *ev)
 	(void)t;
 	if (ev->type != TUI_EV_KEY)
 		return 0;
-	if (ev->fkey) {
-		switch (ev->key) {
-		case KEY_UP:
-			st->scroll--;
-			break;
-		case KEY_DOWN:
-			st->scroll++;
-			break;
-		case KEY_PPAGE:
-			st->scroll -= 10;
-			break;
-		case KEY_NPAGE:
-			st->scroll += 10;
-			break;
-		case KEY_HOME:
-			st->scroll = 0;
-			break;
-		case KEY_F(1):
-			return SCR_HANDLED | SCR_CLOSE;
-		default:
-			return SCR_HANDLED;
-		}
-		if (st->scroll < 0)
-			st->scroll = 0;
+	if (list_key(&st->view, ev))
 		return SCR_HANDLED | SCR_REDRAW;
-	}
-	switch (ev->key) {
-	case 'k':
-		st->scroll = st->scroll > 0 ? st->scroll - 1 : 0;
-		return SCR_HANDLED | SCR_REDRAW;
-	case 'j':
-	case ' ':
-		st->scroll += ev->key == ' ' ? 10 : 1;
-		return SCR_HANDLED | SCR_REDRAW;
-	case 'q':
-	case '?':
-	case 27:
-	case '\r':
-	case '\n':
+	if ((ev->fkey && ev->key == KEY_F(1)) || (!ev->fkey && (ev->key == 'q' ||
+	    ev->key == '?' || ev->key == 27 || ev->key == '\r' || ev->key == '\n')))
 		return SCR_HANDLED | SCR_CLOSE;
-	}
 	return SCR_HANDLED;
+}
+
+/* The help text wrapped for width w: each key's help beside its name. */
+static void
+help_build(struct help_state *st, int w)
+{
+	static const char *const extra[] = {
+		N_("In dialogs: Up/Down choose a field, Left/Right or Space change it, Enter "
+		   "accepts (y for the ones that delete or quit), Esc cancels."),
+		N_("Lists and text scroll alike everywhere: Up/Down or k/j a line, PgUp/PgDn "
+		   "(Space) a page, Home/End or g/G the first and the last."),
+		N_("Colours: green is fine, yellow needs attention, red is a failure. Set "
+		   "NO_COLOR=1 for none, VSBACKUP_ASCII=1 for plain ASCII lines."),
+	};
+	int kw = 12;
+
+	lines_clear(&st->lines);
+	for (size_t i = 0; i < tui_nkeyhelp; i++) {
+		size_t first = st->lines.n;
+
+		lines_add(&st->lines, w, kw, 0, A_NORMAL, -1, _(tui_keyhelp[i].help));
+		st->lines.v[first].tag = (int)i;
+	}
+	lines_add(&st->lines, w, 0, 0, A_NORMAL, -1, "");
+	for (size_t i = 0; i < sizeof extra / sizeof extra[0]; i++)
+		lines_add(&st->lines, w, 0, 0, theme_attr(COL_DIM), -1, _(extra[i]));
+	st->width = w;
+}
+
+struct help_draw {
+	struct help_state *st;
+	int x, w;
+};
+
+static void
+help_row(void *ud, size_t i, int y, bool sel)
+{
+	struct help_draw *d = ud;
+	const struct tui_line *l = &d->st->lines.v[i];
+
+	(void)sel;
+	if (l->tag >= 0)
+		draw_text(y, d->x, 12, theme_attr(COL_KEY_LABEL) | A_BOLD,
+		    tui_keyhelp[l->tag].keyname);
+	draw_text(y, d->x + l->indent, d->w - l->indent, l->attr, l->text);
 }
 
 static void
@@ -116,71 +93,29 @@ help_draw(struct tui *t, struct screen *s)
 {
 	struct help_state *st = s->data;
 	const struct tui_rect *R = &t->lay.full;
-	static char lines[512][256];
-	static attr_t attrs[512];
-	static int keycol[512];
-	int n = 0, kw = 12, tw = R->w - kw - 4, rows = R->h - 2;
+	struct help_draw d = { st, R->x + 2, R->w - 4 };
+	char range[64];
 
+	if (st->width != d.w)
+		help_build(st, d.w);
 	draw_fill(R->y, R->x, R->w, theme_attr(COL_TITLE), " ");
 	draw_text(R->y, R->x + 1, R->w - 2, theme_attr(COL_TITLE),
-	    _("vsbackup: keys (q, ? or Esc closes; Up/Down scroll)"));
-	for (size_t i = 0; i < tui_nkeyhelp && n < 500; i++) {
-		char wrapped[8][256];
-		int k = help_wrap(_(tui_keyhelp[i].help), tw, wrapped, 8);
-
-		for (int j = 0; j < k; j++) {
-			snprintf(lines[n], 256, "%s", wrapped[j]);
-			attrs[n] = A_NORMAL;
-			keycol[n] = j == 0 ? (int)i : -1;
-			n++;
-		}
-	}
-	{
-		static const char *const extra[] = {
-			N_("In dialogs: Up/Down choose a field, Left/Right or Space change it, Enter "
-			   "accepts (y for the ones that delete or quit), Esc cancels."),
-			N_("Colours: green is fine, yellow needs attention, red is a failure. Set "
-			   "NO_COLOR=1 for none, VSBACKUP_ASCII=1 for plain ASCII lines."),
-		};
-
-		lines[n][0] = '\0';
-		keycol[n++] = -1;
-		for (size_t i = 0; i < sizeof extra / sizeof extra[0]; i++) {
-			char wrapped[8][256];
-			int k = help_wrap(_(extra[i]), R->w - 4, wrapped, 8);
-
-			for (int j = 0; j < k && n < 510; j++) {
-				snprintf(lines[n], 256, "%s", wrapped[j]);
-				attrs[n] = theme_attr(COL_DIM);
-				keycol[n] = -2;
-				n++;
-			}
-		}
-	}
-	if (st->scroll > n - rows)
-		st->scroll = n - rows > 0 ? n - rows : 0;
-	for (int i = 0; i < rows && st->scroll + i < n; i++) {
-		int li = st->scroll + i, y = R->y + 1 + i;
-
-		if (keycol[li] == -2) {
-			draw_text(y, R->x + 2, R->w - 4, attrs[li], lines[li]);
-			continue;
-		}
-		if (keycol[li] >= 0)
-			draw_text(y, R->x + 2, kw, theme_attr(COL_KEY_LABEL) | A_BOLD,
-			    tui_keyhelp[keycol[li]].keyname);
-		draw_text(y, R->x + 2 + kw, tw, attrs[li], lines[li]);
-	}
+	    _("vsbackup: keys (q, ? or Esc closes; Up/Down, PgUp/PgDn scroll)"));
+	list_set_count(&st->view, st->lines.n);
+	list_draw(&st->view, R->y + 1, R->h - 2, help_row, &d);
 	draw_fill(R->y + R->h - 1, R->x, R->w, A_NORMAL, " ");
-	draw_printf(R->y + R->h - 1, R->x + 1, R->w - 2, theme_attr(COL_DIM),
-	    _("%d-%d of %d lines"), n ? st->scroll + 1 : 0,
-	    st->scroll + rows < n ? st->scroll + rows : n, n);
+	list_range_text(&st->view, range, sizeof range);
+	draw_printf(R->y + R->h - 1, R->x + 1, R->w - 2, theme_attr(COL_DIM), _("lines %s"),
+	    range);
 }
 
 static void
 help_free(struct screen *s)
 {
-	free(s->data);
+	struct help_state *st = s->data;
+
+	lines_clear(&st->lines);
+	free(st);
 	free(s);
 }
 
@@ -196,9 +131,11 @@ struct screen *
 screen_help_new(struct tui *t)
 {
 	struct screen *s = xcalloc(1, sizeof *s);
+	struct help_state *st = xcalloc(1, sizeof *st);
 
 	(void)t;
+	st->view.viewer = true;
 	s->type = &screen_help_type;
-	s->data = xcalloc(1, sizeof(struct help_state));
+	s->data = st;
 	return s;
 }

@@ -220,6 +220,14 @@ main_req_dismiss(struct tui *t, struct main_state *st)
 }
 
 static int
+main_req_log(struct tui *t, struct main_state *st)
+{
+	(void)st;
+	tui_push(t, screen_log_new(t));
+	return SCR_HANDLED;
+}
+
+static int
 main_req_refresh(struct tui *t, struct main_state *st)
 {
 	st->hist_key[0] = '\0';
@@ -273,7 +281,7 @@ main_move(struct tui *t, struct main_state *st, long delta, bool absolute)
 		if (t->detail_zoom)
 			st->detail_scroll = absolute ? (delta < 0 ? 0 : 1000) : st->detail_scroll + (int)delta;
 		else
-			main_select(t, st, absolute ? delta : (long)st->sel + delta);
+			main_select(t, st, absolute ? delta : (long)st->list.sel + delta);
 		break;
 	case FOCUS_DETAIL:
 		st->detail_scroll = absolute ? (delta < 0 ? 0 : 1000) : st->detail_scroll + (int)delta;

@@ -10,11 +10,12 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "ui/list.h"
 #include "ui/tui.h"
 
 struct main_state {
 	char sel_id[BACKUP_ID_SIZE];
-	size_t sel, top;
+	struct tui_list list;        /* the backup list: selection and scroll */
 	size_t job_sel;              /* among the visible jobs */
 	size_t log_back;             /* lines scrolled back from the newest */
 	int detail_scroll;

@@ -149,6 +149,7 @@ struct tui_job {
 	unsigned id;
 	const struct job_type *type;
 	bool visible;                 /* has a job pane (user actions) */
+	bool visible_hidden;          /* finished, older than the ones the pane shows */
 	char title[96];
 	char backup[BACKUP_ID_SIZE];
 	bool running, finished;
@@ -293,6 +294,7 @@ struct screen {
 
 struct screen *screen_main_new(struct tui *t);
 struct screen *screen_help_new(struct tui *t);
+struct screen *screen_log_new(struct tui *t);
 struct screen *screen_cleanup_new(struct tui *t);
 struct screen *screen_restore_new(struct tui *t, const char *id);
 /* The wizard undoing the last restore: on safety backup id, from its checks. */
@@ -400,12 +402,13 @@ struct tui_layout {
 	struct tui_rect header, list, detail, jobs, log, bar, dialog, full;
 	bool detail_shown;      /* beside or below the list (else on Enter) */
 	bool detail_beside;
-	int job_rows;           /* jobs shown */
+	int job_rows;           /* lines of the jobs pane below its rule */
 };
 
 enum tui_focus { FOCUS_LIST, FOCUS_DETAIL, FOCUS_JOBS, FOCUS_LOG, FOCUS__COUNT };
 
 #define TUI_MAX_SCREENS 8
+#define TUI_FINISHED_SHOWN 3      /* finished jobs the jobs pane shows (one line each) */
 
 /* How often the front end reads what changes under it (seconds). */
 #define TUI_STATUS_SECONDS 3      /* Redis INFO and DBSIZE, the index files, the lock */

@@ -245,9 +245,7 @@ retention_evaluate(const struct retention_item *items, size_t n,
 	}
 }
 
-/* The time left until expires, rounded to the nearest unit a person reads:
- * days from one day on, then hours, then minutes. */
-static void
+void
 retention_left(time_t expires, time_t now, char *buf, size_t bufsz)
 {
 	long long r = (long long)expires - (long long)now;

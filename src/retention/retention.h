@@ -134,6 +134,11 @@ void retention_describe(const struct retention_item *item,
     const struct config_retention *policy, time_t now, char *buf,
     size_t bufsz);
 
+/* The time left until expires, rounded to the nearest unit a person reads
+ * (days from one day on, then hours, then minutes): "2 days left", as
+ * retention_describe says it; every screen says it so. */
+void retention_left(time_t expires, time_t now, char *buf, size_t bufsz);
+
 /* "within-retention", "manual", "newest-verified", "newest-complete",
  * "pinned", "in-use", "future", "expired", "incomplete" (never translated). */
 const char *retention_reason_name(enum retention_reason reason);

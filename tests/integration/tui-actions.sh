@@ -1,6 +1,6 @@
 #!/bin/bash
 # The TUI driving real jobs on a demo sandbox: b takes a backup (its pane
-# reaches 100% and the new row appears), v verifies it (two verifications
+# says it is complete and the new row appears), v verifies it (two verifications
 # at once), the guided restore refuses a wrong typed id and restores with
 # the right one (DEBUG DIGEST equals the one before the backup), and
 # SIGTERM leaves the terminal as it was.
@@ -32,9 +32,9 @@ tmux_send b
 tmux_wait_for 'Take a backup' 5
 ok $? "b opens the backup dialog"
 tmux_send Enter
-tmux_wait_for '100%  backup [0-9]{8}_[0-9]{6} complete' 30
-ok $? "the backup's job pane reaches 100%"
-new=$(tmux_capture | sed -n 's/.*100%  backup \([0-9]\{8\}_[0-9]\{6\}\) complete.*/\1/p' | head -1)
+tmux_wait_for '✓ backup \(by schedule\): backup [0-9]{8}_[0-9]{6} complete' 30
+ok $? "the backup's job pane says it is complete"
+new=$(tmux_capture | sed -n 's/.*: backup \([0-9]\{8\}_[0-9]\{6\}\) complete:.*/\1/p' | head -1)
 like "$new" '^[0-9]{8}_[0-9]{6}$' "the pane names the new backup ($new)"
 tmux_wait_for "^ $new (daily|weekly|monthly) " 10
 ok $? "the new backup's row appears in the list"

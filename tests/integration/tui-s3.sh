@@ -44,7 +44,7 @@ ok $? "the backup dialog offers the upload, on by default"
 tmux_send Enter
 tmux_wait_for 'backup [0-9]{8}_[0-9]{6} complete: .*, uploaded' 60
 ok $? "the backup completes and is uploaded"
-new=$(tmux_capture | sed -n 's/.*  backup \([0-9]\{8\}_[0-9]\{6\}\) complete.*/\1/p' | head -1)
+new=$(tmux_capture | sed -n 's/.* backup \([0-9]\{8\}_[0-9]\{6\}\) complete:.*/\1/p' | head -1)
 tmux_wait_for "^ $new (daily|weekly|monthly) .* both " 15
 ok $? "the new backup is listed in both places"
 

@@ -127,7 +127,7 @@ main(void)
 	is_str(r->ret_short, "pinned", "the pinned backup says so");
 	r = model_find_row(&m, id[4]);
 	ok(r->vstate == VERIFY_OK && r->vdeep, "the verified backup shows a deep pass");
-	is_str(r->ret_short, "5d 14h left", "a backup expiring within a week shows the time left");
+	is_str(r->ret_short, "6 days left", "a backup expiring within a week shows the time left");
 	ok(r->policy == &cfg->retention, "a backup with a local copy follows the local policy");
 	r = model_find_row(&m, id[1]);
 	is_str(r->ret_short, "until 2024-08-01", "one kept longer shows the date");
