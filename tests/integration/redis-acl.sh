@@ -115,4 +115,37 @@ OUT=$("$VSBACKUP" -c "$TMP/vs.conf" config 2>&1)
 like "$OUT" "restore +ok" "with the restore rules: restore ok"
 like "$OUT" "replication fetch +ok" "with the fetch rules: replication fetch ok"
 
+# --- under Sentinel every user needs ROLE ------------------------------------------------------
+read -r MP SP < <("$PY" -c '
+import socket
+ss = [socket.socket() for _ in range(2)]
+for s in ss: s.bind(("127.0.0.1", 0))
+print(*[s.getsockname()[1] for s in ss])')
+mkdir -p "$TMP/m" "$TMP/s"
+printf '%s\n' "bind 127.0.0.1" "port $MP" "dir $TMP/m" 'save ""' "appendonly no" \
+	"logfile $TMP/m/redis.log" "user vsadmin on >$ACL_ADMIN_PW ~* &* +@all" > "$TMP/m/redis.conf"
+redis-server "$TMP/m/redis.conf" &
+harness_track $!
+printf '%s\n' "bind 127.0.0.1" "port $SP" "dir $TMP/s" "logfile $TMP/s/sentinel.log" \
+	"sentinel monitor vsm 127.0.0.1 $MP 1" "sentinel auth-user vsm vsadmin" \
+	"sentinel auth-pass vsm $ACL_ADMIN_PW" > "$TMP/s/sentinel.conf"
+redis-server "$TMP/s/sentinel.conf" --sentinel &
+harness_track $!
+mcli() { redis-cli -p "$MP" --user vsadmin --pass "$ACL_ADMIN_PW" --no-auth-warning "$@"; }
+for _ in $(seq 100); do
+	[ "$(redis-cli -p "$SP" sentinel get-master-addr-by-name vsm 2>/dev/null | tail -n 1)" = "$MP" ] && break
+	sleep 0.05
+done
+mcli acl setuser vsbackup reset on '>bk-Pw-1' "${ACL_BACKUP_RULES[@]}" >/dev/null
+REDIS_SOCK='' write_config "$TMP/sentinel.conf" 'redis.mode="sentinel"' \
+	"redis.sentinels=[ \"127.0.0.1:$SP\" ]" 'redis.master_name="vsm"' \
+	'redis.username="vsbackup"' 'redis.password="bk-Pw-1"' \
+	"redis.data_dir=\"$TMP/m\"" 'redis.dbfilename="dump.rdb"'
+OUT=$("$VSBACKUP" -c "$TMP/sentinel.conf" config 2>&1)
+show "$OUT"
+like "$OUT" "ACL SETUSER vsbackup \+role" "sentinel mode without +role: config names the rule"
+mcli acl setuser vsbackup +role >/dev/null
+OUT=$("$VSBACKUP" -c "$TMP/sentinel.conf" config 2>&1)
+like "$OUT" "backup +ok" "with +role: backup ok under Sentinel"
+
 done_testing
