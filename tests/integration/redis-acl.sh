@@ -132,8 +132,10 @@ printf '%s\n' "bind 127.0.0.1" "port $SP" "dir $TMP/s" "logfile $TMP/s/sentinel.
 redis-server "$TMP/s/sentinel.conf" --sentinel &
 harness_track $!
 mcli() { redis-cli -p "$MP" --user vsadmin --pass "$ACL_ADMIN_PW" --no-auth-warning "$@"; }
-for _ in $(seq 100); do
-	[ "$(redis-cli -p "$SP" sentinel get-master-addr-by-name vsm 2>/dev/null | tail -n 1)" = "$MP" ] && break
+for _ in $(seq 200); do
+	[ "$(mcli ping 2>/dev/null)" = PONG ] &&
+	    [ "$(redis-cli -p "$SP" sentinel get-master-addr-by-name vsm 2>/dev/null | tail -n 1)" = "$MP" ] &&
+	    break
 	sleep 0.05
 done
 mcli acl setuser vsbackup reset on '>bk-Pw-1' "${ACL_BACKUP_RULES[@]}" >/dev/null
