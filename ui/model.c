@@ -59,15 +59,6 @@ sort_name(enum tui_sort s)
 	return _(names[s]);
 }
 
-/* The retention item for one copy of an entry. */
-static void
-row_item(struct tui_model *m, const struct catalog_entry *e, const struct catalog_copy *c,
-    struct retention_item *it)
-{
-	catalog_retention_item(e, c, it);
-	it->in_use = model_backup_busy(m, e->id);
-}
-
 static void
 row_retention_text(struct tui_row *r, time_t now)
 {
@@ -136,62 +127,41 @@ row_search_text(struct tui_row *r)
 		*p = (char)tolower((unsigned char)*p);
 }
 
+static bool
+model_in_use(const char *id, void *ud)
+{
+	return model_backup_busy(ud, id);
+}
+
 void
 model_evaluate(struct tui_model *m, time_t now)
 {
 	const struct config *cfg = m->cfg;
-	struct retention_item *li, *si;
-	struct retention_decision *ld, *sd;
-	size_t nl = 0, ns = 0, *lidx, *sidx;
+	struct retention_item *items;
+	struct retention_decision *dec;
 
 	m->evaluated_at = now;
-	if (m->nrows == 0)
+	if (m->nrows == 0 || m->cat == NULL)
 		return;
-	li = xcalloc(m->nrows, sizeof *li);
-	si = xcalloc(m->nrows, sizeof *si);
-	ld = xcalloc(m->nrows, sizeof *ld);
-	sd = xcalloc(m->nrows, sizeof *sd);
-	lidx = xcalloc(m->nrows, sizeof *lidx);
-	sidx = xcalloc(m->nrows, sizeof *sidx);
-	/* Each location decides alone, as cleanup does. */
+	items = xcalloc(m->nrows * CATALOG_NLOC, sizeof *items);
+	dec = xcalloc(m->nrows * CATALOG_NLOC, sizeof *dec);
+	catalog_retention(m->cat, cfg, now, model_in_use, m, items, dec);
 	for (size_t i = 0; i < m->nrows; i++) {
 		struct tui_row *r = &m->rows[i];
 
-		if (r->e->local.present) {
-			row_item(m, r->e, &r->e->local, &li[nl]);
-			lidx[nl++] = i;
+		/* The row shows the local decision when there is a local copy. */
+		for (size_t l = CATALOG_NLOC; l > 0; l--) {
+			if (!catalog_copy_at(r->e, l - 1)->present)
+				continue;
+			r->item = items[i * CATALOG_NLOC + l - 1];
+			r->ret = dec[i * CATALOG_NLOC + l - 1];
+			r->policy = l - 1 == 0 ? &cfg->retention : &cfg->retention_s3;
 		}
-		if (r->e->s3.present) {
-			row_item(m, r->e, &r->e->s3, &si[ns]);
-			sidx[ns++] = i;
-		}
+		row_retention_text(r, now);
+		row_search_text(r);
 	}
-	retention_evaluate(li, nl, &cfg->retention, now, ld);
-	retention_evaluate(si, ns, &cfg->retention_s3, now, sd);
-	for (size_t k = 0; k < ns; k++) {
-		struct tui_row *r = &m->rows[sidx[k]];
-
-		r->item = si[k];
-		r->ret = sd[k];
-		r->policy = &cfg->retention_s3;
-	}
-	for (size_t k = 0; k < nl; k++) {
-		struct tui_row *r = &m->rows[lidx[k]];
-
-		r->item = li[k];
-		r->ret = ld[k];
-		r->policy = &cfg->retention;
-	}
-	for (size_t i = 0; i < m->nrows; i++) {
-		row_retention_text(&m->rows[i], now);
-		row_search_text(&m->rows[i]);
-	}
-	free(li);
-	free(si);
-	free(ld);
-	free(sd);
-	free(lidx);
-	free(sidx);
+	free(items);
+	free(dec);
 }
 
 static int

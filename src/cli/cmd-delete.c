@@ -94,7 +94,7 @@ cmd_delete_exec(struct cmd_ctx *ctx, int argc, char **argv)
 	if ((rc = cmd_parse_options(ctx, self, argc, argv, "y", cmd_delete_longopts,
 	    cmd_delete_option, &opts)) >= 0)
 		return rc;
-	if ((rc = cli_take_id(self, argc, argv, id)) != 0)
+	if ((rc = cli_take_id(ctx, self, argc, argv, id)) != 0)
 		return rc;
 	if (cmd_load_config(ctx) != 0)
 		return 1;

@@ -15,6 +15,7 @@
 
 #include "cli/cmd.h"
 #include "common/i18n.h"
+#include "common/xmalloc.h"
 #include "demo/demo.h"
 
 extern const struct cmd_entry cmd_demo_entry;
@@ -156,9 +157,42 @@ demo_print_json(const struct demo_result *res, const struct demo_options *opt)
 	cJSON_Delete(o);
 }
 
+/* How to run this very program again: "vsbackup" when that is what PATH
+ * finds, else its full path (a build tree, after scripts/demo). */
+static const char *
+demo_self(void)
+{
+	static char self[PATH_MAX];
+	char *path, *p, *dir, *save = NULL;
+	bool on_path = false;
+	ssize_t n;
+
+	if (self[0] != '\0')
+		return self;
+	n = readlink("/proc/self/exe", self, sizeof self - 1);
+	if (n <= 0) {
+		snprintf(self, sizeof self, "vsbackup");
+		return self;
+	}
+	self[n] = '\0';
+	path = xstrdup(getenv("PATH") != NULL ? getenv("PATH") : "");
+	for (p = path; (dir = strtok_r(p, ":", &save)) != NULL && !on_path; p = NULL) {
+		char *cand = xasprintf("%s/vsbackup", dir), real[PATH_MAX];
+
+		on_path = realpath(cand, real) != NULL && strcmp(real, self) == 0;
+		free(cand);
+	}
+	free(path);
+	if (on_path)
+		snprintf(self, sizeof self, "vsbackup");
+	return self;
+}
+
 static void
 demo_print_summary(const struct demo_result *res, const struct demo_options *opt)
 {
+	const char *me = demo_self();
+
 	printf(_("Demo ready in %s (%.1f s).\n\n"), res->dir, res->seconds);
 	printf(_("  Redis     %s: %lld chimera-vectors: and %lld chimera-users: documents\n"),
 	    res->socket, opt->vectors, opt->users);
@@ -167,13 +201,13 @@ demo_print_summary(const struct demo_result *res, const struct demo_options *opt
 	printf(_("  backups   %s\n"), res->backup_dir);
 	printf(_("  config    %s\n\n"), res->config_path);
 	printf(_("Try:\n"
-	         "  vsbackup -c %s backup\n"
-	         "  vsbackup -c %s list\n"
+	         "  %s -c %s backup\n"
+	         "  %s -c %s list\n"
 	         "  redis-cli -s %s dbsize\n"
 	         "or set VSBACKUP_CONFIG=%s and leave out -c.\n\n"),
-	    res->config_path, res->config_path, res->socket, res->config_path);
+	    me, res->config_path, me, res->config_path, res->socket, res->config_path);
 	printf(_("The demo Redis server keeps running; stop it with:\n"
-	         "  vsbackup demo --stop --dir %s\n"), res->dir);
+	         "  %s demo --stop --dir %s\n"), me, res->dir);
 }
 
 /* Open the TUI on the demo, when this build has one. */
@@ -195,7 +229,7 @@ demo_open_tui(struct cmd_ctx *ctx, const struct demo_result *res)
 	rc = tui->exec(&tctx, 1, targv);
 	config_free(tctx.cfg);
 	printf(_("The demo Redis server is still running; stop it with: "
-	         "vsbackup demo --stop --dir %s\n"), res->dir);
+	         "%s demo --stop --dir %s\n"), demo_self(), res->dir);
 	return rc;
 }
 

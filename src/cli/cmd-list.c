@@ -26,8 +26,9 @@ list_human(const struct catalog *cat, time_t now)
 	    _("VERIFIED"), _("NOTES") };
 
 	cli_row(w, 8, head);
-	for (size_t i = 0; i < cat->n; i++) {
-		const struct catalog_entry *e = &cat->entries[i];
+	/* Newest first, as the front end lists them. */
+	for (size_t k = cat->n; k > 0; k--) {
+		const struct catalog_entry *e = &cat->entries[k - 1];
 		const struct catalog_copy *c = catalog_best(e);
 		char created[32] = "-", age[24] = "-", size[24], verified[16] = "-", notes[320] = "";
 		const char *type = "-";
@@ -107,9 +108,24 @@ cmd_list_exec(struct cmd_ctx *ctx, int argc, char **argv)
 	cat = done->result;
 	if (ctx->json) {
 		cJSON *arr = cJSON_CreateArray();
+		struct retention_decision *dec = xcalloc(cat->n * CATALOG_NLOC + 1, sizeof *dec);
+		time_t now = time_now();
 
-		for (size_t i = 0; i < cat->n; i++)
-			cJSON_AddItemToArray(arr, cli_catalog_entry_json(&cat->entries[i]));
+		/* What cleanup would decide for each copy now. */
+		catalog_retention(cat, ctx->cfg, now, NULL, NULL, NULL, dec);
+		for (size_t i = 0; i < cat->n; i++) {
+			cJSON *o = cli_catalog_entry_json(&cat->entries[i]);
+
+			for (size_t l = 0; l < CATALOG_NLOC; l++) {
+				cJSON *c = cJSON_GetObjectItemCaseSensitive(o, catalog_location_name(l));
+
+				if (cJSON_IsObject(c))
+					cJSON_AddItemToObject(c, "retention",
+					    cli_retention_json(&dec[i * CATALOG_NLOC + l]));
+			}
+			cJSON_AddItemToArray(arr, o);
+		}
+		free(dec);
 		cli_print_json(arr);
 	} else {
 		list_human(cat, time_now());

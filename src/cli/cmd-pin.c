@@ -32,7 +32,7 @@ pin_exec(struct cmd_ctx *ctx, const struct cmd_entry *self, bool pin, int argc, 
 	if ((rc = cmd_parse_options(ctx, self, argc, argv, NULL, cmd_pin_longopts,
 	    cli_where_option, &opts)) >= 0)
 		return rc;
-	if ((rc = cli_take_id(self, argc, argv, id)) != 0)
+	if ((rc = cli_take_id(ctx, self, argc, argv, id)) != 0)
 		return rc;
 	if (cmd_load_config(ctx) != 0)
 		return 1;

@@ -183,7 +183,7 @@ cmd_restore_exec(struct cmd_ctx *ctx, int argc, char **argv)
 		if (optind != argc || opts.target_dir != NULL || opts.plan)
 			return cmd_usage_error(self, _("--rollback takes no backup id, no --target-dir and "
 			    "no --plan: it returns to the safety backup of the interrupted restore"));
-	} else if ((rc = cli_take_id(self, argc, argv, id)) != 0) {
+	} else if ((rc = cli_take_id(ctx, self, argc, argv, id)) != 0) {
 		return rc;
 	}
 	if (opts.plan && opts.target_dir != NULL)

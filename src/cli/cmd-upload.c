@@ -32,7 +32,7 @@ cmd_transfer_exec(const struct cmd_entry *self, const struct job_type *type,
 
 	if ((rc = cmd_parse_options(ctx, self, argc, argv, NULL, NULL, NULL, NULL)) >= 0)
 		return rc;
-	if ((rc = cli_take_id(self, argc, argv, id)) != 0)
+	if ((rc = cli_take_id(ctx, self, argc, argv, id)) != 0)
 		return rc;
 	if (cmd_load_config(ctx) != 0)
 		return VS_EXIT_FAILURE;

@@ -61,7 +61,7 @@ cmd_verify_exec(struct cmd_ctx *ctx, int argc, char **argv)
 	if ((rc = cmd_parse_options(ctx, self, argc, argv, "v", cmd_verify_longopts,
 	    cmd_verify_option, &opts)) >= 0)
 		return rc;
-	if ((rc = cli_take_id(self, argc, argv, id)) != 0)
+	if ((rc = cli_take_id(ctx, self, argc, argv, id)) != 0)
 		return rc;
 	if (cmd_load_config(ctx) != 0)
 		return 1;

@@ -55,6 +55,23 @@ cli_manifest_json(const struct manifest *m)
 }
 
 cJSON *
+cli_retention_json(const struct retention_decision *d)
+{
+	cJSON *o = cJSON_CreateObject();
+	char at[ISO8601_SIZE];
+
+	cJSON_AddBoolToObject(o, "keep", d->keep);
+	cJSON_AddStringToObject(o, "reason", retention_reason_name(d->reason));
+	if (d->expires != 0) {
+		time_format_iso(d->expires, at);
+		cJSON_AddStringToObject(o, "expires", at);
+	} else {
+		cJSON_AddNullToObject(o, "expires");
+	}
+	return o;
+}
+
+cJSON *
 cli_missing_json(unsigned missing)
 {
 	cJSON *a = cJSON_CreateArray();
@@ -146,8 +163,41 @@ cli_verify_report_print(const struct verify_report *r, bool verbose)
 	}
 }
 
+/* "latest" and "latest-verified": the newest backup that counts (not a
+ * safety backup, every part there), or the newest one verified. */
+static int
+cli_resolve_latest(struct cmd_ctx *ctx, const struct cmd_entry *e, bool verified,
+    char id[BACKUP_ID_SIZE])
+{
+	struct job_list_args *a;
+	struct engine_event *done;
+	const struct catalog_entry *n;
+	int rc;
+
+	if (cmd_load_config(ctx) != 0)
+		return VS_EXIT_FAILURE;
+	a = xcalloc(1, sizeof *a);
+	a->local = true;
+	a->s3 = ctx->cfg->s3.bucket[0] != '\0';
+	if ((rc = cli_run(ctx, &job_list_type, a, &done)) != 0)
+		return rc;
+	n = catalog_newest(done->result, CATALOG_ALL_LOCATIONS, verified, NULL);
+	if (n == NULL) {
+		engine_event_free(done);
+		(void)e;
+		cmd_error(ctx, verified ? _("no backup has passed a verification yet: "
+		    "'latest-verified' names none") : _("there is no complete backup yet: 'latest' "
+		    "names none"));
+		return VS_EXIT_FAILURE;
+	}
+	snprintf(id, BACKUP_ID_SIZE, "%s", n->id);
+	engine_event_free(done);
+	return 0;
+}
+
 int
-cli_take_id(const struct cmd_entry *e, int argc, char **argv, char id[BACKUP_ID_SIZE])
+cli_take_id(struct cmd_ctx *ctx, const struct cmd_entry *e, int argc, char **argv,
+    char id[BACKUP_ID_SIZE])
 {
 	struct vs_error err;
 	time_t t;
@@ -156,9 +206,11 @@ cli_take_id(const struct cmd_entry *e, int argc, char **argv, char id[BACKUP_ID_
 		return cmd_usage_error(e, _("a backup id is needed (see 'vsbackup list')"));
 	if (optind + 1 < argc)
 		return cmd_usage_error(e, _("unexpected argument '%s'"), argv[optind + 1]);
+	if (strcmp(argv[optind], "latest") == 0 || strcmp(argv[optind], "latest-verified") == 0)
+		return cli_resolve_latest(ctx, e, strcmp(argv[optind], "latest-verified") == 0, id);
 	error_clear(&err);
 	if (backup_id_parse(argv[optind], &t, &err) != 0)
-		return cmd_usage_error(e, "%s", err.msg);
+		return cmd_usage_error(e, _("%s (or 'latest', 'latest-verified')"), err.msg);
 	snprintf(id, BACKUP_ID_SIZE, "%s", argv[optind]);
 	return 0;
 }

@@ -27,6 +27,9 @@ struct cli_where {
 int cli_where_option(const struct cmd_entry *e, void *ud, int opt, const char *arg);
 
 
+/* A retention decision: {keep, reason, expires (ISO 8601 or null)}. */
+struct cJSON *cli_retention_json(const struct retention_decision *d);
+
 /* The parts a copy lacks (catalog_copy_missing) as an array of file names. */
 struct cJSON *cli_missing_json(unsigned missing);
 
@@ -51,5 +54,9 @@ void cli_label(const char *label, int width, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
 /* The single positional backup id after the options: 0, or a usage error's
- * exit status after printing it (a malformed id is never used). */
-int cli_take_id(const struct cmd_entry *e, int argc, char **argv, char id[BACKUP_ID_SIZE]);
+ * exit status after printing it (a malformed id is never used). "latest"
+ * and "latest-verified" name the newest backup that counts (not a safety
+ * backup, every part there) and the newest verified one: they read the
+ * configuration and the list of backups. */
+int cli_take_id(struct cmd_ctx *ctx, const struct cmd_entry *e, int argc, char **argv,
+    char id[BACKUP_ID_SIZE]);

@@ -341,6 +341,40 @@ catalog_retention_item(const struct catalog_entry *e, const struct catalog_copy 
 	it->second_rate = catalog_copy_usable(c) && !catalog_copy_counts(c);
 }
 
+void
+catalog_retention(const struct catalog *cat, const struct config *cfg, time_t now,
+    bool (*in_use)(const char *id, void *ud), void *ud, struct retention_item *items,
+    struct retention_decision *out)
+{
+	struct retention_item *it = xcalloc(cat->n + 1, sizeof *it);
+	struct retention_decision *d = xcalloc(cat->n + 1, sizeof *d);
+	size_t *idx = xcalloc(cat->n + 1, sizeof *idx);
+
+	/* Each location decides alone, as cleanup does. */
+	for (size_t l = 0; l < CATALOG_NLOC; l++) {
+		size_t n = 0;
+
+		for (size_t i = 0; i < cat->n; i++) {
+			const struct catalog_copy *c = catalog_copy_at(&cat->entries[i], l);
+
+			if (!c->present)
+				continue;
+			catalog_retention_item(&cat->entries[i], c, &it[n]);
+			it[n].in_use = in_use != NULL && in_use(cat->entries[i].id, ud);
+			idx[n++] = i;
+		}
+		retention_evaluate(it, n, l == 0 ? &cfg->retention : &cfg->retention_s3, now, d);
+		for (size_t k = 0; k < n; k++) {
+			if (items != NULL)
+				items[idx[k] * CATALOG_NLOC + l] = it[k];
+			out[idx[k] * CATALOG_NLOC + l] = d[k];
+		}
+	}
+	free(it);
+	free(d);
+	free(idx);
+}
+
 const struct catalog_entry *
 catalog_newest(const struct catalog *cat, unsigned locations, bool verified,
     const struct catalog_entry *skip)

@@ -124,6 +124,14 @@ const struct catalog_copy *catalog_usable(const struct catalog_entry *e);
 void catalog_retention_item(const struct catalog_entry *e, const struct catalog_copy *c,
     struct retention_item *it);
 
+/* Retention for every copy of the catalog at now, each location under its
+ * own policy (retention / retention_s3), as cleanup decides: out[i *
+ * CATALOG_NLOC + l] for entry i, location l (only for copies present).
+ * in_use (may be NULL) says which backups a running job holds. */
+void catalog_retention(const struct catalog *cat, const struct config *cfg, time_t now,
+    bool (*in_use)(const char *id, void *ud), void *ud, struct retention_item *items,
+    struct retention_decision *out);
+
 /* The newest entry whose copy in one of the locations wanted (bit i for
  * location i) counts (catalog_copy_counts); with verified, whose copy
  * there also passed its last verification. skip is left out (NULL: none).

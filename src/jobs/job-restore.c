@@ -385,19 +385,19 @@ check_live(struct restore_ctx *rc, const struct manifest *m, struct vs_error *er
 				    (long long)x.keys[bad]);
 			goto out;
 		}
-		job_log(rc->job, VS_LOG_INFO, _("%s: %llu keys counted, %lld recorded; counting "
-		    "again"), cfg->redis.prefixes[bad], (unsigned long long)live.keys[bad],
+		job_log(rc->job, VS_LOG_INFO, _("%llu keys counted under %s, %lld recorded; "
+		    "counting again"), (unsigned long long)live.keys[bad], cfg->redis.prefixes[bad],
 		    (long long)x.keys[bad]);
 	}
 	for (size_t i = 0; i < np; i++) {
 		if (x.expires[i] > 0 && live.volatile_keys[i] < x.expires[i])
-			job_log(rc->job, VS_LOG_INFO, _("%s: %llu keys, as recorded but for %llu with "
-			    "a TTL that expired since the backup"), cfg->redis.prefixes[i],
-			    (unsigned long long)live.keys[i],
+			job_log(rc->job, VS_LOG_INFO, _("%llu keys under %s, as recorded but for %llu "
+			    "with a TTL that expired since the backup"), (unsigned long long)live.keys[i],
+			    cfg->redis.prefixes[i],
 			    (unsigned long long)(x.expires[i] - live.volatile_keys[i]));
 		else
-			job_log(rc->job, VS_LOG_INFO, _("%s: %llu keys, as recorded"),
-			    cfg->redis.prefixes[i], (unsigned long long)live.keys[i]);
+			job_log(rc->job, VS_LOG_INFO, _("%llu keys under %s, as recorded"),
+			    (unsigned long long)live.keys[i], cfg->redis.prefixes[i]);
 	}
 	if (m->redis.file.present && (live.dbsize - live.db_expires != x.dbsize - x.db_expires ||
 	    live.db_expires > x.db_expires)) {

@@ -108,7 +108,7 @@ is "$RC" 0 "list succeeds"
 like "$(printf '%s\n' "$OUT" | head -1)" '^ID +TYPE +CREATED +AGE +SIZE +WHERE +VERIFIED' "list has a header"
 is "$(printf '%s\n' "$OUT" | sed 1d | wc -l)" 11 "one row per backup (11)"
 is "$(printf '%s\n' "$OUT" | awk 'NR > 1 { print $1 }' | tr '\n' ' ')" \
-    "$(printf '%s\n' $ALL | sort | tr '\n' ' ')" "rows sorted by id"
+    "$(printf '%s\n' $ALL | sort -r | tr '\n' ' ')" "rows sorted by id, newest first as in the front end"
 like "$(printf '%s\n' "$OUT" | grep '^20240708_100000')" '^20240708_100000 +weekly +.* local ' \
     "the weekly row says weekly, local"
 run --json list

@@ -35,6 +35,9 @@ is "$rc" 0 "demo with 3000 vectors, 300 users, dimension 32 succeeds"
 like "$out" "Demo ready in $D" "it says where the demo is"
 like "$out" "vsbackup demo --stop --dir $D" "it says how to stop it"
 like "$out" "vsbackup -c $D/vsbackup.conf backup" "it says what to run next"
+cmd=$(printf '%s\n' "$out" | sed -n 's/^  \(.*\) demo --stop --dir .*/\1/p' | head -1)
+{ [ "$cmd" = vsbackup ] && command -v vsbackup >/dev/null; } || [ -x "$cmd" ]
+ok $? "the command it prints can be run as printed ($cmd: vsbackup itself when PATH finds it)"
 
 is "$(redis-cli -s "$SOCK" ping 2>&1)" PONG "the private server answers on $SOCK"
 is "$(redis-cli -s "$SOCK" config get port | sed -n 2p)" 0 "it listens on no TCP port"

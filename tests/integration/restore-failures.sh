@@ -170,7 +170,7 @@ SAFETY3=$(date -u -d "$VSBACKUP_NOW" +%Y%m%d_%H%M%S)
 run restore "$ID3" --yes
 is "$RC" 3 "a restore whose key count differs from metadata.json exits 3 (a failed check)"
 eng_track_redis
-like "$ERR" "chimera-vectors:: $n keys counted, $((n + 1)) recorded; counting again" "  it counts a second time"
+like "$ERR" "$n keys counted under chimera-vectors:, $((n + 1)) recorded; counting again" "  it counts a second time"
 like "$ERR" "after the restore Redis holds $n keys under chimera-vectors:, the backup recorded $((n + 1))" \
     "  then names the prefix and both counts" || show "$ERR"
 like "$ERR" "'vsbackup restore $SAFETY3' returns to it" "  and says how to return to the safety backup"

@@ -36,7 +36,7 @@ tick
 run restore "$ID" --yes
 is "$RC" 0 "a restore whose TTL keys expired since the backup succeeds" || show "$ERR"
 eng_track_redis
-like "$ERR" "chimera-vectors:: $((nv - 20)) keys, as recorded but for 20 with a TTL that expired" \
+like "$ERR" "$((nv - 20)) keys under chimera-vectors:, as recorded but for 20 with a TTL that expired" \
     "  the check says how many keys with a TTL expired" || show "$ERR"
 is "$(dcli dbsize)" "$(( $(meta "$ID" "m['redis']['dbsize']") - 27 ))" \
     "  Redis holds every key without a TTL and the long-lived ones"

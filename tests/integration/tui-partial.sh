@@ -7,6 +7,8 @@
 # newest" (header, health), the wizard lists the ordinary backup first,
 # and restoring it names the live part it removes and needs its own
 # confirmation (y in the wizard, --allow-partial on the command line).
+# 'latest' and 'latest-verified' never name a safety backup; list --json
+# says each copy's retention; list shows the newest first.
 # Covers ui/model.c, ui/pane-list.c, ui/pane-detail.c, ui/screen-restore.c,
 # src/jobs/catalog.c, src/cli/cmd-list.c, src/cli/cmd-show.c,
 # src/cli/output.c, src/cli/cmd-restore.c, src/ops/survey.c.
@@ -53,6 +55,17 @@ for b in json.load(sys.stdin):
 ' "$SAFE")
 is "$got" "True True content_index.faiss ['content_index.faiss']" \
     "list --json: pre_restore, usable, and the missing part"
+got=$(printf '%s' "$json" | /usr/bin/python3 -c '
+import json, sys
+for b in json.load(sys.stdin):
+    if b["id"] == sys.argv[1]:
+        r = b["local"]["retention"]
+        print(r["keep"], r["reason"], r["expires"] is not None)
+' "$GOOD")
+is "$got" "True within-retention True" "list --json: each copy says what cleanup decides for it"
+like "$(vsb list | sed -n 2p)" "^$SAFE " "list: newest first, as in the front end"
+like "$(vsb show latest)" "Backup $GOOD" "'latest' names the newest backup that counts, not the safety backup"
+like "$(vsb show latest-verified)" "Backup $GOOD" "and so does 'latest-verified'"
 out=$(vsb show "$SAFE")
 like "$out" "PARTIAL +lacks the content index; restoring it removes the live one" \
     "show says what restoring it removes"
