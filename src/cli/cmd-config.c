@@ -59,7 +59,7 @@ access_print(const struct config *c)
 {
 	struct redis_acl_report r;
 	struct vs_error err;
-	char lacks[512], rules[256];
+	char lacks[4096], rules[2048];
 
 	error_clear(&err);
 	if (redis_acl_check(c, &r, &err) != 0) {
