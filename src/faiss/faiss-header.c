@@ -385,7 +385,8 @@ faiss_header_read_path(const char *path, struct faiss_header *out,
 {
 	int fd, rc;
 
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+	/* Neither a link nor a FIFO is an index vsbackup put there. */
+	if ((fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC)) < 0)
 		return error_errno(err, errno == ENOENT ? VS_ERR_NOTFOUND : VS_ERR_IO, errno,
 		    _("cannot open FAISS index %s"), path);
 	rc = faiss_header_read(fd, path, out, err);

@@ -58,7 +58,8 @@ struct faiss_header {
 int faiss_header_read(int fd, const char *path, struct faiss_header *out,
     struct vs_error *err);
 
-/* Open path read-only and call faiss_header_read(). */
+/* Open path read-only (not through a symbolic link, without waiting on
+ * a FIFO) and call faiss_header_read(). */
 int faiss_header_read_path(const char *path, struct faiss_header *out,
     struct vs_error *err);
 
