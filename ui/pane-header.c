@@ -177,6 +177,39 @@ header_indexes(struct tui *t, const struct tui_rect *R)
 	}
 }
 
+/* What an S3 listing failure says, short enough for the header: the
+ * answers an operator meets most, in words; else the reason the listing
+ * gave. The whole message is in the log (L). */
+static void
+header_s3_error(const struct config *cfg, const char *error, char *buf, size_t bufsz)
+{
+	static const struct {
+		const char *code;
+		const char *text;
+	} known[] = {
+		{ "NoSuchBucket", N_("does not exist (404 NoSuchBucket)") },
+		{ "AccessDenied", N_("is closed to these credentials (403 AccessDenied)") },
+		{ "InvalidAccessKeyId", N_("cannot be used: S3 does not know the access key "
+		    "(403 InvalidAccessKeyId)") },
+		{ "SignatureDoesNotMatch", N_("cannot be used: the secret key is wrong "
+		    "(403 SignatureDoesNotMatch)") },
+		{ "Could not connect", N_("cannot be reached: no connection to the endpoint") },
+		{ "Couldn't connect", N_("cannot be reached: no connection to the endpoint") },
+		{ "timed out", N_("cannot be reached: the endpoint does not answer") },
+	};
+	const char *reason;
+
+	for (size_t i = 0; i < sizeof known / sizeof known[0]; i++) {
+		if (strstr(error, known[i].code) != NULL) {
+			/* TRANSLATORS: "bucket NAME does not exist (...)". */
+			snprintf(buf, bufsz, _("bucket %s %s"), cfg->s3.bucket, _(known[i].text));
+			return;
+		}
+	}
+	reason = strstr(error, "failed: ");
+	snprintf(buf, bufsz, "%s: %s", cfg->s3.bucket, reason != NULL ? reason + 8 : error);
+}
+
 static void
 header_backups(struct tui *t, const struct tui_rect *R)
 {
@@ -193,10 +226,12 @@ header_backups(struct tui *t, const struct tui_rect *R)
 		snprintf(buf, sizeof buf, "%s %s", draw_spinner(t), cfg->s3.bucket);
 		x = draw_seg(y, x, end, theme_attr(COL_DIM), buf);
 	} else if (t->m.cat->s3_error != NULL) {
-		/* What happened, as the listing said it. */
-		snprintf(buf, sizeof buf, "%s %s", g->cross, t->m.cat->s3_error);
-		draw_seg(y, x, end, theme_attr(COL_BAD), buf);
-		return;
+		char what[256];
+
+		/* What happened, as S3 answered it. */
+		header_s3_error(cfg, t->m.cat->s3_error, what, sizeof what);
+		snprintf(buf, sizeof buf, "%s %s", g->cross, what);
+		x = draw_seg(y, x, end, theme_attr(COL_BAD), buf);
 	} else {
 		snprintf(buf, sizeof buf, "%s %s", g->tick, cfg->s3.bucket);
 		x = draw_seg(y, x, end, theme_attr(COL_OK), buf);

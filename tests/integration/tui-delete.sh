@@ -4,7 +4,8 @@
 # 'vsbackup delete' exits 2 naming unpin, for either copy. The delete
 # dialog starts on the copy the list shows, never on both; its text
 # follows the choice; deleting the only verified backup, or the last copy
-# of a backup anywhere, asks a second time and names what is lost.
+# of a backup anywhere, asks a second time and names what is lost. With a
+# bucket that does not exist, the header says what S3 answered.
 # Covers ui/actions.c, ui/screen-form.c, src/jobs/job-delete.c,
 # src/jobs/catalog.c (catalog_delete_loss), src/cli/cmd-delete.c.
 # timeout: 180
@@ -133,5 +134,13 @@ is "$?" 0 "after unpin, delete --yes removes the local copy"
 vsb delete "$A" --yes --location s3 >"$TMP/out" 2>"$TMP/err"
 is "$?" 0 "deleting the last copy of a backup works with --yes"
 like "$(cat "$TMP/err")" "last copy of $A anywhere" "and says it was the last copy"
+
+# --- a bucket that does not exist: the header says so ---------------------------------
+sed -i "s|bucket = \"$S3_BUCKET\";|bucket = \"no-such-bucket\";|" "$CONF"
+tui_start 120 30
+tmux_wait_for 'S3 ✗ bucket no-such-bucket does not exist \(404 NoSuchBucket\)' 20
+ok $? "the header says what S3 answered (NoSuchBucket, 404), not just unreachable"
+tmux_send q
+tmux_wait_exit 10 >/dev/null
 
 done_testing
