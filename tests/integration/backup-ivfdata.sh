@@ -26,34 +26,36 @@ run() { OUT=$(vsb "$@" 2>&1); RC=$?; }
 show() { printf '%s\n' "$@" | sed 's/^/#   | /'; }
 backups() { find "$TMP/backups" -mindepth 1 -maxdepth 1 ! -name '.*' -printf '%f\n' 2>/dev/null | sort; }
 
-# make KIND PATH: an index of 300 vectors of dimension 16 at PATH
-make_index() {
-	"$PY" - "$1" "$2" <<'EOF' >/dev/null
-import sys, numpy as np, faiss
-kind, path = sys.argv[1:3]
-d = 16
+# Every index the test uses, made in one run of FAISS (one thread: the
+# fixtures are tiny): FX/KIND.faiss holds 300 vectors of dimension 16;
+# FX/ondisk.faiss keeps its lists in FX/ondisk.ivfdata.
+KINDS=("IVF8,Flat" "IDMap,IVF8,Flat" "PCA8,IVF8,Flat" "IVF8,SQ8" "IVF8,PQ4x4")
+FX=$TMP/fx
+mkdir -p "$FX"
+OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 "$PY" - "$FX" "IDMap,Flat" "${KINDS[@]}" <<'EOF' >/dev/null
+import os, sys, numpy as np, faiss
+d, out = 16, sys.argv[1]
 x = np.random.RandomState(7).rand(300, d).astype('float32')
-if kind == 'ondisk':
-    ix = faiss.IndexIVFFlat(faiss.IndexFlatL2(d), d, 8)
-    ix.train(x)
-    il = faiss.OnDiskInvertedLists(ix.nlist, ix.code_size, path[:-len('.faiss')] + '.ivfdata')
-    ix.replace_invlists(il)
-    ix.add(x)
-else:
+for kind in sys.argv[2:]:
     ix = faiss.index_factory(d, kind)
     ix.train(x)
     if kind.startswith('IDMap'):
         ix.add_with_ids(x, np.arange(300, dtype='int64'))
     else:
         ix.add(x)
-faiss.write_index(ix, path)
+    faiss.write_index(ix, os.path.join(out, kind + '.faiss'))
+ix = faiss.IndexIVFFlat(faiss.IndexFlatL2(d), d, 8)
+ix.train(x)
+il = faiss.OnDiskInvertedLists(ix.nlist, ix.code_size, os.path.join(out, 'ondisk.ivfdata'))
+ix.replace_invlists(il)
+ix.add(x)
+faiss.write_index(ix, os.path.join(out, 'ondisk.faiss'))
 EOF
-}
-make_index "IDMap,Flat" "$UI"
+cp "$FX/IDMap,Flat.faiss" "$UI"
 
 # --- IVF indexes that hold their lists -----------------------------------------------------
-for kind in "IVF8,Flat" "IDMap,IVF8,Flat" "PCA8,IVF8,Flat" "IVF8,SQ8" "IVF8,PQ4x4"; do
-	make_index "$kind" "$CI"
+for kind in "${KINDS[@]}"; do
+	cp "$FX/$kind.faiss" "$CI"
 	run -q backup
 	is "$RC" 0 "$kind: the backup succeeds"
 	show "$OUT"
@@ -64,17 +66,17 @@ done
 rm -rf "${TMP:?}/backups"
 
 # --- an on-disk IVF index ----------------------------------------------------------------------
-make_index "IDMap,Flat" "$CI"
+cp "$FX/IDMap,Flat.faiss" "$CI"
 run -q backup
 is "$RC" 0 "a backup with a one-file index (to plant the on-disk one in later)"
 GOOD=$(printf '%s\n' "$OUT" | tail -n 1)
 
-make_index ondisk "$CI"
-ok "$([ -s "$TMP/faiss/content_index.ivfdata" ]; echo $?)" "fixture: the lists are in content_index.ivfdata"
+cp "$FX/ondisk.faiss" "$CI"
+ok "$([ -s "$FX/ondisk.ivfdata" ]; echo $?)" "fixture: the lists are in ondisk.ivfdata"
 run backup
 ok "$(( RC == 0 ))" "an on-disk IVF index: the backup fails"
 show "$OUT"
-like "$OUT" "content_index\.faiss: an on-disk IVF index: its inverted lists are not in this file but in $TMP/faiss/content_index\.ivfdata" \
+like "$OUT" "content_index\.faiss: an on-disk IVF index: its inverted lists are not in this file but in $FX/ondisk\.ivfdata" \
 	"the message names the side file"
 is "$(backups)" "$GOOD" "nothing new is left behind"
 
@@ -100,6 +102,6 @@ is "$RC" 0 "fixture: the planted backup passes the quick check"
 run verify "$GOOD" --deep
 is "$RC" 3 "verify --deep of a backup with an on-disk IVF index fails (exit 3)"
 show "$OUT"
-like "$OUT" "on-disk IVF index.*$TMP/faiss/content_index\.ivfdata" "naming the side file it does not hold"
+like "$OUT" "on-disk IVF index.*$FX/ondisk\.ivfdata" "naming the side file it does not hold"
 
 done_testing
