@@ -87,14 +87,14 @@ live_open(const char *key, const char *path, int flags, int *out, struct stat *s
 	char *target = NULL;
 	const char *name = base;
 	struct stat dst;
-	int dirfd, fd = -1, e, rc = -1;
+	int dirfd, fd = -1, e, open_errno = 0, rc = -1;
 	int oflags = (flags & (O_RDWR | O_CREAT)) | (flags & O_RDWR ? 0 : O_RDONLY) |
 	    O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC;
 
 	*out = -1;
 	dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (dirfd < 0) {
-		e = errno;
+		e = open_errno = errno;
 		error_errno(err, e == ENOENT ? VS_ERR_NOTFOUND : VS_ERR_IO, e,
 		    _("cannot open %s %s"), key, path);
 		goto out;
@@ -117,6 +117,7 @@ live_open(const char *key, const char *path, int flags, int *out, struct stat *s
 			else
 				error_errno(err, e == ENOENT ? VS_ERR_NOTFOUND : VS_ERR_IO, e,
 				    _("cannot open %s %s"), key, path);
+			open_errno = e == ELOOP ? 0 : e;
 			goto out;
 		}
 		if (flags & O_CREAT) {
@@ -147,13 +148,12 @@ live_open(const char *key, const char *path, int flags, int *out, struct stat *s
 	fd = -1;
 	rc = 0;
 out:
-	e = errno;
 	if (fd >= 0)
 		close(fd);
 	if (dirfd >= 0)
 		close(dirfd);
 	free(target);
 	free(dir);
-	errno = e;
+	errno = open_errno;
 	return rc;
 }

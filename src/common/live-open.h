@@ -26,7 +26,7 @@
  * On success *fd is open (close-on-exec, blocking) and *st describes it.
  * Fails with VS_ERR_NOTFOUND when the file does not exist, VS_ERR_REFUSED
  * when a rule above forbids it, VS_ERR_IO otherwise; errno is then that
- * of the failed call.
+ * of open() when opening failed, 0 when the file was opened and refused.
  */
 int live_open(const char *key, const char *path, int flags, int *fd, struct stat *st,
     struct vs_error *err);

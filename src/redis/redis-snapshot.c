@@ -416,7 +416,7 @@ redis_rdb_open(struct redis_conn *c, const struct redis_bgsave *bs, int *fd,
 		return -1;
 	if (live_open("redis.dbfilename", *path, 0, fd, &st, &lerr) != 0) {
 		saved = errno;
-		if (lerr.code == VS_ERR_REFUSED)
+		if (saved == 0)    /* opened, then refused */
 			*err = lerr;
 		else
 			error_set(err, lerr.code, _("cannot open the RDB file %s of Redis at %s: "
