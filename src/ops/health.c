@@ -543,6 +543,7 @@ health_check_live(const struct config *cfg, struct job *job, const struct health
 		health_index(&live->index[i], (enum live_index_id)i,
 		    &r->checks[HEALTH_INDEX_CONTENT + i]);
 	health_lock(cfg, &r->checks[HEALTH_LOCK]);
+	health_restore(cfg, &r->checks[HEALTH_RESTORE]);
 	if (o->s3_credentials)
 		health_s3_credentials(cfg, r);
 	else if (r->checks[HEALTH_S3_CREDENTIALS].text == NULL)

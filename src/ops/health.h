@@ -37,7 +37,8 @@ enum health_state {
 	X(HEALTH_FRESH_S3, "backup.age.s3")          \
 	X(HEALTH_VERIFIED, "backup.verified")        \
 	X(HEALTH_SPACE, "storage.free")              \
-	X(HEALTH_LOCK, "lock")
+	X(HEALTH_LOCK, "lock")                        \
+	X(HEALTH_RESTORE, "restore")
 
 enum health_check_id {
 #define X(id, name) id,
@@ -111,5 +112,9 @@ enum health_state health_space_state(uint64_t free_bytes, uint64_t need);
 /* The Nagios performance data of r ("local_age=3600s;86400;172800 ..."),
  * a new string. */
 char *health_perfdata(const struct health_report *r);
+
+/* The restore check (health-restore.c): an interrupted restore, or copies
+ * a restore moved aside and kept. */
+void health_restore(const struct config *cfg, struct health_check *c);
 
 #endif

@@ -118,7 +118,7 @@ sh -c "$(sed -n 's/^ *start_command = "\(.*\)";$/\1/p' "$CONF")" >/dev/null 2>&1
 for _ in $(seq 200); do [ "$(dcli ping 2>/dev/null)" = PONG ] && break; sleep 0.05; done
 eng_track_redis
 is "$(rdig)" "$d_after" "aof: a write after the restore is in the AOF and survives a restart"
-ok "$(ls "$D/redis" | grep -q 'appendonlydir.vsbackup-before-'; echo $?)" \
-    "aof: the old AOF directory was moved aside, not deleted"
+ok "$(ls "$D/redis" | grep -q 'appendonlydir.vsbackup-before-'; echo $((! $?)))" \
+    "aof: the old AOF directory, moved aside during the restore, is gone: the safety backup holds its data"
 
 done_testing

@@ -119,9 +119,10 @@ rm -r "$BK/$OTHER"
 
 # A restore journal naming a path instead of an id.
 printf '{ "id": "../../etc", "safety_id": "", "done": 0 }\n' > "$BK/.restore-journal.json"
+chmod 600 "$BK/.restore-journal.json"
 snapshot_live journal
 run restore "$GOOD" --yes
-is "$RC" 1 "a restore journal with a bad id stops the restore (exit 1)"
+is "$RC" 2 "a restore journal with a bad id is refused (exit 2)"
 like "$ERR" "$BK/.restore-journal.json is damaged" "and names the journal"
 live_same journal
 ok $? "nothing live changed"

@@ -14,7 +14,8 @@ eng_require
 eng_demo "$TMP/demo" 300 30 8
 
 CHECKS="redis.reachable redis.auth redis.bgsave redis.loading redis.keys index.content index.user
-s3.reachable s3.credentials backup.age.local backup.age.s3 backup.verified storage.free lock"
+s3.reachable s3.credentials backup.age.local backup.age.s3 backup.verified storage.free lock
+restore"
 
 # health ARGS: run vsbackup health, stdout in OUT, status in RC.
 health() { run health "$@"; }
@@ -58,7 +59,7 @@ is "$(state backup.age.local) $(state backup.verified)" "OK CRITICAL" "  age ok,
 run -q verify "$ID1"
 health
 is "$RC" 0 "backed up and verified: exit 0"
-like "$(first)" "^VSBACKUP OK - 11 checks passed; newest backup in $BK, $ID1, is 0s old" "  the OK line"
+like "$(first)" "^VSBACKUP OK - 12 checks passed; newest backup in $BK, $ID1, is 0s old" "  the OK line"
 like "$(first)" ' \| keys=[0-9]+;;;0 content_vectors=[0-9]+;;;0 user_vectors=[0-9]+;;;0 local_age=0s;86400;172800;0 verified_age=0s;604800;1209600;0 free=[0-9]+B;[0-9]+:;[0-9]+:;0$' \
     "  with performance data: ages against rpo_hours and verify_max_age_hours, free space"
 health -q
@@ -181,5 +182,26 @@ rcli bgsave >/dev/null
 wait_saved
 OUT=$("$VSBACKUP" -c "$TMP/r2.conf" health 2>/dev/null); RC=$?
 is "$(state redis.bgsave)" "OK" "  and OK again after a good one"
+
+health
+is "$(state restore)" OK "no interrupted restore: OK"
+
+# --- an interrupted restore, then copies a restore kept -------------------------------
+printf '{"id":"%s","safety_id":"","rollback":false,"from":"local","started":"2024-07-02T12:00:00Z","done":59,"data_dir":"","dbfilename":"dump.rdb","aof":false,"aof_dir":"","aof_file":"appendonly.aof","logfile":""}' \
+    "$ID1" > "$BK/.restore-journal.json"
+chmod 600 "$BK/.restore-journal.json"
+health
+is "$RC $(state restore)" "2 CRITICAL" "an interrupted restore: CRITICAL"
+like "$OUT" "restore +an interrupted restore of $ID1 \(started 2024-07-02T12:00:00Z\): 'vsbackup restore $ID1' resumes it" \
+    "  naming it and how to resume it"
+rm "$BK/.restore-journal.json"
+touch "$D/indexes/user_index.faiss.vsbackup-before-$ID1"
+health
+is "$(state restore)" WARNING "a copy a restore moved aside and kept: WARNING"
+like "$OUT" "restore +files a restore moved aside are kept \(1\): $D/indexes/user_index.faiss.vsbackup-before-$ID1" \
+    "  naming it"
+rm "$D/indexes/user_index.faiss.vsbackup-before-$ID1"
+health
+is "$(state restore)" OK "  OK again once it is removed"
 
 done_testing
