@@ -10,7 +10,7 @@
 # journal either gone or, once the fault is removed, taken to that end by
 # the command the error names (the same restore again, or restore
 # --rollback). A failing stop command is rolled back without stopping
-# Redis. The faults sit in front of the real parts: the configured start
+# Redis; a Redis that refuses SHUTDOWN is found by the pre-flight. The faults sit in front of the real parts: the configured start
 # and stop commands are wrappers around the real ones, the data directory
 # a small tmpfs (when root). restore-faults-deploy.sh runs the same matrix
 # against Redis run as its own user with AOF.
@@ -69,5 +69,20 @@ for fault in stop-fail stop-kill stop-kill-after diskfull start-fail-once start-
 		    "$fault: the rollback does not need the stop command that failed" || show "$FL_ERR"
 	fi
 done
+
+# --- Redis refuses SHUTDOWN to vsbackup's user, and no stop command is set ---
+# Refused by the pre-flight, before anything changes.
+fl_change 99
+P=$(fl_state)
+cp "$FL_CONF" "$TMP/conf.wrapped"
+sed -i '/^[[:space:]]*stop_command = /d' "$FL_CONF"
+dcli acl setuser default -shutdown >/dev/null
+fl_vs restore "$ID" --yes
+is "$RC" 2 "shutdown-denied: refused by the pre-flight (exit 2)" || show "$ERR"
+dcli acl setuser default +shutdown >/dev/null
+ok "$(fl_up; echo $?)" "shutdown-denied: Redis serves at the end"
+is "$(fl_state)" "$P" "shutdown-denied: the data is exactly that of before"
+ok "$([ ! -e "$BK/.restore-journal.json" ]; echo $?)" "shutdown-denied: no journal is left"
+cp "$TMP/conf.wrapped" "$FL_CONF"
 
 done_testing
