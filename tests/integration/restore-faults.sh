@@ -3,7 +3,8 @@
 # each step that changes the live state (the stop command failing or
 # vsbackup killed with SIGKILL while it stops Redis, the disk filling up
 # before the snapshot is placed, the start command failing once or every
-# time, vsbackup killed before or after Redis started), the end state is
+# time, vsbackup killed before or after Redis started, the right to write
+# the data directory taken away after Redis stopped), the end state is
 # either the backup's data or exactly the data of before the restore (DEBUG
 # DIGEST and the bytes of both index files), with Redis serving and the
 # owner and mode of every file in the data directory unchanged, and the
@@ -54,9 +55,9 @@ ok "$([ "$(meta "$ID" "m['redis']['key_counts']['chimera-vectors:']")" -ge 400 ]
     "the backup holds the documents"
 
 n=0
-for fault in stop-fail stop-kill stop-kill-after diskfull start-fail-once start-fail \
-    start-kill-before start-kill-after; do
-	if [ "$fault" = diskfull ] && [ "$TMPFS" = 0 ]; then
+for fault in stop-fail stop-kill stop-kill-after diskfull readonly start-fail-once \
+    start-fail start-kill-before start-kill-after; do
+	if { [ "$fault" = diskfull ] || [ "$fault" = readonly ]; } && [ "$TMPFS" = 0 ]; then
 		skip 5 "the data directory is not on a tmpfs (needs root)"
 		continue
 	fi

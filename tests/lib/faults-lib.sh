@@ -14,8 +14,11 @@
 # It provides:
 #   fl_wrap        install the wrappers: $TMP/fault names the fault to
 #                  inject (none, stop-fail, stop-kill, stop-kill-after,
-#                  diskfull, start-fail-once, start-fail, start-kill-before,
-#                  start-kill-after); $TMP/vspid is the vsbackup to kill
+#                  diskfull, readonly, start-fail-once, start-fail,
+#                  start-kill-before, start-kill-after); $TMP/vspid is the
+#                  vsbackup to kill. diskfull and readonly need FL_DATA to
+#                  be a mount point of its own (readonly: the right to
+#                  write is taken away after Redis stopped, even from root)
 #   fl_state       DEBUG DIGEST and the checksums of both index files
 #   fl_tree        mode, owner and name of every entry in the data directory
 #                  (AOF sequence numbers, copies moved aside, the filler of
@@ -42,6 +45,7 @@ for _ in \$(seq 100); do [ -S "$FL_SOCK" ] || break; sleep 0.05; done
 case \$f in
 stop-kill-after) kill -9 "\$(cat "$TMP/vspid")"; sleep 1 ;;
 diskfull) fallocate -l \$(( \$(df -B1 --output=avail "$FL_DATA" | tail -1) - 8192 )) "$FL_DATA/filler" ;;
+readonly) mount -o remount,ro "$FL_DATA" ;;
 esac
 exit 0
 EOF
@@ -112,6 +116,7 @@ fl_fault() {
 	diag "  exit $rc: $(grep -v '^vsbackup: \(start command\|Redis or its\|stop command\|space \|permission to\|backup [0-9_]* \(complete\|(pre-\)\)' "$TMP/fl.err" | tr '\n' ' ' | cut -c1-600)"
 	# Remove the fault, then do what the error says while a journal is left.
 	echo none > "$TMP/fault"
+	[ "$fault" = readonly ] && mount -o remount,rw "$FL_DATA"
 	rm -f "$FL_DATA/filler"
 	steps=0
 	while [ -e "$FL_BK/.restore-journal.json" ] && [ "$steps" -lt 3 ]; do
