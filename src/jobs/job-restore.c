@@ -297,9 +297,14 @@ expected_counts(struct restore_ctx *rc, const struct manifest *m, struct expecte
 	rdb = rdb_reader_new((const char *const *)cfg->redis.prefixes, cfg->redis.nprefixes,
 	    m->redis.db);
 	buf = xmalloc(1 << 20);
-	while ((n = storage_read(sr, buf, 1 << 20, err)) > 0)
+	while ((n = storage_read(sr, buf, 1 << 20, err)) > 0) {
 		if (rdb_reader_feed(rdb, buf, (size_t)n, err) != 0)
 			goto out;
+		if (job_cancelled(rc->job)) {
+			job_cancel_error(err);
+			goto out;
+		}
+	}
 	if (n < 0 || rdb_reader_finish(rdb, &sum, err) != 0)
 		goto out;
 	for (size_t i = 0; i < cfg->redis.nprefixes; i++) {
