@@ -17,6 +17,19 @@
 static const struct cmd_entry *self(void);
 
 static void
+list_repo_totals(const char *where, const struct catalog_repo *rp)
+{
+	char stored[24], logical[24];
+
+	if (!rp->present)
+		return;
+	format_bytes(rp->bytes, stored, sizeof stored);
+	format_bytes(rp->logical, logical, sizeof logical);
+	printf(_("repository (%s): %zu backups of %s in %s stored (%.1fx)\n"), where, rp->backups,
+	    logical, stored, (double)rp->logical / (double)(rp->bytes > 0 ? rp->bytes : 1));
+}
+
+static void
 list_human(const struct catalog *cat, time_t now)
 {
 	size_t shown = 0;
@@ -76,6 +89,8 @@ list_human(const struct catalog *cat, time_t now)
 	}
 	if (shown == 0)
 		printf("%s\n", _("(no backups yet: run 'vsbackup backup')"));
+	list_repo_totals(_("local"), &cat->repo_local);
+	list_repo_totals("S3", &cat->repo_s3);
 }
 
 static const struct option cmd_list_longopts[] = {

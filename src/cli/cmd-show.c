@@ -72,6 +72,17 @@ show_human(const struct catalog_entry *e, const struct catalog_copy *c)
 	    _("coordinated with the service (lock file)") : _("writes paused (best effort)"));
 	cli_label(_("made by"), LABEL_W, "%s", m->tool_version);
 	cli_label(_("pinned"), LABEL_W, "%s", c->pinned ? _("yes") : _("no"));
+	if (catalog_copy_in_repo(c)) {
+		char logical[24], added[24], ratio[24];
+
+		format_bytes(manifest_total_size(m), logical, sizeof logical);
+		format_bytes(catalog_copy_added(c), added, sizeof added);
+		catalog_dedup_text(c, ratio, sizeof ratio);
+		cli_label(_("stored"), LABEL_W, _("in the repository%s: %s of files, %s added by this "
+		    "backup (%s), %llu chunks, %llu new"), m->repo.encrypted ? _(" (encrypted)") : "",
+		    logical, added, ratio, (unsigned long long)m->repo.chunks,
+		    (unsigned long long)m->repo.new_chunks);
+	}
 	if (c->has_verify) {
 		format_local_time(c->verify.at, at, sizeof at);
 		cli_label(_("verified"), LABEL_W, "%s %s (%s, %s)%s%s",

@@ -179,7 +179,7 @@ config_defaults(void)
 	cfg->retention.pre_restore_days = 7;
 	cfg->retention.manual_days = 0;
 	cfg->retention_s3 = cfg->retention;
-	cfg->repository.format = 1;
+	cfg->repository.format = 2;
 	set_string(cfg, OFF(repository.compression), "zstd");
 	cfg->repository.compression_level = 3;
 	cfg->repository.gc_grace_minutes = 60;

@@ -96,7 +96,7 @@ struct config {
 	char *restore_reload_command; /* run after a successful restore, "" none */
 
 	struct {
-		int format;           /* of new backups: 1 plain files, 2 the repository */
+		int format;           /* of new backups: 1 plain files, 2 the repository (default) */
 		char *compression;    /* "zstd" or "none" */
 		int compression_level;
 		char *passphrase_file; /* "" : VSBACKUP_PASSPHRASE, else no encryption */

@@ -7,6 +7,7 @@
 #include "common/i18n.h"
 #include "common/xmalloc.h"
 #include "jobs/catalog.h"
+#include "repo/view.h"
 
 struct catalog *
 catalog_new(void)
@@ -145,6 +146,30 @@ load_details(struct storage *st, const char *id, struct catalog_copy *c)
 	c->pinned = storage_stat(st, id, "pinned", &size, NULL) == 0;
 }
 
+uint64_t
+catalog_copy_added(const struct catalog_copy *c)
+{
+	return catalog_copy_in_repo(c) ? c->m.repo.added : 0;
+}
+
+bool
+catalog_copy_in_repo(const struct catalog_copy *c)
+{
+	return c->has_manifest && c->m.format_version >= 2;
+}
+
+void
+catalog_dedup_text(const struct catalog_copy *c, char *buf, size_t bufsz)
+{
+	uint64_t added = catalog_copy_added(c);
+
+	if (!catalog_copy_in_repo(c))
+		snprintf(buf, bufsz, "%s", "");
+	else
+		snprintf(buf, bufsz, "%.1fx", (double)manifest_total_size(&c->m) /
+		    (double)(added > 0 ? added : 1));
+}
+
 int
 catalog_add_location(struct catalog *cat, struct storage *st, struct vs_error *err)
 {
@@ -163,6 +188,23 @@ catalog_add_location(struct catalog *cat, struct storage *st, struct vs_error *e
 
 		if (c->present && c->complete && !c->has_manifest && c->manifest_error == NULL)
 			load_details(st, cat->entries[i].id, c);
+	}
+	{
+		struct catalog_repo *rp = is_s3 ? &cat->repo_s3 : &cat->repo_local;
+
+		/* What the repository holds, from the same listing. */
+		if (repo_view_bytes(st, &rp->bytes)) {
+			rp->present = true;
+			for (size_t i = 0; i < cat->n; i++) {
+				const struct catalog_copy *c = is_s3 ? &cat->entries[i].s3 :
+				    &cat->entries[i].local;
+
+				if (catalog_copy_in_repo(c)) {
+					rp->backups++;
+					rp->logical += manifest_total_size(&c->m);
+				}
+			}
+		}
 	}
 	return 0;
 }

@@ -38,10 +38,20 @@ struct catalog_entry {
 	bool disagree;           /* both copies complete, metadata differs */
 };
 
+/* The deduplicating repository of one location (format 2). */
+struct catalog_repo {
+	bool present;
+	uint64_t bytes;                  /* of every object in it */
+	size_t backups;                  /* backups it holds */
+	uint64_t logical;                /* their files, added up */
+};
+
 struct catalog {
 	struct catalog_entry *entries;   /* sorted by id, oldest first */
 	size_t n;
 	bool s3_configured;
+	struct catalog_repo repo_local;
+	struct catalog_repo repo_s3;
 	char *local_error;               /* listing failed: why */
 	char *s3_error;
 };
@@ -61,6 +71,17 @@ struct catalog_entry *catalog_find(struct catalog *cat, const char *id);
 
 /* The copy that describes the backup best: local when complete, else s3. */
 const struct catalog_copy *catalog_best(const struct catalog_entry *e);
+
+/* Format 2: the bytes the backup of copy c added to its repository when
+ * it was made; 0 for plain backups (format 1). */
+uint64_t catalog_copy_added(const struct catalog_copy *c);
+
+/* Is copy c a backup in the repository (format 2)? */
+bool catalog_copy_in_repo(const struct catalog_copy *c);
+
+/* How many times the logical size of copy c exceeds what it added
+ * ("47.3x"), "" for plain backups. */
+void catalog_dedup_text(const struct catalog_copy *c, char *buf, size_t bufsz);
 
 /* "local", "s3", "both" or "" */
 const char *catalog_where(const struct catalog_entry *e);

@@ -10,6 +10,7 @@
 #include "engine/engine.h"
 #include "jobs/catalog.h"
 #include "manifest/manifest.h"
+#include "repo/repo.h"
 
 /* list: args struct job_list_args, result struct catalog */
 struct job_list_args {
@@ -147,6 +148,16 @@ struct cleanup_report {
 };
 extern const struct job_type job_cleanup_type;
 void cleanup_report_free(struct cleanup_report *r);
+
+/* check: args struct job_check_args, result struct job_check_result */
+struct job_check_args {
+	char location[8];     /* "local" or "s3" */
+};
+struct job_check_result {
+	char location[256];
+	struct repo_check_report rep;
+};
+extern const struct job_type job_check_type;
 
 /* Take the backup_dir lock for operation, logging a takeover of a lock
  * whose holder died. */

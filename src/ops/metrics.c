@@ -140,6 +140,40 @@ render_operations(struct mbuf *b, const struct ops_state *st)
 	}
 }
 
+/* The deduplicating repositories (format 2): what they hold and cost. */
+static void
+render_repository(struct mbuf *b, const struct ops_survey *s, const struct catalog_copy *newest)
+{
+	const struct catalog_repo *rp[2] = { &s->cat->repo_local, &s->cat->repo_s3 };
+	const char *names[2] = { "local", "s3" };
+	char labels[96];
+
+	if (!rp[0]->present && !rp[1]->present)
+		return;
+	mb_family(b, "vsbackup_repository_size_bytes", "gauge",
+	    "Bytes stored in the location's repository (packs, index files, manifests).");
+	for (int i = 0; i < 2; i++) {
+		if (!rp[i]->present)
+			continue;
+		snprintf(labels, sizeof labels, "{location=\"%s\"}", names[i]);
+		mb_int(b, "vsbackup_repository_size_bytes", labels, (long long)rp[i]->bytes);
+	}
+	mb_family(b, "vsbackup_repository_logical_bytes", "gauge",
+	    "Size of the files of every backup in the location's repository, added up.");
+	for (int i = 0; i < 2; i++) {
+		if (!rp[i]->present)
+			continue;
+		snprintf(labels, sizeof labels, "{location=\"%s\"}", names[i]);
+		mb_int(b, "vsbackup_repository_logical_bytes", labels, (long long)rp[i]->logical);
+	}
+	if (newest != NULL && catalog_copy_in_repo(newest)) {
+		mb_family(b, "vsbackup_last_backup_added_bytes", "gauge",
+		    "Bytes the newest complete backup added to its repository.");
+		mb_int(b, "vsbackup_last_backup_added_bytes", "",
+		    (long long)catalog_copy_added(newest));
+	}
+}
+
 static void
 render_backups(struct mbuf *b, const struct ops_survey *s)
 {
@@ -240,6 +274,7 @@ render_backups(struct mbuf *b, const struct ops_survey *s)
 		    "1 when the newest complete local backup also has a complete copy in S3.");
 		mb_int(b, "vsbackup_s3_newest_backup_uploaded", "", catalog_copy_usable(c));
 	}
+	render_repository(b, s, newest);
 	if (s->have_free) {
 		mb_family(b, "vsbackup_backup_dir_free_bytes", "gauge",
 		    "Bytes free for unprivileged users on the file system of backup_dir.");

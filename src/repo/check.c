@@ -113,3 +113,193 @@ out:
 	free(c.ids);
 	return rc;
 }
+
+/* --- the whole repository --------------------------------------------------- */
+
+struct bad_set {
+	pthread_mutex_t lock;
+	unsigned char (*ids)[REPO_ID_SIZE];
+	char (*why)[256];
+	size_t n;
+	uint64_t bytes;
+};
+
+static int
+bad_cb(void *ud, const struct fetch_item *it, const void *data, size_t len,
+    const struct vs_error *bad, struct vs_error *err)
+{
+	struct bad_set *b = ud;
+
+	(void)data;
+	(void)len;
+	(void)err;
+	pthread_mutex_lock(&b->lock);
+	if (bad != NULL) {
+		b->ids = xreallocarray(b->ids, b->n + 1, sizeof *b->ids);
+		b->why = xreallocarray(b->why, b->n + 1, sizeof *b->why);
+		memcpy(b->ids[b->n], it->id, REPO_ID_SIZE);
+		snprintf(b->why[b->n], sizeof b->why[0], "%s", bad->msg);
+		b->n++;
+	} else {
+		b->bytes += it->loc.stored;
+	}
+	pthread_mutex_unlock(&b->lock);
+	return 0;
+}
+
+struct uses {
+	const struct bad_set *bad;
+	struct repo_index *ix;
+	uint64_t nbad;
+	char first[512];
+	struct vs_error err;
+	bool failed;
+};
+
+static int
+uses_cb(void *ud, const unsigned char id[REPO_ID_SIZE], bool meta)
+{
+	struct uses *u = ud;
+	struct repo_loc loc;
+	int f;
+
+	(void)meta;
+	for (size_t i = 0; i < u->bad->n; i++)
+		if (memcmp(u->bad->ids[i], id, REPO_ID_SIZE) == 0) {
+			if (u->nbad++ == 0)
+				snprintf(u->first, sizeof u->first, "%s", u->bad->why[i]);
+			return 0;
+		}
+	f = repo_index_find(u->ix, id, &loc, &u->err);
+	if (f < 0) {
+		u->failed = true;
+		return -1;
+	}
+	if (f == 0 && u->nbad++ == 0) {
+		char hex[2 * REPO_ID_SIZE + 1];
+
+		repo_hex(id, REPO_ID_SIZE, hex);
+		snprintf(u->first, sizeof u->first, _("chunk %.16s is in no index (lost)"), hex);
+	}
+	return 0;
+}
+
+static void
+damage_add(struct repo_check_report *rep, const char *id, const char *file, uint64_t bad,
+    const char *first)
+{
+	struct repo_damage *d;
+
+	rep->damage = xreallocarray(rep->damage, rep->ndamage + 1, sizeof *rep->damage);
+	d = &rep->damage[rep->ndamage++];
+	memset(d, 0, sizeof *d);
+	snprintf(d->id, sizeof d->id, "%s", id);
+	snprintf(d->file, sizeof d->file, "%s", file);
+	d->bad = bad;
+	snprintf(d->first, sizeof d->first, "%s", first);
+}
+
+int
+repo_check_all(struct repo *r, struct job *job, struct repo_check_report *rep,
+    struct vs_error *err)
+{
+	struct bad_set bad = { 0 };
+	struct repo_index *ix;
+	struct fetch_item *items = NULL;
+	char **ids = NULL;
+	size_t nids = 0;
+	uint64_t n;
+	int rc = -1;
+
+	memset(rep, 0, sizeof *rep);
+	pthread_mutex_init(&bad.lock, NULL);
+	if (repo_index_get(r, &ix, err) != 0)
+		goto out;
+	n = repo_index_count(ix);
+	rep->chunks = n;
+	rep->packs = repo_index_npacks(ix);
+	/* Every chunk once, in batches: memory stays bounded. */
+	for (uint64_t first = 0; first < n; first += 65536) {
+		size_t k = n - first < 65536 ? (size_t)(n - first) : 65536;
+		struct index_entry *e = xcalloc(k + 1, sizeof *e);
+
+		job_progress(job, _("reading every chunk"), first, n, false);
+		if (repo_index_entries(ix, first, k, e, err) != 0) {
+			free(e);
+			goto out;
+		}
+		items = xreallocarray(items, k + 1, sizeof *items);
+		for (size_t i = 0; i < k; i++) {
+			const struct index_pack *p = repo_index_pack(ix, e[i].pack);
+
+			memset(&items[i], 0, sizeof items[i]);
+			memcpy(items[i].id, e[i].id, REPO_ID_SIZE);
+			memcpy(items[i].loc.pack, p->id, REPO_ID_SIZE);
+			items[i].loc.kind = p->kind;
+			items[i].loc.offset = e[i].offset;
+			items[i].loc.stored = e[i].stored;
+			items[i].loc.raw = e[i].raw;
+		}
+		free(e);
+		if (repo_fetch(r, items, k, 4, true, bad_cb, &bad, NULL, err) != 0)
+			goto out;
+	}
+	rep->bad_chunks = bad.n;
+	rep->bytes = bad.bytes;
+	/* Then who uses what is damaged. */
+	if (repo_list_backups(r->st, &ids, &nids, err) != 0)
+		goto out;
+	rep->backups = nids;
+	for (size_t i = 0; i < nids; i++) {
+		struct manifest m;
+		const struct manifest_file *files[3];
+		struct vs_error merr;
+
+		job_progress(job, _("checking what each backup uses"), i, nids, false);
+		error_clear(&merr);
+		if (repo_load_manifest(r, ids[i], &m, &merr) != 0) {
+			damage_add(rep, ids[i], "", 1, merr.msg);
+			continue;
+		}
+		files[0] = &m.redis.file;
+		files[1] = &m.content.file;
+		files[2] = &m.user.file;
+		for (int f = 0; f < 3; f++) {
+			struct uses u = { .bad = &bad, .ix = ix };
+
+			if (!files[f]->present)
+				continue;
+			error_clear(&u.err);
+			if (recipe_walk(r, files[f], uses_cb, &u, &u.err) != 0 && !u.failed) {
+				u.nbad = u.nbad > 0 ? u.nbad : 1;
+				if (u.first[0] == '\0')
+					snprintf(u.first, sizeof u.first, _("its recipe cannot be read: %s"),
+					    u.err.msg);
+			} else if (u.failed) {
+				*err = u.err;
+				manifest_clear(&m);
+				goto out;
+			}
+			if (u.nbad > 0)
+				damage_add(rep, ids[i], files[f]->name, u.nbad, u.first);
+		}
+		manifest_clear(&m);
+	}
+	rc = 0;
+out:
+	for (size_t i = 0; i < nids; i++)
+		free(ids[i]);
+	free(ids);
+	free(items);
+	free(bad.ids);
+	free(bad.why);
+	pthread_mutex_destroy(&bad.lock);
+	return rc;
+}
+
+void
+repo_check_report_clear(struct repo_check_report *rep)
+{
+	free(rep->damage);
+	memset(rep, 0, sizeof *rep);
+}

@@ -123,6 +123,28 @@ int repo_check_file(struct repo *r, const struct manifest *m, const char *file,
     const struct storage_progress *progress, struct repo_file_check *out,
     struct vs_error *err);
 
+/* A file of a backup that reading the whole repository found damaged. */
+struct repo_damage {
+	char id[BACKUP_ID_SIZE];
+	char file[32];            /* "" when the manifest itself is unreadable */
+	uint64_t bad;             /* chunks it uses that are damaged or missing */
+	char first[512];          /* the first problem */
+};
+
+struct repo_check_report {
+	uint64_t chunks, bad_chunks, packs, bytes;
+	size_t backups;
+	struct repo_damage *damage;
+	size_t ndamage;
+};
+
+/* Read every chunk of the repository once, then name every backup and
+ * file that uses a damaged or missing one. -1 only when the check cannot
+ * run. */
+int repo_check_all(struct repo *r, struct job *job, struct repo_check_report *out,
+    struct vs_error *err);
+void repo_check_report_clear(struct repo_check_report *rep);
+
 /* Copy backup id from the repository of from to that of to (upload,
  * download): the packs with chunks to lacks, an index file for them, the
  * manifest last. to gets a copy of the repository when it has none.

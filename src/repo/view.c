@@ -22,6 +22,9 @@ struct view {
 	char **ids;
 	size_t n;
 	struct repo *repo;
+	bool noting;              /* a full listing is being seen */
+	bool noted;               /* ... and was */
+	uint64_t bytes;           /* under repository/ in it */
 };
 
 static void
@@ -129,6 +132,56 @@ repo_view_forget(struct storage *st)
 	v->ids = NULL;
 	v->n = 0;
 	v->listed = false;
+}
+
+void
+repo_view_note_begin(struct storage *st)
+{
+	struct view *v = view_of(st);
+
+	repo_view_forget(st);
+	v->noting = true;
+	v->noted = false;
+	v->bytes = 0;
+}
+
+void
+repo_view_note(struct storage *st, const char *key, uint64_t size)
+{
+	struct view *v = view_of(st);
+	const char *id;
+
+	if (!v->noting)
+		return;
+	v->bytes += size;
+	if (strncmp(key, REPO_MANIFESTS, strlen(REPO_MANIFESTS)) != 0)
+		return;
+	id = key + strlen(REPO_MANIFESTS);
+	if (strchr(id, '/') != NULL || !backup_id_valid(id))
+		return;
+	v->ids = xreallocarray(v->ids, v->n + 1, sizeof *v->ids);
+	v->ids[v->n++] = xstrdup(id);
+}
+
+void
+repo_view_note_end(struct storage *st)
+{
+	struct view *v = view_of(st);
+
+	if (v->n > 0)
+		qsort(v->ids, v->n, sizeof *v->ids, str_cmp);
+	v->noting = false;
+	v->noted = true;
+	v->listed = true;
+}
+
+bool
+repo_view_bytes(struct storage *st, uint64_t *bytes)
+{
+	struct view *v = view_of(st);
+
+	*bytes = v->bytes;
+	return v->noted && v->bytes > 0;
 }
 
 struct repo *

@@ -20,6 +20,17 @@ bool repo_view_has(struct storage *st, const char *id);
 /* Forget what was listed (after a backup was written or deleted). */
 void repo_view_forget(struct storage *st);
 
+/* A listing of the whole storage (storage_list) tells the view what it
+ * needs, sparing a request: begin, then each object under "repository/",
+ * then end. */
+void repo_view_note_begin(struct storage *st);
+void repo_view_note(struct storage *st, const char *key, uint64_t size);
+void repo_view_note_end(struct storage *st);
+
+/* The bytes under "repository/" seen by the last full listing; false when
+ * there is no repository (or no full listing was made). */
+bool repo_view_bytes(struct storage *st, uint64_t *bytes);
+
 int repo_view_list(struct storage *st, storage_list_cb cb, void *ud, struct vs_error *err);
 int repo_view_stat(struct storage *st, const char *id, const char *file, uint64_t *size,
     struct vs_error *err);

@@ -50,6 +50,15 @@ can_rename(const struct storage *st)
 	return st->drv->rename_prefix != NULL;
 }
 
+/* After err (a format 1 object was not found): is id a backup in the
+ * repository? Plain backups are looked up first, so they cost no more
+ * requests than before the repository existed. */
+static bool
+in_repo(struct storage *st, const char *id, const struct vs_error *err)
+{
+	return (err == NULL || err->code == VS_ERR_NOTFOUND) && repo_view_has(st, id);
+}
+
 /* Reject ids and names that could escape the backup's directory or key. */
 static int
 check_names(const char *id, const char *file, struct vs_error *err)
@@ -136,9 +145,13 @@ list_one(void *ud, const struct storage_object *o)
 	const char *rest;
 	bool partial;
 
-	/* The repository has listings of its own; top-level files are the
-	 * driver's or the operator's, not backups. */
-	if (strncmp(o->key, STORAGE_REPO_DIR "/", strlen(STORAGE_REPO_DIR) + 1) == 0 ||
+	/* The repository's backups and size come from the same listing;
+	 * top-level files are the driver's or the operator's, not backups. */
+	if (strncmp(o->key, STORAGE_REPO_DIR "/", strlen(STORAGE_REPO_DIR) + 1) == 0) {
+		repo_view_note(lc->st, o->key, o->size);
+		return 0;
+	}
+	if (
 	    strchr(o->key, '/') == NULL || (o->dir && strchr(o->key, '/')[1] == '\0' &&
 	    split_key(lc->st, o->key, id, &partial, &rest) != 0))
 		return 0;
@@ -191,9 +204,13 @@ storage_list(struct storage *st, storage_list_cb cb, void *ud, struct vs_error *
 	struct list_ctx lc = { .st = st };
 	int rc;
 
+	repo_view_forget(st);
+	repo_view_note_begin(st);
 	rc = storage_obj_list(st, "", 0, list_one, &lc, err);
-	if (rc == 0)
+	if (rc == 0) {
+		repo_view_note_end(st);
 		rc = repo_view_list(st, list_v2, &lc, err);
+	}
 	if (rc == 0) {
 		if (lc.n > 0)
 			qsort(lc.entries, lc.n, sizeof *lc.entries, entry_cmp);
@@ -331,13 +348,13 @@ storage_stat(struct storage *st, const char *id, const char *file, uint64_t *siz
 
 	if (check_names(id, file, err) != 0)
 		return -1;
-	if (repo_view_has(st, id))
-		return repo_view_stat(st, id, file, size, err);
 	key = file_key(id, file);
 	rc = storage_obj_head(st, key, &sb, err);
 	free(key);
 	if (rc == 0)
 		*size = sb.size;
+	else if (in_repo(st, id, err))
+		return repo_view_stat(st, id, file, size, err);
 	return rc;
 }
 
@@ -350,11 +367,11 @@ storage_read_small(struct storage *st, const char *id, const char *file, size_t 
 
 	if (check_names(id, file, err) != 0)
 		return -1;
-	if (repo_view_has(st, id))
-		return repo_view_read_small(st, id, file, max, data, len, err);
 	key = file_key(id, file);
 	rc = storage_obj_read(st, key, max, data, len, err);
 	free(key);
+	if (rc != 0 && in_repo(st, id, err))
+		return repo_view_read_small(st, id, file, max, data, len, err);
 	return rc;
 }
 
@@ -370,13 +387,13 @@ storage_write_small(struct storage *st, const char *id, const char *file,
 
 	if (check_names(id, file, err) != 0)
 		return -1;
-	if (repo_view_has(st, id))
-		return repo_view_write_small(st, id, file, data, len, err);
 	/* A sidecar belongs to a backup: never create one for nothing. */
 	key = file_key(id, STORAGE_METADATA);
 	error_clear(&herr);
 	rc = storage_obj_head(st, key, &sb, &herr);
 	free(key);
+	if (rc != 0 && in_repo(st, id, &herr))
+		return repo_view_write_small(st, id, file, data, len, err);
 	if (rc != 0) {
 		if (herr.code == VS_ERR_NOTFOUND)
 			return error_set(err, VS_ERR_NOTFOUND, _("backup %s does not exist in %s"),
@@ -399,8 +416,17 @@ storage_remove_small(struct storage *st, const char *id, const char *file,
 
 	if (check_names(id, file, err) != 0)
 		return -1;
-	if (repo_view_has(st, id))
-		return repo_view_remove_small(st, id, file, err);
+	{
+		struct storage_stat sb;
+		struct vs_error herr;
+		char *meta = file_key(id, STORAGE_METADATA);
+
+		error_clear(&herr);
+		rc = storage_obj_head(st, meta, &sb, &herr);
+		free(meta);
+		if (rc != 0 && in_repo(st, id, &herr))
+			return repo_view_remove_small(st, id, file, err);
+	}
 	key = file_key(id, file);
 	rc = storage_obj_remove(st, key, err);
 	free(key);
@@ -432,19 +458,21 @@ storage_open_read(struct storage *st, const char *id, const char *file,
 	r = xcalloc(1, sizeof *r);
 	r->st = st;
 	r->fd = -1;
-	if (repo_view_has(st, id)) {
-		/* Reassembled (and checked) into a temp file, read from there. */
-		if (repo_view_stat(st, id, file, &r->sb.size, err) != 0 ||
-		    storage_spool_open(st->cfg, &r->fd, &r->spool, err) != 0 ||
-		    repo_view_get(st, id, file, r->fd, r->sb.size, NULL, err) != 0) {
-			storage_reader_close(r);
-			return -1;
-		}
-		*out = r;
-		return 0;
-	}
 	r->key = file_key(id, file);
 	if (storage_obj_head(st, r->key, &r->sb, err) != 0) {
+		if (in_repo(st, id, err)) {
+			/* Reassembled (and checked) into a temp file, read
+			 * from there. */
+			error_clear(err);
+			if (repo_view_stat(st, id, file, &r->sb.size, err) != 0 ||
+			    storage_spool_open(st->cfg, &r->fd, &r->spool, err) != 0 ||
+			    repo_view_get(st, id, file, r->fd, r->sb.size, NULL, err) != 0) {
+				storage_reader_close(r);
+				return -1;
+			}
+			*out = r;
+			return 0;
+		}
 		free(r->key);
 		free(r);
 		return -1;
@@ -518,11 +546,15 @@ storage_get(struct storage *st, const char *id, const char *file, int fd, uint64
 
 	if (check_names(id, file, err) != 0)
 		return -1;
-	if (repo_view_has(st, id))
-		return repo_view_get(st, id, file, fd, size, progress, err);
 	key = file_key(id, file);
-	if (storage_obj_head(st, key, &sb, err) != 0)
+	if (storage_obj_head(st, key, &sb, err) != 0) {
+		if (in_repo(st, id, err)) {
+			free(key);
+			error_clear(err);
+			return repo_view_get(st, id, file, fd, size, progress, err);
+		}
 		goto out;
+	}
 	if (sb.size != size) {
 		error_set(err, VS_ERR_FORMAT, _("%s/%s is %llu bytes, expected %llu"),
 		    st->location, key, (unsigned long long)sb.size, (unsigned long long)size);
@@ -539,7 +571,8 @@ storage_local_path(struct storage *st, const char *id, const char *file)
 {
 	char *key, *path;
 
-	if (check_names(id, file, NULL) != 0 || repo_view_has(st, id))
+	if (check_names(id, file, NULL) != 0 || st->drv->local_path == NULL ||
+	    repo_view_has(st, id))
 		return NULL;
 	key = file_key(id, file);
 	path = storage_obj_local_path(st, key);
@@ -565,7 +598,9 @@ storage_begin(struct storage *st, const char *id, struct storage_txn **out,
 
 	if (check_names(id, NULL, err) != 0)
 		return -1;
-	if (repo_view_has(st, id))
+	/* Where listing the repository costs nothing (the local disk), an id
+	 * of a backup there is taken too. */
+	if (can_rename(st) && repo_view_has(st, id))
 		return error_set(err, VS_ERR_REFUSED, _("backup %s already exists in %s"), id,
 		    st->location);
 	final = xasprintf("%s/", id);
@@ -732,12 +767,15 @@ storage_remove(struct storage *st, const char *id, struct vs_error *err)
 
 	if (check_names(id, NULL, err) != 0)
 		return -1;
-	if (repo_view_has(st, id))
-		return repo_view_remove(st, id, err);
 	prefix = xasprintf("%s/", id);
 	if (names_list(st, prefix, &nm, err) != 0) {
 		free(prefix);
 		return -1;
+	}
+	if (!nm.any && repo_view_has(st, id)) {
+		names_free(&nm);
+		free(prefix);
+		return repo_view_remove(st, id, err);
 	}
 	if (!nm.any) {
 		names_free(&nm);

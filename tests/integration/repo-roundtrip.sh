@@ -7,14 +7,14 @@
 # appears in no object of the repository, and a wrong passphrase fails
 # with a clear message and changes nothing.
 # Covers src/repo/*.c, src/jobs/backup-target.c, src/storage/storage-backup.c
-# (format 2 dispatch).
+# (format 2 dispatch), src/cli/cmd-check.c, src/jobs/job-check.c.
 # timeout: 180
 . "$(dirname "$0")/../lib/harness.sh"
 . "$(dirname "$0")/../lib/engine-lib.sh"
 eng_require
 
 eng_demo "$TMP/demo"
-printf 'repository = { format = 2; };\n' >> "$CONF"
+eng_format2
 R=$BK/repository
 
 # --- round trip, plain ---------------------------------------------------------
@@ -72,16 +72,26 @@ is "$RC" 3 "a flipped byte in a pack: verify exits 3" || show "$OUT" "$ERR"
 like "$OUT" "chunks damaged or missing" "  naming the damaged chunks"
 run verify "$id2"
 is "$RC" 3 "  the other backup sharing that chunk fails too"
+run check
+is "$RC" 3 "check of the whole repository exits 3"
+like "$OUT" "DAMAGED  $id1  [a-z_.]+: 1 chunks damaged" "  naming the first backup and its file"
+like "$OUT" "DAMAGED  $id2  " "  and the second, which shares the chunk"
 run restore "$id1" --target-dir "$TMP/out2"
 ok "$([ "$RC" -ne 0 ]; echo $?)" "  restore refuses it" 
 cp "$TMP/pack.save" "$pack"
+run check
+is "$RC" 0 "with the pack repaired check finds the repository sound" || show "$OUT" "$ERR"
+run show "$id2"
+like "$OUT" "stored +in the repository: .* added by this backup \([0-9.]+x\)" "show tells what the backup added and its ratio"
+run list
+like "$OUT" "repository \(local\): [0-9]+ backups of .* stored" "list ends with the repository's totals"
 
 # --- encrypted --------------------------------------------------------------------
 eng_demo "$TMP/enc"
 dcli set chimera-vectors:secret-doc '{"text":"Zanzibar-Quokka-7731 classified"}' >/dev/null
 printf 'correct horse battery staple\n' > "$TMP/pass"
 chmod 600 "$TMP/pass"
-printf 'repository = { format = 2; passphrase_file = "%s"; };\n' "$TMP/pass" >> "$CONF"
+eng_format2 "passphrase_file = \"$TMP/pass\";"
 R=$BK/repository
 d0=$(rdig)
 tick

@@ -24,7 +24,7 @@ s3_setup
 . "$TESTS_DIR/lib/s3-e2e-lib.sh"
 s3_e2e_demo 2000
 C=$(conf main)
-printf 'repository = { format = 2; };\n' >> "$C"
+sed -i 's|^repository = { format = 1; };|repository = { format = 2; };|' "$C"
 vs() { "$VSBACKUP" -c "$C" "$@"; }
 R=$B/repository
 S3R=$S3RVER_DIR/data/$S3_BUCKET/$P/repository

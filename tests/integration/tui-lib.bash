@@ -36,6 +36,7 @@ tui_demo() {
 	"$VSBACKUP" demo --no-tui --dir "$DEMO" --vectors "${1:-2000}" --users "${2:-200}" \
 	    --dim "${3:-32}" \
 	    >"$TMP/demo.out" 2>&1 || { sed 's/^/# /' "$TMP/demo.out"; return 1; }
+	printf 'repository = { format = 1; };\n' >> "$DEMO/vsbackup.conf"
 	local pid
 	pid=$(cat "$DEMO/redis/redis.pid" 2>/dev/null)
 	[ -n "$pid" ] && harness_track_detached "$pid"

@@ -40,6 +40,7 @@ cleanup_sandbox() {
 	"$VSBACKUP" demo --no-tui --dir "$D" --vectors 500 --users 50 --dim 8 \
 	    >/dev/null 2>"$TMP/demo.err" ||
 	    { sed 's/^/# /' "$TMP/demo.err"; bail_out "the demo sandbox could not be made"; }
+	printf 'repository = { format = 1; };\n' >> "$D/vsbackup.conf"
 }
 
 cleanup_conf() {

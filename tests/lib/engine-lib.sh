@@ -10,6 +10,8 @@
 #                      stop its server when the test exits; sets D (DIR),
 #                      CONF, SOCK, CI and UI (the two index paths), BK
 #                      (backup_dir)
+#                      (with repository.format = 1: plain backups)
+#   eng_format2 [KEYS] switch it to the repository (format 2)
 #   eng_track_redis [DIR]  list the demo server's pid for the runner
 #   vsb ARGS           the vsbackup under test with -c $CONF
 #   run ARGS           vsb ARGS with stdout in OUT, stderr in ERR, status RC
@@ -55,6 +57,9 @@ eng_demo() {
 	eng_track_redis "$dir"
 	D=$dir
 	CONF=$dir/vsbackup.conf
+	# Plain backups (format 1): these suites look at a backup's files;
+	# the repository's suites switch to format 2 with eng_format2.
+	printf 'repository = { format = 1; };\n' >> "$CONF"
 	SOCK=$dir/redis.sock
 	CI=$dir/indexes/content_index.faiss
 	UI=$dir/indexes/user_index.faiss
@@ -71,6 +76,12 @@ eng_track_redis() {
 }
 
 vsb() { "$VSBACKUP" -c "$CONF" "$@"; }
+
+# Switch the demo's configuration to the repository (format 2), with more
+# repository keys when given ("passphrase_file = \"...\";").
+eng_format2() {
+	sed -i "s|^repository = { format = 1; };|repository = { format = 2; ${1:-} };|" "$CONF"
+}
 
 run() {
 	OUT=$(vsb "$@" 2>"$TMP/run.err")

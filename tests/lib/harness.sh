@@ -31,7 +31,8 @@
 #   tmux_wait_exit [SECONDS]  wait until CMD has exited; print its exit
 #                  status (128+N when killed by signal N)
 #   tmux_cmd ARGS  any tmux command on the private server
-#   write_config FILE [GROUP.KEY=VALUE...]  write a vsbackup.conf (mode 600)
+#   write_config FILE [GROUP.KEY=VALUE...]  write a vsbackup.conf (mode 600);
+#                  repository.format is 1 (plain backups) unless given
 #                  using the services started so far; VALUE is a libconfig
 #                  literal (quote strings: 's3.sse="none"')
 #   harness_at_exit CMD   run CMD (eval'd) when the test exits, before the
@@ -307,6 +308,9 @@ write_config() {
 		_wc_set s3.access_key_id "\"$AWS_ACCESS_KEY_ID\""
 		_wc_set s3.secret_access_key "\"$AWS_SECRET_ACCESS_KEY\""
 	fi
+	# Plain backups (format 1) unless a test asks for the repository:
+	# most suites look at a backup's files.
+	_wc_set repository.format 1
 	for kv in "$@"; do
 		case $kv in
 		*=*) _wc_set "${kv%%=*}" "${kv#*=}" ;;

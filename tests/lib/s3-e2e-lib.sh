@@ -30,6 +30,7 @@ s3_e2e_demo() {
 	"$VSBACKUP" demo --no-tui --dir "$D" --vectors "$1" --users 200 --dim 32 >/dev/null \
 	    2>"$TMP/err" ||
 	    { sed 's/^/# /' "$TMP/err"; bail_out "the demo sandbox could not be made"; }
+	printf 'repository = { format = 1; };\n' >> "$D/vsbackup.conf"
 }
 
 rcli() { redis-cli -s "$D/redis.sock" "$@"; }
