@@ -16,7 +16,7 @@ import numpy as np
 sock, ci, seed = sys.argv[1], sys.argv[2], int(sys.argv[3])
 rng = random.Random(seed)
 cli = ["redis-cli", "-s", sock]
-keys = subprocess.run(cli + ["--scan", "--pattern", "chimera-vectors:*", "--count", "10000"],
+keys = subprocess.run(cli + ["--scan", "--pattern", "chimera-vectors:*"],
                       capture_output=True, text=True, check=True).stdout.split()
 ix = faiss.read_index(ci)
 d = ix.d

@@ -336,6 +336,18 @@ if len(all_env) > 1 and mem_rows:
         w("| %s | %s |" % (what, " | ".join(mib(per[s]) if s in per else "-" for s in sizes)))
     w("")
 
+# The repository's own benchmark (bench/repo-bench): its raw lines as run.
+for size in SIZES:
+    path = os.path.join(resdir, "repo-%s.txt" % size)
+    if os.path.exists(path):
+        w("## Repository (format 2) at %s: bench/repo-bench" % size)
+        w("")
+        w("```")
+        with open(path) as f:
+            out.append(f.read().rstrip("\n"))
+        w("```")
+        w("")
+
 try:
     with open(os.path.join(bench, "analysis.md")) as f:
         out.append(f.read().rstrip("\n"))

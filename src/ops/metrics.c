@@ -144,10 +144,14 @@ render_operations(struct mbuf *b, const struct ops_state *st)
 static void
 render_repository(struct mbuf *b, const struct ops_survey *s, const struct catalog_copy *newest)
 {
-	const struct catalog_repo *rp[2] = { &s->cat->repo_local, &s->cat->repo_s3 };
+	const struct catalog_repo *rp[2];
 	const char *names[2] = { "local", "s3" };
 	char labels[96];
 
+	if (s->cat == NULL)
+		return;
+	rp[0] = &s->cat->repo_local;
+	rp[1] = &s->cat->repo_s3;
 	if (!rp[0]->present && !rp[1]->present)
 		return;
 	mb_family(b, "vsbackup_repository_size_bytes", "gauge",

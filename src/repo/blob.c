@@ -1,6 +1,7 @@
 /* Chunk blobs and object envelopes (see blob.h). */
 #include "config.h"
 
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <zstd.h>
@@ -9,15 +10,119 @@
 #include "common/xmalloc.h"
 #include "repo/blob.h"
 
+#define POOL_MAX 16
+
+/* DESIGN: the pool's lock guards its two stacks; a context taken out
+ * belongs to its taker until it is given back. */
+struct zpool {
+	pthread_mutex_t lock;
+	ZSTD_CCtx *c[POOL_MAX];
+	ZSTD_DCtx *d[POOL_MAX];
+	int nc, nd;
+};
+
+void
+codec_pool_init(struct repo_codec *c)
+{
+	c->pool = xcalloc(1, sizeof *c->pool);
+	pthread_mutex_init(&c->pool->lock, NULL);
+}
+
+void
+codec_pool_free(struct repo_codec *c)
+{
+	if (c->pool == NULL)
+		return;
+	for (int i = 0; i < c->pool->nc; i++)
+		ZSTD_freeCCtx(c->pool->c[i]);
+	for (int i = 0; i < c->pool->nd; i++)
+		ZSTD_freeDCtx(c->pool->d[i]);
+	pthread_mutex_destroy(&c->pool->lock);
+	free(c->pool);
+	c->pool = NULL;
+}
+
+static ZSTD_CCtx *
+cctx_take(const struct repo_codec *c)
+{
+	ZSTD_CCtx *z = NULL;
+
+	if (c->pool != NULL) {
+		pthread_mutex_lock(&c->pool->lock);
+		if (c->pool->nc > 0)
+			z = c->pool->c[--c->pool->nc];
+		pthread_mutex_unlock(&c->pool->lock);
+	}
+	if (z == NULL && (z = ZSTD_createCCtx()) == NULL)
+		fatal("out of memory");
+	return z;
+}
+
+static void
+cctx_give(const struct repo_codec *c, ZSTD_CCtx *z)
+{
+	if (c->pool != NULL) {
+		pthread_mutex_lock(&c->pool->lock);
+		if (c->pool->nc < POOL_MAX) {
+			c->pool->c[c->pool->nc++] = z;
+			z = NULL;
+		}
+		pthread_mutex_unlock(&c->pool->lock);
+	}
+	ZSTD_freeCCtx(z);
+}
+
+static ZSTD_DCtx *
+dctx_take(const struct repo_codec *c)
+{
+	ZSTD_DCtx *z = NULL;
+
+	if (c->pool != NULL) {
+		pthread_mutex_lock(&c->pool->lock);
+		if (c->pool->nd > 0)
+			z = c->pool->d[--c->pool->nd];
+		pthread_mutex_unlock(&c->pool->lock);
+	}
+	if (z == NULL && (z = ZSTD_createDCtx()) == NULL)
+		fatal("out of memory");
+	return z;
+}
+
+static void
+dctx_give(const struct repo_codec *c, ZSTD_DCtx *z)
+{
+	if (c->pool != NULL) {
+		pthread_mutex_lock(&c->pool->lock);
+		if (c->pool->nd < POOL_MAX) {
+			c->pool->d[c->pool->nd++] = z;
+			z = NULL;
+		}
+		pthread_mutex_unlock(&c->pool->lock);
+	}
+	ZSTD_freeDCtx(z);
+}
+
+static size_t
+decompress(const struct repo_codec *c, void *out, size_t cap, const void *in, size_t len)
+{
+	ZSTD_DCtx *z = dctx_take(c);
+	size_t n = ZSTD_decompressDCtx(z, out, cap, in, len);
+
+	dctx_give(c, z);
+	return n;
+}
+
 /* Compress into a new buffer behind pre bytes of room; NULL when zstd
  * gains nothing. */
 static unsigned char *
-compress(int level, const void *data, size_t len, size_t pre, size_t *outlen)
+compress(const struct repo_codec *c, const void *data, size_t len, size_t pre, size_t *outlen)
 {
 	size_t bound = ZSTD_compressBound(len), n;
 	unsigned char *out = xmalloc(pre + bound);
+	ZSTD_CCtx *z = cctx_take(c);
 
-	n = ZSTD_compress(out + pre, bound, data, len, level);
+	n = ZSTD_compressCCtx(z, out + pre, bound, data, len, c->level);
+	cctx_give(c, z);
 	if (ZSTD_isError(n) || n >= len) {
 		free(out);
 		return NULL;
@@ -34,7 +139,7 @@ blob_encode(const struct repo_codec *c, const unsigned char id[REPO_ID_SIZE],
 	size_t plen;
 
 	if (c->level > 0)
-		plain = compress(c->level, data, len, 1, &plen);
+		plain = compress(c, data, len, 1, &plen);
 	if (plain != NULL) {
 		plain[0] = BLOB_ZSTD;
 	} else {
@@ -88,7 +193,7 @@ blob_decode(const struct repo_codec *c, const unsigned char id[REPO_ID_SIZE],
 		}
 		memcpy(out, plain + 1, raw_len);
 	} else if (plain[0] == BLOB_ZSTD) {
-		size_t n = ZSTD_decompress(out, raw_len, plain + 1, plen - 1);
+		size_t n = decompress(c, out, raw_len, plain + 1, plen - 1);
 
 		if (ZSTD_isError(n) || n != raw_len) {
 			error_set(err, VS_ERR_VERIFY, _("the chunk does not decompress to its %zu bytes"),
@@ -120,7 +225,7 @@ env_encode(const struct repo_codec *c, const char kind[4], const void *body, siz
 
 	memcpy(hdr, kind, 4);
 	hdr[4] = 0;
-	if (c->level > 0 && (z = compress(c->level, body, len, 0, &plen)) != NULL) {
+	if (c->level > 0 && (z = compress(c, body, len, 0, &plen)) != NULL) {
 		hdr[4] |= ENV_ZSTD;
 		payload = z;
 	} else {
@@ -191,7 +296,7 @@ env_decode(const struct repo_codec *c, const char kind[4], const void *obj, size
 			    where);
 		}
 		out = xmalloc((size_t)n + 1);
-		got = ZSTD_decompress(out, (size_t)n, payload, plen);
+		got = decompress(c, out, (size_t)n, payload, plen);
 		if (ZSTD_isError(got) || got != n) {
 			free(out);
 			free(opened);

@@ -30,10 +30,18 @@
 /* Largest decoded object the reader accepts (index files, manifests). */
 #define ENV_MAX (256u * 1024 * 1024)
 
+struct zpool;
+
 struct repo_codec {
 	const struct repo_keys *keys;
 	int level;                /* zstd level; 0: no compression */
+	struct zpool *pool;       /* zstd contexts kept for reuse (NULL: none) */
 };
+
+/* Keep zstd contexts for reuse by the codec's users (any thread); a
+ * context costs more to make than a small chunk to compress. */
+void codec_pool_init(struct repo_codec *c);
+void codec_pool_free(struct repo_codec *c);
 
 /* Encode one chunk (its id already computed) into a new buffer. */
 unsigned char *blob_encode(const struct repo_codec *c, const unsigned char id[REPO_ID_SIZE],

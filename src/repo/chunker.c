@@ -18,6 +18,7 @@ struct chunker {
 	uint64_t gear[256];
 	uint64_t mask_s, mask_l, mask_r;
 	bool records;
+	unsigned char *mem;       /* the buffer; the bytes waiting start at buf */
 	unsigned char *buf;       /* bytes [base, base + len) of the stream */
 	size_t len, cap;
 	uint64_t base;
@@ -181,7 +182,9 @@ emit(struct filter *f, struct chunker *c, bool final, struct vs_error *err)
 			return 0;
 		if (filter_write(f->next, c->buf, cut, err) != 0)
 			return -1;
-		memmove(c->buf, c->buf + cut, c->len - cut);
+		/* Move the rest to the front only when little is left, not
+		 * after every chunk. */
+		c->buf += cut;
 		c->len -= cut;
 		c->base += cut;
 		drop_hints(c);
@@ -195,8 +198,14 @@ chunker_write(struct filter *f, const void *buf, size_t len, struct vs_error *er
 	const unsigned char *p = buf;
 
 	while (len > 0) {
-		size_t room = c->cap - c->len, n = len < room ? len : room;
+		size_t room, n;
 
+		if (c->buf != c->mem) {
+			memmove(c->mem, c->buf, c->len);
+			c->buf = c->mem;
+		}
+		room = c->cap - c->len;
+		n = len < room ? len : room;
 		memcpy(c->buf + c->len, p, n);
 		c->len += n;
 		p += n;
@@ -228,7 +237,7 @@ chunker_free(struct filter *f)
 {
 	struct chunker *c = f->priv;
 
-	free(c->buf);
+	free(c->mem);
 	free(c->hints);
 	free(c);
 }
@@ -262,7 +271,8 @@ chunker_new(const struct chunker_params *p, const unsigned char seed[32], struct
 	 * four ends a chunk. */
 	c->mask_r = mask_bits(2);
 	c->cap = 2 * (size_t)p->max;
-	c->buf = xmalloc(c->cap);
+	c->mem = xmalloc(c->cap);
+	c->buf = c->mem;
 	if (out != NULL)
 		*out = c;
 	return filter_new(&chunker_type, c);

@@ -519,6 +519,7 @@ repo_open(const struct config *cfg, struct storage *st, bool create, struct repo
 	r->codec.keys = &r->keys;
 	r->codec.level = strcmp(cfg->repository.compression, "none") == 0 ? 0 :
 	    cfg->repository.compression_level;
+	codec_pool_init(&r->codec);
 	r->cache_dir = xasprintf("%s/.repo-cache", cfg->backup_dir);
 	r->cache_name = xasprintf("%s-%s.idx", storage_name(st), r->id);
 	passphrase_free(pass);
@@ -539,6 +540,7 @@ repo_close(struct repo *r)
 	if (r == NULL)
 		return;
 	repo_index_drop(r);
+	codec_pool_free(&r->codec);
 	repo_wipe(&r->keys, sizeof r->keys);
 	free(r->cache_dir);
 	free(r->cache_name);

@@ -153,7 +153,7 @@ static void
 test_blobs(bool encrypted)
 {
 	struct repo_keys k = { .encrypted = encrypted };
-	struct repo_codec c = { &k, 3 };
+	struct repo_codec c = { &k, 3, NULL };
 	const char *text = "a chunk of text text text text text text text text text text text";
 	unsigned char id[32], *blob, out[128], *body;
 	size_t blen, olen;
