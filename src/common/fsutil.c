@@ -1,6 +1,5 @@
 #include "config.h"
 
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>
@@ -54,42 +53,6 @@ fs_fsync_dir(const char *path, struct vs_error *err)
 	}
 	close(fd);
 	return 0;
-}
-
-int
-fs_remove_tree(const char *path, struct vs_error *err)
-{
-	struct stat st;
-	DIR *d;
-	struct dirent *de;
-	int rc = 0;
-
-	if (lstat(path, &st) != 0) {
-		if (errno == ENOENT)
-			return 0;
-		return error_errno(err, VS_ERR_IO, errno, _("cannot examine %s"), path);
-	}
-	if (!S_ISDIR(st.st_mode)) {
-		if (unlink(path) != 0 && errno != ENOENT)
-			return error_errno(err, VS_ERR_IO, errno, _("cannot remove %s"), path);
-		return 0;
-	}
-	if ((d = opendir(path)) == NULL)
-		return error_errno(err, VS_ERR_IO, errno, _("cannot open directory %s"), path);
-	while ((de = readdir(d)) != NULL) {
-		char *child;
-
-		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
-			continue;
-		child = fs_join(path, de->d_name);
-		if (fs_remove_tree(child, err) != 0)
-			rc = -1;
-		free(child);
-	}
-	closedir(d);
-	if (rc == 0 && rmdir(path) != 0 && errno != ENOENT)
-		return error_errno(err, VS_ERR_IO, errno, _("cannot remove directory %s"), path);
-	return rc;
 }
 
 int

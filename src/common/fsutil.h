@@ -15,7 +15,9 @@ int fs_mkdir_p(const char *path, mode_t mode, struct vs_error *err);
 /* fsync the directory at path (after a rename or create inside it). */
 int fs_fsync_dir(const char *path, struct vs_error *err);
 
-/* Remove a file or a directory tree; a missing path is not an error. */
+/* Remove a file or a directory tree; a missing path is not an error.
+ * Never follows a symbolic link, also one swapped in while it runs: safe
+ * in directories other users can write (fs-remove.c). */
 int fs_remove_tree(const char *path, struct vs_error *err);
 
 /* The owner, group and mode a new file or directory is given. */

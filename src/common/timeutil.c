@@ -123,13 +123,16 @@ time_now(void)
 	return time(NULL);
 }
 
+/* A time read from a file may lie outside years 0 to 9999, which do not
+ * fit the format: then the output says so rather than being cut. */
 void
 time_format_iso(time_t t, char out[ISO8601_SIZE])
 {
 	struct tm tm;
 
-	gmtime_r(&t, &tm);
-	strftime(out, ISO8601_SIZE, "%Y-%m-%dT%H:%M:%SZ", &tm);
+	if (gmtime_r(&t, &tm) == NULL || tm.tm_year < -1900 || tm.tm_year > 9999 - 1900 ||
+	    strftime(out, ISO8601_SIZE, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
+		snprintf(out, ISO8601_SIZE, "%s", "\?\?\?\?-\?\?-\?\?T\?\?:\?\?:\?\?Z");
 }
 
 void
@@ -137,8 +140,9 @@ backup_id_format(time_t t, char out[BACKUP_ID_SIZE])
 {
 	struct tm tm;
 
-	gmtime_r(&t, &tm);
-	strftime(out, BACKUP_ID_SIZE, "%Y%m%d_%H%M%S", &tm);
+	if (gmtime_r(&t, &tm) == NULL || tm.tm_year < -1900 || tm.tm_year > 9999 - 1900 ||
+	    strftime(out, BACKUP_ID_SIZE, "%Y%m%d_%H%M%S", &tm) == 0)
+		snprintf(out, BACKUP_ID_SIZE, "%s", "\?\?\?\?\?\?\?\?_\?\?\?\?\?\?");
 }
 
 void

@@ -19,6 +19,8 @@
 
 struct bdlock;
 
+/* Read from the lock file: host and operation are escaped (termsafe.h),
+ * safe to print. */
 struct bdlock_holder {
 	pid_t pid;
 	char host[256];
@@ -29,7 +31,11 @@ struct bdlock_holder {
 
 /* Take the lock for operation, without waiting. When another process (or
  * another job of this one) holds it: VS_ERR_LOCKED naming the holder. When
- * the previous holder died, *took_over (if not NULL) receives its details. */
+ * the previous holder died, *took_over (if not NULL) receives its details.
+ * VS_ERR_REFUSED, saying how to fix it, when backup_dir is not owned by
+ * the effective user, is writable by group or others or sits in a
+ * directory others can change, or when the lock file is a link, not a
+ * regular file or not the effective user's. */
 int bdlock_acquire(const char *backup_dir, const char *operation, struct bdlock **out,
     struct bdlock_holder *took_over, bool *was_stale, struct vs_error *err);
 
@@ -37,8 +43,9 @@ int bdlock_acquire(const char *backup_dir, const char *operation, struct bdlock 
 void bdlock_release(struct bdlock *lock);
 
 /* Read who holds (or last held) the lock without taking it: 1 when held
- * now, 0 when free (*holder then describes a stale entry if it has a pid),
- * -1 on error. */
+ * now, 0 when free or absent (*holder then describes a stale entry if it
+ * has a pid), -1 on error (also a lock file that is a link or another
+ * user's). */
 int bdlock_probe(const char *backup_dir, struct bdlock_holder *holder, struct vs_error *err);
 
 #endif

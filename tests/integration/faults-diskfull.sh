@@ -31,7 +31,7 @@ snapshot_live live
 # when the namespace ends. Results go to $R, outside it.
 cat > "$TMP/ns.sh" <<'EOF'
 set -u
-mount -t tmpfs -o size=3m tmpfs "$SMALL" || exit 99
+mount -t tmpfs -o size=3m,mode=0700 tmpfs "$SMALL" || exit 99
 step() {   # step NAME NOW ARGS...: run vsbackup, keep status and output
 	local name=$1 now=$2
 	shift 2

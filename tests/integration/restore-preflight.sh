@@ -20,8 +20,9 @@ deploy_user "$OP"
 deploy_redis "$TMP/d" rdb "repl-diskless-sync-delay 0" "unixsocketperm 777"
 deploy_fill 200 20
 deploy_indexes "$TMP/d/indexes" "$OP:$OP" 0644 0755
+# backup_dir must belong to whoever runs vsbackup: vs and vs_as_op hand it
+# to root or to the operator before each run.
 mkdir -p "$TMP/d/backups"
-chown "$OP:$OP" "$TMP/d/backups"
 chmod 0700 "$TMP/d/backups"
 deploy_config "$TMP/d/vsbackup.conf" "backup_dir=\"$TMP/d/backups\""
 chown "$OP" "$DEPLOY_CONF"
@@ -29,6 +30,7 @@ cp "$DEPLOY_CONF" "$TMP/conf.orig"
 
 tick=0
 vs() {
+	chown -R root:root "$TMP/d/backups"
 	tick=$((tick + 60))
 	OUT=$(VSBACKUP_NOW=$(date -u -d "@$((1720000000 + tick))" +%Y-%m-%dT%H:%M:%SZ) \
 	    "$VSBACKUP" -c "$DEPLOY_CONF" "$@" 2>"$TMP/err")
@@ -36,6 +38,7 @@ vs() {
 	ERR=$(cat "$TMP/err")
 }
 vs_as_op() {
+	chown -R "$OP:$OP" "$TMP/d/backups"
 	tick=$((tick + 60))
 	OUT=$(runuser -u "$OP" -- env VSBACKUP_NOW="$(date -u -d "@$((1720000000 + tick))" +%Y-%m-%dT%H:%M:%SZ)" \
 	    ASAN_OPTIONS="$ASAN_OPTIONS" LSAN_OPTIONS="$LSAN_OPTIONS" \

@@ -20,7 +20,7 @@ is "$RC" 0 "backup succeeds"
 ID=$(last_line "$OUT")
 
 # --- an almost full backup_dir: a small safety backup still fits ------------
-if [ "$(id -u)" = 0 ] && mkdir -p "$TMP/small" && mount -t tmpfs -o size=6m tmpfs "$TMP/small" 2>/dev/null; then
+if [ "$(id -u)" = 0 ] && mkdir -p "$TMP/small" && mount -t tmpfs -o size=6m,mode=0700 tmpfs "$TMP/small" 2>/dev/null; then
 	harness_at_exit "umount '$TMP/small'"
 	cp -a "$BK/$ID" "$TMP/small/"
 	sed "s|^backup_dir = .*|backup_dir = \"$TMP/small\";|" "$CONF" > "$TMP/small.conf"

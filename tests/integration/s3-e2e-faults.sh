@@ -193,7 +193,7 @@ ok $? "the other local backup is intact, and the S3 copy still listed"
 mkdir -p "$TMP/full" "$TMP/fullres"
 CF=$(conf full backup_dir="$TMP/full")
 if unshare -rm true 2>/dev/null; then
-	unshare -rm sh -c 'mount -t tmpfs -o size=2m tmpfs "$1" || exit 99
+	unshare -rm sh -c 'mount -t tmpfs -o size=2m,mode=0700 tmpfs "$1" || exit 99
 		cd / && "$2" -c "$3" download "$4" > /dev/null 2> "$5/err"
 		echo $? > "$5/rc"
 		ls -A "$1" | grep -v -x -e .vsbackup.lock -e .vsbackup-state.json > "$5/ls"' \

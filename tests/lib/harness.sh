@@ -39,6 +39,15 @@
 #                  services are stopped; tests must not set their own EXIT
 #                  trap
 #   harness_track PID     stop this process too when the test exits
+#   make_user      (root only) an unprivileged system user for the attacks
+#                  a test plants: vsbackup-test-other (useradd --system, no
+#                  home, no login shell), created unless it exists (it is
+#                  kept, like deploy-lib.sh's users); sets TEST_USER and
+#                  TEST_UID, and USER_TMP, a private directory (mode 711,
+#                  under /tmp, removed at exit) that user can reach, for
+#                  the files of such tests. Returns 1 when not root or
+#                  useradd is missing: skip with that reason.
+#   as_user CMD... run CMD as TEST_USER
 # Every service started here is stopped by the EXIT trap, also when the test
 # fails, and also on TERM/INT/HUP (tests/run sends TERM to the test's whole
 # process group at its time limit, KILL ten seconds later).
@@ -113,6 +122,32 @@ harness_track_detached() {
 	[ -n "$st" ] && echo "$pid $st" >> "$VSBACKUP_TEST_PIDFILE"
 	return 0
 }
+
+# --- an unprivileged user ---------------------------------------------------
+make_user() {
+	[ "$(id -u)" = 0 ] || return 1
+	command -v useradd >/dev/null && command -v runuser >/dev/null || return 1
+	TEST_USER=vsbackup-test-other
+	# Kept between tests (like deploy-lib.sh's users); several tests may
+	# create it at once.
+	if ! id -u "$TEST_USER" >/dev/null 2>&1; then
+		(
+			flock 9
+			id -u "$TEST_USER" >/dev/null 2>&1 ||
+			    useradd --system --no-create-home --home-dir /nonexistent \
+				--shell /usr/sbin/nologin --user-group "$TEST_USER"
+		) 9>"${TMPDIR:-/tmp}/vsbackup-test-useradd.lock"
+	fi
+	TEST_UID=$(id -u "$TEST_USER" 2>/dev/null) || return 1
+	# TMP sits in the runner's private directory, which the user cannot
+	# enter.
+	USER_TMP=$(mktemp -d /tmp/vsuser.XXXXXX) || return 1
+	chmod 711 "$USER_TMP"
+	harness_at_exit "rm -rf '$USER_TMP'"
+	return 0
+}
+
+as_user() { runuser -u "$TEST_USER" -- "$@"; }
 
 # --- redis ----------------------------------------------------------------
 start_redis() {

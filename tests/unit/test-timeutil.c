@@ -231,6 +231,26 @@ test_format_iso(void)
 		}
 	}
 	ok(1, "ISO 8601 round trip for dates from 1970 to 2100");
+
+	/* Times read from files can be anything: the buffer stays a string
+	 * of its size (ASan watches it) and says the time is unknown. */
+	{
+		const long long odd[] = { 253402300800LL, -62167219201LL, 67768036191676800LL,
+			(long long)(~0ULL >> 1) };
+		char id[BACKUP_ID_SIZE];
+
+		for (size_t i = 0; i < sizeof odd / sizeof odd[0]; i++) {
+			memset(buf, 'x', sizeof buf);
+			time_format_iso((time_t)odd[i], buf);
+			is_str(buf, "\?\?\?\?-\?\?-\?\?T\?\?:\?\?:\?\?Z", "time %lld (outside years 0-9999) is shown as unknown",
+			    odd[i]);
+			memset(id, 'x', sizeof id);
+			backup_id_format((time_t)odd[i], id);
+			is_str(id, "\?\?\?\?\?\?\?\?_\?\?\?\?\?\?", "  also as a backup id");
+		}
+		time_format_iso((time_t)253402300799LL, buf);
+		is_str(buf, "9999-12-31T23:59:59Z", "the last second of year 9999 is shown");
+	}
 }
 
 static void
