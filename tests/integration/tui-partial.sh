@@ -7,11 +7,13 @@
 # newest" (header, health), the wizard lists the ordinary backup first,
 # and restoring it names the live part it removes and needs its own
 # confirmation (y in the wizard, --allow-partial on the command line).
+# First, restore --plan on the disaster (text and JSON) shows every part
+# that changes, and changes nothing.
 # 'latest' and 'latest-verified' never name a safety backup; list --json
 # says each copy's retention; list shows the newest first.
 # Covers ui/model.c, ui/pane-list.c, ui/pane-detail.c, ui/screen-restore.c,
 # src/jobs/catalog.c, src/cli/cmd-list.c, src/cli/cmd-show.c,
-# src/cli/output.c, src/cli/cmd-restore.c, src/ops/survey.c.
+# src/cli/output.c, src/cli/cmd-restore.c, src/jobs/plan.c, src/ops/survey.c.
 # timeout: 180
 . "$(dirname "$0")/../lib/harness.sh"
 . "$(dirname "$0")/tui-lib.bash"
@@ -34,6 +36,26 @@ vsb -q verify "$GOOD" >/dev/null 2>&1
 # The disaster, and the restore that follows it.
 rcli flushall >/dev/null
 rm -f "$content"
+digest=$(rcli debug digest)
+out=$(vsb restore "$GOOD" --plan)
+is "$?" 0 "restore --plan on the disaster succeeds"
+like "$out" 'Redis keys \(DBSIZE\) +0 → 2200' "the plan: the keys, 0 now, 2200 after"
+like "$out" 'chimera-vectors: +0 → 2000' "  per prefix"
+like "$out" 'content index +missing → 2000 vectors of dim 32' "  the content index, missing now"
+like "$out" 'user index +200 vectors of dim 32 → 200 vectors of dim 32' "  the user index, unchanged"
+like "$out" 'Writes made since .* \(2h 0m ago\) are lost' "  what is lost"
+like "$out" 'Estimated time to restore \(RTO\)' "  the estimate"
+like "$out" ' 1\. download the backup from S3: skipped' "  the steps, numbered as the job numbers them"
+json=$(vsb --json restore "$GOOD" --plan)
+got=$(printf '%s' "$json" | /usr/bin/python3 -c '
+import json, sys
+p = json.load(sys.stdin)
+r = p["parts"]["redis"]; c = p["parts"]["content_index"]
+print(r["live"]["dbsize"], r["backup"]["dbsize"], r["live"]["keys"]["chimera-vectors:"],
+      c["live"]["present"], c["backup"]["ntotal"], c["action"], len(p["steps"]),
+      p["steps"][0]["skipped"])')
+is "$got" "0 2200 0 False 2000 place 10 True" "restore --plan --json: every changed part"
+is "$(rcli debug digest) $([ -e "$content" ]; echo $?)" "$digest 1" "--plan changed nothing"
 vsb restore "$GOOD" --yes >"$TMP/out" 2>"$TMP/err"
 is "$?" 0 "the good backup restores over the disaster"
 SAFE=$(sed -n 's/.*the state before it is in backup \([0-9_]*\).*/\1/p' "$TMP/out")
