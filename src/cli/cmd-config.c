@@ -190,6 +190,20 @@ cmd_config_exec(struct cmd_ctx *ctx, int argc, char **argv)
 		cJSON_AddNumberToObject(g, "pre_restore_days", c->retention.pre_restore_days);
 		cJSON_AddNumberToObject(g, "manual_days", c->retention.manual_days);
 		access_json(c, o);
+		g = cJSON_AddObjectToObject(o, "drill");
+		cJSON_AddStringToObject(g, "dir", c->drill.dir);
+		cJSON_AddStringToObject(g, "redis_server", c->drill.redis_server);
+		cJSON_AddNumberToObject(g, "sample_size", c->drill.sample_size);
+		cJSON_AddNumberToObject(g, "seed", c->drill.seed);
+		cJSON_AddNumberToObject(g, "search_k", c->drill.search_k);
+		cJSON_AddNumberToObject(g, "min_recall_percent", c->drill.min_recall_percent);
+		cJSON_AddNumberToObject(g, "max_age_days", c->drill.max_age_days);
+		cJSON_AddNumberToObject(g, "rto_target_local", c->drill.rto_target_local);
+		cJSON_AddNumberToObject(g, "rto_target_s3", c->drill.rto_target_s3);
+		cJSON_AddStringToObject(g, "content_prefix", c->drill.content_prefix);
+		cJSON_AddStringToObject(g, "user_prefix", c->drill.user_prefix);
+		cJSON_AddStringToObject(g, "id_field", c->drill.id_field);
+		cJSON_AddStringToObject(g, "vector_field", c->drill.vector_field);
 		cli_print_json(o);
 		return 0;
 	}
@@ -236,6 +250,9 @@ cmd_config_exec(struct cmd_ctx *ctx, int argc, char **argv)
 	retention_policy_describe(&c->retention_s3, policy, sizeof policy);
 	printf("  retention_s3          %s\n", policy);
 	access_print(c);
+	printf(_("  drill                 sample %d (seed %d), RTO targets %d s local, %d s S3, "
+	    "a good drill every %d days\n"), c->drill.sample_size, c->drill.seed,
+	    c->drill.rto_target_local, c->drill.rto_target_s3, c->drill.max_age_days);
 	return 0;
 }
 

@@ -9,6 +9,7 @@ extern const struct cmd_entry cmd_cleanup_entry, cmd_restore_entry, cmd_backup_e
 extern const struct cmd_entry cmd_health_entry, cmd_metrics_entry;
 extern const struct cmd_entry cmd_upload_entry, cmd_download_entry;
 extern const struct cmd_entry cmd_tui_entry;
+extern const struct cmd_entry cmd_drill_entry, cmd_drill_probe_entry;
 
 /* Every command, in the order --help lists them. */
 const struct cmd_entry *const cmd_table[] = {
@@ -18,6 +19,7 @@ const struct cmd_entry *const cmd_table[] = {
 	&cmd_verify_entry,
 	&cmd_check_entry,
 	&cmd_restore_entry,
+	&cmd_drill_entry,
 	&cmd_delete_entry,
 	&cmd_upload_entry,
 	&cmd_download_entry,
@@ -29,5 +31,6 @@ const struct cmd_entry *const cmd_table[] = {
 	&cmd_metrics_entry,
 	&cmd_demo_entry,
 	&cmd_tui_entry,
+	&cmd_drill_probe_entry,
 	NULL,
 };

@@ -121,6 +121,21 @@ static const struct cfg_key cfg_keys[] = {
 	GROUP("log"),
 	STR("log", "file", log.file),
 	BOOL("log", "syslog", log.syslog),
+
+	GROUP("drill"),
+	STR("drill", "dir", drill.dir),
+	STR("drill", "redis_server", drill.redis_server),
+	INT("drill", "sample_size", drill.sample_size, 1, 10000000),
+	INT("drill", "seed", drill.seed, 0, 2147483647),
+	INT("drill", "search_k", drill.search_k, 1, 10000),
+	INT("drill", "min_recall_percent", drill.min_recall_percent, 0, 100),
+	INT("drill", "max_age_days", drill.max_age_days, 1, 100000),
+	INT("drill", "rto_target_local", drill.rto_target_local, 0, 100000000),
+	INT("drill", "rto_target_s3", drill.rto_target_s3, 0, 100000000),
+	STR("drill", "content_prefix", drill.content_prefix),
+	STR("drill", "user_prefix", drill.user_prefix),
+	STR("drill", "id_field", drill.id_field),
+	STR("drill", "vector_field", drill.vector_field),
 };
 
 #define NKEYS (sizeof cfg_keys / sizeof cfg_keys[0])
@@ -185,6 +200,15 @@ config_defaults(void)
 	cfg->repository.gc_grace_minutes = 60;
 	cfg->monitoring.rpo_hours = 24;
 	cfg->monitoring.verify_max_age_hours = 168;
+	cfg->drill.sample_size = 1000;
+	cfg->drill.seed = 1;
+	cfg->drill.search_k = 10;
+	cfg->drill.min_recall_percent = 90;
+	cfg->drill.max_age_days = 8;
+	cfg->drill.rto_target_local = 300;
+	cfg->drill.rto_target_s3 = 900;
+	set_string(cfg, OFF(drill.id_field), "faiss_id");
+	set_string(cfg, OFF(drill.vector_field), "embedding");
 	return cfg;
 }
 
@@ -561,6 +585,13 @@ validate(struct config *cfg, const char *file, struct vs_error *err)
 			    _("%s: redis.sentinels: \"%s\" is not \"host:port\" (port 1 "
 			      "to 65535; an IPv6 address in brackets) or the absolute path "
 			      "of a unix socket"), file, cfg->redis.sentinels[i]);
+	if (*cfg->drill.id_field == '\0' || *cfg->drill.vector_field == '\0')
+		return error_set(err, VS_ERR_CONFIG,
+		    _("%s: drill.id_field and drill.vector_field must name the documents' "
+		      "fields"), file);
+	if (*cfg->drill.dir != '\0' && cfg->drill.dir[0] != '/')
+		return error_set(err, VS_ERR_CONFIG,
+		    _("%s: drill.dir must be an absolute path"), file);
 	if (cfg->redis.from_replica && strcmp(cfg->redis.mode, "sentinel") != 0)
 		return error_set(err, VS_ERR_CONFIG,
 		    _("%s: redis.from_replica needs redis.mode = \"sentinel\": the "

@@ -93,6 +93,22 @@ struct config {
 		bool syslog;
 	} log;
 
+	struct {
+		char *dir;            /* "" : {backup_dir}/.drill */
+		char *redis_server;   /* "" : beside start_command's, else PATH */
+		int sample_size;      /* documents read whole per prefix */
+		int seed;             /* of the sample */
+		int search_k;         /* neighbours an approximate search may use */
+		int min_recall_percent;
+		int max_age_days;     /* health: WARNING without a good drill since */
+		int rto_target_local; /* seconds, 0: none */
+		int rto_target_s3;
+		char *content_prefix; /* "" : redis.prefixes[0] */
+		char *user_prefix;    /* "" : redis.prefixes[1] */
+		char *id_field;       /* the document's id into the index */
+		char *vector_field;   /* the document's vector */
+	} drill;
+
 	char *restore_reload_command; /* run after a successful restore, "" none */
 
 	struct {

@@ -12,16 +12,25 @@
  */
 #include "config.h"
 
+#include <algorithm>
 #include <cstdio>
 #include <exception>
 #include <string>
 
 #include <faiss/Index.h>
+#include <faiss/IndexFlat.h>
+#include <faiss/IndexIDMap.h>
+#include <faiss/IndexIVF.h>
+#include <faiss/IndexIVFFlat.h>
 #include <faiss/impl/FaissException.h>
 #include <faiss/index_factory.h>
 #include <faiss/index_io.h>
 
+#include <faiss/c_api/IndexFlat_c.h>
+#include <faiss/c_api/IndexIVFFlat_c.h>
+#include <faiss/c_api/IndexIVF_c.h>
 #include <faiss/c_api/Index_c.h>
+#include <faiss/c_api/MetaIndexes_c.h>
 #include <faiss/c_api/error_c.h>
 #include <faiss/c_api/index_factory_c.h>
 #include <faiss/c_api/index_io_c.h>
@@ -169,6 +178,91 @@ faiss_read_index_fname(const char *fname, int io_flags, FaissIndex **p_out)
 	return capi_call([&] {
 		*p_out = reinterpret_cast<FaissIndex *>(
 		    faiss::read_index(fname, io_flags));
+	});
+}
+
+/* --- what a restore drill asks of an index: its ids, its vectors --- */
+
+int
+faiss_Index_reconstruct(const FaissIndex *index, idx_t key, float *recons)
+{
+	return capi_call([&] { capi_index(index)->reconstruct(key, recons); });
+}
+
+FaissIndexFlat *
+faiss_IndexFlat_cast(FaissIndex *index)
+{
+	return reinterpret_cast<FaissIndexFlat *>(
+	    dynamic_cast<faiss::IndexFlat *>(capi_index(index)));
+}
+
+FaissIndexIDMap *
+faiss_IndexIDMap_cast(FaissIndex *index)
+{
+	return reinterpret_cast<FaissIndexIDMap *>(
+	    dynamic_cast<faiss::IndexIDMap *>(capi_index(index)));
+}
+
+void
+faiss_IndexIDMap_id_map(FaissIndexIDMap *index, idx_t **p_id_map, size_t *p_size)
+{
+	auto *m = reinterpret_cast<faiss::IndexIDMap *>(index);
+
+	*p_id_map = m->id_map.data();
+	*p_size = m->id_map.size();
+}
+
+FaissIndex *
+faiss_IndexIDMap_sub_index(FaissIndexIDMap *index)
+{
+	return reinterpret_cast<FaissIndex *>(
+	    reinterpret_cast<faiss::IndexIDMap *>(index)->index);
+}
+
+FaissIndexIVF *
+faiss_IndexIVF_cast(FaissIndex *index)
+{
+	return reinterpret_cast<FaissIndexIVF *>(
+	    dynamic_cast<faiss::IndexIVF *>(capi_index(index)));
+}
+
+FaissIndexIVFFlat *
+faiss_IndexIVFFlat_cast(FaissIndex *index)
+{
+	return reinterpret_cast<FaissIndexIVFFlat *>(
+	    dynamic_cast<faiss::IndexIVFFlat *>(capi_index(index)));
+}
+
+size_t
+faiss_IndexIVF_nlist(const FaissIndexIVF *index)
+{
+	return reinterpret_cast<const faiss::IndexIVF *>(index)->nlist;
+}
+
+size_t
+faiss_IndexIVF_get_list_size(const FaissIndexIVF *index, size_t list_no)
+{
+	return reinterpret_cast<const faiss::IndexIVF *>(index)->get_list_size(list_no);
+}
+
+void
+faiss_IndexIVF_invlists_get_ids(const FaissIndexIVF *index, size_t list_no, idx_t *invlist)
+{
+	const faiss::InvertedLists *il =
+	    reinterpret_cast<const faiss::IndexIVF *>(index)->invlists;
+	size_t n = il->list_size(list_no);
+	const idx_t *ids = il->get_ids(list_no);
+
+	std::copy(ids, ids + n, invlist);
+	il->release_ids(list_no, ids);
+}
+
+int
+faiss_IndexIVF_make_direct_map(FaissIndexIVF *index, int new_maintain_direct_map)
+{
+	return capi_call([&] {
+		reinterpret_cast<faiss::IndexIVF *>(index)->make_direct_map(
+		    new_maintain_direct_map != 0);
 	});
 }
 

@@ -460,48 +460,11 @@ reload_hook(struct restore_ctx *rc, struct vs_error *err)
 static int
 restore_to_dir(struct restore_ctx *rc, const char *dir, struct vs_error *err)
 {
-	const struct manifest_file *files[] = { &rc->m.redis.file, &rc->m.content.file,
-	    &rc->m.user.file };
-	/* For the operator who asked for them, not for a service. */
-	const struct fs_owner own = { .known = false, .mode = 0600 };
-	char *written[4] = { NULL, NULL, NULL, NULL }, *json = NULL, *path;
-	size_t len, nw = 0;
-	int r = -1;
-
-	if (fs_mkdir_p(dir, 0700, err) != 0)
+	if (restore_materialise(rc->job, rc->local, &rc->m, dir, err) != 0)
 		return -1;
-	for (size_t i = 0; i < 3; i++) {
-		char phase[128];
-
-		if (!files[i]->present)
-			continue;
-		path = fs_join(dir, files[i]->name);
-		snprintf(phase, sizeof phase, _("writing %s"), path);
-		if (place_file(rc->job, rc->local, rc->m.backup_id, files[i]->name, files[i]->size,
-		    path, &own, phase, err) != 0) {
-			free(path);
-			goto out;
-		}
-		written[nw++] = path;
-	}
-	if (storage_read_small(rc->local, rc->m.backup_id, STORAGE_METADATA, MANIFEST_MAX_SIZE,
-	    &json, &len, err) != 0)
-		goto out;
-	path = fs_join(dir, STORAGE_METADATA);
-	r = fs_write_atomic(path, json, len, 0600, err);
-	free(path);
-	free(json);
-	if (r == 0)
-		job_log(rc->job, VS_LOG_INFO, _("backup %s written to %s; nothing live was touched"),
-		    rc->m.backup_id, dir);
-out:
-	/* All of it or none of it: a failure leaves no stray files in dir. */
-	for (size_t i = 0; i < nw; i++) {
-		if (r != 0)
-			unlink(written[i]);
-		free(written[i]);
-	}
-	return r;
+	job_log(rc->job, VS_LOG_INFO, _("backup %s written to %s; nothing live was touched"),
+	    rc->m.backup_id, dir);
+	return 0;
 }
 
 /*

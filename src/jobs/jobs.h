@@ -3,6 +3,7 @@
 #define VS_JOBS_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "common/btype.h"
@@ -158,6 +159,46 @@ struct job_check_result {
 	struct repo_check_report rep;
 };
 extern const struct job_type job_check_type;
+
+/* drill: args struct job_drill_args, result struct drill_report */
+struct job_drill_args {
+	char id[BACKUP_ID_SIZE];  /* "" : the newest backup */
+	char from[8];             /* "local", "s3"; "" : local when it is there */
+	bool keep;                /* leave the sandbox running */
+};
+struct cJSON;
+struct drill_check {
+	char *name;           /* stable: "sha256", "redis_load", "key_count", ... */
+	char *subject;        /* the file, prefix or index it is about, or "" */
+	char *what;           /* for people: "key count chimera-vectors:" */
+	bool ok;
+	bool skipped;         /* not made (nothing to check, or an earlier failure) */
+	char *detail;
+	struct cJSON *counts; /* the numbers behind the detail, or NULL */
+};
+struct drill_report {
+	char id[BACKUP_ID_SIZE];
+	char location[8];
+	bool ok;
+	time_t at;
+	struct drill_check *checks;
+	size_t n;
+	double seconds[4];    /* by enum drill_phase (manifest/drill-record.h) */
+	double rto;           /* their sum */
+	double target;        /* seconds, 0: none */
+	double recall[2];     /* content, user; < 0: not measured */
+	char server[320];     /* the sandbox's server: "PATH (VERSION)" */
+	int sample_size;
+	int seed;
+	char *kept_dir;       /* --keep: the sandbox left running */
+	char *kept_socket;
+	bool recorded;        /* the result was stored in drill.json */
+};
+extern const struct job_type job_drill_type;
+void drill_report_free(struct drill_report *r);
+/* The report as the JSON object of drill --json, and in one line. */
+struct cJSON *drill_report_json(const struct drill_report *r);
+void drill_report_describe(const struct drill_report *r, char *buf, size_t size);
 
 /* Take the backup_dir lock for operation, logging a takeover of a lock
  * whose holder died. */

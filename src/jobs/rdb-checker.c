@@ -47,18 +47,10 @@ on_path(const char *name)
 	return false;
 }
 
-/*
- * The checker beside the server binary redis.start_command names: the
- * first word that is an absolute path ending in /redis-server or
- * /valkey-server.
- */
-static bool
-beside_server(const char *cmd, char *prog, size_t size)
+bool
+rdb_server_from_command(const char *cmd, char *prog, size_t size)
 {
-	static const char *const servers[][2] = {
-		{ "redis-server", "redis-check-rdb" },
-		{ "valkey-server", "valkey-check-rdb" },
-	};
+	static const char *const servers[] = { "redis-server", "valkey-server" };
 
 	while (*cmd != '\0') {
 		size_t n;
@@ -67,15 +59,40 @@ beside_server(const char *cmd, char *prog, size_t size)
 		n = strcspn(cmd, " \t\"'");
 		for (size_t i = 0; n > 0 && cmd[0] == '/' &&
 		    i < sizeof servers / sizeof servers[0]; i++) {
-			size_t sl = strlen(servers[i][0]);
+			size_t sl = strlen(servers[i]);
 
 			if (n > sl && cmd[n - sl - 1] == '/' &&
-			    strncmp(cmd + n - sl, servers[i][0], sl) == 0 &&
-			    snprintf(prog, size, "%.*s%s", (int)(n - sl), cmd,
-			    servers[i][1]) < (int)size && executable(prog))
+			    strncmp(cmd + n - sl, servers[i], sl) == 0 &&
+			    snprintf(prog, size, "%.*s", (int)n, cmd) < (int)size &&
+			    executable(prog))
 				return true;
 		}
 		cmd += n;
+	}
+	return false;
+}
+
+/* The checker beside the server binary redis.start_command names. */
+static bool
+beside_server(const char *cmd, char *prog, size_t size)
+{
+	static const char *const servers[][2] = {
+		{ "redis-server", "redis-check-rdb" },
+		{ "valkey-server", "valkey-check-rdb" },
+	};
+	char server[1024];
+	size_t n;
+
+	if (!rdb_server_from_command(cmd, server, sizeof server))
+		return false;
+	n = strlen(server);
+	for (size_t i = 0; i < sizeof servers / sizeof servers[0]; i++) {
+		size_t sl = strlen(servers[i][0]);
+
+		if (n > sl && strcmp(server + n - sl, servers[i][0]) == 0 &&
+		    snprintf(prog, size, "%.*s%s", (int)(n - sl), server, servers[i][1]) <
+		    (int)size && executable(prog))
+			return true;
 	}
 	return false;
 }

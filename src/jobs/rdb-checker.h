@@ -8,6 +8,7 @@
 #ifndef VS_RDB_CHECKER_H
 #define VS_RDB_CHECKER_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "config/conf.h"
@@ -28,6 +29,13 @@ enum rdb_check_result {
  */
 int rdb_checker_pick(const struct config *cfg, const char *family, char *prog,
     size_t size);
+
+/*
+ * The server binary redis.start_command (cmd) names: its first word that
+ * is an absolute path ending in /redis-server or /valkey-server and can
+ * be run. Writes it into prog and returns true; false when there is none.
+ */
+bool rdb_server_from_command(const char *cmd, char *prog, size_t size);
 
 /*
  * Run the chosen checker on path, an RDB of format rdb_version written by

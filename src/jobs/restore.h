@@ -41,6 +41,15 @@ enum restore_step {
 int restore_run_at_target(struct job *job, void *argp, void **result, bool files_only,
     int (*run)(struct job *, void *, void **, struct vs_error *), struct vs_error *err);
 
+/*
+ * Write backup m's data files (mode 0600) and its metadata.json from st
+ * into dir (made 0700 when missing), for the operator (--target-dir) or a
+ * drill's sandbox; nothing live is touched. All or nothing: a failure
+ * leaves none of the files. Progress through place_file().
+ */
+int restore_materialise(struct job *job, struct storage *st, const struct manifest *m,
+    const char *dir, struct vs_error *err);
+
 /* The checklist text of a step (translated). */
 const char *restore_step_text(enum restore_step step);
 

@@ -32,7 +32,7 @@
 /* The files a backup may hold; nothing else is ever read or written. */
 static const char *const storage_file_names[] = {
 	"redis.rdb", "content_index.faiss", "user_index.faiss", STORAGE_METADATA,
-	"verify.json", "pinned", NULL,
+	"verify.json", "drill.json", "pinned", NULL,
 };
 
 bool

@@ -1,0 +1,136 @@
+#include "config.h"
+
+#include <cjson/cJSON.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "common/i18n.h"
+#include "common/timeutil.h"
+#include "common/xmalloc.h"
+#include "manifest/drill-record.h"
+
+static const char *const phase_names[DRILL_PHASE__COUNT] = {
+#define X(id, name, text) [id] = name,
+	DRILL_PHASES(X)
+#undef X
+};
+
+static const char *const phase_texts[DRILL_PHASE__COUNT] = {
+#define X(id, name, text) [id] = text,
+	DRILL_PHASES(X)
+#undef X
+};
+
+static const char *const index_names[2] = { "content", "user" };
+
+const char *
+drill_phase_name(enum drill_phase p)
+{
+	return phase_names[p];
+}
+
+const char *
+drill_phase_text(enum drill_phase p)
+{
+	return _(phase_texts[p]);
+}
+
+static cJSON *
+record_json(const struct drill_record *rec)
+{
+	cJSON *o = cJSON_CreateObject(), *ph, *rc;
+	char at[ISO8601_SIZE];
+
+	time_format_iso(rec->at, at);
+	cJSON_AddStringToObject(o, "at", at);
+	cJSON_AddBoolToObject(o, "ok", rec->ok);
+	cJSON_AddStringToObject(o, "location", rec->location);
+	cJSON_AddNumberToObject(o, "rto_seconds", rec->rto);
+	ph = cJSON_AddObjectToObject(o, "phases");
+	for (int i = 0; i < DRILL_PHASE__COUNT; i++)
+		cJSON_AddNumberToObject(ph, phase_names[i], rec->seconds[i]);
+	cJSON_AddNumberToObject(o, "rto_target_seconds", rec->target);
+	rc = cJSON_AddObjectToObject(o, "recall");
+	for (int i = 0; i < 2; i++)
+		if (rec->recall[i] >= 0)
+			cJSON_AddNumberToObject(rc, index_names[i], rec->recall[i]);
+	if (rec->summary[0] != '\0')
+		cJSON_AddStringToObject(o, "summary", rec->summary);
+	return o;
+}
+
+char *
+drill_record_add(const char *old_json, const struct drill_record *rec)
+{
+	cJSON *root = cJSON_CreateObject(), *list = cJSON_AddArrayToObject(root, "records");
+	cJSON *old = old_json != NULL ? cJSON_Parse(old_json) : NULL;
+	const cJSON *prev = cJSON_GetObjectItemCaseSensitive(old, "records"), *item;
+	char *text, *out;
+	int n = 1;
+
+	cJSON_AddItemToArray(list, record_json(rec));
+	cJSON_ArrayForEach(item, prev) {
+		if (n++ >= DRILL_RECORD_MAX)
+			break;
+		if (cJSON_IsObject(item))
+			cJSON_AddItemToArray(list, cJSON_Duplicate(item, 1));
+	}
+	cJSON_Delete(old);
+	text = cJSON_Print(root);
+	cJSON_Delete(root);
+	if (text == NULL)
+		fatal("out of memory serialising drill.json");
+	out = xasprintf("%s\n", text);
+	cJSON_free(text);
+	return out;
+}
+
+static double
+seconds(const cJSON *o, const char *name)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, name);
+
+	return cJSON_IsNumber(v) && v->valuedouble >= 0 ? v->valuedouble : 0;
+}
+
+int
+drill_record_latest(const char *json, struct drill_record *out)
+{
+	cJSON *root = json != NULL ? cJSON_Parse(json) : NULL;
+	const cJSON *first, *v, *ph, *rc;
+	int rc_ = -1;
+
+	memset(out, 0, sizeof *out);
+	out->recall[0] = out->recall[1] = -1;
+	first = cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(root, "records"), 0);
+	if (!cJSON_IsObject(first))
+		goto out;
+	v = cJSON_GetObjectItemCaseSensitive(first, "at");
+	if (!cJSON_IsString(v) || time_parse(v->valuestring, &out->at, NULL) != 0)
+		goto out;
+	v = cJSON_GetObjectItemCaseSensitive(first, "ok");
+	if (!cJSON_IsBool(v))
+		goto out;
+	out->ok = cJSON_IsTrue(v);
+	v = cJSON_GetObjectItemCaseSensitive(first, "location");
+	if (cJSON_IsString(v))
+		snprintf(out->location, sizeof out->location, "%s", v->valuestring);
+	out->rto = seconds(first, "rto_seconds");
+	out->target = seconds(first, "rto_target_seconds");
+	ph = cJSON_GetObjectItemCaseSensitive(first, "phases");
+	for (int i = 0; i < DRILL_PHASE__COUNT; i++)
+		out->seconds[i] = seconds(ph, phase_names[i]);
+	rc = cJSON_GetObjectItemCaseSensitive(first, "recall");
+	for (int i = 0; i < 2; i++) {
+		v = cJSON_GetObjectItemCaseSensitive(rc, index_names[i]);
+		if (cJSON_IsNumber(v) && v->valuedouble >= 0 && v->valuedouble <= 1)
+			out->recall[i] = v->valuedouble;
+	}
+	v = cJSON_GetObjectItemCaseSensitive(first, "summary");
+	if (cJSON_IsString(v))
+		snprintf(out->summary, sizeof out->summary, "%s", v->valuestring);
+	rc_ = 0;
+out:
+	cJSON_Delete(root);
+	return rc_;
+}

@@ -1,0 +1,95 @@
+#!/bin/bash
+# A drill killed with SIGKILL while its sandbox's Redis loads the backup
+# leaves no server running (it dies with the drill), and the next drill
+# removes the scratch directory it left. --keep leaves the sandbox and its
+# server running and says how to connect; other drills leave it alone;
+# drill --cleanup stops and removes it. The slow load comes from a
+# wrapper in front of the real redis-server adding its key-load-delay.
+# Covers src/drill/sandbox.c, src/drill/server.c, src/jobs/job-drill.c,
+# src/cli/cmd-drill.c.
+# timeout: 120
+. "$(dirname "$0")/../lib/harness.sh"
+. "$(dirname "$0")/../lib/engine-lib.sh"
+eng_require
+
+start_redis "$TMP/live" || bail_out "cannot start redis-server"
+mkdir -p "$TMP/faiss" "$TMP/bin"
+CONF=$TMP/vs.conf
+CI=$TMP/faiss/content_index.faiss
+UI=$TMP/faiss/user_index.faiss
+BK=$TMP/backups
+show() { printf '%s\n' "$1" | sed 's/^/#   /'; }
+# running PID: the process exists and is not a zombie waiting for its parent
+running() { [ -e "/proc/$1" ] && ! grep -q '^State:.*Z' "/proc/$1/status" 2>/dev/null; }
+"$PY" "$TESTS_DIR/lib/drill-data.py" "$REDIS_SOCK" "$CI" "$UI" --content 200 --users 20 ||
+    bail_out "drill-data.py failed"
+write_config "$CONF"
+tick
+run backup
+[ "$RC" = 0 ] || bail_out "backup failed: $ERR"
+ID=$(last_line "$OUT")
+
+cat > "$TMP/bin/redis-server" <<EOF
+#!/bin/sh
+# The real server, loading each key 50 ms late (and answering LOADING
+# meanwhile, every KiB it has read).
+exec $(command -v redis-server) "\$@" --key-load-delay 50000 \
+    --loading-process-events-interval-bytes 1024
+EOF
+chmod +x "$TMP/bin/redis-server"
+
+# --- SIGKILL while the sandbox's server loads --------------------------------------
+write_config "$CONF" "drill.redis_server=\"$TMP/bin/redis-server\""
+"$VSBACKUP" -c "$CONF" drill "$ID" > "$TMP/killed.out" 2>&1 &
+DRILL=$!
+harness_track "$DRILL"
+loading=
+for _ in $(seq 300); do
+	for s in "$BK"/.drill/drill-*/redis.sock; do
+		[ -S "$s" ] && timeout 2 redis-cli -s "$s" ping 2>&1 | grep -q LOADING && loading=$s
+	done
+	[ -n "$loading" ] && break
+	sleep 0.05
+done
+ok "$([ -n "$loading" ]; echo $?)" "the drill's sandbox server is loading the backup"
+SANDBOX=$(dirname "$loading")
+SPID=$(cat "$SANDBOX/server.pid" 2>/dev/null)
+like "$(readlink "/proc/$SPID/cwd" 2>&1)" "^$SANDBOX\$" "  its pid is recorded in the sandbox ($SPID)"
+kill -KILL "$DRILL"
+wait "$DRILL" 2>/dev/null
+gone=1
+for _ in $(seq 100); do
+	running "$SPID" || { gone=0; break; }
+	sleep 0.05
+done
+ok "$gone" "after SIGKILL of the drill its sandbox server is gone"
+ok "$([ -d "$SANDBOX" ]; echo $?)" "  the scratch directory is left (the next drill removes it)"
+
+write_config "$CONF"
+run drill "$ID"
+is "$RC" 0 "the next drill runs" || show "$OUT$ERR"
+like "$ERR" "removed $SANDBOX, the sandbox of a drill that did not finish" "  it says it removed the old sandbox"
+ok "$([ ! -e "$SANDBOX" ] && [ -z "$(ls -A "$BK/.drill")" ]; echo $?)" \
+    "  no scratch directory is left"
+ok "$(! pgrep -f "$BK/.drill" >/dev/null; echo $?)" "  no sandbox server is running"
+is "$(stat -c %a "$BK/.drill")" 700 "  the drill directory is private (0700)"
+
+# --- --keep and --cleanup ---------------------------------------------------------
+run drill "$ID" --keep
+is "$RC" 0 "drill --keep succeeds" || show "$OUT$ERR"
+KSOCK=$(printf '%s\n' "$OUT" | sed -n 's/^Connect to its Redis: redis-cli -s //p')
+like "$OUT" "The sandbox is kept in $BK/.drill/drill-$ID-" "  it names the sandbox"
+is "$(redis-cli -s "$KSOCK" dbsize 2>&1)" 220 "  its Redis serves the backup on the socket it names"
+is "$(redis-cli -s "$KSOCK" config get port 2>&1 | tail -1)" 0 "  on no TCP port"
+KPID=$(cat "$(dirname "$KSOCK")/server.pid")
+harness_track "$KPID"
+run drill "$ID"
+is "$RC" 0 "another drill runs beside it"
+is "$(redis-cli -s "$KSOCK" ping 2>&1)" PONG "  and leaves the kept sandbox alone"
+run drill --cleanup
+is "$RC" 0 "drill --cleanup succeeds"
+like "$OUT" "1 drill sandboxes removed" "  it removed the kept sandbox"
+ok "$([ -z "$(ls -A "$BK/.drill")" ]; echo $?)" "  nothing is left in the drill directory"
+ok "$(! running "$KPID"; echo $?)" "  its server is stopped"
+
+done_testing
