@@ -92,8 +92,6 @@ cmd_drill_cleanup(struct cmd_ctx *ctx)
 static void
 cmd_drill_print(const struct drill_report *r, bool quiet)
 {
-	char line[1024];
-
 	for (size_t i = 0; i < r->n; i++) {
 		static const int w[] = { 6, 36, 0 };
 		const struct drill_check *c = &r->checks[i];
@@ -107,8 +105,11 @@ cmd_drill_print(const struct drill_report *r, bool quiet)
 	}
 	if (r->server[0] != '\0' && !quiet)
 		printf(_("sandbox server: %s\n"), r->server);
-	drill_report_describe(r, line, sizeof line);
-	printf("%s\n", line);
+}
+
+static void
+cmd_drill_print_kept(const struct drill_report *r)
+{
 	if (r->kept_dir != NULL) {
 		printf(_("The sandbox is kept in %s.\n"), r->kept_dir);
 		if (r->kept_socket != NULL)
@@ -152,12 +153,13 @@ cmd_drill_exec(struct cmd_ctx *ctx, int argc, char **argv)
 		return rc == VS_EXIT_INVALID ? VS_EXIT_FAILURE : rc;
 	rep = done->result;
 	if (ctx->json) {
-		cJSON *o = drill_report_json(rep);
-
-		cJSON_AddStringToObject(o, "event", "result");
-		cli_print_json(o);
+		cli_print_result(ctx, done, NULL);
 	} else {
 		cmd_drill_print(rep, ctx->quiet);
+		/* The result line also with -q: it is what a cron mail shows. */
+		ctx->quiet = false;
+		cli_print_result(ctx, done, stdout);
+		cmd_drill_print_kept(rep);
 	}
 	rc = rep->ok ? VS_EXIT_OK : VS_EXIT_INVALID;
 	engine_event_free(done);

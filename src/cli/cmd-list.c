@@ -34,17 +34,18 @@ list_human(const struct catalog *cat, time_t now)
 {
 	size_t shown = 0;
 
-	static const int w[] = { 15, 11, 19, -8, -10, 5, 8, 0 };
+	static const int w[] = { 15, 11, 19, -8, -10, 5, 8, 6, 0 };
 	const char *head[] = { _("ID"), _("TYPE"), _("CREATED"), _("AGE"), _("SIZE"), _("WHERE"),
-	    _("VERIFIED"), _("NOTES") };
+	    _("VERIFIED"), _("DRILL"), _("NOTES") };
 
-	cli_row(w, 8, head);
+	cli_row(w, 9, head);
 	/* Newest first, as the front end lists them. */
 	for (size_t k = cat->n; k > 0; k--) {
 		const struct catalog_entry *e = &cat->entries[k - 1];
 		const struct catalog_copy *c = catalog_best(e);
 		char created[32] = "-", age[24] = "-", size[24], verified[16] = "-", notes[320] = "";
-		const char *type = "-";
+		const char *type = "-", *drill = "-";
+		const struct drill_record *dr = catalog_last_drill(e);
 
 		if (c->has_manifest) {
 			format_local_time(c->m.created_at, created, sizeof created);
@@ -79,11 +80,13 @@ list_human(const struct catalog *cat, time_t now)
 		if (e->disagree)
 			snprintf(notes + strlen(notes), sizeof notes - strlen(notes), "%s%s",
 			    notes[0] ? ", " : "", _("local and S3 metadata differ"));
+		if (dr != NULL)
+			drill = dr->ok ? _("ok") : _("FAILED");
 		{
 			const char *row[] = { e->id, type, created, age, size, catalog_where(e),
-			    verified, notes };
+			    verified, drill, notes };
 
-			cli_row(w, 8, row);
+			cli_row(w, 9, row);
 		}
 		shown++;
 	}

@@ -92,6 +92,21 @@ show_human(const struct catalog_entry *e, const struct catalog_copy *c)
 	} else {
 		cli_label(_("verified"), LABEL_W, "%s", _("never"));
 	}
+	if (catalog_last_drill(e) != NULL) {
+		const struct drill_record *d = catalog_last_drill(e);
+		char text[512], phases[256] = "";
+		size_t len = 0;
+
+		drill_record_describe(d, time_now(), text, sizeof text);
+		for (int p = 0; p < DRILL_PHASE__COUNT && len < sizeof phases; p++)
+			len += (size_t)snprintf(phases + len, sizeof phases - len, "%s%s %.1f s",
+			    p > 0 ? ", " : "", drill_phase_text(p), d->seconds[p]);
+		cli_label(_("drill"), LABEL_W, "%s", text);
+		cli_label("", LABEL_W, _("from %s: %s; target %.0f s"), d->location, phases,
+		    d->target);
+	} else {
+		cli_label(_("drill"), LABEL_W, "%s", _("never (vsbackup drill)"));
+	}
 	if (e->disagree)
 		printf("  %s\n", _("WARNING: the local and S3 copies have different metadata"));
 	printf(_("Redis %s (RDB version %d, db %d, from %s)\n"), m->redis.redis_version,

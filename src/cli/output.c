@@ -111,6 +111,10 @@ copy_json(const struct catalog_copy *c)
 	} else {
 		cJSON_AddNullToObject(o, "last_verify");
 	}
+	if (c->has_drill)
+		cJSON_AddItemToObject(o, "last_drill", drill_record_json(&c->drill));
+	else
+		cJSON_AddNullToObject(o, "last_drill");
 	return o;
 }
 
@@ -145,6 +149,10 @@ cli_catalog_entry_json(const struct catalog_entry *e)
 	cJSON_AddBoolToObject(o, "metadata_differs", e->disagree);
 	cJSON_AddItemToObject(o, "local", copy_json(&e->local));
 	cJSON_AddItemToObject(o, "s3", copy_json(&e->s3));
+	if (catalog_last_drill(e) != NULL)
+		cJSON_AddItemToObject(o, "drill", drill_record_json(catalog_last_drill(e)));
+	else
+		cJSON_AddNullToObject(o, "drill");
 	return o;
 }
 

@@ -143,6 +143,10 @@ load_details(struct storage *st, const char *id, struct catalog_copy *c)
 	if (storage_read_small(st, id, VERIFY_RECORD_FILE, 1 << 20, &data, &len, NULL) == 0)
 		c->has_verify = verify_record_latest(data, &c->verify) == 0;
 	free(data);
+	data = NULL;
+	if (storage_read_small(st, id, DRILL_RECORD_FILE, 1 << 20, &data, &len, NULL) == 0)
+		c->has_drill = drill_record_latest(data, &c->drill) == 0;
+	free(data);
 	c->pinned = storage_stat(st, id, "pinned", &size, NULL) == 0;
 }
 
@@ -341,6 +345,20 @@ bool
 catalog_copy_is_safety(const struct catalog_copy *c)
 {
 	return c->has_manifest && c->m.type == BACKUP_PRE_RESTORE;
+}
+
+const struct drill_record *
+catalog_last_drill(const struct catalog_entry *e)
+{
+	const struct drill_record *last = NULL;
+
+	for (size_t i = 0; i < CATALOG_NLOC; i++) {
+		const struct catalog_copy *c = catalog_copy_at(e, i);
+
+		if (c->present && c->has_drill && (last == NULL || c->drill.at > last->at))
+			last = &c->drill;
+	}
+	return last;
 }
 
 bool

@@ -11,6 +11,7 @@
 
 #include "common/timeutil.h"
 #include "config/conf.h"
+#include "manifest/drill-record.h"
 #include "manifest/manifest.h"
 #include "manifest/verify-record.h"
 #include "retention/retention.h"
@@ -28,6 +29,8 @@ struct catalog_copy {
 	char meta_digest[65];    /* SHA-256 of metadata.json, to compare copies */
 	bool has_verify;
 	struct verify_record verify;
+	bool has_drill;
+	struct drill_record drill;  /* the last restore drill of this copy */
 	bool pinned;
 };
 
@@ -128,6 +131,9 @@ void catalog_missing_text(unsigned missing, char *buf, size_t bufsz);
 /* A pre-restore safety backup: labelled as such, never the "newest"
  * backup for the RPO, listed after the ordinary ones. */
 bool catalog_copy_is_safety(const struct catalog_copy *c);
+
+/* The newest restore drill of the backup (of any copy), or NULL. */
+const struct drill_record *catalog_last_drill(const struct catalog_entry *e);
 
 /* The last verification of this copy passed. */
 bool catalog_copy_verified(const struct catalog_copy *c);

@@ -6,6 +6,7 @@
 
 #include <cjson/cJSON.h>
 #include <inttypes.h>
+#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -140,6 +141,12 @@ drill_report_free(struct drill_report *r)
 	free(r);
 }
 
+static double
+ms(double x)
+{
+	return floor(x * 1000 + 0.5) / 1000;
+}
+
 cJSON *
 drill_report_json(const struct drill_report *r)
 {
@@ -156,15 +163,15 @@ drill_report_json(const struct drill_report *r)
 	cJSON_AddStringToObject(o, "server", r->server);
 	cJSON_AddNumberToObject(o, "sample_size", r->sample_size);
 	cJSON_AddNumberToObject(o, "seed", r->seed);
-	cJSON_AddNumberToObject(o, "rto_seconds", r->rto);
+	cJSON_AddNumberToObject(o, "rto_seconds", ms(r->rto));
 	cJSON_AddNumberToObject(o, "rto_target_seconds", r->target);
 	ph = cJSON_AddObjectToObject(o, "phases");
 	for (int p = 0; p < DRILL_PHASE__COUNT; p++)
-		cJSON_AddNumberToObject(ph, drill_phase_name(p), r->seconds[p]);
+		cJSON_AddNumberToObject(ph, drill_phase_name(p), ms(r->seconds[p]));
 	rc = cJSON_AddObjectToObject(o, "recall");
 	for (int i = 0; i < 2; i++)
 		if (r->recall[i] >= 0)
-			cJSON_AddNumberToObject(rc, sides[i], r->recall[i]);
+			cJSON_AddNumberToObject(rc, sides[i], ms(r->recall[i]));
 	arr = cJSON_AddArrayToObject(o, "checks");
 	for (size_t i = 0; i < r->n; i++) {
 		const struct drill_check *c = &r->checks[i];

@@ -12,6 +12,7 @@
  */
 #include "config.h"
 
+#include <cjson/cJSON.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <openssl/evp.h>
@@ -510,9 +511,37 @@ job_drill_free_result(void *r)
 	drill_report_free(r);
 }
 
+static void
+job_drill_describe(const void *r, char *buf, size_t bufsz)
+{
+	drill_report_describe(r, buf, bufsz);
+}
+
+static struct cJSON *
+job_drill_json(const void *r)
+{
+	return drill_report_json(r);
+}
+
+static bool
+job_drill_failed(const void *r)
+{
+	return !((const struct drill_report *)r)->ok;
+}
+
+static const char *
+job_drill_backup(const void *r)
+{
+	return ((const struct drill_report *)r)->id;
+}
+
 const struct job_type job_drill_type = {
 	.name = "drill",
 	.run = job_drill_run,
 	.free_args = free,
 	.free_result = job_drill_free_result,
+	.describe = job_drill_describe,
+	.to_json = job_drill_json,
+	.failed = job_drill_failed,
+	.result_backup = job_drill_backup,
 };

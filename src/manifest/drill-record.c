@@ -1,6 +1,7 @@
 #include "config.h"
 
 #include <cjson/cJSON.h>
+#include <math.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -35,8 +36,15 @@ drill_phase_text(enum drill_phase p)
 	return _(phase_texts[p]);
 }
 
-static cJSON *
-record_json(const struct drill_record *rec)
+/* Seconds to the millisecond: what a clock measured, without noise. */
+static double
+ms(double x)
+{
+	return floor(x * 1000 + 0.5) / 1000;
+}
+
+cJSON *
+drill_record_json(const struct drill_record *rec)
 {
 	cJSON *o = cJSON_CreateObject(), *ph, *rc;
 	char at[ISO8601_SIZE];
@@ -45,15 +53,15 @@ record_json(const struct drill_record *rec)
 	cJSON_AddStringToObject(o, "at", at);
 	cJSON_AddBoolToObject(o, "ok", rec->ok);
 	cJSON_AddStringToObject(o, "location", rec->location);
-	cJSON_AddNumberToObject(o, "rto_seconds", rec->rto);
+	cJSON_AddNumberToObject(o, "rto_seconds", ms(rec->rto));
 	ph = cJSON_AddObjectToObject(o, "phases");
 	for (int i = 0; i < DRILL_PHASE__COUNT; i++)
-		cJSON_AddNumberToObject(ph, phase_names[i], rec->seconds[i]);
+		cJSON_AddNumberToObject(ph, phase_names[i], ms(rec->seconds[i]));
 	cJSON_AddNumberToObject(o, "rto_target_seconds", rec->target);
 	rc = cJSON_AddObjectToObject(o, "recall");
 	for (int i = 0; i < 2; i++)
 		if (rec->recall[i] >= 0)
-			cJSON_AddNumberToObject(rc, index_names[i], rec->recall[i]);
+			cJSON_AddNumberToObject(rc, index_names[i], ms(rec->recall[i]));
 	if (rec->summary[0] != '\0')
 		cJSON_AddStringToObject(o, "summary", rec->summary);
 	return o;
@@ -68,7 +76,7 @@ drill_record_add(const char *old_json, const struct drill_record *rec)
 	char *text, *out;
 	int n = 1;
 
-	cJSON_AddItemToArray(list, record_json(rec));
+	cJSON_AddItemToArray(list, drill_record_json(rec));
 	cJSON_ArrayForEach(item, prev) {
 		if (n++ >= DRILL_RECORD_MAX)
 			break;
@@ -133,4 +141,19 @@ drill_record_latest(const char *json, struct drill_record *out)
 out:
 	cJSON_Delete(root);
 	return rc_;
+}
+
+void
+drill_record_describe(const struct drill_record *rec, time_t now, char *buf, size_t size)
+{
+	char age[32], rto[32];
+
+	time_format_age(now > rec->at ? (long long)(now - rec->at) : 0, age, sizeof age);
+	snprintf(rto, sizeof rto, rec->rto < 10 ? "%.1f s" : "%.0f s", rec->rto);
+	if (rec->ok)
+		snprintf(buf, size, _("drilled %s ago: ok, RTO %s"), age, rto);
+	else if (rec->summary[0] != '\0')
+		snprintf(buf, size, _("drilled %s ago: FAILED, RTO %s (%s)"), age, rto, rec->summary);
+	else
+		snprintf(buf, size, _("drilled %s ago: FAILED, RTO %s"), age, rto);
 }

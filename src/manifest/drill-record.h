@@ -8,6 +8,7 @@
 #define VS_DRILL_RECORD_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <time.h>
 
 #define DRILL_RECORD_FILE "drill.json"
@@ -48,5 +49,14 @@ char *drill_record_add(const char *old_json, const struct drill_record *rec);
 
 /* The newest record in json; -1 when there is none or it cannot be read. */
 int drill_record_latest(const char *json, struct drill_record *out);
+
+/* A record as the JSON object drill.json holds (list --json shows it). */
+struct cJSON;
+struct cJSON *drill_record_json(const struct drill_record *rec);
+
+/* "drilled 2d 3h ago: ok, RTO 14 s", or with FAILED and the first failed
+ * check (translated); the age is measured at now. */
+void drill_record_describe(const struct drill_record *rec, time_t now, char *buf,
+    size_t size);
 
 #endif

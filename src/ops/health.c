@@ -465,6 +465,39 @@ health_verified(const struct config *cfg, const struct ops_survey *s, struct hea
 	    cfg->monitoring.verify_max_age_hours);
 }
 
+/* A restore drill must have passed lately, and the last one must not
+ * have failed. */
+static void
+health_drill(const struct config *cfg, const struct ops_survey *s, struct health_check *c)
+{
+	long long age, limit = (long long)cfg->drill.max_age_days * 86400;
+	char agebuf[32], when[32];
+
+	if (!s->local.listed && !s->s3.listed) {
+		check_set(c, HEALTH_CRITICAL, _("no backups could be listed"));
+		return;
+	}
+	if (s->last_drill != NULL && !s->last_drill_rec->ok) {
+		time_format_age(ops_survey_age(s, s->last_drill_rec->at), when, sizeof when);
+		check_set(c, HEALTH_CRITICAL, _("the last restore drill, of %s (%s, %s ago), failed: "
+		    "%s; run 'vsbackup drill %s' for every check"), s->last_drill->id,
+		    s->last_drill_rec->location, when, s->last_drill_rec->summary,
+		    s->last_drill->id);
+		return;
+	}
+	if (s->drilled == NULL) {
+		check_set(c, HEALTH_WARNING, _("no restore drill has passed yet (run 'vsbackup "
+		    "drill', weekly: vsbackup-drill.timer)"));
+		return;
+	}
+	age = ops_survey_age(s, s->drilled_rec->at);
+	time_format_age(age, agebuf, sizeof agebuf);
+	check_value(c, "drill_age", (double)age, "s", (double)limit, 0, false);
+	check_set(c, age > limit ? HEALTH_WARNING : HEALTH_OK, _("the last restore drill, of %s "
+	    "(%s), passed %s ago with an RTO of %.1f s (drill.max_age_days %d)"), s->drilled->id,
+	    s->drilled_rec->location, agebuf, s->drilled_rec->rto, cfg->drill.max_age_days);
+}
+
 static void
 health_space(const struct config *cfg, const struct ops_survey *s, struct health_check *c)
 {
@@ -564,6 +597,7 @@ health_check_backups(const struct config *cfg, const struct ops_survey *s,
 	health_fresh(cfg, s, &s->s3, s3where, "s3_age", &r->checks[HEALTH_FRESH_S3]);
 	free(s3where);
 	health_verified(cfg, s, &r->checks[HEALTH_VERIFIED]);
+	health_drill(cfg, s, &r->checks[HEALTH_DRILL]);
 	health_space(cfg, s, &r->checks[HEALTH_SPACE]);
 	r->state = HEALTH_OK;
 	for (size_t i = 0; i < HEALTH__COUNT; i++)
@@ -633,11 +667,14 @@ health_perfdata(const struct health_report *r)
 		perf_number(v, sizeof v, c->value);
 		if (c->warn > 0 || c->crit > 0) {
 			perf_number(w, sizeof w, c->warn);
-			perf_number(k, sizeof k, c->crit);
+			/* No critical threshold: an empty field, never 0. */
+			if (c->crit > 0)
+				perf_number(k, sizeof k, c->crit);
 			/* "N:" alerts below N, for the values that must stay high. */
 			if (c->low) {
 				strcat(w, ":");
-				strcat(k, ":");
+				if (k[0] != '\0')
+					strcat(k, ":");
 			}
 		}
 		next = xasprintf("%s%s%s=%s%s;%s;%s;0", out, out[0] ? " " : "", c->label, v,

@@ -36,6 +36,7 @@ enum health_state {
 	X(HEALTH_FRESH_LOCAL, "backup.age.local")    \
 	X(HEALTH_FRESH_S3, "backup.age.s3")          \
 	X(HEALTH_VERIFIED, "backup.verified")        \
+	X(HEALTH_DRILL, "backup.drill")              \
 	X(HEALTH_SPACE, "storage.free")              \
 	X(HEALTH_LOCK, "lock")                        \
 	X(HEALTH_RESTORE, "restore")

@@ -286,6 +286,52 @@ render_backups(struct mbuf *b, const struct ops_survey *s)
 	}
 }
 
+/* The last restore drill: when, how it ended, its recovery time by phase
+ * and the recall of its searches. */
+static void
+render_drill(struct mbuf *b, const struct ops_survey *s)
+{
+	const struct drill_record *d = s->last_drill_rec;
+	static const char *const sides[2] = { "content", "user" };
+	char labels[96];
+
+	if (d == NULL)
+		return;
+	mb_family(b, "vsbackup_drill_last_timestamp_seconds", "gauge",
+	    "When the last restore drill of any backup ended, in seconds since the epoch.");
+	mb_int(b, "vsbackup_drill_last_timestamp_seconds", "", (long long)d->at);
+	mb_family(b, "vsbackup_drill_last_success", "gauge",
+	    "1 when every check of the last restore drill passed, else 0.");
+	mb_int(b, "vsbackup_drill_last_success", "", d->ok);
+	if (s->drilled_rec != NULL) {
+		mb_family(b, "vsbackup_drill_last_success_timestamp_seconds", "gauge",
+		    "When the last restore drill that passed ended, in seconds since the epoch.");
+		mb_int(b, "vsbackup_drill_last_success_timestamp_seconds", "",
+		    (long long)s->drilled_rec->at);
+	}
+	mb_family(b, "vsbackup_drill_rto_seconds", "gauge",
+	    "Recovery time measured by the last restore drill, by phase and in total.");
+	for (int p = 0; p < DRILL_PHASE__COUNT; p++) {
+		snprintf(labels, sizeof labels, "{phase=\"%s\"}", drill_phase_name(p));
+		mb_double(b, "vsbackup_drill_rto_seconds", labels, d->seconds[p]);
+	}
+	mb_double(b, "vsbackup_drill_rto_seconds", "{phase=\"total\"}", d->rto);
+	if (d->target > 0) {
+		mb_family(b, "vsbackup_drill_rto_target_seconds", "gauge",
+		    "The recovery time objective the last restore drill was measured against.");
+		mb_double(b, "vsbackup_drill_rto_target_seconds", "", d->target);
+	}
+	mb_family(b, "vsbackup_drill_recall", "gauge",
+	    "Share of sampled vectors whose search found their own id, in the last restore "
+	    "drill, by index.");
+	for (int i = 0; i < 2; i++) {
+		if (d->recall[i] < 0)
+			continue;
+		snprintf(labels, sizeof labels, "{index=\"%s\"}", sides[i]);
+		mb_double(b, "vsbackup_drill_recall", labels, d->recall[i]);
+	}
+}
+
 char *
 ops_metrics_render(const struct config *cfg, const struct ops_survey *s,
     const struct ops_state *st, size_t *nsamples)
@@ -297,6 +343,7 @@ ops_metrics_render(const struct config *cfg, const struct ops_survey *s,
 	b.s[0] = '\0';
 	render_operations(&b, st);
 	render_backups(&b, s);
+	render_drill(&b, s);
 	mb_family(&b, "vsbackup_metrics_timestamp_seconds", "gauge",
 	    "When this file was written, in seconds since the epoch.");
 	mb_int(&b, "vsbackup_metrics_timestamp_seconds", "", (long long)s->now);

@@ -1,6 +1,7 @@
 /*
  * The small state file {backup_dir}/.vsbackup-state.json, beside the lock:
- * for each operation (backup, verify, restore, cleanup, upload, download)
+ * for each operation (backup, verify, restore, cleanup, upload, download,
+ * drill)
  * when it last ran, how long it took, how it ended, when it last
  * succeeded, and how many runs succeeded and failed. The metrics file is
  * rebuilt from it, so these survive between runs. Replaced atomically;
@@ -23,7 +24,8 @@
 	X(OPS_OP_RESTORE, "restore") \
 	X(OPS_OP_CLEANUP, "cleanup") \
 	X(OPS_OP_UPLOAD, "upload") \
-	X(OPS_OP_DOWNLOAD, "download")
+	X(OPS_OP_DOWNLOAD, "download") \
+	X(OPS_OP_DRILL, "drill")
 
 enum ops_operation {
 #define X(id, name) id,

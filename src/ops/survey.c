@@ -89,6 +89,20 @@ survey_verify(struct ops_survey *s, const struct catalog_entry *e, const struct 
 }
 
 static void
+survey_drill(struct ops_survey *s, const struct catalog_entry *e, const struct catalog_copy *c)
+{
+	if (!c->present || !c->has_drill)
+		return;
+	if (s->last_drill == NULL || c->drill.at > s->last_drill_rec->at) {
+		s->last_drill = e;
+		s->last_drill_rec = &c->drill;
+	}
+	if (c->drill.ok && (s->drilled == NULL || c->drill.at > s->drilled_rec->at)) {
+		s->drilled = e;
+		s->drilled_rec = &c->drill;
+	}
+}
+
 survey_derive(struct ops_survey *s)
 {
 	for (size_t i = 0; i < s->cat->n; i++) {
@@ -98,6 +112,8 @@ survey_derive(struct ops_survey *s)
 		survey_count(&s->s3, e, &e->s3);
 		survey_verify(s, e, &e->local);
 		survey_verify(s, e, &e->s3);
+		survey_drill(s, e, &e->local);
+		survey_drill(s, e, &e->s3);
 	}
 }
 

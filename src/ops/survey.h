@@ -44,6 +44,12 @@ struct ops_survey {
 	/* The most recent verification of any backup, and its copy. */
 	const struct catalog_entry *last_verify;
 	const struct catalog_copy *last_verify_copy;
+	/* The most recent restore drill of any backup, and the most recent
+	 * one that passed (NULL: none). */
+	const struct catalog_entry *last_drill;
+	const struct drill_record *last_drill_rec;
+	const struct catalog_entry *drilled;
+	const struct drill_record *drilled_rec;
 	bool have_free;
 	uint64_t free_bytes;      /* free for unprivileged users in backup_dir */
 	char *free_error;

@@ -11,10 +11,11 @@
  *   repository/manifests/{backup id}   one per backup, written last
  *   repository/pins/{backup id}        a pinned backup
  *   repository/verify/{backup id}      the last verification's record
+ *   repository/drills/{backup id}      its restore drills' records
  *   repository/locks/{name}            writers and collectors at work
  *
- * Everything but pins, verification records and locks is immutable once
- * written. A backup exists when its manifest does; packs and index files
+ * Everything but pins, verification and drill records and locks is
+ * immutable once written. A backup exists when its manifest does; packs and index files
  * go first, the manifest last. Garbage collection (gc.c) removes what no
  * manifest references, in two phases (doc/FORMAT, "Deleting").
  */

@@ -20,6 +20,7 @@
 #define REPO_MANIFESTS REPO_DIR "manifests/"
 #define REPO_PINS REPO_DIR "pins/"
 #define REPO_VERIFY REPO_DIR "verify/"
+#define REPO_DRILLS REPO_DIR "drills/"
 #define REPO_LOCKS REPO_DIR "locks/"
 #define REPO_TRASH REPO_DIR "trash/"
 

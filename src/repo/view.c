@@ -222,6 +222,8 @@ sidecar_key(const char *id, const char *file)
 		return xasprintf(REPO_PINS "%s", id);
 	if (strcmp(file, "verify.json") == 0)
 		return xasprintf(REPO_VERIFY "%s", id);
+	if (strcmp(file, "drill.json") == 0)
+		return xasprintf(REPO_DRILLS "%s", id);
 	return NULL;
 }
 
@@ -365,6 +367,7 @@ repo_remove_backup(struct repo *r, const char *id, struct vs_error *err)
 		return -1;
 	repo_view_remove_small(r->st, id, "pinned", NULL);
 	repo_view_remove_small(r->st, id, "verify.json", NULL);
+	repo_view_remove_small(r->st, id, "drill.json", NULL);
 	repo_view_forget(r->st);
 	return 0;
 }
@@ -381,6 +384,7 @@ repo_view_remove(struct storage *st, const char *id, struct vs_error *err)
 		return error_prefix(err, _("removing backup %s"), id);
 	repo_view_remove_small(st, id, "pinned", NULL);
 	repo_view_remove_small(st, id, "verify.json", NULL);
+	repo_view_remove_small(st, id, "drill.json", NULL);
 	repo_view_forget(st);
 	return 0;
 }

@@ -175,4 +175,19 @@ is "$RC" 0 "the good backup still drills clean"
 live_same now
 ok $? "  and the live Redis and index files are as they were"
 
+# --- a backup in the repository (format 2) ------------------------------------------
+write_config "$CONF"
+printf 'repository = { format = 2; };\n' >> "$CONF"
+data
+ok "$([ ! -e "$BK/$ID" ] && [ -f "$BK/repository/manifests/$ID" ]; echo $?)" \
+    "a format 2 backup is in the repository"
+run drill "$ID"
+is "$RC" 0 "  it drills clean" || show "$OUT$ERR"
+like "$OUT" "search content_index.faiss +300 of 300 sampled vectors find their own id first" \
+    "  its files were written into the sandbox from the repository"
+run --json list
+is "$(printf '%s\n' "$OUT" | jq_ "[b.get('drill', {}).get('ok') for b in j if b['id'] == '$ID']")" "[True]" \
+    "  its drill is recorded with it"
+ok "$(nodrills; echo $?)" "  no sandbox and no server are left"
+
 done_testing
