@@ -254,15 +254,15 @@ sandbox_root_ready(const char *root, struct vs_error *err)
 }
 
 int
-drill_sandbox_create(const char *root, const char *id, struct drill_sandbox **out,
-    struct vs_error *err)
+drill_sandbox_create(const char *root, struct drill_sandbox **out, struct vs_error *err)
 {
 	struct drill_sandbox *sb;
 	char *tmpl, owner[96];
 
 	if (sandbox_root_ready(root, err) != 0)
 		return -1;
-	tmpl = xasprintf("%s/" SANDBOX_PREFIX "%s-XXXXXX", root, id);
+	/* Short: the socket's path inside must fit a sockaddr_un. */
+	tmpl = xasprintf("%s/" SANDBOX_PREFIX "XXXXXX", root);
 	if (strlen(tmpl) + 1 + strlen(DRILL_SOCKET) > DRILL_SOCKET_MAX) {
 		error_set(err, VS_ERR_CONFIG, _("the drill's Redis socket %s/%s would be longer "
 		    "than a unix socket path may be (%d bytes): set drill.dir to a shorter "

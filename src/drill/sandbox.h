@@ -55,9 +55,8 @@ int drill_sandbox_reap(const char *root, bool with_kept,
     struct vs_error *err);
 
 /* Make root (0700, owned by us: a root directory someone else can write
- * to is refused) and in it a new sandbox for backup id. */
-int drill_sandbox_create(const char *root, const char *id, struct drill_sandbox **out,
-    struct vs_error *err);
+ * to is refused) and in it a new sandbox (drill-XXXXXX). */
+int drill_sandbox_create(const char *root, struct drill_sandbox **out, struct vs_error *err);
 
 /* Record the server's pid (for a later drill to stop it if this one dies). */
 int drill_sandbox_set_server(struct drill_sandbox *sb, pid_t pid, bool tied,

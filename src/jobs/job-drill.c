@@ -366,7 +366,7 @@ drill_run(struct drill_ctx *dc, struct job_drill_args *a, struct vs_error *err)
 	error_clear(&rerr);
 	if (drill_sandbox_reap(root, false, reaped, dc->job, &removed, &rerr) != 0)
 		job_log(dc->job, VS_LOG_WARN, "%s", rerr.msg);
-	r = drill_sandbox_create(root, dc->rep->id, &dc->sb, err);
+	r = drill_sandbox_create(root, &dc->sb, err);
 	free(root);
 	if (r != 0)
 		return -1;

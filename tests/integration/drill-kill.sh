@@ -78,7 +78,7 @@ is "$(stat -c %a "$BK/.drill")" 700 "  the drill directory is private (0700)"
 run drill "$ID" --keep
 is "$RC" 0 "drill --keep succeeds" || show "$OUT$ERR"
 KSOCK=$(printf '%s\n' "$OUT" | sed -n 's/^Connect to its Redis: redis-cli -s //p')
-like "$OUT" "The sandbox is kept in $BK/.drill/drill-$ID-" "  it names the sandbox"
+like "$OUT" "The sandbox is kept in $BK/.drill/drill-[A-Za-z0-9]{6}\\." "  it names the sandbox"
 is "$(redis-cli -s "$KSOCK" dbsize 2>&1)" 220 "  its Redis serves the backup on the socket it names"
 is "$(redis-cli -s "$KSOCK" config get port 2>&1 | tail -1)" 0 "  on no TCP port"
 KPID=$(cat "$(dirname "$KSOCK")/server.pid")

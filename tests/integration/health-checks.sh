@@ -3,7 +3,8 @@
 # check, exit codes 0/1/2/3, and --json; backup age against
 # monitoring.rpo_hours and the verified backup's against
 # monitoring.verify_max_age_hours (fixed clock through VSBACKUP_NOW); a
-# failed latest verification; stale and held locks; Redis unreachable, a
+# failed latest verification; restore drills against drill.max_age_days
+# and a failed last drill; stale and held locks; Redis unreachable, a
 # password missing or wrong, a failed background save.
 # Covers src/ops/health.c, src/ops/survey.c and src/cli/cmd-health.c.
 # timeout: 240
@@ -14,7 +15,7 @@ eng_require
 eng_demo "$TMP/demo" 300 30 8
 
 CHECKS="redis.reachable redis.auth redis.bgsave redis.loading redis.keys index.content index.user
-s3.reachable s3.credentials backup.age.local backup.age.s3 backup.verified storage.free lock
+s3.reachable s3.credentials backup.age.local backup.age.s3 backup.verified backup.drill storage.free lock
 restore"
 
 # health ARGS: run vsbackup health, stdout in OUT, status in RC.
@@ -58,10 +59,17 @@ is "$RC" 2 "a backup that was never verified: still CRITICAL"
 is "$(state backup.age.local) $(state backup.verified)" "OK CRITICAL" "  age ok, verification missing"
 run -q verify "$ID1"
 health
-is "$RC" 0 "backed up and verified: exit 0"
-like "$(first)" "^VSBACKUP OK - 12 checks passed; newest backup in $BK, $ID1, is 0s old" "  the OK line"
-like "$(first)" ' \| keys=[0-9]+;;;0 content_vectors=[0-9]+;;;0 user_vectors=[0-9]+;;;0 local_age=0s;86400;172800;0 verified_age=0s;604800;1209600;0 free=[0-9]+B;[0-9]+:;[0-9]+:;0$' \
-    "  with performance data: ages against rpo_hours and verify_max_age_hours, free space"
+is "$RC $(state backup.drill)" "1 WARNING" "backed up and verified, never drilled: WARNING"
+like "$OUT" "backup.drill +no restore drill has passed yet \(run 'vsbackup drill'" "  saying what to run"
+run -q drill "$ID1"
+is "$RC" 0 "a drill of it passes" || diag "$OUT$ERR"
+health
+is "$RC" 0 "backed up, verified and drilled: exit 0"
+like "$(first)" "^VSBACKUP OK - 13 checks passed; newest backup in $BK, $ID1, is 0s old" "  the OK line"
+like "$(first)" ' \| keys=[0-9]+;;;0 content_vectors=[0-9]+;;;0 user_vectors=[0-9]+;;;0 local_age=0s;86400;172800;0 verified_age=0s;604800;1209600;0 drill_age=0s;691200;;0 free=[0-9]+B;[0-9]+:;[0-9]+:;0$' \
+    "  with performance data: ages against rpo_hours, verify_max_age_hours and drill.max_age_days, free space"
+like "$OUT" "backup.drill +the last restore drill, of $ID1 \(local\), passed 0s ago with an RTO of [0-9.]+ s \(drill.max_age_days 8\)" \
+    "  the drill's line"
 health -q
 is "$(printf '%s\n' "$OUT" | wc -l)" 1 "-q: the first line only"
 OUT=$("$VSBACKUP" -q -c "$CONF" health); RC=$?
@@ -95,6 +103,10 @@ is "$RC $(state backup.age.local) $(state backup.verified)" "2 CRITICAL OK" \
     "49 h later: past twice the RPO, CRITICAL; the verification (168 h) still fine"
 at $((169 * 3600))
 is "$(state backup.verified)" "WARNING" "169 h later: the newest verified backup is too old: WARNING"
+at $((192 * 3600))
+is "$(state backup.drill)" "OK" "192 h later: the drill is 8 days old (drill.max_age_days 8): OK"
+at $((193 * 3600))
+is "$(state backup.drill)" "WARNING" "193 h later: no drill passed within 8 days: WARNING"
 at $((337 * 3600))
 is "$(state backup.verified)" "CRITICAL" "337 h later: past twice verify_max_age_hours: CRITICAL"
 
@@ -109,6 +121,12 @@ health
 is "$RC $(state backup.verified)" "1 WARNING" "  health: WARNING on backup.verified"
 like "$OUT" "backup.verified +the latest verification, of $ID2 \(local\), failed: .*the newest verified backup $ID1" \
     "  naming the failed backup and the newest good one"
+run -q drill "$ID2"
+is "$RC" 3 "its restore drill fails too"
+health
+is "$RC $(state backup.drill)" "2 CRITICAL" "  health: the last drill failed: CRITICAL"
+like "$OUT" "backup.drill +the last restore drill, of $ID2 \(local, 0s ago\), failed: user_index.faiss sha256: .*run 'vsbackup drill $ID2'" \
+    "  naming the backup, the first failed check and what to run"
 rm -rf "${BK:?}/$ID2"
 
 # --- the lock ------------------------------------------------------------------------------

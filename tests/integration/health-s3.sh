@@ -63,8 +63,12 @@ tick
 "$VSBACKUP" -c "$C" -q backup > "$TMP/id" 2>"$TMP/err" || sed 's/^/# /' "$TMP/err"
 ID=$(last_line "$(cat "$TMP/id")")
 "$VSBACKUP" -c "$C" -q verify "$ID" >/dev/null 2>&1
+"$VSBACKUP" -c "$C" -q drill "$ID" --from s3 > "$TMP/drill.out" 2>&1
+is "$?" 0 "the S3 copy drills clean" || sed 's/^/#   /' "$TMP/drill.out"
+like "$(cat "$TMP/drill.out")" "backup $ID \(s3\) drilled: ok" "  from S3"
 hc "$C"
-is "$RC" 0 "backed up, uploaded and verified: OK"
+is "$RC" 0 "backed up, uploaded, verified and drilled: OK"
+like "$OUT" "backup.drill +the last restore drill, of $ID \(s3\), passed" "  the drill from S3 counts"
 is "$(state backup.age.s3)" "OK" "  the S3 copy is fresh"
 like "$(first)" ' s3_age=0s;86400;172800;0 ' "  with its age in the performance data"
 
@@ -75,6 +79,8 @@ ok $? "metrics with S3: promtool accepts them" || sed 's/^/#   /' "$TMP/promtool
 is "$(metric 'vsbackup_storage_up{location="s3"}' "$P") $(metric 'vsbackup_backups{location="s3",type="daily"}' "$P")" \
     "1 1" "  S3 up, one daily backup there"
 is "$(metric vsbackup_s3_newest_backup_uploaded "$P")" 1 "  the newest local backup is in S3"
+is "$(metric vsbackup_drill_last_success "$P") $(metric vsbackup_drill_rto_target_seconds "$P")" "1 900.000" \
+    "  the drill from S3 passed, measured against the 15 min target"
 is "$(metric 'vsbackup_newest_backup_timestamp_seconds{location="s3"}' "$P")" "$ENG_CLOCK" "  taken now"
 tick
 "$VSBACKUP" -c "$C" -q backup --no-upload >/dev/null 2>&1
