@@ -103,6 +103,7 @@ survey_drill(struct ops_survey *s, const struct catalog_entry *e, const struct c
 	}
 }
 
+static void
 survey_derive(struct ops_survey *s)
 {
 	for (size_t i = 0; i < s->cat->n; i++) {

@@ -66,6 +66,8 @@ tui_mask() {
 		s/vstui\.\w{1,5}\x{2026}/vstui.XXXXXX\x{2026}/g;
 		s/vstui\.\w{1,5}~/vstui.XXXXXX~/g;
 		s/(written by vsbackup )\d+\.\d+\.\d+/$1x.y.z/g;
+		# A restore drill measures its recovery time.
+		s/\b(RTO )[\d.]+ s\b/$1~/g;
 		s/\b(sha256 )[0-9a-f]{64}\b/$1 . ("h" x 64)/ge;
 		s/\b[\d.]+ (?:B|KiB|MiB|GiB|TiB) free\b/~ free/g;
 		s/ *\b\d+[smhd](?: \d+[smhd])?\b/~/g;
@@ -113,7 +115,7 @@ tui_wait_stable() {
 
 # tui_fixture: backups made with the clock fixed, for the golden screens:
 #   20240201_020000 monthly    20240206_020000 daily (expired by the 15th)
-#   20240212_020000 weekly     20240214_020000 daily (verified, deep)
+#   20240212_020000 weekly     20240214_020000 daily (verified, deep, drilled)
 #   20240215_020000 daily      20240215_090000 manual (pinned)
 # The TUI then runs at TUI_NOW.
 TUI_NOW=2024-02-15T12:00:00Z
@@ -126,6 +128,8 @@ tui_fixture() {
 	VSBACKUP_NOW=2024-02-15T09:00:00Z "$VSBACKUP" -q -c "$CONF" backup --type manual \
 	    >>"$TMP/fixture.log" 2>&1 || return 1
 	VSBACKUP_NOW=2024-02-15T10:00:00Z "$VSBACKUP" -q -c "$CONF" verify --deep 20240214_020000 \
+	    >>"$TMP/fixture.log" 2>&1 || return 1
+	VSBACKUP_NOW=2024-02-15T10:30:00Z "$VSBACKUP" -q -c "$CONF" drill 20240214_020000 \
 	    >>"$TMP/fixture.log" 2>&1 || return 1
 	"$VSBACKUP" -q -c "$CONF" pin 20240215_090000 >>"$TMP/fixture.log" 2>&1 || return 1
 }

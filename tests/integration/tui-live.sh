@@ -26,8 +26,9 @@ content=$DEMO/indexes/content_index.faiss
 
 ID1=$(vsb -q backup --type daily 2>"$TMP/err") || sed 's/^/# /' "$TMP/err"
 vsb -q verify "$ID1" >/dev/null 2>&1
+vsb -q drill "$ID1" >/dev/null 2>&1
 out=$(vsb health); rc=$?
-is "$rc" 0 "health is OK after a verified backup"
+is "$rc" 0 "health is OK after a verified and drilled backup"
 is "$(hstate "$out" index.content) $(hstate "$out" index.user) $(hstate "$out" redis.keys)" \
     "OK OK OK" "the live indexes and the keys are checked"
 like "$out" "index.content +.*content_index.faiss: 2000 vectors of dim 32" \

@@ -65,7 +65,7 @@ ok $? "the content index is back"
 
 # --- the command line --------------------------------------------------------------
 out=$(vsb list)
-like "$out" "$SAFE +pre-restore .* partial +PARTIAL: lacks the content index, safety backup" \
+like "$out" "$SAFE +pre-restore .* partial +- +PARTIAL: lacks the content index, safety backup" \
     "list: the safety backup is partial and labelled"
 like "$out" "$GOOD +daily .* ok" "list: the good backup is verified"
 json=$(vsb --json list)
