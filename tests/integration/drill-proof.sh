@@ -176,8 +176,7 @@ live_same now
 ok $? "  and the live Redis and index files are as they were"
 
 # --- a backup in the repository (format 2) ------------------------------------------
-write_config "$CONF"
-printf 'repository = { format = 2; };\n' >> "$CONF"
+write_config "$CONF" repository.format=2
 data
 ok "$([ ! -e "$BK/$ID" ] && [ -f "$BK/repository/manifests/$ID" ]; echo $?)" \
     "a format 2 backup is in the repository"
