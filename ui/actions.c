@@ -1,6 +1,6 @@
 /*
  * The actions of the front end: the dialogs that ask for them (backup,
- * verify, delete, cancel, quit) and tui_act(), which turns a typed action
+ * verify, drill, delete, cancel, quit) and tui_act(), which turns a typed action
  * into engine jobs. Nothing here draws; a dialog is a form_spec whose
  * update function writes the field values into the action and rewords the
  * text to follow them.
@@ -121,6 +121,47 @@ tui_ask_verify(struct tui *t, const struct tui_row *r)
 	snprintf(f.action.u.verify.id, sizeof f.action.u.verify.id, "%s", r->e->id);
 	f.action.u.verify.location = copy->nchoices > 0 ? (size_t)copy->vals[copy->value] : 0;
 	f.update = verify_update;
+	tui_open_form(t, &f);
+}
+
+/* --- drill --- */
+
+static void
+drill_update(struct tui *t, struct form_spec *f)
+{
+	(void)t;
+	if (f->nfields > 0)
+		f->action.u.drill.location = (size_t)form_value(f, 0);
+}
+
+void
+tui_ask_drill(struct tui *t, const struct tui_row *r)
+{
+	struct form_spec f;
+	struct form_field *copy = &f.fields[0];
+
+	memset(&f, 0, sizeof f);
+	snprintf(f.title, sizeof f.title, _("Restore drill of backup %s"), r->e->id);
+	snprintf(f.text[0], sizeof f.text[0], "%s",
+	    _("Restores it into a private sandbox (its own Redis, the indexes in a process of "
+	      "their own) and checks keys, documents and both indexes."));
+	snprintf(f.text[1], sizeof f.text[1], "%s",
+	    _("Nothing live is touched; the recovery time is measured and kept with the backup."));
+	copy->label = _("Copy");
+	for (size_t i = 0; i < CATALOG_NLOC; i++) {
+		if (!catalog_copy_usable(catalog_copy_at(r->e, i)))
+			continue;
+		if (catalog_copy_at(r->e, i) == r->best)
+			copy->value = copy->nchoices;
+		copy->choices[copy->nchoices] = catalog_location_label(i);
+		copy->vals[copy->nchoices++] = (int)i;
+	}
+	if (copy->nchoices > 1)
+		f.nfields = 1;
+	f.action.kind = ACT_DRILL;
+	snprintf(f.action.u.drill.id, sizeof f.action.u.drill.id, "%s", r->e->id);
+	f.action.u.drill.location = copy->nchoices > 0 ? (size_t)copy->vals[copy->value] : 0;
+	f.update = drill_update;
 	tui_open_form(t, &f);
 }
 
@@ -376,6 +417,18 @@ act_verify(struct tui *t, const struct act_verify *a)
 }
 
 static void
+act_drill(struct tui *t, const struct act_drill *a)
+{
+	struct job_drill_args *d = xcalloc(1, sizeof *d);
+	char title[96];
+
+	snprintf(d->id, sizeof d->id, "%s", a->id);
+	snprintf(d->from, sizeof d->from, "%s", catalog_location_name(a->location));
+	snprintf(title, sizeof title, _("drill %s (%s)"), a->id, d->from);
+	tui_submit(t, &job_drill_type, d, true, title, a->id);
+}
+
+static void
 act_delete(struct tui *t, const struct act_delete *a)
 {
 	struct job_delete_args *d;
@@ -462,6 +515,9 @@ tui_act(struct tui *t, const struct tui_action *a)
 		break;
 	case ACT_CANCEL_JOB:
 		tui_cancel_job(t, a->u.cancel.job);
+		break;
+	case ACT_DRILL:
+		act_drill(t, &a->u.drill);
 		break;
 	case ACT_ROLLBACK:
 		act_rollback(t);

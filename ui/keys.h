@@ -22,6 +22,10 @@
 	X(restore, 'r', 0, "r", N_("restore"),                                            \
 	    N_("guided restore of the selected backup: source, pre-flight checks, plan, "  \
 	       "confirmation by typing its id, then the steps as a checklist"))           \
+	X(drill, 't', 0, "t", NULL,                                                       \
+	    N_("restore drill of the selected backup: restore it into a private sandbox "  \
+	       "and prove it works (keys, documents, both indexes, recovery time); "       \
+	       "nothing live is touched"))                                                  \
 	X(upload, 'u', 0, "u", NULL, N_("upload the selected backup to S3"))             \
 	X(download, 'f', 0, "f", NULL,                                                    \
 	    N_("fetch: download the selected backup from S3 into backup_dir"))           \

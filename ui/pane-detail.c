@@ -197,6 +197,18 @@ detail_build(struct tui *t, struct main_state *st, struct tui_row *r, struct dli
 			    st->hist.last_failure);
 		}
 	}
+	dl_add(d, &n, theme_attr(COL_HEADING), "%s", _("Restore drill"));
+	if (catalog_last_drill(r->e) == NULL) {
+		dl_add(d, &n, theme_attr(COL_DIM), "%s", _("  never drilled (t drills it)"));
+	} else {
+		const struct drill_record *dr = catalog_last_drill(r->e);
+		char said[512];
+
+		drill_record_describe(dr, time_now(), said, sizeof said);
+		dl_add(d, &n, theme_attr(dr->ok ? COL_OK : COL_BAD), "  %s", said);
+		dl_add(d, &n, A_NORMAL, _("  from the %s copy, against a target of %.0f s"),
+		    dr->location, dr->target);
+	}
 	dl_add(d, &n, theme_attr(COL_HEADING), "%s", _("Retention"));
 	retention_describe(&r->item, &r->ret, r->policy, t->m.evaluated_at, text, sizeof text);
 	dl_add(d, &n, theme_attr((enum tui_color)r->ret_color), "  %s (%s)", text,

@@ -4,7 +4,8 @@
  * same health report): the title row with the overall health or the jobs
  * running; Redis (version, keys and keys per prefix, BGSAVE; "restoring"
  * while a restore has it stopped); each live index file and the last
- * scheduled run; S3, the newest backup against the RPO and the free space.
+ * scheduled run and the last restore drill; S3, the newest backup against
+ * the RPO and the free space.
  */
 #include "config.h"
 
@@ -134,7 +135,45 @@ header_redis(struct tui *t, const struct tui_rect *R)
 		draw_seg(y, x + 1, end, theme_attr(COL_DIM), draw_spinner(t));
 }
 
-/* Each live index (missing or unreadable in red), then the last run. */
+/* The last restore drill of any backup: how long ago, and whether it
+ * passed (stale past drill.max_age_days, as health says). Left out when
+ * it does not fit whole: the title's health state counts it anyway. */
+static int
+header_drill(struct tui *t, int y, int x, int end)
+{
+	const struct tui_glyphs *g = theme_glyphs();
+	const struct drill_record *last = NULL;
+	const char *head = _("  Drill ");
+	char buf[96], age[32];
+	enum tui_color col = COL_WARN;
+	long long a = 0;
+
+	if (!t->m.cat_loaded || t->m.cat == NULL)
+		return x;
+	for (size_t i = 0; i < t->m.cat->n; i++) {
+		const struct drill_record *d = catalog_last_drill(&t->m.cat->entries[i]);
+
+		if (d != NULL && (last == NULL || d->at > last->at))
+			last = d;
+	}
+	if (last == NULL) {
+		snprintf(buf, sizeof buf, "%s", _("never"));
+	} else {
+		a = (long long)(time_now() - last->at);
+		time_format_age(a < 0 ? 0 : a, age, sizeof age);
+		snprintf(buf, sizeof buf, last->ok ? _("%s %s ago") : _("%s failed %s ago"),
+		    last->ok ? g->tick : g->cross, age);
+		col = !last->ok ? COL_BAD : a > (long long)t->cfg->drill.max_age_days * 86400 ?
+		    COL_WARN : COL_OK;
+	}
+	if (x + draw_width(head) + draw_width(buf) > end)
+		return x;
+	x = draw_seg(y, x, end, theme_attr(COL_HEADING), head);
+	return draw_seg(y, x, end, theme_attr(col), buf);
+}
+
+/* Each live index (missing or unreadable in red), then the last run and
+ * the last restore drill. */
 static void
 header_indexes(struct tui *t, const struct tui_rect *R)
 {
@@ -173,8 +212,9 @@ header_indexes(struct tui *t, const struct tui_rect *R)
 		x = draw_seg(y, x, end, theme_attr(COL_HEADING), _("  Last backup "));
 		snprintf(buf, sizeof buf, b->last_status == 0 ? _("%s %s ago") : _("%s failed %s ago"),
 		    b->last_status == 0 ? g->tick : g->cross, age);
-		draw_seg(y, x, end, theme_attr(b->last_status == 0 ? COL_OK : COL_BAD), buf);
+		x = draw_seg(y, x, end, theme_attr(b->last_status == 0 ? COL_OK : COL_BAD), buf);
 	}
+	header_drill(t, y, x, end);
 }
 
 /* What an S3 listing failure says, short enough for the header: the

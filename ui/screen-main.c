@@ -75,6 +75,18 @@ main_req_verify(struct tui *t, struct main_state *st)
 }
 
 static int
+main_req_drill(struct tui *t, struct main_state *st)
+{
+	struct tui_row *r = need_selection(t, st);
+
+	if (r != NULL && catalog_usable(r->e) == NULL)
+		tui_message(t, COL_WARN, _("%s has no usable copy to drill"), r->e->id);
+	else if (r != NULL)
+		tui_ask_drill(t, r);
+	return SCR_HANDLED | SCR_REDRAW;
+}
+
+static int
 main_req_restore(struct tui *t, struct main_state *st)
 {
 	struct tui_row *r = need_selection(t, st);

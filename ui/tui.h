@@ -314,6 +314,7 @@ enum tui_action_kind {
 	ACT_QUIT,
 	ACT_CANCEL_JOB,
 	ACT_ROLLBACK,           /* restore --rollback: back to the safety backup */
+	ACT_DRILL,
 };
 
 struct act_backup {
@@ -346,6 +347,10 @@ struct act_cleanup {
 struct act_cancel {
 	unsigned job;
 };
+struct act_drill {
+	char id[BACKUP_ID_SIZE];
+	size_t location;        /* catalog location number */
+};
 
 struct tui_action {
 	enum tui_action_kind kind;
@@ -357,6 +362,7 @@ struct tui_action {
 		struct act_transfer transfer;
 		struct act_cleanup cleanup;
 		struct act_cancel cancel;
+		struct act_drill drill;
 	} u;
 };
 
@@ -470,6 +476,7 @@ void tui_act(struct tui *t, const struct tui_action *a);
 /* The dialogs that ask for an action (actions.c). */
 void tui_ask_backup(struct tui *t);
 void tui_ask_verify(struct tui *t, const struct tui_row *r);
+void tui_ask_drill(struct tui *t, const struct tui_row *r);
 void tui_ask_delete(struct tui *t, const struct tui_row *r);
 void tui_ask_cancel(struct tui *t, const struct tui_job *j);
 /* Undo the last restore: roll an interrupted one back (a yes/no), else
