@@ -219,6 +219,25 @@ probe_memory(const char *path, const struct drill_side *s)
 	return 3 * size + (uint64_t)s->nsample * 4096 + s->ndocs * 16 + (UINT64_C(2) << 30);
 }
 
+/* A message without the sandbox's directory in its paths: the sandbox is
+ * gone by the time anyone reads it, the file names say enough. */
+static char *
+sandbox_relative(const struct drill_ctx *dc, const char *msg)
+{
+	size_t dl = strlen(dc->sb->dir);
+	char *out = xmalloc(strlen(msg) + 1), *o = out;
+
+	while (*msg != '\0') {
+		if (strncmp(msg, dc->sb->dir, dl) == 0 && msg[dl] == '/') {
+			msg += dl + 1;
+			continue;
+		}
+		*o++ = *msg++;
+	}
+	*o = '\0';
+	return out;
+}
+
 static bool
 probe_cancelled(void *ud)
 {
@@ -264,8 +283,11 @@ drill_index_checks(struct drill_ctx *dc, struct drill_side *s, struct vs_error *
 		return -1;
 	s->probed = true;
 	if (!s->probe.loaded) {
-		drill_check(dc, "index_load", file, false, NULL, "%s", s->probe.error != NULL ?
-		    s->probe.error : _("FAISS could not load it"));
+		char *why = sandbox_relative(dc, s->probe.error != NULL ? s->probe.error :
+		    _("FAISS could not load it"));
+
+		drill_check(dc, "index_load", file, false, NULL, "%s", why);
+		free(why);
 		return 0;
 	}
 	check_load(dc, s, file);

@@ -211,9 +211,14 @@ expected_counts(struct drill_ctx *dc, struct expected *x, struct vs_error *err)
 	rdb = rdb_reader_new((const char *const *)cfg->redis.prefixes, cfg->redis.nprefixes,
 	    m->redis.db);
 	buf = xmalloc(1 << 20);
-	while ((n = read(fd, buf, 1 << 20)) > 0)
+	while ((n = read(fd, buf, 1 << 20)) > 0) {
 		if (rdb_reader_feed(rdb, buf, (size_t)n, err) != 0)
 			goto out;
+		if (job_cancelled(dc->job)) {
+			job_cancel_error(err);
+			goto out;
+		}
+	}
 	if (n < 0) {
 		error_errno(err, VS_ERR_IO, errno, _("cannot read %s"), path);
 		goto out;

@@ -1,10 +1,13 @@
 #!/bin/bash
 # A drill killed with SIGKILL while its sandbox's Redis loads the backup
 # leaves no server running (it dies with the drill), and the next drill
-# removes the scratch directory it left. --keep leaves the sandbox and its
-# server running and says how to connect; other drills leave it alone;
-# drill --cleanup stops and removes it. The slow load comes from a
-# wrapper in front of the real redis-server adding its key-load-delay.
+# removes the scratch directory it left. Interrupted (SIGINT, as Ctrl-C),
+# a drill stops its server and removes its sandbox itself. A drill slower
+# than its recovery time objective fails (exit 3). --keep leaves the
+# sandbox and its server running and says how to connect; other drills
+# leave it alone; drill --cleanup stops and removes it. The slow load comes
+# from a wrapper in front of the real redis-server adding its
+# key-load-delay.
 # Covers src/drill/sandbox.c, src/drill/server.c, src/jobs/job-drill.c,
 # src/cli/cmd-drill.c.
 # timeout: 120
@@ -31,9 +34,9 @@ ID=$(last_line "$OUT")
 
 cat > "$TMP/bin/redis-server" <<EOF
 #!/bin/sh
-# The real server, loading each key 50 ms late (and answering LOADING
+# The real server, loading each key 10 ms late (and answering LOADING
 # meanwhile, every KiB it has read).
-exec $(command -v redis-server) "\$@" --key-load-delay 50000 \
+exec $(command -v redis-server) "\$@" --key-load-delay 10000 \
     --loading-process-events-interval-bytes 1024
 EOF
 chmod +x "$TMP/bin/redis-server"
@@ -73,6 +76,35 @@ ok "$([ ! -e "$SANDBOX" ] && [ -z "$(ls -A "$BK/.drill")" ]; echo $?)" \
     "  no scratch directory is left"
 ok "$(! pgrep -f "$BK/.drill" >/dev/null; echo $?)" "  no sandbox server is running"
 is "$(stat -c %a "$BK/.drill")" 700 "  the drill directory is private (0700)"
+
+# --- SIGINT (Ctrl-C) while the sandbox's server loads -----------------------------
+write_config "$CONF" "drill.redis_server=\"$TMP/bin/redis-server\""
+"$VSBACKUP" -c "$CONF" drill "$ID" > "$TMP/int.out" 2>&1 &
+DRILL=$!
+harness_track "$DRILL"
+loading=
+for _ in $(seq 300); do
+	for s in "$BK"/.drill/drill-*/redis.sock; do
+		[ -S "$s" ] && timeout 2 redis-cli -s "$s" ping 2>&1 | grep -q LOADING && loading=$s
+	done
+	[ -n "$loading" ] && break
+	sleep 0.05
+done
+SPID=$(cat "$(dirname "$loading")/server.pid" 2>/dev/null)
+kill -INT "$DRILL"
+wait "$DRILL"
+is "$?" 1 "an interrupted drill ends with exit 1 (it could not run to the end)"
+like "$(cat "$TMP/int.out")" "interrupted: cancelling drill" "  it says it was interrupted"
+ok "$(! running "$SPID" && [ -z "$(ls -A "$BK/.drill")" ]; echo $?)" \
+    "  its server is stopped and its sandbox removed by the drill itself"
+
+# --- slower than the recovery time objective -------------------------------------
+write_config "$CONF" "drill.redis_server=\"$TMP/bin/redis-server\"" drill.rto_target_local=1
+run drill "$ID"
+is "$RC" 3 "a drill slower than drill.rto_target_local fails (exit 3)" || show "$OUT$ERR"
+like "$OUT" "FAIL +recovery time from local +[0-9.]+ s \\(download [0-9.]+ s, Redis load [0-9.]+ s, .*\\), over the target of 1 s" \
+    "  the recovery time check says by how much, phase by phase"
+write_config "$CONF"
 
 # --- --keep and --cleanup ---------------------------------------------------------
 run drill "$ID" --keep

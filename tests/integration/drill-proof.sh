@@ -108,6 +108,45 @@ like "$OUT" "FAIL +search content_index.faiss +only 294 of 300 sampled vectors f
     "  the search check counts the documents whose vector finds another id"
 like "$OUT" "ok +divergence chimera-vectors:" "  the ids themselves still match one to one"
 
+# --- documents that are not as the index wants them -------------------------------
+data --bad 3
+run drill "$ID"
+is "$RC" 3 "documents with a vector of another dimension fail the drill (exit 3)" || show "$OUT$ERR"
+like "$OUT" "FAIL +documents chimera-vectors: +3 of 300 sampled documents \\(seed 1\\) are not as expected: 3 a vector of another dimension \\(first chimera-vectors:doc-00" \
+    "  the documents check names the count, what is wrong and a key"
+
+# --- keys with a TTL that expired between the backup and the drill -------------------
+data --short-ttl 4 --ttl 2
+sleep 3.5
+run drill "$ID"
+is "$RC" 0 "documents whose TTL expired since the backup: the drill passes" || show "$OUT$ERR"
+like "$OUT" "ok +key count chimera-vectors: +296 keys, as recorded but for 4 with a TTL that expired since the backup" \
+    "  the key count allows for them (at most, as a restore does)"
+like "$OUT" "ok +divergence chimera-vectors: +the ids of the 296 documents are all in content_index.faiss; its 4 other ids may be those of documents whose TTL expired since the backup \\(4 did\\)" \
+    "  and so do the index ids no document names"
+
+# --- an index FAISS cannot load ------------------------------------------------------
+data
+# The wrapped index's type code (just after the IDMap's header) made unknown,
+# and the metadata made to agree, as if the service had written it so.
+"$PY" - "$BK/$ID" <<'EOF'
+import hashlib, json, sys
+d = sys.argv[1]
+p = d + "/content_index.faiss"
+b = bytearray(open(p, "rb").read())
+i = b.index(b"IxF2", 4)
+b[i:i + 4] = b"Zz99"
+open(p, "wb").write(b)
+m = json.load(open(d + "/metadata.json"))
+m["indices"]["content"]["sha256"] = hashlib.sha256(b).hexdigest()
+json.dump(m, open(d + "/metadata.json", "w"), indent=2)
+EOF
+run drill "$ID"
+is "$RC" 3 "an index FAISS cannot load fails the drill (exit 3)" || show "$OUT$ERR"
+like "$OUT" "FAIL +content_index.faiss loads +.*content_index.faiss" "  the load check names the file and why"
+like "$OUT" "ok +user_index.faiss loads" "  the other index is still checked"
+ok "$(nodrills; echo $?)" "  no sandbox and no server are left"
+
 # --- an approximate index: recall --------------------------------------------------
 data --kind ivf
 run --json drill "$ID"

@@ -13,6 +13,8 @@ Options make the store inconsistent on purpose:
   --swap K      K pairs of content documents exchange their faiss_id
                 (each then points at the other's vector)
   --ttl K       K content documents get a TTL of an hour
+  --short-ttl K K more get a TTL of 3 seconds (gone by the drill)
+  --bad K       K content documents hold a vector one number short
   --kind KIND   content index: flat (IDMap over FlatL2, the default),
                 ivf (IVFFlat, approximate search)
 """
@@ -53,6 +55,8 @@ def main():
     ap.add_argument("--drop", type=int, default=0)
     ap.add_argument("--swap", type=int, default=0)
     ap.add_argument("--ttl", type=int, default=0)
+    ap.add_argument("--short-ttl", type=int, default=0)
+    ap.add_argument("--bad", type=int, default=0)
     ap.add_argument("--kind", choices=["flat", "ivf"], default="flat")
     a = ap.parse_args()
 
@@ -69,12 +73,16 @@ def main():
         doc_ids[i], doc_ids[j] = doc_ids[j], doc_ids[i]
     for i in range(n):
         key = "chimera-vectors:doc-%05d" % i
+        emb = [round(float(x), 6) for x in cvec[i]]
+        if n // 2 <= i < n // 2 + a.bad:
+            emb = emb[:-1]
         doc = {"id": "doc-%05d" % i, "faiss_id": int(doc_ids[i]),
-               "title": "document %d" % i,
-               "embedding": [round(float(x), 6) for x in cvec[i]]}
+               "title": "document %d" % i, "embedding": emb}
         cmds.append(resp("SET", key, json.dumps(doc)))
         if i >= n - a.ttl:
             cmds.append(resp("EXPIRE", key, 3600))
+        elif i >= n - a.ttl - a.short_ttl:
+            cmds.append(resp("EXPIRE", key, 3))
     keep = n - a.drop
     if a.kind == "ivf":
         quant = faiss.IndexFlatL2(d)
