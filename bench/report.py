@@ -348,6 +348,18 @@ for size in SIZES:
         w("```")
         w("")
 
+# The restore drill by phase (bench/drill-bench): its table and raw lines.
+for size in SIZES:
+    path = os.path.join(resdir, "drill-%s.txt" % size)
+    if os.path.exists(path):
+        w("## Restore drill at %s: bench/drill-bench" % size)
+        w("")
+        w("```")
+        with open(path) as f:
+            out.append(f.read().rstrip("\n"))
+        w("```")
+        w("")
+
 try:
     with open(os.path.join(bench, "analysis.md")) as f:
         out.append(f.read().rstrip("\n"))

@@ -21,6 +21,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "common/format.h"
 #include "common/fsutil.h"
 #include "common/i18n.h"
 #include "common/xmalloc.h"
@@ -346,6 +347,25 @@ record(struct drill_ctx *dc)
 	free(text);
 }
 
+/* Room in the sandbox for a copy of the backup, with a margin: a drill
+ * that fills the disk half-way proves nothing and may hurt. */
+static int
+check_space(struct drill_ctx *dc, struct vs_error *err)
+{
+	uint64_t need = manifest_total_size(&dc->m), margin = need / 20 + (64u << 20), avail;
+	char nb[32], ab[32];
+
+	if (fs_free_bytes(dc->sb->dir, &avail, err) != 0)
+		return -1;
+	if (avail >= need + margin)
+		return 0;
+	format_bytes(need + margin, nb, sizeof nb);
+	format_bytes(avail, ab, sizeof ab);
+	return error_set(err, VS_ERR_NOSPACE, _("the drill of %s needs %s in %s for its copy of "
+	    "the backup, and %s are free: free some space or set drill.dir to a larger file "
+	    "system; the drill could not run"), dc->rep->id, nb, dc->sb->root, ab);
+}
+
 static void
 reaped(void *ud, const char *dir)
 {
@@ -368,7 +388,7 @@ drill_run(struct drill_ctx *dc, struct job_drill_args *a, struct vs_error *err)
 		job_log(dc->job, VS_LOG_WARN, "%s", rerr.msg);
 	r = drill_sandbox_create(root, &dc->sb, err);
 	free(root);
-	if (r != 0)
+	if (r != 0 || check_space(dc, err) != 0)
 		return -1;
 	job_log(dc->job, VS_LOG_INFO, _("drilling %s (%s) in %s"), dc->rep->id,
 	    storage_location(dc->st), dc->sb->dir);

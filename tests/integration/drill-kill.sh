@@ -106,6 +106,23 @@ like "$OUT" "FAIL +recovery time from local +[0-9.]+ s \\(download [0-9.]+ s, Re
     "  the recovery time check says by how much, phase by phase"
 write_config "$CONF"
 
+# --- no room for the sandbox ----------------------------------------------------------
+# drill.dir on an 8 MiB tmpfs in a private mount namespace: too small for a
+# copy of the backup and the margin the drill keeps.
+mkdir -p "$TMP/small"
+write_config "$TMP/small.conf" "drill.dir=\"$TMP/small/drills\""
+if unshare -rm sh -c 'mount -t tmpfs -o size=8m tmpfs "$1"' sh "$TMP/small" 2>/dev/null; then
+	unshare -rm sh -c 'mount -t tmpfs -o size=8m tmpfs "$1" && "$2" -c "$3" drill "$4" \
+	    > "$5/full.out" 2>&1; echo $? > "$5/full.rc"; ls -A "$1/drills" > "$5/full.ls" 2>&1' \
+	    sh "$TMP/small" "$VSBACKUP" "$TMP/small.conf" "$ID" "$TMP"
+	is "$(cat "$TMP/full.rc")" 1 "no room in drill.dir: the drill could not run (exit 1)"
+	like "$(cat "$TMP/full.out")" "the drill of $ID needs .* in $TMP/small/drills for its copy of the backup, and .* are free: free some space or set drill.dir" \
+	    "  it says how much it needs and what to do"
+	is "$(cat "$TMP/full.ls")" "" "  and leaves nothing there"
+else
+	for _ in 1 2 3; do TAP_N=$((TAP_N + 1)); echo "ok $TAP_N # SKIP cannot mount a tmpfs in a user namespace here"; done
+fi
+
 # --- --keep and --cleanup ---------------------------------------------------------
 run drill "$ID" --keep
 is "$RC" 0 "drill --keep succeeds" || show "$OUT$ERR"
