@@ -27,7 +27,7 @@
 #define BATCH 512
 /* Enough of a document for its id in the usual layouts, where the id
  * comes before the vector; longer ones are read whole. */
-#define ID_PEEK 1024
+#define ID_PEEK 512
 
 struct prefix_keys {
 	struct drill_key *keys;

@@ -6,8 +6,10 @@ protocol generated here) and the two FAISS indexes through Python's faiss.
   drill-data.py SOCK CONTENT_INDEX USER_INDEX [options]
 
 Documents: {"id", "faiss_id", "title", "embedding"} under chimera-vectors:
-(content) and chimera-users: (user); the embedding is written rounded to
-6 decimals, as JSON text, the index holds the float32 vector itself.
+(content), {"id", "segment", "about", "embedding", "faiss_id"} under
+chimera-users: (user, the id far from the start); the content embedding is
+written rounded to 6 decimals, as JSON text, the index holds the float32
+vector itself.
 Options make the store inconsistent on purpose:
   --drop K      the content index lacks the vectors of K documents
   --swap K      K pairs of content documents exchange their faiss_id
@@ -100,9 +102,11 @@ def main():
     uvec /= np.linalg.norm(uvec, axis=1, keepdims=True)
     uids = np.arange(m, dtype="int64")
     for i in range(m):
-        doc = {"faiss_id": int(uids[i]), "id": "user-%04d" % i,
-               "segment": ["a", "b", "c"][i % 3],
-               "embedding": [float(x) for x in uvec[i]]}
+        # The id after the vector and a long text: a layout where the
+        # id is not among the first bytes of the document.
+        doc = {"id": "user-%04d" % i, "segment": ["a", "b", "c"][i % 3],
+               "about": "a user of the service, " * 30,
+               "embedding": [float(x) for x in uvec[i]], "faiss_id": int(uids[i])}
         cmds.append(resp("SET", "chimera-users:user-%04d" % i, json.dumps(doc)))
     user = faiss.IndexIDMap2(faiss.IndexFlatIP(d))
     user.add_with_ids(uvec, uids)
