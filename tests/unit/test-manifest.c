@@ -1,0 +1,102 @@
+/*
+ * Covers src/manifest/manifest.c: the optional fields a restore relies on
+ * (owner and mode of the live files and of Redis's data directory, the
+ * keys with a TTL per prefix and in the database) survive a round trip,
+ * are absent from older manifests without making them unreadable, and are
+ * refused when they do not make sense (a mode beyond 0777, more keys with
+ * a TTL than keys).
+ */
+#include "config.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "common/error.h"
+#include "common/xmalloc.h"
+#include "manifest/manifest.h"
+#include "tests/unit/tap.h"
+
+static const char *const base_json =
+    "{\"format_version\": 1, \"backup_id\": \"20240702_120000\", \"type\": \"manual\","
+    " \"created_at\": \"2024-07-02T12:00:00Z\", \"completed_at\": \"2024-07-02T12:00:01Z\","
+    " \"tool_version\": \"vsbackup test\","
+    " \"redis\": {\"file\": \"redis.rdb\", \"size\": 10, \"sha256\":"
+    " \"0000000000000000000000000000000000000000000000000000000000000000\","
+    " \"redis_version\": \"7.0.15\", \"dbsize\": 5, \"key_counts\": {\"a:\": 3, \"b:\": 2}%s},"
+    " \"indices\": {\"content\": {\"file\": null, \"missing\": true},"
+    " \"user\": {\"file\": null, \"missing\": true}}}";
+
+static int
+parse_with(const char *extra, struct manifest *m, struct vs_error *err)
+{
+	char *json = xasprintf(base_json, extra);
+	int r;
+
+	error_clear(err);
+	r = manifest_parse(json, "test", m, err);
+	free(json);
+	return r;
+}
+
+int
+main(void)
+{
+	struct manifest m, m2;
+	struct vs_error err;
+	struct stat sb;
+	char *json;
+
+	/* An older manifest: no owner, no TTL counts. */
+	ok(parse_with("", &m, &err) == 0, "a manifest without the optional fields parses: %s",
+	    err.msg);
+	ok(!m.redis.file.owner.known && !m.redis.dir_owner.known && !m.redis.expires_known,
+	    "  owners and TTL counts are unknown");
+	manifest_clear(&m);
+
+	/* Every optional field, and a round trip through manifest_to_json. */
+	ok(parse_with(", \"owner\": {\"uid\": 105, \"gid\": 106, \"mode\": \"0640\"},"
+	    " \"data_dir_owner\": {\"uid\": 105, \"gid\": 106, \"mode\": \"0750\"},"
+	    " \"dbsize_expires\": 2, \"key_expires\": {\"a:\": 1, \"b:\": 1}", &m, &err) == 0,
+	    "a manifest with owners and TTL counts parses: %s", err.msg);
+	is_int(m.redis.file.owner.uid, 105, "  the RDB's owner");
+	is_int(m.redis.file.owner.gid, 106, "  its group");
+	is_int(m.redis.file.owner.mode, 0640, "  its mode");
+	is_int(m.redis.dir_owner.mode, 0750, "  the data directory's mode");
+	ok(m.redis.expires_known, "  TTL counts known");
+	is_int(m.redis.db_expires, 2, "  keys with a TTL in the database");
+	is_int(manifest_count_entry(&m, "a:")->expires, 1, "  under a:");
+	json = manifest_to_json(&m);
+	ok(manifest_parse(json, "round trip", &m2, &err) == 0, "the serialised form parses again");
+	is_int(m2.redis.file.owner.mode, 0640, "  with the mode");
+	is_int(m2.redis.dir_owner.uid, 105, "  the data directory's owner");
+	is_int(manifest_count_entry(&m2, "b:")->expires, 1, "  and the TTL counts");
+	ok(strstr(json, "\"mode\":\t\"0640\"") != NULL, "  the mode is written in octal");
+	free(json);
+	manifest_clear(&m2);
+	manifest_clear(&m);
+
+	/* Nonsense is refused, naming the field. */
+	ok(parse_with(", \"owner\": {\"uid\": 1, \"gid\": 1, \"mode\": \"4755\"}", &m, &err) != 0 &&
+	    strstr(err.msg, "redis.owner") != NULL, "a set-id mode is refused (%s)", err.msg);
+	ok(parse_with(", \"owner\": {\"uid\": -1, \"gid\": 1, \"mode\": \"0640\"}", &m, &err) != 0,
+	    "a negative uid is refused (%s)", err.msg);
+	ok(parse_with(", \"owner\": {\"uid\": 1, \"gid\": 1, \"mode\": \"rw-r-----\"}", &m, &err) != 0,
+	    "a mode that is not octal is refused (%s)", err.msg);
+	ok(parse_with(", \"dbsize_expires\": 9, \"key_expires\": {\"a:\": 1, \"b:\": 1}", &m, &err)
+	    != 0, "more keys with a TTL than keys in the database is refused (%s)", err.msg);
+	ok(parse_with(", \"dbsize_expires\": 2, \"key_expires\": {\"a:\": 4, \"b:\": 1}", &m, &err)
+	    != 0, "more keys with a TTL than keys under a prefix is refused (%s)", err.msg);
+	ok(parse_with(", \"dbsize_expires\": 2", &m, &err) != 0,
+	    "dbsize_expires without key_expires is refused (%s)", err.msg);
+
+	/* From a stat: set-id and sticky bits are dropped. */
+	memset(&sb, 0, sizeof sb);
+	sb.st_uid = 7;
+	sb.st_gid = 8;
+	sb.st_mode = S_IFREG | 04755;
+	manifest_owner_from_stat(&sb, &m.redis.file.owner);
+	is_int(m.redis.file.owner.mode, 0755, "an owner taken from a stat has no set-id bits");
+	return tap_done();
+}
