@@ -57,6 +57,8 @@ main(int argc, char **argv)
 	struct timespec t0, t1;
 	int opt, rc;
 
+	/* Deep verification starts this program again to load an index. */
+	faiss_loader_dispatch(argc, argv);
 	faiss_blas_threads_stop();
 	i18n_init();
 	signal(SIGPIPE, SIG_IGN);

@@ -34,34 +34,6 @@ fi_last_error(void)
 }
 
 int
-faiss_index_load_info(const char *path, int64_t *ntotal, int *dim,
-    struct vs_error *err)
-{
-	FaissIndex *index = NULL;
-	struct faiss_header h;
-
-	/*
-	 * The header check first: it names a missing or truncated file more
-	 * clearly than FAISS, it keeps FAISS from allocating what a damaged
-	 * size field claims, and FAISS 1.7.3 leaks the partly read index when
-	 * a read fails half-way.
-	 */
-	if (faiss_header_read_path(path, &h, err) != 0)
-		return -1;
-	if (faiss_read_index_fname(path, 0, &index) != 0)
-		return error_set(err, VS_ERR_FAISS, _("FAISS cannot load index %s: %s"),
-		    path, fi_last_error());
-	if (index == NULL)
-		return error_set(err, VS_ERR_FAISS,
-		    _("FAISS cannot load index %s: the file holds an empty placeholder, not an index"),
-		    path);
-	*ntotal = faiss_Index_ntotal(index);
-	*dim = faiss_Index_d(index);
-	faiss_Index_free(index);
-	return 0;
-}
-
-int
 faiss_index_writer_new(int dim, struct faiss_index_writer **out,
     struct vs_error *err)
 {

@@ -16,12 +16,24 @@
  * Load the index at path with FAISS (all of it: this costs as much memory
  * as the index) and report its ntotal and dimension. The header is checked
  * first (faiss_header_read()), so a missing, foreign or truncated file
- * fails with that check's error (VS_ERR_NOTFOUND, VS_ERR_FORMAT); when
- * FAISS itself cannot load the file the error is VS_ERR_FAISS with the
- * path and FAISS's message. Safe to call from several threads at once.
+ * fails with that check's error (VS_ERR_NOTFOUND, VS_ERR_FORMAT). FAISS
+ * then reads the file in a child process with limits on memory and CPU
+ * (faiss-loader.c): when it cannot load the file, crashes on it or asks
+ * for more than the file can hold, the error is VS_ERR_FAISS with the
+ * path and what happened. Safe to call from several threads at once.
+ * Every program that calls it must call faiss_loader_dispatch() first in
+ * main().
  */
 int faiss_index_load_info(const char *path, int64_t *ntotal, int *dim,
     struct vs_error *err);
+
+/* The first argument that makes the program the loader child of
+ * faiss_index_load_info(). */
+#define FAISS_LOADER_ARG "--faiss-index-loader"
+
+/* First thing in main(): when argv starts the loader child, be it (and
+ * never return); otherwise return at once. */
+void faiss_loader_dispatch(int argc, char **argv);
 
 /*
  * A writer of an "IDMap,Flat" index with the inner-product metric: with

@@ -14,6 +14,7 @@
 #include "common/i18n.h"
 #include "common/xmalloc.h"
 #include "faiss/faiss-header.h"
+#include "faiss/faiss-index.h"
 #include "faiss/faiss-inspect.h"
 
 /*
@@ -88,7 +89,15 @@ faiss_inspect_load(const char *path, struct faiss_inspect **out, struct vs_error
 	FaissIndexIDMap *map;
 	const char *code;
 
+	int64_t ntotal;
+	int dim;
+
 	if (faiss_header_read_path(path, &h, err) != 0)
+		return -1;
+	/* A file from a backup may be made to crash FAISS's reader or make
+	 * it allocate without bound: only one that loads in the limited child
+	 * (faiss-loader.c) is loaded here. */
+	if (faiss_index_load_info(path, &ntotal, &dim, err) != 0)
 		return -1;
 	if (faiss_read_index_fname(path, 0, &index) != 0)
 		return error_set(err, VS_ERR_FAISS, _("FAISS cannot load index %s: %s"), path,

@@ -18,6 +18,7 @@
 #include "common/xmalloc.h"
 #include "drill/doc.h"
 #include "drill/sample.h"
+#include "faiss/faiss-index.h"
 #include "faiss/faiss-inspect.h"
 #include "manifest/drill-record.h"
 #include "tap.h"
@@ -231,10 +232,13 @@ test_inspect(const char *dir)
 }
 
 int
-main(void)
+main(int argc, char **argv)
 {
 	char tmpl[] = "/tmp/vsdrill.XXXXXX", *cmd;
 	const char *dir;
+
+	/* faiss_inspect_load() starts this program again as its loader. */
+	faiss_loader_dispatch(argc, argv);
 
 	test_sample();
 	test_scan();

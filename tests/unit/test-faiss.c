@@ -404,11 +404,14 @@ __lsan_default_suppressions(void)
 }
 
 int
-main(void)
+main(int argc, char **argv)
 {
 	char tmpl[] = "/tmp/vstest-faiss.XXXXXX";
 	const char *base = getenv("TMPDIR");
 	struct vs_error err;
+
+	/* faiss_index_load_info() starts this program again as its loader. */
+	faiss_loader_dispatch(argc, argv);
 
 	if (base != NULL && *base != '\0')
 		tmpdir = xasprintf("%s/vstest-faiss.XXXXXX", base);
