@@ -30,6 +30,8 @@ static const struct {
 	{ "Bad directive", N_("it does not understand the sandbox's configuration") },
 	{ "FATAL CONFIG FILE ERROR", N_("it does not understand the sandbox's configuration") },
 	{ "Address already in use", N_("its socket is taken") },
+	{ "configured to handle more than",
+	  N_("the backup uses more databases than the sandbox was given") },
 };
 
 /* An absolute path for name: itself when it has a slash, else from PATH. */
