@@ -102,9 +102,10 @@ server_write_conf(struct drill_sandbox *sb, const struct drill_server_opts *o,
 	char *path = fs_join(sb->dir, DRILL_SERVER_CONF);
 	char *text;
 	int fd, rc = -1;
-	/* Room for the database the backup recorded, and more: a deployment
-	 * with more databases than the default may have keys in others. */
-	int databases = o->db + 1 > 256 ? o->db + 1 : 256;
+	/* Room for the database the backup recorded, and many more: a
+	 * deployment with more databases than the default may have keys in
+	 * others (an empty database costs a few hundred bytes). */
+	int databases = o->db + 1 > 4096 ? o->db + 1 : 4096;
 
 	text = xasprintf(
 	    "# The sandbox of a vsbackup restore drill: no TCP port, no persistence.\n"

@@ -147,6 +147,15 @@ like "$OUT" "FAIL +content_index.faiss loads +.*content_index.faiss" "  the load
 like "$OUT" "ok +user_index.faiss loads" "  the other index is still checked"
 ok "$(nodrills; echo $?)" "  no sandbox and no server are left"
 
+# --- an inner-product index whose vectors are not of unit length ------------------------
+data --user-raw
+run drill "$ID"
+is "$RC" 0 "an inner-product index of vectors of any length drills clean" || show "$OUT$ERR"
+like "$OUT" "skip +search user_index.faiss +inner-product index whose vectors are not of unit length: a vector need not be its own nearest neighbour" \
+    "  its search check is not made, saying why (a longer vector outscores a vector's own)"
+like "$OUT" "ok +vectors of chimera-users: +40 sampled documents hold the vector user_index.faiss stores" \
+    "  its stored vectors are still compared"
+
 # --- an approximate index: recall --------------------------------------------------
 data --kind ivf
 run --json drill "$ID"

@@ -19,6 +19,7 @@ Options make the store inconsistent on purpose:
   --bad K       K content documents hold a vector one number short
   --kind KIND   content index: flat (IDMap over FlatL2, the default),
                 ivf (IVFFlat, approximate search)
+  --user-raw    user vectors of any length in the inner-product index
 """
 import argparse
 import json
@@ -60,6 +61,7 @@ def main():
     ap.add_argument("--short-ttl", type=int, default=0)
     ap.add_argument("--bad", type=int, default=0)
     ap.add_argument("--kind", choices=["flat", "ivf"], default="flat")
+    ap.add_argument("--user-raw", action="store_true")
     a = ap.parse_args()
 
     rng = np.random.default_rng(a.seed)
@@ -99,7 +101,8 @@ def main():
     # Users: unit vectors, inner product, ids 0..m-1, an IDMap2.
     m = a.users
     uvec = rng.normal(size=(m, d)).astype("float32")
-    uvec /= np.linalg.norm(uvec, axis=1, keepdims=True)
+    if not a.user_raw:
+        uvec /= np.linalg.norm(uvec, axis=1, keepdims=True)
     uids = np.arange(m, dtype="int64")
     for i in range(m):
         # The id after the vector and a long text: a layout where the
