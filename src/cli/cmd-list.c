@@ -23,8 +23,12 @@ list_repo_totals(const char *where, const struct catalog_repo *rp)
 
 	if (!rp->present)
 		return;
-	format_bytes(rp->bytes, stored, sizeof stored);
 	format_bytes(rp->logical, logical, sizeof logical);
+	if (!rp->sized) {
+		printf(_("repository (%s): %zu backups of %s\n"), where, rp->backups, logical);
+		return;
+	}
+	format_bytes(rp->bytes, stored, sizeof stored);
 	printf(_("repository (%s): %zu backups of %s in %s stored (%.1fx)\n"), where, rp->backups,
 	    logical, stored, (double)rp->logical / (double)(rp->bytes > 0 ? rp->bytes : 1));
 }

@@ -196,9 +196,14 @@ catalog_add_location(struct catalog *cat, struct storage *st, struct vs_error *e
 	{
 		struct catalog_repo *rp = is_s3 ? &cat->repo_s3 : &cat->repo_local;
 
-		/* What the repository holds, from the same listing. */
-		if (repo_view_bytes(st, &rp->bytes)) {
+		/* What the repository holds: its backups from the listing,
+		 * its size from its index. */
+		if (repo_view_present(st)) {
+			struct vs_error serr;
+
+			error_clear(&serr);
 			rp->present = true;
+			rp->sized = repo_view_size(st, &rp->bytes, &serr) == 0;
 			for (size_t i = 0; i < cat->n; i++) {
 				const struct catalog_copy *c = is_s3 ? &cat->entries[i].s3 :
 				    &cat->entries[i].local;

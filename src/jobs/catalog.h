@@ -44,7 +44,8 @@ struct catalog_entry {
 /* The deduplicating repository of one location (format 2). */
 struct catalog_repo {
 	bool present;
-	uint64_t bytes;                  /* of every object in it */
+	bool sized;                      /* bytes is known */
+	uint64_t bytes;                  /* its packs and manifests */
 	size_t backups;                  /* backups it holds */
 	uint64_t logical;                /* their files, added up */
 };

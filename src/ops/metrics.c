@@ -155,9 +155,9 @@ render_repository(struct mbuf *b, const struct ops_survey *s, const struct catal
 	if (!rp[0]->present && !rp[1]->present)
 		return;
 	mb_family(b, "vsbackup_repository_size_bytes", "gauge",
-	    "Bytes stored in the location's repository (packs, index files, manifests).");
+	    "Bytes stored in the location's repository (the packs its index names, manifests).");
 	for (int i = 0; i < 2; i++) {
-		if (!rp[i]->present)
+		if (!rp[i]->present || !rp[i]->sized)
 			continue;
 		snprintf(labels, sizeof labels, "{location=\"%s\"}", names[i]);
 		mb_int(b, "vsbackup_repository_size_bytes", labels, (long long)rp[i]->bytes);

@@ -21,10 +21,9 @@ struct view {
 	bool listed;
 	char **ids;
 	size_t n;
+	uint64_t manifest_bytes;  /* of the manifests listed */
+	bool found;               /* a listing found a repository */
 	struct repo *repo;
-	bool noting;              /* a full listing is being seen */
-	bool noted;               /* ... and was */
-	uint64_t bytes;           /* under repository/ in it */
 };
 
 static void
@@ -54,6 +53,7 @@ view_of(struct storage *st)
 struct list_ctx {
 	char **ids;
 	size_t n;
+	uint64_t bytes;
 };
 
 static int
@@ -66,6 +66,7 @@ list_cb(void *ud, const struct storage_object *o)
 		return 0;
 	lc->ids = xreallocarray(lc->ids, lc->n + 1, sizeof *lc->ids);
 	lc->ids[lc->n++] = xstrdup(id);
+	lc->bytes += o->size;
 	return 0;
 }
 
@@ -75,19 +76,29 @@ str_cmp(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
+/* The manifests: one listing of their folder. */
+static int
+list_manifests(struct storage *st, struct list_ctx *lc, struct vs_error *err)
+{
+	memset(lc, 0, sizeof *lc);
+	if (storage_obj_list(st, REPO_MANIFESTS, 0, list_cb, lc, err) != 0) {
+		for (size_t i = 0; i < lc->n; i++)
+			free(lc->ids[i]);
+		free(lc->ids);
+		return -1;
+	}
+	if (lc->n > 0)
+		qsort(lc->ids, lc->n, sizeof *lc->ids, str_cmp);
+	return 0;
+}
+
 int
 repo_list_backups(struct storage *st, char ***ids, size_t *n, struct vs_error *err)
 {
-	struct list_ctx lc = { 0 };
+	struct list_ctx lc;
 
-	if (storage_obj_list(st, REPO_MANIFESTS, 0, list_cb, &lc, err) != 0) {
-		for (size_t i = 0; i < lc.n; i++)
-			free(lc.ids[i]);
-		free(lc.ids);
+	if (list_manifests(st, &lc, err) != 0)
 		return -1;
-	}
-	if (lc.n > 0)
-		qsort(lc.ids, lc.n, sizeof *lc.ids, str_cmp);
 	*ids = lc.ids;
 	*n = lc.n;
 	return 0;
@@ -97,11 +108,15 @@ static int
 view_load(struct storage *st, struct vs_error *err)
 {
 	struct view *v = view_of(st);
+	struct list_ctx lc;
 
 	if (v->listed)
 		return 0;
-	if (repo_list_backups(st, &v->ids, &v->n, err) != 0)
+	if (list_manifests(st, &lc, err) != 0)
 		return -1;
+	v->ids = lc.ids;
+	v->n = lc.n;
+	v->manifest_bytes = lc.bytes;
 	v->listed = true;
 	return 0;
 }
@@ -119,6 +134,15 @@ repo_view_has(struct storage *st, const char *id)
 	return v->n > 0 && bsearch(&id, v->ids, v->n, sizeof *v->ids, str_cmp) != NULL;
 }
 
+bool
+repo_view_known(struct storage *st, const char *id)
+{
+	struct view *v = st->v2;
+
+	return v != NULL && v->listed && v->n > 0 &&
+	    bsearch(&id, v->ids, v->n, sizeof *v->ids, str_cmp) != NULL;
+}
+
 void
 repo_view_forget(struct storage *st)
 {
@@ -131,57 +155,47 @@ repo_view_forget(struct storage *st)
 	free(v->ids);
 	v->ids = NULL;
 	v->n = 0;
+	v->manifest_bytes = 0;
 	v->listed = false;
+	v->found = false;
 }
 
 void
-repo_view_note_begin(struct storage *st)
+repo_view_found(struct storage *st, bool found)
 {
 	struct view *v = view_of(st);
 
 	repo_view_forget(st);
-	v->noting = true;
-	v->noted = false;
-	v->bytes = 0;
-}
-
-void
-repo_view_note(struct storage *st, const char *key, uint64_t size)
-{
-	struct view *v = view_of(st);
-	const char *id;
-
-	if (!v->noting)
-		return;
-	v->bytes += size;
-	if (strncmp(key, REPO_MANIFESTS, strlen(REPO_MANIFESTS)) != 0)
-		return;
-	id = key + strlen(REPO_MANIFESTS);
-	if (strchr(id, '/') != NULL || !backup_id_valid(id))
-		return;
-	v->ids = xreallocarray(v->ids, v->n + 1, sizeof *v->ids);
-	v->ids[v->n++] = xstrdup(id);
-}
-
-void
-repo_view_note_end(struct storage *st)
-{
-	struct view *v = view_of(st);
-
-	if (v->n > 0)
-		qsort(v->ids, v->n, sizeof *v->ids, str_cmp);
-	v->noting = false;
-	v->noted = true;
-	v->listed = true;
+	v->found = found;
+	/* No repository: nothing to list, and no request to make. */
+	if (!found)
+		v->listed = true;
 }
 
 bool
-repo_view_bytes(struct storage *st, uint64_t *bytes)
+repo_view_present(struct storage *st)
+{
+	struct view *v = st->v2;
+
+	return v != NULL && v->listed && (v->found || v->n > 0);
+}
+
+int
+repo_view_size(struct storage *st, uint64_t *bytes, struct vs_error *err)
 {
 	struct view *v = view_of(st);
+	struct repo_index *ix;
+	struct repo *r;
 
-	*bytes = v->bytes;
-	return v->noted && v->bytes > 0;
+	*bytes = 0;
+	if (view_load(st, err) != 0 || (r = repo_view_repo(st, err)) == NULL ||
+	    repo_index_get(r, &ix, err) != 0)
+		return -1;
+	/* The packs the index names (each once), and the manifests. */
+	for (size_t i = 0; i < repo_index_npacks(ix); i++)
+		*bytes += repo_index_pack(ix, i)->size;
+	*bytes += v->manifest_bytes;
+	return 0;
 }
 
 struct repo *

@@ -20,16 +20,21 @@ bool repo_view_has(struct storage *st, const char *id);
 /* Forget what was listed (after a backup was written or deleted). */
 void repo_view_forget(struct storage *st);
 
-/* A listing of the whole storage (storage_list) tells the view what it
- * needs, sparing a request: begin, then each object under "repository/",
- * then end. */
-void repo_view_note_begin(struct storage *st);
-void repo_view_note(struct storage *st, const char *key, uint64_t size);
-void repo_view_note_end(struct storage *st);
+/* Is id a backup of the repository, as the last listing saw it? No
+ * request: false when nothing was listed yet. */
+bool repo_view_known(struct storage *st, const char *id);
 
-/* The bytes under "repository/" seen by the last full listing; false when
- * there is no repository (or no full listing was made). */
-bool repo_view_bytes(struct storage *st, uint64_t *bytes);
+/* A listing of the backups (storage_list) found a repository in st or
+ * not; without one there is nothing more to list. */
+void repo_view_found(struct storage *st, bool found);
+
+/* After a listing: is there a repository in st? */
+bool repo_view_present(struct storage *st);
+
+/* What the repository stores, without a listing of its packs: the packs
+ * its index names and its manifests (the index comes from the local
+ * cache when still current, else its index files are read). */
+int repo_view_size(struct storage *st, uint64_t *bytes, struct vs_error *err);
 
 int repo_view_list(struct storage *st, storage_list_cb cb, void *ud, struct vs_error *err);
 int repo_view_stat(struct storage *st, const char *id, const char *file, uint64_t *size,

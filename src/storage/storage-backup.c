@@ -59,6 +59,14 @@ in_repo(struct storage *st, const char *id, const struct vs_error *err)
 	return (err == NULL || err->code == VS_ERR_NOTFOUND) && repo_view_has(st, id);
 }
 
+/* A listing already said id is in the repository: no request for a plain
+ * backup's object that is not there (the catalog reads four of each). */
+static bool
+known_in_repo(struct storage *st, const char *id)
+{
+	return repo_view_known(st, id);
+}
+
 /* Reject ids and names that could escape the backup's directory or key. */
 static int
 check_names(const char *id, const char *file, struct vs_error *err)
@@ -83,6 +91,7 @@ struct list_ctx {
 	struct storage *st;
 	struct storage_entry *entries;
 	size_t n, cap;
+	bool repo_seen;           /* something under repository/ */
 };
 
 static struct storage_entry *
@@ -136,6 +145,10 @@ split_key(const struct storage *st, const char *key, char id[BACKUP_ID_SIZE], bo
 	return 0;
 }
 
+/* Keys sort before the repository's folder or after it; ids begin with
+ * a digit, so none after it is a backup. */
+#define REPO_PREFIX STORAGE_REPO_DIR "/"
+
 static int
 list_one(void *ud, const struct storage_object *o)
 {
@@ -145,12 +158,17 @@ list_one(void *ud, const struct storage_object *o)
 	const char *rest;
 	bool partial;
 
-	/* The repository's backups and size come from the same listing;
-	 * top-level files are the driver's or the operator's, not backups. */
-	if (strncmp(o->key, STORAGE_REPO_DIR "/", strlen(STORAGE_REPO_DIR) + 1) == 0) {
-		repo_view_note(lc->st, o->key, o->size);
-		return 0;
+	/* The repository has a listing of its own (its manifests): a driver
+	 * listing in key order is asked for nothing past its start, so a
+	 * listing of the backups never pages through its packs. */
+	if (strncmp(o->key, REPO_PREFIX, strlen(REPO_PREFIX)) == 0) {
+		if (o->key[strlen(REPO_PREFIX)] != '\0')
+			lc->repo_seen = true;
+		return lc->st->drv->sorted ? 1 : 0;
 	}
+	if (lc->st->drv->sorted && strcmp(o->key, REPO_PREFIX) > 0)
+		return 1;
+	/* Top-level files are the driver's or the operator's, not backups. */
 	if (
 	    strchr(o->key, '/') == NULL || (o->dir && strchr(o->key, '/')[1] == '\0' &&
 	    split_key(lc->st, o->key, id, &partial, &rest) != 0))
@@ -204,11 +222,15 @@ storage_list(struct storage *st, storage_list_cb cb, void *ud, struct vs_error *
 	struct list_ctx lc = { .st = st };
 	int rc;
 
+	/* Two listings at most: the plain backups ({id}/{file}), then, when
+	 * there is a repository, its manifests. A driver listing in key order
+	 * is stopped where the repository starts (list_one), and shows a
+	 * nested key whole (for the warning); another is walked two levels
+	 * deep, never into the repository's folders. */
 	repo_view_forget(st);
-	repo_view_note_begin(st);
-	rc = storage_obj_list(st, "", 0, list_one, &lc, err);
+	rc = storage_obj_list(st, "", st->drv->sorted ? 0 : 2, list_one, &lc, err);
 	if (rc == 0) {
-		repo_view_note_end(st);
+		repo_view_found(st, lc.repo_seen);
 		rc = repo_view_list(st, list_v2, &lc, err);
 	}
 	if (rc == 0) {
@@ -348,6 +370,8 @@ storage_stat(struct storage *st, const char *id, const char *file, uint64_t *siz
 
 	if (check_names(id, file, err) != 0)
 		return -1;
+	if (known_in_repo(st, id))
+		return repo_view_stat(st, id, file, size, err);
 	key = file_key(id, file);
 	rc = storage_obj_head(st, key, &sb, err);
 	free(key);
@@ -367,6 +391,8 @@ storage_read_small(struct storage *st, const char *id, const char *file, size_t 
 
 	if (check_names(id, file, err) != 0)
 		return -1;
+	if (known_in_repo(st, id))
+		return repo_view_read_small(st, id, file, max, data, len, err);
 	key = file_key(id, file);
 	rc = storage_obj_read(st, key, max, data, len, err);
 	free(key);
@@ -387,6 +413,8 @@ storage_write_small(struct storage *st, const char *id, const char *file,
 
 	if (check_names(id, file, err) != 0)
 		return -1;
+	if (known_in_repo(st, id))
+		return repo_view_write_small(st, id, file, data, len, err);
 	/* A sidecar belongs to a backup: never create one for nothing. */
 	key = file_key(id, STORAGE_METADATA);
 	error_clear(&herr);
@@ -416,6 +444,8 @@ storage_remove_small(struct storage *st, const char *id, const char *file,
 
 	if (check_names(id, file, err) != 0)
 		return -1;
+	if (known_in_repo(st, id))
+		return repo_view_remove_small(st, id, file, err);
 	{
 		struct storage_stat sb;
 		struct vs_error herr;
@@ -459,8 +489,8 @@ storage_open_read(struct storage *st, const char *id, const char *file,
 	r->st = st;
 	r->fd = -1;
 	r->key = file_key(id, file);
-	if (storage_obj_head(st, r->key, &r->sb, err) != 0) {
-		if (in_repo(st, id, err)) {
+	if (known_in_repo(st, id) || storage_obj_head(st, r->key, &r->sb, err) != 0) {
+		if (known_in_repo(st, id) || in_repo(st, id, err)) {
 			/* Reassembled (and checked) into a temp file, read
 			 * from there. */
 			error_clear(err);
@@ -547,8 +577,8 @@ storage_get(struct storage *st, const char *id, const char *file, int fd, uint64
 	if (check_names(id, file, err) != 0)
 		return -1;
 	key = file_key(id, file);
-	if (storage_obj_head(st, key, &sb, err) != 0) {
-		if (in_repo(st, id, err)) {
+	if (known_in_repo(st, id) || storage_obj_head(st, key, &sb, err) != 0) {
+		if (known_in_repo(st, id) || in_repo(st, id, err)) {
 			free(key);
 			error_clear(err);
 			return repo_view_get(st, id, file, fd, size, progress, err);

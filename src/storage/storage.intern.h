@@ -10,6 +10,9 @@
  */
 struct storage_driver {
 	const char *name;
+	/* list reports keys in ascending byte order (as S3 does), so a
+	 * caller that has seen enough may stop it and save the next pages. */
+	bool sorted;
 	/* Store the body under key, whole or not at all. Feed body->tap with
 	 * every byte sent, once and in order. */
 	int (*put)(struct storage *st, const char *key, const struct storage_body *body,

@@ -14,6 +14,12 @@ ok $? "storage_open_s3 checks its configuration (s3-probe self-test)" || sed 's/
 export S3_BUCKET
 P=vector_store_backups
 sha() { sha256sum "$1" | cut -d' ' -f1; }
+# The listings (GET ?list-type=2) in proxy log $1 of exactly prefix $2.
+list_gets() {
+	local enc
+	enc=$(printf '%s' "$2" | sed 's|/|%2F|g')
+	echo "$1" | grep '^GET 200 .*list-type=2' | grep -cE "[?&]prefix=$enc(&| )"
+}
 # Objects as s3rver itself has them (not through the proxy).
 s3rver_keys() { /usr/bin/aws --endpoint-url "$S3RVER_ENDPOINT" s3api list-objects-v2 \
     --bucket "$S3_BUCKET" --query 'Contents[].Key' --output text 2>/dev/null | tr '\t' '\n'; }
@@ -184,8 +190,39 @@ ok $? "1100 more backups stored" || sed 's/^/# /' "$TMP/err"
 proxy_ctl reset-log >/dev/null
 is "$(probe list 2>"$TMP/err" | grep -c '^2023.* complete')" 1100 "all 1100 are listed" || sed 's/^/# /' "$TMP/err" | head -5
 log=$(proxy_ctl log)
-is "$(echo "$log" | grep -c '^GET 200 .*list-type=2')" 2 "  over two pages"
+is "$(list_gets "$log" "$P/")" 2 "  over two pages of the backups' listing"
 is "$(echo "$log" | grep -c 'continuation-token=')" 1 "  following the continuation token"
+is "$(list_gets "$log" "$P/repository/manifests/")" 0 "  no listing of manifests: the listing passed where a repository would be"
+is "$(echo "$log" | grep -c '^GET 200 .*list-type=2')" 2 "  and no other listing"
+
+# --- a repository with many packs: listing the backups does not page through them -------
+# The listing of the plain backups stops where repository/ starts (S3 lists
+# in key order, backup ids begin with a digit); the repository's backups come
+# from one listing of its manifests: pages of plain backups + pages of
+# manifests, whatever the number of packs.
+mkdir -p "$TMP/repo/repository/manifests" "$TMP/repo/repository/index"
+echo '{}' > "$TMP/repo/repository/config"
+for i in $(seq 0 1499); do
+	h=$(printf '%064x' "$i")
+	mkdir -p "$TMP/repo/repository/packs/${h:62:2}"
+	: > "$TMP/repo/repository/packs/${h:62:2}/$h"
+done
+for id in 20250101_000000 20250102_000000 20250103_000000; do
+	: > "$TMP/repo/repository/manifests/$id"
+	: > "$TMP/repo/repository/index/$(printf '%s' "$id" | sha256sum | cut -c1-64)"
+done
+/usr/bin/aws --endpoint-url "$S3RVER_ENDPOINT" s3 sync --only-show-errors "$TMP/repo" "s3://$S3_BUCKET/$P/" 2>"$TMP/err"
+ok $? "a repository of 1500 packs and 3 manifests stored beside them" || sed 's/^/# /' "$TMP/err"
+plain=$(s3rver_keys | LC_ALL=C awk -v p="$P/" -v r="$P/repository/" 'index($0, p) == 1 && $0 < r' | wc -l)
+proxy_ctl reset-log >/dev/null
+listing=$(probe list 2>"$TMP/err")
+is "$(echo "$listing" | grep -c '^2023.* complete')" 1100 "all 1100 plain backups are still listed" || sed 's/^/# /' "$TMP/err" | head -5
+is "$(echo "$listing" | grep -c '^2025010[123]_000000 complete')" 3 "  and the 3 of the repository"
+log=$(proxy_ctl log)
+is "$(list_gets "$log" "$P/")" $((plain / 1000 + 1)) "  $((plain / 1000 + 1)) pages of the backups' listing for $plain plain keys, the last reaching the repository"
+is "$(list_gets "$log" "$P/repository/manifests/")" 1 "  one page of manifests"
+is "$(echo "$log" | grep -c '^GET 200 .*list-type=2')" $((plain / 1000 + 2)) "  and no other listing: no page of packs"
+is "$(echo "$log" | grep -vc '^GET 200 .*list-type=2')" 0 "  and no other request"
 
 # --- interoperability with the AWS CLI (through the signature check) --------------------
 awsp() { /usr/bin/aws --endpoint-url "$S3_ENDPOINT" "$@"; }

@@ -1,6 +1,9 @@
 /* Covers src/storage/storage.c (object keys, the object operations),
- * src/storage/storage-backup.c (format 1 backups on objects) and the
- * posix driver, in a temp directory; and src/filter (the byte filters). */
+ * src/storage/storage-backup.c (format 1 backups on objects, and what a
+ * listing of the backups asks the posix driver for) and the posix driver,
+ * in a temp directory; and src/filter (the byte filters). The same
+ * listing in S3 is counted by tests/integration/s3-driver.sh and
+ * repo-s3-list.sh. */
 #include "config.h"
 
 #include <fcntl.h>
@@ -16,6 +19,7 @@
 #include "config/conf.h"
 #include "filter/filter.h"
 #include "storage/storage.h"
+#include "storage/storage.intern.h"
 #include "tap.h"
 
 static void
@@ -246,6 +250,88 @@ test_backups(struct storage *st, const char *dir)
 	close(fd);
 }
 
+
+/* --- what listing the backups asks a driver for -------------------------- */
+
+struct count {
+	size_t complete, total;
+};
+
+static int
+count_cb(void *ud, const struct storage_entry *e)
+{
+	struct count *c = ud;
+
+	c->total++;
+	c->complete += e->complete;
+	return 0;
+}
+
+/* The local disk: a listing of the backups walks two levels, never the
+ * packs. */
+struct walk_count {
+	const struct storage_driver *real;
+	size_t deep;              /* keys of more than two components shown */
+	size_t manifests_calls;
+	storage_object_cb cb;
+	void *ud;
+};
+
+static struct walk_count *walk_count_of;
+
+static int
+walk_count_cb(void *ud, const struct storage_object *o)
+{
+	struct walk_count *wc = ud;
+	int comps = 1;
+
+	for (const char *p = o->key; p[0] != '\0' && p[1] != '\0'; p++)
+		comps += *p == '/';
+	if (comps > 2 && strncmp(o->key, "repository/manifests/", 21) != 0)
+		wc->deep++;
+	return wc->cb(wc->ud, o);
+}
+
+static int
+walk_count_list(struct storage *st, const char *prefix, int depth, storage_object_cb cb,
+    void *ud, struct vs_error *err)
+{
+	struct walk_count *wc = walk_count_of;
+
+	if (strcmp(prefix, "repository/manifests/") == 0)
+		wc->manifests_calls++;
+	wc->cb = cb;
+	wc->ud = ud;
+	return wc->real->list(st, prefix, depth, walk_count_cb, wc, err);
+}
+
+static void
+test_listing_local(struct storage *st)
+{
+	struct storage_driver drv = *st->drv;
+	struct walk_count wc = { .real = st->drv };
+	struct storage_body b = storage_body_mem("x", 1);
+	struct vs_error err;
+	struct count c = { 0 };
+	char key[160];
+
+	error_clear(&err);
+	storage_set_warn(st, NULL, NULL);
+	for (int i = 0; i < 40; i++) {
+		snprintf(key, sizeof key, "repository/packs/%02x/%064x", i, i);
+		storage_obj_put(st, key, &b, NULL, &err);
+	}
+	storage_obj_put(st, "repository/manifests/20240301_000000", &b, NULL, &err);
+	drv.list = walk_count_list;
+	walk_count_of = &wc;
+	st->drv = &drv;
+	is_int(storage_list(st, count_cb, &c, &err), 0, "local disk with a repository: listed");
+	st->drv = wc.real;
+	is_int((int)c.complete, 1, "  its backup is there");
+	is_int((int)wc.deep, 0, "  no key below the repository's folders is walked");
+	is_int((int)wc.manifests_calls, 1, "  its manifests are listed once");
+}
+
 static void
 test_filters(void)
 {
@@ -285,6 +371,7 @@ main(void)
 	}
 	test_objects(st, dir);
 	test_backups(st, dir);
+	test_listing_local(st);
 	storage_close(st);
 	fs_remove_tree(dir, NULL);
 	config_free(cfg);

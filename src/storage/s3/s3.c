@@ -82,6 +82,7 @@ s3_close(struct storage *st)
 
 static const struct storage_driver s3_driver = {
 	.name = "s3",
+	.sorted = true,
 	.put = s3_put,
 	.get = s3_get,
 	.head = s3_obj_head,
