@@ -14,34 +14,7 @@
 # timeout: 180
 . "$(dirname "$0")/../lib/harness.sh"
 . "$(dirname "$0")/../lib/engine-lib.sh"
-eng_require
-
-start_redis "$TMP/live" || bail_out "cannot start redis-server"
-mkdir -p "$TMP/faiss"
-CONF=$TMP/vs.conf
-write_config "$CONF"
-CI=$TMP/faiss/content_index.faiss
-UI=$TMP/faiss/user_index.faiss
-BK=$TMP/backups
-SOCK=$REDIS_SOCK
-
-# data [OPTIONS]: write the store again with drill-data.py, then back it up;
-# ID is the new backup.
-data() {
-	"$PY" "$TESTS_DIR/lib/drill-data.py" "$SOCK" "$CI" "$UI" "$@" ||
-	    bail_out "drill-data.py $* failed"
-	tick
-	run backup
-	[ "$RC" = 0 ] || { show "$ERR"; bail_out "backup failed"; }
-	ID=$(last_line "$OUT")
-}
-show() { printf '%s\n' "$1" | sed 's/^/#   /'; }
-jq_() { "$PY" -c "import json, sys; j = json.loads(sys.stdin.read().strip().splitlines()[-1]); print($1)"; }
-# the detail of check NAME (first with SUBJECT when given) in the --json result
-detail() {
-	printf '%s\n' "$OUT" | jq_ "[c['detail'] for c in j['checks'] if c['name'] == '$1' and ('$2' == '' or c['subject'] == '$2')][0]"
-}
-nodrills() { [ -z "$(ls -A "$BK/.drill" 2>/dev/null)" ] && ! pgrep -f "$BK/.drill" >/dev/null; }
+. "$(dirname "$0")/../lib/drill-lib.sh"
 
 # --- a good backup ---------------------------------------------------------------
 data --ttl 5
@@ -108,62 +81,6 @@ like "$OUT" "FAIL +search content_index.faiss +only 294 of 300 sampled vectors f
     "  the search check counts the documents whose vector finds another id"
 like "$OUT" "ok +divergence chimera-vectors:" "  the ids themselves still match one to one"
 
-# --- documents that are not as the index wants them -------------------------------
-data --bad 3
-run drill "$ID"
-is "$RC" 3 "documents with a vector of another dimension fail the drill (exit 3)" || show "$OUT$ERR"
-like "$OUT" "FAIL +documents chimera-vectors: +3 of 300 sampled documents \\(seed 1\\) are not as expected: 3 a vector of another dimension \\(first chimera-vectors:doc-00" \
-    "  the documents check names the count, what is wrong and a key"
-
-# --- keys with a TTL that expired between the backup and the drill -------------------
-data --short-ttl 4 --ttl 2
-sleep 3.5
-run drill "$ID"
-is "$RC" 0 "documents whose TTL expired since the backup: the drill passes" || show "$OUT$ERR"
-like "$OUT" "ok +key count chimera-vectors: +296 keys, as recorded but for 4 with a TTL that expired since the backup" \
-    "  the key count allows for them (at most, as a restore does)"
-like "$OUT" "ok +divergence chimera-vectors: +the ids of the 296 documents are all in content_index.faiss; its 4 other ids may be those of documents whose TTL expired since the backup \\(4 did\\)" \
-    "  and so do the index ids no document names"
-
-# --- an index FAISS cannot load ------------------------------------------------------
-data
-# The wrapped index's type code (just after the IDMap's header) made unknown,
-# and the metadata made to agree, as if the service had written it so.
-"$PY" - "$BK/$ID" <<'EOF'
-import hashlib, json, sys
-d = sys.argv[1]
-p = d + "/content_index.faiss"
-b = bytearray(open(p, "rb").read())
-i = b.index(b"IxF2", 4)
-b[i:i + 4] = b"Zz99"
-open(p, "wb").write(b)
-m = json.load(open(d + "/metadata.json"))
-m["indices"]["content"]["sha256"] = hashlib.sha256(b).hexdigest()
-json.dump(m, open(d + "/metadata.json", "w"), indent=2)
-EOF
-run drill "$ID"
-is "$RC" 3 "an index FAISS cannot load fails the drill (exit 3)" || show "$OUT$ERR"
-like "$OUT" "FAIL +content_index.faiss loads +.*content_index.faiss" "  the load check names the file and why"
-like "$OUT" "ok +user_index.faiss loads" "  the other index is still checked"
-ok "$(nodrills; echo $?)" "  no sandbox and no server are left"
-
-# --- an inner-product index whose vectors are not of unit length ------------------------
-data --user-raw
-run drill "$ID"
-is "$RC" 0 "an inner-product index of vectors of any length drills clean" || show "$OUT$ERR"
-like "$OUT" "skip +search user_index.faiss +inner-product index whose vectors are not of unit length: a vector need not be its own nearest neighbour" \
-    "  its search check is not made, saying why (a longer vector outscores a vector's own)"
-like "$OUT" "ok +vectors of chimera-users: +40 sampled documents hold the vector user_index.faiss stores" \
-    "  its stored vectors are still compared"
-
-# --- an approximate index: recall --------------------------------------------------
-data --kind ivf
-run --json drill "$ID"
-is "$RC" 0 "an IVF index drills clean" || show "$OUT$ERR"
-like "$(detail search content_index.faiss)" "^recall@10 1.000: 300 of 300 sampled vectors find their own id within the top 10 \\(approximate search" \
-    "  its search is reported as a recall figure"
-is "$(printf '%s\n' "$OUT" | jq_ "float(j['recall']['content'])")" 1.0 "  --json: recall per index"
-
 # --- a damaged RDB ---------------------------------------------------------------------
 data
 flip() {
@@ -223,18 +140,5 @@ is "$RC" 0 "the good backup still drills clean"
 live_same now
 ok $? "  and the live Redis and index files are as they were"
 
-# --- a backup in the repository (format 2) ------------------------------------------
-write_config "$CONF" repository.format=2
-data
-ok "$([ ! -e "$BK/$ID" ] && [ -f "$BK/repository/manifests/$ID" ]; echo $?)" \
-    "a format 2 backup is in the repository"
-run drill "$ID"
-is "$RC" 0 "  it drills clean" || show "$OUT$ERR"
-like "$OUT" "search content_index.faiss +300 of 300 sampled vectors find their own id first" \
-    "  its files were written into the sandbox from the repository"
-run --json list
-is "$(printf '%s\n' "$OUT" | jq_ "[b.get('drill', {}).get('ok') for b in j if b['id'] == '$ID']")" "[True]" \
-    "  its drill is recorded with it"
-ok "$(nodrills; echo $?)" "  no sandbox and no server are left"
 
 done_testing

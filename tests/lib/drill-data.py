@@ -18,7 +18,8 @@ Options make the store inconsistent on purpose:
   --short-ttl K K more get a TTL of 3 seconds (gone by the drill)
   --bad K       K content documents hold a vector one number short
   --kind KIND   content index: flat (IDMap over FlatL2, the default),
-                ivf (IVFFlat, approximate search)
+                ivf (IVFFlat, approximate search),
+                hnsw (IDMap over HNSWFlat, approximate search)
   --user-raw    user vectors of any length in the inner-product index
 """
 import argparse
@@ -60,7 +61,7 @@ def main():
     ap.add_argument("--ttl", type=int, default=0)
     ap.add_argument("--short-ttl", type=int, default=0)
     ap.add_argument("--bad", type=int, default=0)
-    ap.add_argument("--kind", choices=["flat", "ivf"], default="flat")
+    ap.add_argument("--kind", choices=["flat", "ivf", "hnsw"], default="flat")
     ap.add_argument("--user-raw", action="store_true")
     a = ap.parse_args()
 
@@ -92,6 +93,9 @@ def main():
         quant = faiss.IndexFlatL2(d)
         content = faiss.IndexIVFFlat(quant, d, 4)
         content.train(cvec)
+        content.add_with_ids(cvec[:keep], cids[:keep])
+    elif a.kind == "hnsw":
+        content = faiss.IndexIDMap(faiss.IndexHNSWFlat(d, 16))
         content.add_with_ids(cvec[:keep], cids[:keep])
     else:
         content = faiss.IndexIDMap(faiss.IndexFlatL2(d))
