@@ -127,6 +127,12 @@ detail_build(struct tui *t, struct main_state *st, struct tui_row *r, struct dli
 		    _("coordinated with the service (lock file)") : _("writes paused (best effort)"));
 		format_bytes(manifest_total_size(m), a, sizeof a);
 		dl_add(d, &n, A_NORMAL, _("  size         %s"), a);
+		if (catalog_copy_in_repo(c)) {
+			format_bytes(catalog_copy_added(c), a, sizeof a);
+			catalog_dedup_text(c, b, sizeof b);
+			dl_add(d, &n, A_NORMAL, _("  stored       %s added by this backup (%s)%s"), a, b,
+			    m->repo.encrypted ? _(", encrypted") : "");
+		}
 		dl_add(d, &n, theme_attr(COL_HEADING), "%s", _("Redis"));
 		dl_add(d, &n, A_NORMAL, _("  version %s, RDB %d, db %d, %llu keys, source %s"),
 		    m->redis.redis_version ? m->redis.redis_version : "?", m->redis.rdb_version,

@@ -250,6 +250,46 @@ header_s3_error(const struct config *cfg, const char *error, char *buf, size_t b
 	snprintf(buf, bufsz, "%s: %s", cfg->s3.bucket, reason != NULL ? reason + 8 : error);
 }
 
+/* What the repositories store for the size of their backups' files
+ * ("1.1 MiB for 4.3 MiB (3.9x)", per location when several have one), as
+ * list ends with. Left out unless it fits whole with room for the free
+ * space after it. */
+static int
+header_repo(struct tui *t, int y, int x, int end)
+{
+	const char *head = _("  Repository ");
+	char buf[256] = "", stored[32], logical[32];
+	size_t nrepo = 0;
+
+	if (!t->m.cat_loaded || t->m.cat == NULL || !catalog_has_repo(t->m.cat))
+		return x;
+	for (size_t i = 0; i < CATALOG_NLOC; i++)
+		nrepo += catalog_repo_at(t->m.cat, i)->present;
+	for (size_t i = 0; i < CATALOG_NLOC; i++) {
+		const struct catalog_repo *rp = catalog_repo_at(t->m.cat, i);
+		size_t len = strlen(buf);
+
+		if (!rp->present)
+			continue;
+		format_bytes(rp->logical, logical, sizeof logical);
+		if (nrepo > 1)
+			snprintf(buf + len, sizeof buf - len, "%s%s ", len > 0 ? ", " : "",
+			    catalog_location_label(i));
+		len = strlen(buf);
+		if (!rp->sized) {
+			snprintf(buf + len, sizeof buf - len, _("? for %s"), logical);
+			continue;
+		}
+		format_bytes(rp->bytes, stored, sizeof stored);
+		snprintf(buf + len, sizeof buf - len, _("%s for %s (%.1fx)"), stored, logical,
+		    (double)rp->logical / (double)(rp->bytes > 0 ? rp->bytes : 1));
+	}
+	if (x + draw_width(head) + draw_width(buf) + draw_width(_("  Free ")) + 10 > end)
+		return x;
+	x = draw_seg(y, x, end, theme_attr(COL_HEADING), head);
+	return draw_seg(y, x, end, A_NORMAL, buf);
+}
+
 static void
 header_backups(struct tui *t, const struct tui_rect *R)
 {
@@ -294,6 +334,7 @@ header_backups(struct tui *t, const struct tui_rect *R)
 			    cfg->monitoring.rpo_hours)), buf);
 		}
 	}
+	x = header_repo(t, y, x, end);
 	x = draw_seg(y, x, end, theme_attr(COL_HEADING), _("  Free "));
 	if (s == NULL) {
 		draw_seg(y, x, end, theme_attr(COL_DIM), draw_spinner(t));

@@ -65,7 +65,9 @@ main_reselect(struct tui *t, struct main_state *st)
 
 /* --- drawing --- */
 
-enum col_id { C_ID, C_TYPE, C_CREATED, C_AGE, C_SIZE, C_WHERE, C_VERIFIED, C_RETENTION, C__N };
+enum col_id {
+	C_ID, C_TYPE, C_CREATED, C_AGE, C_SIZE, C_ADDED, C_WHERE, C_VERIFIED, C_RETENTION, C__N
+};
 
 struct col {
 	const char *title;
@@ -80,20 +82,24 @@ static const struct col list_cols[C__N] = {
 	[C_CREATED] = { N_("CREATED"), 16, false, 2 },
 	[C_AGE] = { N_("AGE"), 8, true, 6 },
 	[C_SIZE] = { N_("SIZE"), 9, true, 7 },
+	/* What a backup added to its repository: only with a repository. */
+	[C_ADDED] = { N_("ADDED"), 9, true, 1 },
 	[C_WHERE] = { N_("WHERE"), 5, false, 5 },
 	[C_VERIFIED] = { N_("VERIFIED"), 8, false, 4 },
 	[C_RETENTION] = { N_("RETENTION"), 16, false, 3 },
 };
 
-/* Column positions for width w: x[c] < 0 when the column is dropped. */
+/* Column positions for width w: x[c] < 0 when the column is dropped.
+ * Without a repository there is nothing added to show. */
 static void
-list_columns(int w, int *xs, int *ws)
+list_columns(int w, bool repo, int *xs, int *ws)
 {
 	bool on[C__N];
 	int need, x;
 
 	for (int c = 0; c < C__N; c++)
 		on[c] = true;
+	on[C_ADDED] = repo;
 	for (;;) {
 		int lowest = -1;
 
@@ -164,7 +170,7 @@ main_draw_list(struct tui *t, struct main_state *st)
 		snprintf(title, sizeof title, _("Backups · sort: %s %s%s"), sort_name(t->m.sort),
 		    t->m.sort_reverse ? g->up : g->down, extra);
 	draw_rule(R->y, R->x, R->w, title, focus);
-	list_columns(R->w, xs, ws);
+	list_columns(R->w, t->m.cat != NULL && catalog_has_repo(t->m.cat), xs, ws);
 	for (int c = 0; c < C__N; c++)
 		draw_cell(R->y + 1, R->x, xs, ws, c, theme_attr(COL_HEADING), _(list_cols[c].title));
 
@@ -210,6 +216,12 @@ main_draw_list(struct tui *t, struct main_state *st)
 		draw_cell(y, R->x, xs, ws, C_AGE, base, buf);
 		format_bytes(r->size, buf, sizeof buf);
 		draw_cell(y, R->x, xs, ws, C_SIZE, base, buf);
+		if (catalog_copy_in_repo(r->best))
+			format_bytes(catalog_copy_added(r->best), buf, sizeof buf);
+		else
+			snprintf(buf, sizeof buf, "-");
+		draw_cell(y, R->x, xs, ws, C_ADDED, sel ? base : catalog_copy_in_repo(r->best) ?
+		    A_NORMAL : theme_attr(COL_DIM), buf);
 		draw_cell(y, R->x, xs, ws, C_WHERE, base, catalog_where(r->e));
 		/* A copy that lacks a part is no good backup, verified or not. */
 		if (r->missing)

@@ -174,6 +174,21 @@ catalog_dedup_text(const struct catalog_copy *c, char *buf, size_t bufsz)
 		    (double)(added > 0 ? added : 1));
 }
 
+const struct catalog_repo *
+catalog_repo_at(const struct catalog *cat, size_t i)
+{
+	return i == 0 ? &cat->repo_local : &cat->repo_s3;
+}
+
+bool
+catalog_has_repo(const struct catalog *cat)
+{
+	for (size_t i = 0; i < CATALOG_NLOC; i++)
+		if (catalog_repo_at(cat, i)->present)
+			return true;
+	return false;
+}
+
 int
 catalog_add_location(struct catalog *cat, struct storage *st, struct vs_error *err)
 {
@@ -192,6 +207,10 @@ catalog_add_location(struct catalog *cat, struct storage *st, struct vs_error *e
 
 		if (c->present && c->complete && !c->has_manifest && c->manifest_error == NULL)
 			load_details(st, cat->entries[i].id, c);
+		/* A listing gives no size for a backup in the repository: that
+		 * of its files. */
+		if (catalog_copy_in_repo(c) && c->bytes == 0)
+			c->bytes = manifest_total_size(&c->m);
 	}
 	{
 		struct catalog_repo *rp = is_s3 ? &cat->repo_s3 : &cat->repo_local;

@@ -21,7 +21,7 @@ struct catalog_copy {
 	bool present;
 	bool complete;           /* metadata.json exists */
 	bool partial;            /* unfinished: never usable */
-	uint64_t bytes;
+	uint64_t bytes;          /* of its objects; in a repository, of its files */
 	time_t mtime;
 	bool has_manifest;       /* metadata.json read and valid */
 	struct manifest m;
@@ -86,6 +86,12 @@ bool catalog_copy_in_repo(const struct catalog_copy *c);
 /* How many times the logical size of copy c exceeds what it added
  * ("47.3x"), "" for plain backups. */
 void catalog_dedup_text(const struct catalog_copy *c, char *buf, size_t bufsz);
+
+/* The repository of location i (0 .. CATALOG_NLOC - 1). */
+const struct catalog_repo *catalog_repo_at(const struct catalog *cat, size_t i);
+
+/* Does a location hold a repository? */
+bool catalog_has_repo(const struct catalog *cat);
 
 /* "local", "s3", "both" or "" */
 const char *catalog_where(const struct catalog_entry *e);

@@ -7,13 +7,18 @@
 #                        so that screens do not depend on TMPDIR) and set
 #                        DEMO, CONF and SOCK; its server is stopped when the
 #                        test exits
+#   tui_format2          switch the demo's configuration to the repository
+#                        (format 2) for the backups that follow
 #   tui_start W H [ENV=VALUE...]  run the TUI on CONF in a WxH tmux pane
 #                        under a shell that records the terminal settings
 #                        before and after (TMP/stty.before, TMP/stty.after)
 #   tui_mask             filter: hide what changes from run to run (clock
 #                        times in the log, free disk space, durations,
 #                        the temporary directory; with TUI_MASK_IDS=1 also
-#                        backup ids and dates, for runs on the real clock)
+#                        backup ids and dates, for runs on the real clock;
+#                        with TUI_MASK_BYTES=1 also the digits of sizes and
+#                        ratios, which vary with the chunks a repository
+#                        cuts)
 #   tui_golden NAME DESC compare the masked screen with tests/golden/tui/
 #                        NAME.txt; VSBACKUP_UPDATE_GOLDEN=1 rewrites it
 #
@@ -41,6 +46,10 @@ tui_demo() {
 	pid=$(cat "$DEMO/redis/redis.pid" 2>/dev/null)
 	[ -n "$pid" ] && harness_track_detached "$pid"
 	return 0
+}
+
+tui_format2() {
+	sed -i 's|^repository = { format = 1; };|repository = { format = 2; };|' "$CONF"
 }
 
 tui_start() {
@@ -71,6 +80,11 @@ tui_mask() {
 		s/\b(sha256 )[0-9a-f]{64}\b/$1 . ("h" x 64)/ge;
 		s/\b[\d.]+ (?:B|KiB|MiB|GiB|TiB) free\b/~ free/g;
 		s/ *\b\d+[smhd](?: \d+[smhd])?\b/~/g;
+		# Digits of sizes and ratios, keeping their width ("##.# XiB").
+		if ($ENV{TUI_MASK_BYTES}) {
+			s{\b(\d+(?:\.\d)?) (B|KiB|MiB|GiB|TiB)\b}{(my $n = $1) =~ tr/0-9/#/; "$n " . ($2 eq "B" ? "B" : "XiB")}ge;
+			s{\b(\d+\.\d)x\b}{(my $n = $1) =~ tr/0-9/#/; "${n}x"}ge;
+		}
 		s/[ \t]+$//;
 	'
 }

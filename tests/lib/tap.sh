@@ -42,6 +42,18 @@ like() {
 	fi
 }
 
+# unlike TEXT REGEX DESCRIPTION: pass when TEXT does not match
+unlike() {
+	local got=$1 re=$2; shift 2
+	if printf '%s' "$got" | grep -Eq -- "$re"; then
+		ok 1 "$@"
+		echo "#   '$got'"
+		echo "#   matches /$re/"
+		return 1
+	fi
+	ok 0 "$@"
+}
+
 # skip N REASON: count the next N checks as skipped
 skip() {
 	local n=$1 i; shift
