@@ -11,6 +11,12 @@
  * (or an error message) need. The CRC-64 runs over each chunk as fed, so
  * the data is touched once. The reader owns everything it uses; it is not
  * shared between threads.
+ *
+ * With a key hook, keys are captured whole; in value mode every byte the
+ * run loop consumes between the end of a key and the end of its value is
+ * also appended to a buffer, whichever way it was consumed (skipped,
+ * captured, or parsed as a primitive), so the value comes out exactly as
+ * encoded without the parser knowing the value types any better.
  */
 #include "config.h"
 
@@ -72,6 +78,7 @@ enum rdb_insn {
 	I_EXPIRE_MS, /* expire time of the next key, milliseconds */
 	I_AUXKEY,    /* aux field name, decoded */
 	I_AUXVAL,    /* aux field value, decoded */
+	I_SLOTLEN,   /* a length of a SLOT_INFO record, kept */
 };
 
 /* Value types, by RDB type byte. */
@@ -163,7 +170,7 @@ static const uint8_t p_idle[] = { I_LEN, I_END };
 static const uint8_t p_freq[] = { I_FIX1, I_END };
 static const uint8_t p_module_aux[] = { I_LEN, I_WHENOP, I_LEN, I_MODULE, I_END };
 static const uint8_t p_function2[] = { I_STR, I_END };
-static const uint8_t p_slot_info[] = { I_LEN, I_LEN, I_LEN, I_END };
+static const uint8_t p_slot_info[] = { I_SLOTLEN, I_SLOTLEN, I_SLOTLEN, I_END };
 
 /* The longest primitive: an LZF string header (type byte, two 9-byte lengths). */
 #define RDB_PRIM_MAX 19
@@ -222,6 +229,19 @@ struct rdb_reader {
 	size_t dec_size, dec_len;
 	char auxkey[16];       /* the aux field name when it is one we want */
 
+	/* Keys handed over whole (rdb_reader_on_key()). */
+	int (*on_key)(void *ud, const struct rdb_key *k, struct vs_error *err);
+	void *on_key_ud;
+	bool want_values;
+	int64_t expire_ms;     /* of the next key, -1 none */
+	bool val_on;           /* the value of the current key is being kept */
+	uint8_t *val;
+	size_t val_len, val_size;
+	void (*on_slot)(void *ud, uint64_t slot, uint64_t keys, uint64_t expires);
+	void *on_slot_ud;
+	uint64_t slot_vals[3];
+	int nslot_vals;
+
 	/* Results. */
 	uint64_t *prefix_keys;
 	uint64_t *prefix_expires;
@@ -274,7 +294,49 @@ rdb_reader_new(const char *const *prefixes, size_t nprefixes, int db)
 	r->cap = xmalloc(r->cap_size);
 	r->type = -1;
 	r->ctime = -1;
+	r->expire_ms = -1;
 	return r;
+}
+
+void
+rdb_reader_on_key(struct rdb_reader *r,
+    int (*fn)(void *ud, const struct rdb_key *k, struct vs_error *err), void *ud,
+    unsigned flags)
+{
+	r->on_key = fn;
+	r->on_key_ud = ud;
+	r->want_values = (flags & RDB_KEYS_VALUES) != 0;
+}
+
+void
+rdb_reader_on_slot_info(struct rdb_reader *r,
+    void (*fn)(void *ud, uint64_t slot, uint64_t keys, uint64_t expires), void *ud)
+{
+	r->on_slot = fn;
+	r->on_slot_ud = ud;
+}
+
+int
+rdb_reader_version(const struct rdb_reader *r)
+{
+	return r->version;
+}
+
+uint8_t *
+rdb_dump_payload(const struct rdb_key *k, int rdb_version, size_t *len)
+{
+	size_t n = k->valuelen;
+	uint8_t *p = xmalloc(n + 10);
+	uint64_t crc;
+
+	memcpy(p, k->value, n);
+	p[n] = (uint8_t)(rdb_version & 0xff);
+	p[n + 1] = (uint8_t)((rdb_version >> 8) & 0xff);
+	crc = rdb_crc64(0, p, n + 2);
+	for (int i = 0; i < 8; i++)
+		p[n + 2 + i] = (uint8_t)(crc >> (8 * i));
+	*len = n + 10;
+	return p;
 }
 
 void
@@ -297,6 +359,7 @@ rdb_reader_free(struct rdb_reader *r)
 	free(r->prefix_expires);
 	free(r->cap);
 	free(r->dec);
+	free(r->val);
 	free(r);
 }
 
@@ -474,6 +537,15 @@ rdb_capture_done(struct rdb_reader *r)
 
 			if (end != (char *)r->dec && *end == '\0')
 				r->ctime = v;
+		} else if (strcmp(r->auxkey, "slot-info") == 0 && r->on_slot != NULL) {
+			/* Valkey 8: "slot,keys,expires" before the slot's keys. */
+			unsigned long long v[3];
+			int used = 0;
+
+			if (r->dec_len == r->cap_strlen &&
+			    sscanf((const char *)r->dec, "%llu,%llu,%llu%n", &v[0], &v[1], &v[2],
+			    &used) == 3 && (size_t)used == r->dec_len)
+				r->on_slot(r->on_slot_ud, v[0], v[1], v[2]);
 		}
 		break;
 	case CAP_KEY:
@@ -481,6 +553,28 @@ rdb_capture_done(struct rdb_reader *r)
 		break;
 	}
 	r->cap_mode = CAP_NONE;
+	return 0;
+}
+
+/*
+ * Keys handed over whole: room to capture all of this one (its body, LZF
+ * compressed or not, and its decoded bytes).
+ */
+static int
+rdb_key_room(struct rdb_reader *r)
+{
+	if (r->cap_strlen > RDB_KEY_MAX || r->cap_left > RDB_KEY_MAX)
+		return rdb_fail(r, _("the key at offset %" PRIu64 " is %" PRIu64 " bytes long, "
+		    "more than the %u this tool reads whole: the file is damaged"), r->item_off,
+		    r->cap_strlen, RDB_KEY_MAX);
+	if (r->cap_size < r->cap_left) {
+		r->cap_size = (size_t)r->cap_left;
+		r->cap = xrealloc(r->cap, r->cap_size);
+	}
+	if (r->dec_size < r->cap_strlen) {
+		r->dec_size = (size_t)r->cap_strlen;
+		r->dec = xrealloc(r->dec, r->dec_size + 1);
+	}
 	return 0;
 }
 
@@ -569,6 +663,8 @@ rdb_string(struct rdb_reader *r, const uint8_t *p, size_t n,
 	r->cap_strlen = len;
 	r->cap_left = clen;
 capture:
+	if (mode == CAP_KEY && r->on_key != NULL && rdb_key_room(r) < 0)
+		return -1;
 	r->cap_mode = mode;
 	r->cap_total = r->cap_left;
 	r->cap_len = 0;
@@ -643,6 +739,49 @@ rdb_count_key(struct rdb_reader *r)
 				r->prefix_expires[i]++;
 		}
 	}
+}
+
+/* Value mode: keep n more bytes of the current value. */
+static void
+rdb_val_append(struct rdb_reader *r, const uint8_t *p, size_t n)
+{
+	if (r->val_len + n > r->val_size) {
+		size_t want = r->val_size > 0 ? r->val_size : 4096;
+
+		while (want < r->val_len + n)
+			want *= 2;
+		r->val = xrealloc(r->val, want);
+		r->val_size = want;
+	}
+	memcpy(r->val + r->val_len, p, n);
+	r->val_len += n;
+}
+
+/* The key and its value are complete: hand them over. */
+static int
+rdb_hand_key(struct rdb_reader *r)
+{
+	struct rdb_key k = {
+		.key = r->dec,
+		.keylen = r->dec_len,
+		.type = r->type,
+		.db = r->curdb,
+		.expire_ms = r->has_expire ? r->expire_ms : -1,
+		.off = r->item_off,
+		.value = r->want_values ? r->val : NULL,
+		.valuelen = r->want_values ? r->val_len : 0,
+	};
+	struct vs_error herr;
+
+	r->val_on = false;
+	error_clear(&herr);
+	if (r->on_key(r->on_key_ud, &k, &herr) == 0)
+		return 0;
+	r->err = herr;
+	if (r->err.code == VS_OK)
+		r->err.code = VS_ERR_FAILED;
+	r->failed = true;
+	return -1;
 }
 
 /* "Redis 7.4.1", "Valkey 8.0.1" or "Redis" from the aux fields seen so far. */
@@ -808,12 +947,26 @@ rdb_step(struct rdb_reader *r, const uint8_t *p, size_t n)
 		if (r->prog == NULL)
 			return rdb_begin_item(r, p[0]);
 
+		/* Past the key: from here on the bytes are its value. */
+		if (r->want_values && r->type >= 0 && r->pc == 1 && !r->val_on) {
+			r->val_on = true;
+			r->val_len = 0;
+			rdb_val_append(r, (const uint8_t[]){ (uint8_t)r->type }, 1);
+		}
+
 		switch (r->prog[r->pc]) {
 		case I_END:
 			if (r->type >= 0) {
 				rdb_count_key(r);
+				if (r->on_key != NULL && rdb_hand_key(r) < 0)
+					return -1;
 				r->has_expire = false;
+				r->expire_ms = -1;
+			} else if (r->prog == p_slot_info && r->on_slot != NULL) {
+				r->on_slot(r->on_slot_ud, r->slot_vals[0], r->slot_vals[1],
+				    r->slot_vals[2]);
 			}
+			r->nslot_vals = 0;
 			r->prog = NULL;
 			continue;
 		case I_ENDREP:
@@ -941,12 +1094,21 @@ rdb_step(struct rdb_reader *r, const uint8_t *p, size_t n)
 			if (used > 0)
 				r->curdb = v;
 			break;
+		case I_SLOTLEN:
+			used = rdb_length(r, p, n, &v);
+			if (used > 0 && r->nslot_vals < 3)
+				r->slot_vals[r->nslot_vals++] = v;
+			break;
 		case I_EXPIRE_S:
 		case I_EXPIRE_MS:
 			used = r->prog[r->pc] == I_EXPIRE_S ? 4 : 8;
 			if (n < (size_t)used)
 				return 0;
 			r->has_expire = true;
+			/* Seconds are a signed 32-bit time, milliseconds 64-bit;
+			 * both little-endian. */
+			r->expire_ms = used == 4 ? (int64_t)(int32_t)rdb_le(p, 4) * 1000 :
+			    (int64_t)rdb_le(p, 8);
 			break;
 		default:
 			fatal("rdb reader: bad instruction %d", r->prog[r->pc]);
@@ -955,6 +1117,17 @@ rdb_step(struct rdb_reader *r, const uint8_t *p, size_t n)
 			r->pc++;
 		return used;
 	}
+}
+
+/* Value mode: keep bytes consumed inside a value, within the bound. */
+static int
+rdb_val_keep(struct rdb_reader *r, const uint8_t *p, size_t n)
+{
+	if ((uint64_t)r->val_len + n > RDB_VALUE_MAX)
+		return rdb_fail(r, _("the value of the key at offset %" PRIu64 " is larger than "
+		    "the %" PRIu64 " bytes this tool reads whole"), r->item_off, RDB_VALUE_MAX);
+	rdb_val_append(r, p, n);
+	return 0;
 }
 
 /*
@@ -973,6 +1146,8 @@ rdb_run(struct rdb_reader *r, const uint8_t *p, size_t n, size_t stop_after)
 		if (r->skip > 0) {
 			size_t k = r->skip < avail ? (size_t)r->skip : avail;
 
+			if (r->val_on && rdb_val_keep(r, p + used, k) < 0)
+				return -1;
 			r->skip -= k;
 			used += k;
 			r->off += k;
@@ -981,6 +1156,8 @@ rdb_run(struct rdb_reader *r, const uint8_t *p, size_t n, size_t stop_after)
 			size_t room = r->cap_size - r->cap_len;
 			size_t keep = k < room ? k : room;
 
+			if (r->val_on && rdb_val_keep(r, p + used, k) < 0)
+				return -1;
 			memcpy(r->cap + r->cap_len, p + used, keep);
 			r->cap_len += keep;
 			r->cap_left -= k;
@@ -989,6 +1166,10 @@ rdb_run(struct rdb_reader *r, const uint8_t *p, size_t n, size_t stop_after)
 			if (r->cap_left == 0 && rdb_capture_done(r) < 0)
 				return -1;
 		} else {
+			/* A step that ends a value begins the next item, and one
+			 * that starts a value consumes its first primitive: what
+			 * a step consumes belongs to the value when it records
+			 * after the step. */
 			int k = rdb_step(r, p + used, avail);
 
 			if (k < 0)
@@ -999,6 +1180,8 @@ rdb_run(struct rdb_reader *r, const uint8_t *p, size_t n, size_t stop_after)
 					continue;
 				break;
 			}
+			if (r->val_on && rdb_val_keep(r, p + used, (size_t)k) < 0)
+				return -1;
 			used += (size_t)k;
 			r->off += (uint64_t)k;
 		}

@@ -2,11 +2,17 @@
  * A streaming reader for Redis RDB files (format versions 1 to 12: Redis up
  * to 8.4, Valkey up to 8.1). Newer files are refused with a message that
  * names their format and the servers that write it: Redis 8.6 and later
- * write version 13 and up, Valkey 9 and later sign "VALKEY080". It is fed the file in chunks of any size, in one
- * pass, and keeps a bounded amount of memory whatever the file holds: values
- * are skipped without being copied, keys are decoded only as far as the
- * prefixes need. At the end it reports the key counts of the snapshot
- * itself and whether the CRC-64 trailer matched.
+ * write version 13 and up, Valkey 9 and later sign "VALKEY080". It is fed
+ * the file in chunks of any size, in one pass, and keeps a bounded amount
+ * of memory whatever the file holds: values are skipped without being
+ * copied, keys are decoded only as far as the prefixes need. At the end it
+ * reports the key counts of the snapshot itself and whether the CRC-64
+ * trailer matched.
+ *
+ * On request (rdb_reader_on_key()) it also hands over each key whole, with
+ * its expire time and, in value mode, its value exactly as the file encodes
+ * it: what a DUMP payload is made of (rdb_dump_payload()). Memory then
+ * grows with the largest key (and value) only.
  *
  * The reader is pure code (no I/O); one reader belongs to one thread.
  */
@@ -83,6 +89,56 @@ int rdb_reader_finish(struct rdb_reader *r, struct rdb_summary *out,
  * records whole.
  */
 void rdb_reader_on_item(struct rdb_reader *r, void (*fn)(void *ud, uint64_t off), void *ud);
+
+/* One key, handed over when the reader reaches the end of its value. */
+struct rdb_key {
+	const uint8_t *key;      /* the whole key, decoded (keylen bytes) */
+	size_t keylen;
+	int type;                /* its RDB value type */
+	uint64_t db;             /* the database it is in */
+	int64_t expire_ms;       /* absolute Unix time in ms, -1: no TTL */
+	uint64_t off;            /* offset of its type byte */
+	/* Value mode: the type byte and the value as the file encodes it
+	 * (valuelen bytes), else NULL. */
+	const uint8_t *value;
+	size_t valuelen;
+};
+
+/* The longest key the reader hands over whole. */
+#define RDB_KEY_MAX (64u << 20)
+/* The longest value it hands over in value mode. */
+#define RDB_VALUE_MAX (UINT64_C(4) << 30)
+
+/* rdb_reader_on_key() flags. */
+#define RDB_KEYS_VALUES 0x1      /* also hand over each value */
+
+/*
+ * Call fn for every key of every database, in file order. A non-zero
+ * return stops the reader: the feed fails with the error fn filled. The
+ * pointers in k are valid during the call only. Set before the first feed.
+ */
+void rdb_reader_on_key(struct rdb_reader *r,
+    int (*fn)(void *ud, const struct rdb_key *k, struct vs_error *err), void *ud,
+    unsigned flags);
+
+/*
+ * Call fn for each per-slot record a cluster node wrote (Redis 7.4 and
+ * later: the SLOT_INFO opcode; Valkey 8: the "slot-info" aux field): the
+ * slot, and the keys and keys with a TTL the node held in it. Set before
+ * the first feed.
+ */
+void rdb_reader_on_slot_info(struct rdb_reader *r,
+    void (*fn)(void *ud, uint64_t slot, uint64_t keys, uint64_t expires), void *ud);
+
+/*
+ * The DUMP payload of a key read in value mode, as RESTORE takes it: the
+ * value, the RDB format version (2 bytes, little-endian) and the CRC-64 of
+ * both (8 bytes, little-endian). *len gets its length; free() it.
+ */
+uint8_t *rdb_dump_payload(const struct rdb_key *k, int rdb_version, size_t *len);
+
+/* The RDB format version of the file read so far (0 before its header). */
+int rdb_reader_version(const struct rdb_reader *r);
 
 /* Free a reader (NULL is allowed). */
 void rdb_reader_free(struct rdb_reader *r);
