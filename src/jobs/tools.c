@@ -40,13 +40,49 @@ append_tail(char *out, size_t outsz, size_t *len, const char *buf, size_t n)
 	out[*len] = '\0';
 }
 
+/*
+ * The environment of the programs run: ours without the secrets vsbackup
+ * itself reads from it (S3 credentials and everything else AWS_, the
+ * repository passphrase, a Redis password): a start, stop or reload
+ * command has no use for them, and whatever it runs would get them.
+ */
+static bool
+tools_env_secret(const char *var)
+{
+	static const char *const secret[] = {
+		"AWS_", "VSBACKUP_PASSPHRASE=", "REDISCLI_AUTH=",
+	};
+
+	for (size_t i = 0; i < sizeof secret / sizeof secret[0]; i++)
+		if (strncmp(var, secret[i], strlen(secret[i])) == 0)
+			return true;
+	return false;
+}
+
+static char **
+tools_env(void)
+{
+	size_t n = 0, k = 0;
+	char **env;
+
+	while (environ[n] != NULL)
+		n++;
+	env = xcalloc(n + 1, sizeof *env);
+	for (size_t i = 0; i < n; i++)
+		if (!tools_env_secret(environ[i]))
+			env[k++] = environ[i];
+	env[k] = NULL;
+	return env;
+}
+
 static int
 run_argv(char *out, size_t outsz, char *const argv[], int timeout_s)
 {
 	posix_spawn_file_actions_t fa;
 	posix_spawnattr_t attr;
 	sigset_t none;
-	int pfd[2], status;
+	char **env;
+	int pfd[2], status, spawn_rc;
 	pid_t pid;
 	size_t len = 0;
 	time_t deadline = timeout_s > 0 ? time(NULL) + timeout_s : 0;
@@ -65,7 +101,10 @@ run_argv(char *out, size_t outsz, char *const argv[], int timeout_s)
 	posix_spawnattr_setsigmask(&attr, &none);
 	posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETPGROUP);
 	posix_spawnattr_setpgroup(&attr, 0);
-	errno = posix_spawnp(&pid, argv[0], &fa, &attr, argv, environ);
+	env = tools_env();
+	spawn_rc = posix_spawnp(&pid, argv[0], &fa, &attr, argv, env);
+	free(env);
+	errno = spawn_rc;
 	posix_spawn_file_actions_destroy(&fa);
 	posix_spawnattr_destroy(&attr);
 	close(pfd[1]);

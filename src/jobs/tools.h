@@ -1,5 +1,7 @@
 /* Running external programs (redis-check-rdb, the configured start and
- * stop commands) from a worker thread, capturing what they print. */
+ * stop commands) from a worker thread, capturing what they print. They get
+ * vsbackup's environment without its secrets (AWS_*, VSBACKUP_PASSPHRASE,
+ * REDISCLI_AUTH). */
 #ifndef VS_TOOLS_H
 #define VS_TOOLS_H
 

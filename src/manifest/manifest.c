@@ -476,8 +476,11 @@ parse_redis(struct parse_ctx *pc, const cJSON *root, struct manifest *m)
 	m->redis.counts = xcalloc(m->redis.ncounts + 1, sizeof *m->redis.counts);
 	m->redis.ncounts = 0;
 	cJSON_ArrayForEach(c, counts) {
+		/* At most 2^53, where doubles still count exactly: a count
+		 * such as 1e400 (infinity) is never cast to an integer. */
 		if (!cJSON_IsNumber(c) || c->valuedouble < 0 ||
-		    c->valuedouble != floor(c->valuedouble))
+		    c->valuedouble != floor(c->valuedouble) ||
+		    c->valuedouble > (double)(UINT64_C(1) << 53))
 			return bad(pc, "redis.key_counts", _("counts must be non-negative integers"));
 		m->redis.counts[m->redis.ncounts].prefix = xstrdup(c->string);
 		m->redis.counts[m->redis.ncounts].count = (uint64_t)c->valuedouble;

@@ -91,6 +91,29 @@ main(void)
 	ok(parse_with(", \"dbsize_expires\": 2", &m, &err) != 0,
 	    "dbsize_expires without key_expires is refused (%s)", err.msg);
 
+	/* Key counts beyond what a double holds exactly, or infinite (1e400
+	 * reads as infinity): refused, never cast. */
+	{
+		static const char *const counts[] = { "1e400", "-1e400", "1e20",
+			"18446744073709551616", "9007199254740994", "2.5", "-1" };
+		char *count;
+
+		for (size_t i = 0; i < sizeof counts / sizeof counts[0]; i++) {
+			/* A second key_counts after the first, which is then
+			 * renamed (cJSON finds the first of a name). */
+			count = xasprintf(", \"key_counts\": {\"a:\": %s}", counts[i]);
+			json = xasprintf(base_json, count);
+			memcpy(strstr(json, "\"key_counts\""), "\"xxx_counts\"", 12);
+			error_clear(&err);
+			if (!ok(manifest_parse(json, "test", &m, &err) != 0 &&
+			    strstr(err.msg, "key_counts") != NULL,
+			    "a key count of %s is refused (%s)", counts[i], err.msg))
+				manifest_clear(&m);
+			free(json);
+			free(count);
+		}
+	}
+
 	/* From a stat: set-id and sticky bits are dropped. */
 	memset(&sb, 0, sizeof sb);
 	sb.st_uid = 7;
