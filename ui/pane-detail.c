@@ -78,7 +78,8 @@ detail_copy(struct dline *d, int *n, const char *name, const struct catalog_copy
 		return;
 	format_bytes(c->bytes, size, sizeof size);
 	state = c->partial ? _("incomplete (interrupted backup)") : !c->complete ?
-	    _("no metadata.json") : !c->has_manifest ? _("metadata unreadable") : _("complete");
+	    _("no metadata.json") : c->repo_unreadable ? _("repository unreadable") :
+	    !c->has_manifest ? _("metadata unreadable") : _("complete");
 	dl_add(d, n, c->partial || !c->has_manifest ? theme_attr(COL_BAD) : A_NORMAL,
 	    "  %-6s %s, %s%s", name, state, size, c->pinned ? _(", pinned") : "");
 	if (c->manifest_error != NULL)
@@ -175,6 +176,11 @@ detail_build(struct tui *t, struct main_state *st, struct tui_row *r, struct dli
 				dl_add(d, &n, theme_attr(COL_DIM), "    sha256 %s", f[k]->sha256);
 			}
 		}
+	} else if (c->repo_unreadable) {
+		/* Nothing wrong with the backup itself, perhaps: never advise
+		 * deleting it. */
+		dl_add(d, &n, theme_attr(COL_BAD), "%s", _("  the repository holding it cannot be "
+		    "read (the error is under Copies)"));
 	} else {
 		dl_add(d, &n, theme_attr(COL_BAD), "%s", c->partial ?
 		    _("  incomplete: left by an interrupted backup") :

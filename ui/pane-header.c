@@ -276,8 +276,9 @@ header_repo(struct tui *t, int y, int x, int end)
 			snprintf(buf + len, sizeof buf - len, "%s%s ", len > 0 ? ", " : "",
 			    catalog_location_label(i));
 		len = strlen(buf);
-		if (!rp->sized) {
-			snprintf(buf + len, sizeof buf - len, _("? for %s"), logical);
+		if (rp->error != NULL) {
+			snprintf(buf + len, sizeof buf - len, _("%zu backups, unreadable"),
+			    rp->backups);
 			continue;
 		}
 		format_bytes(rp->bytes, stored, sizeof stored);

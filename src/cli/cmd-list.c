@@ -24,8 +24,9 @@ list_repo_totals(const char *where, const struct catalog_repo *rp)
 	if (!rp->present)
 		return;
 	format_bytes(rp->logical, logical, sizeof logical);
-	if (!rp->sized) {
-		printf(_("repository (%s): %zu backups of %s\n"), where, rp->backups, logical);
+	if (rp->error != NULL) {
+		printf(_("repository (%s): %zu backups; cannot be read: %s\n"), where, rp->backups,
+		    rp->error);
 		return;
 	}
 	format_bytes(rp->bytes, stored, sizeof stored);
@@ -76,6 +77,8 @@ list_human(const struct catalog *cat, time_t now)
 			snprintf(notes, sizeof notes, "%s", _("incomplete (interrupted backup)"));
 		else if (!c->complete)
 			snprintf(notes, sizeof notes, "%s", _("incomplete: metadata.json missing"));
+		else if (c->repo_unreadable)
+			snprintf(notes, sizeof notes, "%s", _("repository unreadable (see below)"));
 		else if (!c->has_manifest)
 			snprintf(notes, sizeof notes, "%s", _("metadata unreadable: run verify"));
 		if (c->pinned)

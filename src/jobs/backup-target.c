@@ -73,7 +73,7 @@ faiss_attach(void *ud, struct chunker *c)
 
 int
 backup_target_begin(struct job *job, struct storage *st, const char *id,
-    struct backup_target **out, struct vs_error *err)
+    struct backup_target **out, bool *taken, struct vs_error *err)
 {
 	const struct config *cfg = job_config(job);
 	struct backup_target *t = xcalloc(1, sizeof *t);
@@ -82,9 +82,12 @@ backup_target_begin(struct job *job, struct storage *st, const char *id,
 
 	t->job = job;
 	t->st = st;
+	*taken = false;
 	if (cfg->repository.format < 2) {
-		if (storage_begin(st, id, &t->txn, err) != 0)
+		if (storage_begin(st, id, &t->txn, err) != 0) {
+			*taken = err->code == VS_ERR_REFUSED;
 			goto fail;
+		}
 		*out = t;
 		return 0;
 	}
@@ -93,6 +96,7 @@ backup_target_begin(struct job *job, struct storage *st, const char *id,
 	if (storage_stat(st, id, STORAGE_METADATA, &size, &serr) == 0) {
 		error_set(err, VS_ERR_REFUSED, _("backup %s already exists in %s"), id,
 		    storage_location(st));
+		*taken = true;
 		goto fail;
 	}
 	if (repo_open_local(cfg, st, &t->repo, err) != 0 ||

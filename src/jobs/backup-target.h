@@ -16,9 +16,10 @@
 
 struct backup_target;
 
-/* Start backup id in st; VS_ERR_REFUSED when that id exists. */
+/* Start backup id in st; *taken says a failure was that id existing
+ * (VS_ERR_REFUSED; so is a passphrase that does not open the repository). */
 int backup_target_begin(struct job *job, struct storage *st, const char *id,
-    struct backup_target **out, struct vs_error *err);
+    struct backup_target **out, bool *taken, struct vs_error *err);
 
 /* Store one file from fd; rdb, when not NULL, reads the same stream (key
  * counts; record boundaries for the chunker). mf gets size and SHA-256

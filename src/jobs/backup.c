@@ -132,6 +132,7 @@ backup_make(struct job *job, const struct backup_opts *opts, struct manifest *m,
 	struct rdb_summary sum;
 	struct job_meter meter;
 	int id_waits = 0;
+	bool taken;
 	bool started = false;
 	time_t now = time_now();
 	char *json = NULL;
@@ -152,12 +153,11 @@ backup_make(struct job *job, const struct backup_opts *opts, struct manifest *m,
 	for (int attempt = 1;; attempt++) {
 		int r;
 
-		if (backup_target_begin(job, st, m->backup_id, &txn, err) != 0) {
+		if (backup_target_begin(job, st, m->backup_id, &txn, &taken, err) != 0) {
 			/* Ids are seconds: a backup right after another (a
 			 * safety backup just after a backup) waits for the next
 			 * second, unless VSBACKUP_NOW holds the clock still. */
-			if (err->code == VS_ERR_REFUSED && getenv("VSBACKUP_NOW") == NULL &&
-			    id_waits++ < 5) {
+			if (taken && getenv("VSBACKUP_NOW") == NULL && id_waits++ < 5) {
 				struct timespec ts = { 0, 200 * 1000 * 1000 };
 
 				while (time_now() <= now)
@@ -170,7 +170,7 @@ backup_make(struct job *job, const struct backup_opts *opts, struct manifest *m,
 				attempt--;   /* not a failed capture */
 				continue;
 			}
-			if (err->code == VS_ERR_REFUSED)
+			if (taken)
 				error_prefix(err, _("two backups in the same second"));
 			goto out;
 		}

@@ -33,6 +33,8 @@ catalog_free(struct catalog *cat)
 		copy_clear(&cat->entries[i].s3);
 	}
 	free(cat->entries);
+	free(cat->repo_local.error);
+	free(cat->repo_s3.error);
 	free(cat->local_error);
 	free(cat->s3_error);
 	free(cat);
@@ -222,15 +224,19 @@ catalog_add_location(struct catalog *cat, struct storage *st, struct vs_error *e
 
 			error_clear(&serr);
 			rp->present = true;
-			rp->sized = repo_view_size(st, &rp->bytes, &serr) == 0;
+			if (repo_view_size(st, &rp->bytes, &serr) != 0)
+				rp->error = xstrdup(serr.msg);
 			for (size_t i = 0; i < cat->n; i++) {
-				const struct catalog_copy *c = is_s3 ? &cat->entries[i].s3 :
+				struct catalog_copy *c = is_s3 ? &cat->entries[i].s3 :
 				    &cat->entries[i].local;
 
-				if (catalog_copy_in_repo(c)) {
-					rp->backups++;
+				if (!c->present || !repo_view_known(st, cat->entries[i].id))
+					continue;
+				rp->backups++;
+				if (catalog_copy_in_repo(c))
 					rp->logical += manifest_total_size(&c->m);
-				}
+				else if (rp->error != NULL)
+					c->repo_unreadable = true;
 			}
 		}
 	}

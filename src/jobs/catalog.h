@@ -32,6 +32,7 @@ struct catalog_copy {
 	bool has_drill;
 	struct drill_record drill;  /* the last restore drill of this copy */
 	bool pinned;
+	bool repo_unreadable;    /* in a repository that cannot be read (its error) */
 };
 
 struct catalog_entry {
@@ -44,10 +45,10 @@ struct catalog_entry {
 /* The deduplicating repository of one location (format 2). */
 struct catalog_repo {
 	bool present;
-	bool sized;                      /* bytes is known */
-	uint64_t bytes;                  /* its packs and manifests */
-	size_t backups;                  /* backups it holds */
-	uint64_t logical;                /* their files, added up */
+	char *error;                     /* why it cannot be read; NULL when it can */
+	uint64_t bytes;                  /* its packs and manifests (read: no error) */
+	size_t backups;                  /* backups it holds, readable or not */
+	uint64_t logical;                /* their files, added up (of those read) */
 };
 
 struct catalog {

@@ -157,7 +157,7 @@ render_repository(struct mbuf *b, const struct ops_survey *s, const struct catal
 	mb_family(b, "vsbackup_repository_size_bytes", "gauge",
 	    "Bytes stored in the location's repository (the packs its index names, manifests).");
 	for (int i = 0; i < 2; i++) {
-		if (!rp[i]->present || !rp[i]->sized)
+		if (!rp[i]->present || rp[i]->error != NULL)
 			continue;
 		snprintf(labels, sizeof labels, "{location=\"%s\"}", names[i]);
 		mb_int(b, "vsbackup_repository_size_bytes", labels, (long long)rp[i]->bytes);

@@ -3,7 +3,8 @@
 # ADDED column, the detail pane's "stored" line and the header's repository
 # size tell the same numbers as 'vsbackup show' and 'vsbackup list'; a plain
 # backup has no added bytes; the column goes where the width is short and
-# is not shown without a repository. Golden screens with sizes masked
+# is not shown without a repository; a repository that cannot be read is
+# named as the reason, never the backups. Golden screens with sizes masked
 # (they vary with where the chunker cuts).
 # Covers ui/pane-list.c, ui/pane-detail.c, ui/pane-header.c and the
 # catalog_* functions they read (src/jobs/catalog.c).
@@ -90,5 +91,20 @@ tmux_send Escape
 tmux_send q
 tmux_wait_exit 10
 ok $? "q quits"
+
+# --- a repository that cannot be read (its config is gone) ---------------------------------
+mv "$DEMO/backups/repository/config" "$TMP/config.save"
+tui_start 200 60
+tmux_wait_for '20240215_020000' 10
+tui_wait_stable
+screen=$(tmux_capture)
+like "$screen" 'Repository 3 backups, unreadable' "a repository that cannot be read: the header says so"
+like "$screen" 'the repository holding it cannot be read' "  the detail pane blames the repository"
+unlike "$screen" 'delete this backup' "  and does not advise deleting the backup"
+like "$screen" 'local +repository unreadable, .*' "  so does its copy's state"
+like "$screen" 'there is no repository in ' "  whose error says what is wrong"
+tmux_send q
+tmux_wait_exit 10
+mv "$TMP/config.save" "$DEMO/backups/repository/config"
 
 done_testing
