@@ -160,9 +160,9 @@ done
 # --- damage is named -------------------------------------------------------------------
 tick
 id5=$(vs backup --no-upload 2>/dev/null | tail -1)
-pack=$(ls -S "$(find "$R/packs" -type f | head -1 | xargs dirname)"/* | head -1)
-find "$R/packs" -type f -size +20k | head -1 > "$TMP/pack"
-pack=$(cat "$TMP/pack")
+# The largest pack: the bulk of the snapshot, which every backup uses (a
+# pack the collections left marked may be used by none).
+pack=$(find "$R/packs" -type f -printf '%s %p\n' | sort -n | tail -1 | cut -d' ' -f2)
 mv "$pack" "$TMP/pack.aside"
 vs verify "$id5" >"$TMP/out" 2>&1
 is $? 3 "a deleted pack: verify exits 3"
