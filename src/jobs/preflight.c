@@ -15,6 +15,7 @@
 #include "engine/lock.h"
 #include "jobs/preflight.h"
 #include "jobs/restore.h"
+#include "redis/redis-acl.h"
 
 static struct preflight_check *
 check_add(struct preflight *p, const char *what)
@@ -205,6 +206,64 @@ out:
 	free(d);
 }
 
+/* Commands only the safety backup runs: not needed without one. SHUTDOWN
+ * has a check of its own. */
+static const char *const acl_safety_only[] = { "BGSAVE", "CLIENT PAUSE", "CLIENT UNPAUSE" };
+
+static bool
+acl_skipped(const char *command, bool safety)
+{
+	if (strcmp(command, "SHUTDOWN") == 0)
+		return true;
+	for (size_t i = 0; !safety && i < sizeof acl_safety_only / sizeof *acl_safety_only; i++)
+		if (strcmp(command, acl_safety_only[i]) == 0)
+			return true;
+	return false;
+}
+
+/*
+ * May the Redis user run everything the restore runs once the server is
+ * back (PING, SCAN, PTTL on the keys of each prefix, DBSIZE, ...)? Found
+ * out only after the snapshot is in place, a missing right would leave a
+ * restore that cannot check itself: proven here, while nothing changed.
+ */
+static void
+check_acl(struct preflight_check *c, const struct config *cfg, bool safety)
+{
+	struct redis_acl_report r;
+	struct vs_error e;
+	char rules[512] = "";
+	size_t len = 0;
+
+	error_clear(&e);
+	if (redis_acl_check(cfg, &r, &e) != 0) {
+		c->ok = false;
+		snprintf(c->detail, sizeof c->detail, "%s", e.msg);
+		return;
+	}
+	for (size_t i = 0; i < r.n; i++) {
+		const struct redis_acl_rule_result *x = &r.rules[i];
+
+		if (!redis_acl_needed(&r, i, REDIS_ACL_RESTORE) || acl_skipped(x->command, safety) ||
+		    (x->state != REDIS_ACL_DENIED && x->state != REDIS_ACL_MISSING))
+			continue;
+		if (len < sizeof rules)
+			len += (size_t)snprintf(rules + len, sizeof rules - len, "%s%s",
+			    len ? " " : "", x->rule);
+	}
+	c->ok = rules[0] == '\0';
+	if (c->ok)
+		snprintf(c->detail, sizeof c->detail, _("the Redis user %s may run every command "
+		    "the restore runs"), r.user);
+	else
+		snprintf(c->detail, sizeof c->detail, _("the Redis user %s at %s lacks %s, which "
+		    "the restore needs to check the restored data; nothing was changed: allow it "
+		    "with ACL SETUSER %s %s (in the server's ACL file or redis.conf too, so that the "
+		    "restarted server keeps it), or log in as a user who may (redis.username)"),
+		    r.user, r.where, rules, r.user, rules);
+	redis_acl_report_clear(&r);
+}
+
 int
 restore_preflight(struct job *job, const struct preflight_input *in, struct journal *j,
     struct preflight *p, struct vs_error *err)
@@ -273,6 +332,11 @@ restore_preflight(struct job *job, const struct preflight_input *in, struct jour
 			    "redis-server\") or allow SHUTDOWN to that user (ACL SETUSER ... "
 			    "+shutdown)"), why);
 		}
+	}
+
+	if (r == 0) {
+		c = check_add(p, _("Redis commands"));
+		check_acl(c, cfg, in->safety);
 	}
 
 	/* Room, and the right to create and rename files, in every directory
