@@ -97,7 +97,7 @@ verify_quick(struct restore_ctx *rc, const char *id, struct vs_error *err)
 {
 	struct verify_report *rep = NULL;
 
-	if (verify_backup(rc->job, rc->local, id, false, true, &rep, err) != 0)
+	if (verify_before_restore(rc->job, rc->local, id, &rep, err) != 0)
 		return -1;
 	if (!rep->ok) {
 		const char *first = "";
@@ -197,64 +197,81 @@ apply(struct restore_ctx *rc, const struct manifest *m, struct vs_error *err)
 		{ &m->content, cfg->faiss.content_index },
 		{ &m->user, cfg->faiss.user_index },
 	};
+	struct place_staged staged[3];   /* the two indexes, the RDB */
 	char suffix[64];
+	int r = -1;
 
+	memset(staged, 0, sizeof staged);
 	snprintf(suffix, sizeof suffix, "before-%s", m->backup_id);
+	/* Every file is first written beside its destination and checked (the
+	 * reads of a repository check each chunk and the whole file): nothing
+	 * live changes before all of them are whole. */
 	if (!step_done(rc, RESTORE_INDEXES)) {
 		step_begin(rc, RESTORE_INDEXES);
 		for (size_t i = 0; i < 2; i++) {
-			char phase[128], *aside = NULL;
+			char phase[128];
 			struct fs_owner own;
 
-			if (!idx[i].ix->file.present) {
-				job_log(rc->job, VS_LOG_WARN, _("the backup has no %s (%s); the live file "
-				    "is moved aside"), idx[i].ix->file.name[0] ? idx[i].ix->file.name :
-				    idx[i].dest, idx[i].ix->file.note ? idx[i].ix->file.note : "");
-				rc->live_changed = true;
-				if (place_move_aside(idx[i].dest, suffix, &aside, err) != 0)
-					return -1;
-				if (aside != NULL) {
-					job_log(rc->job, VS_LOG_INFO, _("%s was moved aside to %s"),
-					    idx[i].dest, aside);
-					journal_add_aside(&rc->j, aside);
-				}
-				free(aside);
+			if (!idx[i].ix->file.present)
 				continue;
-			}
 			snprintf(phase, sizeof phase, _("placing %s"), idx[i].ix->file.name);
 			place_owner(idx[i].dest, &idx[i].ix->file.owner, &own);
-			if (place_file(rc->job, rc->local, m->backup_id, idx[i].ix->file.name,
-			    idx[i].ix->file.size, idx[i].dest, &own, phase, err) != 0) {
-				/* A cancel comes only while the copy is in a temp file,
-				 * before the rename; other failures may come after it. */
-				if (err->code != VS_ERR_CANCELLED)
-					rc->live_changed = true;
-				return -1;
-			}
+			if (place_stage(rc->job, rc->local, m->backup_id, idx[i].ix->file.name,
+			    idx[i].ix->file.size, idx[i].dest, &own, phase, &staged[i], err) != 0)
+				goto out;
+		}
+	}
+	if (!step_done(rc, RESTORE_RDB) && m->redis.file.present &&
+	    restore_redis_stage(rc->job, rc->local, m, &rc->j, &staged[2], err) != 0)
+		goto out;
+	if (!step_done(rc, RESTORE_INDEXES)) {
+		for (size_t i = 0; i < 2; i++) {
+			char *aside = NULL;
+
 			rc->live_changed = true;
+			if (idx[i].ix->file.present) {
+				if (place_commit(&staged[i], err) != 0)
+					goto out;
+				continue;
+			}
+			job_log(rc->job, VS_LOG_WARN, _("the backup has no %s (%s); the live file "
+			    "is moved aside"), idx[i].ix->file.name[0] ? idx[i].ix->file.name :
+			    idx[i].dest, idx[i].ix->file.note ? idx[i].ix->file.note : "");
+			if (place_move_aside(idx[i].dest, suffix, &aside, err) != 0)
+				goto out;
+			if (aside != NULL) {
+				job_log(rc->job, VS_LOG_INFO, _("%s was moved aside to %s"),
+				    idx[i].dest, aside);
+				journal_add_aside(&rc->j, aside);
+			}
+			free(aside);
 		}
 		if (step_finish(rc, RESTORE_INDEXES, err) != 0)
-			return -1;
+			goto out;
 	}
 	rc->live_changed = true;
 	if (!step_done(rc, RESTORE_STOP)) {
 		step_begin(rc, RESTORE_STOP);
 		if (restore_redis_stop(rc->job, err) != 0 || step_finish(rc, RESTORE_STOP, err) != 0)
-			return -1;
+			goto out;
 	}
 	if (!step_done(rc, RESTORE_RDB)) {
 		step_begin(rc, RESTORE_RDB);
-		if (restore_redis_place(rc->job, rc->local, m, &rc->j, err) != 0 ||
+		if (restore_redis_place(rc->job, rc->local, m, &rc->j, &staged[2], err) != 0 ||
 		    step_finish(rc, RESTORE_RDB, err) != 0)
-			return -1;
+			goto out;
 	}
 	if (!step_done(rc, RESTORE_START)) {
 		step_begin(rc, RESTORE_START);
 		if (restore_redis_start(rc->job, &rc->j, err) != 0 ||
 		    step_finish(rc, RESTORE_START, err) != 0)
-			return -1;
+			goto out;
 	}
-	return 0;
+	r = 0;
+out:
+	for (size_t i = 0; i < 3; i++)
+		place_unstage(&staged[i]);
+	return r;
 }
 
 /*

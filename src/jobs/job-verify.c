@@ -40,6 +40,7 @@ struct verify_ctx {
 	struct storage *st;
 	struct verify_report *rep;
 	const char *id;
+	bool presence;            /* format 2: chunks indexed and packs there */
 	uint64_t done, total;
 	char phase[128];
 };
@@ -318,12 +319,24 @@ verify_chunks(struct verify_ctx *vc, const struct manifest *m, const struct mani
 	if (r == NULL)
 		return -1;
 	snprintf(vc->phase, sizeof vc->phase, _("checking %s"), f->name);
+	snprintf(what, sizeof what, _("%s chunks"), f->name);
+	if (vc->presence) {
+		if (repo_check_present(r, m, f->name, &fc, err) != 0)
+			return -1;
+		if (fc.bad > 0) {
+			check(vc, what, false, _("%llu of %llu chunks damaged or missing: %s"),
+			    (unsigned long long)fc.bad, (unsigned long long)fc.chunks, fc.first);
+			return 1;
+		}
+		check(vc, what, true, _("%llu chunks indexed in packs that are there"),
+		    (unsigned long long)fc.chunks);
+		return 0;
+	}
 	if (repo_check_file(r, m, f->name, &progress, &fc, err) != 0) {
 		if (err->code == VS_ERR_CANCELLED || job_cancelled(vc->job))
 			job_cancel_error(err);
 		return -1;
 	}
-	snprintf(what, sizeof what, _("%s chunks"), f->name);
 	if (fc.bad > 0) {
 		check(vc, what, false, _("%llu of %llu chunks damaged or missing: %s"),
 		    (unsigned long long)fc.bad, (unsigned long long)fc.chunks, fc.first);
@@ -396,11 +409,12 @@ record_result(struct verify_ctx *vc)
 	return rc;
 }
 
-int
-verify_backup(struct job *job, struct storage *st, const char *id, bool deep, bool record,
-    struct verify_report **out, struct vs_error *err)
+static int
+verify_run(struct job *job, struct storage *st, const char *id, bool deep, bool presence,
+    bool record, struct verify_report **out, struct vs_error *err)
 {
-	struct verify_ctx vc = { .job = job, .cfg = job_config(job), .id = id, .st = st };
+	struct verify_ctx vc = { .job = job, .cfg = job_config(job), .id = id, .st = st,
+	    .presence = presence };
 	struct verify_report *rep = xcalloc(1, sizeof *rep);
 	struct manifest m;
 	struct rdb_reader *rdb = NULL;
@@ -497,7 +511,7 @@ verify_backup(struct job *job, struct storage *st, const char *id, bool deep, bo
 done:
 	/* Results are kept beside a backup's metadata; without metadata.json
 	 * there is no complete backup to keep them with. */
-	if (record && json != NULL)
+	if (record && json != NULL && !(presence && m.format_version >= 2))
 		rep->recorded = record_result(&vc) == 0;
 	*out = rep;
 	rep = NULL;
@@ -509,6 +523,20 @@ out:
 	free(json);
 	verify_report_free(rep);
 	return rc;
+}
+
+int
+verify_backup(struct job *job, struct storage *st, const char *id, bool deep, bool record,
+    struct verify_report **out, struct vs_error *err)
+{
+	return verify_run(job, st, id, deep, false, record, out, err);
+}
+
+int
+verify_before_restore(struct job *job, struct storage *st, const char *id,
+    struct verify_report **out, struct vs_error *err)
+{
+	return verify_run(job, st, id, false, true, true, out, err);
 }
 
 static int

@@ -66,6 +66,14 @@ struct storage;
 int verify_backup(struct job *job, struct storage *st, const char *id, bool deep, bool record,
     struct verify_report **out, struct vs_error *err);
 
+/* The check before a restore puts a backup in place: quick, except that
+ * for format 2 it reads no chunk, only checks that every chunk is indexed
+ * in a pack that is there (not recorded): placing reads each chunk once
+ * and checks it and the whole file before anything is renamed into
+ * place. */
+int verify_before_restore(struct job *job, struct storage *st, const char *id,
+    struct verify_report **out, struct vs_error *err);
+
 /* delete: args struct job_delete_args, result struct job_delete_result */
 struct job_delete_args {
 	char id[BACKUP_ID_SIZE];

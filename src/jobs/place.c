@@ -2,6 +2,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <glob.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -115,16 +116,19 @@ place_mkdir(const char *dir, const struct manifest_owner *recorded, struct vs_er
 	return rc;
 }
 
-int
-place_file(struct job *job, struct storage *st, const char *id, const char *file,
-    uint64_t size, const char *dest, const struct fs_owner *own, const char *phase,
-    struct vs_error *err)
+/* Make the staged copy of file in a temp file beside at. */
+static int
+stage_beside(struct job *job, struct storage *st, const char *id, const char *file,
+    uint64_t size, const char *dest, const char *at, const struct fs_owner *own,
+    const char *phase, struct place_staged *out, struct vs_error *err)
 {
 	struct job_meter meter;
 	struct fs_owner mine;
-	char *dir = fs_dirname(dest), *tmp = NULL;
+	char *dir = fs_dirname(at), *tmp = NULL;
 	int fd = -1, rc = -1;
 
+	out->dest = NULL;
+	out->tmp = NULL;
 	job_meter_init(&meter, job, size);
 	job_meter_phase(&meter, "%s", phase);
 	if (own == NULL) {
@@ -133,7 +137,7 @@ place_file(struct job *job, struct storage *st, const char *id, const char *file
 	}
 	if (place_mkdir(dir, NULL, err) != 0)
 		goto out;
-	fd = fs_temp_beside(dest, &tmp, err);
+	fd = fs_temp_beside(at, &tmp, err);
 	if (fd < 0)
 		goto out;
 	if (fs_owner_apply(fd, own) != 0) {
@@ -151,12 +155,10 @@ place_file(struct job *job, struct storage *st, const char *id, const char *file
 		fd = -1;
 		goto fail_errno;
 	}
-	fd = -1;
-	if (rename(tmp, dest) != 0) {
-		error_errno(err, VS_ERR_IO, errno, _("cannot rename %s to %s"), tmp, dest);
-		goto fail;
-	}
-	rc = fs_fsync_dir(dir, err);
+	out->dest = xstrdup(dest);
+	out->tmp = tmp;
+	tmp = NULL;
+	rc = 0;
 	goto out;
 fail_errno:
 	error_errno(err, VS_ERR_IO, errno, _("cannot write %s"), tmp);
@@ -168,6 +170,145 @@ out:
 	free(tmp);
 	free(dir);
 	return rc;
+}
+
+int
+place_stage(struct job *job, struct storage *st, const char *id, const char *file,
+    uint64_t size, const char *dest, const struct fs_owner *own, const char *phase,
+    struct place_staged *out, struct vs_error *err)
+{
+	return stage_beside(job, st, id, file, size, dest, dest, own, phase, out, err);
+}
+
+int
+place_stage_in(struct job *job, struct storage *st, const char *id, const char *file,
+    uint64_t size, const char *dest, const char *dir, const struct fs_owner *own,
+    const char *phase, struct place_staged *out, struct vs_error *err)
+{
+	const char *slash = strrchr(dest, '/');
+	char *at = fs_join(dir, slash != NULL ? slash + 1 : dest), *pattern;
+	glob_t g;
+	int rc;
+
+	/* Left by a run that was killed: only names fs_temp_beside makes. */
+	pattern = xasprintf("%s/.%s.vsbackup-??????", dir, slash != NULL ? slash + 1 : dest);
+	if (glob(pattern, GLOB_NOSORT, NULL, &g) == 0) {
+		for (size_t i = 0; i < g.gl_pathc; i++)
+			unlink(g.gl_pathv[i]);
+		globfree(&g);
+	}
+	free(pattern);
+	rc = stage_beside(job, st, id, file, size, dest, at, own, phase, out, err);
+	free(at);
+	return rc;
+}
+
+/* Copy the staged file src into a new temp file beside dest, with src's
+ * owner and mode; its name to *tmp. */
+static int
+copy_beside(const char *src, const char *dest, char **tmp, struct vs_error *err)
+{
+	char *buf = NULL;
+	struct stat sb;
+	struct fs_owner own;
+	ssize_t n;
+	int in, out = -1, rc = -1;
+
+	*tmp = NULL;
+	in = open(src, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	if (in < 0 || fstat(in, &sb) != 0) {
+		error_errno(err, VS_ERR_IO, errno, _("cannot read %s"), src);
+		goto out;
+	}
+	own = (struct fs_owner){ .known = true, .uid = sb.st_uid, .gid = sb.st_gid,
+	    .mode = sb.st_mode & 0777 };
+	if ((out = fs_temp_beside(dest, tmp, err)) < 0)
+		goto out;
+	if (fs_owner_apply(out, &own) != 0) {
+		error_errno(err, VS_ERR_IO, errno, _("cannot set the owner and mode of %s"), *tmp);
+		goto out;
+	}
+	buf = xmalloc(1024 * 1024);
+	while ((n = read(in, buf, 1024 * 1024)) != 0) {
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			error_errno(err, VS_ERR_IO, errno, _("cannot read %s"), src);
+			goto out;
+		}
+		if (fs_write_full(out, buf, (size_t)n) != 0) {
+			error_errno(err, errno == ENOSPC ? VS_ERR_NOSPACE : VS_ERR_IO, errno,
+			    _("cannot write %s"), *tmp);
+			goto out;
+		}
+	}
+	if (fsync(out) != 0) {
+		error_errno(err, VS_ERR_IO, errno, _("cannot write %s"), *tmp);
+		goto out;
+	}
+	rc = 0;
+out:
+	if (in >= 0)
+		close(in);
+	if (out >= 0 && close(out) != 0 && rc == 0)
+		rc = error_errno(err, VS_ERR_IO, errno, _("cannot write %s"), *tmp);
+	if (rc != 0 && *tmp != NULL) {
+		unlink(*tmp);
+		free(*tmp);
+		*tmp = NULL;
+	}
+	free(buf);
+	return rc;
+}
+
+int
+place_commit(struct place_staged *s, struct vs_error *err)
+{
+	char *dir = fs_dirname(s->dest), *copy = NULL;
+	int rc = -1;
+
+	if (rename(s->tmp, s->dest) == 0) {
+		free(s->tmp);
+		s->tmp = NULL;
+		rc = fs_fsync_dir(dir, err);
+	} else if (errno != EXDEV) {
+		error_errno(err, VS_ERR_IO, errno, _("cannot rename %s to %s"), s->tmp, s->dest);
+	} else if (copy_beside(s->tmp, s->dest, &copy, err) == 0) {
+		/* Staged on another file system: copied beside dest, then
+		 * renamed as above. */
+		if (rename(copy, s->dest) != 0) {
+			error_errno(err, VS_ERR_IO, errno, _("cannot rename %s to %s"), copy, s->dest);
+			unlink(copy);
+		} else {
+			rc = fs_fsync_dir(dir, err);
+		}
+	}
+	free(copy);
+	free(dir);
+	place_unstage(s);
+	return rc;
+}
+
+void
+place_unstage(struct place_staged *s)
+{
+	if (s->tmp != NULL)
+		unlink(s->tmp);
+	free(s->tmp);
+	free(s->dest);
+	s->tmp = s->dest = NULL;
+}
+
+int
+place_file(struct job *job, struct storage *st, const char *id, const char *file,
+    uint64_t size, const char *dest, const struct fs_owner *own, const char *phase,
+    struct vs_error *err)
+{
+	struct place_staged s;
+
+	if (place_stage(job, st, id, file, size, dest, own, phase, &s, err) != 0)
+		return -1;
+	return place_commit(&s, err);
 }
 
 char *

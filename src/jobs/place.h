@@ -30,10 +30,41 @@ int place_mkdir(const char *dir, const struct manifest_owner *recorded, struct v
 
 /* Copy file of backup id in st to dest with own (NULL: place_owner(dest,
  * NULL)); the directory is made with place_mkdir when missing. Progress
- * under phase. */
+ * under phase. place_stage() then place_commit(). */
 int place_file(struct job *job, struct storage *st, const char *id, const char *file,
     uint64_t size, const char *dest, const struct fs_owner *own, const char *phase,
     struct vs_error *err);
+
+/* A file of a backup written and synced beside its destination, not yet
+ * in place: a restore writes every file first, so that nothing live
+ * changes before all of them are whole and checked (storage_get checks
+ * what it reads; for a repository, every chunk and the whole file). */
+struct place_staged {
+	char *dest;
+	char *tmp;                /* NULL: nothing staged */
+};
+
+/* The first half of place_file(): the copy, beside dest. */
+int place_stage(struct job *job, struct storage *st, const char *id, const char *file,
+    uint64_t size, const char *dest, const struct fs_owner *own, const char *phase,
+    struct place_staged *out, struct vs_error *err);
+
+/* place_stage(), but the copy is made in dir (as
+ * dir/.NAME.vsbackup-XXXXXX, NAME the last part of dest), not beside dest:
+ * where nothing may change yet (a stopped server's data directory).
+ * Copies staged there before and left by a killed run are removed. */
+int place_stage_in(struct job *job, struct storage *st, const char *id, const char *file,
+    uint64_t size, const char *dest, const char *dir, const struct fs_owner *own,
+    const char *phase, struct place_staged *out, struct vs_error *err);
+
+/* The second half: rename the staged copy over dest (copied beside dest
+ * first when it was staged on another file system) and sync the
+ * directory. Clears s either way. */
+int place_commit(struct place_staged *s, struct vs_error *err);
+
+/* Remove a staged copy that is not to be placed (nothing when s is
+ * empty); clears s. */
+void place_unstage(struct place_staged *s);
 
 /* The name dest is moved aside to: dest.vsbackup-<suffix>, or with .2,
  * .3, ... appended when that exists (an earlier copy is never replaced). */

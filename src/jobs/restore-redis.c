@@ -356,8 +356,25 @@ out:
 }
 
 int
+restore_redis_stage(struct job *job, struct storage *st, const struct manifest *m,
+    struct journal *j, struct place_staged *out, struct vs_error *err)
+{
+	char *dest = fs_join(j->data_dir, j->dbfilename);
+	struct fs_owner own;
+	int rc;
+
+	/* Staged in backup_dir: the data directory changes only once the
+	 * server is stopped (then the copy is renamed, or copied, there). */
+	place_owner(dest, &m->redis.file.owner, &own);
+	rc = place_stage_in(job, st, m->backup_id, MANIFEST_RDB_FILE, m->redis.file.size, dest,
+	    job_config(job)->backup_dir, &own, _("placing redis.rdb"), out, err);
+	free(dest);
+	return rc;
+}
+
+int
 restore_redis_place(struct job *job, struct storage *st, const struct manifest *m,
-    struct journal *j, struct vs_error *err)
+    struct journal *j, struct place_staged *staged, struct vs_error *err)
 {
 	char *dest = fs_join(j->data_dir, j->dbfilename);
 	char suffix[64], *aside = NULL;
@@ -369,9 +386,15 @@ restore_redis_place(struct job *job, struct storage *st, const struct manifest *
 	if (place_mkdir(j->data_dir, &m->redis.dir_owner, err) != 0)
 		goto out;
 	if (m->redis.file.present) {
-		place_owner(dest, &m->redis.file.owner, &own);
-		if (place_file(job, st, m->backup_id, MANIFEST_RDB_FILE, m->redis.file.size, dest,
-		    &own, _("placing redis.rdb"), err) != 0)
+		struct place_staged mine = { 0 };
+
+		/* Staged before anything live changed, or now. */
+		if (staged == NULL || staged->tmp == NULL) {
+			staged = &mine;
+			if (restore_redis_stage(job, st, m, j, staged, err) != 0)
+				goto out;
+		}
+		if (place_commit(staged, err) != 0)
 			goto out;
 	} else {
 		/* The backup recorded no data: the server must start empty. */

@@ -10,6 +10,7 @@
 
 #include "engine/engine.h"
 #include "jobs/journal.h"
+#include "jobs/place.h"
 #include "manifest/manifest.h"
 #include "storage/storage.h"
 
@@ -79,11 +80,18 @@ bool restore_redis_answers(const struct config *cfg);
  * is gone. A server that is already down is fine. */
 int restore_redis_stop(struct job *job, struct vs_error *err);
 
-/* Put the backup's RDB where the server loads it: dbfilename, and when
- * AOF is on a fresh AOF whose base is the snapshot (the old one is moved
- * aside). Without an RDB in the backup, the server starts empty. */
+/* Write the backup's RDB into backup_dir (the data directory is left
+ * alone while the server runs), for restore_redis_place() to put in
+ * place. */
+int restore_redis_stage(struct job *job, struct storage *st, const struct manifest *m,
+    struct journal *j, struct place_staged *out, struct vs_error *err);
+
+/* Put the backup's RDB where the server loads it: dbfilename (staged: by
+ * restore_redis_stage(), may be NULL), and when AOF is on a fresh AOF
+ * whose base is the snapshot (the old one is moved aside). Without an RDB
+ * in the backup, the server starts empty. */
 int restore_redis_place(struct job *job, struct storage *st, const struct manifest *m,
-    struct journal *j, struct vs_error *err);
+    struct journal *j, struct place_staged *staged, struct vs_error *err);
 
 /* Run start_command and wait until the server has loaded its data; when
  * it does not come up, the error ends with the last lines of its log

@@ -13,7 +13,7 @@
 #include "common/fsutil.h"
 #include "common/i18n.h"
 #include "common/xmalloc.h"
-#include "jobs/follow-hash.h"
+#include "common/follow-hash.h"
 #include "jobs/jobs.h"
 #include "jobs/transfer.h"
 #include "common/format.h"

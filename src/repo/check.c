@@ -45,11 +45,12 @@ struct tally {
 };
 
 static int
-tally_cb(void *ud, const struct fetch_item *it, const void *data, size_t len,
+tally_cb(void *ud, unsigned worker, const struct fetch_item *it, const void *data, size_t len,
     const struct vs_error *bad, struct vs_error *err)
 {
 	struct tally *t = ud;
 
+	(void)worker;
 	(void)data;
 	(void)len;
 	(void)err;
@@ -65,20 +66,23 @@ tally_cb(void *ud, const struct fetch_item *it, const void *data, size_t len,
 	return 0;
 }
 
-int
-repo_check_file(struct repo *r, const struct manifest *m, const char *file,
-    const struct storage_progress *progress, struct repo_file_check *out,
-    struct vs_error *err)
+/* The distinct chunks of file (its recipe's included), located: items
+ * not in the index have kind REPO_NKINDS. 1 when the recipe itself cannot
+ * be read (told in out). */
+static int
+file_items(struct repo *r, const struct manifest *m, const char *file,
+    struct repo_file_check *out, struct fetch_item **itemsp, size_t *np, struct vs_error *err)
 {
 	const struct manifest_file *f = manifest_file_by_name(m, file);
 	struct collect c = { 0 };
 	struct fetch_item *items = NULL;
-	struct tally t = { .out = out };
 	struct vs_error werr;
 	size_t n = 0, missing;
 	int rc = -1;
 
 	memset(out, 0, sizeof *out);
+	*itemsp = NULL;
+	*np = 0;
 	if (f == NULL)
 		return error_set(err, VS_ERR_NOTFOUND, _("backup %s has no %s"), m->backup_id, file);
 	error_clear(&werr);
@@ -91,7 +95,7 @@ repo_check_file(struct repo *r, const struct manifest *m, const char *file,
 		out->chunks = f->chunks;
 		out->bad = f->chunks > 0 ? f->chunks : 1;
 		snprintf(out->first, sizeof out->first, _("its recipe cannot be read: %s"), werr.msg);
-		rc = 0;
+		rc = 1;
 		goto out;
 	}
 	if (c.n > 0)
@@ -105,13 +109,102 @@ repo_check_file(struct repo *r, const struct manifest *m, const char *file,
 	out->chunks = n;
 	if (repo_locate(r, items, n, &missing, err) != 0)
 		goto out;
-	pthread_mutex_init(&t.lock, NULL);
-	rc = repo_fetch(r, items, n, 4, true, tally_cb, &t, progress, err);
-	pthread_mutex_destroy(&t.lock);
+	*itemsp = items;
+	*np = n;
+	items = NULL;
+	rc = 0;
 out:
 	free(items);
 	free(c.ids);
 	return rc;
+}
+
+int
+repo_check_file(struct repo *r, const struct manifest *m, const char *file,
+    const struct storage_progress *progress, struct repo_file_check *out,
+    struct vs_error *err)
+{
+	struct fetch_item *items;
+	struct tally t = { .out = out };
+	struct fetch_opts o = { .nthreads = 4, .keep_going = true, .fn = tally_cb, .ud = &t,
+	    .progress = progress };
+	size_t n;
+	int rc = file_items(r, m, file, out, &items, &n, err);
+
+	if (rc != 0)
+		return rc < 0 ? -1 : 0;
+	pthread_mutex_init(&t.lock, NULL);
+	rc = repo_fetch(r, items, n, &o, err);
+	pthread_mutex_destroy(&t.lock);
+	free(items);
+	return rc;
+}
+
+static int
+pack_cmp(const void *a, const void *b)
+{
+	return memcmp(((const struct fetch_item *)a)->loc.pack,
+	    ((const struct fetch_item *)b)->loc.pack, REPO_ID_SIZE);
+}
+
+int
+repo_check_present(struct repo *r, const struct manifest *m, const char *file,
+    struct repo_file_check *out, struct vs_error *err)
+{
+	struct fetch_item *items;
+	size_t n;
+	int rc = file_items(r, m, file, out, &items, &n, err);
+
+	if (rc != 0)
+		return rc < 0 ? -1 : 0;
+	qsort(items, n, sizeof *items, pack_cmp);
+	for (size_t i = 0, j; i < n; i = j) {
+		struct storage_stat sb;
+		struct vs_error herr;
+		char *key, hex[2 * REPO_ID_SIZE + 1];
+		uint64_t bytes = 0, end = 0;
+
+		for (j = i; j < n && memcmp(items[j].loc.pack, items[i].loc.pack, REPO_ID_SIZE) == 0;
+		    j++) {
+			bytes += items[j].loc.stored;
+			if ((uint64_t)items[j].loc.offset + items[j].loc.stored > end)
+				end = (uint64_t)items[j].loc.offset + items[j].loc.stored;
+		}
+		if (items[i].loc.kind == REPO_NKINDS) {
+			/* Not in the index: the zero pack id sorts them together. */
+			for (size_t k = i; k < j; k++) {
+				if (items[k].loc.kind != REPO_NKINDS)
+					continue;
+				if (out->bad++ == 0) {
+					repo_hex(items[k].id, REPO_ID_SIZE, hex);
+					snprintf(out->first, sizeof out->first,
+					    _("chunk %.16s is in no index (lost)"), hex);
+				}
+			}
+			continue;
+		}
+		key = repo_pack_key(items[i].loc.pack);
+		error_clear(&herr);
+		rc = storage_obj_head(r->st, key, &sb, &herr);
+		if (rc != 0 && herr.code != VS_ERR_NOTFOUND) {
+			*err = herr;
+			free(key);
+			free(items);
+			return -1;
+		}
+		if (rc != 0 || sb.size < end) {
+			if (out->bad == 0)
+				snprintf(out->first, sizeof out->first, rc != 0 ?
+				    _("pack %s/%s is missing") : _("pack %s/%s is truncated"),
+				    storage_location(r->st), key);
+			out->bad += j - i;
+		} else {
+			out->bytes += bytes;
+		}
+		free(key);
+	}
+	free(items);
+	return 0;
 }
 
 /* --- the whole repository --------------------------------------------------- */
@@ -125,11 +218,12 @@ struct bad_set {
 };
 
 static int
-bad_cb(void *ud, const struct fetch_item *it, const void *data, size_t len,
+bad_cb(void *ud, unsigned worker, const struct fetch_item *it, const void *data, size_t len,
     const struct vs_error *bad, struct vs_error *err)
 {
 	struct bad_set *b = ud;
 
+	(void)worker;
 	(void)data;
 	(void)len;
 	(void)err;
@@ -204,6 +298,7 @@ repo_check_all(struct repo *r, struct job *job, struct repo_check_report *rep,
     struct vs_error *err)
 {
 	struct bad_set bad = { 0 };
+	struct fetch_opts fo = { .nthreads = 4, .keep_going = true, .fn = bad_cb, .ud = &bad };
 	struct repo_index *ix;
 	struct fetch_item *items = NULL;
 	char **ids = NULL;
@@ -241,7 +336,7 @@ repo_check_all(struct repo *r, struct job *job, struct repo_check_report *rep,
 			items[i].loc.raw = e[i].raw;
 		}
 		free(e);
-		if (repo_fetch(r, items, k, 4, true, bad_cb, &bad, NULL, err) != 0)
+		if (repo_fetch(r, items, k, &fo, err) != 0)
 			goto out;
 	}
 	rep->bad_chunks = bad.n;

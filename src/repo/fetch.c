@@ -2,11 +2,15 @@
  * Reading many chunks with few requests: the chunks wanted are sorted by
  * pack and offset, neighbours (packs hold chunks in file order) are read
  * with one ranged get, and the ranges are shared by a few threads. Every
- * chunk is checked against its id as it is decoded.
+ * chunk is checked against its id as it is decoded. For a restore the
+ * ranges are taken in the order of the file (their smallest tag), so the
+ * file fills from its start and can be hashed while it fills.
  *
- * DESIGN: the items array is sorted before the threads start and only read
- * by them; each thread owns the range it took (under lock) and its
- * buffers. The callback is called from any thread, for distinct items.
+ * DESIGN: the items and ranges arrays are sorted before the threads start
+ * and only read by them; each thread owns the range it took (under lock)
+ * and its buffers, and is numbered (the worker argument of the
+ * callbacks), so a caller can keep state per thread without a lock. The
+ * callbacks are called from any thread, for distinct items.
  */
 #include "config.h"
 
@@ -25,23 +29,30 @@
 struct range {
 	size_t first, n;          /* items */
 	uint64_t off, len;        /* in the pack */
+	uint64_t order;           /* the smallest tag of its items */
 };
 
 struct fetch {
 	struct repo *r;
+	const struct fetch_opts *o;
 	struct fetch_item *items;
 	struct range *ranges;
 	size_t nranges;
-	bool keep_going;
 	size_t maxraw;
-	fetch_fn fn;
-	void *ud;
-	const struct storage_progress *progress;
-	pthread_mutex_t lock;     /* guards next, failed, err */
+	pthread_mutex_t lock;     /* guards next, nworkers, failed, err */
 	size_t next;
+	unsigned nworkers;
 	bool failed;
 	struct vs_error err;
 };
+
+static int
+range_cmp(const void *a, const void *b)
+{
+	const struct range *x = a, *y = b;
+
+	return x->order < y->order ? -1 : x->order > y->order;
+}
 
 static int
 item_cmp(const void *a, const void *b)
@@ -59,18 +70,20 @@ repo_locate(struct repo *r, struct fetch_item *items, size_t n, size_t *missing,
     struct vs_error *err)
 {
 	struct repo_index *ix;
+	bool *found;
+	int rc = -1;
 
 	if (missing != NULL)
 		*missing = 0;
 	if (repo_index_get(r, &ix, err) != 0)
 		return -1;
+	found = xcalloc(n + 1, sizeof *found);
+	if (repo_index_locate(ix, items, n, found, err) != 0)
+		goto out;
 	for (size_t i = 0; i < n; i++) {
-		int f = repo_index_find(ix, items[i].id, &items[i].loc, err);
 		char hex[2 * REPO_ID_SIZE + 1];
 
-		if (f < 0)
-			return -1;
-		if (f == 1)
+		if (found[i])
 			continue;
 		if (missing != NULL) {
 			memset(&items[i].loc, 0, sizeof items[i].loc);
@@ -79,10 +92,14 @@ repo_locate(struct repo *r, struct fetch_item *items, size_t n, size_t *missing,
 			continue;
 		}
 		repo_hex(items[i].id, REPO_ID_SIZE, hex);
-		return error_set(err, VS_ERR_VERIFY, _("chunk %s is in no index of the repository "
-		    "in %s (lost)"), hex, storage_location(r->st));
+		error_set(err, VS_ERR_VERIFY, _("chunk %s is in no index of the repository in %s "
+		    "(lost)"), hex, storage_location(r->st));
+		goto out;
 	}
-	return 0;
+	rc = 0;
+out:
+	free(found);
+	return rc;
 }
 
 static void
@@ -98,18 +115,18 @@ fail(struct fetch *f, const struct vs_error *err)
 
 /* Items of a range that cannot be read at all. */
 static int
-range_lost(struct fetch *f, const struct range *rg, const struct vs_error *why,
-    struct vs_error *err)
+range_lost(struct fetch *f, unsigned worker, const struct range *rg,
+    const struct vs_error *why, struct vs_error *err)
 {
 	for (size_t i = 0; i < rg->n; i++)
-		if (f->fn(f->ud, &f->items[rg->first + i], NULL, 0, why, err) != 0)
+		if (f->o->fn(f->o->ud, worker, &f->items[rg->first + i], NULL, 0, why, err) != 0)
 			return -1;
 	return 0;
 }
 
 static int
-do_range(struct fetch *f, const struct range *rg, unsigned char *buf, unsigned char *out,
-    struct vs_error *err)
+do_range(struct fetch *f, unsigned worker, const struct range *rg, unsigned char *buf,
+    unsigned char *out, struct vs_error *err)
 {
 	const struct fetch_item *first = &f->items[rg->first];
 	struct storage_sink sink = { .buf = buf, .fd = -1 };
@@ -131,11 +148,11 @@ do_range(struct fetch *f, const struct range *rg, unsigned char *buf, unsigned c
 		else
 			error_prefix(&rerr, _("pack %s"), where);
 		rerr.code = VS_ERR_VERIFY;
-		if (!f->keep_going) {
+		if (!f->o->keep_going) {
 			*err = rerr;
 			goto out;
 		}
-		rc = range_lost(f, rg, &rerr, err);
+		rc = range_lost(f, worker, rg, &rerr, err);
 		goto out;
 	}
 	for (size_t i = 0; i < rg->n; i++) {
@@ -152,18 +169,20 @@ do_range(struct fetch *f, const struct range *rg, unsigned char *buf, unsigned c
 			repo_hex(it->id, REPO_ID_SIZE, hex);
 			error_prefix(&berr, _("chunk %.16s at offset %u of pack %s"), hex,
 			    (unsigned)it->loc.offset, where);
-			if (!f->keep_going) {
+			if (!f->o->keep_going) {
 				*err = berr;
 				goto out;
 			}
-			if (f->fn(f->ud, it, NULL, 0, &berr, err) != 0)
+			if (f->o->fn(f->o->ud, worker, it, NULL, 0, &berr, err) != 0)
 				goto out;
 			continue;
 		}
-		if (f->fn(f->ud, it, out, it->loc.raw, NULL, err) != 0)
+		if (f->o->fn(f->o->ud, worker, it, out, it->loc.raw, NULL, err) != 0)
 			goto out;
 	}
-	if (storage_progress_report(f->progress, raw) != 0) {
+	if (f->o->end != NULL && f->o->end(f->o->ud, worker, err) != 0)
+		goto out;
+	if (storage_progress_report(f->o->progress, raw) != 0) {
 		error_set(err, VS_ERR_CANCELLED, _("cancelled"));
 		goto out;
 	}
@@ -180,7 +199,11 @@ fetch_thread(void *arg)
 	struct fetch *f = arg;
 	unsigned char *buf = xmalloc(RANGE_MAX + RANGE_GAP), *out = xmalloc(f->maxraw + 1);
 	struct vs_error err;
+	unsigned worker;
 
+	pthread_mutex_lock(&f->lock);
+	worker = f->nworkers++;
+	pthread_mutex_unlock(&f->lock);
 	for (;;) {
 		size_t k;
 
@@ -192,7 +215,7 @@ fetch_thread(void *arg)
 		k = f->next++;
 		pthread_mutex_unlock(&f->lock);
 		error_clear(&err);
-		if (do_range(f, &f->ranges[k], buf, out, &err) != 0) {
+		if (do_range(f, worker, &f->ranges[k], buf, out, &err) != 0) {
 			fail(f, &err);
 			break;
 		}
@@ -203,14 +226,12 @@ fetch_thread(void *arg)
 }
 
 int
-repo_fetch(struct repo *r, struct fetch_item *items, size_t n, int nthreads,
-    bool keep_going, fetch_fn fn, void *ud, const struct storage_progress *progress,
+repo_fetch(struct repo *r, struct fetch_item *items, size_t n, const struct fetch_opts *o,
     struct vs_error *err)
 {
-	struct fetch f = { .r = r, .items = items, .keep_going = keep_going, .fn = fn, .ud = ud,
-	    .progress = progress };
+	struct fetch f = { .r = r, .o = o, .items = items };
 	pthread_t *th;
-	int nth = 0;
+	int nth = 0, nthreads = o->nthreads < 1 ? 1 : o->nthreads;
 	size_t cap = 0;
 
 	if (n == 0)
@@ -231,12 +252,12 @@ repo_fetch(struct repo *r, struct fetch_item *items, size_t n, int nthreads,
 
 			repo_hex(items[i].id, REPO_ID_SIZE, hex);
 			error_set(&why, VS_ERR_VERIFY, _("chunk %.16s is in no index (lost)"), hex);
-			if (!keep_going) {
+			if (!o->keep_going) {
 				*err = why;
 				free(f.ranges);
 				return -1;
 			}
-			if (fn(ud, &items[i], NULL, 0, &why, err) != 0) {
+			if (o->fn(o->ud, 0, &items[i], NULL, 0, &why, err) != 0) {
 				free(f.ranges);
 				return -1;
 			}
@@ -248,6 +269,8 @@ repo_fetch(struct repo *r, struct fetch_item *items, size_t n, int nthreads,
 			if (end > rg->off + rg->len)
 				rg->len = end - rg->off;
 			rg->n++;
+			if (items[i].tag < rg->order)
+				rg->order = items[i].tag;
 			continue;
 		}
 		if (f.nranges == cap) {
@@ -259,11 +282,12 @@ repo_fetch(struct repo *r, struct fetch_item *items, size_t n, int nthreads,
 		rg->n = 1;
 		rg->off = l->offset;
 		rg->len = l->stored;
+		rg->order = items[i].tag;
 	}
+	if (o->file_order && f.nranges > 1)
+		qsort(f.ranges, f.nranges, sizeof *f.ranges, range_cmp);
 	pthread_mutex_init(&f.lock, NULL);
 	error_clear(&f.err);
-	if (nthreads < 1)
-		nthreads = 1;
 	th = xcalloc((size_t)nthreads, sizeof *th);
 	for (int i = 0; i < nthreads && (size_t)i < f.nranges; i++)
 		if (pthread_create(&th[nth], NULL, fetch_thread, &f) == 0)

@@ -632,7 +632,7 @@ repack_close(struct repack *rp, int kind, struct vs_error *err)
 }
 
 static int
-repack_cb(void *ud, const struct fetch_item *it, const void *data, size_t len,
+repack_cb(void *ud, unsigned worker, const struct fetch_item *it, const void *data, size_t len,
     const struct vs_error *bad, struct vs_error *err)
 {
 	struct repack *rp = ud;
@@ -642,6 +642,7 @@ repack_cb(void *ud, const struct fetch_item *it, const void *data, size_t len,
 	uint32_t off;
 	int rc;
 
+	(void)worker;
 	(void)bad;
 	if (rp->pw[kind] == NULL && pack_writer_new(rp->g->r, kind, &rp->pw[kind], err) != 0)
 		return -1;
@@ -672,6 +673,8 @@ static int
 repack(struct gc *g, struct vs_error *err)
 {
 	struct repack rp = { .g = g };
+	/* One thread: the callback appends to the packs in order. */
+	struct fetch_opts o = { .nthreads = 1, .fn = repack_cb, .ud = &rp };
 	struct fetch_item *items = NULL;
 	size_t n = 0;
 	int rc = -1;
@@ -696,8 +699,7 @@ repack(struct gc *g, struct vs_error *err)
 	if (n == 0)
 		return 0;
 	job_progress(g->job, _("repacking mostly unused packs"), 0, 0, false);
-	/* One thread: the callback appends to the packs in order. */
-	if (repo_fetch(g->r, items, n, 1, false, repack_cb, &rp, NULL, err) != 0)
+	if (repo_fetch(g->r, items, n, &o, err) != 0)
 		goto out;
 	for (int k = 0; k < REPO_NKINDS; k++)
 		if (repack_close(&rp, k, err) != 0)

@@ -240,6 +240,43 @@ repo_index_entries(struct repo_index *ix, uint64_t first, size_t n, struct index
 	return 0;
 }
 
+/* The entry at p (position pos of the cache) as a location; false when
+ * it names a pack the cache does not list. */
+static bool
+entry_loc(const struct repo_index *ix, const unsigned char *p, uint64_t pos,
+    struct repo_loc *loc)
+{
+	struct index_entry e;
+
+	entry_unpack(p, &e);
+	if (e.pack >= ix->npacks)
+		return false;
+	memcpy(loc->pack, ix->packs[e.pack].id, REPO_ID_SIZE);
+	loc->kind = ix->packs[e.pack].kind;
+	loc->offset = e.offset;
+	loc->stored = e.stored;
+	loc->raw = e.raw;
+	loc->pos = pos;
+	return true;
+}
+
+/* Find id among the n entries at buf (positions from first on): 1 found,
+ * 0 not. */
+static int
+bucket_find(const struct repo_index *ix, const unsigned char *buf, uint64_t n, uint64_t first,
+    const unsigned char id[REPO_ID_SIZE], struct repo_loc *loc)
+{
+	for (uint64_t i = 0; i < n; i++) {
+		const unsigned char *p = buf + i * INDEX_ENTRY;
+		int c = memcmp(p, id, REPO_ID_SIZE);
+
+		if (c < 0)
+			continue;
+		return c == 0 && entry_loc(ix, p, first + i, loc) ? 1 : 0;
+	}
+	return 0;
+}
+
 int
 repo_index_find(struct repo_index *ix, const unsigned char id[REPO_ID_SIZE],
     struct repo_loc *loc, struct vs_error *err)
@@ -254,35 +291,78 @@ repo_index_find(struct repo_index *ix, const unsigned char id[REPO_ID_SIZE],
 	if (hi - lo > 64)
 		buf = xmalloc((size_t)(hi - lo) * INDEX_ENTRY);
 	if (fs_pread_full(ix->fd, buf, (size_t)(hi - lo) * INDEX_ENTRY,
-	    (off_t)(ix->entries_off + lo * INDEX_ENTRY)) != (ssize_t)((hi - lo) * INDEX_ENTRY)) {
+	    (off_t)(ix->entries_off + lo * INDEX_ENTRY)) != (ssize_t)((hi - lo) * INDEX_ENTRY))
 		rc = error_errno(err, VS_ERR_IO, errno, _("cannot read the repository's index cache"));
-		goto out;
-	}
-	for (uint64_t i = 0; i < hi - lo; i++) {
-		const unsigned char *p = buf + i * INDEX_ENTRY;
-		int c = memcmp(p, id, REPO_ID_SIZE);
-
-		if (c < 0)
-			continue;
-		if (c == 0) {
-			struct index_entry e;
-
-			entry_unpack(p, &e);
-			if (e.pack >= ix->npacks)
-				break;
-			memcpy(loc->pack, ix->packs[e.pack].id, REPO_ID_SIZE);
-			loc->kind = ix->packs[e.pack].kind;
-			loc->offset = e.offset;
-			loc->stored = e.stored;
-			loc->raw = e.raw;
-			loc->pos = lo + i;
-			rc = 1;
-		}
-		break;
-	}
-out:
+	else
+		rc = bucket_find(ix, buf, hi - lo, lo, id, loc);
 	if (buf != stackbuf)
 		free(buf);
+	return rc;
+}
+
+/* Entries read at once when many ids are looked up together. */
+#define LOCATE_WINDOW 16384
+
+static int
+locate_cmp(const void *a, const void *b, void *arg)
+{
+	const struct fetch_item *items = arg;
+
+	return memcmp(items[*(const size_t *)a].id, items[*(const size_t *)b].id, REPO_ID_SIZE);
+}
+
+int
+repo_index_locate(struct repo_index *ix, struct fetch_item *items, size_t n, bool *found,
+    struct vs_error *err)
+{
+	size_t *order = xcalloc(n + 1, sizeof *order), cap = 0;
+	unsigned char *win = NULL;
+	uint64_t wlo = 0, whi = 0, stride;
+	int rc = -1;
+
+	for (size_t i = 0; i < n; i++)
+		order[i] = i;
+	/* Sorted by id, the lookups walk the cache once from start to end. */
+	qsort_r(order, n, sizeof *order, locate_cmp, items);
+	/* Many ids for the size of the cache: read it in long windows;
+	 * few: just the bucket of each. */
+	stride = (uint64_t)n * 16 >= ix->n ? LOCATE_WINDOW : 0;
+	for (size_t k = 0; k < n; k++) {
+		struct fetch_item *it = &items[order[k]];
+		unsigned b = (unsigned)it->id[0] << 8 | it->id[1];
+		uint64_t lo = b > 0 ? ix->fanout[b - 1] : 0, hi = ix->fanout[b];
+
+		found[order[k]] = false;
+		if (hi <= lo)
+			continue;
+		if (lo < wlo || hi > whi) {
+			uint64_t end = lo + stride > hi ? lo + stride : hi;
+			size_t want;
+
+			if (end > ix->n)
+				end = ix->n;
+			want = (size_t)(end - lo) * INDEX_ENTRY;
+			if (want > cap) {
+				free(win);
+				cap = want;
+				win = xmalloc(cap);
+			}
+			if (fs_pread_full(ix->fd, win, want, (off_t)(ix->entries_off + lo * INDEX_ENTRY)) !=
+			    (ssize_t)want) {
+				error_errno(err, VS_ERR_IO, errno,
+				    _("cannot read the repository's index cache"));
+				goto out;
+			}
+			wlo = lo;
+			whi = end;
+		}
+		found[order[k]] = bucket_find(ix, win + (lo - wlo) * INDEX_ENTRY, hi - lo, lo, it->id,
+		    &it->loc) == 1;
+	}
+	rc = 0;
+out:
+	free(win);
+	free(order);
 	return rc;
 }
 

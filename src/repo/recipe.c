@@ -71,11 +71,12 @@ struct expand_ctx {
 };
 
 static int
-expand_cb(void *ud, const struct fetch_item *it, const void *data, size_t len,
+expand_cb(void *ud, unsigned worker, const struct fetch_item *it, const void *data, size_t len,
     const struct vs_error *bad, struct vs_error *err)
 {
 	struct expand_ctx *ec = ud;
 
+	(void)worker;
 	(void)bad;
 	if (len % REPO_ID_SIZE != 0 || ec->pos[it->tag] + len / REPO_ID_SIZE > ec->nnext)
 		return error_set(err, VS_ERR_VERIFY, _("a recipe chunk is not a list of chunk ids"));
@@ -90,6 +91,7 @@ expand_level(struct repo *r, id_t32 *cur, size_t ncur, id_t32 **out, size_t *nou
 {
 	struct fetch_item *items = xcalloc(ncur + 1, sizeof *items);
 	struct expand_ctx ec = { 0 };
+	struct fetch_opts o = { .nthreads = 2, .fn = expand_cb, .ud = &ec };
 	uint64_t total = 0;
 	int rc = -1;
 
@@ -110,7 +112,7 @@ expand_level(struct repo *r, id_t32 *cur, size_t ncur, id_t32 **out, size_t *nou
 	}
 	ec.nnext = (size_t)total;
 	ec.next = xcalloc(ec.nnext + 1, sizeof *ec.next);
-	if (repo_fetch(r, items, ncur, 2, false, expand_cb, &ec, NULL, err) != 0)
+	if (repo_fetch(r, items, ncur, &o, err) != 0)
 		goto out;
 	*out = ec.next;
 	*nout = ec.nnext;

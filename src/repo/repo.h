@@ -124,6 +124,14 @@ int repo_check_file(struct repo *r, const struct manifest *m, const char *file,
     const struct storage_progress *progress, struct repo_file_check *out,
     struct vs_error *err);
 
+/* Check that every chunk file of backup m uses is indexed in a pack that
+ * exists, reading no chunk but the recipe's own: the check before a
+ * restore, whose reads then check every chunk and the whole file. Like
+ * repo_check_file, damage (missing chunks and packs) is counted in out
+ * (bytes: of the packs' stored chunks it found). */
+int repo_check_present(struct repo *r, const struct manifest *m, const char *file,
+    struct repo_file_check *out, struct vs_error *err);
+
 /* A file of a backup that reading the whole repository found damaged. */
 struct repo_damage {
 	char id[BACKUP_ID_SIZE];

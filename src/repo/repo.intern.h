@@ -98,6 +98,7 @@ int index_file_parse(const unsigned char *body, size_t len, const char *where,
     struct vs_error *err);
 
 struct repo_index;
+struct fetch_item;
 
 /* The index of the whole repository, from the cache when it still
  * describes the index files present, else rebuilt. */
@@ -109,6 +110,11 @@ void repo_index_close(struct repo_index *ix);
 /* 1 found (loc filled), 0 not there, -1 error. */
 int repo_index_find(struct repo_index *ix, const unsigned char id[REPO_ID_SIZE],
     struct repo_loc *loc, struct vs_error *err);
+
+/* Look up every item's id at once (sorted reads of the cache instead of
+ * one read per id): found[i] tells whether items[i].loc was filled. */
+int repo_index_locate(struct repo_index *ix, struct fetch_item *items, size_t n, bool *found,
+    struct vs_error *err);
 
 /* Entries and packs of the index, by position. */
 uint64_t repo_index_count(const struct repo_index *ix);
@@ -146,17 +152,30 @@ struct fetch_item {
 	uint64_t tag;             /* the caller's (a file offset, a slot) */
 };
 
-/* Called once per item with its decoded bytes, from several threads.
- * With keep_going a damaged or missing chunk comes with data NULL and
- * bad saying why; return -1 to stop. */
-typedef int (*fetch_fn)(void *ud, const struct fetch_item *it, const void *data,
-    size_t len, const struct vs_error *bad, struct vs_error *err);
+/* Called once per item with its decoded bytes, from several threads;
+ * worker numbers the thread (0 to nthreads - 1). With keep_going a
+ * damaged or missing chunk comes with data NULL and bad saying why;
+ * return -1 to stop. */
+typedef int (*fetch_fn)(void *ud, unsigned worker, const struct fetch_item *it,
+    const void *data, size_t len, const struct vs_error *bad, struct vs_error *err);
+
+/* Called on a worker after the items of each range it read. */
+typedef int (*fetch_end_fn)(void *ud, unsigned worker, struct vs_error *err);
+
+struct fetch_opts {
+	int nthreads;
+	bool keep_going;          /* damage is told to fn, not an error */
+	bool file_order;          /* ranges in the order of their smallest tag */
+	fetch_fn fn;
+	fetch_end_fn end;         /* optional */
+	void *ud;
+	const struct storage_progress *progress;
+};
 
 /* Read and check every item (sorted here by pack and offset), adjacent
  * ones in one ranged read, nthreads at a time. Without keep_going a
  * damaged or missing chunk stops it with VS_ERR_VERIFY naming the pack. */
-int repo_fetch(struct repo *r, struct fetch_item *items, size_t n, int nthreads,
-    bool keep_going, fetch_fn fn, void *ud, const struct storage_progress *progress,
+int repo_fetch(struct repo *r, struct fetch_item *items, size_t n, const struct fetch_opts *o,
     struct vs_error *err);
 
 /* Look up the location of each item; a chunk the index does not know is

@@ -2,12 +2,13 @@
 #include "config.h"
 
 #include <errno.h>
-#include <openssl/evp.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "common/follow-hash.h"
 #include "common/fsutil.h"
 #include "common/i18n.h"
 #include "common/xmalloc.h"
@@ -405,17 +406,43 @@ repo_view_remove(struct storage *st, const char *id, struct vs_error *err)
 
 /* --- restoring a file ------------------------------------------------------- */
 
+/*
+ * One pass: the chunks are read with few ranged reads (coalesced, several
+ * at a time, in the order of the file), each checked against its id as it
+ * is decoded; neighbours in the file leave in one write; a thread hashes
+ * the part of the file that is already whole (follow-hash.c), so the
+ * file's own SHA-256 is checked as soon as the last chunk lands.
+ *
+ * DESIGN: each fetch worker owns its slot of w[] (its pending write); the
+ * lock guards done[] and prefix.
+ */
+#define RESTORE_WRITE (1024 * 1024)
+
+struct restore_slot {
+	unsigned char *buf;
+	size_t len;
+	uint64_t off;             /* of buf in the file */
+	size_t first, last;       /* the recipe positions it holds */
+};
+
+struct restore {
+	int fd;
+	const uint64_t *offs;     /* where each recipe position starts; offs[n] = size */
+	size_t n;
+	pthread_mutex_t lock;
+	unsigned char *done;      /* per recipe position */
+	size_t prefix;            /* done[0 .. prefix) */
+	struct follow_hash *hash;
+	struct restore_slot w[RESTORE_THREADS];
+};
+
 static int
-restore_cb(void *ud, const struct fetch_item *it, const void *data, size_t len,
-    const struct vs_error *bad, struct vs_error *err)
+restore_pwrite(int fd, const void *data, size_t len, uint64_t off, struct vs_error *err)
 {
-	int fd = *(int *)ud;
 	size_t done = 0;
 
-	(void)bad;
 	while (done < len) {
-		ssize_t n = pwrite(fd, (const char *)data + done, len - done,
-		    (off_t)(it->tag + done));
+		ssize_t n = pwrite(fd, (const char *)data + done, len - done, (off_t)(off + done));
 
 		if (n < 0 && errno == EINTR)
 			continue;
@@ -427,61 +454,125 @@ restore_cb(void *ud, const struct fetch_item *it, const void *data, size_t len,
 	return 0;
 }
 
+/* Positions first..last are in the file: tell the hash how far it is whole. */
+static void
+restore_landed(struct restore *rs, size_t first, size_t last)
+{
+	uint64_t whole;
+
+	pthread_mutex_lock(&rs->lock);
+	memset(rs->done + first, 1, last - first + 1);
+	while (rs->prefix < rs->n && rs->done[rs->prefix])
+		rs->prefix++;
+	whole = rs->offs[rs->prefix];
+	pthread_mutex_unlock(&rs->lock);
+	follow_hash_landed(rs->hash, whole);
+}
+
+static int
+restore_flush(struct restore *rs, struct restore_slot *w, struct vs_error *err)
+{
+	if (w->len == 0)
+		return 0;
+	if (restore_pwrite(rs->fd, w->buf, w->len, w->off, err) != 0)
+		return -1;
+	w->len = 0;
+	restore_landed(rs, w->first, w->last);
+	return 0;
+}
+
+static int
+restore_item(void *ud, unsigned worker, const struct fetch_item *it, const void *data,
+    size_t len, const struct vs_error *bad, struct vs_error *err)
+{
+	struct restore *rs = ud;
+	struct restore_slot *w = &rs->w[worker];
+	size_t pos = (size_t)it->tag;
+	uint64_t off = rs->offs[pos];
+
+	(void)bad;
+	if (w->len > 0 && (off != w->off + w->len || w->len + len > RESTORE_WRITE) &&
+	    restore_flush(rs, w, err) != 0)
+		return -1;
+	if (len > RESTORE_WRITE) {
+		if (restore_pwrite(rs->fd, data, len, off, err) != 0)
+			return -1;
+		restore_landed(rs, pos, pos);
+		return 0;
+	}
+	if (w->len == 0) {
+		w->off = off;
+		w->first = pos;
+	}
+	memcpy(w->buf + w->len, data, len);
+	w->len += len;
+	w->last = pos;
+	return 0;
+}
+
+static int
+restore_end(void *ud, unsigned worker, struct vs_error *err)
+{
+	struct restore *rs = ud;
+
+	return restore_flush(rs, &rs->w[worker], err);
+}
+
 int
 repo_restore_file(struct repo *r, const struct manifest *m, const char *file, int fd,
     const struct storage_progress *progress, struct vs_error *err)
 {
 	const struct manifest_file *f = manifest_file_by_name(m, file);
-	unsigned char (*ids)[REPO_ID_SIZE] = NULL, md[32], *buf = NULL;
+	unsigned char (*ids)[REPO_ID_SIZE] = NULL, md[32];
 	struct fetch_item *items = NULL;
+	struct restore rs = { .fd = fd };
+	struct fetch_opts o = { .nthreads = RESTORE_THREADS, .file_order = true,
+	    .fn = restore_item, .end = restore_end, .ud = &rs, .progress = progress };
+	uint64_t *offs = NULL;
 	char hex[65];
-	uint64_t off = 0;
 	size_t n = 0;
-	EVP_MD_CTX *ctx = NULL;
-	int rc = -1;
+	int rc = -1, frc;
 
 	if (f == NULL)
 		return error_set(err, VS_ERR_NOTFOUND, _("backup %s has no %s"), m->backup_id, file);
 	if (recipe_expand(r, f, &ids, &n, err) != 0)
 		goto out;
 	items = xcalloc(n + 1, sizeof *items);
-	for (size_t i = 0; i < n; i++)
+	for (size_t i = 0; i < n; i++) {
 		memcpy(items[i].id, ids[i], REPO_ID_SIZE);
+		items[i].tag = i;
+	}
+	free(ids);
+	ids = NULL;
 	if (repo_locate(r, items, n, NULL, err) != 0)
 		goto out;
-	for (size_t i = 0; i < n; i++) {
-		items[i].tag = off;
-		off += items[i].loc.raw;
-	}
-	if (off != f->size) {
+	offs = xcalloc(n + 1, sizeof *offs);
+	for (size_t i = 0; i < n; i++)
+		offs[i + 1] = offs[i] + items[i].loc.raw;
+	if (offs[n] != f->size) {
 		error_set(err, VS_ERR_VERIFY, _("the chunks of %s in backup %s add up to %llu bytes, "
-		    "the manifest says %llu"), file, m->backup_id, (unsigned long long)off,
+		    "the manifest says %llu"), file, m->backup_id, (unsigned long long)offs[n],
 		    (unsigned long long)f->size);
 		goto out;
 	}
-	if (ftruncate(fd, (off_t)f->size) != 0) {
-		error_errno(err, VS_ERR_IO, errno, _("cannot size the restored %s"), file);
+	if (ftruncate(fd, (off_t)f->size) != 0 || fs_reserve(fd, f->size) != 0) {
+		error_errno(err, errno == ENOSPC ? VS_ERR_NOSPACE : VS_ERR_IO, errno,
+		    _("cannot size the restored %s"), file);
 		goto out;
 	}
-	if (repo_fetch(r, items, n, RESTORE_THREADS, false, restore_cb, &fd, progress, err) != 0)
+	rs.offs = offs;
+	rs.n = n;
+	rs.done = xcalloc(n + 1, 1);
+	for (int i = 0; i < RESTORE_THREADS; i++)
+		rs.w[i].buf = xmalloc(RESTORE_WRITE);
+	pthread_mutex_init(&rs.lock, NULL);
+	rs.hash = follow_hash_start(fd, f->size, file);
+	frc = repo_fetch(r, items, n, &o, err);
+	if (follow_hash_finish(rs.hash, frc == 0, md, frc == 0 ? err : NULL) != 0)
+		frc = -1;
+	pthread_mutex_destroy(&rs.lock);
+	if (frc != 0)
 		goto out;
-	/* The whole file, as it is now on disk, against its SHA-256. */
-	ctx = EVP_MD_CTX_new();
-	EVP_DigestInit_ex(ctx, EVP_sha256(), NULL);
-	buf = xmalloc(1024 * 1024);
-	for (off = 0; off < f->size;) {
-		size_t want = f->size - off < 1024 * 1024 ? (size_t)(f->size - off) : 1024 * 1024;
-		ssize_t got = fs_pread_full(fd, buf, want, (off_t)off);
-
-		if (got != (ssize_t)want) {
-			error_errno(err, VS_ERR_IO, got < 0 ? errno : EIO,
-			    _("cannot read back the restored %s"), file);
-			goto out;
-		}
-		EVP_DigestUpdate(ctx, buf, want);
-		off += want;
-	}
-	EVP_DigestFinal_ex(ctx, md, NULL);
 	manifest_hex(md, hex);
 	if (strcmp(hex, f->sha256) != 0) {
 		error_set(err, VS_ERR_VERIFY, _("%s of backup %s reassembles to SHA-256 %s, the "
@@ -490,8 +581,10 @@ repo_restore_file(struct repo *r, const struct manifest *m, const char *file, in
 	}
 	rc = 0;
 out:
-	EVP_MD_CTX_free(ctx);
-	free(buf);
+	for (int i = 0; i < RESTORE_THREADS; i++)
+		free(rs.w[i].buf);
+	free(rs.done);
+	free(offs);
 	free(items);
 	free(ids);
 	return rc;

@@ -79,6 +79,29 @@ like "$OUT" "DAMAGED  $id2  " "  and the second, which shares the chunk"
 run restore "$id1" --target-dir "$TMP/out2"
 ok "$([ "$RC" -ne 0 ]; echo $?)" "  restore refuses it" 
 cp "$TMP/pack.save" "$pack"
+
+# The check before a restore reads no chunk: the restore's own reads check
+# each one. A damaged chunk in the middle of a pack of the snapshot (placed
+# last) is found while the files are written beside their destinations,
+# before anything live changed.
+rpack=
+for p in $(find "$R/packs" -type f -size +100k); do
+	[ "$(od -An -tu1 -j5 -N1 "$p" | tr -d ' ')" = 0 ] && { rpack=$p; break; }
+done
+cp "$rpack" "$TMP/rpack.save"
+printf '\xff' | dd of="$rpack" bs=1 seek=$(( $(stat -c %s "$rpack") / 2 )) conv=notrunc 2>/dev/null
+cp "$CI" "$TMP/ci.live"; cp "$UI" "$TMP/ui.live"; dlive=$(rdig)
+tick
+run restore "$id1" --yes
+ok "$([ "$RC" -ne 0 ]; echo $?)" "a live restore with a damaged chunk in the snapshot fails" || show "$OUT"
+like "$ERR" "before the live data was changed.*does not match its id" "  finding it while placing, before anything live changed" || show "$ERR"
+cmp -s "$CI" "$TMP/ci.live" && cmp -s "$UI" "$TMP/ui.live"
+ok $? "  both live index files are unchanged"
+is "$(rdig)" "$dlive" "  Redis holds the data of before"
+ok "$([ ! -e "$BK/.restore-journal.json" ]; echo $?)" "  no journal is left"
+is "$(find "$BK" "$(dirname "$CI")" "$(dirname "$UI")" -maxdepth 1 -name '.*.vsbackup-*' | wc -l)" 0 \
+    "  nor any copy written for placing"
+cp "$TMP/rpack.save" "$rpack"
 run check
 is "$RC" 0 "with the pack repaired check finds the repository sound" || show "$OUT" "$ERR"
 run show "$id2"

@@ -1,5 +1,5 @@
 /*
- * Covers src/jobs/follow-hash.c: the SHA-256 of a file hashed while
+ * Covers src/common/follow-hash.c: the SHA-256 of a file hashed while
  * another thread fills it out of order (as parallel ranged downloads do)
  * equals the SHA-256 of its bytes; with no progress reported it still
  * hashes the whole file; stopping early returns; a file shorter than
@@ -17,7 +17,7 @@
 #include <openssl/evp.h>
 
 #include "common/fsutil.h"
-#include "jobs/follow-hash.h"
+#include "common/follow-hash.h"
 #include "tests/unit/tap.h"
 
 #define SIZE (24 * 1024 * 1024 + 12345)

@@ -1,17 +1,28 @@
 /* Covers src/repo/chunker.c (cuts depend on content: an insertion changes
  * only the chunks around it; record hints keep records whole), blob.c
- * (chunks and envelopes, plain and sealed; damage is detected) and
- * crypto.c (keyed ids, key wrapping primitives). */
+ * (chunks and envelopes, plain and sealed; damage is detected),
+ * crypto.c (keyed ids, key wrapping primitives), and, on a repository
+ * in a temp directory, writer.c, fetch.c and view.c (a restore reads each
+ * chunk once, in few ranged reads; a damaged chunk in the middle of a
+ * range fails it) and check.c (the presence check before a restore). */
 #include "config.h"
 
+#include <dirent.h>
+#include <fcntl.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
+#include "common/fsutil.h"
 #include "common/xmalloc.h"
+#include "config/conf.h"
 #include "repo/blob.h"
 #include "repo/chunker.h"
 #include "repo/crypto.h"
+#include "repo/repo.h"
 #include "tap.h"
 
 struct cuts {
@@ -198,6 +209,155 @@ test_ids(void)
 	    "encrypted repositories key their chunk ids (no plain SHA-256 to compare)");
 }
 
+struct reads {
+	pthread_mutex_t lock;
+	uint64_t calls, bytes;
+};
+
+static int
+reads_cb(void *ud, uint64_t delta)
+{
+	struct reads *rd = ud;
+
+	pthread_mutex_lock(&rd->lock);
+	rd->calls++;
+	rd->bytes += delta;
+	pthread_mutex_unlock(&rd->lock);
+	return 0;
+}
+
+/* The largest pack file under dir/repository/packs (its path into out):
+ * the one of the file's own chunks, the other holds its recipe. */
+static bool
+the_pack(const char *dir, char *out, size_t size)
+{
+	char *packs = fs_join(dir, "repository/packs");
+	DIR *d = opendir(packs), *sub;
+	struct dirent *e, *f;
+	off_t best = 0;
+	int n = 0;
+
+	while (d != NULL && (e = readdir(d)) != NULL) {
+		char *p;
+
+		if (e->d_name[0] == '.')
+			continue;
+		p = fs_join(packs, e->d_name);
+		if ((sub = opendir(p)) != NULL) {
+			while ((f = readdir(sub)) != NULL) {
+				char *q = fs_join(p, f->d_name);
+				struct stat sb;
+
+				if (f->d_name[0] != '.' && stat(q, &sb) == 0 && sb.st_size > best) {
+					best = sb.st_size;
+					snprintf(out, size, "%s", q);
+				}
+				n += f->d_name[0] != '.';
+				free(q);
+			}
+			closedir(sub);
+		}
+		free(p);
+	}
+	if (d != NULL)
+		closedir(d);
+	free(packs);
+	return n == 2;
+}
+
+static void
+test_restore(void)
+{
+	char tmpl[] = "/tmp/vs-test-repo-XXXXXX", pack[512];
+	char *dir = mkdtemp(tmpl), *in = fs_join(dir, "in"), *outp = fs_join(dir, "out");
+	struct config *cfg = config_defaults();
+	struct storage *st = NULL;
+	struct repo *r = NULL;
+	struct repo_writer *w;
+	struct manifest m;
+	struct repo_file_check fc;
+	struct reads rd = { .lock = PTHREAD_MUTEX_INITIALIZER };
+	struct storage_progress progress = { .fn = reads_cb, .ud = &rd };
+	struct vs_error err;
+	size_t size = 6u * 1024 * 1024;
+	unsigned char *data = xmalloc(size), *back = xmalloc(size);
+	struct stat sb;
+	int fd, ofd;
+
+	/* Half text that compresses, half random bytes that do not. */
+	srand(11);
+	for (size_t i = 0; i < size; i++)
+		data[i] = i < size / 2 ? (unsigned char)("0123456789,. "[rand() % 13]) :
+		    (unsigned char)(rand() >> 7);
+	free(cfg->backup_dir);
+	cfg->backup_dir = xstrdup(dir);
+	memset(&m, 0, sizeof m);
+	snprintf(m.backup_id, sizeof m.backup_id, "20240101_000000");
+	fd = open(in, O_RDWR | O_CREAT | O_TRUNC, 0600);
+	if (fd < 0 || fs_write_full(fd, data, size) != 0 || storage_open_local(cfg, &st, &err) != 0 ||
+	    repo_open(cfg, st, true, NULL, &r, &err) != 0 ||
+	    repo_writer_begin(r, NULL, m.backup_id, &w, &err) != 0 ||
+	    repo_writer_file(w, REPO_KIND_FAISS, "content_index.faiss", fd, size, NULL, NULL, NULL,
+	    NULL, &m.content.file, &err) != 0 || repo_writer_commit(w, &m, &err) != 0) {
+		ok(0, "a repository with one file: %s", err.msg);
+		goto out;
+	}
+	close(fd);
+	ok(the_pack(dir, pack, sizeof pack), "the file is stored in one pack (and its recipe in another)");
+
+	ofd = open(outp, O_RDWR | O_CREAT | O_TRUNC, 0600);
+	is_int(repo_restore_file(r, &m, "content_index.faiss", ofd, &progress, &err), 0,
+	    "the file is restored");
+	ok(pread(ofd, back, size, 0) == (ssize_t)size && memcmp(back, data, size) == 0,
+	    "  byte for byte");
+	close(ofd);
+	ok(rd.bytes == size, "  reading each chunk once (%llu bytes read for %zu)",
+	    (unsigned long long)rd.bytes, size);
+	ok(rd.calls >= 2 && rd.calls <= 4, "  in a few ranged reads of adjacent chunks (%llu)",
+	    (unsigned long long)rd.calls);
+	is_int(repo_check_present(r, &m, "content_index.faiss", &fc, &err), 0,
+	    "the check before a restore runs");
+	ok(fc.bad == 0 && fc.chunks > 100, "  and finds every chunk (%llu) indexed in a pack that "
+	    "is there", (unsigned long long)fc.chunks);
+
+	/* A flipped byte in the middle of the pack, so inside a range. */
+	stat(pack, &sb);
+	fd = open(pack, O_RDWR);
+	pread(fd, back, 1, sb.st_size / 2);
+	back[0] ^= 0x40;
+	pwrite(fd, back, 1, sb.st_size / 2);
+	close(fd);
+	ofd = open(outp, O_RDWR | O_CREAT | O_TRUNC, 0600);
+	error_clear(&err);
+	is_int(repo_restore_file(r, &m, "content_index.faiss", ofd, NULL, &err), -1,
+	    "a damaged chunk in the middle of a range fails the restore");
+	is_int(err.code, VS_ERR_VERIFY, "  as damage");
+	ok(strstr(err.msg, "chunk") != NULL && strstr(err.msg, "pack") != NULL,
+	    "  naming the chunk and its pack: %s", err.msg);
+	close(ofd);
+	is_int(repo_check_present(r, &m, "content_index.faiss", &fc, &err), 0,
+	    "the presence check reads no chunk");
+	is_int((int)fc.bad, 0, "  so it does not see the damage (the restore's reads do)");
+	is_int(repo_check_file(r, &m, "content_index.faiss", NULL, &fc, &err), 0,
+	    "the quick check reads every chunk");
+	is_int((int)fc.bad, 1, "  and finds the damaged one");
+	unlink(pack);
+	is_int(repo_check_present(r, &m, "content_index.faiss", &fc, &err), 0,
+	    "with the pack deleted");
+	ok(fc.bad == m.content.file.chunks && strstr(fc.first, "missing") != NULL,
+	    "  the presence check finds every chunk of the file missing: %s", fc.first);
+out:
+	free(m.content.file.recipe);
+	repo_close(r);
+	storage_close(st);
+	fs_remove_tree(dir, NULL);
+	config_free(cfg);
+	free(in);
+	free(outp);
+	free(data);
+	free(back);
+}
+
 int
 main(void)
 {
@@ -205,5 +365,6 @@ main(void)
 	test_blobs(false);
 	test_blobs(true);
 	test_ids();
+	test_restore();
 	return tap_done();
 }

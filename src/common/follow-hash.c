@@ -10,7 +10,7 @@
 #include "common/fsutil.h"
 #include "common/i18n.h"
 #include "common/xmalloc.h"
-#include "jobs/follow-hash.h"
+#include "common/follow-hash.h"
 
 /* Read and hashed in steps of this much; the writers wake the thread only
  * when a whole step (or the end of the file) is there. */
