@@ -89,6 +89,22 @@ test_urls(void)
 	    false, &err), 0, "dotted bucket");
 	ok(ep.path_style, "  is addressed path-style");
 	s3_endpoint_free(&ep);
+	/* A bucket cannot be a name under an address: path-style there. */
+	{
+		static const char *const literal[] = { "http://127.0.0.1:9000", "10.1.2.3",
+		    "https://[::1]:9000/" };
+
+		for (size_t i = 0; i < sizeof literal / sizeof *literal; i++) {
+			is_int(s3_endpoint_init(&ep, literal[i], "us-east-1", "b", false, &err), 0,
+			    "endpoint %s", literal[i]);
+			ok(ep.path_style, "  is addressed path-style");
+			s3_endpoint_free(&ep);
+		}
+	}
+	is_int(s3_endpoint_init(&ep, "https://s3.example.com:9000", "us-east-1", "b", false,
+	    &err), 0, "a named endpoint");
+	ok(!ep.path_style, "  is addressed virtual-hosted, as configured");
+	s3_endpoint_free(&ep);
 	is_int(s3_endpoint_init(&ep, "ftp://x", "us-east-1", "b", false, &err), -1,
 	    "ftp:// endpoint rejected");
 	ok(err.code == VS_ERR_CONFIG && strstr(err.msg, "ftp://x") != NULL, "  naming it");

@@ -1,5 +1,6 @@
 #include "config.h"
 
+#include <arpa/inet.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -8,6 +9,27 @@
 #include "storage/storage.intern.h"
 #include "storage/s3/s3-addr.h"
 #include "storage/s3/sigv4.h"
+
+/*
+ * Is the endpoint's host an address rather than a name? A
+ * bucket cannot be a name under it ("b.127.0.0.1" resolves nowhere), so
+ * such endpoints are addressed path-style whatever s3.path_style says.
+ */
+static bool
+host_is_address(const char *host)
+{
+	char h[64];
+	size_t n = strcspn(host, ":");
+	struct in_addr a;
+
+	if (host[0] == '[')
+		return true;
+	if (n >= sizeof h)
+		return false;
+	memcpy(h, host, n);
+	h[n] = '\0';
+	return inet_pton(AF_INET, h, &a) == 1;
+}
 
 int
 s3_endpoint_init(struct s3_endpoint *ep, const char *endpoint, const char *region,
@@ -50,7 +72,7 @@ s3_endpoint_init(struct s3_endpoint *ep, const char *endpoint, const char *regio
 			ep->base[--n] = '\0';
 	}
 	ep->bucket = xstrdup(bucket);
-	ep->path_style = path_style || strchr(bucket, '.') != NULL;
+	ep->path_style = path_style || strchr(bucket, '.') != NULL || host_is_address(ep->host);
 	return 0;
 }
 
