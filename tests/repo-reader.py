@@ -112,7 +112,9 @@ def main():
     where = load_index(repo)
     m = json.loads(envelope(read(os.path.join(repo, "manifests", backup_id)), b"VSMF"))
     os.makedirs(out, exist_ok=True)
-    files = [m["redis"], m["indices"]["content"], m["indices"]["user"]]
+    # A cluster backup holds one RDB per master, in "redis"."shards".
+    files = m["redis"].get("shards", [m["redis"]]) + [m["indices"]["content"],
+                                                      m["indices"]["user"]]
     for f in files:
         if f.get("file") is None:
             continue

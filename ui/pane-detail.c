@@ -163,17 +163,17 @@ detail_build(struct tui *t, struct main_state *st, struct tui_row *r, struct dli
 		}
 		dl_add(d, &n, theme_attr(COL_HEADING), "%s", _("Files"));
 		{
-			const struct manifest_file *f[3] = { &m->redis.file, &m->content.file, &m->user.file };
+			const struct manifest_file *f;
 
-			for (int k = 0; k < 3; k++) {
-				if (!f[k]->present) {
-					dl_add(d, &n, theme_attr(COL_WARN), _("  %-20s missing: %s"), f[k]->name,
-					    f[k]->note ? f[k]->note : "");
+			for (size_t k = 0; (f = manifest_file_at(m, k)) != NULL; k++) {
+				if (!f->present) {
+					dl_add(d, &n, theme_attr(COL_WARN), _("  %-20s missing: %s"), f->name,
+					    f->note ? f->note : "");
 					continue;
 				}
-				format_bytes(f[k]->size, a, sizeof a);
-				dl_add(d, &n, A_NORMAL, "  %-20s %10s", f[k]->name, a);
-				dl_add(d, &n, theme_attr(COL_DIM), "    sha256 %s", f[k]->sha256);
+				format_bytes(f->size, a, sizeof a);
+				dl_add(d, &n, A_NORMAL, "  %-20s %10s", f->name, a);
+				dl_add(d, &n, theme_attr(COL_DIM), "    sha256 %s", f->sha256);
 			}
 		}
 	} else if (c->repo_unreadable) {

@@ -158,6 +158,9 @@ cmd_config_exec(struct cmd_ctx *ctx, int argc, char **argv)
 		cJSON_AddStringToObject(g, "start_command", c->redis.start_command);
 		cJSON_AddStringToObject(g, "stop_command", c->redis.stop_command);
 		cJSON_AddStringToObject(g, "mode", c->redis.mode);
+		p = cJSON_AddArrayToObject(g, "nodes");
+		for (size_t i = 0; i < c->redis.nnodes; i++)
+			cJSON_AddItemToArray(p, cJSON_CreateString(c->redis.nodes[i]));
 		p = cJSON_AddArrayToObject(g, "sentinels");
 		for (size_t i = 0; i < c->redis.nsentinels; i++)
 			cJSON_AddItemToArray(p, cJSON_CreateString(c->redis.sentinels[i]));
@@ -215,6 +218,11 @@ cmd_config_exec(struct cmd_ctx *ctx, int argc, char **argv)
 		    _(", snapshots from a replica") : "");
 		for (size_t i = 0; i < c->redis.nsentinels; i++)
 			printf("  redis.sentinels[%zu]    %s\n", i, c->redis.sentinels[i]);
+	} else if (strcmp(c->redis.mode, "cluster") == 0) {
+		printf(_("  redis                 a Redis Cluster, found through %zu nodes\n"),
+		    c->redis.nnodes);
+		for (size_t i = 0; i < c->redis.nnodes; i++)
+			printf("  redis.nodes[%zu]        %s\n", i, c->redis.nodes[i]);
 	} else if (c->redis.socket[0] != '\0')
 		printf("  redis                 unix:%s db %d\n", c->redis.socket, c->redis.db);
 	else

@@ -13,6 +13,7 @@
 #include "common/i18n.h"
 #include "common/xmalloc.h"
 #include "jobs/jobs.h"
+#include "redis/redis-slot.h"
 
 extern const struct cmd_entry cmd_show_entry;
 
@@ -43,6 +44,22 @@ show_index(const char *label, const struct manifest_index *ix)
 	else
 		cli_label("", 9, "ntotal %lld, dim %d, type %s", (long long)ix->ntotal, ix->dim,
 		    ix->kind);
+}
+
+/* A cluster backup: each master's snapshot, its slots and keys. */
+static void
+show_shards(const struct manifest *m)
+{
+	cli_label(_("cluster"), LABEL_W, _("%zu masters, one RDB each"), m->redis.nshards);
+	for (size_t i = 0; i < m->redis.nshards; i++) {
+		const struct manifest_shard *sh = &m->redis.shards[i];
+		char slots[160];
+
+		redis_slots_format(sh->slots, sh->nslots, slots, sizeof slots);
+		cli_label(_("master"), 9, _("%s (node %.8s), slots %s, %llu keys"), sh->addr,
+		    sh->node_id, slots, (unsigned long long)sh->dbsize);
+		show_file("", &sh->file);
+	}
 }
 
 static void
@@ -111,7 +128,10 @@ show_human(const struct catalog_entry *e, const struct catalog_copy *c)
 		printf("  %s\n", _("WARNING: the local and S3 copies have different metadata"));
 	printf(_("Redis %s (RDB version %d, db %d, from %s)\n"), m->redis.redis_version,
 	    m->redis.rdb_version, m->redis.db, m->redis.source);
-	show_file("rdb", &m->redis.file);
+	if (manifest_is_cluster(m))
+		show_shards(m);
+	else
+		show_file("rdb", &m->redis.file);
 	cli_label(_("keys in db"), LABEL_W, "%llu", (unsigned long long)m->redis.dbsize);
 	for (size_t i = 0; i < m->redis.ncounts; i++)
 		cli_label(m->redis.counts[i].prefix, LABEL_W, "%llu",

@@ -38,8 +38,7 @@ struct cfg_key {
 #define STRLIST(g, n, f, c) { g, n, CFG_STRLIST, OFF(f), 0, 0, NULL, false, OFF(c) }
 
 static const char *const sse_choices[] = { "AES256", "aws:kms", "none", NULL };
-/* "cluster" joins these when Redis Cluster is supported. */
-static const char *const redis_mode_choices[] = { "standalone", "sentinel", NULL };
+static const char *const redis_mode_choices[] = { "standalone", "cluster", "sentinel", NULL };
 static const char *const compression_choices[] = { "zstd", "none", NULL };
 
 #define MiB (1024LL * 1024LL)
@@ -72,6 +71,7 @@ static const struct cfg_key cfg_keys[] = {
 	STR("redis", "check_rdb_command", redis.check_rdb_command),
 	CHOICE("redis", "mode", redis.mode, redis_mode_choices),
 	STRLIST("redis", "sentinels", redis.sentinels, redis.nsentinels),
+	STRLIST("redis", "nodes", redis.nodes, redis.nnodes),
 	STR("redis", "master_name", redis.master_name),
 	SECRET("redis", "sentinel_password", redis.sentinel_password),
 	BOOL("redis", "from_replica", redis.from_replica),
@@ -585,6 +585,25 @@ validate(struct config *cfg, const char *file, struct vs_error *err)
 			    _("%s: redis.sentinels: \"%s\" is not \"host:port\" (port 1 "
 			      "to 65535; an IPv6 address in brackets) or the absolute path "
 			      "of a unix socket"), file, cfg->redis.sentinels[i]);
+	if (strcmp(cfg->redis.mode, "cluster") == 0 && cfg->redis.nnodes == 0)
+		return error_set(err, VS_ERR_CONFIG,
+		    _("%s: redis.mode is \"cluster\" but redis.nodes is empty: list one "
+		      "or more nodes of the cluster (\"host:port\")"), file);
+	for (size_t i = 0; i < cfg->redis.nnodes; i++)
+		if (!config_addr_valid(cfg->redis.nodes[i]))
+			return error_set(err, VS_ERR_CONFIG,
+			    _("%s: redis.nodes: \"%s\" is not \"host:port\" (port 1 to "
+			      "65535; an IPv6 address in brackets) or the absolute path of a "
+			      "unix socket"), file, cfg->redis.nodes[i]);
+	if (strcmp(cfg->redis.mode, "cluster") == 0 &&
+	    ((*cfg->redis.data_dir != '\0' && strchr(cfg->redis.data_dir, '{') == NULL &&
+	    strchr(cfg->redis.dbfilename, '{') == NULL) ||
+	    (*cfg->redis.data_dir == '\0' && *cfg->redis.dbfilename != '\0')))
+		return error_set(err, VS_ERR_CONFIG,
+		    _("%s: in a cluster each node keeps its own RDB file: put {port} (or "
+		      "{host}) in redis.data_dir or redis.dbfilename, e.g. "
+		      "\"/var/lib/redis/{port}\", or leave both empty to ask each node"),
+		    file);
 	if (*cfg->drill.id_field == '\0' || *cfg->drill.vector_field == '\0')
 		return error_set(err, VS_ERR_CONFIG,
 		    _("%s: drill.id_field and drill.vector_field must name the documents' "

@@ -43,7 +43,12 @@ struct config {
 		int start_timeout;    /* seconds to wait for a restarted server */
 		char *check_rdb_command; /* "" : redis-check-rdb beside the
 					  * server binary, else from PATH */
-		char *mode;           /* "standalone" or "sentinel" */
+		char *mode;           /* "standalone", "cluster" or "sentinel" */
+		char **nodes;         /* cluster mode: seeds, "host:port" or a
+				       * socket path; start_command,
+				       * stop_command, data_dir and dbfilename
+				       * may hold {host} and {port} */
+		size_t nnodes;
 		char **sentinels;     /* sentinel mode: "host:port" or a socket path */
 		size_t nsentinels;
 		char *master_name;    /* sentinel mode: the master they watch */

@@ -65,6 +65,24 @@ index_info(struct job *job, const struct capture_file *cf, const char *path, boo
 	return 0;
 }
 
+/* Owner and mode of a server's RDB file and its directory. */
+static void
+record_rdb_owner(const char *rdb_path, struct manifest_owner *file,
+    struct manifest_owner *dir_owner)
+{
+	struct stat sb;
+	char *dir;
+
+	if (rdb_path == NULL || rdb_path[0] != '/')
+		return;
+	if (lstat(rdb_path, &sb) == 0 && S_ISREG(sb.st_mode))
+		manifest_owner_from_stat(&sb, file);
+	dir = fs_dirname(rdb_path);
+	if (lstat(dir, &sb) == 0 && S_ISDIR(sb.st_mode))
+		manifest_owner_from_stat(&sb, dir_owner);
+	free(dir);
+}
+
 /* Owner and mode of the live files, so that a restore recreates a missing
  * one (or Redis's data directory) as it was. */
 static void
@@ -78,19 +96,130 @@ record_owners(const struct capture *cap, struct manifest *m)
 		{ &cap->index[CAPTURE_USER], &m->user.file },
 	};
 	struct stat sb;
-	char *dir;
 
 	for (size_t i = 0; i < sizeof ix / sizeof ix[0]; i++)
 		if (ix[i].cf->fd >= 0 && fstat(ix[i].cf->fd, &sb) == 0 && S_ISREG(sb.st_mode))
 			manifest_owner_from_stat(&sb, &ix[i].mf->owner);
-	if (cap->rdb_path == NULL || cap->rdb_path[0] != '/')
+	if (!manifest_is_cluster(m)) {
+		record_rdb_owner(cap->parts[0].rdb_path, &m->redis.file.owner,
+		    &m->redis.dir_owner);
 		return;
-	if (lstat(cap->rdb_path, &sb) == 0 && S_ISREG(sb.st_mode))
-		manifest_owner_from_stat(&sb, &m->redis.file.owner);
-	dir = fs_dirname(cap->rdb_path);
-	if (lstat(dir, &sb) == 0 && S_ISDIR(sb.st_mode))
-		manifest_owner_from_stat(&sb, &m->redis.dir_owner);
-	free(dir);
+	}
+	for (size_t i = 0; i < m->redis.nshards; i++)
+		record_rdb_owner(cap->parts[i].rdb_path, &m->redis.shards[i].file.owner,
+		    &m->redis.shards[i].dir_owner);
+}
+
+/* The directory and file name of a server's RDB path. */
+static void
+split_rdb_path(const char *path, char **dir, char **name)
+{
+	const char *slash = path != NULL ? strrchr(path, '/') : NULL;
+
+	if (path == NULL) {
+		*dir = xstrdup("");
+		*name = xstrdup("");
+		return;
+	}
+	*dir = slash ? xstrndup(path, (size_t)(slash - path)) : xstrdup("");
+	*name = xstrdup(slash ? slash + 1 : path);
+}
+
+/* A cluster backup: each master's shard as the topology names it. */
+static void
+shards_init(const struct capture *cap, struct manifest *m)
+{
+	m->redis.nshards = cap->nparts;
+	m->redis.shards = xcalloc(cap->nparts, sizeof *m->redis.shards);
+	for (size_t i = 0; i < cap->nparts; i++) {
+		const struct redis_master *rm = cap->parts[i].master;
+		struct manifest_shard *sh = &m->redis.shards[i];
+
+		snprintf(sh->node_id, sizeof sh->node_id, "%s", rm->id);
+		sh->addr = xstrdup(rm->addr);
+		sh->slots = xcalloc(rm->nslots, sizeof *sh->slots);
+		memcpy(sh->slots, rm->slots, rm->nslots * sizeof *sh->slots);
+		sh->nslots = rm->nslots;
+		sh->redis_version = xstrdup(cap->parts[i].redis_version);
+		sh->source = xstrdup(cap->parts[i].rdb_source);
+		split_rdb_path(cap->parts[i].rdb_path, &sh->data_dir, &sh->dbfilename);
+		sh->counts = xcalloc(m->redis.ncounts + 1, sizeof *sh->counts);
+		sh->expires = xcalloc(m->redis.ncounts + 1, sizeof *sh->expires);
+	}
+}
+
+/*
+ * Copy one server's snapshot into the backup, read alongside for its key
+ * counts, and prove it is the snapshot this capture made. The counts go to
+ * the shard (a cluster) and are added to the backup's.
+ */
+static int
+put_rdb(struct job *job, struct backup_target *txn, struct capture_part *p,
+    struct job_meter *meter, struct manifest *m, size_t idx, struct vs_error *err)
+{
+	const struct config *cfg = job_config(job);
+	struct manifest_shard *sh = manifest_is_cluster(m) ? &m->redis.shards[idx] : NULL;
+	struct manifest_file *mf = sh != NULL ? &sh->file : &m->redis.file;
+	struct rdb_reader *rdb = NULL;
+	struct rdb_summary sum;
+	char name[MANIFEST_NAME_MAX];
+	int rc = -1;
+
+	memset(&sum, 0, sizeof sum);
+	if (sh != NULL)
+		manifest_shard_file_name(sh->node_id, name);
+	else
+		snprintf(name, sizeof name, "%s", MANIFEST_RDB_FILE);
+	if (p->rdb.fd >= 0)
+		rdb = rdb_reader_new((const char *const *)cfg->redis.prefixes, cfg->redis.nprefixes,
+		    cfg->redis.db);
+	if (put_file(job, txn, name, &p->rdb, rdb, meter, mf, err) != 0) {
+		if (rdb != NULL && err->code != VS_ERR_CANCELLED && err->code != VS_ERR_IO &&
+		    err->code != VS_ERR_NOSPACE && err->code != VS_ERR_S3)
+			error_prefix(err, _("the Redis snapshot could not be read"));
+		goto out;
+	}
+	if (rdb == NULL) {
+		rc = 0;
+		goto out;
+	}
+	if (rdb_reader_finish(rdb, &sum, err) != 0) {
+		error_prefix(err, _("the Redis snapshot could not be read"));
+		goto out;
+	}
+	if (capture_prove(p, sum.ctime, sum.db_keys, err) != 0)
+		goto out;
+	for (size_t i = 0; i < sum.nprefixes && i < m->redis.ncounts; i++) {
+		m->redis.counts[i].count += sum.prefix_keys[i];
+		m->redis.counts[i].expires += sum.prefix_expires[i];
+		if (sh != NULL) {
+			sh->counts[i] = sum.prefix_keys[i];
+			sh->expires[i] = sum.prefix_expires[i];
+		}
+	}
+	m->redis.dbsize += sum.db_keys;
+	m->redis.db_expires += sum.db_expires;
+	m->redis.expires_known = true;
+	if (sum.version > m->redis.rdb_version)
+		m->redis.rdb_version = sum.version;
+	if (m->redis.redis_version[0] == '\0' && sum.redis_ver[0] != '\0') {
+		free(m->redis.redis_version);
+		m->redis.redis_version = xstrdup(sum.redis_ver);
+	}
+	if (sh != NULL) {
+		sh->dbsize = sum.db_keys;
+		sh->db_expires = sum.db_expires;
+		sh->rdb_version = sum.version;
+		if (sh->redis_version[0] == '\0' && sum.redis_ver[0] != '\0') {
+			free(sh->redis_version);
+			sh->redis_version = xstrdup(sum.redis_ver);
+		}
+	}
+	rc = 0;
+out:
+	rdb_reader_free(rdb);
+	rdb_summary_clear(&sum);
+	return rc;
 }
 
 void
@@ -128,8 +257,6 @@ backup_make(struct job *job, const struct backup_opts *opts, struct manifest *m,
 	struct storage *st = NULL;
 	struct backup_target *txn = NULL;
 	struct capture cap;
-	struct rdb_reader *rdb = NULL;
-	struct rdb_summary sum;
 	struct job_meter meter;
 	int id_waits = 0;
 	bool taken;
@@ -140,7 +267,6 @@ backup_make(struct job *job, const struct backup_opts *opts, struct manifest *m,
 
 	memset(m, 0, sizeof *m);
 	memset(&cap, 0, sizeof cap);
-	memset(&sum, 0, sizeof sum);
 	m->format_version = MANIFEST_FORMAT_VERSION;
 	m->type = opts->type;
 	m->created_at = now;
@@ -211,60 +337,33 @@ backup_make(struct job *job, const struct backup_opts *opts, struct manifest *m,
 	}
 
 	m->consistency = xstrdup(cap.coordinated ? "coordinated" : "paused");
-	m->redis.redis_version = xstrdup(cap.redis_version);
-	m->redis.source = xstrdup(cap.rdb_source);
-	if (cap.rdb_path != NULL) {
-		char *slash = strrchr(cap.rdb_path, '/');
-
-		m->redis.data_dir = slash ? xstrndup(cap.rdb_path, (size_t)(slash - cap.rdb_path)) :
-		    xstrdup("");
-		m->redis.dbfilename = xstrdup(slash ? slash + 1 : cap.rdb_path);
-	} else {
+	m->redis.redis_version = xstrdup(cap.parts[0].redis_version);
+	m->redis.source = xstrdup(cap.parts[0].rdb_source);
+	if (cap.cluster.n > 0) {
+		/* Where each master keeps its file is the shard's to say. */
 		m->redis.data_dir = xstrdup("");
 		m->redis.dbfilename = xstrdup("");
+	} else {
+		split_rdb_path(cap.parts[0].rdb_path, &m->redis.data_dir, &m->redis.dbfilename);
 	}
 	m->redis.db = cfg->redis.db;
 	m->redis.ncounts = cfg->redis.nprefixes;
 	m->redis.counts = xcalloc(cfg->redis.nprefixes + 1, sizeof *m->redis.counts);
 	for (size_t i = 0; i < cfg->redis.nprefixes; i++)
 		m->redis.counts[i].prefix = xstrdup(cfg->redis.prefixes[i]);
+	if (cap.cluster.n > 0)
+		shards_init(&cap, m);
 	if (index_info(job, &cap.index[CAPTURE_CONTENT], cfg->faiss.content_index, opts->tolerant,
 	    &m->content, err) != 0 ||
 	    index_info(job, &cap.index[CAPTURE_USER], cfg->faiss.user_index, opts->tolerant,
 	    &m->user, err) != 0)
 		goto out;
 
-	meter.total += cap.rdb.size;
-	if (cap.rdb.fd >= 0)
-		rdb = rdb_reader_new((const char *const *)cfg->redis.prefixes, cfg->redis.nprefixes,
-		    cfg->redis.db);
-	if (put_file(job, txn, MANIFEST_RDB_FILE, &cap.rdb, rdb, &meter, &m->redis.file,
-	    err) != 0) {
-		if (rdb != NULL && err->code != VS_ERR_CANCELLED && err->code != VS_ERR_IO &&
-		    err->code != VS_ERR_NOSPACE && err->code != VS_ERR_S3)
-			error_prefix(err, _("the Redis snapshot could not be read"));
-		goto out;
-	}
-	if (rdb != NULL) {
-		if (rdb_reader_finish(rdb, &sum, err) != 0) {
-			error_prefix(err, _("the Redis snapshot could not be read"));
+	for (size_t i = 0; i < cap.nparts; i++)
+		meter.total += cap.parts[i].rdb.size;
+	for (size_t i = 0; i < cap.nparts; i++)
+		if (put_rdb(job, txn, &cap.parts[i], &meter, m, i, err) != 0)
 			goto out;
-		}
-		if (capture_prove(&cap, sum.ctime, sum.db_keys, err) != 0)
-			goto out;
-		for (size_t i = 0; i < sum.nprefixes && i < m->redis.ncounts; i++) {
-			m->redis.counts[i].count = sum.prefix_keys[i];
-			m->redis.counts[i].expires = sum.prefix_expires[i];
-		}
-		m->redis.dbsize = sum.db_keys;
-		m->redis.db_expires = sum.db_expires;
-		m->redis.expires_known = true;
-		m->redis.rdb_version = sum.version;
-		if (m->redis.redis_version[0] == '\0' && sum.redis_ver[0] != '\0') {
-			free(m->redis.redis_version);
-			m->redis.redis_version = xstrdup(sum.redis_ver);
-		}
-	}
 	if (job_cancelled(job)) {
 		job_cancel_error(err);
 		goto out;
@@ -280,8 +379,6 @@ backup_make(struct job *job, const struct backup_opts *opts, struct manifest *m,
 		job_log(job, VS_LOG_INFO, _("backup %s complete in %s"), m->backup_id,
 		    storage_location(st));
 out:
-	rdb_reader_free(rdb);
-	rdb_summary_clear(&sum);
 	backup_target_abort(txn);
 	capture_release(&cap);
 	storage_close(st);

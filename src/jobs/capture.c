@@ -233,15 +233,18 @@ static int
 capture_offline(struct job *job, const struct config *cfg, struct capture *c,
     const char *why, struct vs_error *err)
 {
+	struct capture_part *p = &c->parts[0];
+
 	job_log(job, VS_LOG_WARN, _("Redis is not reachable (%s); taking its data files as they are"),
 	    why);
-	c->rdb_source = "offline";
+	p->mode = CAPTURE_OFFLINE;
+	p->rdb_source = "offline";
 	if (cfg->redis.data_dir[0] != '\0' && cfg->redis.dbfilename[0] != '\0') {
-		c->rdb_path = xasprintf("%s/%s", cfg->redis.data_dir, cfg->redis.dbfilename);
-		if (open_live("redis.dbfilename", c->rdb_path, true, &c->rdb, err) != 0)
+		p->rdb_path = xasprintf("%s/%s", cfg->redis.data_dir, cfg->redis.dbfilename);
+		if (open_live("redis.dbfilename", p->rdb_path, true, &p->rdb, err) != 0)
 			return -1;
 	} else {
-		c->rdb.note = xstrdup(_("Redis was not reachable and redis.data_dir / "
+		p->rdb.note = xstrdup(_("Redis was not reachable and redis.data_dir / "
 		    "redis.dbfilename are not set"));
 	}
 	return open_indexes(cfg, true, c, err);
@@ -259,39 +262,29 @@ rdb_readable(const char *path)
 	return ok;
 }
 
-/* Where writes are paused: the master, also when the snapshot comes from
- * a replica. */
-static struct redis_conn *
-pause_conn(struct capture *c)
-{
-	return c->pause_conn != NULL ? c->pause_conn : c->conn;
-}
-
-/* A snapshot from a replica is of the paused master's data only once the
- * replica has applied all of it. */
-static int
-replica_catch_up(struct capture *c, int64_t deadline, const struct redis_watch *w,
-    struct vs_error *err)
-{
-	if (c->pause_conn == NULL)
-		return 0;
-	return redis_replica_catch_up(c->pause_conn, c->conn, deadline, w, err);
-}
-
 /*
  * Under Sentinel: after the capture (or its failure), did a failover
  * happen since the master was found? That makes the snapshot suspect, and
- * explains a failure better than what broke.
+ * explains a failure better than what broke. In a cluster: did a master
+ * fail over, or slots move?
  */
 static int
 check_failover(struct job *job, struct capture *c, int rc, struct vs_error *err)
 {
+	const struct config *cfg = job_config(job);
 	struct vs_error ferr;
+	int fr;
 
-	if (c->target.master == NULL || rc == CAPTURE_RETRY)
+	if (rc == CAPTURE_RETRY || (c->target.master == NULL && c->cluster.n == 0))
 		return rc;
 	error_clear(&ferr);
-	if (redis_sentinel_confirm(job_config(job), &c->target, &ferr) == 0)
+	if (c->cluster.n > 0) {
+		job_progress(job, _("asking the cluster whether it changed"), 0, 0, false);
+		fr = redis_cluster_confirm(cfg, &c->cluster, &ferr);
+	} else {
+		fr = redis_sentinel_confirm(cfg, &c->target, &ferr);
+	}
+	if (fr == 0)
 		return rc;
 	if (rc != 0) {
 		char was[VS_ERROR_MSG_MAX];
@@ -304,68 +297,6 @@ check_failover(struct job *job, struct capture *c, int rc, struct vs_error *err)
 	return -1;
 }
 
-/* The moment, through BGSAVE: the fork happens while writes are paused. */
-static int
-begin_via_file(struct job *job, const struct config *cfg, bool tolerant, struct capture *c,
-    struct vs_error *err)
-{
-	struct watch_ctx wc = { job, _("waiting for a running Redis save"), false };
-	struct redis_watch w = { watch_progress, watch_cancelled, &wc };
-	int lockfd = -1, r;
-	int64_t deadline;
-
-	if (redis_bgsave_wait_idle(c->conn, &w, err) != 0)
-		return -1;
-	job_progress(job, _("capturing"), 0, 0, false);
-	if (lock_service(cfg, &lockfd, err) != 0)
-		return -1;
-	if (redis_pause_writes(pause_conn(c), cfg->redis.pause_ms, &deadline, err) != 0) {
-		unlock_service(lockfd);
-		return -1;
-	}
-	c->coordinated = lockfd >= 0;
-	r = replica_catch_up(c, deadline, &w, err);
-	if (r == 0)
-		r = redis_bgsave_start(c->conn, deadline, &w, &c->bs, err);
-	if (r == 0)
-		r = open_indexes(cfg, tolerant, c, err);
-	/* Writers go on as soon as the moment is fixed. */
-	if (redis_unpause(pause_conn(c), r == 0 ? err : NULL) != 0)
-		r = -1;
-	unlock_service(lockfd);
-	c->mode = CAPTURE_FILE;
-	return r;
-}
-
-static int
-finish_via_file(struct job *job, struct capture *c, struct vs_error *err)
-{
-	struct watch_ctx wc = { job, _("Redis snapshot (keys)"), false };
-	struct redis_watch w = { watch_progress, watch_cancelled, &wc };
-	struct stat st;
-	char *path = NULL;
-	int fd, r;
-
-	if (redis_bgsave_wait(c->conn, &c->bs, &w, err) != 0)
-		return -1;
-	r = redis_rdb_open(c->conn, &c->bs, &fd, &path, err);
-	if (r == REDIS_RDB_REPLACED)
-		return CAPTURE_RETRY;
-	if (r != 0)
-		return -1;
-	if (fstat(fd, &st) != 0) {
-		close(fd);
-		free(path);
-		return error_errno(err, VS_ERR_IO, errno, _("cannot examine the RDB file"));
-	}
-	c->rdb.fd = fd;
-	c->rdb.size = (uint64_t)st.st_size;
-	free(c->rdb_path);
-	c->rdb_path = path;
-	c->rdb_source = "file";
-	return 0;
-}
-
 /* What lets vsbackup read the RDB file rather than fetch it. */
 static void
 fetch_fix(const struct config *cfg, char *buf, size_t size)
@@ -375,39 +306,67 @@ fetch_fix(const struct config *cfg, char *buf, size_t size)
 	    cfg->path[0] != '\0' ? cfg->path : _("the configuration"));
 }
 
-/* The moment, through a replication sync (the RDB file is not readable
- * here): writes stay paused until the server has forked for us. */
+/*
+ * Before the moment: how this server's snapshot will be taken. Through
+ * BGSAVE when its RDB file can be read here (no save may be running then,
+ * so ours forks at once), else through a replication sync, which must fork
+ * within the write pause.
+ */
 static int
-begin_via_sync(struct job *job, const struct config *cfg, bool tolerant, struct capture *c,
+part_prepare(struct job *job, const struct config *cfg, struct capture_part *p,
     struct vs_error *err)
+{
+	struct watch_ctx wc = { job, _("waiting for a running Redis save"), false };
+	struct redis_watch w = { watch_progress, watch_cancelled, &wc };
+	struct redis_info *info = NULL;
+	struct vs_error cerr;
+	char *path = NULL, fix[VS_ERROR_MSG_MAX / 2];
+	int rc;
+
+	if (redis_info_fetch(p->conn, "server", &info, err) != 0)
+		return -1;
+	snprintf(p->redis_version, sizeof p->redis_version, "%s", redis_info_version(info));
+	redis_info_free(info);
+
+	error_clear(&cerr);
+	if (redis_rdb_path(p->conn, &path, &cerr) == 0 && rdb_readable(path)) {
+		p->mode = CAPTURE_FILE;
+		p->rdb_path = path;
+		return redis_bgsave_wait_idle(p->conn, &w, err);
+	}
+	job_log(job, VS_LOG_INFO, _("the Redis RDB file of %s is not readable here (%s); "
+	    "fetching the snapshot over the replication protocol"),
+	    redis_conn_where(p->conn), path != NULL ? path : cerr.msg);
+	if (path != NULL)
+		p->rdb_path = path;
+	p->mode = CAPTURE_SYNC;
+	p->sync_delay = 0;
+	fetch_fix(cfg, fix, sizeof fix);
+	rc = redis_sync_fork_delay(p->conn, &p->sync_delay, err);
+	if (rc == 0 && p->sync_delay > 0 && p->sync_delay * 1000 + 500 > cfg->redis.pause_ms)
+		rc = error_set(err, VS_ERR_REDIS,
+		    _("the Redis RDB file cannot be read here, and fetching it over replication "
+		      "would start %d s late (repl-diskless-sync-delay), after writes resume "
+		      "(redis.pause_ms is %d ms): %s; or set repl-diskless-sync-delay 0 on "
+		      "the server"), p->sync_delay, cfg->redis.pause_ms, fix);
+	return rc;
+}
+
+/* Inside the pause: this server's fork, BGSAVE or a replication sync. */
+static int
+part_fork(struct job *job, const struct config *cfg, struct capture_part *p,
+    int64_t deadline, struct vs_error *err)
 {
 	struct watch_ctx wc = { job, _("waiting for Redis to fork"), false };
 	struct redis_watch w = { watch_progress, watch_cancelled, &wc };
 	char fix[VS_ERROR_MSG_MAX / 2];
-	int lockfd = -1, delay = 0, r;
-	int64_t deadline;
+	int r;
 
+	if (p->mode == CAPTURE_FILE)
+		return redis_bgsave_start(p->conn, deadline, &w, &p->bs, err);
 	fetch_fix(cfg, fix, sizeof fix);
-	if (redis_sync_fork_delay(c->conn, &delay, err) != 0)
-		return -1;
-	if (delay > 0 && delay * 1000 + 500 > cfg->redis.pause_ms)
-		return error_set(err, VS_ERR_REDIS,
-		    _("the Redis RDB file cannot be read here, and fetching it over replication "
-		      "would start %d s late (repl-diskless-sync-delay), after writes resume "
-		      "(redis.pause_ms is %d ms): %s; or set repl-diskless-sync-delay 0 on "
-		      "the server"), delay, cfg->redis.pause_ms, fix);
-	job_progress(job, _("capturing"), 0, 0, false);
-	if (lock_service(cfg, &lockfd, err) != 0)
-		return -1;
-	if (redis_pause_writes(pause_conn(c), cfg->redis.pause_ms, &deadline, err) != 0) {
-		unlock_service(lockfd);
-		return -1;
-	}
-	c->coordinated = lockfd >= 0;
-	r = replica_catch_up(c, deadline, &w, err);
-	if (r == 0)
-		r = redis_sync_start(c->rcfg, deadline, &w, &c->sync, err);
-	if (r == REDIS_SYNC_LATE && delay < 0)
+	r = redis_sync_start(p->rcfg, deadline, &w, &p->sync, err);
+	if (r == REDIS_SYNC_LATE && p->sync_delay < 0)
 		/* Most likely the diskless delay, which only CONFIG tells. */
 		r = error_set(err, VS_ERR_REDIS, _("Redis did not fork for the "
 		    "replication snapshot within the write pause (redis.pause_ms %d ms). "
@@ -421,18 +380,90 @@ begin_via_sync(struct job *job, const struct config *cfg, bool tolerant, struct 
 		    "replication snapshot within the write pause (redis.pause_ms %d ms; "
 		    "repl-diskless-sync-delay is %d s); a save or rewrite it was running "
 		    "may have held it back: try again, raise redis.pause_ms, or %s"),
-		    cfg->redis.pause_ms, delay, fix);
+		    cfg->redis.pause_ms, p->sync_delay, fix);
+	return r;
+}
+
+/*
+ * The moment: writes paused on every server that takes them (the master
+ * when the snapshot comes from a replica), the service's lock held, each
+ * server forked, both indexes opened; then writers go on at once.
+ */
+static int
+capture_moment(struct job *job, const struct config *cfg, bool tolerant, struct capture *c,
+    struct vs_error *err)
+{
+	struct watch_ctx wc = { job, _("waiting for the replica"), false };
+	struct redis_watch w = { watch_progress, watch_cancelled, &wc };
+	size_t npaused = 0, npause = c->pause_conn != NULL ? 1 : c->nparts;
+	int lockfd = -1, r = 0;
+	int64_t deadline = 0;
+
+	job_progress(job, _("capturing"), 0, 0, false);
+	if (lock_service(cfg, &lockfd, err) != 0)
+		return -1;
+	for (; npaused < npause && r == 0; npaused++) {
+		struct redis_conn *pc = c->pause_conn != NULL ? c->pause_conn :
+		    c->parts[npaused].conn;
+		int64_t d;
+
+		r = redis_pause_writes(pc, cfg->redis.pause_ms, &d, err);
+		if (r == 0 && (deadline == 0 || d < deadline))
+			deadline = d;
+		if (r != 0)
+			break;
+	}
+	c->coordinated = lockfd >= 0;
+	/* A snapshot from a replica is of the paused master's data only once
+	 * the replica has applied all of it. */
+	if (r == 0 && c->pause_conn != NULL)
+		r = redis_replica_catch_up(c->pause_conn, c->parts[0].conn, deadline, &w, err);
+	for (size_t i = 0; i < c->nparts && r == 0; i++)
+		r = part_fork(job, cfg, &c->parts[i], deadline, err);
 	if (r == 0)
 		r = open_indexes(cfg, tolerant, c, err);
-	if (redis_unpause(pause_conn(c), r == 0 ? err : NULL) != 0)
-		r = -1;
+	/* Writers go on as soon as the moment is fixed. */
+	for (size_t i = 0; i < npaused; i++) {
+		struct redis_conn *pc = c->pause_conn != NULL ? c->pause_conn : c->parts[i].conn;
+
+		if (redis_unpause(pc, r == 0 ? err : NULL) != 0)
+			r = -1;
+	}
 	unlock_service(lockfd);
-	c->mode = CAPTURE_SYNC;
 	return r;
 }
 
 static int
-finish_via_sync(struct job *job, const struct config *cfg, struct capture *c,
+finish_via_file(struct job *job, struct capture_part *p, struct vs_error *err)
+{
+	struct watch_ctx wc = { job, _("Redis snapshot (keys)"), false };
+	struct redis_watch w = { watch_progress, watch_cancelled, &wc };
+	struct stat st;
+	char *path = NULL;
+	int fd, r;
+
+	if (redis_bgsave_wait(p->conn, &p->bs, &w, err) != 0)
+		return -1;
+	r = redis_rdb_open(p->conn, &p->bs, &fd, &path, err);
+	if (r == REDIS_RDB_REPLACED)
+		return CAPTURE_RETRY;
+	if (r != 0)
+		return -1;
+	if (fstat(fd, &st) != 0) {
+		close(fd);
+		free(path);
+		return error_errno(err, VS_ERR_IO, errno, _("cannot examine the RDB file"));
+	}
+	p->rdb.fd = fd;
+	p->rdb.size = (uint64_t)st.st_size;
+	free(p->rdb_path);
+	p->rdb_path = path;
+	p->rdb_source = "file";
+	return 0;
+}
+
+static int
+finish_via_sync(struct job *job, const struct config *cfg, struct capture_part *p,
     struct vs_error *err)
 {
 	struct watch_ctx wc = { job, _("fetching the Redis snapshot"), true };
@@ -443,23 +474,75 @@ finish_via_sync(struct job *job, const struct config *cfg, struct capture *c,
 
 	if (fs_mkdir_p(cfg->backup_dir, 0700, err) != 0)
 		return -1;
-	c->rdb_tmp = xasprintf("%s/.rdb-fetch-XXXXXX", cfg->backup_dir);
-	fd = mkstemp(c->rdb_tmp);
+	p->rdb_tmp = xasprintf("%s/.rdb-fetch-XXXXXX", cfg->backup_dir);
+	fd = mkstemp(p->rdb_tmp);
 	if (fd < 0) {
-		error_errno(err, VS_ERR_IO, errno, _("cannot create %s"), c->rdb_tmp);
-		free(c->rdb_tmp);
-		c->rdb_tmp = NULL;
+		error_errno(err, VS_ERR_IO, errno, _("cannot create %s"), p->rdb_tmp);
+		free(p->rdb_tmp);
+		p->rdb_tmp = NULL;
 		return -1;
 	}
-	c->rdb.fd = fd;
-	if (redis_sync_read(c->sync, fd, &w, &n, err) != 0)
+	p->rdb.fd = fd;
+	if (redis_sync_read(p->sync, fd, &w, &n, err) != 0)
 		return -1;
 	if (fstat(fd, &st) != 0)
-		return error_errno(err, VS_ERR_IO, errno, _("cannot examine %s"), c->rdb_tmp);
-	c->rdb.size = (uint64_t)st.st_size;
-	c->rdb_source = "replication";
-	redis_sync_free(c->sync);
-	c->sync = NULL;
+		return error_errno(err, VS_ERR_IO, errno, _("cannot examine %s"), p->rdb_tmp);
+	p->rdb.size = (uint64_t)st.st_size;
+	p->rdb_source = "replication";
+	redis_sync_free(p->sync);
+	p->sync = NULL;
+	return 0;
+}
+
+static void
+parts_init(struct capture *c, size_t n)
+{
+	c->parts = xcalloc(n, sizeof *c->parts);
+	c->nparts = n;
+	for (size_t i = 0; i < n; i++) {
+		file_init(&c->parts[i].rdb);
+		c->parts[i].rdb_source = "file";
+		c->parts[i].sync_delay = -1;
+	}
+}
+
+/* Which servers the snapshots come from: the configured one, the master
+ * (or a replica) the sentinels name, or every master of the cluster. */
+static int
+find_servers(struct job *job, const struct config *cfg, struct capture *c,
+    struct vs_error *cerr, struct vs_error *err)
+{
+	if (redis_cluster_mode(cfg)) {
+		job_progress(job, _("asking the cluster for its masters"), 0, 0, false);
+		if (redis_cluster_discover(cfg, &c->cluster, err) != 0)
+			return -1;
+		parts_init(c, c->cluster.n);
+		for (size_t i = 0; i < c->cluster.n; i++) {
+			c->parts[i].rcfg = c->cluster.masters[i].cfg;
+			c->parts[i].master = &c->cluster.masters[i];
+		}
+		job_log(job, VS_LOG_INFO, _("the cluster has %zu masters; each takes a snapshot "
+		    "at the same moment"), c->cluster.n);
+		return 0;
+	}
+	parts_init(c, 1);
+	c->parts[0].rcfg = cfg;
+	if (!redis_sentinel_mode(cfg))
+		return 0;
+	job_progress(job, _("asking the sentinels for the master"), 0, 0, false);
+	if (redis_sentinel_discover(cfg, cfg->redis.from_replica, &c->target, cerr) != 0)
+		return 1;
+	if (cfg->redis.from_replica)
+		job_log(job, VS_LOG_INFO, _("the master of \"%s\" is %s; the snapshot "
+		    "comes from its replica %s"), cfg->redis.master_name,
+		    c->target.master_addr, c->target.source_addr);
+	else
+		job_log(job, VS_LOG_INFO, _("the master of \"%s\" is %s"),
+		    cfg->redis.master_name, c->target.master_addr);
+	c->parts[0].rcfg = c->target.source;
+	if (c->target.source != c->target.master &&
+	    redis_conn_open(c->target.master, &c->pause_conn, err) != 0)
+		return -1;
 	return 0;
 }
 
@@ -467,73 +550,41 @@ int
 capture_begin(struct job *job, bool tolerant, struct capture *c, struct vs_error *err)
 {
 	const struct config *cfg = job_config(job);
-	struct redis_info *info = NULL;
 	struct vs_error cerr;
-	char *path = NULL;
 	int rc;
 
 	memset(c, 0, sizeof *c);
-	file_init(&c->rdb);
 	for (int i = 0; i < CAPTURE_NINDEX; i++)
 		file_init(&c->index[i]);
 	c->db = cfg->redis.db;
-	c->rdb_source = "file";
 
-	c->rcfg = cfg;
 	error_clear(&cerr);
-	if (redis_sentinel_mode(cfg)) {
-		job_progress(job, _("asking the sentinels for the master"), 0, 0, false);
-		if (redis_sentinel_discover(cfg, cfg->redis.from_replica, &c->target, &cerr) != 0)
-			goto unreachable;
-		if (cfg->redis.from_replica)
-			job_log(job, VS_LOG_INFO, _("the master of \"%s\" is %s; the snapshot "
-			    "comes from its replica %s"), cfg->redis.master_name,
-			    c->target.master_addr, c->target.source_addr);
-		else
-			job_log(job, VS_LOG_INFO, _("the master of \"%s\" is %s"),
-			    cfg->redis.master_name, c->target.master_addr);
-		c->rcfg = c->target.source;
-		if (c->target.source != c->target.master &&
-		    redis_conn_open(c->target.master, &c->pause_conn, err) != 0) {
-			rc = -1;
-			goto out;
-		}
-	}
-
+	rc = find_servers(job, cfg, c, &cerr, err);
+	if (rc < 0)
+		goto out;
 	job_progress(job, _("connecting to Redis"), 0, 0, false);
-	if (redis_conn_open(c->rcfg, &c->conn, &cerr) != 0) {
-unreachable:
-		if (!tolerant) {
+	for (size_t i = 0; i < c->nparts && rc == 0; i++) {
+		struct capture_part *p = &c->parts[i];
+
+		if (redis_conn_open(p->rcfg, &p->conn, &cerr) != 0)
+			rc = 1;
+		else if (part_prepare(job, cfg, p, err) != 0)
+			rc = -1;
+	}
+	if (rc == 1) {
+		/* Unreachable: a standalone server's file is taken as it is
+		 * on disk for a safety backup; a cluster's master must answer. */
+		if (!tolerant || c->cluster.n > 0) {
 			*err = cerr;
 			rc = -1;
 			goto out;
 		}
-		c->mode = CAPTURE_OFFLINE;
 		rc = capture_offline(job, cfg, c, cerr.msg, err);
 		goto out;
 	}
-	if (redis_info_fetch(c->conn, "server", &info, err) != 0) {
-		rc = -1;
-		goto out;
-	}
-	snprintf(c->redis_version, sizeof c->redis_version, "%s", redis_info_version(info));
-
-	error_clear(&cerr);
-	if (redis_rdb_path(c->conn, &path, &cerr) == 0 && rdb_readable(path)) {
-		rc = begin_via_file(job, cfg, tolerant, c, err);
-	} else {
-		job_log(job, VS_LOG_INFO, _("the Redis RDB file is not readable here (%s); "
-		    "fetching the snapshot over the replication protocol"),
-		    path != NULL ? path : cerr.msg);
-		rc = begin_via_sync(job, cfg, tolerant, c, err);
-	}
-	if (rc == 0 && path != NULL) {
-		c->rdb_path = path;
-		path = NULL;
-	}
+	if (rc == 0)
+		rc = capture_moment(job, cfg, tolerant, c, err);
 out:
-	free(path);
-	redis_info_free(info);
 	if (rc != 0) {
 		check_failover(job, c, rc, err);
 		capture_release(c);
@@ -546,45 +597,53 @@ capture_finish(struct job *job, struct capture *c, struct vs_error *err)
 {
 	int rc = 0;
 
-	switch (c->mode) {
-	case CAPTURE_FILE:
-		rc = finish_via_file(job, c, err);
-		break;
-	case CAPTURE_SYNC:
-		rc = finish_via_sync(job, job_config(job), c, err);
-		break;
-	case CAPTURE_OFFLINE:
-		break;
+	for (size_t i = 0; i < c->nparts && rc == 0; i++) {
+		struct capture_part *p = &c->parts[i];
+
+		switch (p->mode) {
+		case CAPTURE_FILE:
+			rc = finish_via_file(job, p, err);
+			break;
+		case CAPTURE_SYNC:
+			rc = finish_via_sync(job, job_config(job), p, err);
+			break;
+		case CAPTURE_OFFLINE:
+			break;
+		}
 	}
 	return check_failover(job, c, rc, err);
 }
 
 int
-capture_prove(struct capture *c, long long ctime, uint64_t db_keys, struct vs_error *err)
+capture_prove(struct capture_part *p, long long ctime, uint64_t db_keys, struct vs_error *err)
 {
-	if (c->mode != CAPTURE_FILE)
+	if (p->mode != CAPTURE_FILE)
 		return 0;
-	return redis_rdb_prove(c->conn, &c->bs, c->rdb_path, ctime, db_keys, err);
+	return redis_rdb_prove(p->conn, &p->bs, p->rdb_path, ctime, db_keys, err);
 }
 
 void
 capture_release(struct capture *c)
 {
-	file_close(&c->rdb);
 	for (int i = 0; i < CAPTURE_NINDEX; i++)
 		file_close(&c->index[i]);
-	if (c->rdb_tmp != NULL) {
-		unlink(c->rdb_tmp);
-		free(c->rdb_tmp);
-		c->rdb_tmp = NULL;
+	for (size_t i = 0; i < c->nparts; i++) {
+		struct capture_part *p = &c->parts[i];
+
+		file_close(&p->rdb);
+		if (p->rdb_tmp != NULL) {
+			unlink(p->rdb_tmp);
+			free(p->rdb_tmp);
+		}
+		free(p->rdb_path);
+		redis_sync_free(p->sync);
+		redis_conn_close(p->conn);
 	}
-	free(c->rdb_path);
-	c->rdb_path = NULL;
-	redis_sync_free(c->sync);
-	c->sync = NULL;
-	redis_conn_close(c->conn);
-	c->conn = NULL;
+	free(c->parts);
+	c->parts = NULL;
+	c->nparts = 0;
 	redis_conn_close(c->pause_conn);
 	c->pause_conn = NULL;
 	redis_target_clear(&c->target);
+	redis_cluster_clear(&c->cluster);
 }

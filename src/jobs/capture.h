@@ -12,6 +12,7 @@
 #include <stdint.h>
 
 #include "engine/engine.h"
+#include "redis/redis-cluster.h"
 #include "redis/redis-conn.h"
 #include "redis/redis-sentinel.h"
 #include "redis/redis-snapshot.h"
@@ -25,28 +26,38 @@ struct capture_file {
 	char *note;           /* why it is missing (tolerant captures) */
 };
 
-struct capture {
+/* One server's snapshot: the server's, or in a cluster each master's. */
+struct capture_part {
 	struct capture_file rdb;
-	struct capture_file index[CAPTURE_NINDEX];
 	char *rdb_tmp;        /* a fetched RDB's temp file, unlinked on release */
 	char *rdb_path;       /* the server's RDB file (dir and name), or NULL */
 	const char *rdb_source; /* "file", "replication" or "offline" */
 	char redis_version[32];
-	bool coordinated;     /* faiss.lock_file was held during the capture */
-	int db;
 
 	/* Between capture_begin() and capture_finish(). */
 	enum { CAPTURE_FILE, CAPTURE_SYNC, CAPTURE_OFFLINE } mode;
+	const struct config *rcfg;   /* the server the snapshot comes from */
 	struct redis_conn *conn;
 	struct redis_bgsave bs;
 	struct redis_sync *sync;
+	int sync_delay;              /* its repl-diskless-sync-delay (s), -1
+				      * unknown */
+	const struct redis_master *master; /* cluster: the master it is */
+};
 
-	/* The server the snapshot comes from: the configured one, or under
-	 * Sentinel the master or a replica of it found by capture_begin(). */
-	const struct config *rcfg;
-	struct redis_target target;      /* Sentinel: the servers found */
-	struct redis_conn *pause_conn;   /* the master when the snapshot comes
-					  * from a replica: writes pause there */
+struct capture {
+	struct capture_part *parts;
+	size_t nparts;
+	struct capture_file index[CAPTURE_NINDEX];
+	bool coordinated;     /* faiss.lock_file was held during the capture */
+	int db;
+
+	/* Sentinel: the servers found; the master when the snapshot comes
+	 * from a replica, where writes pause. */
+	struct redis_target target;
+	struct redis_conn *pause_conn;
+	/* Cluster: the masters found, one part each. */
+	struct redis_cluster cluster;
 };
 
 /* Returned by capture_finish() when a later save replaced the snapshot
@@ -57,16 +68,19 @@ struct capture {
  * opened, writes resumed. The index descriptors can be copied at once,
  * while Redis is still writing its snapshot. tolerant: record missing
  * pieces instead of failing (a Redis that is down: its RDB file on disk is
- * taken as it is). */
+ * taken as it is). A cluster: writes paused on every master, each forks
+ * inside the pause, one moment for all. */
 int capture_begin(struct job *job, bool tolerant, struct capture *c, struct vs_error *err);
 
-/* Wait for the snapshot and open it (c->rdb). 0, -1, or CAPTURE_RETRY. */
+/* Wait for the snapshots and open them (each part's rdb); in a cluster,
+ * then make sure no failover or slot migration happened meanwhile. 0, -1,
+ * or CAPTURE_RETRY. */
 int capture_finish(struct job *job, struct capture *c, struct vs_error *err);
 
 /* Once the RDB is read: prove it is the snapshot this capture made (its
  * ctime aux field and the keys of the configured db; redis_rdb_prove()).
  * Nothing to prove for a replication fetch or an offline copy. */
-int capture_prove(struct capture *c, long long ctime, uint64_t db_keys,
+int capture_prove(struct capture_part *p, long long ctime, uint64_t db_keys,
     struct vs_error *err);
 
 /* Close descriptors and remove temp files. */

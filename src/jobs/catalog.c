@@ -320,7 +320,7 @@ catalog_copy_missing(const struct catalog_copy *c)
 
 	if (!catalog_copy_usable(c))
 		return 0;
-	if (!c->m.redis.file.present)
+	if (!manifest_has_rdb(&c->m))
 		m |= CATALOG_PART_RDB;
 	if (!c->m.content.file.present || c->m.content.unreadable)
 		m |= CATALOG_PART_CONTENT;

@@ -376,8 +376,7 @@ reaped(void *ud, const char *dir)
 static int
 drill_run(struct drill_ctx *dc, struct job_drill_args *a, struct vs_error *err)
 {
-	const struct manifest_file *files[] = { &dc->m.redis.file, &dc->m.content.file,
-	    &dc->m.user.file };
+	const struct manifest_file *f;
 	char *root = drill_sandbox_root(dc->cfg);
 	unsigned removed;
 	struct vs_error rerr;
@@ -398,10 +397,10 @@ drill_run(struct drill_ctx *dc, struct job_drill_args *a, struct vs_error *err)
 	if (restore_materialise(dc->job, dc->st, &dc->m, dc->sb->dir, err) != 0)
 		return -1;
 	step(dc, DRILL_STEP_CHECKSUMS);
-	for (size_t i = 0; i < 3; i++) {
-		if (!files[i]->present)
+	for (size_t i = 0; (f = manifest_file_at(&dc->m, i)) != NULL; i++) {
+		if (!f->present)
 			continue;
-		if (check_copy(dc, files[i], err) != 0)
+		if (check_copy(dc, f, err) != 0)
 			return -1;
 	}
 	phase_end(dc, DRILL_PHASE_DOWNLOAD);
@@ -409,7 +408,11 @@ drill_run(struct drill_ctx *dc, struct job_drill_args *a, struct vs_error *err)
 	step(dc, DRILL_STEP_REDIS);
 	map_sides(dc);
 	r = 1;
-	if (!dc->m.redis.file.present)
+	if (manifest_is_cluster(&dc->m))
+		drill_skip(dc, "redis_load", MANIFEST_RDB_FILE, _("a Redis Cluster backup: "
+		    "%zu shards, one RDB each, which a drill does not load; 'vsbackup verify "
+		    "--deep' reads every shard"), dc->m.redis.nshards);
+	else if (!dc->m.redis.file.present)
 		drill_skip(dc, "redis_load", MANIFEST_RDB_FILE, _("the backup holds no RDB: %s"),
 		    dc->m.redis.file.note ? dc->m.redis.file.note : _("no reason recorded"));
 	else if ((r = start_redis(dc, a->keep, err)) < 0)

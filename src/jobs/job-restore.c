@@ -30,6 +30,7 @@
 #include "jobs/tools.h"
 #include "jobs/transfer.h"
 #include "redis/rdb-reader.h"
+#include "redis/redis-cluster.h"
 #include "storage/storage.h"
 
 static const char *const restore_step_texts[RESTORE_NSTEPS] = {
@@ -700,6 +701,13 @@ job_restore_run(struct job *job, void *argp, void **result, struct vs_error *err
 			goto out;
 		res->target_dir = xstrdup(args->target_dir);
 		goto done;
+	}
+	if (manifest_is_cluster(&rc.m) || redis_cluster_mode(rc.cfg)) {
+		error_set(err, VS_ERR_REFUSED, _("%s: restoring into a live Redis Cluster, or a "
+		    "cluster backup into a live server, is not possible with this version; nothing "
+		    "live was changed; 'vsbackup restore %s --target-dir DIR' writes the backup's "
+		    "files (one RDB per master) into DIR"), rc.j.id, rc.j.id);
+		goto out;
 	}
 
 	step_begin(&rc, RESTORE_PREFLIGHT);

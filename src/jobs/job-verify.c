@@ -20,6 +20,7 @@
 
 #include "common/fsutil.h"
 #include "common/i18n.h"
+#include "common/termsafe.h"
 #include "common/xmalloc.h"
 #include "faiss/faiss-header.h"
 #include "faiss/faiss-index.h"
@@ -28,6 +29,7 @@
 #include "jobs/tools.h"
 #include "manifest/verify-record.h"
 #include "redis/rdb-reader.h"
+#include "redis/redis-slot.h"
 #include "repo/repo.h"
 #include "repo/view.h"
 #include "storage/storage.h"
@@ -166,41 +168,115 @@ verify_file(struct verify_ctx *vc, const struct manifest_file *f, struct rdb_rea
 	return 0;
 }
 
+/*
+ * What one RDB file of the backup must hold: the backup's counts, or in a
+ * cluster backup its shard's, and then only keys of the slots the shard's
+ * master served.
+ */
+struct rdb_expect {
+	const struct manifest_file *f;
+	const uint64_t *counts;        /* per prefix, m->redis.ncounts */
+	uint64_t dbsize;
+	bool shard;
+	unsigned char owned[REDIS_SLOTS];
+	uint64_t outside;              /* keys in a slot it did not serve */
+	unsigned first_slot;
+	char first_key[96];
+};
+
+static int
+verify_key_slot(void *ud, const struct rdb_key *k, struct vs_error *err)
+{
+	struct rdb_expect *x = ud;
+	unsigned slot = redis_key_slot(k->key, k->keylen);
+	char *safe;
+
+	(void)err;
+	if (x->owned[slot])
+		return 0;
+	if (x->outside++ == 0) {
+		safe = termsafe_ndup((const char *)k->key, k->keylen, 60);
+		snprintf(x->first_key, sizeof x->first_key, "%s", safe);
+		free(safe);
+		x->first_slot = slot;
+	}
+	return 0;
+}
+
+static struct rdb_expect *
+rdb_expect_new(const struct manifest *m, size_t i, uint64_t *counts)
+{
+	struct rdb_expect *x = xcalloc(1, sizeof *x);
+
+	for (size_t p = 0; p < m->redis.ncounts; p++)
+		counts[p] = m->redis.counts[p].count;
+	x->counts = counts;
+	x->dbsize = m->redis.dbsize;
+	x->f = &m->redis.file;
+	if (manifest_is_cluster(m)) {
+		const struct manifest_shard *sh = &m->redis.shards[i];
+
+		x->f = &sh->file;
+		x->counts = sh->counts;
+		x->dbsize = sh->dbsize;
+		x->shard = true;
+		for (size_t r = 0; r < sh->nslots; r++)
+			memset(x->owned + sh->slots[r].first, 1,
+			    (size_t)sh->slots[r].last - sh->slots[r].first + 1);
+	}
+	return x;
+}
+
 static void
-verify_rdb_deep(struct verify_ctx *vc, const struct manifest *m, struct rdb_reader *rdb)
+verify_rdb_deep(struct verify_ctx *vc, const struct manifest *m, struct rdb_reader *rdb,
+    const struct rdb_expect *x)
 {
 	struct rdb_summary sum;
 	struct vs_error rerr;
-	char *path;
+	char what[160], *path;
 
 	error_clear(&rerr);
 	memset(&sum, 0, sizeof sum);
 	if (rdb_reader_finish(rdb, &sum, &rerr) != 0 &&
 	    !(sum.checksum_present && !sum.checksum_ok)) {
-		check(vc, _("redis.rdb contents"), false, "%s", rerr.msg);
+		snprintf(what, sizeof what, _("%s contents"), x->f->name);
+		check(vc, what, false, "%s", rerr.msg);
 		rdb_summary_clear(&sum);
 		return;
 	}
+	snprintf(what, sizeof what, _("%s checksum"), x->f->name);
 	if (!sum.checksum_present)
-		check(vc, _("redis.rdb checksum"), true,
-		    _("none stored (the server runs with rdbchecksum no)"));
+		check(vc, what, true, _("none stored (the server runs with rdbchecksum no)"));
 	else
-		check(vc, _("redis.rdb checksum"), sum.checksum_ok, sum.checksum_ok ?
+		check(vc, what, sum.checksum_ok, sum.checksum_ok ?
 		    _("CRC-64 matches") : _("CRC-64 does not match: the file is damaged"));
 	for (size_t i = 0; i < m->redis.ncounts && i < sum.nprefixes; i++) {
-		char what[160];
-
-		snprintf(what, sizeof what, _("key count %s"), m->redis.counts[i].prefix);
-		check(vc, what, sum.prefix_keys[i] == m->redis.counts[i].count,
+		if (x->shard)
+			snprintf(what, sizeof what, _("%s key count %s"), x->f->name,
+			    m->redis.counts[i].prefix);
+		else
+			snprintf(what, sizeof what, _("key count %s"), m->redis.counts[i].prefix);
+		check(vc, what, sum.prefix_keys[i] == x->counts[i],
 		    _("%llu keys in the RDB, metadata says %llu"),
-		    (unsigned long long)sum.prefix_keys[i],
-		    (unsigned long long)m->redis.counts[i].count);
+		    (unsigned long long)sum.prefix_keys[i], (unsigned long long)x->counts[i]);
 	}
-	check(vc, _("dbsize"), sum.db_keys == m->redis.dbsize,
-	    _("%llu keys in db %d, metadata says %llu"), (unsigned long long)sum.db_keys,
-	    m->redis.db, (unsigned long long)m->redis.dbsize);
+	if (x->shard)
+		snprintf(what, sizeof what, _("%s dbsize"), x->f->name);
+	else
+		snprintf(what, sizeof what, "%s", _("dbsize"));
+	check(vc, what, sum.db_keys == x->dbsize, _("%llu keys in db %d, metadata says %llu"),
+	    (unsigned long long)sum.db_keys, m->redis.db, (unsigned long long)x->dbsize);
+	if (x->shard) {
+		snprintf(what, sizeof what, _("%s slots"), x->f->name);
+		if (x->outside > 0)
+			check(vc, what, false, _("%llu keys lie in slots its master did not serve, "
+			    "e.g. \"%s\" (slot %u): the file is not this shard's"),
+			    (unsigned long long)x->outside, x->first_key, x->first_slot);
+		else
+			check(vc, what, true, "%s", _("every key lies in a slot its master served"));
+	}
 
-	path = vc->rep->deep ? storage_local_path(vc->st, vc->id, MANIFEST_RDB_FILE) : NULL;
+	path = vc->rep->deep ? storage_local_path(vc->st, vc->id, x->f->name) : NULL;
 	if (path != NULL) {
 		char detail[1024];
 		enum rdb_check_result r;
@@ -210,7 +286,9 @@ verify_rdb_deep(struct verify_ctx *vc, const struct manifest *m, struct rdb_read
 		    sizeof detail);
 		if (r == RDB_CHECK_SKIPPED)
 			job_log(vc->job, VS_LOG_INFO, "%s redis-check-rdb %s", vc->id, detail);
-		check(vc, "redis-check-rdb", r != RDB_CHECK_FAILED, "%s", detail);
+		snprintf(what, sizeof what, x->shard ? "redis-check-rdb %s" : "redis-check-rdb",
+		    x->f->name);
+		check(vc, what, r != RDB_CHECK_FAILED, "%s", detail);
 		free(path);
 	}
 	rdb_summary_clear(&sum);
@@ -419,6 +497,8 @@ verify_run(struct job *job, struct storage *st, const char *id, bool deep, bool 
 	struct manifest m;
 	struct rdb_reader *rdb = NULL;
 	const char **prefixes = NULL;
+	uint64_t *counts = NULL;
+	size_t nrdb;
 	char *json = NULL, *where;
 	size_t len;
 	bool found;
@@ -469,40 +549,46 @@ verify_run(struct job *job, struct storage *st, const char *id, bool deep, bool 
 	check(&vc, STORAGE_METADATA, true, _("well-formed, format version %d"), m.format_version);
 
 	vc.total = manifest_total_size(&m);
-	if (deep && m.redis.file.present) {
-		prefixes = xcalloc(m.redis.ncounts + 1, sizeof *prefixes);
-		for (size_t i = 0; i < m.redis.ncounts; i++)
-			prefixes[i] = m.redis.counts[i].prefix;
-		rdb = rdb_reader_new(prefixes, m.redis.ncounts, m.redis.db);
-	}
+	prefixes = xcalloc(m.redis.ncounts + 1, sizeof *prefixes);
+	for (size_t i = 0; i < m.redis.ncounts; i++)
+		prefixes[i] = m.redis.counts[i].prefix;
+	counts = xcalloc(m.redis.ncounts + 1, sizeof *counts);
+	nrdb = manifest_is_cluster(&m) ? m.redis.nshards : 1;
 	{
-		const struct manifest_file *files[] = { &m.redis.file, &m.content.file, &m.user.file };
-		static const char *const names[] = {
-			MANIFEST_RDB_FILE, MANIFEST_CONTENT_FILE, MANIFEST_USER_FILE,
-		};
+		const struct manifest_file *f;
 
-		for (size_t i = 0; i < 3; i++) {
+		for (size_t i = 0; (f = manifest_file_at(&m, i)) != NULL; i++) {
+			struct rdb_expect *x = NULL;
 			int frc;
 
-			if (!files[i]->present) {
-				check(&vc, names[i], true, _("absent at backup time: %s"),
-				    files[i]->note ? files[i]->note : _("no reason recorded"));
+			if (!f->present) {
+				check(&vc, f->name, true, _("absent at backup time: %s"),
+				    f->note ? f->note : _("no reason recorded"));
 				continue;
 			}
 			if (m.format_version >= 2) {
 				/* Quick: the chunks themselves; deep: then the
 				 * files reassembled from them. */
-				frc = verify_chunks(&vc, &m, files[i], err);
+				frc = verify_chunks(&vc, &m, f, err);
 				if (frc < 0)
 					goto out;
 				if (frc > 0 || !deep)
 					continue;
 			}
-			frc = verify_file(&vc, files[i], i == 0 ? rdb : NULL, err);
+			if (deep && i < nrdb) {
+				x = rdb_expect_new(&m, i, counts);
+				rdb = rdb_reader_new(prefixes, m.redis.ncounts, m.redis.db);
+				if (x->shard)
+					rdb_reader_on_key(rdb, verify_key_slot, x, 0);
+			}
+			frc = verify_file(&vc, f, rdb, err);
+			if (frc == 0 && rdb != NULL)
+				verify_rdb_deep(&vc, &m, rdb, x);
+			rdb_reader_free(rdb);
+			rdb = NULL;
+			free(x);
 			if (frc < 0)
 				goto out;
-			if (i == 0 && rdb != NULL && frc == 0)
-				verify_rdb_deep(&vc, &m, rdb);
 		}
 	}
 	/* A format 2 file with damaged chunks cannot be reassembled. */
@@ -519,6 +605,7 @@ done:
 out:
 	rdb_reader_free(rdb);
 	free(prefixes);
+	free(counts);
 	manifest_clear(&m);
 	free(json);
 	verify_report_free(rep);

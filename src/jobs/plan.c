@@ -141,7 +141,7 @@ job_plan_run(struct job *job, void *argp, void **result, struct vs_error *err)
 	for (unsigned i = 0; i < CATALOG_NPARTS; i++) {
 		bool unreadable = (i == 1 && p->m.content.unreadable) || (i == 2 && p->m.user.unreadable);
 
-		if (!f[i]->present || unreadable)
+		if ((i == 0 ? !manifest_has_rdb(&p->m) : !f[i]->present) || unreadable)
 			p->missing |= 1u << i;
 	}
 	p->backup_bytes = manifest_total_size(&p->m);
@@ -192,7 +192,7 @@ restore_plan_estimate(const struct restore_plan *p, double rate, bool measured,
 		rate = PLAN_DEFAULT_RATE;
 	for (int i = 0; i < LIVE_NINDEX; i++)
 		live += (double)p->live.index[i].size;
-	rdb = p->m.redis.file.present ? (double)p->m.redis.file.size : 0;
+	rdb = (double)manifest_rdb_size(&p->m);
 	ix = b - rdb;
 	live += rdb;                     /* the live RDB: about the backup's */
 	sec = b / rate;                  /* verify */

@@ -13,6 +13,7 @@
 
 #include "common/fsutil.h"
 #include "common/i18n.h"
+#include "common/xmalloc.h"
 #include "jobs/place.h"
 #include "jobs/restore.h"
 
@@ -20,23 +21,25 @@ int
 restore_materialise(struct job *job, struct storage *st, const struct manifest *m,
     const char *dir, struct vs_error *err)
 {
-	const struct manifest_file *files[] = { &m->redis.file, &m->content.file, &m->user.file };
+	const struct manifest_file *f;
 	/* For the operator who asked for them, not for a service. */
 	const struct fs_owner own = { .known = false, .mode = 0600 };
-	char *written[4] = { NULL, NULL, NULL, NULL }, *json = NULL, *path;
+	char **written = xcalloc(manifest_nfiles(m), sizeof *written), *json = NULL, *path;
 	size_t len, nw = 0;
 	int r = -1;
 
-	if (fs_mkdir_p(dir, 0700, err) != 0)
+	if (fs_mkdir_p(dir, 0700, err) != 0) {
+		free(written);
 		return -1;
-	for (size_t i = 0; i < 3; i++) {
+	}
+	for (size_t i = 0; (f = manifest_file_at(m, i)) != NULL; i++) {
 		char phase[128];
 
-		if (!files[i]->present)
+		if (!f->present)
 			continue;
-		path = fs_join(dir, files[i]->name);
+		path = fs_join(dir, f->name);
 		snprintf(phase, sizeof phase, _("writing %s"), path);
-		if (place_file(job, st, m->backup_id, files[i]->name, files[i]->size, path, &own,
+		if (place_file(job, st, m->backup_id, f->name, f->size, path, &own,
 		    phase, err) != 0) {
 			free(path);
 			goto out;
@@ -57,5 +60,6 @@ out:
 			unlink(written[i]);
 		free(written[i]);
 	}
+	free(written);
 	return r;
 }

@@ -33,8 +33,6 @@
  * their next progress report.
  */
 
-#define XFER_NFILES 3
-
 struct xfer_group;
 
 struct xfer_file {
@@ -58,7 +56,7 @@ struct xfer_group {
 	uint64_t done, total;
 	bool failed;
 	struct vs_error err;      /* the first failure */
-	struct xfer_file files[XFER_NFILES];
+	struct xfer_file *files;  /* one per data file (a cluster: per shard) */
 	size_t nfiles;
 };
 
@@ -253,9 +251,7 @@ static int
 xfer_files(struct job *job, struct storage *src, struct storage_txn *txn, const char *id,
     const char *to, const struct manifest *m, uint64_t total, struct vs_error *err)
 {
-	const struct manifest_file *all[XFER_NFILES] = {
-		&m->redis.file, &m->content.file, &m->user.file
-	};
+	const struct manifest_file *f;
 	struct xfer_group *g = xcalloc(1, sizeof *g);
 	size_t i;
 	int rc;
@@ -268,14 +264,15 @@ xfer_files(struct job *job, struct storage *src, struct storage_txn *txn, const 
 	g->total = total;
 	pthread_mutex_init(&g->lock, NULL);
 	error_clear(&g->err);
-	for (i = 0; i < XFER_NFILES; i++) {
+	g->files = xcalloc(manifest_nfiles(m), sizeof *g->files);
+	for (i = 0; (f = manifest_file_at(m, i)) != NULL; i++) {
 		struct xfer_file *xf;
 
-		if (!all[i]->present)
+		if (!f->present)
 			continue;
 		xf = &g->files[g->nfiles++];
 		xf->g = g;
-		xf->f = all[i];
+		xf->f = f;
 		xf->progress.fn = xfer_progress_fn;
 		xf->progress.landed = xfer_landed_fn;
 		xf->progress.ud = xf;
@@ -294,6 +291,7 @@ xfer_files(struct job *job, struct storage *src, struct storage_txn *txn, const 
 	if (rc != 0)
 		*err = g->err;
 	pthread_mutex_destroy(&g->lock);
+	free(g->files);
 	free(g);
 	return rc;
 }

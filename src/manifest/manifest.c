@@ -105,6 +105,51 @@ index_json(const struct manifest_index *ix)
 	return o;
 }
 
+/* Counts per prefix ("key_counts", "key_expires") of obj. */
+static void
+add_counts(cJSON *obj, const struct manifest *m, const uint64_t *counts,
+    const uint64_t *expires, uint64_t dbsize, uint64_t db_expires)
+{
+	cJSON *c;
+
+	cJSON_AddNumberToObject(obj, "dbsize", (double)dbsize);
+	c = cJSON_AddObjectToObject(obj, "key_counts");
+	for (size_t i = 0; i < m->redis.ncounts; i++)
+		cJSON_AddNumberToObject(c, m->redis.counts[i].prefix, (double)counts[i]);
+	if (m->redis.expires_known) {
+		cJSON_AddNumberToObject(obj, "dbsize_expires", (double)db_expires);
+		c = cJSON_AddObjectToObject(obj, "key_expires");
+		for (size_t i = 0; i < m->redis.ncounts; i++)
+			cJSON_AddNumberToObject(c, m->redis.counts[i].prefix, (double)expires[i]);
+	}
+}
+
+static cJSON *
+shard_json(const struct manifest *m, const struct manifest_shard *sh)
+{
+	cJSON *o = cJSON_CreateObject(), *slots;
+
+	add_file(o, &sh->file);
+	cJSON_AddStringToObject(o, "node_id", sh->node_id);
+	cJSON_AddStringToObject(o, "address", sh->addr ? sh->addr : "");
+	slots = cJSON_AddArrayToObject(o, "slots");
+	for (size_t i = 0; i < sh->nslots; i++) {
+		cJSON *r = cJSON_CreateArray();
+
+		cJSON_AddItemToArray(r, cJSON_CreateNumber(sh->slots[i].first));
+		cJSON_AddItemToArray(r, cJSON_CreateNumber(sh->slots[i].last));
+		cJSON_AddItemToArray(slots, r);
+	}
+	cJSON_AddStringToObject(o, "redis_version", sh->redis_version ? sh->redis_version : "");
+	cJSON_AddNumberToObject(o, "rdb_version", sh->rdb_version);
+	add_counts(o, m, sh->counts, sh->expires, sh->dbsize, sh->db_expires);
+	cJSON_AddStringToObject(o, "source", sh->source ? sh->source : "file");
+	cJSON_AddStringToObject(o, "data_dir", sh->data_dir ? sh->data_dir : "");
+	cJSON_AddStringToObject(o, "dbfilename", sh->dbfilename ? sh->dbfilename : "");
+	add_owner(o, "data_dir_owner", &sh->dir_owner);
+	return o;
+}
+
 char *
 manifest_to_json(const struct manifest *m)
 {
@@ -120,7 +165,10 @@ manifest_to_json(const struct manifest *m)
 	cJSON_AddStringToObject(root, "consistency", m->consistency ? m->consistency : "paused");
 
 	redis = cJSON_AddObjectToObject(root, "redis");
-	add_file(redis, &m->redis.file);
+	if (manifest_is_cluster(m))
+		cJSON_AddStringToObject(redis, "mode", "cluster");
+	else
+		add_file(redis, &m->redis.file);
 	cJSON_AddStringToObject(redis, "redis_version",
 	    m->redis.redis_version ? m->redis.redis_version : "");
 	cJSON_AddNumberToObject(redis, "rdb_version", m->redis.rdb_version);
@@ -141,6 +189,12 @@ manifest_to_json(const struct manifest *m)
 	cJSON_AddStringToObject(redis, "data_dir", m->redis.data_dir ? m->redis.data_dir : "");
 	cJSON_AddStringToObject(redis, "dbfilename", m->redis.dbfilename ? m->redis.dbfilename : "");
 	add_owner(redis, "data_dir_owner", &m->redis.dir_owner);
+	if (manifest_is_cluster(m)) {
+		cJSON *shards = cJSON_AddArrayToObject(redis, "shards");
+
+		for (size_t i = 0; i < m->redis.nshards; i++)
+			cJSON_AddItemToArray(shards, shard_json(m, &m->redis.shards[i]));
+	}
 
 	indices = cJSON_AddObjectToObject(root, "indices");
 	cJSON_AddItemToObject(indices, "content", index_json(&m->content));
@@ -432,18 +486,197 @@ parse_expires(struct parse_ctx *pc, const cJSON *r, struct manifest *m)
 	return 0;
 }
 
+/* Per-prefix counts of a shard: the prefixes of the totals, each. */
+static int
+parse_shard_counts(struct parse_ctx *pc, const cJSON *o, const char *path,
+    const struct manifest *m, struct manifest_shard *sh)
+{
+	const cJSON *counts, *ex;
+	char fpath[96];
+	uint64_t v;
+
+	sh->counts = xcalloc(m->redis.ncounts + 1, sizeof *sh->counts);
+	sh->expires = xcalloc(m->redis.ncounts + 1, sizeof *sh->expires);
+	snprintf(fpath, sizeof fpath, "%s.dbsize", path);
+	if (get_uint(pc, o, "dbsize", fpath, UINT64_C(1) << 53, &sh->dbsize) != 0)
+		return -1;
+	snprintf(fpath, sizeof fpath, "%s.key_counts", path);
+	if ((counts = get(pc, o, "key_counts", fpath)) == NULL)
+		return -1;
+	if (!cJSON_IsObject(counts))
+		return bad(pc, fpath, _("not an object"));
+	for (size_t i = 0; i < m->redis.ncounts; i++)
+		if (get_uint(pc, counts, m->redis.counts[i].prefix, fpath, sh->dbsize,
+		    &sh->counts[i]) != 0)
+			return -1;
+	if (!m->redis.expires_known)
+		return 0;
+	snprintf(fpath, sizeof fpath, "%s.dbsize_expires", path);
+	if (get_uint(pc, o, "dbsize_expires", fpath, sh->dbsize, &sh->db_expires) != 0)
+		return -1;
+	snprintf(fpath, sizeof fpath, "%s.key_expires", path);
+	if ((ex = get(pc, o, "key_expires", fpath)) == NULL)
+		return -1;
+	if (!cJSON_IsObject(ex))
+		return bad(pc, fpath, _("not an object"));
+	for (size_t i = 0; i < m->redis.ncounts; i++) {
+		if (get_uint(pc, ex, m->redis.counts[i].prefix, fpath, sh->counts[i], &v) != 0)
+			return -1;
+		sh->expires[i] = v;
+	}
+	return 0;
+}
+
+static int
+parse_shard(struct parse_ctx *pc, const cJSON *o, size_t idx, const struct manifest *m,
+    unsigned char *owned, struct manifest_shard *sh)
+{
+	char path[64], fpath[96], name[MANIFEST_NAME_MAX];
+	const cJSON *slots, *r, *c;
+	const char *s;
+	uint64_t v;
+
+	snprintf(path, sizeof path, "redis.shards[%zu]", idx);
+	if (!cJSON_IsObject(o))
+		return bad(pc, path, _("not an object"));
+	snprintf(fpath, sizeof fpath, "%s.node_id", path);
+	if (get_string(pc, o, "node_id", fpath, &s) != 0)
+		return -1;
+	if (strlen(s) != 40 || strspn(s, "0123456789abcdef") != 40)
+		return bad(pc, fpath, _("not a node id (40 lowercase hex digits)"));
+	memcpy(sh->node_id, s, 41);
+	manifest_shard_file_name(sh->node_id, name);
+	if (parse_file(pc, o, path, name, &sh->file) != 0)
+		return -1;
+	if (!sh->file.present)
+		return bad(pc, path, _("a shard's RDB file cannot be missing"));
+	snprintf(fpath, sizeof fpath, "%s.address", path);
+	if (get_string(pc, o, "address", fpath, &s) != 0)
+		return -1;
+	sh->addr = xstrdup(s);
+	snprintf(fpath, sizeof fpath, "%s.slots", path);
+	if ((slots = get(pc, o, "slots", fpath)) == NULL)
+		return -1;
+	if (!cJSON_IsArray(slots) || cJSON_GetArraySize(slots) < 1 ||
+	    cJSON_GetArraySize(slots) > REDIS_SLOTS)
+		return bad(pc, fpath, _("not a list of slot ranges"));
+	sh->slots = xcalloc((size_t)cJSON_GetArraySize(slots), sizeof *sh->slots);
+	cJSON_ArrayForEach(r, slots) {
+		const cJSON *a = cJSON_GetArrayItem(r, 0), *b = cJSON_GetArrayItem(r, 1);
+
+		if (!cJSON_IsArray(r) || cJSON_GetArraySize(r) != 2 || !cJSON_IsNumber(a) ||
+		    !cJSON_IsNumber(b) || a->valuedouble < 0 || b->valuedouble < a->valuedouble ||
+		    b->valuedouble >= REDIS_SLOTS || a->valuedouble != floor(a->valuedouble) ||
+		    b->valuedouble != floor(b->valuedouble))
+			return bad(pc, fpath, _("not a list of [first, last] slot ranges "
+			    "within 0-16383"));
+		sh->slots[sh->nslots].first = (uint16_t)a->valuedouble;
+		sh->slots[sh->nslots].last = (uint16_t)b->valuedouble;
+		for (unsigned k = sh->slots[sh->nslots].first; k <= sh->slots[sh->nslots].last;
+		    k++) {
+			if (owned[k])
+				return bad(pc, fpath, _("a slot belongs to two shards"));
+			owned[k] = 1;
+		}
+		sh->nslots++;
+	}
+	snprintf(fpath, sizeof fpath, "%s.redis_version", path);
+	if (get_string(pc, o, "redis_version", fpath, &s) != 0)
+		return -1;
+	sh->redis_version = xstrdup(s);
+	snprintf(fpath, sizeof fpath, "%s.rdb_version", path);
+	if (get_uint(pc, o, "rdb_version", fpath, 1000, &v) != 0)
+		return -1;
+	sh->rdb_version = (int)v;
+	c = cJSON_GetObjectItemCaseSensitive(o, "source");
+	sh->source = xstrdup(cJSON_IsString(c) ? c->valuestring : "file");
+	c = cJSON_GetObjectItemCaseSensitive(o, "data_dir");
+	sh->data_dir = xstrdup(cJSON_IsString(c) ? c->valuestring : "");
+	c = cJSON_GetObjectItemCaseSensitive(o, "dbfilename");
+	sh->dbfilename = xstrdup(cJSON_IsString(c) ? c->valuestring : "");
+	if (parse_owner(pc, o, "data_dir_owner", path, &sh->dir_owner) != 0)
+		return -1;
+	return parse_shard_counts(pc, o, path, m, sh);
+}
+
+/* A cluster backup: its shards cover every slot once, and add up to the
+ * totals. */
+static int
+parse_shards(struct parse_ctx *pc, const cJSON *r, struct manifest *m)
+{
+	const cJSON *shards = cJSON_GetObjectItemCaseSensitive(r, "shards"), *o;
+	unsigned char *owned = xcalloc(REDIS_SLOTS, 1);
+	uint64_t dbsize = 0, db_expires = 0;
+	size_t i = 0;
+	int rc = -1;
+
+	if (!cJSON_IsArray(shards) || cJSON_GetArraySize(shards) < 1 ||
+	    cJSON_GetArraySize(shards) > REDIS_SLOTS) {
+		bad(pc, "redis.shards", _("not a list of shards"));
+		goto out;
+	}
+	m->redis.shards = xcalloc((size_t)cJSON_GetArraySize(shards), sizeof *m->redis.shards);
+	cJSON_ArrayForEach(o, shards) {
+		struct manifest_shard *sh = &m->redis.shards[i];
+
+		m->redis.nshards = ++i;
+		if (parse_shard(pc, o, i - 1, m, owned, sh) != 0)
+			goto out;
+		for (size_t k = 0; k + 1 < i; k++)
+			if (strcmp(m->redis.shards[k].node_id, sh->node_id) == 0) {
+				bad(pc, "redis.shards", _("two shards have the same node id"));
+				goto out;
+			}
+		dbsize += sh->dbsize;
+		db_expires += sh->db_expires;
+	}
+	if (memchr(owned, 0, REDIS_SLOTS) != NULL) {
+		bad(pc, "redis.shards", _("the shards do not cover every slot"));
+		goto out;
+	}
+	if (dbsize != m->redis.dbsize || (m->redis.expires_known &&
+	    db_expires != m->redis.db_expires)) {
+		bad(pc, "redis.shards", _("the shards' key counts do not add up to dbsize"));
+		goto out;
+	}
+	for (size_t p = 0; p < m->redis.ncounts; p++) {
+		uint64_t n = 0, e = 0;
+
+		for (size_t k = 0; k < m->redis.nshards; k++) {
+			n += m->redis.shards[k].counts[p];
+			e += m->redis.shards[k].expires[p];
+		}
+		if (n != m->redis.counts[p].count ||
+		    (m->redis.expires_known && e != m->redis.counts[p].expires)) {
+			bad(pc, "redis.shards", _("the shards' key counts do not add up to "
+			    "key_counts"));
+			goto out;
+		}
+	}
+	rc = 0;
+out:
+	free(owned);
+	return rc;
+}
+
 static int
 parse_redis(struct parse_ctx *pc, const cJSON *root, struct manifest *m)
 {
 	const cJSON *r, *counts, *c;
 	const char *s;
 	uint64_t v;
+	bool cluster;
 
 	if ((r = get(pc, root, "redis", "redis")) == NULL)
 		return -1;
 	if (!cJSON_IsObject(r))
 		return bad(pc, "redis", _("not an object"));
-	if (parse_file(pc, r, "redis", MANIFEST_RDB_FILE, &m->redis.file) != 0)
+	c = cJSON_GetObjectItemCaseSensitive(r, "mode");
+	cluster = cJSON_IsString(c) && strcmp(c->valuestring, "cluster") == 0;
+	if (c != NULL && !cluster && !(cJSON_IsString(c) &&
+	    strcmp(c->valuestring, "standalone") == 0))
+		return bad(pc, "redis.mode", _("not \"standalone\" or \"cluster\""));
+	if (!cluster && parse_file(pc, r, "redis", MANIFEST_RDB_FILE, &m->redis.file) != 0)
 		return -1;
 	if (get_string(pc, r, "redis_version", "redis.redis_version", &s) != 0)
 		return -1;
@@ -486,7 +719,9 @@ parse_redis(struct parse_ctx *pc, const cJSON *root, struct manifest *m)
 		m->redis.counts[m->redis.ncounts].count = (uint64_t)c->valuedouble;
 		m->redis.ncounts++;
 	}
-	return parse_expires(pc, r, m);
+	if (parse_expires(pc, r, m) != 0)
+		return -1;
+	return cluster ? parse_shards(pc, r, m) : 0;
 }
 
 static int
@@ -606,17 +841,91 @@ manifest_clear(struct manifest *m)
 	for (size_t i = 0; i < m->redis.ncounts; i++)
 		free(m->redis.counts[i].prefix);
 	free(m->redis.counts);
+	for (size_t i = 0; i < m->redis.nshards; i++) {
+		struct manifest_shard *sh = &m->redis.shards[i];
+
+		free(sh->file.note);
+		free(sh->file.recipe);
+		free(sh->addr);
+		free(sh->slots);
+		free(sh->redis_version);
+		free(sh->counts);
+		free(sh->expires);
+		free(sh->source);
+		free(sh->data_dir);
+		free(sh->dbfilename);
+	}
+	free(m->redis.shards);
 	memset(m, 0, sizeof *m);
+}
+
+bool
+manifest_is_cluster(const struct manifest *m)
+{
+	return m->redis.nshards > 0;
+}
+
+size_t
+manifest_nfiles(const struct manifest *m)
+{
+	return (manifest_is_cluster(m) ? m->redis.nshards : 1) + 2;
+}
+
+const struct manifest_file *
+manifest_file_at(const struct manifest *m, size_t i)
+{
+	size_t nrdb = manifest_is_cluster(m) ? m->redis.nshards : 1;
+
+	if (i < nrdb)
+		return manifest_is_cluster(m) ? &m->redis.shards[i].file : &m->redis.file;
+	if (i == nrdb)
+		return &m->content.file;
+	if (i == nrdb + 1)
+		return &m->user.file;
+	return NULL;
+}
+
+bool
+manifest_has_rdb(const struct manifest *m)
+{
+	return manifest_is_cluster(m) || m->redis.file.present;
+}
+
+uint64_t
+manifest_rdb_size(const struct manifest *m)
+{
+	uint64_t n = m->redis.file.present ? m->redis.file.size : 0;
+
+	for (size_t i = 0; i < m->redis.nshards; i++)
+		n += m->redis.shards[i].file.size;
+	return n;
+}
+
+bool
+manifest_rdb_name_valid(const char *name)
+{
+	size_t len = strlen(name);
+
+	if (strcmp(name, MANIFEST_RDB_FILE) == 0)
+		return true;
+	return len == 6 + 40 + 4 && strncmp(name, "redis-", 6) == 0 &&
+	    strspn(name + 6, "0123456789abcdef") == 40 && strcmp(name + 46, ".rdb") == 0;
+}
+
+void
+manifest_shard_file_name(const char *node_id, char out[MANIFEST_NAME_MAX])
+{
+	snprintf(out, MANIFEST_NAME_MAX, "redis-%.40s.rdb", node_id);
 }
 
 const struct manifest_file *
 manifest_file_by_name(const struct manifest *m, const char *name)
 {
-	const struct manifest_file *files[] = { &m->redis.file, &m->content.file, &m->user.file };
+	const struct manifest_file *f;
 
-	for (size_t i = 0; i < 3; i++)
-		if (files[i]->present && strcmp(files[i]->name, name) == 0)
-			return files[i];
+	for (size_t i = 0; (f = manifest_file_at(m, i)) != NULL; i++)
+		if (f->present && strcmp(f->name, name) == 0)
+			return f;
 	return NULL;
 }
 
@@ -641,5 +950,5 @@ manifest_count_for(const struct manifest *m, const char *prefix)
 uint64_t
 manifest_total_size(const struct manifest *m)
 {
-	return m->redis.file.size + m->content.file.size + m->user.file.size;
+	return manifest_rdb_size(m) + m->content.file.size + m->user.file.size;
 }

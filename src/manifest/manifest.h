@@ -15,6 +15,7 @@
 #include "common/btype.h"
 #include "common/error.h"
 #include "common/timeutil.h"
+#include "redis/redis-slot.h"
 
 #define MANIFEST_FORMAT_VERSION 1
 /* The newest format this vsbackup reads: 2, a backup in the repository. */
@@ -25,6 +26,8 @@
 #define MANIFEST_RECIPE_MAX 4096
 
 #define MANIFEST_RDB_FILE "redis.rdb"
+/* A cluster backup holds one RDB per master: redis-<node id>.rdb. */
+#define MANIFEST_NAME_MAX 64
 #define MANIFEST_CONTENT_FILE "content_index.faiss"
 #define MANIFEST_USER_FILE "user_index.faiss"
 
@@ -39,7 +42,7 @@ struct manifest_owner {
 
 struct manifest_file {
 	bool present;          /* false: the live file was missing at backup time */
-	char name[32];         /* file name inside the backup */
+	char name[MANIFEST_NAME_MAX]; /* file name inside the backup */
 	uint64_t size;
 	char sha256[65];       /* lowercase hex */
 	char *note;            /* why it is missing, or NULL */
@@ -69,6 +72,25 @@ struct manifest_count {
 	uint64_t expires;      /* of count, keys with a TTL (when expires_known) */
 };
 
+/* One master of a cluster backup and its snapshot. */
+struct manifest_shard {
+	struct manifest_file file;   /* redis-<node id>.rdb, always present */
+	char node_id[41];
+	char *addr;                  /* "host:port" the master had */
+	struct redis_slot_range *slots;
+	size_t nslots;
+	char *redis_version;
+	int rdb_version;
+	uint64_t dbsize, db_expires; /* keys (with a TTL) in db 0 */
+	uint64_t *counts;            /* per prefix, in the order of
+				      * redis.counts */
+	uint64_t *expires;           /* of those, with a TTL */
+	char *source;                /* "file" or "replication" */
+	char *data_dir;              /* where the master kept its RDB */
+	char *dbfilename;
+	struct manifest_owner dir_owner;
+};
+
 struct manifest {
 	int format_version;
 	char backup_id[BACKUP_ID_SIZE];
@@ -93,6 +115,11 @@ struct manifest {
 		char *data_dir;   /* where the server kept its RDB, "" unknown */
 		char *dbfilename;
 		struct manifest_owner dir_owner; /* of data_dir (optional) */
+		/* A cluster backup: one shard per master, in slot order;
+		 * file above is then not present, and dbsize, counts and
+		 * expires are the shards' sums. */
+		struct manifest_shard *shards;
+		size_t nshards;
 	} redis;
 	struct manifest_index content;
 	struct manifest_index user;
@@ -115,6 +142,27 @@ int manifest_parse(const char *json, const char *where, struct manifest *out,
 
 /* Free the allocated fields (not m itself). */
 void manifest_clear(struct manifest *m);
+
+/* Is m a backup of a Redis Cluster (one RDB per master)? */
+bool manifest_is_cluster(const struct manifest *m);
+
+/* The data files of m in their order: the RDB (a cluster backup: each
+ * shard's), the content index, the user index. manifest_file_at() returns
+ * NULL past the end; a file may be absent (present false). */
+size_t manifest_nfiles(const struct manifest *m);
+const struct manifest_file *manifest_file_at(const struct manifest *m, size_t i);
+
+/* Does m hold Redis data: its RDB, or (a cluster) every shard's? */
+bool manifest_has_rdb(const struct manifest *m);
+
+/* The size of its RDB files. */
+uint64_t manifest_rdb_size(const struct manifest *m);
+
+/* Is name an RDB file of a backup: redis.rdb or redis-<node id>.rdb? */
+bool manifest_rdb_name_valid(const char *name);
+
+/* The file name of a shard: redis-<node id>.rdb. */
+void manifest_shard_file_name(const char *node_id, char out[MANIFEST_NAME_MAX]);
 
 /* The manifest_file for a backup file name, or NULL. */
 const struct manifest_file *manifest_file_by_name(const struct manifest *m, const char *name);

@@ -347,7 +347,7 @@ repo_check_all(struct repo *r, struct job *job, struct repo_check_report *rep,
 	rep->backups = nids;
 	for (size_t i = 0; i < nids; i++) {
 		struct manifest m;
-		const struct manifest_file *files[3];
+		const struct manifest_file *f;
 		struct vs_error merr;
 
 		job_progress(job, _("checking what each backup uses"), i, nids, false);
@@ -356,16 +356,13 @@ repo_check_all(struct repo *r, struct job *job, struct repo_check_report *rep,
 			damage_add(rep, ids[i], "", 1, merr.msg);
 			continue;
 		}
-		files[0] = &m.redis.file;
-		files[1] = &m.content.file;
-		files[2] = &m.user.file;
-		for (int f = 0; f < 3; f++) {
+		for (size_t k = 0; (f = manifest_file_at(&m, k)) != NULL; k++) {
 			struct uses u = { .bad = &bad, .ix = ix };
 
-			if (!files[f]->present)
+			if (!f->present)
 				continue;
 			error_clear(&u.err);
-			if (recipe_walk(r, files[f], uses_cb, &u, &u.err) != 0 && !u.failed) {
+			if (recipe_walk(r, f, uses_cb, &u, &u.err) != 0 && !u.failed) {
 				u.nbad = u.nbad > 0 ? u.nbad : 1;
 				if (u.first[0] == '\0')
 					snprintf(u.first, sizeof u.first, _("its recipe cannot be read: %s"),
@@ -376,7 +373,7 @@ repo_check_all(struct repo *r, struct job *job, struct repo_check_report *rep,
 				goto out;
 			}
 			if (u.nbad > 0)
-				damage_add(rep, ids[i], files[f]->name, u.nbad, u.first);
+				damage_add(rep, ids[i], f->name, u.nbad, u.first);
 		}
 		manifest_clear(&m);
 	}

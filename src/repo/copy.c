@@ -250,10 +250,10 @@ repo_copy_backup(const struct config *cfg, struct job *job, struct storage *from
 		goto out;
 	job_progress(job, _("finding the chunks the backup uses"), 0, 0, false);
 	{
-		const struct manifest_file *files[] = { &m.redis.file, &m.content.file, &m.user.file };
+		const struct manifest_file *f;
 
-		for (int f = 0; f < 3; f++)
-			if (files[f]->present && recipe_walk(cp.src, files[f], ids_add, &ids, err) != 0)
+		for (size_t k = 0; (f = manifest_file_at(&m, k)) != NULL; k++)
+			if (f->present && recipe_walk(cp.src, f, ids_add, &ids, err) != 0)
 				goto out;
 	}
 	if (ids.n > 0)

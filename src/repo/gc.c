@@ -253,7 +253,7 @@ live_collect(struct gc *g, struct vs_error *err)
 		return -1;
 	for (size_t i = 0; i < n; i++) {
 		struct manifest m;
-		const struct manifest_file *files[3];
+		const struct manifest_file *f;
 
 		job_progress(g->job, _("finding the chunks backups use"), i, n, false);
 		if (repo_load_manifest(g->r, ids[i], &m, err) != 0) {
@@ -261,14 +261,11 @@ live_collect(struct gc *g, struct vs_error *err)
 			    "it needs is unknown"), ids[i]);
 			goto out;
 		}
-		files[0] = &m.redis.file;
-		files[1] = &m.content.file;
-		files[2] = &m.user.file;
-		for (int f = 0; f < 3; f++) {
-			if (files[f]->present && files[f]->recipe_levels > 0 &&
-			    recipe_walk(g->r, files[f], live_add, g, err) != 0) {
+		for (size_t j = 0; (f = manifest_file_at(&m, j)) != NULL; j++) {
+			if (f->present && f->recipe_levels > 0 &&
+			    recipe_walk(g->r, f, live_add, g, err) != 0) {
 				error_prefix(err, _("nothing was collected: the recipe of %s in backup %s "
-				    "cannot be read"), files[f]->name, ids[i]);
+				    "cannot be read"), f->name, ids[i]);
 				manifest_clear(&m);
 				goto out;
 			}

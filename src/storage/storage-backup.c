@@ -22,6 +22,7 @@
 #include "common/i18n.h"
 #include "common/termsafe.h"
 #include "common/xmalloc.h"
+#include "manifest/manifest.h"
 #include "repo/view.h"
 #include "storage/storage.intern.h"
 
@@ -29,9 +30,11 @@
 /* storage_read() refills its buffer with ranged reads of this size. */
 #define READ_CHUNK (4 * 1024 * 1024)
 
-/* The files a backup may hold; nothing else is ever read or written. */
+/* The files a backup may hold, with its RDB files (redis.rdb, or one
+ * redis-<node id>.rdb per master of a cluster); nothing else is ever read
+ * or written. */
 static const char *const storage_file_names[] = {
-	"redis.rdb", "content_index.faiss", "user_index.faiss", STORAGE_METADATA,
+	"content_index.faiss", "user_index.faiss", STORAGE_METADATA,
 	"verify.json", "drill.json", "pinned", NULL,
 };
 
@@ -41,7 +44,7 @@ storage_file_name_valid(const char *name)
 	for (size_t i = 0; storage_file_names[i] != NULL; i++)
 		if (strcmp(name, storage_file_names[i]) == 0)
 			return true;
-	return false;
+	return manifest_rdb_name_valid(name);
 }
 
 static bool

@@ -2,7 +2,7 @@
 """A service writer that follows vsbackup's coordination protocol.
 
     engine-writer.py SOCKET CONTENT_INDEX USER_INDEX LOCK_FILE STOP_FILE STATS_FILE
-        [--interval MS] [--slow MS] [--no-lock]
+        [--interval MS] [--slow MS] [--no-lock] [--cluster]
 
 Until STOP_FILE exists it adds documents, alternating between the content
 and the user side. For each one it takes a shared flock on LOCK_FILE, stores
@@ -18,6 +18,8 @@ long vsbackup held the writer up at most.
 --interval MS sleeps between documents; --slow MS sleeps between storing the
 document and replacing the index (a large index takes that long to write),
 which is the window the lock exists for; --no-lock ignores the protocol.
+--cluster: SOCKET is a node of a Redis Cluster ("host:port"), and each
+document goes to the master of its key's slot (tests/lib/cluster.py).
 
 Redis is spoken to in RESP over the unix socket directly (no redis module
 is needed).
@@ -85,9 +87,17 @@ def main():
     if '--no-lock' in args:
         args.remove('--no-lock')
         use_lock = False
+    cluster = '--cluster' in args
+    if cluster:
+        args.remove('--cluster')
     sock, content, user, lock_path, stop_path, stats_path = args
 
-    r = Resp(sock)
+    if cluster:
+        sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+        import cluster as cl
+        r = cl.Cluster(sock)
+    else:
+        r = Resp(sock)
     sides = []
     for prefix, path in (('chimera-vectors:', content), ('chimera-users:', user)):
         ix = faiss.read_index(path)

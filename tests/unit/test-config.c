@@ -18,6 +18,7 @@
 #include "common/error.h"
 #include "common/log.h"
 #include "config/conf.h"
+#include "redis/redis-cluster.h"
 #include "tests/unit/tap.h"
 
 #define MiB (1024LL * 1024LL)
@@ -726,8 +727,59 @@ test_sentinel(void)
 	    "%F:1:", "redis.sentinels", "empty string", NULL);
 	refused("from_replica without sentinel mode", "redis = { from_replica = true; };\n",
 	    "%F", "redis.from_replica needs redis.mode = \"sentinel\"", NULL);
-	refused("a mode there is not", "redis = { mode = \"cluster\"; };\n",
+	refused("a mode there is not", "redis = { mode = \"clustered\"; };\n",
 	    "%F:1:", "redis.mode", NULL);
+}
+
+/* Cluster mode: seeds, per-node paths and commands. */
+static void
+test_cluster(void)
+{
+	struct vs_error err;
+	struct config *c, *n;
+	char *s;
+
+	c = load_text("redis = {\n  mode = \"cluster\";\n"
+	    "  nodes = [ \"10.0.0.1:7000\", \"[::1]:7001\", \"/run/redis-7002.sock\" ];\n"
+	    "  data_dir = \"/var/lib/redis/{port}\";\n"
+	    "  start_command = \"systemctl start redis@{port}\";\n};\n", &err);
+	if (!ok(c != NULL, "cluster mode with three seeds loads"))
+		printf("#   %s\n", err.msg);
+	if (c == NULL)
+		return;
+	is_str(c->redis.mode, "cluster", "redis.mode");
+	is_int(c->redis.nnodes, 3, "three seeds");
+	is_str(c->redis.nodes[1], "[::1]:7001", "an IPv6 seed");
+	n = redis_config_aim(c, "10.0.0.5", 7005);
+	is_str(n->redis.mode, "standalone", "a node is reached as a standalone server");
+	is_str(n->redis.host, "10.0.0.5", "at its host");
+	is_int(n->redis.port, 7005, "and port");
+	is_str(n->redis.data_dir, "/var/lib/redis/7005", "{port} in redis.data_dir is the node's");
+	s = redis_config_expand(n, n->redis.start_command);
+	is_str(s, "systemctl start redis@7005", "and in redis.start_command");
+	free(s);
+	s = redis_config_expand(n, "{host}:{port} {other}");
+	is_str(s, "10.0.0.5:7005 {other}", "{host} too; other braces stay");
+	free(s);
+	config_free(n);
+	config_free(c);
+
+	c = load_text("redis = { mode = \"cluster\"; nodes = [ \"h:7000\" ]; };\n", &err);
+	ok(c != NULL, "without a data directory each node is asked");
+	if (c != NULL) {
+		n = redis_config_aim(c, "h", 7000);
+		is_str(n->redis.data_dir, "", "a node's data directory is unknown until asked");
+		config_free(n);
+		config_free(c);
+	}
+	refused("cluster mode without nodes", "redis = { mode = \"cluster\"; };\n",
+	    "%F", "redis.mode is \"cluster\" but redis.nodes is empty", NULL);
+	refused("a seed without a port",
+	    "redis = { mode = \"cluster\"; nodes = [ \"h\" ]; };\n",
+	    "%F", "redis.nodes: \"h\" is not \"host:port\"", NULL);
+	refused("one data directory for every node",
+	    "redis = { mode = \"cluster\"; nodes = [ \"h:1\" ]; data_dir = \"/var/lib/redis\"; };\n",
+	    "%F", "each node keeps its own RDB file: put {port}", NULL);
 }
 
 int
@@ -750,6 +802,7 @@ main(void)
 	test_sse();
 	test_errors();
 	test_sentinel();
+	test_cluster();
 	test_missing();
 	test_secret_warning();
 	test_locate();

@@ -4,7 +4,9 @@
  * keys with a TTL per prefix and in the database) survive a round trip,
  * are absent from older manifests without making them unreadable, and are
  * refused when they do not make sense (a mode beyond 0777, more keys with
- * a TTL than keys).
+ * a TTL than keys). A cluster backup's shards survive a round trip, and
+ * shards that leave a slot out, share one, or do not add up to the totals
+ * are refused.
  */
 #include "config.h"
 
@@ -27,6 +29,87 @@ static const char *const base_json =
     " \"redis_version\": \"7.0.15\", \"dbsize\": 5, \"key_counts\": {\"a:\": 3, \"b:\": 2}%s},"
     " \"indices\": {\"content\": {\"file\": null, \"missing\": true},"
     " \"user\": {\"file\": null, \"missing\": true}}}";
+
+#define ZERO64 "0000000000000000000000000000000000000000000000000000000000000000"
+#define SHARD(id, slots, n, a) \
+	"{\"file\": \"redis-" id ".rdb\", \"size\": 10, \"sha256\": \"" ZERO64 "\"," \
+	" \"node_id\": \"" id "\", \"address\": \"127.0.0.1:7000\", \"slots\": " slots "," \
+	" \"redis_version\": \"7.0.15\", \"rdb_version\": 10, \"dbsize\": " n "," \
+	" \"key_counts\": {\"a:\": " a ", \"b:\": 1}}"
+#define ID1 "1111111111111111111111111111111111111111"
+#define ID2 "2222222222222222222222222222222222222222"
+
+static const char *const cluster_json =
+    "{\"format_version\": 1, \"backup_id\": \"20240702_120000\", \"type\": \"manual\","
+    " \"created_at\": \"2024-07-02T12:00:00Z\", \"completed_at\": \"2024-07-02T12:00:01Z\","
+    " \"tool_version\": \"vsbackup test\","
+    " \"redis\": {\"mode\": \"cluster\", \"redis_version\": \"7.0.15\", \"dbsize\": 5,"
+    " \"key_counts\": {\"a:\": 3, \"b:\": 2}, \"shards\": [%s]},"
+    " \"indices\": {\"content\": {\"file\": null, \"missing\": true},"
+    " \"user\": {\"file\": null, \"missing\": true}}}";
+
+static int
+parse_cluster(const char *shards, struct manifest *m, struct vs_error *err)
+{
+	char *json = xasprintf(cluster_json, shards);
+	int r;
+
+	error_clear(err);
+	r = manifest_parse(json, "test", m, err);
+	free(json);
+	return r;
+}
+
+static void
+test_cluster(void)
+{
+	struct manifest m, m2;
+	struct vs_error err;
+	char *json;
+	const struct manifest_file *f;
+
+	ok(parse_cluster(SHARD(ID1, "[[0, 8000]]", "2", "1") ", "
+	    SHARD(ID2, "[[8001, 16383]]", "3", "2"), &m, &err) == 0,
+	    "a cluster backup with two shards parses: %s", err.msg);
+	ok(manifest_is_cluster(&m), "  it is a cluster backup");
+	is_int(m.redis.nshards, 2, "  two shards");
+	is_str(m.redis.shards[1].file.name, "redis-" ID2 ".rdb", "  each shard's file");
+	is_int(m.redis.shards[1].slots[0].first, 8001, "  and slots");
+	is_int(manifest_nfiles(&m), 4, "  four files: two RDBs and two indexes");
+	f = manifest_file_by_name(&m, "redis-" ID1 ".rdb");
+	ok(f == &m.redis.shards[0].file, "  a shard's file is found by its name");
+	is_int(manifest_rdb_size(&m), 20, "  the RDB size is the shards' sum");
+	json = manifest_to_json(&m);
+	ok(manifest_parse(json, "round trip", &m2, &err) == 0, "the serialised form parses again: %s",
+	    err.msg);
+	is_int(m2.redis.nshards, 2, "  with both shards");
+	is_int(m2.redis.shards[0].counts[0], 1, "  and their key counts");
+	free(json);
+	manifest_clear(&m2);
+	manifest_clear(&m);
+
+	ok(parse_cluster(SHARD(ID1, "[[0, 8000]]", "2", "1") ", "
+	    SHARD(ID2, "[[8002, 16383]]", "3", "2"), &m, &err) != 0 &&
+	    strstr(err.msg, "do not cover every slot") != NULL,
+	    "a slot no shard served is refused (%s)", err.msg);
+	ok(parse_cluster(SHARD(ID1, "[[0, 8001]]", "2", "1") ", "
+	    SHARD(ID2, "[[8001, 16383]]", "3", "2"), &m, &err) != 0 &&
+	    strstr(err.msg, "two shards") != NULL,
+	    "a slot of two shards is refused (%s)", err.msg);
+	ok(parse_cluster(SHARD(ID1, "[[0, 8000]]", "2", "1") ", "
+	    SHARD(ID2, "[[8001, 16383]]", "3", "1"), &m, &err) != 0 &&
+	    strstr(err.msg, "do not add up") != NULL,
+	    "shard counts that do not add up to the totals are refused (%s)", err.msg);
+	ok(parse_cluster(SHARD(ID1, "[[0, 8000]]", "2", "1") ", "
+	    SHARD(ID1, "[[8001, 16383]]", "3", "2"), &m, &err) != 0,
+	    "two shards with one node id are refused (%s)", err.msg);
+	ok(parse_cluster(SHARD("xyz", "[[0, 16383]]", "5", "3"), &m, &err) != 0 &&
+	    strstr(err.msg, "node_id") != NULL, "a node id that is not 40 hex digits is refused (%s)",
+	    err.msg);
+	ok(manifest_rdb_name_valid("redis-" ID1 ".rdb") && manifest_rdb_name_valid("redis.rdb") &&
+	    !manifest_rdb_name_valid("redis-../x.rdb") && !manifest_rdb_name_valid("redis-" ID1 ".rdbx"),
+	    "RDB file names: redis.rdb and redis-<node id>.rdb only");
+}
 
 static int
 parse_with(const char *extra, struct manifest *m, struct vs_error *err)
@@ -121,5 +204,6 @@ main(void)
 	sb.st_mode = S_IFREG | 04755;
 	manifest_owner_from_stat(&sb, &m.redis.file.owner);
 	is_int(m.redis.file.owner.mode, 0755, "an owner taken from a stat has no set-id bits");
+	test_cluster();
 	return tap_done();
 }

@@ -1,0 +1,186 @@
+# A Redis Cluster on loopback ports for the tests. Source it after
+# harness.sh and engine-lib.sh:
+#   . "$(dirname "$0")/../lib/cluster-lib.sh"
+# It provides:
+#   cluster_require          skip the test when redis-server or redis-cli
+#                            cannot make a cluster
+#   cluster_start NAME M [R] start M masters (and R replicas each) under
+#                            $TMP/NAME/PORT/ (redis.conf, dump.rdb, nodes.conf,
+#                            redis.log, redis.pid; daemonized, stopped when the
+#                            test exits), join them with redis-cli --cluster
+#                            create and wait until every node says the state
+#                            is ok; sets CL_DIR ($TMP/NAME), CL_PORTS (every
+#                            node), CL_MASTERS (the masters, in slot order)
+#                            and CL_SEED ("127.0.0.1:PORT")
+#   cluster_node_start DIR   start the node whose directory is DIR again
+#   ccli PORT ARGS           redis-cli -p PORT ARGS
+#   cluster_ok PORT          the node says cluster_state:ok
+#   cluster_wait_ok          wait until every node of CL_PORTS says so
+#   cluster_fill N U         documents (N content, U user) and other types
+#                            into the cluster (tests/lib/cluster.py fill)
+#   cluster_dump PORT...     every key of these servers with TTL and DUMP
+#   cluster_digests          "PORT DIGEST" of each master (DEBUG DIGEST)
+#   cluster_count PREFIX     keys under PREFIX in the whole cluster
+#   free_ports N             N free loopback ports from the kernel
+#   cluster_replica_of PORT  the port of a replica of the master at PORT
+#   cluster_info_field PORT SECTION FIELD   a field of INFO SECTION
+#   cluster_wait_for WHAT CMD...  poll CMD for up to 30 s; non-zero when it
+#                            never succeeds (and says so)
+#   cluster_config FILE [GROUP.KEY=VALUE...]  write_config for this cluster:
+#                            redis.mode "cluster", its seeds, data_dir
+#                            "$CL_DIR/{port}" and a start_command that starts
+#                            a node from its redis.conf
+
+CLUSTER_PY=$TESTS_DIR/lib/cluster.py
+
+cluster_require() {
+	command -v redis-server >/dev/null || skip_all "redis-server is not installed"
+	command -v redis-cli >/dev/null || skip_all "redis-cli is not installed"
+}
+
+free_ports() {
+	"$PY" -c '
+import socket, sys
+ss = [socket.socket() for _ in range(int(sys.argv[1]))]
+for s in ss: s.bind(("127.0.0.1", 0))
+ports = [s.getsockname()[1] for s in ss]
+# The cluster bus listens on port + 10000: keep both free and in range.
+print(*ports)' "$1"
+}
+
+ccli() { local p=$1; shift; redis-cli -p "$p" "$@"; }
+
+cluster_ok() { ccli "$1" cluster info 2>/dev/null | tr -d '\r' | grep -qx 'cluster_state:ok'; }
+
+cluster_node_start() {
+	local dir=$1 pid
+	redis-server "$dir/redis.conf" >/dev/null 2>&1
+	for _ in $(seq 100); do
+		pid=$(cat "$dir/redis.pid" 2>/dev/null)
+		[ -n "$pid" ] && kill -0 "$pid" 2>/dev/null && break
+		sleep 0.05
+	done
+	[ -n "$pid" ] && harness_track_detached "$pid"
+	return 0
+}
+
+cluster_stop_all() {
+	local d
+	for d in "$CL_DIR"/*/; do
+		[ -f "$d/redis.conf" ] || continue
+		ccli "$(basename "$d")" shutdown nosave >/dev/null 2>&1
+	done
+	return 0
+}
+
+cluster_wait_ok() {
+	local p i
+	for p in "${CL_PORTS[@]}"; do
+		for i in $(seq 300); do
+			cluster_ok "$p" && break
+			sleep 0.1
+		done
+		cluster_ok "$p" || { echo "# node $p never said cluster_state:ok"; return 1; }
+	done
+}
+
+cluster_start() {
+	local name=$1 m=$2 r=${3:-0} n ports p dir addrs=()
+	n=$((m * (1 + r)))
+	# Ports whose bus port (+10000) is also below 65536.
+	while :; do
+		read -r -a ports < <(free_ports "$n")
+		local okp=1
+		for p in "${ports[@]}"; do [ "$p" -lt 55535 ] || okp=0; done
+		[ "$okp" = 1 ] && break
+	done
+	CL_DIR=$TMP/$name
+	CL_PORTS=("${ports[@]}")
+	for p in "${ports[@]}"; do
+		dir=$CL_DIR/$p
+		mkdir -p "$dir"
+		cat > "$dir/redis.conf" <<EOF
+bind 127.0.0.1
+port $p
+dir $dir
+dbfilename dump.rdb
+logfile $dir/redis.log
+pidfile $dir/redis.pid
+daemonize yes
+save ""
+appendonly no
+enable-debug-command local
+cluster-enabled yes
+cluster-config-file $dir/nodes.conf
+cluster-node-timeout 2000
+repl-diskless-sync-delay 0
+EOF
+		cluster_node_start "$dir"
+		addrs+=("127.0.0.1:$p")
+	done
+	harness_at_exit cluster_stop_all
+	for p in "${ports[@]}"; do
+		for _ in $(seq 100); do ccli "$p" ping >/dev/null 2>&1 && break; sleep 0.05; done
+	done
+	redis-cli --cluster create "${addrs[@]}" --cluster-replicas "$r" --cluster-yes \
+	    > "$CL_DIR/create.log" 2>&1 || { sed 's/^/# /' "$CL_DIR/create.log"; return 1; }
+	cluster_wait_ok || return 1
+	# Replicas must have synced before anything is measured.
+	for p in "${ports[@]}"; do
+		for _ in $(seq 200); do
+			local role link
+			role=$(ccli "$p" info replication | tr -d '\r' | sed -n 's/^role://p')
+			link=$(ccli "$p" info replication | tr -d '\r' | sed -n 's/^master_link_status://p')
+			[ "$role" = master ] || [ "$link" = up ] && break
+			sleep 0.05
+		done
+	done
+	CL_SEED=127.0.0.1:${ports[0]}
+	mapfile -t CL_MASTERS < <("$PY" "$CLUSTER_PY" masters "$CL_SEED")
+}
+
+cluster_info_field() { ccli "$1" info "$2" | tr -d '\r' | sed -n "s/^$3://p"; }
+
+cluster_replica_of() {
+	local id
+	id=$(ccli "$1" cluster myid)
+	ccli "$1" cluster nodes | awk -v id="$id" '$4 == id { split($2, a, "[:@]"); print a[2]; exit }'
+}
+
+cluster_wait_for() {
+	local what=$1 i
+	shift
+	for i in $(seq 300); do
+		"$@" && return 0
+		sleep 0.1
+	done
+	echo "# timed out waiting for $what"
+	return 1
+}
+
+cluster_fill() { "$PY" "$CLUSTER_PY" fill "$CL_SEED" "$1" "$2"; }
+
+cluster_dump() {
+	local a=() p
+	for p in "$@"; do
+		case $p in /*) a+=("$p") ;; *) a+=("127.0.0.1:$p") ;; esac
+	done
+	"$PY" "$CLUSTER_PY" dump "${a[@]}"
+}
+
+cluster_digests() {
+	local p
+	for p in "${CL_MASTERS[@]}"; do echo "$p $(ccli "$p" debug digest)"; done
+}
+
+cluster_count() { "$PY" "$CLUSTER_PY" count "$CL_SEED" "$1"; }
+
+cluster_config() {
+	local file=$1 p seeds=""
+	shift
+	for p in "${CL_MASTERS[@]}"; do seeds="$seeds\"127.0.0.1:$p\", "; done
+	write_config "$file" redis.mode='"cluster"' "redis.nodes=[ ${seeds%, } ]" \
+	    redis.data_dir="\"$CL_DIR/{port}\"" redis.dbfilename='"dump.rdb"' \
+	    redis.start_command="\"redis-server $CL_DIR/{port}/redis.conf\"" \
+	    redis.start_timeout=30 "$@"
+}
