@@ -43,7 +43,10 @@ rdb_attach(void *ud, struct chunker *c)
 }
 
 /* A flat index in an IDMap: chunks start where its codes and its id map
- * start, so appended vectors leave the id map's chunks alone. */
+ * start, so appended vectors leave the id map's chunks alone, and cuts in
+ * the codes fall between vectors (each vector a record): a vector
+ * removed (remove_ids moves the later ones) changes the chunk that held
+ * it, not its neighbours. */
 struct faiss_attach {
 	int fd;
 	const char *name;
@@ -66,8 +69,12 @@ faiss_attach(void *ud, struct chunker *c)
 
 		if ((uint64_t)h.file_size < ids + codes)
 			return;
+		chunker_use_records(c);
 		chunker_hint(c, (uint64_t)h.file_size - ids - codes, true);
 		chunker_hint(c, (uint64_t)h.file_size - ids, true);
+		/* The codes follow their length (8 bytes). */
+		chunker_records_every(c, (uint64_t)h.file_size - ids - codes + 8,
+		    (uint64_t)h.file_size - ids, (uint32_t)h.dim * 4);
 	}
 }
 

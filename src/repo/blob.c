@@ -113,9 +113,10 @@ decompress(const struct repo_codec *c, void *out, size_t cap, const void *in, si
 }
 
 /* Compress into a new buffer behind pre bytes of room; NULL when zstd
- * gains nothing. */
+ * saves less than len / keep (keep 0: when it saves nothing). */
 static unsigned char *
-compress(const struct repo_codec *c, const void *data, size_t len, size_t pre, size_t *outlen)
+compress(const struct repo_codec *c, const void *data, size_t len, size_t pre, size_t keep,
+    size_t *outlen)
 {
 	size_t bound = ZSTD_compressBound(len), n;
 	unsigned char *out = xmalloc(pre + bound);
@@ -123,7 +124,7 @@ compress(const struct repo_codec *c, const void *data, size_t len, size_t pre, s
 
 	n = ZSTD_compressCCtx(z, out + pre, bound, data, len, c->level);
 	cctx_give(c, z);
-	if (ZSTD_isError(n) || n >= len) {
+	if (ZSTD_isError(n) || n >= len || (keep > 0 && n > len - len / keep)) {
 		free(out);
 		return NULL;
 	}
@@ -133,13 +134,15 @@ compress(const struct repo_codec *c, const void *data, size_t len, size_t pre, s
 
 unsigned char *
 blob_encode(const struct repo_codec *c, const unsigned char id[REPO_ID_SIZE],
-    const void *data, size_t len, size_t *outlen)
+    const void *data, size_t len, bool try_zstd, size_t *outlen, bool *zstd)
 {
 	unsigned char *plain = NULL, *sealed;
 	size_t plen;
 
-	if (c->level > 0)
-		plain = compress(c, data, len, 1, &plen);
+	if (c->level > 0 && try_zstd)
+		plain = compress(c, data, len, 1, BLOB_ZSTD_KEEP, &plen);
+	if (zstd != NULL)
+		*zstd = plain != NULL;
 	if (plain != NULL) {
 		plain[0] = BLOB_ZSTD;
 	} else {
@@ -225,7 +228,7 @@ env_encode(const struct repo_codec *c, const char kind[4], const void *body, siz
 
 	memcpy(hdr, kind, 4);
 	hdr[4] = 0;
-	if (c->level > 0 && (z = compress(c, body, len, 0, &plen)) != NULL) {
+	if (c->level > 0 && (z = compress(c, body, len, 0, 0, &plen)) != NULL) {
 		hdr[4] |= ENV_ZSTD;
 		payload = z;
 	} else {

@@ -4,7 +4,9 @@
  * A chunk is stored as a blob: a type byte (0 raw, 1 zstd frame) and the
  * payload; in an encrypted repository that whole plain blob is sealed
  * (AES-256-GCM under the chunk's own key, its id authenticated). zstd is
- * kept only where it makes the chunk smaller.
+ * kept only where it saves at least a tenth of the chunk: what saves less
+ * (float vectors save 5 to 8%) costs more to decompress at every restore
+ * than it is worth.
  *
  * Other objects (pack tables, index files, manifests) are enveloped: four
  * bytes naming the kind, a flags byte (1: zstd, 2: sealed), then the body,
@@ -14,6 +16,7 @@
 #ifndef VS_REPO_BLOB_H
 #define VS_REPO_BLOB_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -22,6 +25,8 @@
 
 #define BLOB_RAW 0
 #define BLOB_ZSTD 1
+/* zstd is kept when it saves at least 1 / BLOB_ZSTD_KEEP of a chunk. */
+#define BLOB_ZSTD_KEEP 10
 
 #define ENV_ZSTD 1
 #define ENV_SEALED 2
@@ -43,9 +48,11 @@ struct repo_codec {
 void codec_pool_init(struct repo_codec *c);
 void codec_pool_free(struct repo_codec *c);
 
-/* Encode one chunk (its id already computed) into a new buffer. */
+/* Encode one chunk (its id already computed) into a new buffer; zstd is
+ * tried only when try_zstd (and the codec compresses); *zstd (may be
+ * NULL) tells whether it was kept. */
 unsigned char *blob_encode(const struct repo_codec *c, const unsigned char id[REPO_ID_SIZE],
-    const void *data, size_t len, size_t *outlen);
+    const void *data, size_t len, bool try_zstd, size_t *outlen, bool *zstd);
 
 /* Decode a stored blob into out (raw_len bytes) and check it is the chunk
  * id: -1 with VS_ERR_VERIFY when it is damaged or not that chunk. */

@@ -24,6 +24,9 @@ struct chunker {
 	uint64_t base;
 	struct hint *hints;       /* ascending, all > base */
 	size_t nh, hcap;
+	uint64_t every_start, every_end;  /* records of every_size bytes */
+	uint32_t every_size;
+	uint64_t mask_e;          /* cut at one of them when its gear hash is 0 */
 };
 
 static uint64_t
@@ -109,26 +112,64 @@ drop_hints(struct chunker *c)
 	}
 }
 
+/* The first record start of the regular run (chunker_records_every)
+ * after stream offset off, or UINT64_MAX. */
+static uint64_t
+every_after(const struct chunker *c, uint64_t off)
+{
+	uint64_t at;
+
+	if (c->every_size == 0)
+		return UINT64_MAX;
+	if (off < c->every_start)
+		at = c->every_start;
+	else
+		at = c->every_start + ((off - c->every_start) / c->every_size + 1) * c->every_size;
+	return at < c->every_end ? at : UINT64_MAX;
+}
+
 /* Where the next chunk ends (a length), or 0 when more data is needed. */
 static size_t
 next_cut(struct chunker *c, bool final)
 {
-	size_t lim = c->len < c->p.max ? c->len : c->p.max;
+	size_t lim = c->len < c->p.max ? c->len : c->p.max, k = 0;
+	uint64_t every = every_after(c, c->base);
 
 	if (c->len == 0)
 		return 0;
-	for (size_t k = 0; k < c->nh; k++) {
-		size_t at = (size_t)(c->hints[k].off - c->base);
+	/* The record starts, hinted and regular, in order. */
+	for (;;) {
+		uint64_t hint = k < c->nh ? c->hints[k].off : UINT64_MAX, next;
+		bool force = false, regular = false;
+		size_t at;
 
+		if (every < hint) {
+			next = every;
+			every = every_after(c, every);
+			regular = true;
+		} else if (hint != UINT64_MAX) {
+			next = hint;
+			force = c->hints[k++].force;
+			if (every == hint)
+				every = every_after(c, every);
+		} else {
+			break;
+		}
+		at = (size_t)(next - c->base);
 		/* A hint at the end of what is here may still be followed by
 		 * the rest of its record's hints; judge it once data follows. */
 		if (at > lim || (at == c->len && !final))
 			break;
-		if (c->hints[k].force)
+		if (force)
 			return at;
 		if (!c->records || at < c->p.min)
 			continue;
-		if (at >= c->p.avg || (gear_at(c, at) & c->mask_r) == 0)
+		/* Regular records: the content alone decides (a record taken
+		 * out leaves every other cut where it was); a hinted record
+		 * ends a chunk of the average size. */
+		if (regular && (at + c->every_size > c->p.max || (gear_at(c, at) & c->mask_e) == 0))
+			return at;
+		if (!regular && (at >= c->p.avg || (gear_at(c, at) & c->mask_r) == 0))
 			return at;
 	}
 	if (c->len >= c->p.max) {
@@ -136,9 +177,9 @@ next_cut(struct chunker *c, bool final)
 
 		/* No record start fits: cut inside the record, never across a
 		 * forced boundary. */
-		for (size_t k = 0; k < c->nh; k++)
-			if (c->hints[k].force) {
-				first_force = (size_t)(c->hints[k].off - c->base);
+		for (size_t i = 0; i < c->nh; i++)
+			if (c->hints[i].force) {
+				first_force = (size_t)(c->hints[i].off - c->base);
 				break;
 			}
 		lim = cut_bytes(c, c->len);
@@ -282,6 +323,21 @@ void
 chunker_use_records(struct chunker *c)
 {
 	c->records = true;
+}
+
+void
+chunker_records_every(struct chunker *c, uint64_t start, uint64_t end, uint32_t size)
+{
+	int bits = 0;
+
+	c->every_start = start;
+	c->every_end = end;
+	c->every_size = size;
+	/* About the average size per chunk: 2^bits records, rounded. */
+	while (size > 0 && bits < 16 &&
+	    ((uint64_t)size << (bits + 1)) < (uint64_t)c->p.avg + c->p.avg / 2)
+		bits++;
+	c->mask_e = mask_bits(bits);
 }
 
 void

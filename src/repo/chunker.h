@@ -43,6 +43,13 @@ void chunker_use_records(struct chunker *c);
  * must start there. */
 void chunker_hint(struct chunker *c, uint64_t off, bool force);
 
+/* Records of size bytes follow one another from start to end (the
+ * vectors of a flat index): a record starts at each of those offsets, and
+ * one in about avg / size of them (by the gear hash of the bytes before
+ * it, the content alone) ends a chunk: taking a record out or adding one
+ * changes no other chunk. */
+void chunker_records_every(struct chunker *c, uint64_t start, uint64_t end, uint32_t size);
+
 /* Are the parameters usable? */
 bool chunker_params_valid(const struct chunker_params *p);
 

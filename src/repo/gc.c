@@ -643,7 +643,8 @@ repack_cb(void *ud, unsigned worker, const struct fetch_item *it, const void *da
 	(void)bad;
 	if (rp->pw[kind] == NULL && pack_writer_new(rp->g->r, kind, &rp->pw[kind], err) != 0)
 		return -1;
-	blob = blob_encode(&rp->g->r->codec, it->id, data, len, &blen);
+	blob = blob_encode(&rp->g->r->codec, it->id, data, len, kind != REPO_KIND_META, &blen,
+	    NULL);
 	rc = pack_writer_add(rp->pw[kind], it->id, blob, blen, (uint32_t)len, &off, err);
 	free(blob);
 	if (rc != 0)

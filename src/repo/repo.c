@@ -31,7 +31,7 @@
  * benchmark (bench/RESULTS.md). */
 static const struct chunker_params default_params[REPO_NKINDS] = {
 	[REPO_KIND_RDB] = { 1024, 2048, 65536 },
-	[REPO_KIND_FAISS] = { 2048, 8192, 65536 },
+	[REPO_KIND_FAISS] = { 512, 2048, 16384 },
 	[REPO_KIND_META] = { 256, 1024, 8192 },
 };
 

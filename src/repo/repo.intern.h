@@ -33,7 +33,7 @@
 #define INDEX_PACK 41
 /* A chunk of ids (recipe trees) is cut after an id whose first byte is a
  * multiple of REPO_FANOUT (content-defined), or at REPO_FANOUT_MAX ids. */
-#define REPO_FANOUT 8
+#define REPO_FANOUT 4
 #define REPO_FANOUT_MAX 64
 #define REPO_CONFIG_MAX (64 * 1024)
 

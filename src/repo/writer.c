@@ -43,8 +43,15 @@ struct repo_writer {
 	unsigned char (*ids)[REPO_ID_SIZE]; /* the recipe of the file being stored */
 	size_t nids, idcap;
 	enum repo_kind kind;
+	unsigned zfail, zskip;    /* zstd probe of the file being stored */
 	uint64_t chunks, new_chunks, added;
 };
+
+/* zstd is tried on each new chunk of a file until this many in a row
+ * were not worth it; then the next ZPROBE_SKIP are stored without trying
+ * (float vectors: compressing them would cost more time than a copy). */
+#define ZPROBE_FAILS 8
+#define ZPROBE_SKIP 64
 
 static uint32_t
 hash32(const unsigned char id[REPO_ID_SIZE])
@@ -136,7 +143,22 @@ store_chunk(struct repo_writer *w, enum repo_kind kind, const void *data, size_t
 		return 0;
 	if (w->pw[kind] == NULL && pack_writer_new(w->r, kind, &w->pw[kind], err) != 0)
 		return -1;
-	blob = blob_encode(&w->r->codec, id, data, len, &blen);
+	{
+		/* Recipe chunks are lists of hashes: no use trying. */
+		bool try = kind != REPO_KIND_META && w->zskip == 0, z;
+
+		blob = blob_encode(&w->r->codec, id, data, len, try, &blen, &z);
+		if (kind != REPO_KIND_META) {
+			if (!try)
+				w->zskip--;
+			else if (z)
+				w->zfail = 0;
+			else if (++w->zfail == ZPROBE_FAILS) {
+				w->zfail = 0;
+				w->zskip = ZPROBE_SKIP;
+			}
+		}
+	}
 	f = pack_writer_add(w->pw[kind], id, blob, blen, (uint32_t)len, &off, err);
 	free(blob);
 	if (f != 0)
@@ -249,6 +271,7 @@ repo_writer_file(struct repo_writer *w, enum repo_kind kind, const char *name, i
 	filter_chain(chain, filter_new(&store_type, w));
 	w->kind = kind;
 	w->nids = 0;
+	w->zfail = w->zskip = 0;
 	if (attach != NULL)
 		attach(attach_ud, ch);
 	posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);

@@ -73,6 +73,28 @@ chunk(const unsigned char *data, size_t len, const struct chunker_params *p,
 	filter_chain_free(f);
 }
 
+/* A header of hdr bytes, then vectors of vsize bytes to the end: cut as
+ * the backup cuts the codes of a flat index. */
+static void
+chunk_vectors(const unsigned char *data, size_t len, size_t hdr, uint32_t vsize,
+    const struct chunker_params *p, struct cuts *out)
+{
+	struct chunker *c;
+	unsigned char seed[32] = { 4, 5, 6 };
+	struct filter *f = chunker_new(p, seed, &c);
+	struct vs_error err;
+
+	out->n = 0;
+	filter_chain(f, filter_new(&cut_type, out));
+	chunker_use_records(c);
+	chunker_hint(c, hdr, true);
+	chunker_records_every(c, hdr, len, vsize);
+	for (size_t off = 0; off < len; off += 5000)
+		filter_write(f, data + off, len - off < 5000 ? len - off : 5000, &err);
+	filter_finish(f, &err);
+	filter_chain_free(f);
+}
+
 static size_t
 common_ids(const struct cuts *a, const struct cuts *b)
 {
@@ -133,6 +155,33 @@ test_chunker(void)
 		chunk(data, nrec * 2600, &rp, rec, nrec, &b);
 		is_int((int)common_ids(&a, &b), (int)nrec - 1, "  a changed record changes one chunk");
 	}
+	/* Vectors of 384 bytes: chunks end between vectors, about one in
+	 * four; a vector removed (the later ones move up) or one appended
+	 * changes only the chunk that holds it. */
+	{
+		struct chunker_params vp = { 512, 2048, 16384 };
+		size_t hdr = 100, nv = 2000, vlen = hdr + nv * 384, bad = 0, cut = 0;
+
+		chunk_vectors(data, vlen, hdr, 384, &vp, &a);
+		for (size_t i = 0; i < a.n; i++) {
+			if (i > 0 && (cut - hdr) % 384 != 0)
+				bad++;
+			cut += a.len[i];
+		}
+		is_int((int)bad, 0, "vectors: every cut falls between two vectors");
+		ok(a.n > nv * 384 / 4096 && a.n < nv * 384 / 768,
+		    "  about 4 vectors a chunk (%zu chunks for %zu)", a.n, nv);
+		memcpy(ins, data, hdr + 700 * 384);
+		memcpy(ins + hdr + 700 * 384, data + hdr + 701 * 384, (nv - 701) * 384);
+		chunk_vectors(ins, vlen - 384, hdr, 384, &vp, &b);
+		ok(b.n - common_ids(&b, &a) <= 2, "  a vector removed: %zu new chunks",
+		    b.n - common_ids(&b, &a));
+		memcpy(ins, data, vlen);
+		memcpy(ins + vlen, data + 5, 384);
+		chunk_vectors(ins, vlen + 384, hdr, 384, &vp, &b);
+		ok(b.n - common_ids(&b, &a) <= 1, "  a vector appended: %zu new chunk",
+		    b.n - common_ids(&b, &a));
+	}
 	/* A forced hint always starts a chunk. */
 	{
 		size_t force = 123457;
@@ -174,7 +223,7 @@ test_blobs(bool encrypted)
 	repo_random(k.enc, 32);
 	repo_random(k.mac, 32);
 	repo_chunk_id(&k, text, strlen(text), id);
-	blob = blob_encode(&c, id, text, strlen(text), &blen);
+	blob = blob_encode(&c, id, text, strlen(text), true, &blen, NULL);
 	ok(encrypted || blob[0] == BLOB_ZSTD, "%s: repetitive text is stored compressed", what);
 	ok(memmem(blob, blen, "text text", 9) == NULL || !encrypted,
 	    "%s: the plaintext is not in the blob", what);
