@@ -3,9 +3,12 @@
  * safe against a backup running at the same time and against being killed
  * at any step (doc/FORMAT, "Deleting", states the protocol):
  *
- *  1. Every manifest is read and its recipes walked: the live chunks. A
- *     manifest that cannot be read stops the collection (it cannot know
- *     what that backup needs).
+ *  1. The index files are read (every chunk and where it is), then every
+ *     manifest and its recipes: the chunks they use are marked live, one
+ *     bit per index entry, and a recipe subtree already marked is not
+ *     walked again, so memory grows by 48 bytes and a bit per chunk and
+ *     time with what the backups do not share. A manifest that cannot be
+ *     read stops the collection (it cannot know what that backup needs).
  *  2. Sweep: packs marked by an earlier run (a trash record) at least the
  *     grace period ago are deleted, but only when no backup is writing, and
  *     only those still holding no live chunk that is nowhere else (a backup
@@ -67,8 +70,8 @@ struct gc {
 	struct job *job;
 	struct repo_gc_report *rep;
 	time_t now, grace;
-	unsigned char (*live)[REPO_ID_SIZE];
-	size_t nlive, livecap;
+	unsigned char *live;      /* a bit per entry of ents */
+	unsigned char *walked;    /* a bit per entry: a recipe chunk walked */
 	struct gc_pack *packs;
 	size_t np, pcap;
 	struct gc_entry *ents;
@@ -96,22 +99,34 @@ gc_step(const char *step)
 }
 
 static int
-id_cmp(const void *a, const void *b)
-{
-	return memcmp(a, b, REPO_ID_SIZE);
-}
-
-static int
 ent_cmp(const void *a, const void *b)
 {
 	return memcmp(((const struct gc_entry *)a)->id, ((const struct gc_entry *)b)->id,
 	    REPO_ID_SIZE);
 }
 
+/* Is entry i of ents (and every entry of the same chunk) used? */
 static bool
-is_live(const struct gc *g, const unsigned char id[REPO_ID_SIZE])
+is_live(const struct gc *g, size_t i)
 {
-	return g->nlive > 0 && bsearch(id, g->live, g->nlive, REPO_ID_SIZE, id_cmp) != NULL;
+	return (g->live[i / 8] >> (i % 8) & 1) != 0;
+}
+
+/* The first entry of ents for id, or SIZE_MAX. */
+static size_t
+ent_find(const struct gc *g, const unsigned char id[REPO_ID_SIZE])
+{
+	size_t lo = 0, hi = g->ne;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (memcmp(g->ents[mid].id, id, REPO_ID_SIZE) < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo < g->ne && memcmp(g->ents[lo].id, id, REPO_ID_SIZE) == 0 ? lo : SIZE_MAX;
 }
 
 static size_t
@@ -228,17 +243,25 @@ locks_scan(struct gc *g, bool *other_gc, char **gc_key, struct vs_error *err)
 
 /* --- the live set ---------------------------------------------------------------- */
 
+/* Mark a chunk a backup uses; 1 (do not walk below it) for a recipe
+ * chunk walked before, whose subtree was marked then. A chunk no index
+ * names is not the collector's to keep or delete (check reports it). */
 static int
 live_add(void *ud, const unsigned char id[REPO_ID_SIZE], bool meta)
 {
 	struct gc *g = ud;
+	size_t i = ent_find(g, id);
+	unsigned char bit;
 
-	(void)meta;
-	if (g->nlive == g->livecap) {
-		g->livecap = g->livecap ? 2 * g->livecap : 65536;
-		g->live = xreallocarray(g->live, g->livecap, sizeof *g->live);
-	}
-	memcpy(g->live[g->nlive++], id, REPO_ID_SIZE);
+	if (i == SIZE_MAX)
+		return 0;
+	bit = (unsigned char)(1u << (i % 8));
+	if (meta && (g->walked[i / 8] & bit) != 0)
+		return 1;
+	if (meta)
+		g->walked[i / 8] |= bit;
+	for (; i < g->ne && memcmp(g->ents[i].id, id, REPO_ID_SIZE) == 0; i++)
+		g->live[i / 8] |= (unsigned char)(1u << (i % 8));
 	return 0;
 }
 
@@ -246,9 +269,11 @@ static int
 live_collect(struct gc *g, struct vs_error *err)
 {
 	char **ids = NULL;
-	size_t n = 0, k = 0;
+	size_t n = 0;
 	int rc = -1;
 
+	g->live = xcalloc(g->ne / 8 + 1, 1);
+	g->walked = xcalloc(g->ne / 8 + 1, 1);
 	if (repo_list_backups(g->r->st, &ids, &n, err) != 0)
 		return -1;
 	for (size_t i = 0; i < n; i++) {
@@ -272,12 +297,6 @@ live_collect(struct gc *g, struct vs_error *err)
 		}
 		manifest_clear(&m);
 	}
-	if (g->nlive > 0)
-		qsort(g->live, g->nlive, REPO_ID_SIZE, id_cmp);
-	for (size_t i = 0; i < g->nlive; i++)
-		if (k == 0 || memcmp(g->live[k - 1], g->live[i], REPO_ID_SIZE) != 0)
-			memmove(g->live[k++], g->live[i], REPO_ID_SIZE);
-	g->nlive = k;
 	rc = 0;
 out:
 	for (size_t i = 0; i < n; i++)
@@ -292,6 +311,7 @@ static int
 index_load(struct gc *g, struct vs_error *err)
 {
 	struct keys k = { 0 };
+	size_t *pmap = NULL;
 	int rc = -1;
 
 	if (storage_obj_list(g->r->st, REPO_INDEX, 0, keys_cb, &k, err) != 0)
@@ -315,19 +335,22 @@ index_load(struct gc *g, struct vs_error *err)
 			error_prefix(err, _("nothing was collected"));
 			goto out;
 		}
+		/* The file's packs, found once (not once per entry). */
+		pmap = xreallocarray(pmap, np + 1, sizeof *pmap);
+		for (size_t j = 0; j < np; j++) {
+			pmap[j] = pack_find(g, packs[j].id, true);
+			g->packs[pmap[j]].p = packs[j];
+			g->packs[pmap[j]].indexed = true;
+		}
+		if (g->ecap - g->ne < ne) {
+			g->ecap = g->ne + ne > g->ecap + g->ecap / 2 ? g->ne + ne : g->ecap + g->ecap / 2;
+			g->ents = xreallocarray(g->ents, g->ecap, sizeof *g->ents);
+		}
 		for (size_t e = 0; e < ne; e++) {
-			size_t p = pack_find(g, packs[entries[e].pack].id, true);
-			struct gc_entry *ge;
+			struct gc_entry *ge = &g->ents[g->ne++];
 
-			g->packs[p].p = packs[entries[e].pack];
-			g->packs[p].indexed = true;
-			if (g->ne == g->ecap) {
-				g->ecap = g->ecap ? 2 * g->ecap : 65536;
-				g->ents = xreallocarray(g->ents, g->ecap, sizeof *g->ents);
-			}
-			ge = &g->ents[g->ne++];
 			memcpy(ge->id, entries[e].id, REPO_ID_SIZE);
-			ge->pack = (uint32_t)p;
+			ge->pack = (uint32_t)pmap[entries[e].pack];
 			ge->offset = entries[e].offset;
 			ge->stored = entries[e].stored;
 			ge->raw = entries[e].raw;
@@ -341,6 +364,7 @@ index_load(struct gc *g, struct vs_error *err)
 		qsort(g->ents, g->ne, sizeof *g->ents, ent_cmp);
 	rc = 0;
 out:
+	free(pmap);
 	keys_free(&k);
 	return rc;
 }
@@ -479,7 +503,7 @@ sweep(struct gc *g, struct vs_error *err)
 				elsewhere = true;
 			j++;
 		}
-		if (!elsewhere && is_live(g, g->ents[i].id)) {
+		if (!elsewhere && is_live(g, i)) {
 			g->packs[g->ents[i].pack].drop = false;
 			g->packs[g->ents[i].pack].resurrect = true;
 		}
@@ -681,7 +705,7 @@ repack(struct gc *g, struct vs_error *err)
 		const struct gc_entry *e = &g->ents[i];
 		const struct gc_pack *p = &g->packs[e->pack];
 
-		if (!p->drop || p->live == 0 || !is_live(g, e->id) ||
+		if (!p->drop || p->live == 0 || !is_live(g, i) ||
 		    (n > 0 && memcmp(items[n - 1].id, e->id, REPO_ID_SIZE) == 0))
 			continue;
 		items = xreallocarray(items, n + 1, sizeof *items);
@@ -765,6 +789,7 @@ gc_free(struct gc *g)
 	}
 	free(g->trash);
 	free(g->live);
+	free(g->walked);
 	free(g->packs);
 	free(g->ents);
 	free(g->blocking);
@@ -795,12 +820,12 @@ repo_gc(struct repo *r, struct job *job, bool dry_run, struct repo_gc_report *re
 	if (!dry_run && repo_lock_take(r, "gc", &g.gc_lock, err) != 0)
 		goto out;
 	job_progress(job, _("reading the index"), 0, 0, false);
-	if (live_collect(&g, err) != 0 || index_load(&g, err) != 0 || packs_list(&g, err) != 0 ||
+	if (index_load(&g, err) != 0 || live_collect(&g, err) != 0 || packs_list(&g, err) != 0 ||
 	    trash_load(&g, err) != 0)
 		goto out;
 	for (size_t i = 0; i < g.ne; i++) {
 		struct gc_pack *p = &g.packs[g.ents[i].pack];
-		bool live = is_live(&g, g.ents[i].id);
+		bool live = is_live(&g, i);
 
 		p->total += g.ents[i].stored;
 		if (live && (i == 0 || memcmp(g.ents[i - 1].id, g.ents[i].id, REPO_ID_SIZE) != 0)) {

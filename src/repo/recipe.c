@@ -135,11 +135,30 @@ recipe_walk(struct repo *r, const struct manifest_file *mf,
 	int rc = 0;
 
 	for (int level = mf->recipe_levels; level >= 1 && rc == 0; level--) {
-		for (size_t i = 0; i < ncur && rc == 0; i++)
-			rc = fn(ud, cur[i], level > 1);
-		if (rc != 0 || level == 1)
+		size_t keep = 0;
+
+		if (level > 1 && cur == mf->recipe) {
+			/* Compacted below: a copy of the manifest's level. */
+			cur = xcalloc(ncur + 1, sizeof *cur);
+			if (ncur > 0)
+				memcpy(cur, mf->recipe, ncur * REPO_ID_SIZE);
+		}
+		for (size_t i = 0; i < ncur; i++) {
+			int f = fn(ud, cur[i], level > 1);
+
+			if (f == 1)
+				continue;
+			if (f != 0) {
+				rc = f;
+				break;
+			}
+			if (level > 1 && keep++ != i)
+				memcpy(cur[keep - 1], cur[i], REPO_ID_SIZE);
+		}
+		/* Nothing below that was not seen: done. */
+		if (rc != 0 || level == 1 || keep == 0)
 			break;
-		rc = expand_level(r, cur, ncur, &next, &nnext, err);
+		rc = expand_level(r, cur, keep, &next, &nnext, err);
 		if (cur != mf->recipe)
 			free(cur);
 		cur = rc == 0 ? next : NULL;

@@ -199,7 +199,8 @@ int recipe_expand(struct repo *r, const struct manifest_file *mf,
     unsigned char (**ids)[REPO_ID_SIZE], size_t *n, struct vs_error *err);
 
 /* Every chunk a manifest's file uses, its recipe's own chunks included:
- * fn(ud, id, is_meta) once per reference. */
+ * fn(ud, id, is_meta) once per reference; fn returns 0, 1 to skip what
+ * lies below that recipe chunk (it was seen before), or -1 to stop. */
 int recipe_walk(struct repo *r, const struct manifest_file *mf,
     int (*fn)(void *ud, const unsigned char id[REPO_ID_SIZE], bool meta), void *ud,
     struct vs_error *err);
