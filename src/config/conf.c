@@ -585,6 +585,10 @@ validate(struct config *cfg, const char *file, struct vs_error *err)
 			    _("%s: redis.sentinels: \"%s\" is not \"host:port\" (port 1 "
 			      "to 65535; an IPv6 address in brackets) or the absolute path "
 			      "of a unix socket"), file, cfg->redis.sentinels[i]);
+	if (strcmp(cfg->redis.mode, "cluster") == 0 && cfg->redis.db != 0)
+		return error_set(err, VS_ERR_CONFIG,
+		    _("%s: redis.db is %d, but a Redis Cluster has db 0 only: remove redis.db "
+		      "or set it to 0"), file, cfg->redis.db);
 	if (strcmp(cfg->redis.mode, "cluster") == 0 && cfg->redis.nnodes == 0)
 		return error_set(err, VS_ERR_CONFIG,
 		    _("%s: redis.mode is \"cluster\" but redis.nodes is empty: list one "

@@ -149,7 +149,9 @@ static int
 check_coverage(struct restore_ctx *rc, const struct manifest *sm, struct vs_error *err)
 {
 	const struct config *cfg = rc->cfg;
-	char *rdb = fs_join(rc->j.data_dir, rc->j.dbfilename);
+	/* A cluster's safety backup holds every master's snapshot, or fails. */
+	size_t nt = redis_cluster_mode(cfg) ? 2 : 3;
+	char *rdb = nt == 3 ? fs_join(rc->j.data_dir, rc->j.dbfilename) : NULL;
 	const struct {
 		const char *live;
 		const struct manifest_file *f;
@@ -160,7 +162,7 @@ check_coverage(struct restore_ctx *rc, const struct manifest *sm, struct vs_erro
 	};
 	int r = 0;
 
-	for (size_t i = 0; i < sizeof t / sizeof t[0] && r == 0; i++) {
+	for (size_t i = 0; i < nt && r == 0; i++) {
 		if (t[i].f->present || !fs_exists(t[i].live))
 			continue;
 		r = error_set(err, VS_ERR_REFUSED, _("the safety backup %s does not hold %s (%s), "
@@ -169,7 +171,7 @@ check_coverage(struct restore_ctx *rc, const struct manifest *sm, struct vs_erro
 		    "--no-safety-backup to replace it without a copy"), sm->backup_id, t[i].live,
 		    t[i].f->note ? t[i].f->note : _("not taken"));
 	}
-	if (r == 0 && rc->j.aof && sm->redis.source != NULL &&
+	if (r == 0 && nt == 3 && rc->j.aof && sm->redis.source != NULL &&
 	    strcmp(sm->redis.source, "offline") == 0) {
 		char *aof = fs_join(rc->j.data_dir, rc->j.aof_dir && rc->j.aof_dir[0] ?
 		    rc->j.aof_dir : rc->j.aof_file);
@@ -199,6 +201,9 @@ apply(struct restore_ctx *rc, const struct manifest *m, struct vs_error *err)
 		{ &m->user, cfg->faiss.user_index },
 	};
 	struct place_staged staged[3];   /* the two indexes, the RDB */
+	/* A cluster on either side: the servers keep running and take the
+	 * keys by RESTORE. */
+	bool routed = restore_routed(cfg, m);
 	char suffix[64];
 	int r = -1;
 
@@ -222,7 +227,7 @@ apply(struct restore_ctx *rc, const struct manifest *m, struct vs_error *err)
 				goto out;
 		}
 	}
-	if (!step_done(rc, RESTORE_RDB) && m->redis.file.present &&
+	if (!step_done(rc, RESTORE_RDB) && m->redis.file.present && !routed &&
 	    restore_redis_stage(rc->job, rc->local, m, &rc->j, &staged[2], err) != 0)
 		goto out;
 	if (!step_done(rc, RESTORE_INDEXES)) {
@@ -251,6 +256,19 @@ apply(struct restore_ctx *rc, const struct manifest *m, struct vs_error *err)
 			goto out;
 	}
 	rc->live_changed = true;
+	if (routed) {
+		if (!step_done(rc, RESTORE_RDB)) {
+			step_begin(rc, RESTORE_RDB);
+			if (restore_route_load(rc->job, rc->local, m, err) != 0)
+				goto out;
+			/* Nothing was stopped, so nothing is to start. */
+			rc->j.done |= (1u << RESTORE_STOP) | (1u << RESTORE_START);
+			if (step_finish(rc, RESTORE_RDB, err) != 0)
+				goto out;
+		}
+		r = 0;
+		goto out;
+	}
 	if (!step_done(rc, RESTORE_STOP)) {
 		step_begin(rc, RESTORE_STOP);
 		if (restore_redis_stop(rc->job, err) != 0 || step_finish(rc, RESTORE_STOP, err) != 0)
@@ -388,7 +406,7 @@ check_live(struct restore_ctx *rc, const struct manifest *m, struct vs_error *er
 	for (int attempt = 1;; attempt++) {
 		size_t bad;
 
-		if (restore_redis_count(rc->job, with_ttl, &live, err) != 0)
+		if (restore_route_count(rc->job, with_ttl, &live, err) != 0)
 			goto out;
 		bad = count_mismatch(cfg, &x, &live);
 		if (bad == np)
@@ -422,7 +440,7 @@ check_live(struct restore_ctx *rc, const struct manifest *m, struct vs_error *er
 			job_log(rc->job, VS_LOG_INFO, _("%llu keys under %s, as recorded"),
 			    (unsigned long long)live.keys[i], cfg->redis.prefixes[i]);
 	}
-	if (m->redis.file.present && (live.dbsize - live.db_expires != x.dbsize - x.db_expires ||
+	if (manifest_has_rdb(m) && (live.dbsize - live.db_expires != x.dbsize - x.db_expires ||
 	    live.db_expires > x.db_expires)) {
 		error_set(err, VS_ERR_VERIFY, _("after the restore Redis holds %llu keys (%llu with "
 		    "a TTL), the backup recorded %llu (%llu with a TTL)"),
@@ -701,13 +719,6 @@ job_restore_run(struct job *job, void *argp, void **result, struct vs_error *err
 			goto out;
 		res->target_dir = xstrdup(args->target_dir);
 		goto done;
-	}
-	if (manifest_is_cluster(&rc.m) || redis_cluster_mode(rc.cfg)) {
-		error_set(err, VS_ERR_REFUSED, _("%s: restoring into a live Redis Cluster, or a "
-		    "cluster backup into a live server, is not possible with this version; nothing "
-		    "live was changed; 'vsbackup restore %s --target-dir DIR' writes the backup's "
-		    "files (one RDB per master) into DIR"), rc.j.id, rc.j.id);
-		goto out;
 	}
 
 	step_begin(&rc, RESTORE_PREFLIGHT);

@@ -16,6 +16,7 @@
 #include "jobs/preflight.h"
 #include "jobs/restore.h"
 #include "redis/redis-acl.h"
+#include "redis/redis-cluster.h"
 
 static struct preflight_check *
 check_add(struct preflight *p, const char *what)
@@ -273,10 +274,17 @@ restore_preflight(struct job *job, const struct preflight_input *in, struct jour
 	struct preflight_check *c;
 	struct vs_error e;
 	char *rdb_live, *d, *ud;
-	bool redis_ok;
+	bool redis_ok = false;
 	int r;
 
 	memset(p, 0, sizeof *p);
+	if (redis_cluster_mode(cfg)) {
+		/* Its masters keep running and take the keys by RESTORE. */
+		job_progress(job, _("asking the cluster for its masters"), 1, 5, false);
+		c = check_add(p, _("Redis Cluster"));
+		c->ok = restore_route_check(cfg, c->detail, sizeof c->detail) == 0;
+		goto files;
+	}
 	c = check_add(p, _("start command configured"));
 	c->ok = cfg->redis.start_command[0] != '\0';
 	if (c->ok)
@@ -339,6 +347,7 @@ restore_preflight(struct job *job, const struct preflight_input *in, struct jour
 		check_acl(c, cfg, in->safety);
 	}
 
+files:
 	/* Room, and the right to create and rename files, in every directory
 	 * the restore writes to: proven before anything changes. */
 	job_progress(job, _("checking free space and write access"), 2, 5, false);

@@ -113,4 +113,24 @@ struct restore_counts {
 int restore_redis_count(struct job *job, const bool *with_ttl, struct restore_counts *out,
     struct vs_error *err);
 
+/* --- a restore by RESTORE, routed by slot (restore-route.c) --- */
+
+/* Does restoring m under cfg load the keys with RESTORE (a cluster on
+ * either side) rather than place the RDB file? */
+bool restore_routed(const struct config *cfg, const struct manifest *m);
+
+/* Empty the target (every master of the cluster, or the server's db) and
+ * load every key of m's RDB files into it, each with its TTL, to the
+ * master of its slot. Progress in bytes of the files read. */
+int restore_route_load(struct job *job, struct storage *st, const struct manifest *m,
+    struct vs_error *err);
+
+/* restore_redis_count() of the target: summed over the cluster's masters. */
+int restore_route_count(struct job *job, const bool *with_ttl, struct restore_counts *out,
+    struct vs_error *err);
+
+/* Pre-flight of a cluster target: the cluster is whole and its masters
+ * answer (0), or why not (-1); detail says which. */
+int restore_route_check(const struct config *cfg, char *detail, size_t size);
+
 #endif

@@ -285,6 +285,24 @@ redis_conn_append(struct redis_conn *c, struct vs_error *err, const char *fmt, .
 	return 0;
 }
 
+int
+redis_conn_flush(struct redis_conn *c, struct vs_error *err)
+{
+	int done = 0;
+
+	if (c->broken)
+		return error_set(err, VS_ERR_REDIS, _("cannot send to Redis at %s: the "
+		    "connection was lost earlier"), c->where);
+	while (!done) {
+		errno = 0;
+		if (redisBufferWrite(c->ctx, &done) != REDIS_OK) {
+			redis_conn_io_error(c, _("the queued commands"), errno, err);
+			return -1;
+		}
+	}
+	return 0;
+}
+
 redisReply *
 redis_conn_reply(struct redis_conn *c, const char *what, struct vs_error *err)
 {

@@ -81,6 +81,10 @@ int redis_conn_append(struct redis_conn *c, struct vs_error *err,
 redisReply *redis_conn_reply(struct redis_conn *c, const char *what,
     struct vs_error *err);
 
+/* Send the queued commands now, without waiting for their replies: a
+ * client pipelining to several servers lets them all work at once. */
+int redis_conn_flush(struct redis_conn *c, struct vs_error *err);
+
 /* Fill err for an error reply rep to the command what; returns -1. */
 int redis_conn_reply_error(struct redis_conn *c, const char *what,
     const redisReply *rep, struct vs_error *err);

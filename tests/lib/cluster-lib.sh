@@ -4,7 +4,8 @@
 # It provides:
 #   cluster_require          skip the test when redis-server or redis-cli
 #                            cannot make a cluster
-#   cluster_start NAME M [R] start M masters (and R replicas each) under
+#   cluster_start NAME M [R] start M masters (and R replicas each; none when
+#                            M < 3) under
 #                            $TMP/NAME/PORT/ (redis.conf, dump.rdb, nodes.conf,
 #                            redis.log, redis.pid; daemonized, stopped when the
 #                            test exits), join them with redis-cli --cluster
@@ -18,7 +19,8 @@
 #   cluster_wait_ok          wait until every node of CL_PORTS says so
 #   cluster_fill N U         documents (N content, U user) and other types
 #                            into the cluster (tests/lib/cluster.py fill)
-#   cluster_dump PORT...     every key of these servers with TTL and DUMP
+#   cluster_dump PORT...     every key of these servers (a port, or a socket
+#                            path) with its TTL, type and value digest
 #   cluster_digests          "PORT DIGEST" of each master (DEBUG DIGEST)
 #   cluster_count PREFIX     keys under PREFIX in the whole cluster
 #   free_ports N             N free loopback ports from the kernel
@@ -66,7 +68,7 @@ cluster_node_start() {
 
 cluster_stop_all() {
 	local d
-	for d in "$CL_DIR"/*/; do
+	for d in "${1:-$CL_DIR}"/*/; do
 		[ -f "$d/redis.conf" ] || continue
 		ccli "$(basename "$d")" shutdown nosave >/dev/null 2>&1
 	done
@@ -118,12 +120,26 @@ EOF
 		cluster_node_start "$dir"
 		addrs+=("127.0.0.1:$p")
 	done
-	harness_at_exit cluster_stop_all
+	harness_at_exit "cluster_stop_all '$CL_DIR'"
 	for p in "${ports[@]}"; do
 		for _ in $(seq 100); do ccli "$p" ping >/dev/null 2>&1 && break; sleep 0.05; done
 	done
-	redis-cli --cluster create "${addrs[@]}" --cluster-replicas "$r" --cluster-yes \
-	    > "$CL_DIR/create.log" 2>&1 || { sed 's/^/# /' "$CL_DIR/create.log"; return 1; }
+	if [ "$m" -lt 3 ]; then
+		# redis-cli --cluster create wants three masters: fewer (without
+		# replicas) are joined by hand, the slots split evenly.
+		local i first last
+		for i in $(seq 0 $((m - 1))); do
+			first=$((i * 16384 / m))
+			last=$(((i + 1) * 16384 / m - 1))
+			ccli "${ports[$i]}" cluster set-config-epoch $((i + 1)) > /dev/null
+			ccli "${ports[$i]}" cluster addslotsrange "$first" "$last" > "$CL_DIR/create.log" 2>&1 ||
+			    { sed 's/^/# /' "$CL_DIR/create.log"; return 1; }
+			[ "$i" -gt 0 ] && ccli "${ports[$i]}" cluster meet 127.0.0.1 "${ports[0]}" > /dev/null
+		done
+	else
+		redis-cli --cluster create "${addrs[@]}" --cluster-replicas "$r" --cluster-yes \
+		    > "$CL_DIR/create.log" 2>&1 || { sed 's/^/# /' "$CL_DIR/create.log"; return 1; }
+	fi
 	cluster_wait_ok || return 1
 	# Replicas must have synced before anything is measured.
 	for p in "${ports[@]}"; do

@@ -9,8 +9,12 @@ As a program:
                                         chimera-users:, and other types, keys
                                         with TTLs and with hash tags
     cluster.py dump ADDR...             every key of db 0 of these servers,
-                                        sorted: "KEY-HEX TTL DUMP-HEX" (TTL
-                                        the absolute expire time in ms, -1)
+                                        sorted: "KEY-HEX TTL TYPE DIGEST"
+                                        (TTL the absolute expire time in
+                                        ms, -1; DIGEST the value's DEBUG
+                                        DIGEST-VALUE: a DUMP of a hash table
+                                        depends on its insertion order, the
+                                        digest only on its contents)
     cluster.py masters SEED             the masters' ports, in slot order
     cluster.py count SEED PREFIX        keys under PREFIX in the cluster
 """
@@ -179,9 +183,10 @@ def dump(addrs):
         for i in range(0, len(keys), 500):
             part = keys[i:i + 500]
             ttls = r.pipeline([('PEXPIRETIME', k) for k in part])
-            dumps = r.pipeline([('DUMP', k) for k in part])
-            for k, t, d in zip(part, ttls, dumps):
-                lines.append('%s %d %s' % (k.hex(), t, d.hex()))
+            types = r.pipeline([('TYPE', k) for k in part])
+            digests = r.command('DEBUG', 'DIGEST-VALUE', *part)
+            for k, t, ty, d in zip(part, ttls, types, digests):
+                lines.append('%s %d %s %s' % (k.hex(), t, ty.decode(), d.decode()))
     for line in sorted(lines):
         print(line)
 

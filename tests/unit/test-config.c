@@ -777,6 +777,9 @@ test_cluster(void)
 	refused("a seed without a port",
 	    "redis = { mode = \"cluster\"; nodes = [ \"h\" ]; };\n",
 	    "%F", "redis.nodes: \"h\" is not \"host:port\"", NULL);
+	refused("a database other than 0 in a cluster",
+	    "redis = { mode = \"cluster\"; nodes = [ \"h:1\" ]; db = 2; };\n",
+	    "%F", "a Redis Cluster has db 0 only", NULL);
 	refused("one data directory for every node",
 	    "redis = { mode = \"cluster\"; nodes = [ \"h:1\" ]; data_dir = \"/var/lib/redis\"; };\n",
 	    "%F", "each node keeps its own RDB file: put {port}", NULL);

@@ -1,0 +1,116 @@
+#!/bin/bash
+# Restores that involve a Redis Cluster, the keys routed by slot with
+# RESTORE (TTL kept, REPLACE): a 3-master cluster's backup back into the
+# same cluster (DEBUG DIGEST of each master as at the backup), into a
+# 2-master cluster and into a standalone server (every key's value, by
+# DEBUG DIGEST-VALUE, and absolute TTL equal: a DUMP of a hash table set
+# depends on the order of insertion), and a standalone server's backup
+# into the 2-master cluster. Keys written after the backup are gone; a safety
+# backup of the cluster is taken first.
+# Covers src/jobs/restore-route.c, src/jobs/job-restore.c (routed apply,
+# counts over the masters), src/jobs/preflight.c (a cluster target).
+# timeout: 240
+. "$(dirname "$0")/../lib/harness.sh"
+. "$(dirname "$0")/../lib/engine-lib.sh"
+. "$(dirname "$0")/../lib/cluster-lib.sh"
+eng_require
+cluster_require
+
+mkdir -p "$TMP/faiss"
+"$PY" - "$TMP/faiss/content_index.faiss" "$TMP/faiss/user_index.faiss" <<'EOF'
+import sys, numpy as np, faiss
+for path, n in zip(sys.argv[1:], (300, 40)):
+    ix = faiss.IndexIDMap(faiss.IndexFlatIP(8))
+    ix.add_with_ids(np.random.rand(n, 8).astype('float32'), np.arange(n).astype('int64'))
+    faiss.write_index(ix, path)
+EOF
+BK=$TMP/backups
+
+# --- cluster A: three masters --------------------------------------------------
+cluster_start a 3 || bail_out "cluster A did not start"
+cluster_fill 300 40 || bail_out "cluster A could not be filled"
+A_MASTERS=("${CL_MASTERS[@]}")
+A_SEED=$CL_SEED
+A_DIR=$CL_DIR
+CONF_A=$TMP/a.conf
+cluster_config "$CONF_A"
+CONF=$CONF_A
+tick
+run backup
+is "$RC" 0 "a backup of cluster A"
+[ "$RC" = 0 ] || show "$ERR"
+IDA=$(last_line "$OUT")
+DIG_A=$(cluster_digests)
+DUMP_A=$(cluster_dump "${A_MASTERS[@]}")
+is "$(wc -l <<< "$DUMP_A")" 408 "cluster A holds every key filled (408)"
+
+# --- back into the same cluster ------------------------------------------------
+"$PY" "$CLUSTER_PY" fill "$A_SEED" 350 0 > /dev/null
+ccli "${A_MASTERS[1]}" flushall > /dev/null
+BEFORE=$(cluster_count chimera-vectors:)
+tick
+run restore "$IDA" --yes
+is "$RC" 0 "restore of cluster A's backup into cluster A"
+[ "$RC" = 0 ] || show "$ERR"
+like "$ERR" "the cluster's 3 masters answer" "the pre-flight checks name the cluster's masters"
+like "$ERR" "keys restored into 127.0.0.1:${A_MASTERS[0]}" "it says how many keys went to each master"
+is "$(cluster_digests)" "$DIG_A" "DEBUG DIGEST of each master is the one at the backup"
+is "$(ls "$BK" | wc -l)" 2 "a safety backup of the cluster was taken first"
+SAFE=$(ls "$BK" | grep -v "^$IDA$" | head -1)
+is "$(meta "$SAFE" 'm["type"], len(m["redis"]["shards"]), m["redis"]["key_counts"]["chimera-vectors:"]')" \
+    "('pre-restore', 3, $BEFORE)" "the safety backup holds the three masters' state before"
+
+# --- into a 2-master cluster ----------------------------------------------------
+cluster_start b 2 || bail_out "cluster B did not start"
+B_MASTERS=("${CL_MASTERS[@]}")
+B_SEED=$CL_SEED
+CONF_B=$TMP/b.conf
+cluster_config "$CONF_B"
+"$PY" "$CLUSTER_PY" fill "$B_SEED" 5 5 > /dev/null
+ccli "${B_MASTERS[0]}" set "{x}other" 1 > /dev/null
+CONF=$CONF_B
+tick
+run restore "$IDA" --yes --no-safety-backup
+is "$RC" 0 "restore of cluster A's backup (3 masters) into cluster B (2 masters)"
+[ "$RC" = 0 ] || show "$ERR"
+is "$(cluster_dump "${B_MASTERS[@]}")" "$DUMP_A" \
+    "every key's value (DEBUG DIGEST-VALUE) and absolute TTL in cluster B are those of cluster A, and no other key"
+ok "$(for p in "${B_MASTERS[@]}"; do [ "$(ccli "$p" dbsize)" -gt 100 ] || exit 1; done; echo $?)" \
+    "both masters of cluster B took their slots' keys"
+
+# --- into a standalone server ---------------------------------------------------------
+start_redis "$TMP/st" || bail_out "the standalone server did not start"
+CONF_S=$TMP/s.conf
+write_config "$CONF_S" redis.start_command="\"redis-server $TMP/st/redis.conf --daemonize yes\""
+rcli set stale 1 > /dev/null
+CONF=$CONF_S
+tick
+run restore "$IDA" --yes --no-safety-backup
+is "$RC" 0 "restore of cluster A's backup into a standalone server"
+[ "$RC" = 0 ] || show "$ERR"
+is "$(cluster_dump "$REDIS_SOCK")" "$DUMP_A" \
+    "every key's value (DEBUG DIGEST-VALUE) and absolute TTL in the server are those of cluster A"
+
+# --- a standalone backup into a cluster --------------------------------------------------
+rcli set "chimera-users:late" '{"id":"late"}' > /dev/null
+rcli pexpireat "chimera-users:late" 4102444800123 > /dev/null
+"$PY" - "$TMP/faiss/user_index.faiss" <<'EOF'
+import sys, numpy as np, faiss
+ix = faiss.read_index(sys.argv[1])
+ix.add_with_ids(np.random.rand(1, 8).astype('float32'), np.array([999], dtype='int64'))
+faiss.write_index(ix, sys.argv[1])
+EOF
+tick
+run backup
+is "$RC" 0 "a backup of the standalone server"
+IDS=$(last_line "$OUT")
+DUMP_S=$(cluster_dump "$REDIS_SOCK")
+CONF=$CONF_B
+tick
+run restore "$IDS" --yes --no-safety-backup
+is "$RC" 0 "restore of the standalone backup into cluster B"
+[ "$RC" = 0 ] || show "$ERR"
+is "$(cluster_dump "${B_MASTERS[@]}")" "$DUMP_S" \
+    "every key's value and absolute TTL in cluster B are those of the standalone server"
+
+done_testing
