@@ -200,7 +200,7 @@ index_copied(struct copy *cp, struct vs_error *err)
 		}
 		free(e);
 	}
-	rc = index_file_write(cp->dst, packs, cp->n, all, nall, NULL, err);
+	rc = index_file_write(cp->dst, packs, cp->n, all, nall, NULL, NULL, err);
 	repo_index_drop(cp->dst);
 out:
 	free(packs);

@@ -337,20 +337,23 @@ index_load(struct gc *g, struct vs_error *err)
 		}
 		/* The file's packs, found once (not once per entry). */
 		pmap = xreallocarray(pmap, np + 1, sizeof *pmap);
-		for (size_t j = 0; j < np; j++) {
-			pmap[j] = pack_find(g, packs[j].id, true);
-			g->packs[pmap[j]].p = packs[j];
-			g->packs[pmap[j]].indexed = true;
-		}
+		for (size_t j = 0; j < np; j++)
+			pmap[j] = SIZE_MAX;
 		if (g->ecap - g->ne < ne) {
 			g->ecap = g->ne + ne > g->ecap + g->ecap / 2 ? g->ne + ne : g->ecap + g->ecap / 2;
 			g->ents = xreallocarray(g->ents, g->ecap, sizeof *g->ents);
 		}
 		for (size_t e = 0; e < ne; e++) {
 			struct gc_entry *ge = &g->ents[g->ne++];
+			size_t *pm = &pmap[entries[e].pack];
 
+			if (*pm == SIZE_MAX) {
+				*pm = pack_find(g, packs[entries[e].pack].id, true);
+				g->packs[*pm].p = packs[entries[e].pack];
+				g->packs[*pm].indexed = true;
+			}
 			memcpy(ge->id, entries[e].id, REPO_ID_SIZE);
-			ge->pack = (uint32_t)pmap[entries[e].pack];
+			ge->pack = (uint32_t)*pm;
 			ge->offset = entries[e].offset;
 			ge->stored = entries[e].stored;
 			ge->raw = entries[e].raw;
@@ -484,8 +487,8 @@ sweep(struct gc *g, struct vs_error *err)
 	struct index_pack *packs = NULL;
 	struct index_entry *entries = NULL;
 	uint32_t *map = NULL;
-	char *newkey = NULL;
-	size_t np = 0, ne = 0, ndrop = 0;
+	char **newkeys = NULL;
+	size_t np = 0, ne = 0, ndrop = 0, nnew = 0;
 	int rc = -1;
 
 	for (size_t i = 0; i < g->np; i++) {
@@ -543,14 +546,16 @@ sweep(struct gc *g, struct vs_error *err)
 		ne++;
 	}
 	job_progress(g->job, _("rewriting the index"), 0, 0, false);
-	if (index_file_write(g->r, packs, np, entries, ne, &newkey, err) != 0)
+	if (index_file_write(g->r, packs, np, entries, ne, &newkeys, &nnew, err) != 0)
 		goto out;
 	gc_step("index-written");
 	for (size_t i = 0; i < g->nindex; i++) {
-		/* The new file may be one of them, byte for byte: it stays. */
-		if (strcmp(g->index_keys[i], newkey) == 0)
-			continue;
-		if (storage_obj_remove(g->r->st, g->index_keys[i], err) != 0)
+		bool same = false;
+
+		/* A new file may be one of them, byte for byte: it stays. */
+		for (size_t j = 0; j < nnew; j++)
+			same |= strcmp(g->index_keys[i], newkeys[j]) == 0;
+		if (!same && storage_obj_remove(g->r->st, g->index_keys[i], err) != 0)
 			goto out;
 	}
 	gc_step("index-old-deleted");
@@ -605,7 +610,9 @@ sweep(struct gc *g, struct vs_error *err)
 			g->packs[i].marked = 0;
 	rc = 0;
 out:
-	free(newkey);
+	for (size_t i = 0; i < nnew; i++)
+		free(newkeys[i]);
+	free(newkeys);
 	free(map);
 	free(packs);
 	free(entries);
@@ -727,7 +734,7 @@ repack(struct gc *g, struct vs_error *err)
 		if (repack_close(&rp, k, err) != 0)
 			goto out;
 	/* The new packs are indexed before the old ones are marked. */
-	if (index_file_write(g->r, rp.packs, rp.np, rp.entries, rp.ne, NULL, err) != 0)
+	if (index_file_write(g->r, rp.packs, rp.np, rp.entries, rp.ne, NULL, NULL, err) != 0)
 		goto out;
 	repo_index_drop(g->r);
 	rc = 0;

@@ -89,8 +89,8 @@ entry_unpack(const unsigned char *p, struct index_entry *e)
 	e->raw = get_u32(p + 44);
 }
 
-int
-index_file_write(struct repo *r, const struct index_pack *packs, size_t np,
+static int
+index_file_put(struct repo *r, const struct index_pack *packs, size_t np,
     struct index_entry *entries, size_t ne, char **keyout, struct vs_error *err)
 {
 	size_t blen = 4 + 4 + np * INDEX_PACK + 4 + ne * INDEX_ENTRY, olen;
@@ -122,6 +122,76 @@ index_file_write(struct repo *r, const struct index_pack *packs, size_t np,
 	else
 		free(key);
 	free(obj);
+	return rc;
+}
+
+static int
+entry_pack_cmp(const void *a, const void *b)
+{
+	uint32_t x = ((const struct index_entry *)a)->pack, y = ((const struct index_entry *)b)->pack;
+
+	return x < y ? -1 : x > y;
+}
+
+int
+index_file_write(struct repo *r, const struct index_pack *packs, size_t np,
+    struct index_entry *entries, size_t ne, char ***keys, size_t *nkeys, struct vs_error *err)
+{
+	size_t s = 0, p0 = 0;
+	int rc = 0;
+
+	if (keys != NULL) {
+		*keys = NULL;
+		*nkeys = 0;
+	}
+	/* Few entries: one file naming every pack. */
+	if (ne <= INDEX_FILE_MAX) {
+		char *key = NULL;
+
+		if (index_file_put(r, packs, np, entries, ne, keys != NULL ? &key : NULL, err) != 0)
+			return -1;
+		if (keys != NULL) {
+			*keys = xcalloc(1, sizeof **keys);
+			(*keys)[0] = key;
+			*nkeys = 1;
+		}
+		return 0;
+	}
+	/* Many: files of whole packs, INDEX_FILE_MAX entries or fewer each
+	 * (more only for one pack that alone has more), so that no reader
+	 * needs the whole index in memory at once. */
+	qsort(entries, ne, sizeof *entries, entry_pack_cmp);
+	while (s < ne && rc == 0) {
+		size_t t = s, p1;
+		char *key = NULL;
+
+		p1 = entries[s].pack + 1;
+		while (t < ne && entries[t].pack < p1)
+			t++;
+		while (t < ne) {
+			size_t u = t;
+
+			while (u < ne && entries[u].pack == entries[t].pack)
+				u++;
+			if (u - s > INDEX_FILE_MAX)
+				break;
+			p1 = entries[t].pack + 1;
+			t = u;
+		}
+		/* The last file also names the packs after it with no entry. */
+		if (t == ne)
+			p1 = np;
+		for (size_t i = s; i < t; i++)
+			entries[i].pack -= (uint32_t)p0;
+		rc = index_file_put(r, packs + p0, p1 - p0, entries + s, t - s,
+		    keys != NULL ? &key : NULL, err);
+		if (rc == 0 && keys != NULL) {
+			*keys = xreallocarray(*keys, *nkeys + 1, sizeof **keys);
+			(*keys)[(*nkeys)++] = key;
+		}
+		s = t;
+		p0 = p1;
+	}
 	return rc;
 }
 

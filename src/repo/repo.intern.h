@@ -87,10 +87,14 @@ struct index_entry {
 	uint32_t offset, stored, raw;
 };
 
-/* Encode an index file body (entries sorted here) and put it enveloped
- * under its SHA-256 name (to *key when not NULL). */
+/* Encode index file bodies (entries sorted and renumbered here) and put
+ * them enveloped under their SHA-256 names (the names to *keys, *nkeys of
+ * them, when keys is not NULL): one file, or for more than INDEX_FILE_MAX
+ * entries several, each naming whole packs. */
+#define INDEX_FILE_MAX 65536
 int index_file_write(struct repo *r, const struct index_pack *packs, size_t np,
-    struct index_entry *entries, size_t ne, char **key, struct vs_error *err);
+    struct index_entry *entries, size_t ne, char ***keys, size_t *nkeys,
+    struct vs_error *err);
 
 /* Parse a decoded index file body. */
 int index_file_parse(const unsigned char *body, size_t len, const char *where,

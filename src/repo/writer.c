@@ -32,9 +32,8 @@ struct repo_writer {
 	char *lock;               /* this writer's lock object */
 	struct repo_index *ix;
 	struct pack_writer *pw[REPO_NKINDS];
-	size_t *pending[REPO_NKINDS];  /* entries in the open pack of each kind */
-	size_t npending[REPO_NKINDS], pcap[REPO_NKINDS];
-	struct index_pack *packs;
+	uint32_t ord[REPO_NKINDS];     /* the number of the open pack of each kind */
+	struct index_pack *packs;      /* filled as each pack is closed */
 	size_t npacks;
 	struct index_entry *entries;   /* chunks new in this backup */
 	size_t nentries, ecap;
@@ -105,17 +104,12 @@ pack_close(struct repo_writer *w, enum repo_kind kind, struct vs_error *err)
 
 	if (w->pw[kind] == NULL)
 		return 0;
-	w->packs = xreallocarray(w->packs, w->npacks + 1, sizeof *w->packs);
-	p = &w->packs[w->npacks];
+	p = &w->packs[w->ord[kind]];
 	if (pack_writer_finish(w->pw[kind], p->id, &size, err) != 0)
 		return -1;
 	p->kind = (uint8_t)kind;
 	p->size = size;
 	w->added += size;
-	for (size_t i = 0; i < w->npending[kind]; i++)
-		w->entries[w->pending[kind][i]].pack = (uint32_t)w->npacks;
-	w->npending[kind] = 0;
-	w->npacks++;
 	pack_writer_free(w->pw[kind]);
 	w->pw[kind] = NULL;
 	return 0;
@@ -141,8 +135,14 @@ store_chunk(struct repo_writer *w, enum repo_kind kind, const void *data, size_t
 		return -1;
 	if (f == 1)
 		return 0;
-	if (w->pw[kind] == NULL && pack_writer_new(w->r, kind, &w->pw[kind], err) != 0)
-		return -1;
+	if (w->pw[kind] == NULL) {
+		if (pack_writer_new(w->r, kind, &w->pw[kind], err) != 0)
+			return -1;
+		/* Its number now, so its entries name it from the start. */
+		w->packs = xreallocarray(w->packs, w->npacks + 1, sizeof *w->packs);
+		memset(&w->packs[w->npacks], 0, sizeof w->packs[0]);
+		w->ord[kind] = (uint32_t)w->npacks++;
+	}
 	{
 		/* Recipe chunks are lists of hashes: no use trying. */
 		bool try = kind != REPO_KIND_META && w->zskip == 0, z;
@@ -164,21 +164,16 @@ store_chunk(struct repo_writer *w, enum repo_kind kind, const void *data, size_t
 	if (f != 0)
 		return -1;
 	if (w->nentries == w->ecap) {
-		w->ecap = w->ecap ? 2 * w->ecap : 4096;
+		w->ecap = w->ecap ? w->ecap + w->ecap / 2 : 4096;
 		w->entries = xreallocarray(w->entries, w->ecap, sizeof *w->entries);
 	}
 	e = &w->entries[w->nentries];
 	memcpy(e->id, id, REPO_ID_SIZE);
-	e->pack = UINT32_MAX;
+	e->pack = w->ord[kind];
 	e->offset = off;
 	e->stored = (uint32_t)blen;
 	e->raw = (uint32_t)len;
 	seen_add(w, w->nentries);
-	if (w->npending[kind] == w->pcap[kind]) {
-		w->pcap[kind] = w->pcap[kind] ? 2 * w->pcap[kind] : 1024;
-		w->pending[kind] = xreallocarray(w->pending[kind], w->pcap[kind], sizeof(size_t));
-	}
-	w->pending[kind][w->npending[kind]++] = w->nentries;
 	w->nentries++;
 	w->new_chunks++;
 	if (pack_writer_size(w->pw[kind]) >= PACK_TARGET)
@@ -317,7 +312,6 @@ writer_free(struct repo_writer *w)
 {
 	for (int k = 0; k < REPO_NKINDS; k++) {
 		pack_writer_free(w->pw[k]);
-		free(w->pending[k]);
 	}
 	repo_lock_release(w->r, w->lock);
 	free(w->lock);
@@ -341,7 +335,8 @@ repo_writer_commit(struct repo_writer *w, struct manifest *m, struct vs_error *e
 		if (pack_close(w, (enum repo_kind)k, err) != 0)
 			goto out;
 	if (w->nentries > 0) {
-		if (index_file_write(r, w->packs, w->npacks, w->entries, w->nentries, NULL, err) != 0)
+		if (index_file_write(r, w->packs, w->npacks, w->entries, w->nentries, NULL, NULL,
+		    err) != 0)
 			goto out;
 		w->added += (uint64_t)w->nentries * INDEX_ENTRY + (uint64_t)w->npacks * INDEX_PACK;
 		repo_index_drop(r);

@@ -23,6 +23,7 @@
 #include "repo/chunker.h"
 #include "repo/crypto.h"
 #include "repo/repo.h"
+#include "repo/repo.intern.h"
 #include "tap.h"
 
 struct cuts {
@@ -407,6 +408,83 @@ out:
 	free(back);
 }
 
+/* An index of more than INDEX_FILE_MAX entries goes into several files of
+ * whole packs; the cache built from them finds every entry. */
+static void
+test_index_files(void)
+{
+	char tmpl[] = "/tmp/vs-test-index-XXXXXX";
+	char *dir = mkdtemp(tmpl), *idir;
+	struct config *cfg = config_defaults();
+	struct storage *st = NULL;
+	struct repo *r = NULL;
+	struct repo_index *ix = NULL;
+	struct index_pack packs[7];
+	size_t ne = 5 * INDEX_FILE_MAX / 2, files = 0, wrong = 0, nkeys = 0;
+	struct index_entry *e = xcalloc(ne, sizeof *e);
+	char **keys = NULL;
+	struct vs_error err;
+	struct dirent *de;
+	DIR *d;
+
+	free(cfg->backup_dir);
+	cfg->backup_dir = xstrdup(dir);
+	if (storage_open_local(cfg, &st, &err) != 0 || repo_open(cfg, st, true, NULL, &r, &err) != 0) {
+		ok(0, "a repository: %s", err.msg);
+		goto out;
+	}
+	/* Packs 0 and 6 hold nothing; 1-5 share the entries unevenly. */
+	memset(packs, 0, sizeof packs);
+	for (size_t p = 0; p < 7; p++) {
+		packs[p].id[0] = (unsigned char)(p + 1);
+		packs[p].kind = REPO_KIND_RDB;
+		packs[p].size = 1000 + p;
+	}
+	for (size_t i = 0; i < ne; i++) {
+		repo_random(e[i].id, REPO_ID_SIZE);
+		e[i].pack = (uint32_t)(1 + (i * i / 7) % 5);
+		e[i].offset = (uint32_t)i;
+		e[i].stored = e[i].raw = 100;
+	}
+	is_int(index_file_write(r, packs, 7, e, ne, &keys, &nkeys, &err), 0,
+	    "an index of %zu entries is written", ne);
+	idir = fs_join(dir, "repository/index");
+	if ((d = opendir(idir)) != NULL) {
+		while ((de = readdir(d)) != NULL)
+			files += de->d_name[0] != '.';
+		closedir(d);
+	}
+	free(idir);
+	ok(files >= 3 && files == nkeys, "  in %zu files (%zu named)", files, nkeys);
+	for (size_t i = 0; i < nkeys; i++)
+		free(keys[i]);
+	free(keys);
+	if (repo_index_get(r, &ix, &err) != 0) {
+		ok(0, "the index cache: %s", err.msg);
+		goto out;
+	}
+	is_int((int)repo_index_count(ix), (int)ne, "  the cache holds every entry");
+	is_int((int)repo_index_npacks(ix), 7, "  and every pack, those without entries too");
+	for (size_t i = 0; i < ne; i++) {
+		struct repo_loc loc;
+
+		/* Sorted and renumbered in place: the offset says which. */
+		size_t orig = e[i].offset;
+		uint32_t want = (uint32_t)(1 + (orig * orig / 7) % 5);
+
+		if (repo_index_find(ix, e[i].id, &loc, &err) != 1 || loc.offset != orig ||
+		    loc.pack[0] != want + 1)
+			wrong++;
+	}
+	is_int((int)wrong, 0, "  each entry found in its own pack");
+out:
+	free(e);
+	repo_close(r);
+	storage_close(st);
+	fs_remove_tree(dir, NULL);
+	config_free(cfg);
+}
+
 int
 main(void)
 {
@@ -415,5 +493,6 @@ main(void)
 	test_blobs(true);
 	test_ids();
 	test_restore();
+	test_index_files();
 	return tap_done();
 }
