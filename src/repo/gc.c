@@ -489,6 +489,8 @@ sweep(struct gc *g, struct vs_error *err)
 	uint32_t *map = NULL;
 	char **newkeys = NULL;
 	size_t np = 0, ne = 0, ndrop = 0, nnew = 0;
+	unsigned char last[REPO_ID_SIZE];
+	bool have_last = false;
 	int rc = -1;
 
 	for (size_t i = 0; i < g->np; i++) {
@@ -521,7 +523,7 @@ sweep(struct gc *g, struct vs_error *err)
 	if (ndrop == 0 || g->rep->dry_run)
 		return 0;
 
-	/* 1. One index without them (then the old index files go). */
+	/* 1. The index without them (then the old index files go). */
 	map = xcalloc(g->np + 1, sizeof *map);
 	packs = xcalloc(g->np + 1, sizeof *packs);
 	for (size_t i = 0; i < g->np; i++) {
@@ -531,23 +533,42 @@ sweep(struct gc *g, struct vs_error *err)
 			packs[np++] = g->packs[i].p;
 		}
 	}
-	entries = xcalloc(g->ne + 1, sizeof *entries);
-	for (size_t i = 0; i < g->ne; i++) {
-		const struct gc_entry *e = &g->ents[i];
+	/* Written in files of INDEX_FILE_MAX entries at most, each naming
+	 * every pack kept, from one buffer of that size: no second copy of
+	 * the whole index in memory. */
+	job_progress(g->job, _("rewriting the index"), 0, 0, false);
+	entries = xcalloc(INDEX_FILE_MAX, sizeof *entries);
+	for (size_t i = 0;; i++) {
+		const struct gc_entry *e = i < g->ne ? &g->ents[i] : NULL;
 
-		if (map[e->pack] == UINT32_MAX ||
-		    (ne > 0 && memcmp(entries[ne - 1].id, e->id, REPO_ID_SIZE) == 0))
+		if (e != NULL && (map[e->pack] == UINT32_MAX ||
+		    (have_last && memcmp(last, e->id, REPO_ID_SIZE) == 0)))
 			continue;
+		/* Full, or the end (one file even when nothing is left: it
+		 * names the packs kept). */
+		if (ne == INDEX_FILE_MAX || (e == NULL && (ne > 0 || nnew == 0))) {
+			char **k = NULL;
+			size_t nk = 0;
+
+			if (index_file_write(g->r, packs, np, entries, ne, &k, &nk, err) != 0)
+				goto out;
+			newkeys = xreallocarray(newkeys, nnew + nk, sizeof *newkeys);
+			memcpy(newkeys + nnew, k, nk * sizeof *k);
+			nnew += nk;
+			free(k);
+			ne = 0;
+		}
+		if (e == NULL)
+			break;
 		memcpy(entries[ne].id, e->id, REPO_ID_SIZE);
 		entries[ne].pack = map[e->pack];
 		entries[ne].offset = e->offset;
 		entries[ne].stored = e->stored;
 		entries[ne].raw = e->raw;
 		ne++;
+		memcpy(last, e->id, REPO_ID_SIZE);
+		have_last = true;
 	}
-	job_progress(g->job, _("rewriting the index"), 0, 0, false);
-	if (index_file_write(g->r, packs, np, entries, ne, &newkeys, &nnew, err) != 0)
-		goto out;
 	gc_step("index-written");
 	for (size_t i = 0; i < g->nindex; i++) {
 		bool same = false;

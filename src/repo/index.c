@@ -192,6 +192,13 @@ index_file_write(struct repo *r, const struct index_pack *packs, size_t np,
 		s = t;
 		p0 = p1;
 	}
+	if (rc != 0 && keys != NULL) {
+		for (size_t i = 0; i < *nkeys; i++)
+			free((*keys)[i]);
+		free(*keys);
+		*keys = NULL;
+		*nkeys = 0;
+	}
 	return rc;
 }
 
