@@ -1,0 +1,112 @@
+#!/bin/bash
+# A restore into a Redis Cluster killed with SIGKILL while it loads the
+# keys (two masters emptied, the third still to come): another restore is
+# refused, running the same restore again resumes and completes it (DEBUG
+# DIGEST of each master as at the backup), and restore --rollback returns
+# every master to the safety backup (DEBUG DIGEST as before the restore).
+# The moment is made with real servers: the third master saves its part
+# of the safety backup slowly (rdb-key-save-delay), and once it does, the
+# test pauses its writes (CLIENT PAUSE WRITE), so the restore's FLUSHDB on
+# it waits there.
+# Covers src/jobs/job-restore.c (journal, resume and rollback of a routed
+# restore), src/jobs/restore-route.c.
+# timeout: 180
+. "$(dirname "$0")/../lib/harness.sh"
+. "$(dirname "$0")/../lib/engine-lib.sh"
+. "$(dirname "$0")/../lib/cluster-lib.sh"
+eng_require
+cluster_require
+
+mkdir -p "$TMP/faiss"
+"$PY" - "$TMP/faiss/content_index.faiss" "$TMP/faiss/user_index.faiss" <<'EOF'
+import sys, numpy as np, faiss
+for path, n in zip(sys.argv[1:], (300, 40)):
+    ix = faiss.IndexIDMap(faiss.IndexFlatIP(8))
+    ix.add_with_ids(np.random.rand(n, 8).astype('float32'), np.arange(n).astype('int64'))
+    faiss.write_index(ix, path)
+EOF
+BK=$TMP/backups
+J=$BK/.restore-journal.json
+cluster_start k 3 || bail_out "the cluster did not start"
+cluster_fill 300 40 || bail_out "the cluster could not be filled"
+CONF=$TMP/k.conf
+cluster_config "$CONF"
+M0=${CL_MASTERS[0]} M1=${CL_MASTERS[1]} M2=${CL_MASTERS[2]}
+
+tick
+run backup
+is "$RC" 0 "a backup of the cluster"
+ID=$(last_line "$OUT")
+DIG_B=$(cluster_digests)
+# The live state moves on: more documents, another index.
+"$PY" "$CLUSTER_PY" fill "$CL_SEED" 340 50 > /dev/null
+cp "$TMP/faiss/user_index.faiss" "$TMP/user-backup.faiss"
+"$PY" - "$TMP/faiss/user_index.faiss" <<'EOF'
+import sys, numpy as np, faiss
+ix = faiss.read_index(sys.argv[1])
+ix.add_with_ids(np.random.rand(10, 8).astype('float32'), np.arange(1000, 1010).astype('int64'))
+faiss.write_index(ix, sys.argv[1])
+EOF
+DIG_BEFORE=$(cluster_digests)
+UI_BEFORE=$(sha "$TMP/faiss/user_index.faiss")
+ok "$([ "$DIG_BEFORE" != "$DIG_B" ]; echo $?)" "the live digests now differ from the backup's"
+
+saving() { [ "$(cluster_info_field "$M2" persistence rdb_bgsave_in_progress)" = 1 ]; }
+emptied() { [ "$(ccli "$M0" dbsize)" = 0 ] && [ "$(ccli "$M1" dbsize)" = 0 ]; }
+# Start a restore and SIGKILL it while it waits for the third master.
+killed_restore() {
+	ccli "$M2" config set rdb-key-save-delay 20000 > /dev/null
+	tick
+	"$VSBACKUP" -c "$CONF" restore "$ID" --yes > "$TMP/killed.out" 2>&1 &
+	local pid=$!
+	cluster_wait_for "the safety backup's slow save" saving
+	ccli "$M2" client pause 30000 write > /dev/null
+	cluster_wait_for "the first two masters to be emptied" emptied
+	local st=$?
+	kill -KILL "$pid"
+	wait "$pid" 2>/dev/null
+	ccli "$M2" client unpause > /dev/null
+	ccli "$M2" config set rdb-key-save-delay 0 > /dev/null
+	[ "$st" = 0 ] || sed 's/^/#   /' "$TMP/killed.out"
+	return "$st"
+}
+
+# --- killed, then resumed -------------------------------------------------------------
+killed_restore
+ok $? "the restore was killed while it loaded the keys (two masters emptied)"
+ok "$([ -f "$J" ]; echo $?)" "the journal is left"
+tick
+run restore "$(ls "$BK" | grep -v "^$ID$" | head -1)" --yes
+is "$RC" 2 "another restore is refused while this one is unfinished"
+like "$ERR" "interrupted restore of $ID .* must be finished first" "it says which restore to finish"
+tick
+run restore "$ID" --yes
+is "$RC" 0 "running the same restore again resumes it"
+[ "$RC" = 0 ] || show "$ERR"
+like "$ERR" "resuming the interrupted restore of $ID" "it says it resumes"
+is "$(cluster_digests)" "$DIG_B" "every master's DEBUG DIGEST is the backup's"
+is "$(sha "$TMP/faiss/user_index.faiss")" "$(sha "$TMP/user-backup.faiss")" "the user index is the backup's"
+ok "$([ ! -e "$J" ]; echo $?)" "no journal is left"
+
+# --- killed, then rolled back -----------------------------------------------------------
+"$PY" "$CLUSTER_PY" fill "$CL_SEED" 340 50 > /dev/null
+cp "$TMP/faiss/user_index.faiss" "$TMP/ui.keep"
+"$PY" - "$TMP/faiss/user_index.faiss" <<'EOF'
+import sys, numpy as np, faiss
+ix = faiss.read_index(sys.argv[1])
+ix.add_with_ids(np.random.rand(10, 8).astype('float32'), np.arange(1000, 1010).astype('int64'))
+faiss.write_index(ix, sys.argv[1])
+EOF
+DIG_BEFORE=$(cluster_digests)
+UI_BEFORE=$(sha "$TMP/faiss/user_index.faiss")
+killed_restore
+ok $? "a second restore was killed while it loaded the keys"
+tick
+run restore --rollback --yes
+is "$RC" 0 "restore --rollback completes"
+[ "$RC" = 0 ] || show "$ERR"
+is "$(cluster_digests)" "$DIG_BEFORE" "every master's DEBUG DIGEST is the one before the restore"
+is "$(sha "$TMP/faiss/user_index.faiss")" "$UI_BEFORE" "the user index is the one before the restore"
+ok "$([ ! -e "$J" ]; echo $?)" "no journal is left"
+
+done_testing
