@@ -147,6 +147,18 @@ detail_build(struct tui *t, struct main_state *st, struct tui_row *r, struct dli
 		for (size_t i = 0; i < m->redis.ncounts; i++)
 			dl_add(d, &n, A_NORMAL, _("  %-20s %llu keys"), m->redis.counts[i].prefix,
 			    (unsigned long long)m->redis.counts[i].count);
+		if (manifest_is_cluster(m)) {
+			dl_add(d, &n, A_NORMAL, _("  Redis Cluster: %zu masters, one RDB each"),
+			    m->redis.nshards);
+			for (size_t i = 0; i < m->redis.nshards; i++) {
+				const struct manifest_shard *sh = &m->redis.shards[i];
+				char slots[64];
+
+				redis_slots_format(sh->slots, sh->nslots, slots, sizeof slots);
+				dl_add(d, &n, A_NORMAL, _("    %-21s slots %-11s %llu keys"), sh->addr,
+				    slots, (unsigned long long)sh->dbsize);
+			}
+		}
 		dl_add(d, &n, theme_attr(COL_HEADING), "%s", _("Indexes"));
 		{
 			const struct manifest_index *ix[2] = { &m->content, &m->user };

@@ -108,6 +108,11 @@ header_redis(struct tui *t, const struct tui_rect *R)
 	}
 	snprintf(buf, sizeof buf, "%s %s", g->tick, r->version);
 	x = draw_seg(y, x, end, theme_attr(COL_OK), buf);
+	if (r->masters > 0) {
+		snprintf(buf, sizeof buf, ngettext("  cluster of %zu master",
+		    "  cluster of %zu masters", r->masters), r->masters);
+		x = draw_seg(y, x, end, A_NORMAL, buf);
+	}
 	if (r->loading) {
 		x = draw_seg(y, x, end, theme_attr(COL_WARN), _("  loading"));
 	} else if (r->dbsize_ok) {

@@ -81,6 +81,14 @@ list_human(const struct catalog *cat, time_t now)
 			snprintf(notes, sizeof notes, "%s", _("repository unreadable (see below)"));
 		else if (!c->has_manifest)
 			snprintf(notes, sizeof notes, "%s", _("metadata unreadable: run verify"));
+		if (c->has_manifest && manifest_is_cluster(&c->m)) {
+			char shards[64];
+
+			snprintf(shards, sizeof shards, ngettext("Redis Cluster, %zu shard",
+			    "Redis Cluster, %zu shards", c->m.redis.nshards), c->m.redis.nshards);
+			snprintf(notes + strlen(notes), sizeof notes - strlen(notes), "%s%s",
+			    notes[0] ? ", " : "", shards);
+		}
 		if (c->pinned)
 			snprintf(notes + strlen(notes), sizeof notes - strlen(notes), "%s%s",
 			    notes[0] ? ", " : "", _("pinned"));

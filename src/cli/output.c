@@ -139,6 +139,8 @@ cli_catalog_entry_json(const struct catalog_entry *e)
 		time_format_iso(best->m.completed_at, at);
 		cJSON_AddStringToObject(o, "completed_at", at);
 		cJSON_AddNumberToObject(o, "size", (double)manifest_total_size(&best->m));
+		/* A Redis Cluster's backup: its masters' snapshots, else 0. */
+		cJSON_AddNumberToObject(o, "shards", (double)best->m.redis.nshards);
 	} else {
 		cJSON_AddNullToObject(o, "type");
 		cJSON_AddNullToObject(o, "created_at");

@@ -15,6 +15,7 @@
 #include "ops/health.h"
 #include "ops/live.h"
 #include "ops/survey.h"
+#include "redis/redis-cluster.h"
 #include "redis/redis-conn.h"
 #include "redis/redis-info.h"
 #include "redis/redis-sentinel.h"
@@ -245,6 +246,86 @@ health_redis_at(const struct config *cfg, struct health_report *r)
 		check_set(loading, HEALTH_OK, _("Redis is not loading"));
 }
 
+/* The keys a server holds in its db, -1 when it does not say. */
+static long long
+health_dbsize(const struct config *cfg)
+{
+	struct redis_conn *c;
+	struct vs_error e;
+	redisReply *rep;
+	long long n = -1;
+
+	error_clear(&e);
+	if (redis_conn_open(cfg, &c, &e) != 0)
+		return -1;
+	rep = redis_conn_command(c, &e, "DBSIZE");
+	if (rep != NULL && rep->type == REDIS_REPLY_INTEGER)
+		n = rep->integer;
+	if (rep != NULL)
+		freeReplyObject(rep);
+	redis_conn_close(c);
+	return n;
+}
+
+/*
+ * A Redis Cluster: the cluster must be whole (every slot served, state
+ * ok), and each Redis check is made on every master, the worst counting;
+ * each line names the masters, the reachable one with its keys.
+ */
+static void
+health_cluster(const struct config *cfg, struct health_report *r)
+{
+	static const int ids[] = {
+		HEALTH_REDIS_REACHABLE, HEALTH_REDIS_AUTH, HEALTH_REDIS_BGSAVE, HEALTH_REDIS_LOADING,
+	};
+	struct health_report *one = xcalloc(1, sizeof *one);
+	struct redis_cluster cl;
+	struct vs_error err;
+	char *text[4] = { NULL, NULL, NULL, NULL };
+	enum health_state st[4] = { HEALTH_OK, HEALTH_OK, HEALTH_OK, HEALTH_OK };
+
+	error_clear(&err);
+	if (redis_cluster_discover(cfg, &cl, &err) != 0) {
+		check_set(&r->checks[HEALTH_REDIS_REACHABLE], HEALTH_CRITICAL, "%s", err.msg);
+		for (size_t k = 1; k < 4; k++)
+			check_skip(&r->checks[ids[k]], HEALTH_UNKNOWN,
+			    _("not checked: the cluster is not whole"));
+		free(one);
+		return;
+	}
+	for (size_t i = 0; i < cl.n; i++) {
+		const struct redis_master *m = &cl.masters[i];
+		long long keys;
+
+		memset(one, 0, sizeof *one);
+		health_redis_at(m->cfg, one);
+		keys = one->checks[HEALTH_REDIS_REACHABLE].state == HEALTH_OK ?
+		    health_dbsize(m->cfg) : -1;
+		for (size_t k = 0; k < 4; k++) {
+			const struct health_check *c = &one->checks[ids[k]];
+			char *prev = text[k], keystext[64] = "";
+
+			if (k == 0 && keys >= 0)
+				snprintf(keystext, sizeof keystext, _(", %lld keys"), keys);
+			st[k] = health_worst(st[k], c->state);
+			text[k] = xasprintf("%s%s%s%s: %s", prev ? prev : "", prev ? "; " : "",
+			    m->addr, keystext, c->text ? c->text : "");
+			free(prev);
+			free(c->text);
+		}
+	}
+	for (size_t k = 0; k < 4; k++) {
+		if (k == 0)
+			check_set(&r->checks[ids[k]], st[k], ngettext("a cluster of %zu master: %s",
+			    "a cluster of %zu masters: %s", cl.n), cl.n, text[k]);
+		else
+			check_set(&r->checks[ids[k]], st[k], "%s", text[k]);
+		free(text[k]);
+	}
+	redis_cluster_clear(&cl);
+	free(one);
+}
+
 /* Under Sentinel, the checks are of the master the sentinels name now. */
 static void
 health_redis(const struct config *cfg, struct health_report *r)
@@ -252,6 +333,10 @@ health_redis(const struct config *cfg, struct health_report *r)
 	struct redis_target t;
 	struct vs_error err;
 
+	if (redis_cluster_mode(cfg)) {
+		health_cluster(cfg, r);
+		return;
+	}
 	if (!redis_sentinel_mode(cfg)) {
 		health_redis_at(cfg, r);
 		return;

@@ -14,6 +14,7 @@
 #include "engine/engine.h"
 #include "faiss/faiss-header.h"
 #include "ops/live.h"
+#include "redis/redis-cluster.h"
 #include "redis/redis-conn.h"
 #include "redis/redis-count.h"
 #include "redis/redis-info.h"
@@ -126,13 +127,66 @@ out:
 	redis_conn_close(c);
 }
 
+/* A Redis Cluster: every master read, keys summed; the first master that
+ * cannot be read names the error. */
+static void
+live_cluster_read(const struct config *cfg, struct job *job, bool count_keys, uint64_t max_keys,
+    struct live_redis *r)
+{
+	struct redis_cluster cl;
+	struct vs_error err;
+
+	r->ncounts = cfg->redis.nprefixes;
+	r->prefixes = (const char *const *)cfg->redis.prefixes;
+	r->counts = xcalloc(r->ncounts + 1, sizeof *r->counts);
+	error_clear(&err);
+	if (redis_cluster_discover(cfg, &cl, &err) != 0) {
+		snprintf(r->error, sizeof r->error, "%s", err.msg);
+		return;
+	}
+	r->masters = cl.n;
+	r->ok = r->dbsize_ok = true;
+	r->counts_ok = count_keys;
+	snprintf(r->last_bgsave, sizeof r->last_bgsave, "ok");
+	for (size_t i = 0; i < cl.n; i++) {
+		struct live_redis one;
+
+		memset(&one, 0, sizeof one);
+		live_redis_read(cl.masters[i].cfg, job, count_keys, max_keys, &one);
+		if (!one.ok || one.error[0] != '\0') {
+			r->ok = r->ok && one.ok;
+			if (r->error[0] == '\0')
+				snprintf(r->error, sizeof r->error, "%s: %s", cl.masters[i].addr,
+				    one.error);
+		}
+		if (i == 0)
+			snprintf(r->version, sizeof r->version, "%s", one.version);
+		r->loading = r->loading || one.loading;
+		r->bgsave_in_progress = r->bgsave_in_progress || one.bgsave_in_progress;
+		if (strcmp(one.last_bgsave, "ok") != 0)
+			snprintf(r->last_bgsave, sizeof r->last_bgsave, "%s", one.last_bgsave);
+		if (i == 0 || one.last_save < r->last_save)
+			r->last_save = one.last_save;
+		r->dbsize_ok = r->dbsize_ok && one.dbsize_ok;
+		r->counts_ok = r->counts_ok && one.counts_ok;
+		r->dbsize += one.dbsize;
+		for (size_t k = 0; k < r->ncounts; k++)
+			r->counts[k] += one.counts[k];
+		free(one.counts);
+	}
+	redis_cluster_clear(&cl);
+}
+
 void
 live_read(const struct config *cfg, struct job *job, bool count_keys, uint64_t max_keys,
     struct live_state *out)
 {
 	memset(out, 0, sizeof *out);
 	out->at = time_now();
-	live_redis_read(cfg, job, count_keys, max_keys, &out->redis);
+	if (redis_cluster_mode(cfg))
+		live_cluster_read(cfg, job, count_keys, max_keys, &out->redis);
+	else
+		live_redis_read(cfg, job, count_keys, max_keys, &out->redis);
 	for (int i = 0; i < LIVE_NINDEX; i++)
 		live_index_probe(live_index_path(cfg, (enum live_index_id)i), &out->index[i]);
 }

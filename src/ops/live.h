@@ -46,6 +46,8 @@ struct live_redis {
 	uint64_t *counts;            /* one per prefix below */
 	const char *const *prefixes; /* cfg->redis.prefixes (the configuration's) */
 	size_t ncounts;
+	size_t masters;              /* a Redis Cluster: its masters, each read
+				      * and the numbers summed; else 0 */
 };
 
 struct live_state {

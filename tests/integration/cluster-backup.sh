@@ -15,6 +15,7 @@
 . "$(dirname "$0")/../lib/harness.sh"
 . "$(dirname "$0")/../lib/engine-lib.sh"
 . "$(dirname "$0")/../lib/cluster-lib.sh"
+. "$(dirname "$0")/tui-lib.bash"
 eng_require
 cluster_require
 
@@ -70,6 +71,28 @@ is "$(meta "$ID1" 'm["redis"]["key_expires"]["chimera-vectors:"], m["redis"]["ke
 
 run list
 like "$OUT" "$ID1" "list shows the cluster backup"
+like "$(grep "^$ID1" <<< "$OUT")" "Redis Cluster, 3 shards" "list notes it is a cluster backup of 3 shards"
+run --json list
+is "$("$PY" -c 'import json,sys; print([e["shards"] for e in json.load(sys.stdin)])' <<< "$OUT" 2>&1)" \
+    "[3]" "list --json: shards 3"
+run health
+like "$OUT" "a cluster of 3 masters: 127.0.0.1:${CL_MASTERS[0]}, [0-9]+ keys: .*127.0.0.1:${CL_MASTERS[2]}, [0-9]+ keys" \
+    "health checks every master and says how many keys each holds"
+like "$OUT" "127.0.0.1:${CL_MASTERS[1]}: the last background save succeeded" "and each master's saves"
+if command -v tmux >/dev/null; then
+	tui_start 160 50
+	tmux_wait_for "$ID1" 10
+	tui_wait_stable
+	like "$(tmux_capture)" "cluster of 3 masters +keys $(total_dbsize)" \
+	    "the TUI header: a cluster of 3 masters, their keys summed"
+	tmux_send Enter
+	tmux_wait_for 'Redis Cluster: 3 masters' 5
+	like "$(tmux_capture)" "127.0.0.1:${CL_MASTERS[1]} +slots 5461-10922 +[0-9]+ keys" \
+	    "the detail pane lists each master with its slots and keys"
+	tmux_send Escape
+	tmux_send q
+	tmux_wait_exit 10
+fi
 run show "$ID1"
 like "$OUT" "3 masters, one RDB each" "show says the backup holds three masters' snapshots"
 like "$OUT" "127.0.0.1:${CL_MASTERS[0]} \(node [0-9a-f]{8}\), slots 0-5460" \
