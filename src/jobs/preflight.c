@@ -283,6 +283,10 @@ restore_preflight(struct job *job, const struct preflight_input *in, struct jour
 		job_progress(job, _("asking the cluster for its masters"), 1, 5, false);
 		c = check_add(p, _("Redis Cluster"));
 		c->ok = restore_route_check(cfg, c->detail, sizeof c->detail) == 0;
+		if (c->ok) {
+			c = check_add(p, _("Redis commands"));
+			check_acl(c, cfg, in->safety);
+		}
 		goto files;
 	}
 	c = check_add(p, _("start command configured"));

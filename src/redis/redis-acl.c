@@ -20,6 +20,7 @@
 #include "common/i18n.h"
 #include "common/xmalloc.h"
 #include "redis/redis-acl.h"
+#include "redis/redis-cluster.h"
 #include "redis/redis-conn.h"
 #include "redis/redis.intern.h"
 
@@ -30,6 +31,7 @@ enum acl_when {
 	ACL_ALWAYS,
 	ACL_NO_RDB_PATH,      /* redis.data_dir or redis.dbfilename is empty */
 	ACL_NO_STOP_COMMAND,  /* redis.stop_command is empty */
+	ACL_CLUSTER,          /* redis.mode is "cluster" */
 };
 
 struct acl_rule {
@@ -59,6 +61,17 @@ static const struct acl_rule acl_rules[] = {
 	{ "+scan", "SCAN", "SCAN vsbackup-check", T(REDIS_ACL_RESTORE), 0, ACL_ALWAYS },
 	{ "+shutdown", "SHUTDOWN", "SHUTDOWN vsbackup-check", 0, T(REDIS_ACL_RESTORE),
 	    ACL_NO_STOP_COMMAND },
+	/* A cluster's masters are found and confirmed with these; a restore
+	 * into a cluster empties each master and loads the keys with
+	 * RESTORE (a payload that cannot be one is refused unrun). */
+	{ "+cluster|info", "CLUSTER INFO", "CLUSTER INFO", 0, ALL_TASKS, ACL_CLUSTER },
+	{ "+cluster|shards", "CLUSTER SHARDS", "CLUSTER SHARDS", 0, ALL_TASKS, ACL_CLUSTER },
+	{ "+cluster|myid", "CLUSTER MYID", "CLUSTER MYID", 0, ALL_TASKS, ACL_CLUSTER },
+	{ "+cluster|nodes", "CLUSTER NODES", "CLUSTER NODES", 0, ALL_TASKS, ACL_CLUSTER },
+	{ "+flushdb", "FLUSHDB", NULL, 0, T(REDIS_ACL_RESTORE), ACL_CLUSTER },
+	{ "+restore", "RESTORE", "RESTORE vsbackup-check 0 not-a-payload", 0,
+	    T(REDIS_ACL_RESTORE), ACL_CLUSTER },
+	/* Last: acl_probe_keys() looks at the answer to PTTL. */
 	{ "+pttl", "PTTL", "PTTL vsbackup-check", T(REDIS_ACL_RESTORE), 0, ACL_ALWAYS },
 };
 
@@ -97,7 +110,11 @@ acl_when_holds(const struct config *cfg, enum acl_when w)
 	case ACL_NO_RDB_PATH:
 		return cfg->redis.data_dir[0] == '\0' || cfg->redis.dbfilename[0] == '\0';
 	case ACL_NO_STOP_COMMAND:
-		return cfg->redis.stop_command[0] == '\0';
+		/* A restore into a cluster stops no server. */
+		return cfg->redis.stop_command[0] == '\0' &&
+		    strcmp(cfg->redis.mode, "cluster") != 0;
+	case ACL_CLUSTER:
+		return strcmp(cfg->redis.mode, "cluster") == 0;
 	}
 	return true;
 }
@@ -117,7 +134,7 @@ acl_state_of(const redisReply *rep)
 	return REDIS_ACL_ALLOWED;
 }
 
-/* CLIENT UNPAUSE queued in a MULTI that is discarded. */
+/* CLIENT UNPAUSE (or FLUSHDB) queued in a MULTI that is discarded. */
 static int
 acl_probe_multi(struct redis_conn *c, struct redis_acl_rule_result *res,
     struct vs_error *err)
@@ -135,7 +152,11 @@ acl_probe_multi(struct redis_conn *c, struct redis_acl_rule_result *res,
 		return 0;
 	}
 	freeReplyObject(rep);
-	if ((rep = redis_conn_command_raw(c, err, "CLIENT UNPAUSE")) == NULL)
+	if (strcmp(res->command, "FLUSHDB") == 0)
+		rep = redis_conn_command_raw(c, err, "FLUSHDB");
+	else
+		rep = redis_conn_command_raw(c, err, "CLIENT UNPAUSE");
+	if (rep == NULL)
 		return -1;
 	res->state = acl_state_of(rep);
 	freeReplyObject(rep);
@@ -201,10 +222,26 @@ redis_acl_check(const struct config *cfg, struct redis_acl_report *r,
     struct vs_error *err)
 {
 	struct redis_conn *c;
+	struct config *seed = NULL;
 
 	memset(r, 0, sizeof *r);
-	if (redis_conn_open_noselect(cfg, 3000, &c, err) != 0)
+	if (strcmp(cfg->redis.mode, "cluster") == 0 && cfg->redis.nnodes > 0) {
+		/* One user for every node: the first seed is asked. */
+		char host[256];
+		int port, rc;
+
+		if (config_addr_parse(cfg->redis.nodes[0], host, sizeof host, &port) != 0)
+			return error_set(err, VS_ERR_CONFIG, _("redis.nodes[0] \"%s\" is not "
+			    "host:port"), cfg->redis.nodes[0]);
+		seed = redis_config_aim(cfg, host, port);
+		rc = redis_conn_open_noselect(seed, 3000, &c, err);
+		if (rc != 0) {
+			config_free(seed);
+			return -1;
+		}
+	} else if (redis_conn_open_noselect(cfg, 3000, &c, err) != 0) {
 		return -1;
+	}
 	r->where = xstrdup(redis_conn_where(c));
 	r->user = xstrdup(redis_conn_user(cfg));
 	for (size_t i = 0; i < NRULES && r->n < REDIS_ACL_MAX_RULES; i++) {
@@ -212,6 +249,10 @@ redis_acl_check(const struct config *cfg, struct redis_acl_report *r,
 		struct redis_acl_rule_result *res = &r->rules[r->n++];
 		redisReply *rep;
 
+		if (a->when == ACL_CLUSTER && !acl_when_holds(cfg, a->when)) {
+			r->n--;
+			continue;
+		}
 		snprintf(res->rule, sizeof res->rule, "%s", a->rule);
 		res->command = a->command;
 		res->tasks = a->tasks;
@@ -231,10 +272,12 @@ redis_acl_check(const struct config *cfg, struct redis_acl_report *r,
 	if (acl_probe_keys(c, cfg, r, err) != 0)
 		goto fail;
 	redis_conn_close(c);
+	config_free(seed);
 	return 0;
 
 fail:
 	redis_conn_close(c);
+	config_free(seed);
 	redis_acl_report_clear(r);
 	return -1;
 }

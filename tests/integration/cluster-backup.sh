@@ -162,6 +162,23 @@ like "$ERR" "cluster state is fail, not ok|serves only 16383 of the 16384 slots|
 ccli "$last" cluster addslots 16383 > /dev/null
 cluster_wait_ok
 
+# --- the Redis user's rights ------------------------------------------------------------
+run config
+like "$OUT" "Redis at 127.0.0.1:${CL_MASTERS[0]}, user default" "config asks the first node about the Redis user's rights"
+like "$OUT" "restore +ok" "  the default user may run everything a restore into the cluster runs"
+for p in "${CL_PORTS[@]}"; do
+	ccli "$p" acl setuser limited on '>pw' '+@all' '-restore' '-flushdb' '~*' > /dev/null
+done
+cp "$CONF" "$TMP/good.conf"
+sed -i 's|^redis = {|redis = {\n  username = "limited";\n  password = "pw";|' "$CONF"
+run config
+like "$OUT" "restore +lacks .*\+flushdb.*\+restore" "a user without RESTORE and FLUSHDB: config names both rules"
+run restore "$ID1" --yes
+is "$RC" 2 "a restore as that user is refused (exit 2)"
+like "$ERR" "Redis commands: the Redis user limited at 127.0.0.1:${CL_MASTERS[0]} lacks \+flushdb \+restore.*nothing was changed" \
+    "  before anything changed, naming the rules to grant"
+cp "$TMP/good.conf" "$CONF"
+
 # --- seeds ------------------------------------------------------------------------
 cp "$CONF" "$TMP/good.conf"
 sed -i "s/nodes = \[ \"127.0.0.1:${CL_MASTERS[0]}\"/nodes = [ \"127.0.0.1:1\"/" "$CONF"
