@@ -1,11 +1,9 @@
 /*
- * libFuzzer harness for the repository's object parsers: the bytes of an
- * untrusted object as a pack table, an index file, a manifest, a chunk
- * blob, a key file (plain and encrypted codecs). Any crash, leak or
- * undefined behaviour is a bug; a refusal is the expected outcome.
- *
- * Built by tests/fuzz/build-repo.sh (clang -fsanitize=fuzzer,address,
- * undefined); run: fuzz-repo-objects [-max_total_time=60] [CORPUS].
+ * The objects of the format 2 repository (src/repo/), which whoever can
+ * write the repository (the S3 endpoint, for one in S3) controls: an index
+ * file, the envelope of an index, a manifest or a pack table (plain and
+ * encrypted codecs), a manifest's text, a chunk blob. The first input byte
+ * picks the parser; the rest is the object.
  */
 #include "config.h"
 
@@ -16,8 +14,7 @@
 #include "manifest/manifest.h"
 #include "repo/blob.h"
 #include "repo/repo.intern.h"
-
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+#include "fuzz.h"
 
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
