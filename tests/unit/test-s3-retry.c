@@ -1,5 +1,6 @@
 /* Covers the retry policy of src/storage/s3/s3-client.c: which answers are
- * retried, and the bounds of the backoff with full jitter. */
+ * retried, the bounds of the backoff with jitter, and how a delay is
+ * written in the retry's warning. */
 #include "config.h"
 
 #include "storage/s3/s3-client.h"
@@ -8,7 +9,8 @@
 int
 main(void)
 {
-	long max1 = 0, max3 = 0, max20 = 0, min1 = 1000000, d;
+	long max1 = 0, max3 = 0, max20 = 0, min1 = 1000000, min3 = 1000000, min20 = 1000000, d;
+	char text[32];
 	int i;
 
 	ok(s3_retryable_status(500, "InternalError"), "500 InternalError is retried");
@@ -28,12 +30,26 @@ main(void)
 		if (d < min1) min1 = d;
 		d = s3_backoff_ms(3);
 		if (d > max3) max3 = d;
+		if (d < min3) min3 = d;
 		d = s3_backoff_ms(20);
 		if (d > max20) max20 = d;
+		if (d < min20) min20 = d;
 	}
-	ok(min1 >= 0 && max1 <= 200, "first retry waits 0 to 200 ms (got up to %ld)", max1);
-	ok(max1 > 100, "  spread over the range (full jitter)");
-	ok(max3 <= 800 && max3 > 400, "third retry waits up to 800 ms (got up to %ld)", max3);
-	ok(max20 <= 20000 && max20 > 10000, "the wait is capped at 20 s (got up to %ld)", max20);
+	ok(min1 >= 100 && max1 <= 200, "first retry waits 100 to 200 ms (got %ld to %ld)", min1,
+	    max1);
+	ok(max1 - min1 > 50, "  spread over the range (jitter)");
+	ok(min3 >= 400 && max3 <= 800 && max3 > 600,
+	    "third retry waits 400 to 800 ms (got %ld to %ld)", min3, max3);
+	ok(min20 >= 10000 && max20 <= 20000 && max20 > 15000,
+	    "the wait is capped at 20 s (got %ld to %ld)", min20, max20);
+
+	s3_delay_text(150, text, sizeof text);
+	is_str(text, "150 ms", "a delay under a second is written in milliseconds");
+	s3_delay_text(999, text, sizeof text);
+	is_str(text, "999 ms", "  up to 999 ms");
+	s3_delay_text(1000, text, sizeof text);
+	is_str(text, "1.0 s", "a second or more in seconds");
+	s3_delay_text(12345, text, sizeof text);
+	is_str(text, "12.3 s", "  to a tenth");
 	return tap_done();
 }

@@ -212,7 +212,16 @@ s3_backoff_ms(int n)
 		ceiling = S3_BACKOFF_CAP_MS;
 	if (RAND_bytes((unsigned char *)&r, sizeof r) != 1)
 		r = (unsigned int)rand();
-	return (long)(r % (ceiling + 1));
+	return (long)(ceiling / 2 + r % (ceiling - ceiling / 2 + 1));
+}
+
+void
+s3_delay_text(long ms, char *buf, size_t size)
+{
+	if (ms < 1000)
+		snprintf(buf, size, "%ld ms", ms < 0 ? 0 : ms);
+	else
+		snprintf(buf, size, "%.1f s", (double)ms / 1000);
 }
 
 /* State of one attempt, seen by the curl callbacks. */
@@ -672,6 +681,7 @@ s3_request(struct s3_client *c, struct s3_req *req, struct s3_resp *resp,
 	CURLcode rc;
 	int attempt;
 	long delay;
+	char delay_text[32];
 
 	memset(resp, 0, sizeof *resp);
 	if (payload_hash == NULL) {
@@ -779,8 +789,9 @@ s3_request(struct s3_client *c, struct s3_req *req, struct s3_resp *resp,
 			goto fail;
 		}
 		delay = s3_backoff_ms(attempt);
-		s3_warn(c, _("%s %s: %s; retrying in %.1f s (attempt %d of %d)"), req->what,
-		    target, reason, (double)delay / 1000, attempt + 1, c->max_attempts);
+		s3_delay_text(delay, delay_text, sizeof delay_text);
+		s3_warn(c, _("%s %s: %s; retrying in %s (attempt %d of %d)"), req->what,
+		    target, reason, delay_text, attempt + 1, c->max_attempts);
 		/* The owner may give up while we wait. */
 		if (!s3_sleep_ms(c, req, delay)) {
 			error_set(err, VS_ERR_CANCELLED, _("%s %s: cancelled"), req->what, target);

@@ -1,7 +1,7 @@
 /*
  * One signed S3 request with retries: the URL and headers are built, signed
  * with SigV4 (again for each attempt, as the date changes), sent with
- * libcurl, and retried with exponential backoff and full jitter on
+ * libcurl, and retried with exponential backoff and jitter on
  * connection errors, timeouts, 5xx, 429 and SlowDown, never on other 4xx.
  * Each retry is reported through the warning hook with its reason.
  *
@@ -136,7 +136,12 @@ void s3_resp_free(struct s3_resp *resp);
 /* Is this HTTP status / S3 error code worth another attempt? */
 bool s3_retryable_status(long status, const char *code);
 
-/* The delay before attempt n+1 (n >= 1): uniform in [0, min(cap, base*2^(n-1))]. */
+/* The delay before attempt n+1 (n >= 1): uniform in [c/2, c] where
+ * c = min(cap, base*2^(n-1)): spread, yet never next to nothing. */
 long s3_backoff_ms(int n);
+
+/* A delay as the retry's warning shows it: "150 ms" under a second, else
+ * seconds to a tenth ("2.5 s"). */
+void s3_delay_text(long ms, char *buf, size_t size);
 
 #endif
