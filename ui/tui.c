@@ -359,6 +359,7 @@ tui_run(const struct config *cfg)
 		t.timings = fopen(timings, "a");
 
 	if (pipe(tui_sigpipe) != 0) {
+		log_release(NULL);
 		fprintf(stderr, _("vsbackup: cannot create a pipe: %s\n"), strerror(errno));
 		return VS_EXIT_FAILURE;
 	}
@@ -385,10 +386,24 @@ tui_run(const struct config *cfg)
 	log_set_stderr(0);
 	if (tui_init_terminal() != 0) {
 		log_set_stderr(1);
+		log_release(NULL);
 		fprintf(stderr, _("vsbackup: cannot start the terminal interface (TERM=%s); "
 		                  "use the commands instead: vsbackup --help\n"),
 		    getenv("TERM") ? getenv("TERM") : "");
 		return VS_EXIT_FAILURE;
+	}
+
+	/* What was said before the terminal was ours (warnings about the
+	 * configuration) goes to the log pane. */
+	{
+		struct log_held *held;
+		size_t nheld = log_release(&held);
+
+		for (size_t i = 0; i < nheld; i++) {
+			model_log(&t.m, held[i].level, "%s", held[i].text);
+			free(held[i].text);
+		}
+		free(held);
 	}
 
 	/* First paint, before any answer from a job. */

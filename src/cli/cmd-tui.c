@@ -7,6 +7,7 @@
 
 #include "cli/cmd.h"
 #include "common/i18n.h"
+#include "common/log.h"
 #include "ui/tui.h"
 
 extern const struct cmd_entry cmd_tui_entry;
@@ -28,8 +29,13 @@ cmd_tui_exec(struct cmd_ctx *ctx, int argc, char **argv)
 		    "commands instead (vsbackup --help)"));
 		return VS_EXIT_USAGE;
 	}
-	if (cmd_load_config(ctx) != 0)
+	/* What reading the configuration warns about goes to the TUI's log
+	 * pane: printed now, curses would draw over it or hide it. */
+	log_hold();
+	if (cmd_load_config(ctx) != 0) {
+		log_release(NULL);
 		return VS_EXIT_FAILURE;
+	}
 	return tui_run(ctx->cfg);
 }
 

@@ -30,6 +30,7 @@
  * password everywhere would garble every message and hide nothing. */
 #define LOG_SECRET_MIN 4
 #define LOG_MAX_SECRETS 8
+#define LOG_HELD_MAX 32
 
 static _Atomic int log_level = VS_LOG_INFO;
 static _Atomic int log_to_stderr = 1;
@@ -41,6 +42,9 @@ static char *log_secrets[LOG_MAX_SECRETS];
 static size_t log_nsecrets;
 static char log_operation[64];
 static char log_backup[BACKUP_ID_SIZE];
+static bool log_holding;
+static struct log_held log_held_msgs[LOG_HELD_MAX];
+static size_t log_nheld;
 
 void
 log_set_level(enum log_level level)
@@ -265,7 +269,17 @@ log_stderr(enum log_level level, const char *text)
 {
 	char *masked;
 
-	if ((int)level > log_level || !log_to_stderr)
+	if ((int)level > log_level)
+		return;
+	if (log_holding) {
+		if (log_nheld < LOG_HELD_MAX) {
+			log_held_msgs[log_nheld].level = level;
+			log_held_msgs[log_nheld].text = log_mask(text);
+			log_nheld++;
+		}
+		return;
+	}
+	if (!log_to_stderr)
 		return;
 	masked = log_mask(text);
 	flockfile(stderr);
@@ -285,6 +299,39 @@ log_event(enum log_level level, const char *operation, const char *backup_id,
 	log_stderr(level, text);
 	log_sinks(level, operation, backup_id, text);
 	pthread_mutex_unlock(&log_lock);
+}
+
+void
+log_hold(void)
+{
+	pthread_mutex_lock(&log_lock);
+	log_holding = true;
+	pthread_mutex_unlock(&log_lock);
+}
+
+size_t
+log_release(struct log_held **out)
+{
+	struct log_held *held;
+	size_t n;
+
+	pthread_mutex_lock(&log_lock);
+	log_holding = false;
+	n = log_nheld;
+	log_nheld = 0;
+	held = xcalloc(n > 0 ? n : 1, sizeof *held);
+	memcpy(held, log_held_msgs, n * sizeof *held);
+	if (out == NULL) {
+		for (size_t i = 0; i < n; i++) {
+			log_stderr(held[i].level, held[i].text);
+			free(held[i].text);
+		}
+		free(held);
+	}
+	pthread_mutex_unlock(&log_lock);
+	if (out != NULL)
+		*out = held;
+	return n;
 }
 
 void

@@ -33,6 +33,22 @@ enum log_level log_get_level(void);
 /* When set, nothing goes to stderr (the TUI owns the terminal). */
 void log_set_stderr(int enabled);
 
+/* A message kept back from stderr by log_hold(). */
+struct log_held {
+	enum log_level level;
+	char *text;               /* masked like stderr's; free() it */
+};
+
+/* Keep what would go to stderr (at most 32 messages) instead of printing
+ * it: for what is said before a front end owns the terminal (reading the
+ * configuration), which that front end shows its own way. */
+void log_hold(void);
+
+/* Stop keeping; *out gets what was kept (free each text, then the array)
+ * and the count is returned. With out NULL, the messages kept are printed
+ * on stderr now, as they would have been. */
+size_t log_release(struct log_held **out);
+
 /* Open log.file (appending, created 0600) and syslog as cfg says, and
  * remember cfg's secrets to mask them. Called again with another
  * configuration, it closes what the previous one opened. A log file that
