@@ -24,7 +24,7 @@ job_check_run(struct job *job, void *argp, void **result, struct vs_error *err)
 	struct repo *r;
 	int rc = -1;
 
-	if (storage_open(job_config(job), args->location, &st, err) != 0)
+	if (jobs_storage_open(job, args->location, &st, err) != 0)
 		goto out;
 	snprintf(res->location, sizeof res->location, "%s", storage_location(st));
 	if ((r = repo_view_repo(st, err)) == NULL)

@@ -14,6 +14,7 @@
 #include "common/i18n.h"
 #include "common/xmalloc.h"
 #include "jobs/catalog.h"
+#include "jobs/jobs.h"
 #include "jobs/plan.h"
 #include "storage/storage.h"
 
@@ -33,7 +34,7 @@ plan_manifest(struct job *job, const struct job_plan_args *a, struct manifest *m
 	size_t len;
 	int rc = -1;
 
-	if (storage_open(job_config(job), a->from, &st, err) != 0)
+	if (jobs_storage_open(job, a->from, &st, err) != 0)
 		return -1;
 	if (storage_read_small(st, a->id, STORAGE_METADATA, MANIFEST_MAX_SIZE, &json, &len,
 	    err) == 0) {

@@ -354,8 +354,13 @@ transfer_copy(struct job *job, const char *from, const char *to, const char *id,
 	job_set_backup(job, id);
 	if (jobs_storage_open(job, from, &src, err) != 0 || jobs_storage_open(job, to, &dst, err) != 0)
 		goto out;
-	if (repo_view_has(src, id)) {
+	/* A listing of the repository that failed is the reason, not a
+	 * plain backup that is not there. */
+	switch (repo_view_lookup(src, id, err)) {
+	case 1:
 		rc = transfer_repo(job, src, dst, id, err);
+		goto out;
+	case -1:
 		goto out;
 	}
 	if (storage_read_small(src, id, STORAGE_METADATA, MANIFEST_MAX_SIZE, &json, &len, err) != 0) {

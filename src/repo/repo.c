@@ -561,7 +561,9 @@ repo_open_local(const struct config *cfg, struct storage *st, struct repo **out,
 	if (have == 1 || cfg->s3.bucket[0] == '\0')
 		return repo_open(cfg, st, true, NULL, out, err);
 	error_clear(&serr);
-	if (storage_open(cfg, "s3", &s3, &serr) == 0 && repo_exists(s3, &serr) == 1) {
+	if (storage_open(cfg, "s3", &s3, &serr) == 0)
+		storage_cancel_with(s3, st);
+	if (s3 != NULL && repo_exists(s3, &serr) == 1) {
 		if (repo_open(cfg, s3, false, NULL, &remote, err) != 0) {
 			error_prefix(err, _("S3 holds a repository this one must be a copy of"));
 			storage_close(s3);

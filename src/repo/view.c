@@ -122,17 +122,24 @@ view_load(struct storage *st, struct vs_error *err)
 	return 0;
 }
 
+int
+repo_view_lookup(struct storage *st, const char *id, struct vs_error *err)
+{
+	struct view *v;
+
+	if (view_load(st, err) != 0)
+		return -1;
+	v = st->v2;
+	return v->n > 0 && bsearch(&id, v->ids, v->n, sizeof *v->ids, str_cmp) != NULL;
+}
+
 bool
 repo_view_has(struct storage *st, const char *id)
 {
 	struct vs_error err;
-	struct view *v;
 
 	error_clear(&err);
-	if (view_load(st, &err) != 0)
-		return false;
-	v = st->v2;
-	return v->n > 0 && bsearch(&id, v->ids, v->n, sizeof *v->ids, str_cmp) != NULL;
+	return repo_view_lookup(st, id, &err) == 1;
 }
 
 bool

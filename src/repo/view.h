@@ -17,6 +17,11 @@
 /* Is id a backup of the repository of st? (Listed once per storage.) */
 bool repo_view_has(struct storage *st, const char *id);
 
+/* As repo_view_has, telling a listing that failed apart: 1 when the
+ * repository holds id, 0 when it does not, -1 (err says why) when its
+ * manifests could not be listed. */
+int repo_view_lookup(struct storage *st, const char *id, struct vs_error *err);
+
 /* Forget what was listed (after a backup was written or deleted). */
 void repo_view_forget(struct storage *st);
 

@@ -64,6 +64,13 @@ storage_set_cancel(struct storage *st, storage_cancel_fn fn, void *ud)
 	st->cancel_ud = ud;
 }
 
+void
+storage_cancel_with(struct storage *st, const struct storage *other)
+{
+	st->cancel = other->cancel;
+	st->cancel_ud = other->cancel_ud;
+}
+
 bool
 storage_cancelled(struct storage *st)
 {

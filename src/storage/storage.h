@@ -100,6 +100,9 @@ void storage_set_warn(struct storage *st, storage_warn_fn fn, void *ud);
 typedef int (*storage_cancel_fn)(void *ud);
 void storage_set_cancel(struct storage *st, storage_cancel_fn fn, void *ud);
 
+/* st stops when other does: for a storage opened on other's behalf. */
+void storage_cancel_with(struct storage *st, const struct storage *other);
+
 /* Every backup, complete or partial, whose id is valid; anything else
  * found is reported through the warning hook and skipped. */
 int storage_list(struct storage *st, storage_list_cb cb, void *ud, struct vs_error *err);
