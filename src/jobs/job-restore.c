@@ -258,8 +258,14 @@ apply(struct restore_ctx *rc, const struct manifest *m, struct vs_error *err)
 	rc->live_changed = true;
 	if (routed) {
 		if (!step_done(rc, RESTORE_RDB)) {
+			int same;
+
 			step_begin(rc, RESTORE_RDB);
-			if (restore_route_load(rc->job, rc->local, m, err) != 0)
+			/* The same cluster: each master its own file back. */
+			if ((same = restore_nodes_same(cfg, m, err)) < 0)
+				goto out;
+			if (same ? restore_nodes_place(rc->job, rc->local, m, &rc->j, err) != 0 :
+			    restore_route_load(rc->job, rc->local, m, err) != 0)
 				goto out;
 			/* Nothing was stopped, so nothing is to start. */
 			rc->j.done |= (1u << RESTORE_STOP) | (1u << RESTORE_START);
@@ -721,6 +727,10 @@ job_restore_run(struct job *job, void *argp, void **result, struct vs_error *err
 		goto done;
 	}
 
+	/* A master an interrupted restore of the same cluster had stopped is
+	 * started again, so that the cluster is whole to check and restore. */
+	if ((res->resumed || args->rollback) && restore_nodes_revive(job, &rc.m, err) != 0)
+		goto out;
 	step_begin(&rc, RESTORE_PREFLIGHT);
 	if (preflight(&rc, args->safety_backup && !step_done(&rc, RESTORE_SAFETY), err) != 0)
 		goto out;

@@ -306,7 +306,7 @@ place_aof7(struct job *job, struct storage *st, const struct manifest *m,
 	incr = xasprintf("%s/%s.1.incr.aof", tmp, j->aof_file);
 	mf = xasprintf("%s/%s.manifest", tmp, j->aof_file);
 	if (m->redis.file.present) {
-		if (place_file(job, st, m->backup_id, MANIFEST_RDB_FILE, m->redis.file.size, base,
+		if (place_file(job, st, m->backup_id, m->redis.file.name, m->redis.file.size, base,
 		    &fown, _("writing the AOF base"), err) != 0)
 			goto out;
 		text = xasprintf("file %s.1.base.rdb seq 1 type b\nfile %s.1.incr.aof seq 1 type i\n",
@@ -366,7 +366,7 @@ restore_redis_stage(struct job *job, struct storage *st, const struct manifest *
 	/* Staged in backup_dir: the data directory changes only once the
 	 * server is stopped (then the copy is renamed, or copied, there). */
 	place_owner(dest, &m->redis.file.owner, &own);
-	rc = place_stage_in(job, st, m->backup_id, MANIFEST_RDB_FILE, m->redis.file.size, dest,
+	rc = place_stage_in(job, st, m->backup_id, m->redis.file.name, m->redis.file.size, dest,
 	    job_config(job)->backup_dir, &own, _("placing redis.rdb"), out, err);
 	free(dest);
 	return rc;
@@ -424,7 +424,7 @@ restore_redis_place(struct job *job, struct storage *st, const struct manifest *
 				journal_add_aside(j, aside);
 			}
 			if (rc == 0 && m->redis.file.present)
-				rc = place_file(job, st, m->backup_id, MANIFEST_RDB_FILE,
+				rc = place_file(job, st, m->backup_id, m->redis.file.name,
 				    m->redis.file.size, aof, &own, _("writing the AOF"), err);
 			free(aside);
 			free(aof);

@@ -129,6 +129,23 @@ int restore_route_load(struct job *job, struct storage *st, const struct manifes
 int restore_route_count(struct job *job, const bool *with_ttl, struct restore_counts *out,
     struct vs_error *err);
 
+/* --- a cluster backup into the same cluster, per node (restore-nodes.c) --- */
+
+/* Is the live cluster of cfg the one m recorded (the same masters, node
+ * ids and slots), with redis.start_command set? 1 yes, 0 no, -1 when the
+ * cluster cannot be asked. */
+int restore_nodes_same(const struct config *cfg, const struct manifest *m,
+    struct vs_error *err);
+
+/* Each master in turn: stopped, its shard's RDB file placed, started and
+ * waited for until loaded. Files moved aside are noted in j. */
+int restore_nodes_place(struct job *job, struct storage *st, const struct manifest *m,
+    struct journal *j, struct vs_error *err);
+
+/* A resumed restore: start again each master of m that does not answer
+ * (one an interrupted restore had stopped). */
+int restore_nodes_revive(struct job *job, const struct manifest *m, struct vs_error *err);
+
 /* Pre-flight of a cluster target: the cluster is whole and its masters
  * answer (0), or why not (-1); detail says which. */
 int restore_route_check(const struct config *cfg, char *detail, size_t size);

@@ -128,6 +128,13 @@ redis_config_aim(const struct config *cfg, const char *host, int port)
 	c->redis.dbfilename = strstr(s, "{") != NULL || c->redis.data_dir[0] != '\0' ?
 	    expand(s, host, port) : xstrdup("");
 	free(s);
+	/* Each node is stopped and started with its own commands. */
+	s = c->redis.start_command;
+	c->redis.start_command = expand(s, host, port);
+	free(s);
+	s = c->redis.stop_command;
+	c->redis.stop_command = expand(s, host, port);
+	free(s);
 	return c;
 }
 
@@ -643,6 +650,25 @@ redis_cluster_discover(const struct config *cfg, struct redis_cluster *cl,
 	}
 	return error_set(err, VS_ERR_REDIS, _("no node of redis.nodes led to a whole cluster "
 	    "(redis.nodes in %s): %s"), redis_conf_name(cfg), n.text);
+}
+
+int
+redis_cluster_all_ok(const struct redis_cluster *cl, struct vs_error *err)
+{
+	for (size_t i = 0; i < cl->n; i++) {
+		struct redis_conn *c;
+		char why[VS_ERROR_MSG_MAX / 2];
+		int r;
+
+		if (redis_conn_open(cl->masters[i].cfg, &c, err) != 0)
+			return -1;
+		r = check_state(c, why, sizeof why);
+		redis_conn_close(c);
+		if (r != 0)
+			return error_set(err, VS_ERR_REDIS, _("the master %s %s"), cl->masters[i].addr,
+			    why);
+	}
+	return 0;
 }
 
 const struct redis_master *

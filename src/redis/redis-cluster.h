@@ -63,6 +63,10 @@ int redis_cluster_discover(const struct config *cfg, struct redis_cluster *cl,
 int redis_cluster_confirm(const struct config *cfg, const struct redis_cluster *cl,
     struct vs_error *err);
 
+/* Does every master say the cluster state is ok? (After a restart the
+ * seed may say so before the others do.) */
+int redis_cluster_all_ok(const struct redis_cluster *cl, struct vs_error *err);
+
 /* The master serving slot, or NULL. */
 const struct redis_master *redis_cluster_master_of(const struct redis_cluster *cl,
     unsigned slot);

@@ -1,15 +1,18 @@
 #!/bin/bash
 # A restore into a Redis Cluster killed with SIGKILL while it loads the
-# keys (two masters emptied, the third still to come): another restore is
-# refused, running the same restore again resumes and completes it (DEBUG
-# DIGEST of each master as at the backup), and restore --rollback returns
-# every master to the safety backup (DEBUG DIGEST as before the restore).
-# The moment is made with real servers: the third master saves its part
-# of the safety backup slowly (rdb-key-save-delay), and once it does, the
-# test pauses its writes (CLIENT PAUSE WRITE), so the restore's FLUSHDB on
-# it waits there.
-# Covers src/jobs/job-restore.c (journal, resume and rollback of a routed
-# restore), src/jobs/restore-route.c.
+# keys by RESTORE (two masters emptied, the third still to come): another
+# restore is refused, running the same restore again resumes and completes
+# it (DEBUG DIGEST of each master as at the backup), and restore --rollback
+# returns every master to the safety backup (DEBUG DIGEST as before the
+# restore). The moment is made with real servers: the third master saves
+# its part of the safety backup slowly (rdb-key-save-delay), and once it
+# does, the test pauses its writes (CLIENT PAUSE WRITE), so the restore's
+# FLUSHDB on it waits there. Then the same cluster restored node by node
+# (start_command set), killed while the second master is stopped with its
+# file placed (its start command waits on a file of the test): the resumed
+# restore starts it again and completes.
+# Covers src/jobs/job-restore.c (journal, resume and rollback),
+# src/jobs/restore-route.c, src/jobs/restore-nodes.c.
 # timeout: 180
 . "$(dirname "$0")/../lib/harness.sh"
 . "$(dirname "$0")/../lib/engine-lib.sh"
@@ -30,7 +33,9 @@ J=$BK/.restore-journal.json
 cluster_start k 3 || bail_out "the cluster did not start"
 cluster_fill 300 40 || bail_out "the cluster could not be filled"
 CONF=$TMP/k.conf
-cluster_config "$CONF"
+# Without start_command the keys are loaded with RESTORE.
+cluster_config "$CONF" redis.start_command='""'
+
 M0=${CL_MASTERS[0]} M1=${CL_MASTERS[1]} M2=${CL_MASTERS[2]}
 
 tick
@@ -107,6 +112,43 @@ is "$RC" 0 "restore --rollback completes"
 [ "$RC" = 0 ] || show "$ERR"
 is "$(cluster_digests)" "$DIG_BEFORE" "every master's DEBUG DIGEST is the one before the restore"
 is "$(sha "$TMP/faiss/user_index.faiss")" "$UI_BEFORE" "the user index is the one before the restore"
+ok "$([ ! -e "$J" ]; echo $?)" "no journal is left"
+
+# --- node by node: killed while a master is stopped ------------------------------------------
+cat > "$TMP/start.sh" <<EOF
+#!/bin/sh
+# The second master's start waits while $TMP/slow exists, and then fails.
+if [ "\$1" = "$M1" ] && [ -e "$TMP/slow" ]; then
+	while [ -e "$TMP/slow" ]; do sleep 0.1; done
+	exit 1
+fi
+exec redis-server "$CL_DIR/\$1/redis.conf"
+EOF
+chmod +x "$TMP/start.sh"
+cluster_config "$CONF" redis.start_command="\"$TMP/start.sh {port}\""
+"$PY" "$CLUSTER_PY" fill "$CL_SEED" 340 50 > /dev/null
+touch "$TMP/slow"
+stopped() { ! ccli "$M1" ping > /dev/null 2>&1; }
+tick
+"$VSBACKUP" -c "$CONF" restore "$ID" --yes > "$TMP/killed.out" 2>&1 &
+pid=$!
+cluster_wait_for "the second master to be stopped" stopped
+st=$?
+sleep 0.3
+kill -KILL "$pid"
+wait "$pid" 2>/dev/null
+rm -f "$TMP/slow"
+ok "$st" "the node-by-node restore was killed while the second master was stopped"
+[ "$st" = 0 ] || sed 's/^/#   /' "$TMP/killed.out"
+ok "$(stopped; echo $?)" "  that master is still stopped"
+tick
+run restore "$ID" --yes
+is "$RC" 0 "the resumed restore completes"
+[ "$RC" = 0 ] || show "$ERR"
+like "$ERR" "the master 127.0.0.1:$M1, which the interrupted restore had stopped, is started again" \
+    "  it starts the master the interrupted restore had left stopped"
+like "$ERR" "each of its 3 masters gets its own RDB file back" "  and gives each master its file"
+is "$(cluster_digests)" "$DIG_B" "every master's DEBUG DIGEST is the backup's"
 ok "$([ ! -e "$J" ]; echo $?)" "no journal is left"
 
 done_testing

@@ -53,7 +53,10 @@ run restore "$IDA" --yes
 is "$RC" 0 "restore of cluster A's backup into cluster A"
 [ "$RC" = 0 ] || show "$ERR"
 like "$ERR" "the cluster's 3 masters answer" "the pre-flight checks name the cluster's masters"
-like "$ERR" "keys restored into 127.0.0.1:${A_MASTERS[0]}" "it says how many keys went to each master"
+like "$ERR" "the cluster has the backup's layout: each of its 3 masters gets its own RDB file back" \
+    "the same layout: each master gets its own RDB file back"
+like "$ERR" "restoring the master 127.0.0.1:${A_MASTERS[2]} \(node [0-9a-f]{8}, redis-[0-9a-f]{40}.rdb\)" \
+    "  naming each master and its file"
 is "$(cluster_digests)" "$DIG_A" "DEBUG DIGEST of each master is the one at the backup"
 is "$(ls "$BK" | wc -l)" 2 "a safety backup of the cluster was taken first"
 SAFE=$(ls "$BK" | grep -v "^$IDA$" | head -1)
