@@ -204,7 +204,8 @@ cmd_restore_exec(struct cmd_ctx *ctx, int argc, char **argv)
 		struct plan_estimate est;
 
 		plan = restore_read_plan(ctx, id, opts.where.s3, opts.safety_backup);
-		if (plan->status != 0 && opts.plan) {
+		/* Interrupted while it read the plan: the restore never starts. */
+		if (plan->status != 0 && (opts.plan || plan->err.code == VS_ERR_CANCELLED)) {
 			rc = cli_report_failure(ctx, plan);
 			engine_event_free(plan);
 			return rc;

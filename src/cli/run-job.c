@@ -165,9 +165,13 @@ cli_run_job(struct cmd_ctx *ctx, const struct job_type *type, void *args)
 	sa.sa_handler = cli_on_signal;
 	sigaction(SIGINT, &sa, &old_int);
 	sigaction(SIGTERM, &sa, &old_term);
-	cli_interrupts = 0;
 
+	/* Interrupted during an earlier job of this command (a restore's
+	 * plan): the command ends, this job is cancelled before it starts. */
+	seen_interrupts = cli_interrupts;
 	id = engine_submit(eng, type, args);
+	if (seen_interrupts > 0)
+		engine_cancel(eng, id);
 	while (done == NULL) {
 		struct engine_event *evs, *ev, *next;
 

@@ -194,5 +194,7 @@ st=$(term_within 15 "$VSBACKUP" -c "$C" restore "$id2" --from s3 --yes --no-safe
 ok "$([ "$st" != hung ] && [ "$st" != 0 ]; echo $?)" \
     "SIGTERM stops a restore reading a trickled error from the repository (status $st)" ||
     sed 's/^/# /' "$TMP/err" | tail -8
+like "$(cat "$TMP/err")" 'cancel' "  saying it was cancelled"
+unlike "$(cat "$TMP/err")" 'retrying' "  with no request retried after it: the restore never starts"
 clear_mode
 done_testing
