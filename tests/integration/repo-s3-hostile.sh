@@ -108,6 +108,23 @@ ok "$([ "$st" != 0 ] && [ "$st" != 124 ]; echo $?)" "a pack GET announcing 43000
 got=$(local_bytes)
 ok "$([ "$got" -le "$s3_bytes" ]; echo $?)" "  and keeps no more than the repository holds ($got bytes)"
 
+mode "name=error-endless&method=GET&match=%2Fpacks%2F"
+restore_s3 120
+st=$?
+ok "$([ "$st" != 0 ] && [ "$st" != 124 ]; echo $?)" "a pack GET answering a 503 whose body never ends: restore fails (status $st)"
+like "$(cat "$TMP/err")" 'HTTP 503' "  with the status S3 answered"
+sent=$(hostile_ctl log | sed -n 's/.* sent=//p' | sort -n | tail -1)
+ok "$([ "${sent:-0}" -lt $((16 * 1024 * 1024)) ]; echo $?)" \
+    "  reading at most a bounded part of each body (the server got $sent bytes out)"
+
+mode "name=error-escape&method=GET&match=manifests%2F$id1"
+restore_s3 120
+st=$?
+ok "$([ "$st" != 0 ] && [ "$st" != 124 ]; echo $?)" "a 403 with terminal controls on the manifest's GET: restore fails (status $st)"
+grep -q -e "$(printf '\302\233')" -e "$(printf '\r')" -e "$esc" "$TMP/err"
+is $? 1 "  and no control character reaches the terminal"
+like "$(cat "$TMP/err")" 'Access\\xc2\\x9b2JDenied' "  they are shown as escapes"
+
 mode "name=error-trickle&method=GET&match=manifests%2F$id1"
 t0=$SECONDS
 restore_s3 120
