@@ -16,11 +16,21 @@
 #include "jobs/job-transfer.h"
 #include "ui/tui.h"
 
-static bool
-s3_configured(const struct tui *t)
+/* The locations a new backup is sent to (upload = true), as bits. */
+static unsigned
+upload_locations(const struct tui *t)
 {
-	return t->cfg->s3.bucket != NULL && t->cfg->s3.bucket[0] != '\0';
+	unsigned set = 0;
+
+	for (size_t i = 1; i < t->cfg->nlocations; i++)
+		if (t->cfg->locations[i].upload)
+			set |= 1u << i;
+	return set;
 }
+
+/* Labels of locations for the dialogs, which keep pointers to them: the
+ * front end's own buffers (the UI thread alone uses them). */
+static char ui_label_buf[1][256];
 
 /* --- backup --- */
 
@@ -62,8 +72,17 @@ tui_ask_backup(struct tui *t)
 	/* The same default as 'vsbackup backup': the schedule decides. */
 	ff->value = 0;
 	f.nfields = 1;
-	if (s3_configured(t)) {
-		f.fields[1].label = _("Upload to S3");
+	if (upload_locations(t) != 0) {
+		char where[200];
+
+		/* "Upload to S3", or to each location backups are sent to. */
+		where[0] = '\0';
+		for (size_t i = 1, n = 0; i < t->cfg->nlocations; i++)
+			if (upload_locations(t) & (1u << i))
+				snprintf(where + strlen(where), sizeof where - strlen(where), "%s%s",
+				    n++ ? ", " : "", config_location_label(t->cfg, i));
+		snprintf(ui_label_buf[0], sizeof ui_label_buf[0], _("Upload to %s"), where);
+		f.fields[1].label = ui_label_buf[0];
 		f.fields[1].choices[0] = _("no");
 		f.fields[1].choices[1] = _("yes");
 		f.fields[1].vals[1] = 1;
@@ -107,12 +126,12 @@ tui_ask_verify(struct tui *t, const struct tui_row *r)
 	f.nfields = 1;
 	/* Only the copies there are: no S3 choice without S3. */
 	copy->label = _("Copy");
-	for (size_t i = 0; i < CATALOG_NLOC; i++) {
+	for (size_t i = 0; i < r->e->nloc && copy->nchoices < FORM_MAX_CHOICES; i++) {
 		if (!catalog_copy_at(r->e, i)->present)
 			continue;
 		if (catalog_copy_at(r->e, i) == r->best)
 			copy->value = copy->nchoices;
-		copy->choices[copy->nchoices] = catalog_location_label(i);
+		copy->choices[copy->nchoices] = catalog_location_label(t->m.cat, i);
 		copy->vals[copy->nchoices++] = (int)i;
 	}
 	if (copy->nchoices > 1)
@@ -148,12 +167,12 @@ tui_ask_drill(struct tui *t, const struct tui_row *r)
 	snprintf(f.text[1], sizeof f.text[1], "%s",
 	    _("Nothing live is touched; the recovery time is measured and kept with the backup."));
 	copy->label = _("Copy");
-	for (size_t i = 0; i < CATALOG_NLOC; i++) {
+	for (size_t i = 0; i < r->e->nloc && copy->nchoices < FORM_MAX_CHOICES; i++) {
 		if (!catalog_copy_usable(catalog_copy_at(r->e, i)))
 			continue;
 		if (catalog_copy_at(r->e, i) == r->best)
 			copy->value = copy->nchoices;
-		copy->choices[copy->nchoices] = catalog_location_label(i);
+		copy->choices[copy->nchoices] = catalog_location_label(t->m.cat, i);
 		copy->vals[copy->nchoices++] = (int)i;
 	}
 	if (copy->nchoices > 1)
@@ -173,19 +192,44 @@ delete_words(struct tui *t, const struct catalog_entry *e, unsigned locs, char *
     size_t whatsz, char *loss, size_t losssz)
 {
 	struct catalog_loss l;
-	char keep[128] = "";
+	char keep[128] = "", names[160];
+	unsigned present = 0, kept = 0;
+	size_t ndel = 0;
 
-	for (size_t i = 0; i < CATALOG_NLOC; i++)
-		if (!(locs & (1u << i)) && catalog_copy_at(e, i)->present)
-			/* TRANSLATORS: %s is "local" or "S3". */
-			snprintf(keep, sizeof keep, _(" The %s copy stays."), catalog_location_label(i));
-	if (locs == CATALOG_ALL_LOCATIONS)
-		snprintf(what, whatsz, "%s", _("Deletes both copies, local and S3."));
+	for (size_t i = 0; i < e->nloc; i++) {
+		if (!catalog_copy_at(e, i)->present)
+			continue;
+		present |= 1u << i;
+		if (locs & (1u << i))
+			ndel++;
+		else
+			kept |= 1u << i;
+	}
+	if (kept != 0 && (kept & (kept - 1)) == 0) {
+		/* TRANSLATORS: %s is "local", "S3" or a location's name. */
+		snprintf(keep, sizeof keep, _(" The %s copy stays."), config_location_label(t->cfg,
+		    (size_t)config_location_first(t->cfg, kept)));
+	} else if (kept != 0) {
+		jobs_where_text(t->cfg, kept, names, sizeof names);
+		/* TRANSLATORS: %s is "local storage, eu-west and us-east". */
+		snprintf(keep, sizeof keep, _(" The copies in %s stay."), names);
+	}
+	if (ndel > 1 && (locs & present) == present && ndel == 2)
+		snprintf(what, whatsz, _("Deletes both copies, %s."), (jobs_where_text(t->cfg,
+		    locs & present, names, sizeof names), names));
+	else if (ndel > 1)
+		snprintf(what, whatsz, _("Deletes the copies in %s.%s"), (jobs_where_text(t->cfg,
+		    locs & present, names, sizeof names), names), keep);
 	else if (locs & 1)
 		snprintf(what, whatsz, _("Deletes the local copy in %s.%s"), t->cfg->backup_dir, keep);
-	else
-		snprintf(what, whatsz, _("Deletes the S3 copy in s3://%s/%s.%s"), t->cfg->s3.bucket,
-		    t->cfg->s3.prefix, keep);
+	else {
+		int li = config_location_first(t->cfg, locs);
+		char *where = li >= 0 ? config_location_describe(t->cfg, (size_t)li) : xstrdup("?");
+
+		snprintf(what, whatsz, _("Deletes the %s copy in %s.%s"), li >= 0 ?
+		    config_location_label(t->cfg, (size_t)li) : "?", where, keep);
+		free(where);
+	}
 	catalog_delete_loss(t->m.cat, e, locs, &l);
 	catalog_loss_text(&l, e->id, loss, losssz);
 }
@@ -212,7 +256,7 @@ tui_ask_delete(struct tui *t, const struct tui_row *r)
 	struct form_field *ff = &f.fields[0];
 	unsigned present = 0;
 
-	for (size_t i = 0; i < CATALOG_NLOC; i++) {
+	for (size_t i = 0; i < r->e->nloc; i++) {
 		const struct catalog_copy *c = catalog_copy_at(r->e, i);
 
 		if (c->pinned) {
@@ -226,18 +270,18 @@ tui_ask_delete(struct tui *t, const struct tui_row *r)
 	memset(&f, 0, sizeof f);
 	snprintf(f.title, sizeof f.title, _("Delete backup %s"), r->e->id);
 	ff->label = _("Copies");
-	for (size_t i = 0; i < CATALOG_NLOC; i++) {
+	for (size_t i = 0; i < r->e->nloc && ff->nchoices < FORM_MAX_CHOICES - 1; i++) {
 		if (!(present & (1u << i)))
 			continue;
 		/* The copy the list and the detail describe is the default;
-		 * never both at once. */
+		 * never all at once. */
 		if (catalog_copy_at(r->e, i) == r->best)
 			ff->value = ff->nchoices;
-		ff->choices[ff->nchoices] = catalog_location_label(i);
+		ff->choices[ff->nchoices] = catalog_location_label(t->m.cat, i);
 		ff->vals[ff->nchoices++] = (int)(1u << i);
 	}
 	if (ff->nchoices > 1) {
-		ff->choices[ff->nchoices] = _("both");
+		ff->choices[ff->nchoices] = ff->nchoices == 2 ? _("both") : _("all");
 		ff->vals[ff->nchoices++] = (int)present;
 	}
 	f.nfields = 1;
@@ -397,8 +441,14 @@ act_backup(struct tui *t, const struct act_backup *a)
 	b->upload = a->upload;
 	b->type_given = !a->by_schedule;
 	b->type = a->type;
-	snprintf(title, sizeof title, _("backup (%s%s)"), a->by_schedule ? _("by schedule") :
-	    backup_type_name(b->type), b->upload ? _(", upload to S3") : "");
+	{
+		char where[64] = "";
+
+		jobs_where_text(t->cfg, upload_locations(t), where, sizeof where);
+		snprintf(title, sizeof title, _("backup (%s%s%s)"), a->by_schedule ?
+		    _("by schedule") : backup_type_name(b->type), b->upload ? _(", upload to ") : "",
+		    b->upload ? where : "");
+	}
 	tui_submit(t, &job_backup_type, b, true, title, NULL);
 }
 
@@ -410,7 +460,7 @@ act_verify(struct tui *t, const struct act_verify *a)
 
 	snprintf(v->id, sizeof v->id, "%s", a->id);
 	v->deep = a->deep;
-	snprintf(v->location, sizeof v->location, "%s", catalog_location_name(a->location));
+	snprintf(v->location, sizeof v->location, "%s", t->cfg->locations[a->location].name);
 	snprintf(title, sizeof title, _("verify %s (%s, %s)"), a->id,
 	    v->deep ? _("deep") : _("quick"), v->location);
 	tui_submit(t, &job_verify_type, v, true, title, a->id);
@@ -423,7 +473,7 @@ act_drill(struct tui *t, const struct act_drill *a)
 	char title[96];
 
 	snprintf(d->id, sizeof d->id, "%s", a->id);
-	snprintf(d->from, sizeof d->from, "%s", catalog_location_name(a->location));
+	snprintf(d->from, sizeof d->from, "%s", t->cfg->locations[a->location].name);
 	snprintf(title, sizeof title, _("drill %s (%s)"), a->id, d->from);
 	tui_submit(t, &job_drill_type, d, true, title, a->id);
 }
@@ -438,10 +488,13 @@ act_delete(struct tui *t, const struct act_delete *a)
 		return;
 	d = xcalloc(1, sizeof *d);
 	snprintf(d->id, sizeof d->id, "%s", a->id);
-	d->local = (a->locations & 1) != 0;
-	d->s3 = (a->locations & 2) != 0;
-	snprintf(title, sizeof title, _("delete %s (%s)"), a->id,
-	    d->local && d->s3 ? _("local and S3") : d->local ? _("local") : "S3");
+	d->locations = a->locations;
+	{
+		char where[80];
+
+		jobs_where_text(t->cfg, a->locations, where, sizeof where);
+		snprintf(title, sizeof title, _("delete %s (%s)"), a->id, where);
+	}
 	tui_submit(t, &job_delete_type, d, true, title, a->id);
 }
 
@@ -453,8 +506,7 @@ act_pin(struct tui *t, const struct act_pin *a)
 
 	snprintf(p->id, sizeof p->id, "%s", a->id);
 	p->pin = a->pin;
-	p->local = (a->locations & 1) != 0;
-	p->s3 = (a->locations & 2) != 0;
+	p->locations = a->locations;
 	snprintf(title, sizeof title, p->pin ? _("pin %s") : _("unpin %s"), a->id);
 	tui_submit(t, &job_pin_type, p, true, title, a->id);
 }
@@ -466,8 +518,17 @@ act_transfer(struct tui *t, const struct act_transfer *a, bool upload)
 	char title[96];
 
 	snprintf(x->id, sizeof x->id, "%s", a->id);
-	snprintf(title, sizeof title, upload ? _("upload %s to S3") : _("download %s from S3"),
-	    a->id);
+	/* Upload: to every location backups are sent to; download: from the
+	 * nearest holding it. */
+	{
+		char where[64];
+		unsigned set = upload_locations(t);
+
+		jobs_where_text(t->cfg, set != 0 ? set : config_location_remote(t->cfg), where,
+		    sizeof where);
+		snprintf(title, sizeof title, upload ? _("upload %s to %s") :
+		    _("download %s from %s"), a->id, where);
+	}
 	tui_submit(t, upload ? &job_upload_type : &job_download_type, x, true, title, a->id);
 }
 
@@ -476,8 +537,7 @@ act_cleanup(struct tui *t, const struct act_cleanup *a)
 {
 	struct job_cleanup_args *c = xcalloc(1, sizeof *c);
 
-	c->local = true;
-	c->s3 = true;
+	c->locations = config_location_all(t->cfg);
 	c->at = a->at;
 	c->dry_run = a->dry_run;
 	c->retain_days = c->retain_weekly = c->retain_monthly = -1;

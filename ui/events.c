@@ -60,8 +60,8 @@ tui_job_done(struct tui *t, struct engine_event *ev)
 			t->m.cat_error = NULL;
 			model_set_catalog(&t->m, cat, time_now());
 			/* A listing that fails is said once, until it changes. */
-			for (int k = 0; k < 2; k++) {
-				const char *e = k == 0 ? cat->local_error : cat->s3_error;
+			for (size_t k = 0; k < cat->nloc; k++) {
+				const char *e = cat->locs[k].error;
 
 				if (e != NULL && (t->m.last_bg_line == NULL ||
 				    strcmp(t->m.last_bg_line, e) != 0)) {

@@ -121,7 +121,7 @@ row_search_text(struct tui_row *r)
 	const char *v = r->vstate == VERIFY_OK ? "ok" : r->vstate == VERIFY_FAILED ? "failed" : "";
 
 	snprintf(r->search, sizeof r->search, "%s %s %s %s %s%s", r->e->id,
-	    r->type_known ? backup_type_name(r->type) : "-", catalog_where(r->e), v, r->ret_short,
+	    r->type_known ? backup_type_name(r->type) : "-", r->where, v, r->ret_short,
 	    r->missing ? _(" partial") : "");
 	for (char *p = r->search; *p; p++)
 		*p = (char)tolower((unsigned char)*p);
@@ -143,19 +143,21 @@ model_evaluate(struct tui_model *m, time_t now)
 	m->evaluated_at = now;
 	if (m->nrows == 0 || m->cat == NULL)
 		return;
-	items = xcalloc(m->nrows * CATALOG_NLOC, sizeof *items);
-	dec = xcalloc(m->nrows * CATALOG_NLOC, sizeof *dec);
+	items = xcalloc(m->nrows * m->cat->nloc + 1, sizeof *items);
+	dec = xcalloc(m->nrows * m->cat->nloc + 1, sizeof *dec);
 	catalog_retention(m->cat, cfg, now, model_in_use, m, items, dec);
 	for (size_t i = 0; i < m->nrows; i++) {
 		struct tui_row *r = &m->rows[i];
+		size_t nloc = m->cat->nloc;
 
-		/* The row shows the local decision when there is a local copy. */
-		for (size_t l = CATALOG_NLOC; l > 0; l--) {
-			if (!catalog_copy_at(r->e, l - 1)->present)
+		/* The row shows the decision of the nearest copy (local first). */
+		for (size_t l = nloc; l > 0; l--) {
+			if (!catalog_copy_at(r->e, l - 1)->present || l - 1 >= cfg->nlocations)
 				continue;
-			r->item = items[i * CATALOG_NLOC + l - 1];
-			r->ret = dec[i * CATALOG_NLOC + l - 1];
-			r->policy = l - 1 == 0 ? &cfg->retention : &cfg->retention_s3;
+			r->item = items[i * nloc + l - 1];
+			r->ret = dec[i * nloc + l - 1];
+			r->policy = &cfg->locations[l - 1].retention;
+			r->policy_loc = l - 1;
 		}
 		row_retention_text(r, now);
 		row_search_text(r);
@@ -182,7 +184,7 @@ row_compare(const void *a, const void *b, void *arg)
 		c = x->size > y->size ? -1 : x->size < y->size ? 1 : 0;
 		break;
 	case SORT_WHERE:
-		c = strcmp(catalog_where(x->e), catalog_where(y->e));
+		c = strcmp(x->where, y->where);
 		break;
 	case SORT_VERIFIED:
 		/* failed first, then never verified, then passed */
@@ -261,9 +263,10 @@ model_set_catalog(struct tui_model *m, struct catalog *cat, time_t now)
 			if (backup_id_parse(r->e->id, &t, &err) == 0)
 				r->created = t;
 		}
-		/* The newest verification of either copy. */
-		for (int k = 0; k < 2; k++) {
-			const struct catalog_copy *cc = k == 0 ? &r->e->local : &r->e->s3;
+		catalog_where(cat, r->e, r->where, sizeof r->where);
+		/* The newest verification of any copy. */
+		for (size_t k = 0; k < r->e->nloc; k++) {
+			const struct catalog_copy *cc = &r->e->copies[k];
 
 			if (cc->present && cc->has_verify && cc->verify.at >= r->vat) {
 				r->vat = cc->verify.at;

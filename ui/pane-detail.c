@@ -34,7 +34,10 @@ main_want_history(struct tui *t, struct main_state *st)
 
 	if (r == NULL || st->hist_job != 0 || tui_clock() - st->sel_changed < 0.25)
 		return;
-	loc = r->e->local.present ? "local" : "s3";
+	loc = "local";
+	for (size_t l = r->e->nloc; l > 0; l--)
+		if (catalog_copy_at(r->e, l - 1)->present)
+			loc = t->cfg->locations[l - 1].name;
 	snprintf(key, sizeof key, "%s/%s", r->e->id, loc);
 	if (strcmp(key, st->hist_key) == 0)
 		return;
@@ -102,7 +105,7 @@ detail_build(struct tui *t, struct main_state *st, struct tui_row *r, struct dli
 	char a[128], b[64], text[RETENTION_DESCRIBE_SIZE];
 	int n = 0;
 
-	dl_add(d, &n, theme_attr(COL_HEADING), _("Backup %s  (%s)"), r->e->id, catalog_where(r->e));
+	dl_add(d, &n, theme_attr(COL_HEADING), _("Backup %s  (%s)"), r->e->id, r->where);
 	if (r->safety)
 		dl_add(d, &n, theme_attr(COL_WARN), "%s", _("  pre-restore: the live state saved before "
 		    "a restore; not counted as the newest backup"));
@@ -199,10 +202,10 @@ detail_build(struct tui *t, struct main_state *st, struct tui_row *r, struct dli
 		    _("  metadata.json is missing or unreadable: verify or delete this backup"));
 	}
 	dl_add(d, &n, theme_attr(COL_HEADING), "%s", _("Copies"));
-	detail_copy(d, &n, _("local"), &r->e->local);
-	detail_copy(d, &n, "S3", &r->e->s3);
+	for (size_t l = 0; l < r->e->nloc; l++)
+		detail_copy(d, &n, catalog_location_label(t->m.cat, l), catalog_copy_at(r->e, l));
 	if (r->e->disagree)
-		dl_add(d, &n, theme_attr(COL_BAD), "%s", _("  the local and S3 metadata differ"));
+		dl_add(d, &n, theme_attr(COL_BAD), "%s", _("  the copies' metadata differ"));
 	dl_add(d, &n, theme_attr(COL_HEADING), "%s", _("Verification history"));
 	if (st->hist_job != 0 || strncmp(st->hist_key, r->e->id, strlen(r->e->id)) != 0) {
 		dl_add(d, &n, theme_attr(COL_DIM), "  %s", draw_spinner(t));
@@ -235,8 +238,9 @@ detail_build(struct tui *t, struct main_state *st, struct tui_row *r, struct dli
 	}
 	dl_add(d, &n, theme_attr(COL_HEADING), "%s", _("Retention"));
 	retention_describe(&r->item, &r->ret, r->policy, t->m.evaluated_at, text, sizeof text);
-	dl_add(d, &n, theme_attr((enum tui_color)r->ret_color), "  %s (%s)", text,
-	    r->policy == &t->cfg->retention_s3 ? _("S3 policy") : _("local policy"));
+	/* TRANSLATORS: "local policy", "S3 policy", "eu-west policy". */
+	dl_add(d, &n, theme_attr((enum tui_color)r->ret_color), _("  %s (%s policy)"), text,
+	    config_location_label(t->cfg, r->policy_loc));
 	return n;
 }
 

@@ -10,6 +10,7 @@
 #include "config.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "common/i18n.h"
@@ -118,7 +119,7 @@ header_redis(struct tui *t, const struct tui_rect *R)
 	} else if (r->dbsize_ok) {
 		/* Fewer keys than the newest backup holds, none at all: the
 		 * health check's warning, in colour. */
-		keys = &s->health.checks[HEALTH_REDIS_KEYS];
+		keys = HEALTH_CHECK(&s->health, HEALTH_REDIS_KEYS);
 		attr_t a = keys->state != HEALTH_OK && !keys->skipped ? theme_attr(COL_BAD) : A_NORMAL;
 
 		snprintf(buf, sizeof buf, _("  keys %llu"), (unsigned long long)r->dbsize);
@@ -226,7 +227,7 @@ header_indexes(struct tui *t, const struct tui_rect *R)
  * answers an operator meets most, in words; else the reason the listing
  * gave. The whole message is in the log (L). */
 static void
-header_s3_error(const struct config *cfg, const char *error, char *buf, size_t bufsz)
+header_s3_error(const char *bucket, const char *error, char *buf, size_t bufsz)
 {
 	static const struct {
 		const char *code;
@@ -247,12 +248,12 @@ header_s3_error(const struct config *cfg, const char *error, char *buf, size_t b
 	for (size_t i = 0; i < sizeof known / sizeof known[0]; i++) {
 		if (strstr(error, known[i].code) != NULL) {
 			/* TRANSLATORS: "bucket NAME does not exist (...)". */
-			snprintf(buf, bufsz, _("bucket %s %s"), cfg->s3.bucket, _(known[i].text));
+			snprintf(buf, bufsz, _("bucket %s %s"), bucket, _(known[i].text));
 			return;
 		}
 	}
 	reason = strstr(error, "failed: ");
-	snprintf(buf, bufsz, "%s: %s", cfg->s3.bucket, reason != NULL ? reason + 8 : error);
+	snprintf(buf, bufsz, "%s: %s", bucket, reason != NULL ? reason + 8 : error);
 }
 
 /* What the repositories store for the size of their backups' files
@@ -268,9 +269,9 @@ header_repo(struct tui *t, int y, int x, int end)
 
 	if (!t->m.cat_loaded || t->m.cat == NULL || !catalog_has_repo(t->m.cat))
 		return x;
-	for (size_t i = 0; i < CATALOG_NLOC; i++)
+	for (size_t i = 0; i < t->m.cat->nloc; i++)
 		nrepo += catalog_repo_at(t->m.cat, i)->present;
-	for (size_t i = 0; i < CATALOG_NLOC; i++) {
+	for (size_t i = 0; i < t->m.cat->nloc; i++) {
 		const struct catalog_repo *rp = catalog_repo_at(t->m.cat, i);
 		size_t len = strlen(buf);
 
@@ -279,7 +280,7 @@ header_repo(struct tui *t, int y, int x, int end)
 		format_bytes(rp->logical, logical, sizeof logical);
 		if (nrepo > 1)
 			snprintf(buf + len, sizeof buf - len, "%s%s ", len > 0 ? ", " : "",
-			    catalog_location_label(i));
+			    catalog_location_label(t->m.cat, i));
 		len = strlen(buf);
 		if (rp->error != NULL) {
 			snprintf(buf + len, sizeof buf - len, _("%zu backups, unreadable"),
@@ -305,22 +306,38 @@ header_backups(struct tui *t, const struct tui_rect *R)
 	int y = R->y + 3, end = R->x + R->w, x;
 	char buf[512], num[32];
 
-	x = draw_seg(y, R->x + 1, end, theme_attr(COL_HEADING), "S3 ");
-	if (cfg->s3.bucket == NULL || cfg->s3.bucket[0] == '\0') {
+	x = R->x + 1;
+	if (cfg->nlocations < 2) {
+		/* The kind of location there would be: "S3 not configured". */
+		snprintf(buf, sizeof buf, "%s ", _(config_drivers[1]->label));
+		x = draw_seg(y, x, end, theme_attr(COL_HEADING), buf);
 		x = draw_seg(y, x, end, theme_attr(COL_DIM), _("not configured"));
-	} else if (t->m.cat == NULL) {
-		snprintf(buf, sizeof buf, "%s %s", draw_spinner(t), cfg->s3.bucket);
-		x = draw_seg(y, x, end, theme_attr(COL_DIM), buf);
-	} else if (t->m.cat->s3_error != NULL) {
-		char what[256];
+	}
+	/* Each location but local: its label and state; with one, its bucket
+	 * and what went wrong in words, as S3 answered. */
+	for (size_t l = 1; l < cfg->nlocations; l++) {
+		const struct catalog_location *cl = t->m.cat != NULL && l < t->m.cat->nloc ?
+		    &t->m.cat->locs[l] : NULL;
+		char *brief = config_location_brief(cfg, l);
+		bool one = cfg->nlocations == 2;
 
-		/* What happened, as S3 answered it. */
-		header_s3_error(cfg, t->m.cat->s3_error, what, sizeof what);
-		snprintf(buf, sizeof buf, "%s %s", g->cross, what);
-		x = draw_seg(y, x, end, theme_attr(COL_BAD), buf);
-	} else {
-		snprintf(buf, sizeof buf, "%s %s", g->tick, cfg->s3.bucket);
-		x = draw_seg(y, x, end, theme_attr(COL_OK), buf);
+		snprintf(buf, sizeof buf, "%s%s ", l > 1 ? "  " : "", config_location_label(cfg, l));
+		x = draw_seg(y, x, end, theme_attr(COL_HEADING), buf);
+		if (cl == NULL || (!cl->listed && cl->error == NULL)) {
+			snprintf(buf, sizeof buf, "%s%s%s", draw_spinner(t), one ? " " : "",
+			    one ? brief : "");
+			x = draw_seg(y, x, end, theme_attr(COL_DIM), buf);
+		} else if (!cl->listed) {
+			char what[256];
+
+			header_s3_error(brief, cl->error, what, sizeof what);
+			snprintf(buf, sizeof buf, "%s%s%s", g->cross, one ? " " : "", one ? what : "");
+			x = draw_seg(y, x, end, theme_attr(COL_BAD), buf);
+		} else {
+			snprintf(buf, sizeof buf, "%s%s%s", g->tick, one ? " " : "", one ? brief : "");
+			x = draw_seg(y, x, end, theme_attr(COL_OK), buf);
+		}
+		free(brief);
 	}
 	x = draw_seg(y, x, end, theme_attr(COL_HEADING), _("  Newest "));
 	if (!t->m.cat_loaded) {

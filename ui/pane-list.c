@@ -89,10 +89,11 @@ static const struct col list_cols[C__N] = {
 	[C_RETENTION] = { N_("RETENTION"), 16, false, 3 },
 };
 
-/* Column positions for width w: x[c] < 0 when the column is dropped.
- * Without a repository there is nothing added to show. */
+/* Column positions for width w, the WHERE column where_w wide: x[c] < 0
+ * when the column is dropped. Without a repository there is nothing added
+ * to show. */
 static void
-list_columns(int w, bool repo, int *xs, int *ws)
+list_columns(int w, bool repo, int where_w, int *xs, int *ws)
 {
 	bool on[C__N];
 	int need, x;
@@ -106,7 +107,7 @@ list_columns(int w, bool repo, int *xs, int *ws)
 		need = 1;
 		for (int c = 0; c < C__N; c++)
 			if (on[c])
-				need += list_cols[c].width + 1;
+				need += (c == C_WHERE ? where_w : list_cols[c].width) + 1;
 		if (need <= w)
 			break;
 		for (int c = 0; c < C__N; c++)
@@ -124,7 +125,7 @@ list_columns(int w, bool repo, int *xs, int *ws)
 			continue;
 		}
 		xs[c] = x;
-		ws[c] = list_cols[c].width;
+		ws[c] = c == C_WHERE ? where_w : list_cols[c].width;
 		x += ws[c] + 1;
 	}
 	/* The last column takes what is left. */
@@ -143,6 +144,104 @@ draw_cell(int y, int x0, const int *xs, const int *ws, int c, attr_t a, const ch
 		draw_text(y, x0 + xs[c], ws[c], a, s);
 }
 
+/*
+ * Where each backup has a copy. Two locations (local and S3): the words
+ * (local, s3, both). More: a compact mark per location, in the order of
+ * the configuration: its initial (L for local) when it holds a usable copy,
+ * in lower case when the copy there is unfinished or unusable, a dot when
+ * there is none; and when the screen is wide enough, a column per
+ * location instead, titled by its name, with a tick, a warning or nothing.
+ */
+#define LOC_COL_MAX 10
+
+/* The mark of location l: its initial, or its number when an earlier
+ * location has the same initial. */
+static char
+loc_mark(const struct tui *t, size_t l)
+{
+	const char *name = config_location_label(t->cfg, l);
+	char c = (char)(name[0] >= 'a' && name[0] <= 'z' ? name[0] - 'a' + 'A' : name[0]);
+
+	for (size_t k = 0; k < l; k++) {
+		const char *o = config_location_label(t->cfg, k);
+		char d = (char)(o[0] >= 'a' && o[0] <= 'z' ? o[0] - 'a' + 'A' : o[0]);
+
+		if (d == c)
+			return (char)('0' + (char)(l % 10));
+	}
+	return c;
+}
+
+static int
+loc_col_width(const struct tui *t)
+{
+	int w = 3;
+
+	for (size_t l = 0; l < t->cfg->nlocations; l++) {
+		int n = (int)strlen(config_location_label(t->cfg, l));
+
+		if (n > w)
+			w = n;
+	}
+	return w < LOC_COL_MAX ? w : LOC_COL_MAX;
+}
+
+/* The WHERE column's width: words, marks, or a column per location. */
+static int
+where_width(const struct tui *t, int w, bool repo, bool *columns)
+{
+	size_t n = t->cfg->nlocations;
+	int cw = loc_col_width(t), all = 1, cols;
+
+	*columns = false;
+	if (n <= 2)
+		return list_cols[C_WHERE].width;
+	for (int c = 0; c < C__N; c++)
+		if (c != C_WHERE && (c != C_ADDED || repo))
+			all += list_cols[c].width + 1;
+	cols = (int)n * (cw + 1) - 1;
+	if (all + cols + 1 <= w) {
+		*columns = true;
+		return cols;
+	}
+	return (int)n > list_cols[C_WHERE].width ? (int)n : list_cols[C_WHERE].width;
+}
+
+static void
+draw_where(struct tui *t, int y, int x, int w, bool columns, attr_t base, bool sel,
+    const struct tui_row *r)
+{
+	const struct tui_glyphs *g = theme_glyphs();
+	size_t n = t->cfg->nlocations;
+	int cw = loc_col_width(t);
+
+	if (n <= 2) {
+		draw_text(y, x, w, base, r->where);
+		return;
+	}
+	for (size_t l = 0; l < n && l < r->e->nloc; l++) {
+		const struct catalog_copy *c = catalog_copy_at(r->e, l);
+		bool usable = catalog_copy_usable(c);
+		char m[2] = { loc_mark(t, l), '\0' };
+
+		if (columns) {
+			int cx = x + (int)l * (cw + 1);
+
+			if (usable)
+				draw_text(y, cx, cw, sel ? base : theme_attr(COL_OK), g->tick);
+			else if (c->present)
+				draw_text(y, cx, cw, sel ? base : theme_attr(COL_WARN), g->warn);
+			continue;
+		}
+		if (!c->present)
+			m[0] = '.';
+		else if (!usable && m[0] >= 'A' && m[0] <= 'Z')
+			m[0] = (char)(m[0] - 'A' + 'a');
+		draw_text(y, x + (int)l, 1, sel ? base : !c->present ? theme_attr(COL_DIM) :
+		    usable ? A_NORMAL : theme_attr(COL_WARN), m);
+	}
+}
+
 void
 main_draw_list(struct tui *t, struct main_state *st)
 {
@@ -152,6 +251,8 @@ main_draw_list(struct tui *t, struct main_state *st)
 	int xs[C__N], ws[C__N], rows = main_list_rows(t);
 	time_t now = time_now();
 	char title[256], extra[128] = "";
+	bool loc_columns, repo = t->m.cat != NULL && catalog_has_repo(t->m.cat);
+	int wherew = where_width(t, R->w, repo, &loc_columns);
 
 	if (t->m.filter[0] || st->filtering)
 		snprintf(extra, sizeof extra, _(" · filter \"%s\""), st->filtering ? st->filter_buf :
@@ -170,9 +271,15 @@ main_draw_list(struct tui *t, struct main_state *st)
 		snprintf(title, sizeof title, _("Backups · sort: %s %s%s"), sort_name(t->m.sort),
 		    t->m.sort_reverse ? g->up : g->down, extra);
 	draw_rule(R->y, R->x, R->w, title, focus);
-	list_columns(R->w, t->m.cat != NULL && catalog_has_repo(t->m.cat), xs, ws);
+	list_columns(R->w, repo, wherew, xs, ws);
 	for (int c = 0; c < C__N; c++)
-		draw_cell(R->y + 1, R->x, xs, ws, c, theme_attr(COL_HEADING), _(list_cols[c].title));
+		if (c != C_WHERE || !loc_columns)
+			draw_cell(R->y + 1, R->x, xs, ws, c, theme_attr(COL_HEADING),
+			    _(list_cols[c].title));
+	if (loc_columns && xs[C_WHERE] >= 0)
+		for (size_t l = 0; l < t->cfg->nlocations; l++)
+			draw_text(R->y + 1, R->x + xs[C_WHERE] + (int)l * (loc_col_width(t) + 1),
+			    loc_col_width(t), theme_attr(COL_HEADING), config_location_label(t->cfg, l));
 
 	if (t->m.nview == 0) {
 		char msg[256];
@@ -222,7 +329,8 @@ main_draw_list(struct tui *t, struct main_state *st)
 			snprintf(buf, sizeof buf, "-");
 		draw_cell(y, R->x, xs, ws, C_ADDED, sel ? base : catalog_copy_in_repo(r->best) ?
 		    A_NORMAL : theme_attr(COL_DIM), buf);
-		draw_cell(y, R->x, xs, ws, C_WHERE, base, catalog_where(r->e));
+		if (xs[C_WHERE] >= 0)
+			draw_where(t, y, R->x + xs[C_WHERE], ws[C_WHERE], loc_columns, base, sel, r);
 		/* A copy that lacks a part is no good backup, verified or not. */
 		if (r->missing)
 			draw_cell(y, R->x, xs, ws, C_VERIFIED, sel ? base : theme_attr(COL_WARN),

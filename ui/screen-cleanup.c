@@ -36,8 +36,7 @@ cleanup_start(struct tui *t, struct cleanup_state *st)
 
 	st->at = time_now() + (time_t)st->shift_days * 86400;
 	st->job_shift = st->shift_days;
-	a->local = true;
-	a->s3 = true;
+	a->locations = config_location_all(t->cfg);
 	a->at = st->at;
 	a->dry_run = true;
 	a->retain_days = a->retain_weekly = a->retain_monthly = -1;
@@ -189,12 +188,10 @@ cleanup_draw(struct tui *t, struct screen *s)
 	else
 		snprintf(buf, sizeof buf, _("Retention: what cleanup would do at %s"), when);
 	draw_text(y++, R->x + 1, R->w - 2, theme_attr(COL_TITLE), buf);
-	policy_text(&t->cfg->retention, pol, sizeof pol);
-	snprintf(buf, sizeof buf, _("local: %s"), pol);
-	y += draw_wrapped(y, R->x + 1, R->w - 2, 2, A_NORMAL, buf);
-	if (t->cfg->s3.bucket != NULL && t->cfg->s3.bucket[0]) {
-		policy_text(&t->cfg->retention_s3, pol, sizeof pol);
-		snprintf(buf, sizeof buf, _("S3: %s"), pol);
+	/* Each location with its own numbers. */
+	for (size_t l = 0; l < t->cfg->nlocations; l++) {
+		policy_text(&t->cfg->locations[l].retention, pol, sizeof pol);
+		snprintf(buf, sizeof buf, "%s: %s", config_location_label(t->cfg, l), pol);
 		y += draw_wrapped(y, R->x + 1, R->w - 2, 2, A_NORMAL, buf);
 	}
 	draw_rule(y++, R->x, R->w, _("Decisions"), true);
@@ -206,9 +203,11 @@ cleanup_draw(struct tui *t, struct screen *s)
 	} else if (st->error[0]) {
 		draw_text(y, R->x + 1, R->w - 2, theme_attr(COL_BAD), st->error);
 	} else if (st->rep != NULL) {
-		if (st->rep->s3_error)
-			draw_printf(y++, R->x + 1, R->w - 2, theme_attr(COL_BAD),
-			    _("S3 could not be listed, nothing decided there: %s"), st->rep->s3_error);
+		for (size_t l = 0; l < CONFIG_LOCATION_MAX; l++)
+			if (st->rep->skipped[l] != NULL)
+				draw_printf(y++, R->x + 1, R->w - 2, theme_attr(COL_BAD),
+				    _("%s could not be listed, nothing decided there: %s"),
+				    st->rep->skipped_names[l], st->rep->skipped[l]);
 		if (st->rep->n == 0)
 			draw_text(y, R->x + 1, R->w - 2, theme_attr(COL_DIM), _("no backups"));
 		{

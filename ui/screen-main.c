@@ -36,10 +36,24 @@ selected_job(struct tui *t, struct main_state *st)
 	return v[st->job_sel];
 }
 
+/* Does every location other than local hold a usable copy of e? */
 static bool
-s3_configured(const struct tui *t)
+everywhere(const struct tui *t, const struct catalog_entry *e)
 {
-	return t->cfg->s3.bucket != NULL && t->cfg->s3.bucket[0] != '\0';
+	for (size_t i = 1; i < e->nloc && i < t->cfg->nlocations; i++)
+		if (t->cfg->locations[i].upload && !catalog_copy_usable(catalog_copy_at(e, i)))
+			return false;
+	return true;
+}
+
+/* Does a location other than local hold a usable copy of e? */
+static bool
+elsewhere(const struct catalog_entry *e)
+{
+	for (size_t i = 1; i < e->nloc; i++)
+		if (catalog_copy_usable(catalog_copy_at(e, i)))
+			return true;
+	return false;
 }
 
 /* The selected row, or a message and NULL. */
@@ -104,11 +118,11 @@ main_req_upload(struct tui *t, struct main_state *st)
 
 	if (r == NULL)
 		return SCR_HANDLED;
-	if (!s3_configured(t))
+	if (config_location_remote(t->cfg) == 0)
 		tui_message(t, COL_WARN, "%s", _("S3 is not configured (s3.bucket): nothing to upload to"));
-	else if (!catalog_copy_usable(&r->e->local))
+	else if (!catalog_copy_usable(catalog_copy_at(r->e, 0)))
 		tui_message(t, COL_WARN, _("%s has no complete local copy to upload"), r->e->id);
-	else if (catalog_copy_usable(&r->e->s3))
+	else if (everywhere(t, r->e))
 		tui_message(t, COL_WARN, _("%s is already in S3"), r->e->id);
 	else {
 		snprintf(a.u.transfer.id, sizeof a.u.transfer.id, "%s", r->e->id);
@@ -125,9 +139,9 @@ main_req_download(struct tui *t, struct main_state *st)
 
 	if (r == NULL)
 		return SCR_HANDLED;
-	if (!catalog_copy_usable(&r->e->s3))
+	if (!elsewhere(r->e))
 		tui_message(t, COL_WARN, _("%s has no complete copy in S3 to download"), r->e->id);
-	else if (r->e->local.present)
+	else if (catalog_copy_at(r->e, 0)->present)
 		tui_message(t, COL_WARN, _("%s is already in backup_dir"), r->e->id);
 	else {
 		snprintf(a.u.transfer.id, sizeof a.u.transfer.id, "%s", r->e->id);
@@ -156,7 +170,7 @@ main_req_pin(struct tui *t, struct main_state *st)
 		return SCR_HANDLED;
 	snprintf(a.u.pin.id, sizeof a.u.pin.id, "%s", r->e->id);
 	a.u.pin.pin = !r->best->pinned;
-	for (size_t i = 0; i < CATALOG_NLOC; i++)
+	for (size_t i = 0; i < r->e->nloc; i++)
 		if (catalog_copy_at(r->e, i)->present)
 			a.u.pin.locations |= 1u << i;
 	tui_act(t, &a);

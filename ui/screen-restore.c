@@ -36,7 +36,7 @@ struct restore_state {
 	/* choose */
 	char (*cand)[BACKUP_ID_SIZE];
 	struct tui_list choose;
-	bool from_s3;
+	size_t from;                 /* the location restored from (cfg->locations) */
 	bool undo;                   /* undoing the last restore */
 	char id[BACKUP_ID_SIZE];
 	/* checks */
@@ -99,20 +99,28 @@ rs_candidates(struct tui *t, struct restore_state *st, const char *want)
 			list_select(&st->choose, (long)i);
 }
 
-/* Why the S3 copy cannot be used, or NULL when it can. */
+/* Why the copy in location l cannot be used, or NULL when it can. */
 static const char *
-rs_s3_unusable(struct tui *t, const struct tui_row *r)
+rs_unusable(struct tui *t, const struct tui_row *r, size_t l)
 {
-	if (t->cfg->s3.bucket[0] == '\0')
+	static char why[256];
+
+	if (l >= t->cfg->nlocations || l >= r->e->nloc)
 		return _("S3 is not configured (s3.bucket)");
-	if (t->m.cat != NULL && t->m.cat->s3_error != NULL)
-		return t->m.cat->s3_error;
-	if (!catalog_copy_usable(&r->e->s3))
-		return _("there is no complete copy in S3");
+	if (t->m.cat != NULL && l < t->m.cat->nloc && t->m.cat->locs[l].error != NULL)
+		return t->m.cat->locs[l].error;
+	if (!catalog_copy_usable(catalog_copy_at(r->e, l))) {
+		if (l == 0)
+			return _("there is no complete local copy");
+		snprintf(why, sizeof why, _("there is no complete copy in %s"),
+		    config_location_label(t->cfg, l));
+		return why;
+	}
 	return NULL;
 }
 
-/* Choose the copy: local when it is usable, else S3. */
+/* Choose the copy: the one asked for when usable, else the nearest
+ * usable one (local first, then the order of the configuration). */
 static void
 rs_pick(struct tui *t, struct restore_state *st)
 {
@@ -124,10 +132,14 @@ rs_pick(struct tui *t, struct restore_state *st)
 	r = rs_row(t, st->id);
 	if (r == NULL)
 		return;
-	if (st->from_s3 && rs_s3_unusable(t, r) != NULL)
-		st->from_s3 = false;
-	if (!st->from_s3 && !catalog_copy_usable(&r->e->local))
-		st->from_s3 = true;
+	if (rs_unusable(t, r, st->from) == NULL)
+		return;
+	for (size_t l = 0; l < t->cfg->nlocations; l++)
+		if (rs_unusable(t, r, l) == NULL) {
+			st->from = l;
+			return;
+		}
+	st->from = 0;
 }
 
 static void
@@ -150,7 +162,7 @@ rs_start_checks(struct tui *t, struct restore_state *st)
 	struct job_verify_args *v = xcalloc(1, sizeof *v);
 	struct tui_preflight_args *p = xcalloc(1, sizeof *p);
 	struct job_plan_args *pl = xcalloc(1, sizeof *pl);
-	const char *from = st->from_s3 ? "s3" : "local";
+	const char *from = t->cfg->locations[st->from].name;
 	char title[96];
 
 	st->stage = RS_CHECKS;
@@ -166,7 +178,7 @@ rs_start_checks(struct tui *t, struct restore_state *st)
 	st->verify_job = tui_submit(t, &job_verify_type, v, false, title, st->id);
 	snprintf(p->id, sizeof p->id, "%s", st->id);
 	snprintf(p->from, sizeof p->from, "%s", from);
-	if (r != NULL && (c = st->from_s3 ? &r->e->s3 : &r->e->local)->has_manifest) {
+	if (r != NULL && (c = catalog_copy_at(r->e, st->from))->has_manifest) {
 		p->backup_bytes = manifest_total_size(&c->m);
 		p->index_bytes = (c->m.content.file.present ? c->m.content.file.size : 0) +
 		    (c->m.user.file.present ? c->m.user.file.size : 0);
@@ -202,9 +214,10 @@ rs_start_restore(struct tui *t, struct restore_state *st)
 	char title[96];
 
 	snprintf(a->id, sizeof a->id, "%s", st->id);
-	snprintf(a->from, sizeof a->from, "%s", st->from_s3 ? "s3" : "local");
+	snprintf(a->from, sizeof a->from, "%s", t->cfg->locations[st->from].name);
 	a->safety_backup = true;
-	snprintf(title, sizeof title, _("restore %s from %s"), st->id, st->from_s3 ? "S3" : _("local"));
+	snprintf(title, sizeof title, _("restore %s from %s"), st->id,
+	    config_location_label(t->cfg, st->from));
 	st->stage = RS_RUNNING;
 	st->started = tui_clock();
 	st->step = 0;
@@ -337,13 +350,40 @@ rs_key_choose(struct tui *t, struct restore_state *st, const struct tui_event *e
 	if ((ev->fkey && (ev->key == KEY_LEFT || ev->key == KEY_RIGHT)) || rs_key_is(ev, 's') ||
 	    rs_key_is(ev, 'l')) {
 		const struct tui_row *r = st->choose.n ? rs_row(t, st->cand[st->choose.sel]) : NULL;
-		bool want = rs_key_is(ev, 's') ? true : rs_key_is(ev, 'l') ? false : !st->from_s3;
-		const char *why = r != NULL ? rs_s3_unusable(t, r) : NULL;
+		size_t n = t->cfg->nlocations, want = st->from;
+		const char *why = NULL;
 
-		/* Never stay on local without a word when S3 was asked for. */
-		if (want && why != NULL)
-			tui_message(t, COL_WARN, _("the S3 copy cannot be used: %s"), why);
-		st->from_s3 = want;
+		/* l: local; s: the nearest other location; Left/Right: the
+		 * previous or next location holding the backup. */
+		if (rs_key_is(ev, 'l')) {
+			want = 0;
+		} else if (rs_key_is(ev, 's')) {
+			want = 1;
+			for (size_t l = 1; r != NULL && l < n; l++)
+				if (rs_unusable(t, r, l) == NULL) {
+					want = l;
+					break;
+				}
+		} else if (r != NULL) {
+			for (size_t k = 1; k < n; k++) {
+				size_t l = ev->key == KEY_RIGHT ? (st->from + k) % n :
+				    (st->from + n - k) % n;
+
+				if (rs_unusable(t, r, l) == NULL) {
+					want = l;
+					break;
+				}
+			}
+			if (want == st->from && n < 2)
+				want = 1;
+		}
+		why = r != NULL ? rs_unusable(t, r, want) : NULL;
+		/* Never stay on local without a word when another copy was asked for. */
+		if (want != 0 && why != NULL)
+			tui_message(t, COL_WARN, _("the %s copy cannot be used: %s"), want < n ?
+			    config_location_label(t->cfg, want) : "S3", why);
+		if (want < n)
+			st->from = want;
 	} else if (enter && st->choose.n > 0) {
 		rs_pick(t, st);
 		rs_start_checks(t, st);
@@ -489,7 +529,7 @@ rs_title(struct tui *t, struct restore_state *st, const char *stage)
 		    st->id, stage);
 	else if (st->id[0])
 		snprintf(buf, sizeof buf, _("Restore %s from %s: %s"), st->id,
-		    st->from_s3 ? "S3" : _("local"), stage);
+		    config_location_label(t->cfg, st->from), stage);
 	else
 		snprintf(buf, sizeof buf, _("Restore: %s"), stage);
 	draw_text(R->y, R->x + 1, R->w - 2, theme_attr(COL_TITLE), buf);
@@ -536,7 +576,7 @@ rs_choose_row(void *ud, size_t ci, int y, bool sel)
 		v = what;
 	}
 	snprintf(buf, sizeof buf, "%s  %-11s %s  %9s  %-5s  %s%s", r->e->id,
-	    r->type_known ? backup_type_name(r->type) : "?", when, size, catalog_where(r->e), v,
+	    r->type_known ? backup_type_name(r->type) : "?", when, size, r->where, v,
 	    r->safety ? _(" (safety backup)") : "");
 	draw_text(y, c->x, c->w, sel ? a : r->missing ? theme_attr(COL_WARN) : A_NORMAL, buf);
 }
@@ -553,13 +593,32 @@ rs_draw_choose(struct tui *t, struct restore_state *st)
 	    _("Choose the backup to put back into the live Redis and index files. Up/Down choose; "
 	      "Left/Right (or l, s) choose the copy: local or S3.")) + 1;
 	if (st->choose.n > 0) {
-		int x = R->x + 2;
+		const struct tui_row *r = rs_row(t, st->cand[st->choose.sel]);
+		int x = R->x + 2, end = R->x + R->w - 1;
+		char *where = config_location_describe(t->cfg, st->from);
+		char buf[CONFIG_NAME_SIZE + 4];
 
+		/* Every location holding the backup, nearest first; the one
+		 * restored from in brackets, and where it is. */
 		x += draw_text(y, x, 8, theme_attr(COL_HEADING), _("Copy: "));
-		x += draw_text(y, x, 12, theme_attr(st->from_s3 ? COL_DIALOG : COL_SELECTED),
-		    st->from_s3 ? _(" local ") : _("[local]")) + 1;
-		draw_text(y, x, 12, theme_attr(st->from_s3 ? COL_SELECTED : COL_DIALOG),
-		    st->from_s3 ? "[S3]" : " S3 ");
+		for (size_t l = 0; l < t->cfg->nlocations && x < end; l++) {
+			bool on = l == st->from;
+
+			if (r != NULL && l != st->from && t->cfg->nlocations > 2 &&
+			    rs_unusable(t, r, l) != NULL)
+				continue;
+			snprintf(buf, sizeof buf, on ? "[%s]" : " %s ", config_location_label(t->cfg, l));
+			x += draw_text(y, x, end - x, theme_attr(on ? COL_SELECTED : COL_DIALOG), buf) + 1;
+		}
+		if (t->cfg->nlocations < 2 && x < end)
+			x += draw_text(y, x, end - x, theme_attr(COL_DIALOG), " S3 ") + 1;
+		if (t->cfg->nlocations > 2 && x + 8 < end) {
+			char from[300];
+
+			snprintf(from, sizeof from, _(" restores from %s"), where);
+			draw_text(y, x, end - x, theme_attr(COL_DIM), from);
+		}
+		free(where);
 		y += 2;
 	}
 	if (st->choose.n == 0) {
@@ -598,7 +657,7 @@ rs_draw_checks(struct tui *t, struct restore_state *st)
 	char what[128], parts[128];
 
 	snprintf(what, sizeof what, _("checksums of the %s copy (quick verification)"),
-	    st->from_s3 ? "S3" : _("local"));
+	    config_location_label(t->cfg, st->from));
 	y += rs_check_line(t, y, st->verify_done, st->verify_ok, what,
 	    st->verify_done ? st->verify_detail : _("reading every file…"));
 	if (st->plan_job != 0)
@@ -774,7 +833,7 @@ rs_skipped(const struct restore_state *st, int s)
 {
 	if (st->plan != NULL)
 		return st->plan->steps[s].skipped;
-	return s == RESTORE_FETCH && !st->from_s3;
+	return s == RESTORE_FETCH && st->from == 0;
 }
 
 static void

@@ -34,8 +34,7 @@ tui_status_free(struct tui_status *s)
 	if (s == NULL)
 		return;
 	live_clear(&s->live);
-	for (size_t i = 0; i < HEALTH__COUNT; i++)
-		free(s->health.checks[i].text);
+	health_report_clear(&s->health);
 	free(s);
 }
 
@@ -73,7 +72,7 @@ status_run(struct job *job, void *args, void **result, struct vs_error *err)
 	};
 
 	s->at = time_now();
-	health_report_init(&s->health);
+	health_report_init(&s->health, cfg);
 	health_check_live(cfg, job, &o, &s->health, &s->live);
 	if (job_cancelled(job)) {
 		tui_status_free(s);

@@ -136,8 +136,7 @@ tui_refresh_catalog(struct tui *t)
 		return;
 	}
 	a = xcalloc(1, sizeof *a);
-	a->local = true;
-	a->s3 = true;
+	a->locations = config_location_all(t->cfg);
 	t->m.cat_loading = true;
 	t->last_list = tui_clock();
 	tui_submit(t, &job_list_type, a, false, "list", NULL);
@@ -176,7 +175,7 @@ tui_refresh_due(struct tui *t, double now)
 
 	if (now - t->last_status >= TUI_STATUS_SECONDS)
 		tui_refresh_status(t, count);
-	if (t->cfg->s3.bucket[0] != '\0' && now - t->last_list >= TUI_S3_LIST_SECONDS)
+	if (config_location_remote(t->cfg) != 0 && now - t->last_list >= TUI_S3_LIST_SECONDS)
 		tui_refresh_catalog(t);
 }
 

@@ -139,6 +139,8 @@ struct tui_row {
 	struct retention_item item;
 	struct retention_decision ret;
 	const struct config_retention *policy;
+	size_t policy_loc;            /* the location whose decision the row shows */
+	char where[160];              /* catalog_where() */
 	char ret_short[64];
 	int ret_color;                /* enum tui_color */
 	char search[160];             /* what the filter matches against */

@@ -68,8 +68,10 @@ cmd_backup_exec(struct cmd_ctx *ctx, int argc, char **argv)
 	/* The id is the last line of standard output, for scripts. */
 	if (!ctx->json)
 		printf("%s\n", res->id);
+	/* A configured copy that is missing is a failure of the run. */
+	rc = job_backup_type.failed(res) ? VS_EXIT_FAILURE : VS_EXIT_OK;
 	engine_event_free(done);
-	return 0;
+	return rc;
 }
 
 const struct cmd_entry cmd_backup_entry = {
@@ -81,10 +83,13 @@ const struct cmd_entry cmd_backup_entry = {
 	           "copies the snapshot and the indexes into backup_dir/ID.partial, hashing as it\n"
 	           "copies, writes metadata.json and renames the directory to backup_dir/ID.\n"
 	           "The new id (YYYYMMDD_HHMMSS, UTC) is the last line of the output.\n"
-	           "When s3.bucket is set the backup is then uploaded to S3.\n"
+	           "It is then sent to every location with upload = true (each S3 group), all\n"
+	           "at once: a location that fails fails neither the backup nor the others;\n"
+	           "the result names the copies that exist, and the exit status is 1 when a\n"
+	           "configured copy is missing (--json: \"copies\" and \"missing\").\n"
 	           "\n  --type T     daily, weekly, monthly or manual (default: the schedule says:\n"
 	           "               monthly on the 1st, weekly on Mondays, daily otherwise)\n"
-	           "  --no-upload  keep this backup local only\n"),
+	           "  --no-upload  keep this backup local only (no location gets a copy)\n"),
 	.flags = CMD_NEEDS_CONFIG,
 	.exec = cmd_backup_exec,
 };

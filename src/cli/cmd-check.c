@@ -30,7 +30,7 @@ static int
 cmd_check_exec(struct cmd_ctx *ctx, int argc, char **argv)
 {
 	const struct cmd_entry *self = &cmd_check_entry;
-	struct cli_where where = { .local = true };
+	struct cli_where where = { 0 };
 	struct job_check_args *args;
 	const struct job_check_result *res;
 	struct engine_event *done;
@@ -44,7 +44,10 @@ cmd_check_exec(struct cmd_ctx *ctx, int argc, char **argv)
 	if (cmd_load_config(ctx) != 0)
 		return 1;
 	args = xcalloc(1, sizeof *args);
-	snprintf(args->location, sizeof args->location, "%s", where.s3 ? "s3" : "local");
+	if ((rc = cli_where_one(ctx, self, "--from", where.from, "local", args->location)) != 0) {
+		free(args);
+		return rc;
+	}
 	if ((rc = cli_run(ctx, &job_check_type, args, &done)) != 0)
 		return rc == VS_EXIT_INVALID ? VS_EXIT_FAILURE : rc;
 	res = done->result;
@@ -67,12 +70,13 @@ cmd_check_exec(struct cmd_ctx *ctx, int argc, char **argv)
 
 const struct cmd_entry cmd_check_entry = {
 	.name = "check",
-	.usage = N_("[--from local|s3]"),
+	.usage = N_("[--from local|NAME|s3]"),
 	.summary = N_("read the whole repository and name every backup and file it damages"),
 	.help = N_("Reads every chunk of the repository (format 2) once and checks it against\n"
 	           "its id, then names every backup and file that uses a damaged or missing\n"
 	           "chunk, pack or index entry. Backups of format 1 are checked by verify.\n"
-	           "\n  --from L      the local repository (default) or the one in S3\n"
+	           "\n  --from L      the repository in that location: local (default), a\n"
+	           "                location's name, s3 (the first S3 location)\n"
 	           "\nExit status: 0 sound, 3 damaged (the backups and files are named), 1 could\n"
 	           "not run.\n"),
 	.flags = CMD_NEEDS_CONFIG,

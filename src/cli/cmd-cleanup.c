@@ -102,6 +102,7 @@ print_table(const struct cleanup_report *rep)
 struct cmd_cleanup_options {
 	struct job_cleanup_args args;
 	const char *at;
+	const char *location;
 };
 
 static const struct option cmd_cleanup_longopts[] = {
@@ -126,8 +127,7 @@ cmd_cleanup_option(const struct cmd_entry *self, void *ud, int opt, const char *
 		opts->args.dry_run = true;
 		break;
 	case 'l':
-		if (cli_parse_location(arg, true, &opts->args.local, &opts->args.s3) != 0)
-			return cmd_usage_error(self, _("--location takes local, s3 or all"));
+		opts->location = arg;
 		break;
 	case 'a':
 		opts->at = arg;
@@ -151,8 +151,6 @@ cmd_cleanup_exec(struct cmd_ctx *ctx, int argc, char **argv)
 	const struct cmd_entry *self = &cmd_cleanup_entry;
 	struct cmd_cleanup_options opts = {
 		.args = {
-			.local = true,
-			.s3 = true,
 			.retain_days = -1,
 			.retain_weekly = -1,
 			.retain_monthly = -1,
@@ -175,6 +173,9 @@ cmd_cleanup_exec(struct cmd_ctx *ctx, int argc, char **argv)
 		return cmd_usage_error(self, "--at: %s", err.msg);
 	if (cmd_load_config(ctx) != 0)
 		return 1;
+	if ((rc = cli_where_set(ctx, self, "--location", opts.location,
+	    config_location_all(ctx->cfg), &opts.args.locations)) != 0)
+		return rc;
 	args = xmalloc(sizeof *args);
 	*args = opts.args;
 	if ((rc = cli_run(ctx, &job_cleanup_type, args, &done)) != 0)
@@ -190,16 +191,22 @@ cmd_cleanup_exec(struct cmd_ctx *ctx, int argc, char **argv)
 		print_table(rep);
 		cli_print_result(ctx, done, stdout);
 	}
-	if (rep->s3_error != NULL && !ctx->json)
-		fprintf(stderr, _("vsbackup: S3 was not cleaned up: %s\n"), rep->s3_error);
-	rc = rep->failed > 0 || rep->s3_error != NULL ? VS_EXIT_FAILURE : VS_EXIT_OK;
+	rc = rep->failed > 0 ? VS_EXIT_FAILURE : VS_EXIT_OK;
+	for (size_t l = 0; l < CONFIG_LOCATION_MAX; l++) {
+		if (rep->skipped[l] == NULL)
+			continue;
+		if (!ctx->json)
+			fprintf(stderr, _("vsbackup: %s was not cleaned up: %s\n"),
+			    rep->skipped_names[l], rep->skipped[l]);
+		rc = VS_EXIT_FAILURE;
+	}
 	engine_event_free(done);
 	return rc;
 }
 
 const struct cmd_entry cmd_cleanup_entry = {
 	.name = "cleanup",
-	.usage = N_("[--dry-run] [--location local|s3|all] [--at DATETIME] [--retain-days N] "
+	.usage = N_("[--dry-run] [--location local|NAME|s3|all] [--at DATETIME] [--retain-days N] "
 	            "[--retain-weekly N] [--retain-monthly N]"),
 	.summary = N_("delete the backups the retention policy no longer keeps, saying why"),
 	.help = N_("Prints one row per backup: id, type, age, location, keep or delete, and the\n"
@@ -208,16 +215,18 @@ const struct cmd_entry cmd_cleanup_entry = {
 	           "pre-restore ones retention.pre_restore_days days, manual ones until deleted\n"
 	           "(or retention.manual_days). Never deleted: the newest verified backup (or,\n"
 	           "when none is verified, the newest complete one), pinned backups, backups in\n"
-	           "use. Incomplete backups left by interrupted runs are removed. Local storage\n"
-	           "and S3 each apply the policy on their own (retention_s3 may differ).\n"
+	           "use. Incomplete backups left by interrupted runs are removed. Each location\n"
+	           "applies the policy on its own, with its own numbers (the retention group\n"
+	           "of its s3 group, else retention_s3, else retention).\n"
 	           "A real run deletes exactly what a dry run at the same moment shows, under\n"
 	           "the backup_dir lock.\n"
 	           "\n  --dry-run            decide and show, delete nothing\n"
-	           "  --location L         local, s3 or all (default)\n"
+	           "  --location L         local, a location's name, s3 (every S3 location) or\n"
+	           "                       all (default)\n"
 	           "  --at DATETIME        evaluate at another moment (YYYY-MM-DD[THH:MM:SSZ], UTC)\n"
-	           "  --retain-days N      override retention.daily (and retention_s3.daily)\n"
-	           "  --retain-weekly N    override retention.weekly (and retention_s3.weekly)\n"
-	           "  --retain-monthly N   override retention.monthly (and retention_s3.monthly)\n"
+	           "  --retain-days N      override daily of every location chosen\n"
+	           "  --retain-weekly N    override weekly of every location chosen\n"
+	           "  --retain-monthly N   override monthly of every location chosen\n"
 	           "\nVSBACKUP_NOW=DATETIME fixes the current time for every command.\n"),
 	.flags = CMD_NEEDS_CONFIG,
 	.exec = cmd_cleanup_exec,

@@ -2,6 +2,7 @@
 
 #include <cjson/cJSON.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "cli/cmd.h"
@@ -125,6 +126,128 @@ access_json(const struct config *c, cJSON *o)
 	redis_acl_report_clear(&r);
 }
 
+/* The options of a location's driver as JSON (secrets left out). */
+static cJSON *
+config_options_json(const struct config_driver *d, const void *opts)
+{
+	cJSON *g = cJSON_CreateObject();
+
+	for (size_t k = 0; opts != NULL && k < d->nkeys; k++) {
+		const struct config_key *key = &d->keys[k];
+		const char *p = (const char *)opts + key->offset;
+
+		if (key->secret)
+			continue;
+		switch (key->type) {
+		case CFG_STRING:
+			cJSON_AddStringToObject(g, key->name, *(char *const *)p);
+			break;
+		case CFG_INT:
+			cJSON_AddNumberToObject(g, key->name, *(const int *)p);
+			break;
+		case CFG_INT64:
+			cJSON_AddNumberToObject(g, key->name, (double)*(const long long *)p);
+			break;
+		case CFG_BOOL:
+			cJSON_AddBoolToObject(g, key->name, *(const bool *)p);
+			break;
+		case CFG_STRLIST:
+		case CFG_GROUP:
+			break;
+		}
+	}
+	return g;
+}
+
+static cJSON *
+config_retention_json(const struct config_retention *r)
+{
+	cJSON *g = cJSON_CreateObject();
+
+	cJSON_AddNumberToObject(g, "daily", r->daily);
+	cJSON_AddNumberToObject(g, "weekly", r->weekly);
+	cJSON_AddNumberToObject(g, "monthly", r->monthly);
+	cJSON_AddNumberToObject(g, "pre_restore_days", r->pre_restore_days);
+	cJSON_AddNumberToObject(g, "manual_days", r->manual_days);
+	return g;
+}
+
+/* "locations": every location with its kind, where, upload and retention;
+ * and for each kind of location its group as the single form had it (the
+ * first location of the kind, else the defaults). */
+static void
+config_locations_json(const struct config *c, cJSON *o)
+{
+	cJSON *arr = cJSON_AddArrayToObject(o, "locations");
+
+	for (size_t i = 0; i < c->nlocations; i++) {
+		const struct config_location *l = &c->locations[i];
+		cJSON *x = cJSON_CreateObject();
+		char *where = config_location_describe(c, i);
+
+		cJSON_AddStringToObject(x, "name", l->name);
+		cJSON_AddStringToObject(x, "kind", l->driver->name);
+		cJSON_AddStringToObject(x, "where", where);
+		cJSON_AddBoolToObject(x, "upload", i == 0 || l->upload);
+		cJSON_AddItemToObject(x, "retention", config_retention_json(&l->retention));
+		if (l->opts != NULL)
+			cJSON_AddItemToObject(x, "options", config_options_json(l->driver, l->opts));
+		cJSON_AddItemToArray(arr, x);
+		free(where);
+	}
+	for (size_t d = 1; config_drivers[d] != NULL; d++) {
+		const struct config_driver *dr = config_drivers[d];
+		const void *opts = NULL;
+
+		for (size_t i = 0; i < c->nlocations && opts == NULL; i++)
+			if (c->locations[i].driver == dr)
+				opts = c->locations[i].opts;
+		if (opts == NULL && dr->opts_size > 0) {
+			struct config *tmp = config_defaults();
+			struct vs_error err;
+			char key[64];
+
+			/* The defaults of the kind, through a scratch location. */
+			snprintf(key, sizeof key, "%s.upload", dr->name);
+			error_clear(&err);
+			if (config_set(tmp, key, "true", &err) == 0) {
+				cJSON_AddItemToObject(o, dr->name, config_options_json(dr,
+				    tmp->locations[tmp->nlocations - 1].opts));
+			}
+			config_free(tmp);
+			continue;
+		}
+		cJSON_AddItemToObject(o, dr->name, config_options_json(dr, opts));
+	}
+}
+
+/* One line per location, then the kinds not used. */
+static void
+config_locations_print(const struct config *c)
+{
+	char policy[256];
+
+	for (size_t i = 1; i < c->nlocations; i++) {
+		const struct config_location *l = &c->locations[i];
+		char *where = config_location_describe(c, i);
+
+		printf("  %-21s %s (%s%s)\n", l->name, where, l->driver->name,
+		    l->upload ? _(", backups are sent here") : _(", upload = false"));
+		retention_policy_describe(&l->retention, policy, sizeof policy);
+		printf("  %-21s %s%s\n", "", policy, l->own_retention ? "" :
+		    _(" (as retention)"));
+		free(where);
+	}
+	for (size_t d = 1; config_drivers[d] != NULL; d++) {
+		unsigned set;
+
+		if (config_drivers[d]->unset != NULL &&
+		    config_location_select(c, config_drivers[d]->name, &set, NULL) != 0)
+			printf("  %-21s (%s: %s)\n", config_drivers[d]->name, _("not used"),
+			    _(config_drivers[d]->unset));
+	}
+}
+
 static int
 cmd_config_exec(struct cmd_ctx *ctx, int argc, char **argv)
 {
@@ -175,17 +298,7 @@ cmd_config_exec(struct cmd_ctx *ctx, int argc, char **argv)
 		cJSON_AddStringToObject(g, "content_index", c->faiss.content_index);
 		cJSON_AddStringToObject(g, "user_index", c->faiss.user_index);
 		cJSON_AddStringToObject(g, "lock_file", c->faiss.lock_file);
-		g = cJSON_AddObjectToObject(o, "s3");
-		cJSON_AddStringToObject(g, "bucket", c->s3.bucket);
-		cJSON_AddStringToObject(g, "prefix", c->s3.prefix);
-		cJSON_AddStringToObject(g, "region", c->s3.region);
-		cJSON_AddStringToObject(g, "endpoint", c->s3.endpoint);
-		cJSON_AddStringToObject(g, "sse", c->s3.sse);
-		cJSON_AddBoolToObject(g, "path_style", c->s3.path_style);
-		cJSON_AddNumberToObject(g, "multipart_threshold", (double)c->s3.multipart_threshold);
-		cJSON_AddNumberToObject(g, "part_size", (double)c->s3.part_size);
-		cJSON_AddNumberToObject(g, "concurrency", c->s3.concurrency);
-		cJSON_AddNumberToObject(g, "max_attempts", c->s3.max_attempts);
+		config_locations_json(c, o);
 		g = cJSON_AddObjectToObject(o, "retention");
 		cJSON_AddNumberToObject(g, "daily", c->retention.daily);
 		cJSON_AddNumberToObject(g, "weekly", c->retention.weekly);
@@ -247,16 +360,9 @@ cmd_config_exec(struct cmd_ctx *ctx, int argc, char **argv)
 	printf("  faiss.user_index      %s\n", c->faiss.user_index);
 	printf("  faiss.lock_file       %s\n", c->faiss.lock_file[0] ? c->faiss.lock_file :
 	    _("(none: capture is best effort)"));
-	if (c->s3.bucket[0] != '\0')
-		printf("  s3                    s3://%s/%s (%s%s%s, sse %s)\n", c->s3.bucket,
-		    c->s3.prefix, c->s3.region, c->s3.endpoint[0] ? ", " : "", c->s3.endpoint,
-		    c->s3.sse);
-	else
-		printf("  s3                    %s\n", _("(not used: s3.bucket is empty)"));
 	retention_policy_describe(&c->retention, policy, sizeof policy);
 	printf("  retention             %s\n", policy);
-	retention_policy_describe(&c->retention_s3, policy, sizeof policy);
-	printf("  retention_s3          %s\n", policy);
+	config_locations_print(c);
 	access_print(c);
 	printf(_("  drill                 sample %d (seed %d), RTO targets %d s local, %d s S3, "
 	    "a good drill every %d days\n"), c->drill.sample_size, c->drill.seed,

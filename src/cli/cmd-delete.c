@@ -45,21 +45,19 @@ cmd_delete_option(const struct cmd_entry *self, void *ud, int opt, const char *a
  * 0 to go on (loss filled; empty when nothing special is lost or the list
  * could not be read), else the exit status. */
 static int
-delete_precheck(struct cmd_ctx *ctx, const char *id, const struct cli_where *w,
-    char *loss, size_t losssz)
+delete_precheck(struct cmd_ctx *ctx, const char *id, unsigned locs, char *loss,
+    size_t losssz)
 {
 	struct job_list_args *args = xcalloc(1, sizeof *args);
 	struct engine_event *done;
 	struct catalog *cat;
 	const struct catalog_entry *e;
 	struct catalog_loss l;
-	unsigned locs = (w->local ? 1u : 0) | (w->s3 ? 2u : 0);
 	int rc = 0;
 
 	loss[0] = '\0';
 	/* The whole catalog: what is lost depends on the other location too. */
-	args->local = true;
-	args->s3 = ctx->cfg->s3.bucket[0] != '\0';
+	args->locations = config_location_all(ctx->cfg);
 	done = cli_run_job(ctx, &job_list_type, args);
 	if (done->status != 0 || (cat = done->result) == NULL) {
 		engine_event_free(done);
@@ -84,10 +82,11 @@ static int
 cmd_delete_exec(struct cmd_ctx *ctx, int argc, char **argv)
 {
 	const struct cmd_entry *self = &cmd_delete_entry;
-	struct cmd_delete_options opts = { .where.local = true };
+	struct cmd_delete_options opts = { 0 };
 	struct job_delete_args *args;
 	struct engine_event *done;
-	char id[BACKUP_ID_SIZE], *question, loss[512];
+	char id[BACKUP_ID_SIZE], *question, loss[512], where[256];
+	unsigned locs;
 	bool asked;
 	int rc;
 
@@ -98,12 +97,14 @@ cmd_delete_exec(struct cmd_ctx *ctx, int argc, char **argv)
 		return rc;
 	if (cmd_load_config(ctx) != 0)
 		return 1;
-	if ((rc = delete_precheck(ctx, id, &opts.where, loss, sizeof loss)) != 0)
+	if ((rc = cli_where_set(ctx, self, "--location", opts.where.location, 1u, &locs)) != 0)
+		return rc;
+	if ((rc = delete_precheck(ctx, id, locs, loss, sizeof loss)) != 0)
 		return rc;
 	if (!opts.yes) {
+		jobs_where_text(ctx->cfg, locs, where, sizeof where);
 		question = xasprintf(_("Delete backup %s from %s? %s%sThis cannot be undone."), id,
-		    opts.where.local && opts.where.s3 ? _("local storage and S3") : opts.where.s3 ?
-		    "S3" : ctx->cfg->backup_dir, loss, loss[0] ? " " : "");
+		    locs == 1u ? ctx->cfg->backup_dir : where, loss, loss[0] ? " " : "");
 		asked = cmd_confirm(question);
 		free(question);
 		if (!asked) {
@@ -115,8 +116,7 @@ cmd_delete_exec(struct cmd_ctx *ctx, int argc, char **argv)
 		fprintf(stderr, "vsbackup: %s\n", loss);
 	args = xcalloc(1, sizeof *args);
 	snprintf(args->id, sizeof args->id, "%s", id);
-	args->local = opts.where.local;
-	args->s3 = opts.where.s3;
+	args->locations = locs;
 	ctx->stream_events = true;
 	if ((rc = cli_run(ctx, &job_delete_type, args, &done)) == VS_EXIT_OK && !ctx->json)
 		cli_print_result(ctx, done, stdout);
@@ -126,7 +126,7 @@ cmd_delete_exec(struct cmd_ctx *ctx, int argc, char **argv)
 
 const struct cmd_entry cmd_delete_entry = {
 	.name = "delete",
-	.usage = N_("ID [--yes] [--location local|s3|all]"),
+	.usage = N_("ID [--yes] [--location local|NAME|s3|all]"),
 	.summary = N_("delete a backup"),
 	.help = N_("Asks for confirmation on a terminal; elsewhere --yes is required (exit 2\n"
 	           "without it). metadata.json goes first, so a half-deleted backup is never\n"
@@ -134,7 +134,8 @@ const struct cmd_entry cmd_delete_entry = {
            "deleted (exit 2): unpin it first. The question names what is lost when the\n"
            "copy is the last one of the backup, or the newest or only verified backup.\n"
 	           "\n  --yes         do not ask\n"
-	           "  --location L  local (default), s3 or all\n"),
+	           "  --location L  local (default), a location's name, s3 (every S3 location)\n"
+	           "                or all\n"),
 	.flags = CMD_NEEDS_CONFIG,
 	.exec = cmd_delete_exec,
 };

@@ -122,7 +122,7 @@ static int
 cmd_drill_exec(struct cmd_ctx *ctx, int argc, char **argv)
 {
 	const struct cmd_entry *self = &cmd_drill_entry;
-	struct cmd_drill_options opts = { .where.local = true };
+	struct cmd_drill_options opts = { { 0 }, false, false, false };
 	struct job_drill_args *args;
 	struct engine_event *done;
 	const struct drill_report *rep;
@@ -145,8 +145,11 @@ cmd_drill_exec(struct cmd_ctx *ctx, int argc, char **argv)
 		return cmd_drill_cleanup(ctx);
 	args = xcalloc(1, sizeof *args);
 	snprintf(args->id, sizeof args->id, "%s", id);
-	if (opts.from_given)
-		snprintf(args->from, sizeof args->from, "%s", opts.where.s3 ? "s3" : "local");
+	if (opts.from_given && (rc = cli_where_one(ctx, self, "--from", opts.where.from, NULL,
+	    args->from)) != 0) {
+		free(args);
+		return rc;
+	}
 	args->keep = opts.keep;
 	ctx->stream_events = true;
 	if ((rc = cli_run(ctx, &job_drill_type, args, &done)) != 0)
@@ -168,7 +171,7 @@ cmd_drill_exec(struct cmd_ctx *ctx, int argc, char **argv)
 
 const struct cmd_entry cmd_drill_entry = {
 	.name = "drill",
-	.usage = N_("[ID|latest] [--from local|s3] [--keep] | --cleanup"),
+	.usage = N_("[ID|latest] [--from local|NAME|s3] [--keep] | --cleanup"),
 	.summary = N_("restore a backup into a sandbox and prove it works"),
 	.help = N_("Restores the backup (the newest when no ID is given) into a scratch\n"
 	           "directory under drill.dir, never into the live Redis or index files: a\n"
@@ -184,8 +187,9 @@ const struct cmd_entry cmd_drill_entry = {
 	           "(download, Redis load, index load, checks) against drill.rto_target_local\n"
 	           "or drill.rto_target_s3. The result is recorded beside the backup\n"
 	           "(drill.json) and shown by list, show, health and metrics.\n"
-	           "\n  --from L      drill the local copy or the one in S3 (default: local when\n"
-	           "                there is one)\n"
+	           "\n  --from L      drill the copy in that location: local, a location's name,\n"
+	           "                s3 (the first S3 location) (default: the nearest holding\n"
+	           "                it, local first)\n"
 	           "  --keep        leave the sandbox and its Redis running, and say how to\n"
 	           "                connect\n"
 	           "  --cleanup     stop and remove every sandbox no drill is running in\n"

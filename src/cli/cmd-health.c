@@ -47,7 +47,7 @@ health_summary(const struct health_report *r)
 	size_t n = 0;
 
 	for (size_t k = 0; k < sizeof order / sizeof order[0]; k++) {
-		for (size_t i = 0; i < HEALTH__COUNT; i++) {
+		for (size_t i = 0; i < r->n; i++) {
 			const struct health_check *c = &r->checks[i];
 
 			/* Checks skipped because an earlier one failed repeat it. */
@@ -62,11 +62,11 @@ health_summary(const struct health_report *r)
 	if (n == 0) {
 		size_t checked = 0;
 
-		for (size_t i = 0; i < HEALTH__COUNT; i++)
+		for (size_t i = 0; i < r->n; i++)
 			checked += !r->checks[i].skipped;
 		free(out);
 		out = xasprintf(_("%zu checks passed; %s"), checked,
-		    r->checks[HEALTH_FRESH_LOCAL].text);
+		    health_location_check((struct health_report *)r, 0, HEALTH_LOC_AGE)->text);
 	}
 	return out;
 }
@@ -116,14 +116,14 @@ health_print(struct cmd_ctx *ctx, const struct health_report *r)
 		cJSON_AddStringToObject(o, "checked_at", at);
 		cJSON_AddStringToObject(o, "summary", summary);
 		arr = cJSON_AddArrayToObject(o, "checks");
-		for (size_t i = 0; i < HEALTH__COUNT; i++)
+		for (size_t i = 0; i < r->n; i++)
 			cJSON_AddItemToArray(arr, health_check_json(&r->checks[i]));
 		cli_print_json(o);
 	} else {
 		printf("VSBACKUP %s - %s%s%s\n", health_state_name(r->state), summary,
 		    perf[0] ? " | " : "", perf);
 		if (!ctx->quiet)
-			for (size_t i = 0; i < HEALTH__COUNT; i++) {
+			for (size_t i = 0; i < r->n; i++) {
 				const struct health_check *c = &r->checks[i];
 
 				printf("%-8s %-17s %s%s\n", c->skipped && c->state == HEALTH_OK ?

@@ -23,7 +23,8 @@ static const struct option cmd_pin_longopts[] = {
 static int
 pin_exec(struct cmd_ctx *ctx, const struct cmd_entry *self, bool pin, int argc, char **argv)
 {
-	struct cli_where opts = { .local = true, .s3 = true };
+	struct cli_where opts = { 0 };
+	unsigned locs;
 	struct job_pin_args *args;
 	struct engine_event *done;
 	char id[BACKUP_ID_SIZE];
@@ -36,11 +37,13 @@ pin_exec(struct cmd_ctx *ctx, const struct cmd_entry *self, bool pin, int argc, 
 		return rc;
 	if (cmd_load_config(ctx) != 0)
 		return 1;
+	if ((rc = cli_where_set(ctx, self, "--location", opts.location,
+	    config_location_all(ctx->cfg), &locs)) != 0)
+		return rc;
 	args = xcalloc(1, sizeof *args);
 	snprintf(args->id, sizeof args->id, "%s", id);
 	args->pin = pin;
-	args->local = opts.local;
-	args->s3 = opts.s3 && ctx->cfg->s3.bucket[0] != '\0';
+	args->locations = locs;
 	ctx->stream_events = true;
 	rc = cli_run(ctx, &job_pin_type, args, &done);
 	engine_event_free(done);
@@ -61,16 +64,18 @@ cmd_unpin_exec(struct cmd_ctx *ctx, int argc, char **argv)
 
 const struct cmd_entry cmd_pin_entry = {
 	.name = "pin",
-	.usage = N_("ID [--location local|s3|all]"),
+	.usage = N_("ID [--location local|NAME|s3|all]"),
 	.summary = N_("keep a backup whatever the retention policy says"),
-	.help = N_("A pinned backup is never deleted by cleanup. 'vsbackup unpin ID' undoes it.\n"),
+	.help = N_("A pinned backup is never deleted by cleanup. 'vsbackup unpin ID' undoes it.\n"
+	           "\n  --location L  local, a location's name, s3 (every S3 location) or all\n"
+	           "                (default: every location holding it)\n"),
 	.flags = CMD_NEEDS_CONFIG,
 	.exec = cmd_pin_exec,
 };
 
 const struct cmd_entry cmd_unpin_entry = {
 	.name = "unpin",
-	.usage = N_("ID [--location local|s3|all]"),
+	.usage = N_("ID [--location local|NAME|s3|all]"),
 	.summary = N_("let retention treat a pinned backup normally again"),
 	.flags = CMD_NEEDS_CONFIG,
 	.exec = cmd_unpin_exec,

@@ -49,12 +49,12 @@ plan_print_line(void *ud, enum plan_level level, const char *text)
 /* Read the plan of a restore of id (nothing is changed): its DONE event,
  * which may be a failure (metadata that cannot be read). */
 static struct engine_event *
-restore_read_plan(struct cmd_ctx *ctx, const char *id, bool s3, bool safety)
+restore_read_plan(struct cmd_ctx *ctx, const char *id, const char *from, bool safety)
 {
 	struct job_plan_args *a = xcalloc(1, sizeof *a);
 
 	snprintf(a->id, sizeof a->id, "%s", id);
-	snprintf(a->from, sizeof a->from, "%s", s3 ? "s3" : "local");
+	snprintf(a->from, sizeof a->from, "%s", from);
 	a->safety_backup = safety;
 	return cli_run_job(ctx, &job_plan_type, a);
 }
@@ -170,10 +170,10 @@ static int
 cmd_restore_exec(struct cmd_ctx *ctx, int argc, char **argv)
 {
 	const struct cmd_entry *self = &cmd_restore_entry;
-	struct cmd_restore_options opts = { .where.local = true, .safety_backup = true };
+	struct cmd_restore_options opts = { .safety_backup = true };
 	struct job_restore_args *args;
 	struct engine_event *done, *plan = NULL;
-	char id[BACKUP_ID_SIZE] = "";
+	char id[BACKUP_ID_SIZE] = "", from[CONFIG_NAME_SIZE];
 	int rc;
 
 	if ((rc = cmd_parse_options(ctx, self, argc, argv, "y", cmd_restore_longopts,
@@ -191,6 +191,8 @@ cmd_restore_exec(struct cmd_ctx *ctx, int argc, char **argv)
 		    "--target-dir changes nothing live"));
 	if (cmd_load_config(ctx) != 0)
 		return 1;
+	if ((rc = cli_where_one(ctx, self, "--from", opts.where.from, "local", from)) != 0)
+		return rc;
 	if (opts.rollback) {
 		if ((rc = restore_rollback_check(ctx)) != 0)
 			return rc;
@@ -203,7 +205,7 @@ cmd_restore_exec(struct cmd_ctx *ctx, int argc, char **argv)
 		const struct restore_plan *p;
 		struct plan_estimate est;
 
-		plan = restore_read_plan(ctx, id, opts.where.s3, opts.safety_backup);
+		plan = restore_read_plan(ctx, id, from, opts.safety_backup);
 		/* Interrupted while it read the plan: the restore never starts. */
 		if (plan->status != 0 && (opts.plan || plan->err.code == VS_ERR_CANCELLED)) {
 			rc = cli_report_failure(ctx, plan);
@@ -242,7 +244,7 @@ confirm:
 	}
 	args = xcalloc(1, sizeof *args);
 	snprintf(args->id, sizeof args->id, "%s", id);
-	snprintf(args->from, sizeof args->from, "%s", opts.where.s3 ? "s3" : "local");
+	snprintf(args->from, sizeof args->from, "%s", from);
 	args->safety_backup = opts.safety_backup;
 	args->rollback = opts.rollback;
 	if (opts.target_dir != NULL && opts.target_dir[0] == '/') {
@@ -264,7 +266,7 @@ confirm:
 const struct cmd_entry cmd_restore_entry = {
 	.name = "restore",
 	.usage = N_("ID [--plan] [--yes] [--allow-partial] [--no-safety-backup] [--target-dir DIR] "
-	    "[--from local|s3] | --rollback"),
+	    "[--from local|NAME|s3] | --rollback"),
 	.summary = N_("restore a backup into the live Redis and index files"),
 	.help = N_("Steps: download (with --from s3), verify checksums, pre-flight checks (disk\n"
 	           "space, Redis, start command), a pre-restore safety backup of the live state,\n"
@@ -279,7 +281,9 @@ const struct cmd_entry cmd_restore_entry = {
 	           "                      elsewhere --yes is required)\n"
 	           "  --no-safety-backup  skip the safety backup (no rollback is then possible)\n"
 	           "  --target-dir DIR    write the verified files into DIR; touch nothing live\n"
-	           "  --from L            restore the local copy (default) or the one in S3\n"
+	           "  --from L            restore the copy in that location: local (default), a\n"
+	           "                      location's name, s3 (the first S3 location); it is\n"
+	           "                      fetched into backup_dir first\n"
 	           "  --rollback          return to the safety backup of an interrupted restore\n"
 	           "  --plan              show what the restore would change and change nothing:\n"
 	           "                      each part live beside the backup, the writes lost,\n"

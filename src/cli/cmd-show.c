@@ -63,10 +63,11 @@ show_shards(const struct manifest *m)
 }
 
 static void
-show_human(const struct catalog_entry *e, const struct catalog_copy *c)
+show_human(const struct catalog *cat, const struct catalog_entry *e,
+    const struct catalog_copy *c)
 {
 	const struct manifest *m = &c->m;
-	char created[32], completed[32], at[32];
+	char created[32], completed[32], at[32], where[512];
 
 	format_local_time(m->created_at, created, sizeof created);
 	format_local_time(m->completed_at, completed, sizeof completed);
@@ -84,7 +85,7 @@ show_human(const struct catalog_entry *e, const struct catalog_copy *c)
 	cli_label(_("created"), LABEL_W, "%s", created);
 	cli_label(_("completed"), LABEL_W, "%s (%.0f s)", completed,
 	    difftime(m->completed_at, m->created_at));
-	cli_label(_("where"), LABEL_W, "%s", catalog_where(e));
+	cli_label(_("where"), LABEL_W, "%s", catalog_where(cat, e, where, sizeof where));
 	cli_label(_("consistency"), LABEL_W, "%s", strcmp(m->consistency, "coordinated") == 0 ?
 	    _("coordinated with the service (lock file)") : _("writes paused (best effort)"));
 	cli_label(_("made by"), LABEL_W, "%s", m->tool_version);
@@ -125,7 +126,7 @@ show_human(const struct catalog_entry *e, const struct catalog_copy *c)
 		cli_label(_("drill"), LABEL_W, "%s", _("never (vsbackup drill)"));
 	}
 	if (e->disagree)
-		printf("  %s\n", _("WARNING: the local and S3 copies have different metadata"));
+		printf("  %s\n", _("WARNING: the copies have different metadata"));
 	printf(_("Redis %s (RDB version %d, db %d, from %s)\n"), m->redis.redis_version,
 	    m->redis.rdb_version, m->redis.db, m->redis.source);
 	if (manifest_is_cluster(m))
@@ -151,8 +152,10 @@ static int
 cmd_show_exec(struct cmd_ctx *ctx, int argc, char **argv)
 {
 	const struct cmd_entry *self = &cmd_show_entry;
-	struct cli_where opts = { .local = true, .s3 = true };
+	struct cli_where opts = { 0 };
 	struct job_list_args *args;
+	const struct catalog *cat;
+	unsigned from;
 	struct engine_event *done;
 	struct catalog_entry *e;
 	const struct catalog_copy *c;
@@ -166,24 +169,34 @@ cmd_show_exec(struct cmd_ctx *ctx, int argc, char **argv)
 		return rc;
 	if (cmd_load_config(ctx) != 0)
 		return 1;
+	if ((rc = cli_where_set(ctx, self, "--from", opts.from, config_location_all(ctx->cfg),
+	    &from)) != 0)
+		return rc;
 	args = xcalloc(1, sizeof *args);
-	args->local = opts.local;
-	args->s3 = opts.s3;
+	args->locations = from;
 	if ((rc = cli_run(ctx, &job_list_type, args, &done)) != 0)
 		return rc;
+	cat = done->result;
 	e = catalog_find(done->result, id);
 	rc = VS_EXIT_FAILURE;
 	if (e == NULL) {
-		const struct catalog *cat = done->result;
+		size_t l;
 
-		if (cat->s3_error != NULL)
-			cmd_error(ctx, _("backup %s not found; S3 could not be listed: %s"), id,
-			    cat->s3_error);
+		for (l = 0; l < cat->nloc; l++)
+			if (cat->locs[l].error != NULL)
+				break;
+		if (l < cat->nloc)
+			cmd_error(ctx, _("backup %s not found; %s could not be listed: %s"), id,
+			    catalog_location_label(cat, l), cat->locs[l].error);
 		else
 			cmd_error(ctx, _("backup %s not found (see 'vsbackup list')"), id);
 		goto out;
 	}
-	c = opts.local && e->local.present ? &e->local : &e->s3;
+	/* The nearest copy. */
+	c = &e->copies[0];
+	for (size_t l = e->nloc; l > 0; l--)
+		if (e->copies[l - 1].present)
+			c = &e->copies[l - 1];
 	if (!c->has_manifest) {
 		cmd_error(ctx, _("backup %s has no usable metadata: %s"), id,
 		    c->partial ? _("it is incomplete (an interrupted backup)") :
@@ -194,7 +207,7 @@ cmd_show_exec(struct cmd_ctx *ctx, int argc, char **argv)
 	if (ctx->json)
 		cli_print_json(cli_manifest_json(&c->m));
 	else
-		show_human(e, c);
+		show_human(cat, e, c);
 	rc = VS_EXIT_OK;
 out:
 	engine_event_free(done);
@@ -203,11 +216,12 @@ out:
 
 const struct cmd_entry cmd_show_entry = {
 	.name = "show",
-	.usage = N_("ID [--from local|s3]"),
+	.usage = N_("ID [--from local|NAME|s3]"),
 	.summary = N_("show a backup's metadata: files, checksums, key counts, index sizes"),
 	.help = N_("With --json, prints the metadata as one JSON object (the fields of\n"
 	           "metadata.json; see vsbackup(1)).\n"
-	           "\n  --from L   read the local copy or the one in S3 (default: local if present)\n"),
+	           "\n  --from L   read the copy in that location (local, a location's name, s3:\n"
+	           "             any S3 location; default: the nearest copy, local first)\n"),
 	.flags = CMD_NEEDS_CONFIG,
 	.exec = cmd_show_exec,
 };

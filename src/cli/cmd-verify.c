@@ -51,7 +51,7 @@ static int
 cmd_verify_exec(struct cmd_ctx *ctx, int argc, char **argv)
 {
 	const struct cmd_entry *self = &cmd_verify_entry;
-	struct cmd_verify_options opts = { .where.local = true };
+	struct cmd_verify_options opts = { 0 };
 	struct job_verify_args *args;
 	struct engine_event *done;
 	const struct verify_report *rep;
@@ -68,7 +68,11 @@ cmd_verify_exec(struct cmd_ctx *ctx, int argc, char **argv)
 	args = xcalloc(1, sizeof *args);
 	snprintf(args->id, sizeof args->id, "%s", id);
 	args->deep = opts.deep;
-	snprintf(args->location, sizeof args->location, "%s", opts.where.s3 ? "s3" : "local");
+	if ((rc = cli_where_one(ctx, self, "--from", opts.where.from, "local",
+	    args->location)) != 0) {
+		free(args);
+		return rc;
+	}
 	ctx->stream_events = true;
 	if ((rc = cli_run(ctx, &job_verify_type, args, &done)) != 0)
 		return rc == VS_EXIT_INVALID ? VS_EXIT_FAILURE : rc;
@@ -87,7 +91,7 @@ cmd_verify_exec(struct cmd_ctx *ctx, int argc, char **argv)
 
 const struct cmd_entry cmd_verify_entry = {
 	.name = "verify",
-	.usage = N_("ID [--deep] [--from local|s3]"),
+	.usage = N_("ID [--deep] [--from local|NAME|s3]"),
 	.summary = N_("check a backup's files against its metadata"),
 	.help = N_("Quick (default): metadata.json is well-formed and every file is present with\n"
 	           "the recorded size and SHA-256. --deep also parses the Redis snapshot and\n"
@@ -96,7 +100,8 @@ const struct cmd_entry cmd_verify_entry = {
 	           "loads both indexes with FAISS to compare ntotal and dimension.\n"
 	           "The result is recorded beside the backup (verify.json).\n"
 	           "\n  --deep        the deep checks as well\n"
-	           "  --from L      check the local copy (default) or the one in S3\n"
+	           "  --from L      check the copy in that location: local (default), a\n"
+	           "                location's name, s3 (the first S3 location)\n"
 	           "  -v, --verbose list passed checks too\n"
 	           "\nExit status: 0 valid, 3 invalid (the failing files are named), 1 could not run.\n"),
 	.flags = CMD_NEEDS_CONFIG,

@@ -14,31 +14,56 @@
 #include "common/xmalloc.h"
 
 int
-cli_parse_location(const char *s, bool allow_all, bool *local, bool *s3)
-{
-	if (strcmp(s, "local") == 0) {
-		*local = true;
-		*s3 = false;
-	} else if (strcmp(s, "s3") == 0) {
-		*local = false;
-		*s3 = true;
-	} else if (allow_all && strcmp(s, "all") == 0) {
-		*local = *s3 = true;
-	} else {
-		return -1;
-	}
-	return 0;
-}
-
-int
 cli_where_option(const struct cmd_entry *e, void *ud, int opt, const char *arg)
 {
 	struct cli_where *w = ud;
 
-	if (opt == 'l' && cli_parse_location(arg, true, &w->local, &w->s3) != 0)
-		return cmd_usage_error(e, _("--location takes local, s3 or all"));
-	if (opt == 'f' && cli_parse_location(arg, false, &w->local, &w->s3) != 0)
-		return cmd_usage_error(e, _("--from takes local or s3"));
+	(void)e;
+	if (opt == 'l')
+		w->location = arg;
+	else if (opt == 'f')
+		w->from = arg;
+	else if (opt == 't')
+		w->to = arg;
+	return 0;
+}
+
+int
+cli_where_set(struct cmd_ctx *ctx, const struct cmd_entry *e, const char *option,
+    const char *word, unsigned def, unsigned *set)
+{
+	struct vs_error err;
+
+	if (word == NULL) {
+		*set = def & config_location_all(ctx->cfg);
+		return 0;
+	}
+	error_clear(&err);
+	if (config_location_select(ctx->cfg, word, set, &err) == 0)
+		return 0;
+	if (err.code == VS_ERR_USAGE) {
+		char words[512];
+
+		config_location_words(ctx->cfg, words, sizeof words);
+		return cmd_usage_error(e, _("%s takes %s, not '%s'"), option, words, word);
+	}
+	cmd_error(ctx, "%s", err.msg);
+	return VS_EXIT_FAILURE;
+}
+
+int
+cli_where_one(struct cmd_ctx *ctx, const struct cmd_entry *e, const char *option,
+    const char *word, const char *def, char name[CONFIG_NAME_SIZE])
+{
+	unsigned set;
+	int rc, l;
+
+	if (word == NULL)
+		word = def;
+	if ((rc = cli_where_set(ctx, e, option, word, 0, &set)) != 0)
+		return rc;
+	l = config_location_first(ctx->cfg, set);
+	snprintf(name, CONFIG_NAME_SIZE, "%s", l >= 0 ? ctx->cfg->locations[l].name : word);
 	return 0;
 }
 
@@ -119,14 +144,14 @@ copy_json(const struct catalog_copy *c)
 }
 
 cJSON *
-cli_catalog_entry_json(const struct catalog_entry *e)
+cli_catalog_entry_json(const struct catalog *cat, const struct catalog_entry *e)
 {
 	const struct catalog_copy *best = catalog_best(e);
 	cJSON *o = cJSON_CreateObject();
-	char at[ISO8601_SIZE];
+	char at[ISO8601_SIZE], where[512];
 
 	cJSON_AddStringToObject(o, "id", e->id);
-	cJSON_AddStringToObject(o, "location", catalog_where(e));
+	cJSON_AddStringToObject(o, "location", catalog_where(cat, e, where, sizeof where));
 	cJSON_AddBoolToObject(o, "complete", best->complete && best->has_manifest);
 	/* The facts of the best copy: safe to restore, whole, a safety backup. */
 	cJSON_AddBoolToObject(o, "usable", catalog_copy_usable(best));
@@ -147,10 +172,28 @@ cli_catalog_entry_json(const struct catalog_entry *e)
 		cJSON_AddNullToObject(o, "completed_at");
 		cJSON_AddNumberToObject(o, "size", (double)best->bytes);
 	}
-	cJSON_AddBoolToObject(o, "pinned", e->local.pinned || e->s3.pinned);
+	{
+		bool pinned = false;
+
+		for (size_t l = 0; l < e->nloc; l++)
+			pinned |= e->copies[l].present && e->copies[l].pinned;
+		cJSON_AddBoolToObject(o, "pinned", pinned);
+	}
 	cJSON_AddBoolToObject(o, "metadata_differs", e->disagree);
-	cJSON_AddItemToObject(o, "local", copy_json(&e->local));
-	cJSON_AddItemToObject(o, "s3", copy_json(&e->s3));
+	/* One member per location, named as the location ("local", "s3",
+	 * "eu-west"); the same under "copies". */
+	{
+		cJSON *copies = cJSON_CreateObject();
+
+		for (size_t l = 0; l < e->nloc; l++) {
+			const char *name = catalog_location_name(cat, l);
+
+			if (cJSON_GetObjectItemCaseSensitive(o, name) == NULL)
+				cJSON_AddItemToObject(o, name, copy_json(&e->copies[l]));
+			cJSON_AddItemToObject(copies, name, copy_json(&e->copies[l]));
+		}
+		cJSON_AddItemToObject(o, "copies", copies);
+	}
 	if (catalog_last_drill(e) != NULL)
 		cJSON_AddItemToObject(o, "drill", drill_record_json(catalog_last_drill(e)));
 	else
@@ -187,8 +230,7 @@ cli_resolve_latest(struct cmd_ctx *ctx, const struct cmd_entry *e, bool verified
 	if (cmd_load_config(ctx) != 0)
 		return VS_EXIT_FAILURE;
 	a = xcalloc(1, sizeof *a);
-	a->local = true;
-	a->s3 = ctx->cfg->s3.bucket[0] != '\0';
+	a->locations = config_location_all(ctx->cfg);
 	if ((rc = cli_run(ctx, &job_list_type, a, &done)) != 0)
 		return rc;
 	n = catalog_newest(done->result, CATALOG_ALL_LOCATIONS, verified, NULL);

@@ -12,19 +12,36 @@
 
 struct cJSON;
 
-/* "local" -> local only, "s3" -> s3 only, "all" (when allow_all) -> both. */
-int cli_parse_location(const char *s, bool allow_all, bool *local, bool *s3);
-
-/* Where a command looks: --location local|s3|all ('l') or --from
- * local|s3 ('f'). cli_where_option is a cmd_option_fn for commands whose
- * only option of their own is one of these; ud is a struct cli_where. */
+/*
+ * Where a command looks: --location WORD ('l'), --from WORD ('f') or
+ * --to WORD ('t'), each "local", a location's name, "s3" (every S3
+ * location: a kind of location names all of its kind) or "all". The words
+ * are kept while the options are parsed and resolved against the
+ * configuration afterwards (cli_where_set, cli_where_one).
+ * cli_where_option is a cmd_option_fn for commands whose only option of
+ * their own is one of these; ud is a struct cli_where.
+ */
 struct cli_where {
-	bool local;
-	bool s3;
+	const char *location;    /* NULL: not given */
+	const char *from;
+	const char *to;
 };
 #define CLI_LOCATION_OPTION { "location", required_argument, NULL, 'l' }
 #define CLI_FROM_OPTION { "from", required_argument, NULL, 'f' }
+#define CLI_TO_OPTION { "to", required_argument, NULL, 't' }
 int cli_where_option(const struct cmd_entry *e, void *ud, int opt, const char *arg);
+
+/* The locations word names (def when word is NULL): 0 with *set, else the
+ * exit status after saying what is wrong (a usage error naming the
+ * locations there are, or "S3 is not configured"). */
+int cli_where_set(struct cmd_ctx *ctx, const struct cmd_entry *e, const char *option,
+    const char *word, unsigned def, unsigned *set);
+
+/* One location for --from: the word's (a word naming several means the
+ * first of them in the configuration's order, the nearest); def when
+ * word is NULL. 0 with name filled, else the exit status. */
+int cli_where_one(struct cmd_ctx *ctx, const struct cmd_entry *e, const char *option,
+    const char *word, const char *def, char name[CONFIG_NAME_SIZE]);
 
 
 /* A retention decision: {keep, reason, expires (ISO 8601 or null)}. */
@@ -34,7 +51,7 @@ struct cJSON *cli_retention_json(const struct retention_decision *d);
 struct cJSON *cli_missing_json(unsigned missing);
 
 /* One backup as a JSON object (the documented fields of list --json). */
-struct cJSON *cli_catalog_entry_json(const struct catalog_entry *e);
+struct cJSON *cli_catalog_entry_json(const struct catalog *cat, const struct catalog_entry *e);
 
 /* A manifest as a JSON object (the metadata.json fields). */
 struct cJSON *cli_manifest_json(const struct manifest *m);

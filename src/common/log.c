@@ -29,7 +29,7 @@
 /* Secrets shorter than this are not masked: replacing a two-letter
  * password everywhere would garble every message and hide nothing. */
 #define LOG_SECRET_MIN 4
-#define LOG_MAX_SECRETS 8
+#define LOG_MAX_SECRETS 80
 #define LOG_HELD_MAX 32
 
 static _Atomic int log_level = VS_LOG_INFO;
@@ -126,8 +126,15 @@ log_configure(const struct config *cfg)
 		return;
 	}
 	log_add_secret(cfg->redis.password);
-	log_add_secret(cfg->s3.secret_access_key);
-	log_add_secret(cfg->s3.session_token);
+	/* Every secret key of every location's driver. */
+	for (size_t i = 0; i < cfg->nlocations; i++) {
+		const struct config_location *l = &cfg->locations[i];
+
+		for (size_t k = 0; l->opts != NULL && k < l->driver->nkeys; k++)
+			if (l->driver->keys[k].secret)
+				log_add_secret(*(char **)((char *)l->opts +
+				    l->driver->keys[k].offset));
+	}
 	/* The S3 driver may take its keys from the environment. */
 	log_add_secret(getenv("AWS_SECRET_ACCESS_KEY"));
 	log_add_secret(getenv("AWS_SESSION_TOKEN"));

@@ -14,19 +14,6 @@
 #include "common/xmalloc.h"
 #include "config/conf.h"
 
-enum cfg_type { CFG_STRING, CFG_INT, CFG_INT64, CFG_BOOL, CFG_STRLIST, CFG_GROUP };
-
-struct cfg_key {
-	const char *group;   /* NULL for top-level keys */
-	const char *name;
-	enum cfg_type type;
-	size_t offset;       /* into struct config */
-	long long min, max;  /* for integers */
-	const char *const *choices; /* for strings: allowed values, NULL-ended */
-	bool secret;
-	size_t count_offset;  /* for string lists: where their length goes */
-};
-
 #define OFF(field) offsetof(struct config, field)
 #define STR(g, n, f) { g, n, CFG_STRING, OFF(f), 0, 0, NULL, false, 0 }
 #define SECRET(g, n, f) { g, n, CFG_STRING, OFF(f), 0, 0, NULL, true, 0 }
@@ -37,7 +24,6 @@ struct cfg_key {
 #define GROUP(n) { NULL, n, CFG_GROUP, 0, 0, 0, NULL, false, 0 }
 #define STRLIST(g, n, f, c) { g, n, CFG_STRLIST, OFF(f), 0, 0, NULL, false, OFF(c) }
 
-static const char *const sse_choices[] = { "AES256", "aws:kms", "none", NULL };
 static const char *const redis_mode_choices[] = { "standalone", "cluster", "sentinel", NULL };
 static const char *const compression_choices[] = { "zstd", "none", NULL };
 
@@ -49,7 +35,7 @@ static const char *const compression_choices[] = { "zstd", "none", NULL };
 	INT(g, "pre_restore_days", f.pre_restore_days, 0, 100000), \
 	INT(g, "manual_days", f.manual_days, 0, 100000)
 
-static const struct cfg_key cfg_keys[] = {
+static const struct config_key cfg_keys[] = {
 	STR(NULL, "backup_dir", backup_dir),
 	STR(NULL, "restore_reload_command", restore_reload_command),
 
@@ -81,30 +67,8 @@ static const struct cfg_key cfg_keys[] = {
 	STR("faiss", "user_index", faiss.user_index),
 	STR("faiss", "lock_file", faiss.lock_file),
 
-	GROUP("s3"),
-	STR("s3", "bucket", s3.bucket),
-	STR("s3", "prefix", s3.prefix),
-	STR("s3", "region", s3.region),
-	STR("s3", "endpoint", s3.endpoint),
-	BOOL("s3", "path_style", s3.path_style),
-	CHOICE("s3", "sse", s3.sse, sse_choices),
-	STR("s3", "sse_kms_key_id", s3.sse_kms_key_id),
-	STR("s3", "access_key_id", s3.access_key_id),
-	SECRET("s3", "secret_access_key", s3.secret_access_key),
-	SECRET("s3", "session_token", s3.session_token),
-	STR("s3", "profile", s3.profile),
-	STR("s3", "ca_file", s3.ca_file),
-	INT64("s3", "multipart_threshold", s3.multipart_threshold, 5 * MiB, 5LL * 1024 * 1024 * MiB),
-	INT64("s3", "part_size", s3.part_size, 5 * MiB, 5LL * 1024 * MiB),
-	INT("s3", "concurrency", s3.concurrency, 1, 64),
-	INT("s3", "max_attempts", s3.max_attempts, 1, 100),
-	INT("s3", "connect_timeout", s3.connect_timeout, 1, 3600),
-	INT("s3", "low_speed_time", s3.low_speed_time, 1, 3600),
-
 	GROUP("retention"),
 	RETENTION("retention", retention),
-	GROUP("retention_s3"),
-	RETENTION("retention_s3", retention_s3),
 
 	GROUP("monitoring"),
 	INT("monitoring", "rpo_hours", monitoring.rpo_hours, 1, 100000),
@@ -140,19 +104,130 @@ static const struct cfg_key cfg_keys[] = {
 
 #define NKEYS (sizeof cfg_keys / sizeof cfg_keys[0])
 
+/* The retention keys, for a location's own retention group and
+ * retention_DRIVER (offsets into struct config_retention). */
+#define RKEY(n, f) { NULL, n, CFG_INT, offsetof(struct config_retention, f), 0, 100000, NULL, \
+	false, 0 }
+static const struct config_key retention_keys[] = {
+	RKEY("daily", daily),
+	RKEY("weekly", weekly),
+	RKEY("monthly", monthly),
+	RKEY("pre_restore_days", pre_restore_days),
+	RKEY("manual_days", manual_days),
+};
+#define NRKEYS (sizeof retention_keys / sizeof retention_keys[0])
+
 static void *
-field(struct config *cfg, const struct cfg_key *k)
+key_field(void *base, const struct config_key *k)
 {
-	return (char *)cfg + k->offset;
+	return (char *)base + k->offset;
+}
+
+static void *
+field(struct config *cfg, const struct config_key *k)
+{
+	return key_field(cfg, k);
 }
 
 static void
-set_string(struct config *cfg, size_t off, const char *v)
+set_string(void *base, size_t off, const char *v)
 {
-	char **p = (char **)((char *)cfg + off);
+	char **p = (char **)((char *)base + off);
 
 	free(*p);
 	*p = xstrdup(v);
+}
+
+static void
+strlist_free(void *base, const struct config_key *k)
+{
+	char ***p = (char ***)key_field(base, k);
+	size_t *n = (size_t *)((char *)base + k->count_offset);
+
+	for (size_t i = 0; i < *n; i++)
+		free((*p)[i]);
+	free(*p);
+	*p = NULL;
+	*n = 0;
+}
+
+/* Free the strings and lists of the keys of base. */
+static void
+keys_free(void *base, const struct config_key *keys, size_t nkeys)
+{
+	for (size_t i = 0; i < nkeys; i++) {
+		if (keys[i].type == CFG_STRING)
+			free(*(char **)key_field(base, &keys[i]));
+		else if (keys[i].type == CFG_STRLIST)
+			strlist_free(base, &keys[i]);
+	}
+}
+
+/* Copy the strings and lists of the keys of base (a shallow copy) anew. */
+static void
+keys_dup(void *base, const struct config_key *keys, size_t nkeys)
+{
+	for (size_t i = 0; i < nkeys; i++) {
+		const struct config_key *k = &keys[i];
+
+		if (k->type == CFG_STRING) {
+			char **p = (char **)key_field(base, k);
+
+			*p = xstrdup(*p);
+		} else if (k->type == CFG_STRLIST) {
+			char ***p = (char ***)key_field(base, k);
+			size_t n = *(size_t *)((char *)base + k->count_offset);
+			char **v = xcalloc(n + 1, sizeof *v);
+
+			for (size_t j = 0; j < n; j++)
+				v[j] = xstrdup((*p)[j]);
+			*p = v;
+		}
+	}
+}
+
+const struct config_driver *
+config_driver_find(const char *name)
+{
+	for (size_t i = 0; config_drivers[i] != NULL; i++)
+		if (strcmp(config_drivers[i]->name, name) == 0)
+			return config_drivers[i];
+	return NULL;
+}
+
+/* A new location of driver d with its defaults, added to cfg. */
+static struct config_location *
+location_add(struct config *cfg, const struct config_driver *d, const char *name)
+{
+	struct config_location *l;
+
+	cfg->locations = xreallocarray(cfg->locations, cfg->nlocations + 1,
+	    sizeof *cfg->locations);
+	l = &cfg->locations[cfg->nlocations++];
+	memset(l, 0, sizeof *l);
+	l->name = xstrdup(name);
+	l->driver = d;
+	l->upload = true;
+	l->retention = cfg->retention;
+	if (d->opts_size > 0) {
+		l->opts = xcalloc(1, d->opts_size);
+		for (size_t i = 0; i < d->nkeys; i++)
+			if (d->keys[i].type == CFG_STRING)
+				set_string(l->opts, d->keys[i].offset, "");
+		if (d->defaults != NULL)
+			d->defaults(l->opts);
+	}
+	return l;
+}
+
+static void
+location_clear(struct config_location *l)
+{
+	if (l->opts != NULL) {
+		keys_free(l->opts, l->driver->keys, l->driver->nkeys);
+		free(l->opts);
+	}
+	free(l->name);
 }
 
 struct config *
@@ -179,21 +254,11 @@ config_defaults(void)
 	cfg->redis.start_timeout = 300;
 	set_string(cfg, OFF(faiss.content_index), "/var/lib/chimera/content_index.faiss");
 	set_string(cfg, OFF(faiss.user_index), "/var/lib/chimera/user_index.faiss");
-	set_string(cfg, OFF(s3.prefix), "vector_store_backups");
-	set_string(cfg, OFF(s3.region), "us-east-1");
-	set_string(cfg, OFF(s3.sse), "AES256");
-	cfg->s3.multipart_threshold = 64 * MiB;
-	cfg->s3.part_size = 16 * MiB;
-	cfg->s3.concurrency = 4;
-	cfg->s3.max_attempts = 5;
-	cfg->s3.connect_timeout = 10;
-	cfg->s3.low_speed_time = 30;
 	cfg->retention.daily = 7;
 	cfg->retention.weekly = 4;
 	cfg->retention.monthly = 6;
 	cfg->retention.pre_restore_days = 7;
 	cfg->retention.manual_days = 0;
-	cfg->retention_s3 = cfg->retention;
 	cfg->repository.format = 2;
 	set_string(cfg, OFF(repository.compression), "zstd");
 	cfg->repository.compression_level = 3;
@@ -209,20 +274,9 @@ config_defaults(void)
 	cfg->drill.rto_target_s3 = 900;
 	set_string(cfg, OFF(drill.id_field), "faiss_id");
 	set_string(cfg, OFF(drill.vector_field), "embedding");
+	/* backup_dir is always the first location. */
+	location_add(cfg, config_drivers[0], config_drivers[0]->name);
 	return cfg;
-}
-
-static void
-strlist_free(struct config *cfg, const struct cfg_key *k)
-{
-	char ***p = (char ***)field(cfg, k);
-	size_t *n = (size_t *)((char *)cfg + k->count_offset);
-
-	for (size_t i = 0; i < *n; i++)
-		free((*p)[i]);
-	free(*p);
-	*p = NULL;
-	*n = 0;
 }
 
 void
@@ -230,12 +284,10 @@ config_free(struct config *cfg)
 {
 	if (cfg == NULL)
 		return;
-	for (size_t i = 0; i < NKEYS; i++) {
-		if (cfg_keys[i].type == CFG_STRING)
-			free(*(char **)field(cfg, &cfg_keys[i]));
-		else if (cfg_keys[i].type == CFG_STRLIST)
-			strlist_free(cfg, &cfg_keys[i]);
-	}
+	keys_free(cfg, cfg_keys, NKEYS);
+	for (size_t i = 0; i < cfg->nlocations; i++)
+		location_clear(&cfg->locations[i]);
+	free(cfg->locations);
 	free(cfg->path);
 	free(cfg);
 }
@@ -246,25 +298,149 @@ config_dup(const struct config *src)
 	struct config *cfg = xmalloc(sizeof *cfg);
 
 	*cfg = *src;
-	for (size_t i = 0; i < NKEYS; i++) {
-		const struct cfg_key *k = &cfg_keys[i];
+	keys_dup(cfg, cfg_keys, NKEYS);
+	cfg->path = xstrdup(src->path);
+	cfg->locations = xcalloc(src->nlocations + 1, sizeof *cfg->locations);
+	for (size_t i = 0; i < src->nlocations; i++) {
+		struct config_location *l = &cfg->locations[i];
+		const struct config_driver *d = src->locations[i].driver;
 
-		if (k->type == CFG_STRING) {
-			char **p = (char **)field(cfg, k);
-
-			*p = xstrdup(*p);
-		} else if (k->type == CFG_STRLIST) {
-			char ***p = (char ***)field(cfg, k);
-			size_t n = *(size_t *)((char *)cfg + k->count_offset);
-			char **v = xcalloc(n + 1, sizeof *v);
-
-			for (size_t j = 0; j < n; j++)
-				v[j] = xstrdup((*p)[j]);
-			*p = v;
+		*l = src->locations[i];
+		l->name = xstrdup(l->name);
+		if (l->opts != NULL) {
+			l->opts = xmalloc(d->opts_size);
+			memcpy(l->opts, src->locations[i].opts, d->opts_size);
+			keys_dup(l->opts, d->keys, d->nkeys);
 		}
 	}
-	cfg->path = xstrdup(src->path);
 	return cfg;
+}
+
+/* --- locations ------------------------------------------------------------- */
+
+const struct config_location *
+config_location_find(const struct config *cfg, const char *name)
+{
+	int i = config_location_index(cfg, name);
+
+	return i < 0 ? NULL : &cfg->locations[i];
+}
+
+int
+config_location_index(const struct config *cfg, const char *name)
+{
+	for (size_t i = 0; i < cfg->nlocations; i++)
+		if (strcmp(cfg->locations[i].name, name) == 0)
+			return (int)i;
+	return -1;
+}
+
+unsigned
+config_location_all(const struct config *cfg)
+{
+	return cfg->nlocations >= CONFIG_LOCATION_MAX ? ~0u : (1u << cfg->nlocations) - 1;
+}
+
+unsigned
+config_location_remote(const struct config *cfg)
+{
+	return config_location_all(cfg) & ~1u;
+}
+
+int
+config_location_first(const struct config *cfg, unsigned set)
+{
+	for (size_t i = 0; i < cfg->nlocations; i++)
+		if (set & (1u << i))
+			return (int)i;
+	return -1;
+}
+
+const char *
+config_location_label(const struct config *cfg, size_t i)
+{
+	const struct config_location *l = &cfg->locations[i];
+
+	/* The single location of a kind keeps the kind's label: "S3". */
+	if (i == 0 || strcmp(l->name, l->driver->name) == 0)
+		return _(l->driver->label);
+	return l->name;
+}
+
+char *
+config_location_brief(const struct config *cfg, size_t i)
+{
+	const struct config_location *l = &cfg->locations[i];
+
+	if (l->driver->brief != NULL)
+		return l->driver->brief(l);
+	return xstrdup(config_location_label(cfg, i));
+}
+
+char *
+config_location_describe(const struct config *cfg, size_t i)
+{
+	const struct config_location *l = &cfg->locations[i];
+
+	return l->driver->describe(cfg, l);
+}
+
+int
+config_location_select(const struct config *cfg, const char *word, unsigned *set,
+    struct vs_error *err)
+{
+	const struct config_driver *d;
+	char names[512];
+	int i;
+
+	*set = 0;
+	if ((i = config_location_index(cfg, word)) >= 0) {
+		*set = 1u << i;
+		return 0;
+	}
+	if (strcmp(word, "all") == 0) {
+		*set = config_location_all(cfg);
+		return 0;
+	}
+	if ((d = config_driver_find(word)) != NULL) {
+		for (size_t k = 0; k < cfg->nlocations; k++)
+			if (cfg->locations[k].driver == d)
+				*set |= 1u << k;
+		if (*set == 0)
+			return error_set(err, VS_ERR_CONFIG, _("%s is not configured: %s in %s"),
+			    _(d->label), d->unset != NULL ? _(d->unset) : d->name, cfg->path[0] ?
+			    cfg->path : _("the configuration"));
+		return 0;
+	}
+	config_location_words(cfg, names, sizeof names);
+	return error_set(err, VS_ERR_USAGE, _("unknown location '%s': use %s"), word, names);
+}
+
+void
+config_location_words(const struct config *cfg, char *buf, size_t bufsz)
+{
+	const char *words[CONFIG_LOCATION_MAX + 16];
+	size_t n = 0, len = 0;
+
+	for (size_t k = 0; k < cfg->nlocations; k++)
+		words[n++] = cfg->locations[k].name;
+	for (size_t k = 1; config_drivers[k] != NULL && n < CONFIG_LOCATION_MAX + 15; k++)
+		if (config_location_index(cfg, config_drivers[k]->name) < 0)
+			words[n++] = config_drivers[k]->name;
+	words[n++] = "all";
+	buf[0] = '\0';
+	for (size_t k = 0; k < n && len < bufsz; k++)
+		len += (size_t)snprintf(buf + len, bufsz - len, "%s%s",
+		    k == 0 ? "" : k + 1 == n ? _(" or ") : ", ", words[k]);
+}
+
+const struct config_key *
+config_location_key(const struct config_location *loc, const char *key)
+{
+	for (size_t i = 0; i < loc->driver->nkeys; i++)
+		if (strcmp(loc->driver->keys[i].name, key) == 0)
+			return &loc->driver->keys[i];
+	return NULL;
 }
 
 const char *
@@ -281,7 +457,7 @@ config_locate(const char *explicit_path)
 }
 
 static const char *
-type_name(enum cfg_type t)
+type_name(enum config_type t)
 {
 	static const char *const names[] = {
 		[CFG_STRING] = N_("a string in double quotes"),
@@ -295,11 +471,11 @@ type_name(enum cfg_type t)
 	return _(names[t]);
 }
 
-static const struct cfg_key *
+static const struct config_key *
 find_key(const char *group, const char *name)
 {
 	for (size_t i = 0; i < NKEYS; i++) {
-		const struct cfg_key *k = &cfg_keys[i];
+		const struct config_key *k = &cfg_keys[i];
 
 		if (strcmp(k->name, name) != 0)
 			continue;
@@ -372,7 +548,7 @@ source_integer(config_setting_t *s, long long *out)
 }
 
 static int
-store_value(struct config *cfg, const struct cfg_key *k, config_setting_t *s,
+store_value(void *base, const struct config_key *k, config_setting_t *s,
     const char *file, const char *fullname, struct vs_error *err)
 {
 	int t = config_setting_type(s);
@@ -404,7 +580,7 @@ store_value(struct config *cfg, const struct cfg_key *k, config_setting_t *s,
 				return -1;
 			}
 		}
-		set_string(cfg, k->offset, v);
+		set_string(base, k->offset, v);
 		return 0;
 	}
 	case CFG_INT:
@@ -428,19 +604,20 @@ store_value(struct config *cfg, const struct cfg_key *k, config_setting_t *s,
 			return -1;
 		}
 		if (k->type == CFG_INT)
-			*(int *)field(cfg, k) = (int)v;
+			*(int *)key_field(base, k) = (int)v;
 		else
-			*(long long *)field(cfg, k) = v;
+			*(long long *)key_field(base, k) = v;
 		return 0;
 	}
 	case CFG_BOOL:
 		if (t != CONFIG_TYPE_BOOL)
 			goto wrong_type;
-		*(bool *)field(cfg, k) = config_setting_get_bool(s) != 0;
+		*(bool *)key_field(base, k) = config_setting_get_bool(s) != 0;
 		return 0;
 	case CFG_STRLIST: {
-		bool prefixes = k->offset == OFF(redis.prefixes);
-		char ***list = (char ***)field(cfg, k);
+		bool prefixes = k->group != NULL && strcmp(k->group, "redis") == 0 &&
+		    strcmp(k->name, "prefixes") == 0;
+		char ***list = (char ***)key_field(base, k);
 		int n;
 
 		if (t != CONFIG_TYPE_ARRAY && t != CONFIG_TYPE_LIST)
@@ -458,9 +635,9 @@ store_value(struct config *cfg, const struct cfg_key *k, config_setting_t *s,
 		}
 		if (n == 0 && prefixes)
 			return key_error(err, file, s, fullname, _("at least one prefix is needed"));
-		strlist_free(cfg, k);
+		strlist_free(base, k);
 		*list = xcalloc((size_t)n + 1, sizeof(char *));
-		*(size_t *)((char *)cfg + k->count_offset) = (size_t)n;
+		*(size_t *)((char *)base + k->count_offset) = (size_t)n;
 		for (int i = 0; i < n; i++)
 			(*list)[i] = xstrdup(
 			    config_setting_get_string(config_setting_get_elem(s, (unsigned)i)));
@@ -475,6 +652,174 @@ wrong_type:
 }
 
 static int
+wrong_group(struct vs_error *err, const char *file, config_setting_t *s, const char *fullname)
+{
+	char buf[256];
+
+	snprintf(buf, sizeof buf, _("wrong type: expected %s"), type_name(CFG_GROUP));
+	return key_error(err, file, s, fullname, buf);
+}
+
+/* The members of a group s into base through keys; each secret with a
+ * value sets *has_secret. */
+static int
+load_keys(void *base, const struct config_key *keys, size_t nkeys, config_setting_t *s,
+    const char *group, const char *file, bool *has_secret, struct vs_error *err)
+{
+	int n = config_setting_length(s);
+
+	for (int i = 0; i < n; i++) {
+		config_setting_t *m = config_setting_get_elem(s, (unsigned)i);
+		const char *name = config_setting_name(m);
+		const struct config_key *k = NULL;
+		char fullname[256];
+
+		snprintf(fullname, sizeof fullname, "%s.%s", group, name);
+		for (size_t j = 0; j < nkeys && k == NULL; j++)
+			if (strcmp(keys[j].name, name) == 0)
+				k = &keys[j];
+		if (k == NULL)
+			return key_error(err, file, m, fullname,
+			    _("unknown key (see vsbackup.conf(5) for the keys there are)"));
+		if (store_value(base, k, m, file, fullname, err) != 0)
+			return -1;
+		if (k->secret && **(char **)key_field(base, k) != '\0')
+			*has_secret = true;
+	}
+	return 0;
+}
+
+bool
+config_name_valid(const char *name)
+{
+	size_t len = strlen(name);
+
+	if (len == 0 || len > CONFIG_NAME_MAX || name[0] == '-')
+		return false;
+	for (size_t i = 0; i < len; i++)
+		if (!((name[i] >= 'a' && name[i] <= 'z') || (name[i] >= '0' && name[i] <= '9') ||
+		    name[i] == '-'))
+			return false;
+	return true;
+}
+
+/* One group of driver d (an element of its list when list): name,
+ * upload, retention and the driver's own keys. */
+static int
+load_location(struct config *cfg, const struct config_driver *d, config_setting_t *g,
+    bool list, const char *file, bool *has_secret, struct vs_error *err)
+{
+	config_setting_t *m;
+	struct config_location *l;
+	char where[64];
+	const char *name = d->name;
+	int n = config_setting_length(g);
+
+	if (config_setting_type(g) != CONFIG_TYPE_GROUP)
+		return wrong_group(err, file, g, d->name);
+	if ((m = config_setting_get_member(g, "name")) != NULL) {
+		if (config_setting_type(m) != CONFIG_TYPE_STRING)
+			return key_error(err, file, m, "name", _("wrong type: expected a string in "
+			    "double quotes"));
+		name = config_setting_get_string(m);
+		if (!config_name_valid(name))
+			return key_error(err, file, m, "name", _("a location's name is 1 to 32 of "
+			    "a-z, 0-9 and - (not first)"));
+		if (strcmp(name, "all") == 0 || strcmp(name, config_drivers[0]->name) == 0 ||
+		    (config_driver_find(name) != NULL && config_driver_find(name) != d))
+			return key_error(err, file, m, "name", _("\"all\", \"local\" and the "
+			    "names of other kinds of location mean more than one place: pick "
+			    "another name"));
+	} else if (list) {
+		return key_error(err, file, g, d->name, _("each group of the list needs a name "
+		    "(name = \"eu-west\";)"));
+	}
+	if (config_location_index(cfg, name) >= 0)
+		return key_error(err, file, m != NULL ? m : g, "name", _("two locations have "
+		    "this name: each needs its own"));
+	if (cfg->nlocations >= CONFIG_LOCATION_MAX)
+		return key_error(err, file, g, d->name, _("too many locations (at most 32)"));
+	l = location_add(cfg, d, name);
+	snprintf(where, sizeof where, "%s", d->name);
+	for (int i = 0; i < n; i++) {
+		const char *key;
+		config_setting_t *e = config_setting_get_elem(g, (unsigned)i);
+		char fullname[256];
+
+		key = config_setting_name(e);
+		snprintf(fullname, sizeof fullname, "%s.%s", d->name, key);
+		if (strcmp(key, "name") == 0)
+			continue;
+		if (strcmp(key, "upload") == 0) {
+			if (config_setting_type(e) != CONFIG_TYPE_BOOL)
+				return key_error(err, file, e, fullname, _("wrong type: expected true "
+				    "or false"));
+			l->upload = config_setting_get_bool(e) != 0;
+			continue;
+		}
+		if (strcmp(key, "retention") == 0) {
+			if (config_setting_type(e) != CONFIG_TYPE_GROUP)
+				return wrong_group(err, file, e, fullname);
+			/* Read after retention and retention_DRIVER: see resolve. */
+			continue;
+		}
+		{
+			const struct config_key *k = config_location_key(l, key);
+
+			if (k == NULL)
+				return key_error(err, file, e, fullname,
+				    _("unknown key (see vsbackup.conf(5) for the keys there are)"));
+			if (store_value(l->opts, k, e, file, fullname, err) != 0)
+				return -1;
+			if (k->secret && **(char **)key_field(l->opts, k) != '\0')
+				*has_secret = true;
+		}
+	}
+	if (d->validate != NULL && d->validate(l->opts, file, l->name, err) != 0)
+		return -1;
+	if (d->used != NULL && !d->used(l->opts)) {
+		/* The single group of old that configures nothing (s3 without
+		 * a bucket) is no location; in a list it is a mistake. */
+		if (list)
+			return key_error(err, file, g, l->name, d->unset != NULL ? _(d->unset) :
+			    _("this location is not configured"));
+		location_clear(l);
+		cfg->nlocations--;
+	}
+	return 0;
+}
+
+/* A driver's group: one group, or a list of them. */
+static int
+load_driver(struct config *cfg, const struct config_driver *d, config_setting_t *s,
+    const char *file, bool *has_secret, struct vs_error *err)
+{
+	int t = config_setting_type(s);
+
+	if (t == CONFIG_TYPE_GROUP)
+		return load_location(cfg, d, s, false, file, has_secret, err);
+	if (t != CONFIG_TYPE_LIST)
+		return key_error(err, file, s, d->name, _("wrong type: expected a group { ... } "
+		    "or a list of groups ( { ... }, { ... } )"));
+	for (int i = 0; i < config_setting_length(s); i++)
+		if (load_location(cfg, d, config_setting_get_elem(s, (unsigned)i), true, file,
+		    has_secret, err) != 0)
+			return -1;
+	return 0;
+}
+
+/* retention_DRIVER: the driver whose name follows "retention_", or NULL. */
+static const struct config_driver *
+retention_driver(const char *name)
+{
+	static const char pfx[] = "retention_";
+
+	if (strncmp(name, pfx, sizeof pfx - 1) != 0)
+		return NULL;
+	return config_driver_find(name + sizeof pfx - 1);
+}
+
+static int
 load_group(struct config *cfg, config_setting_t *parent, const char *group,
     const char *file, bool *has_secret, struct vs_error *err)
 {
@@ -483,24 +828,37 @@ load_group(struct config *cfg, config_setting_t *parent, const char *group,
 	for (int i = 0; i < n; i++) {
 		config_setting_t *s = config_setting_get_elem(parent, (unsigned)i);
 		const char *name = config_setting_name(s);
+		const struct config_driver *d;
 		char fullname[256];
-		const struct cfg_key *k;
+		const struct config_key *k;
 
 		if (group != NULL)
 			snprintf(fullname, sizeof fullname, "%s.%s", group, name);
 		else
 			snprintf(fullname, sizeof fullname, "%s", name);
+		if (group == NULL && (d = config_driver_find(name)) != NULL && d->keys != NULL) {
+			if (load_driver(cfg, d, s, file, has_secret, err) != 0)
+				return -1;
+			continue;
+		}
+		if (group == NULL && (d = retention_driver(name)) != NULL && d->keys != NULL) {
+			/* Checked here, applied when the locations are resolved. */
+			struct config_retention scratch = cfg->retention;
+
+			if (config_setting_type(s) != CONFIG_TYPE_GROUP)
+				return wrong_group(err, file, s, fullname);
+			if (load_keys(&scratch, retention_keys, NRKEYS, s, name, file, has_secret,
+			    err) != 0)
+				return -1;
+			continue;
+		}
 		k = find_key(group, name);
 		if (k == NULL)
 			return key_error(err, file, s, fullname,
 			    _("unknown key (see vsbackup.conf(5) for the keys there are)"));
 		if (k->type == CFG_GROUP) {
-			if (config_setting_type(s) != CONFIG_TYPE_GROUP) {
-				char buf[256];
-
-				snprintf(buf, sizeof buf, _("wrong type: expected %s"), type_name(CFG_GROUP));
-				return key_error(err, file, s, fullname, buf);
-			}
+			if (config_setting_type(s) != CONFIG_TYPE_GROUP)
+				return wrong_group(err, file, s, fullname);
 			if (load_group(cfg, s, name, file, has_secret, err) != 0)
 				return -1;
 			continue;
@@ -509,6 +867,56 @@ load_group(struct config *cfg, config_setting_t *parent, const char *group,
 			return -1;
 		if (k->secret && **(char **)field(cfg, k) != '\0')
 			*has_secret = true;
+	}
+	return 0;
+}
+
+/*
+ * Each location's retention, key by key: its own retention group, else
+ * retention_DRIVER (retention_s3 of the single-S3 days), else retention.
+ */
+static int
+resolve_retention(struct config *cfg, config_t *lc, const char *file, struct vs_error *err)
+{
+	bool dummy = false;
+	size_t nth[16] = { 0 };   /* the how-manieth group of its driver */
+
+	for (size_t i = 0; i < cfg->nlocations; i++) {
+		struct config_location *l = &cfg->locations[i];
+		config_setting_t *dg, *own = NULL, *g;
+		char path[64];
+		size_t di = 0;
+
+		l->retention = cfg->retention;
+		l->own_retention = false;
+		if (l->driver == config_drivers[0])
+			continue;
+		for (size_t k = 0; config_drivers[k] != NULL; k++)
+			if (config_drivers[k] == l->driver)
+				di = k;
+		snprintf(path, sizeof path, "retention_%s", l->driver->name);
+		if ((g = config_lookup(lc, path)) != NULL) {
+			if (load_keys(&l->retention, retention_keys, NRKEYS, g, path, file, &dummy,
+			    err) != 0)
+				return -1;
+			l->own_retention = true;
+		}
+		/* This location's own group in the file: the nth of its driver
+		 * (single groups that configured nothing were never added, and
+		 * come only alone). */
+		dg = config_lookup(lc, l->driver->name);
+		if (dg != NULL && config_setting_type(dg) == CONFIG_TYPE_LIST)
+			dg = config_setting_get_elem(dg, (unsigned)nth[di < 16 ? di : 15]);
+		nth[di < 16 ? di : 15]++;
+		if (dg != NULL)
+			own = config_setting_get_member(dg, "retention");
+		if (own != NULL) {
+			snprintf(path, sizeof path, "%s.retention", l->name);
+			if (load_keys(&l->retention, retention_keys, NRKEYS, own, path, file, &dummy,
+			    err) != 0)
+				return -1;
+			l->own_retention = true;
+		}
 	}
 	return 0;
 }
@@ -568,11 +976,6 @@ validate(struct config *cfg, const char *file, struct vs_error *err)
 	if (*cfg->faiss.content_index == '\0' || *cfg->faiss.user_index == '\0')
 		return error_set(err, VS_ERR_CONFIG,
 		    _("%s: faiss.content_index and faiss.user_index must both be set"), file);
-	if (strcmp(cfg->s3.sse, "aws:kms") == 0 && *cfg->s3.sse_kms_key_id == '\0')
-		return error_set(err, VS_ERR_CONFIG,
-		    _("%s: s3.sse is \"aws:kms\" but s3.sse_kms_key_id is empty"), file);
-	if (cfg->s3.part_size > cfg->s3.multipart_threshold)
-		cfg->s3.multipart_threshold = cfg->s3.part_size;
 	if (strcmp(cfg->redis.mode, "sentinel") == 0 &&
 	    (cfg->redis.nsentinels == 0 || *cfg->redis.master_name == '\0'))
 		return error_set(err, VS_ERR_CONFIG,
@@ -629,7 +1032,6 @@ config_load(const char *path, struct config **out, struct vs_error *err)
 	struct config *cfg;
 	struct stat st;
 	bool has_secret = false;
-	bool retention_s3_set;
 	char *source = NULL;
 
 	if (stat(path, &st) != 0) {
@@ -659,9 +1061,8 @@ config_load(const char *path, struct config **out, struct vs_error *err)
 	cfg = config_defaults();
 	free(cfg->path);
 	cfg->path = xstrdup(path);
-	retention_s3_set = config_lookup(&lc, "retention_s3") != NULL;
 	if (load_group(cfg, config_root_setting(&lc), NULL, path, &has_secret, err) != 0 ||
-	    validate(cfg, path, err) != 0) {
+	    validate(cfg, path, err) != 0 || resolve_retention(cfg, &lc, path, err) != 0) {
 		config_destroy(&lc);
 		config_free(cfg);
 		cfg_source_text = NULL;
@@ -670,24 +1071,6 @@ config_load(const char *path, struct config **out, struct vs_error *err)
 	}
 	cfg_source_text = NULL;
 	free(source);
-	/* S3 follows the local retention unless it has numbers of its own;
-	 * keys missing from retention_s3 also fall back to the local ones. */
-	if (!retention_s3_set) {
-		cfg->retention_s3 = cfg->retention;
-	} else {
-		config_setting_t *g = config_lookup(&lc, "retention_s3");
-		static const struct { const char *name; size_t off; } rk[] = {
-			{ "daily", offsetof(struct config_retention, daily) },
-			{ "weekly", offsetof(struct config_retention, weekly) },
-			{ "monthly", offsetof(struct config_retention, monthly) },
-			{ "pre_restore_days", offsetof(struct config_retention, pre_restore_days) },
-			{ "manual_days", offsetof(struct config_retention, manual_days) },
-		};
-		for (size_t i = 0; i < sizeof rk / sizeof rk[0]; i++)
-			if (config_setting_get_member(g, rk[i].name) == NULL)
-				*(int *)((char *)&cfg->retention_s3 + rk[i].off) =
-				    *(int *)((char *)&cfg->retention + rk[i].off);
-	}
 	config_destroy(&lc);
 	if (has_secret && (st.st_mode & (S_IRGRP | S_IROTH)) != 0)
 		log_msg(VS_LOG_WARN,
@@ -695,4 +1078,78 @@ config_load(const char *path, struct config **out, struct vs_error *err)
 		      "run: chmod 600 %s"), path, path);
 	*out = cfg;
 	return 0;
+}
+
+/* value, as text, into the key k of base. */
+static int
+set_text(void *base, const struct config_key *k, const char *key, const char *value,
+    struct vs_error *err)
+{
+	char *end;
+	long long v;
+
+	switch (k->type) {
+	case CFG_STRING:
+		set_string(base, k->offset, value);
+		return 0;
+	case CFG_INT:
+	case CFG_INT64:
+		errno = 0;
+		v = strtoll(value, &end, 0);
+		if (errno != 0 || end == value || *end != '\0' || v < k->min || v > k->max)
+			return error_set(err, VS_ERR_USAGE, _("%s: '%s' is not an integer from %lld "
+			    "to %lld"), key, value, k->min, k->max);
+		if (k->type == CFG_INT)
+			*(int *)key_field(base, k) = (int)v;
+		else
+			*(long long *)key_field(base, k) = v;
+		return 0;
+	case CFG_BOOL:
+		if (strcmp(value, "true") != 0 && strcmp(value, "false") != 0)
+			return error_set(err, VS_ERR_USAGE, _("%s: use true or false"), key);
+		*(bool *)key_field(base, k) = strcmp(value, "true") == 0;
+		return 0;
+	case CFG_STRLIST:
+	case CFG_GROUP:
+		break;
+	}
+	return error_set(err, VS_ERR_USAGE, _("%s cannot be set this way"), key);
+}
+
+int
+config_set(struct config *cfg, const char *key, const char *value, struct vs_error *err)
+{
+	const char *dot = strchr(key, '.');
+	const struct config_driver *d;
+	const struct config_key *k;
+	char group[CONFIG_NAME_SIZE + 16];
+	int li;
+
+	if (dot == NULL) {
+		k = find_key(NULL, key);
+		return k != NULL ? set_text(cfg, k, key, value, err) :
+		    error_set(err, VS_ERR_USAGE, _("unknown key %s"), key);
+	}
+	if ((size_t)(dot - key) >= sizeof group)
+		return error_set(err, VS_ERR_USAGE, _("unknown key %s"), key);
+	memcpy(group, key, (size_t)(dot - key));
+	group[dot - key] = '\0';
+	li = config_location_index(cfg, group);
+	if (li < 0 && (d = config_driver_find(group)) != NULL && d->keys != NULL) {
+		location_add(cfg, d, group);
+		li = (int)cfg->nlocations - 1;
+	}
+	if (li >= 0) {
+		struct config_location *l = &cfg->locations[li];
+
+		if (strcmp(dot + 1, "upload") == 0)
+			return set_text(l, &(struct config_key){ .name = "upload", .type = CFG_BOOL,
+			    .offset = offsetof(struct config_location, upload) }, key, value, err);
+		if (l->opts == NULL || (k = config_location_key(l, dot + 1)) == NULL)
+			return error_set(err, VS_ERR_USAGE, _("unknown key %s"), key);
+		return set_text(l->opts, k, key, value, err);
+	}
+	k = find_key(group, dot + 1);
+	return k != NULL ? set_text(cfg, k, key, value, err) :
+	    error_set(err, VS_ERR_USAGE, _("unknown key %s"), key);
 }

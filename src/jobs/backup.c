@@ -226,7 +226,7 @@ void
 backup_remove_stale_partials(struct job *job)
 {
 	struct storage *st;
-	struct catalog *cat = catalog_new();
+	struct catalog *cat = catalog_new(job_config(job));
 	struct vs_error err;
 
 	error_clear(&err);
@@ -234,7 +234,7 @@ backup_remove_stale_partials(struct job *job)
 		goto out;
 	if (catalog_add_location(cat, st, &err) == 0) {
 		for (size_t i = 0; i < cat->n; i++) {
-			if (!cat->entries[i].local.partial)
+			if (!catalog_copy_at(&cat->entries[i], 0)->partial)
 				continue;
 			if (storage_remove_partial(st, cat->entries[i].id, &err) == 0)
 				job_log(job, VS_LOG_INFO,

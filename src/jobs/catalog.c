@@ -6,13 +6,25 @@
 
 #include "common/i18n.h"
 #include "common/xmalloc.h"
+#include "engine/engine.h"
 #include "jobs/catalog.h"
 #include "repo/view.h"
 
 struct catalog *
-catalog_new(void)
+catalog_new(const struct config *cfg)
 {
-	return xcalloc(1, sizeof(struct catalog));
+	struct catalog *cat = xcalloc(1, sizeof *cat);
+
+	cat->nloc = cfg->nlocations;
+	cat->locs = xcalloc(cat->nloc + 1, sizeof *cat->locs);
+	for (size_t l = 0; l < cat->nloc; l++) {
+		struct catalog_location *loc = &cat->locs[l];
+
+		snprintf(loc->name, sizeof loc->name, "%s", cfg->locations[l].name);
+		snprintf(loc->label, sizeof loc->label, "%s", config_location_label(cfg, l));
+		loc->where = config_location_describe(cfg, l);
+	}
+	return cat;
 }
 
 static void
@@ -29,14 +41,17 @@ catalog_free(struct catalog *cat)
 	if (cat == NULL)
 		return;
 	for (size_t i = 0; i < cat->n; i++) {
-		copy_clear(&cat->entries[i].local);
-		copy_clear(&cat->entries[i].s3);
+		for (size_t l = 0; l < cat->entries[i].nloc; l++)
+			copy_clear(&cat->entries[i].copies[l]);
+		free(cat->entries[i].copies);
 	}
+	for (size_t l = 0; l < cat->nloc; l++) {
+		free(cat->locs[l].error);
+		free(cat->locs[l].where);
+		free(cat->locs[l].repo.error);
+	}
+	free(cat->locs);
 	free(cat->entries);
-	free(cat->repo_local.error);
-	free(cat->repo_s3.error);
-	free(cat->local_error);
-	free(cat->s3_error);
 	free(cat);
 }
 
@@ -60,7 +75,7 @@ catalog_find(struct catalog *cat, const char *id)
 struct list_ctx {
 	struct catalog *cat;
 	size_t cap;
-	bool is_s3;
+	size_t loc;         /* the location being read */
 	size_t first_new;   /* entries added by this location start here */
 };
 
@@ -86,6 +101,8 @@ entry_for(struct list_ctx *lc, const char *id)
 	e = &cat->entries[cat->n++];
 	memset(e, 0, sizeof *e);
 	memcpy(e->id, id, BACKUP_ID_SIZE);
+	e->nloc = cat->nloc;
+	e->copies = xcalloc(cat->nloc + 1, sizeof *e->copies);
 	return e;
 }
 
@@ -94,7 +111,7 @@ list_cb(void *ud, const struct storage_entry *se)
 {
 	struct list_ctx *lc = ud;
 	struct catalog_entry *e = entry_for(lc, se->id);
-	struct catalog_copy *c = lc->is_s3 ? &e->s3 : &e->local;
+	struct catalog_copy *c = &e->copies[lc->loc];
 
 	c->present = true;
 	c->complete = se->complete;
@@ -179,13 +196,13 @@ catalog_dedup_text(const struct catalog_copy *c, char *buf, size_t bufsz)
 const struct catalog_repo *
 catalog_repo_at(const struct catalog *cat, size_t i)
 {
-	return i == 0 ? &cat->repo_local : &cat->repo_s3;
+	return &cat->locs[i].repo;
 }
 
 bool
 catalog_has_repo(const struct catalog *cat)
 {
-	for (size_t i = 0; i < CATALOG_NLOC; i++)
+	for (size_t i = 0; i < cat->nloc; i++)
 		if (catalog_repo_at(cat, i)->present)
 			return true;
 	return false;
@@ -195,17 +212,25 @@ int
 catalog_add_location(struct catalog *cat, struct storage *st, struct vs_error *err)
 {
 	struct list_ctx lc = { .cat = cat, .cap = cat->n, .first_new = cat->n };
-	bool is_s3 = strcmp(storage_name(st), "s3") == 0;
+	int index = storage_index(st);
+	struct catalog_location *loc;
+	struct catalog_repo *rp;
 
-	lc.is_s3 = is_s3;
-	if (is_s3)
-		cat->s3_configured = true;
-	if (storage_list(st, list_cb, &lc, err) != 0)
+	if (index < 0 || (size_t)index >= cat->nloc)
+		return error_set(err, VS_ERR_USAGE, _("%s is not one of the configured locations"),
+		    storage_location(st));
+	lc.loc = (size_t)index;
+	loc = &cat->locs[lc.loc];
+	loc->wanted = true;
+	if (storage_list(st, list_cb, &lc, err) != 0) {
+		catalog_location_failed(cat, lc.loc, err->msg);
 		return -1;
+	}
+	loc->listed = true;
 	if (cat->n > 0)
 		qsort(cat->entries, cat->n, sizeof *cat->entries, entry_cmp);
 	for (size_t i = 0; i < cat->n; i++) {
-		struct catalog_copy *c = is_s3 ? &cat->entries[i].s3 : &cat->entries[i].local;
+		struct catalog_copy *c = &cat->entries[i].copies[lc.loc];
 
 		if (c->present && c->complete && !c->has_manifest && c->manifest_error == NULL)
 			load_details(st, cat->entries[i].id, c);
@@ -213,34 +238,118 @@ catalog_add_location(struct catalog *cat, struct storage *st, struct vs_error *e
 		 * of its files. */
 		if (catalog_copy_in_repo(c) && c->bytes == 0)
 			c->bytes = manifest_total_size(&c->m);
+		if (catalog_copy_usable(c))
+			loc->complete++;
 	}
-	{
-		struct catalog_repo *rp = is_s3 ? &cat->repo_s3 : &cat->repo_local;
+	/* What the repository holds: its backups from the listing, its size
+	 * from its index. */
+	rp = &loc->repo;
+	if (repo_view_present(st)) {
+		struct vs_error serr;
 
-		/* What the repository holds: its backups from the listing,
-		 * its size from its index. */
-		if (repo_view_present(st)) {
-			struct vs_error serr;
+		error_clear(&serr);
+		rp->present = true;
+		if (repo_view_size(st, &rp->bytes, &serr) != 0)
+			rp->error = xstrdup(serr.msg);
+		for (size_t i = 0; i < cat->n; i++) {
+			struct catalog_copy *c = &cat->entries[i].copies[lc.loc];
 
-			error_clear(&serr);
-			rp->present = true;
-			if (repo_view_size(st, &rp->bytes, &serr) != 0)
-				rp->error = xstrdup(serr.msg);
-			for (size_t i = 0; i < cat->n; i++) {
-				struct catalog_copy *c = is_s3 ? &cat->entries[i].s3 :
-				    &cat->entries[i].local;
-
-				if (!c->present || !repo_view_known(st, cat->entries[i].id))
-					continue;
-				rp->backups++;
-				if (catalog_copy_in_repo(c))
-					rp->logical += manifest_total_size(&c->m);
-				else if (rp->error != NULL)
-					c->repo_unreadable = true;
-			}
+			if (!c->present || !repo_view_known(st, cat->entries[i].id))
+				continue;
+			rp->backups++;
+			if (catalog_copy_in_repo(c))
+				rp->logical += manifest_total_size(&c->m);
+			else if (rp->error != NULL)
+				c->repo_unreadable = true;
 		}
 	}
 	return 0;
+}
+
+void
+catalog_location_failed(struct catalog *cat, size_t l, const char *why)
+{
+	if (l >= cat->nloc)
+		return;
+	cat->locs[l].wanted = true;
+	cat->locs[l].listed = false;
+	free(cat->locs[l].error);
+	cat->locs[l].error = xstrdup(why);
+}
+
+bool
+catalog_any_failed(const struct catalog *cat)
+{
+	for (size_t l = 0; l < cat->nloc; l++)
+		if (cat->locs[l].wanted && !cat->locs[l].listed)
+			return true;
+	return false;
+}
+
+bool
+catalog_all_failed(const struct catalog *cat)
+{
+	bool any = false;
+
+	for (size_t l = 0; l < cat->nloc; l++) {
+		if (!cat->locs[l].wanted)
+			continue;
+		if (cat->locs[l].listed)
+			return false;
+		any = true;
+	}
+	return any;
+}
+
+static void
+catalog_read_warn(void *ud, const char *msg)
+{
+	job_log(ud, VS_LOG_WARN, "%s", msg);
+}
+
+static int
+catalog_read_cancelled(void *ud)
+{
+	return job_cancelled(ud);
+}
+
+struct catalog *
+catalog_read(const struct config *cfg, struct job *job, unsigned set)
+{
+	struct catalog *cat = catalog_new(cfg);
+
+	for (size_t l = 0; l < cat->nloc; l++) {
+		struct storage *st = NULL;
+		struct vs_error err;
+
+		if (!(set & (1u << l)))
+			continue;
+		if (job != NULL && job_cancelled(job)) {
+			catalog_location_failed(cat, l, _("cancelled"));
+			continue;
+		}
+		if (job != NULL) {
+			char *phase = l == 0 ? xstrdup(_("listing backups")) :
+			    xasprintf(_("listing backups in %s"), cat->locs[l].label);
+
+			job_progress(job, phase, 0, 0, false);
+			free(phase);
+		}
+		error_clear(&err);
+		if (storage_open_at(cfg, l, &st, &err) != 0) {
+			catalog_location_failed(cat, l, err.msg);
+			continue;
+		}
+		if (job != NULL) {
+			storage_set_warn(st, catalog_read_warn, job);
+			storage_set_cancel(st, catalog_read_cancelled, job);
+		}
+		/* A failure is recorded in the location: each client reports it once. */
+		(void)catalog_add_location(cat, st, &err);
+		storage_close(st);
+	}
+	catalog_finish(cat);
+	return cat;
 }
 
 void
@@ -250,61 +359,85 @@ catalog_finish(struct catalog *cat)
 		qsort(cat->entries, cat->n, sizeof *cat->entries, entry_cmp);
 	for (size_t i = 0; i < cat->n; i++) {
 		struct catalog_entry *e = &cat->entries[i];
+		const struct catalog_copy *first = NULL;
 
-		e->disagree = e->local.has_manifest && e->s3.has_manifest &&
-		    strcmp(e->local.meta_digest, e->s3.meta_digest) != 0;
+		e->disagree = false;
+		for (size_t l = 0; l < e->nloc; l++) {
+			const struct catalog_copy *c = &e->copies[l];
+
+			if (!c->has_manifest)
+				continue;
+			if (first == NULL)
+				first = c;
+			else if (strcmp(first->meta_digest, c->meta_digest) != 0)
+				e->disagree = true;
+		}
 	}
 }
 
 const struct catalog_copy *
 catalog_best(const struct catalog_entry *e)
 {
-	if (e->local.present && e->local.complete)
-		return &e->local;
-	if (e->s3.present && e->s3.complete)
-		return &e->s3;
-	return e->local.present ? &e->local : &e->s3;
+	for (size_t l = 0; l < e->nloc; l++)
+		if (e->copies[l].present && e->copies[l].complete)
+			return &e->copies[l];
+	for (size_t l = 0; l < e->nloc; l++)
+		if (e->copies[l].present)
+			return &e->copies[l];
+	return &e->copies[0];
 }
 
 const char *
-catalog_where(const struct catalog_entry *e)
+catalog_where(const struct catalog *cat, const struct catalog_entry *e, char *buf,
+    size_t bufsz)
 {
-	bool local = e->local.present && e->local.complete;
-	bool s3 = e->s3.present && e->s3.complete;
+	size_t n = 0, len = 0, present = 0;
+	bool complete = false;
 
 	/* An unfinished copy beside a complete one does not count: "both"
 	 * must never make the only complete copy look redundant. */
-	if (local || s3)
-		return local && s3 ? "both" : local ? "local" : "s3";
-	if (e->local.present && e->s3.present)
-		return "both";
-	if (e->local.present)
-		return "local";
-	if (e->s3.present)
-		return "s3";
-	return "";
+	for (size_t l = 0; l < e->nloc; l++)
+		complete |= e->copies[l].present && e->copies[l].complete;
+	buf[0] = '\0';
+	for (size_t l = 0; l < e->nloc; l++) {
+		const struct catalog_copy *c = &e->copies[l];
+
+		if (!c->present)
+			continue;
+		present++;
+		if (complete && !c->complete)
+			continue;
+		if (len < bufsz)
+			len += (size_t)snprintf(buf + len, bufsz - len, "%s%s", n ? "," : "",
+			    catalog_location_name(cat, l));
+		n++;
+	}
+	(void)present;
+	if (n == 2 && cat->nloc == 2)
+		snprintf(buf, bufsz, "%s", "both");
+	else if (n > 2 && n == cat->nloc)
+		snprintf(buf, bufsz, "%s", "all");
+	return buf;
 }
 
 /* --- the facts about a copy, decided once ----------------------------------- */
 
 const char *
-catalog_location_name(size_t i)
+catalog_location_name(const struct catalog *cat, size_t i)
 {
-	static const char *const names[CATALOG_NLOC] = { "local", "s3" };
-
-	return i < CATALOG_NLOC ? names[i] : "";
+	return i < cat->nloc ? cat->locs[i].name : "";
 }
 
 const char *
-catalog_location_label(size_t i)
+catalog_location_label(const struct catalog *cat, size_t i)
 {
-	return i == 0 ? _("local") : i == 1 ? "S3" : "";
+	return i < cat->nloc ? cat->locs[i].label : "";
 }
 
 const struct catalog_copy *
 catalog_copy_at(const struct catalog_entry *e, size_t i)
 {
-	return i == 0 ? &e->local : &e->s3;
+	return &e->copies[i];
 }
 
 bool
@@ -382,7 +515,7 @@ catalog_last_drill(const struct catalog_entry *e)
 {
 	const struct drill_record *last = NULL;
 
-	for (size_t i = 0; i < CATALOG_NLOC; i++) {
+	for (size_t i = 0; i < e->nloc; i++) {
 		const struct catalog_copy *c = catalog_copy_at(e, i);
 
 		if (c->present && c->has_drill && (last == NULL || c->drill.at > last->at))
@@ -407,7 +540,7 @@ catalog_copy_counts(const struct catalog_copy *c)
 const struct catalog_copy *
 catalog_usable(const struct catalog_entry *e)
 {
-	for (size_t i = 0; i < CATALOG_NLOC; i++)
+	for (size_t i = 0; i < e->nloc; i++)
 		if (catalog_copy_usable(catalog_copy_at(e, i)))
 			return catalog_copy_at(e, i);
 	return NULL;
@@ -441,7 +574,7 @@ catalog_retention(const struct catalog *cat, const struct config *cfg, time_t no
 	size_t *idx = xcalloc(cat->n + 1, sizeof *idx);
 
 	/* Each location decides alone, as cleanup does. */
-	for (size_t l = 0; l < CATALOG_NLOC; l++) {
+	for (size_t l = 0; l < cat->nloc && l < cfg->nlocations; l++) {
 		size_t n = 0;
 
 		for (size_t i = 0; i < cat->n; i++) {
@@ -453,11 +586,11 @@ catalog_retention(const struct catalog *cat, const struct config *cfg, time_t no
 			it[n].in_use = in_use != NULL && in_use(cat->entries[i].id, ud);
 			idx[n++] = i;
 		}
-		retention_evaluate(it, n, l == 0 ? &cfg->retention : &cfg->retention_s3, now, d);
+		retention_evaluate(it, n, &cfg->locations[l].retention, now, d);
 		for (size_t k = 0; k < n; k++) {
 			if (items != NULL)
-				items[idx[k] * CATALOG_NLOC + l] = it[k];
-			out[idx[k] * CATALOG_NLOC + l] = d[k];
+				items[idx[k] * cat->nloc + l] = it[k];
+			out[idx[k] * cat->nloc + l] = d[k];
 		}
 	}
 	free(it);
@@ -477,7 +610,7 @@ catalog_newest(const struct catalog *cat, unsigned locations, bool verified,
 
 		if (e == skip)
 			continue;
-		for (size_t l = 0; l < CATALOG_NLOC; l++) {
+		for (size_t l = 0; l < e->nloc; l++) {
 			const struct catalog_copy *c = catalog_copy_at(e, l);
 
 			if (!(locations & (1u << l)) || !catalog_copy_counts(c) ||
@@ -500,7 +633,7 @@ catalog_delete_loss(const struct catalog *cat, const struct catalog_entry *e,
 	bool had_usable = false, kept_usable = false, kept_verified = false, any = false;
 
 	memset(out, 0, sizeof *out);
-	for (size_t l = 0; l < CATALOG_NLOC; l++) {
+	for (size_t l = 0; l < e->nloc; l++) {
 		const struct catalog_copy *c = catalog_copy_at(e, l);
 
 		if (!c->present)

@@ -1,6 +1,9 @@
 /*
- * The catalog: every backup found in the local backup_dir and in S3,
- * merged by id, with its parsed metadata, last verification and pin.
+ * The catalog: every backup found in each location (backup_dir, every S3
+ * bucket configured), merged by id, with its parsed metadata, last
+ * verification and pin per copy. Locations are numbered as in the
+ * configuration (cfg->locations): 0 is local; callers loop over them and
+ * never ask which driver a location has.
  */
 #ifndef VS_CATALOG_H
 #define VS_CATALOG_H
@@ -16,6 +19,8 @@
 #include "manifest/verify-record.h"
 #include "retention/retention.h"
 #include "storage/storage.h"
+
+struct job;
 
 struct catalog_copy {
 	bool present;
@@ -37,9 +42,9 @@ struct catalog_copy {
 
 struct catalog_entry {
 	char id[BACKUP_ID_SIZE];
-	struct catalog_copy local;
-	struct catalog_copy s3;
-	bool disagree;           /* both copies complete, metadata differs */
+	struct catalog_copy *copies; /* one per location of the catalog */
+	size_t nloc;
+	bool disagree;           /* two complete copies' metadata differs */
 };
 
 /* The deduplicating repository of one location (format 2). */
@@ -51,30 +56,55 @@ struct catalog_repo {
 	uint64_t logical;                /* their files, added up (of those read) */
 };
 
+/* One location of the catalog, as in the configuration. */
+struct catalog_location {
+	char name[CONFIG_NAME_SIZE];     /* "local", "s3", "eu-west" */
+	char label[CONFIG_NAME_SIZE];    /* for people: "local" (translated), "S3", "eu-west" */
+	char *where;                     /* backup_dir, "s3://bucket/prefix" */
+	bool wanted;                     /* asked for: its listing was tried */
+	bool listed;                     /* and worked */
+	char *error;                     /* else why not */
+	size_t complete;                 /* usable copies found there */
+	struct catalog_repo repo;
+};
+
 struct catalog {
 	struct catalog_entry *entries;   /* sorted by id, oldest first */
 	size_t n;
-	bool s3_configured;
-	struct catalog_repo repo_local;
-	struct catalog_repo repo_s3;
-	char *local_error;               /* listing failed: why */
-	char *s3_error;
+	struct catalog_location *locs;   /* one per configured location */
+	size_t nloc;
 };
 
-/* Read one location into cat (merging by id). st's warnings go where its
- * hook says. */
+/* An empty catalog with a slot for each location of cfg. */
+struct catalog *catalog_new(const struct config *cfg);
+void catalog_free(struct catalog *cat);
+
+/* Read one location into cat (merging by id) at its index
+ * (storage_index). st's warnings go where its hook says. On failure the
+ * location's error is set too. */
 int catalog_add_location(struct catalog *cat, struct storage *st, struct vs_error *err);
+
+/* Record that location l was wanted but could not be opened or listed. */
+void catalog_location_failed(struct catalog *cat, size_t l, const char *why);
 
 /* Sort and mark disagreements; call after the last catalog_add_location. */
 void catalog_finish(struct catalog *cat);
 
-struct catalog *catalog_new(void);
-void catalog_free(struct catalog *cat);
+/* The catalog of every location in set (bits as in cfg->locations),
+ * each opened for job (its warnings in the job's log, its requests
+ * cancelled with it; job may be NULL). A location that cannot be read
+ * has its error set; the others are there. */
+struct catalog *catalog_read(const struct config *cfg, struct job *job, unsigned set);
+
+/* Did any wanted location fail? Did all of them? */
+bool catalog_any_failed(const struct catalog *cat);
+bool catalog_all_failed(const struct catalog *cat);
 
 /* Find by id; NULL when absent. */
 struct catalog_entry *catalog_find(struct catalog *cat, const char *id);
 
-/* The copy that describes the backup best: local when complete, else s3. */
+/* The copy that describes the backup best: the first complete one
+ * (nearest first: local, then the order of the configuration). */
 const struct catalog_copy *catalog_best(const struct catalog_entry *e);
 
 /* Format 2: the bytes the backup of copy c added to its repository when
@@ -88,27 +118,31 @@ bool catalog_copy_in_repo(const struct catalog_copy *c);
  * ("47.3x"), "" for plain backups. */
 void catalog_dedup_text(const struct catalog_copy *c, char *buf, size_t bufsz);
 
-/* The repository of location i (0 .. CATALOG_NLOC - 1). */
+/* The repository of location i (0 .. cat->nloc - 1). */
 const struct catalog_repo *catalog_repo_at(const struct catalog *cat, size_t i);
 
 /* Does a location hold a repository? */
 bool catalog_has_repo(const struct catalog *cat);
 
-/* "local", "s3", "both" or "" */
-const char *catalog_where(const struct catalog_entry *e);
+/* Where the backup is: a location's name when it is in one ("local",
+ * "eu-west"), "both" when it is in both of two, "all" in every one of
+ * more, else the names joined by ","; "" when nowhere. A complete copy
+ * counts; unfinished ones count only when there is no complete one. */
+const char *catalog_where(const struct catalog *cat, const struct catalog_entry *e,
+    char *buf, size_t bufsz);
 
 /*
  * The facts every screen and command asks about a backup, decided here
- * once. The locations are numbered 0 (local) .. CATALOG_NLOC - 1, so
+ * once. The locations are numbered 0 (local) .. cat->nloc - 1, so
  * callers loop over them instead of naming each.
  */
-#define CATALOG_NLOC 2
 
-/* "local" or "s3": the name of location i (as in --location). */
-const char *catalog_location_name(size_t i);
+/* The name of location i (as in --location): "local", "s3", "eu-west". */
+const char *catalog_location_name(const struct catalog *cat, size_t i);
 
-/* Location i for people: "local" (translated) or "S3". */
-const char *catalog_location_label(size_t i);
+/* Location i for people: "local" (translated), "S3" (the single S3
+ * location of old), else its name. */
+const char *catalog_location_label(const struct catalog *cat, size_t i);
 
 /* Copy i of an entry. */
 const struct catalog_copy *catalog_copy_at(const struct catalog_entry *e, size_t i);
@@ -150,8 +184,8 @@ bool catalog_copy_verified(const struct catalog_copy *c);
  * part, not a safety backup. */
 bool catalog_copy_counts(const struct catalog_copy *c);
 
-/* The entry's usable copy that describes it best: local first, else S3;
- * NULL when no copy is usable. */
+/* The entry's usable copy that describes it best: nearest first; NULL
+ * when no copy is usable. */
 const struct catalog_copy *catalog_usable(const struct catalog_entry *e);
 
 /* The retention item of one copy (in_use is left false: the caller knows
@@ -160,8 +194,8 @@ void catalog_retention_item(const struct catalog_entry *e, const struct catalog_
     struct retention_item *it);
 
 /* Retention for every copy of the catalog at now, each location under its
- * own policy (retention / retention_s3), as cleanup decides: out[i *
- * CATALOG_NLOC + l] for entry i, location l (only for copies present).
+ * own policy (cfg->locations[l].retention), as cleanup decides: out[i *
+ * cat->nloc + l] for entry i, location l (only for copies present).
  * in_use (may be NULL) says which backups a running job holds. */
 void catalog_retention(const struct catalog *cat, const struct config *cfg, time_t now,
     bool (*in_use)(const char *id, void *ud), void *ud, struct retention_item *items,
@@ -173,7 +207,7 @@ void catalog_retention(const struct catalog *cat, const struct config *cfg, time
  * NULL when there is none. */
 const struct catalog_entry *catalog_newest(const struct catalog *cat, unsigned locations,
     bool verified, const struct catalog_entry *skip);
-#define CATALOG_ALL_LOCATIONS ((1u << CATALOG_NLOC) - 1)
+#define CATALOG_ALL_LOCATIONS (~0u)
 
 /* What deleting copies of a backup (bit i: location i) loses. */
 struct catalog_loss {

@@ -27,9 +27,9 @@ cleanup_warn(void *ud, const char *msg)
 }
 
 static struct config_retention
-policy_for(const struct config *cfg, bool s3, const struct job_cleanup_args *a)
+policy_for(const struct config *cfg, size_t l, const struct job_cleanup_args *a)
 {
-	struct config_retention p = s3 ? cfg->retention_s3 : cfg->retention;
+	struct config_retention p = cfg->locations[l].retention;
 
 	if (a->retain_days >= 0)
 		p.daily = a->retain_days;
@@ -44,9 +44,10 @@ static int
 row_cmp(const void *a, const void *b)
 {
 	const struct cleanup_row *x = a, *y = b;
-	int c = strcmp(x->location, y->location);
 
-	return c != 0 ? c : strcmp(x->id, y->id);
+	if (x->loc != y->loc)
+		return x->loc < y->loc ? -1 : 1;
+	return strcmp(x->id, y->id);
 }
 
 /* The repository of st (if any) loses what no backup references any
@@ -82,13 +83,12 @@ collect_garbage(struct job *job, struct storage *st, bool dry_run, struct cleanu
 
 /* Decide (and unless dry, delete) for one location. */
 static int
-cleanup_location(struct job *job, const struct job_cleanup_args *args, const char *location,
+cleanup_location(struct job *job, const struct job_cleanup_args *args, size_t l,
     struct cleanup_report *rep, struct vs_error *err)
 {
 	const struct config *cfg = job_config(job);
-	bool is_s3 = strcmp(location, "s3") == 0;
-	struct config_retention policy = policy_for(cfg, is_s3, args);
-	struct catalog *cat = catalog_new();
+	struct config_retention policy = policy_for(cfg, l, args);
+	struct catalog *cat = catalog_new(cfg);
 	struct storage *st = NULL;
 	struct retention_item *items = NULL;
 	struct retention_decision *dec = NULL;
@@ -96,7 +96,7 @@ cleanup_location(struct job *job, const struct job_cleanup_args *args, const cha
 	bool other_writing = false;
 	int rc = -1;
 
-	if (jobs_storage_open(job, location, &st, err) != 0)
+	if (jobs_storage_open_at(job, l, &st, err) != 0)
 		goto out;
 	storage_set_warn(st, cleanup_warn, job);
 	if (catalog_add_location(cat, st, err) != 0)
@@ -106,13 +106,13 @@ cleanup_location(struct job *job, const struct job_cleanup_args *args, const cha
 	dec = xcalloc(cat->n + 1, sizeof *dec);
 	/* A dry run takes no lock: an unfinished local backup may be one that
 	 * another process is writing right now. */
-	if (args->dry_run && !is_s3) {
+	if (args->dry_run && l == 0) {
 		struct bdlock_holder h;
 
 		other_writing = bdlock_probe(cfg->backup_dir, &h, NULL) == 1;
 	}
 	for (size_t i = 0; i < cat->n; i++) {
-		const struct catalog_copy *c = is_s3 ? &cat->entries[i].s3 : &cat->entries[i].local;
+		const struct catalog_copy *c = catalog_copy_at(&cat->entries[i], l);
 		struct retention_item *it = &items[n++];
 
 		catalog_retention_item(&cat->entries[i], c, it);
@@ -123,12 +123,13 @@ cleanup_location(struct job *job, const struct job_cleanup_args *args, const cha
 	first = rep->n;
 	rep->rows = xreallocarray(rep->rows, rep->n + n + 1, sizeof *rep->rows);
 	for (size_t i = 0; i < n; i++) {
-		const struct catalog_copy *c = is_s3 ? &cat->entries[i].s3 : &cat->entries[i].local;
+		const struct catalog_copy *c = catalog_copy_at(&cat->entries[i], l);
 		struct cleanup_row *row = &rep->rows[rep->n++];
 
 		memset(row, 0, sizeof *row);
 		snprintf(row->id, sizeof row->id, "%s", items[i].id);
-		snprintf(row->location, sizeof row->location, "%s", location);
+		snprintf(row->location, sizeof row->location, "%s", cfg->locations[l].name);
+		row->loc = l;
 		row->type = items[i].type;
 		row->type_known = c->has_manifest;
 		row->created = items[i].created;
@@ -189,6 +190,7 @@ job_cleanup_run(struct job *job, void *argp, void **result, struct vs_error *err
 	const struct config *cfg = job_config(job);
 	struct cleanup_report *rep = xcalloc(1, sizeof *rep);
 	struct bdlock *lock = NULL;
+	unsigned want = args->locations & config_location_all(cfg);
 	int rc = -1;
 
 	rep->at = args->at;
@@ -196,23 +198,26 @@ job_cleanup_run(struct job *job, void *argp, void **result, struct vs_error *err
 	job_progress(job, _("deciding what to keep"), 0, 0, false);
 	if (!args->dry_run && jobs_lock(job, "cleanup", &lock, err) != 0)
 		goto out;
-	if (args->local && cleanup_location(job, args, "local", rep, err) != 0)
-		goto out;
-	/* Without s3.bucket S3 is skipped, unless S3 alone was asked for:
-	 * then the error saying it is not configured beats an empty table. */
-	if (args->s3 && (cfg->s3.bucket[0] != '\0' || !args->local)) {
-		struct vs_error serr;
+	for (size_t l = 0; l < cfg->nlocations; l++) {
+		struct vs_error lerr;
 
-		error_clear(&serr);
-		if (cleanup_location(job, args, "s3", rep, &serr) != 0) {
-			if (!args->local || serr.code == VS_ERR_CANCELLED) {
-				*err = serr;
-				goto out;
-			}
-			/* The local decisions stand; S3 is reported as not done. */
-			rep->s3_error = xstrdup(serr.msg);
-			job_log(job, VS_LOG_ERROR, _("S3 was not cleaned up: %s"), serr.msg);
+		if (!(want & (1u << l)))
+			continue;
+		error_clear(&lerr);
+		if (cleanup_location(job, args, l, rep, &lerr) == 0)
+			continue;
+		/* backup_dir, a location asked for alone, or a cancel fail the
+		 * run; another location is reported as not done, and the
+		 * decisions elsewhere stand. */
+		if (l == 0 || want == (1u << l) || lerr.code == VS_ERR_CANCELLED) {
+			*err = lerr;
+			goto out;
 		}
+		rep->skipped[l] = xstrdup(lerr.msg);
+		snprintf(rep->skipped_names[l], sizeof rep->skipped_names[l], "%s",
+		    jobs_location_label(cfg, l));
+		job_log(job, VS_LOG_ERROR, _("%s was not cleaned up: %s"),
+		    jobs_location_label(cfg, l), lerr.msg);
 	}
 	if (rep->n > 0)
 		qsort(rep->rows, rep->n, sizeof *rep->rows, row_cmp);
@@ -233,7 +238,8 @@ cleanup_report_free(struct cleanup_report *r)
 	for (size_t i = 0; i < r->n; i++)
 		free(r->rows[i].error);
 	free(r->rows);
-	free(r->s3_error);
+	for (size_t l = 0; l < CONFIG_LOCATION_MAX; l++)
+		free(r->skipped[l]);
 	free(r);
 }
 

@@ -57,46 +57,50 @@ job_delete_run(struct job *job, void *argp, void **result, struct vs_error *err)
 {
 	struct job_delete_args *args = argp;
 	const struct config *cfg = job_config(job);
-	const bool want[2] = { args->local, args->s3 };
-	static const char *const where[2] = { "local", "s3" };
-	struct storage *st[2] = { NULL, NULL };
+	unsigned want = args->locations & config_location_all(cfg);
+	struct storage **st = xcalloc(cfg->nlocations + 1, sizeof *st);
 	struct bdlock *lock = NULL;
 	struct job_delete_result *res = xcalloc(1, sizeof *res);
-	bool found = false;
 	int rc = -1;
 
 	snprintf(res->id, sizeof res->id, "%s", args->id);
 	job_set_backup(job, args->id);
 	if (jobs_lock(job, "delete", &lock, err) != 0) {
 		free(res);
+		free(st);
 		return -1;
 	}
 	job_progress(job, _("deleting"), 0, 0, false);
-	for (size_t i = 0; i < 2; i++)
-		if (want[i] && (jobs_storage_open(job, where[i], &st[i], err) != 0 ||
+	/* Every chosen location is checked for a pin before anything goes. */
+	for (size_t i = 0; i < cfg->nlocations; i++)
+		if ((want & (1u << i)) && (jobs_storage_open_at(job, i, &st[i], err) != 0 ||
 		    delete_check_pin(st[i], args->id, err) != 0))
 			goto out;
-	for (size_t i = 0; i < 2; i++) {
+	for (size_t i = 0; i < cfg->nlocations; i++) {
 		bool here = false;
 
-		if (want[i] && delete_from(job, st[i], args->id, &here, err) != 0)
+		if ((want & (1u << i)) && delete_from(job, st[i], args->id, &here, err) != 0)
 			goto out;
-		found |= here;
-		*(i == 0 ? &res->local : &res->s3) = here;
+		if (here)
+			res->deleted |= 1u << i;
 	}
-	if (!found) {
+	if (res->deleted == 0) {
+		char where[256];
+
+		jobs_where_text(cfg, want, where, sizeof where);
 		error_set(err, VS_ERR_NOTFOUND, _("backup %s was not found in %s"), args->id,
-		    args->local && args->s3 ? _("local storage or S3") :
-		    args->s3 ? "S3" : cfg->backup_dir);
+		    want == 1u ? cfg->backup_dir : where);
 		goto out;
 	}
+	jobs_where_text(cfg, res->deleted, res->where, sizeof res->where);
 	*result = res;
 	res = NULL;
 	rc = 0;
 out:
 	free(res);
-	for (size_t i = 0; i < 2; i++)
+	for (size_t i = 0; i < cfg->nlocations; i++)
 		storage_close(st[i]);
+	free(st);
 	bdlock_release(lock);
 	return rc;
 }
@@ -106,8 +110,7 @@ job_delete_describe(const void *r, char *buf, size_t bufsz)
 {
 	const struct job_delete_result *res = r;
 
-	snprintf(buf, bufsz, _("deleted %s from %s"), res->id, res->local && res->s3 ?
-	    _("local storage and S3") : res->s3 ? "S3" : _("local storage"));
+	snprintf(buf, bufsz, _("deleted %s from %s"), res->id, res->where);
 }
 
 const struct job_type job_delete_type = {

@@ -57,9 +57,10 @@ phase_end(struct drill_ctx *dc, enum drill_phase p)
 /* The newest complete backup in st (safety backups taken by a restore
  * aside: they hold whatever state the restore replaced). "" when none. */
 static int
-newest_backup(struct storage *st, char id[BACKUP_ID_SIZE], struct vs_error *err)
+newest_backup(const struct config *cfg, struct storage *st, char id[BACKUP_ID_SIZE],
+    struct vs_error *err)
 {
-	struct catalog *cat = catalog_new();
+	struct catalog *cat = catalog_new(cfg);
 	const struct catalog_copy *best = NULL;
 
 	id[0] = '\0';
@@ -70,7 +71,7 @@ newest_backup(struct storage *st, char id[BACKUP_ID_SIZE], struct vs_error *err)
 	catalog_finish(cat);
 	for (size_t i = 0; i < cat->n; i++) {
 		const struct catalog_entry *e = &cat->entries[i];
-		const struct catalog_copy *c = strcmp(storage_name(st), "s3") == 0 ? &e->s3 : &e->local;
+		const struct catalog_copy *c = catalog_copy_at(e, (size_t)storage_index(st));
 
 		if (!c->present || !c->complete || !c->has_manifest ||
 		    c->m.type == BACKUP_PRE_RESTORE)
@@ -92,28 +93,42 @@ has_backup(struct storage *st, const char *id)
 	return storage_stat(st, id, STORAGE_METADATA, &size, NULL) == 0;
 }
 
-/* Which backup, from where: --from, else local, else S3 when it has it. */
+/* Which backup, from where: --from, else the nearest location that holds
+ * it (local first, then the order of the configuration). */
 static int
 choose(struct drill_ctx *dc, struct job_drill_args *a, struct vs_error *err)
 {
-	bool s3 = dc->cfg->s3.bucket[0] != '\0';
-	const char *where = a->from[0] ? a->from : "local";
+	size_t n = dc->cfg->nlocations;
 
-	if (jobs_storage_open(dc->job, where, &dc->st, err) != 0)
-		return -1;
-	if (a->id[0] == '\0' && newest_backup(dc->st, a->id, err) != 0)
-		return -1;
-	if (a->from[0] == '\0' && s3 && (a->id[0] == '\0' || !has_backup(dc->st, a->id))) {
-		storage_close(dc->st);
-		dc->st = NULL;
-		if (jobs_storage_open(dc->job, "s3", &dc->st, err) != 0)
+	if (a->from[0] != '\0') {
+		if (jobs_storage_open(dc->job, a->from, &dc->st, err) != 0)
 			return -1;
-		if (a->id[0] == '\0' && newest_backup(dc->st, a->id, err) != 0)
+		if (a->id[0] == '\0' && newest_backup(dc->cfg, dc->st, a->id, err) != 0)
 			return -1;
+	} else {
+		char want[BACKUP_ID_SIZE];
+
+		snprintf(want, sizeof want, "%s", a->id);
+		for (size_t l = 0; l < n; l++) {
+			storage_close(dc->st);
+			dc->st = NULL;
+			if (jobs_storage_open_at(dc->job, l, &dc->st, err) != 0) {
+				if (l + 1 < n)
+					continue;
+				return -1;
+			}
+			if (want[0] == '\0' && newest_backup(dc->cfg, dc->st, a->id, err) != 0 && l + 1 == n)
+				return -1;
+			if (a->id[0] != '\0' && has_backup(dc->st, a->id))
+				break;
+			if (want[0] == '\0')
+				a->id[0] = '\0';
+		}
 	}
 	if (a->id[0] == '\0')
 		return error_set(err, VS_ERR_NOTFOUND, _("there is no complete backup to drill in "
-		    "%s%s"), storage_location(dc->st), s3 && !a->from[0] ? _(" nor locally") : "");
+		    "%s%s"), storage_location(dc->st), n > 1 && !a->from[0] ?
+		    _(" nor in any other location") : "");
 	snprintf(dc->rep->id, sizeof dc->rep->id, "%s", a->id);
 	snprintf(dc->rep->location, sizeof dc->rep->location, "%s", storage_name(dc->st));
 	return 0;
@@ -287,7 +302,8 @@ static void
 check_rto(struct drill_ctx *dc)
 {
 	struct drill_report *r = dc->rep;
-	bool s3 = strcmp(r->location, "s3") == 0;
+	/* Every location but backup_dir is fetched first: the remote target. */
+	bool s3 = config_location_index(dc->cfg, r->location) != 0;
 	int target = s3 ? dc->cfg->drill.rto_target_s3 : dc->cfg->drill.rto_target_local;
 	char parts[256] = "";
 	size_t len = 0;

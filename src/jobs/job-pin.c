@@ -12,7 +12,7 @@
 #include "storage/storage.h"
 
 static int
-pin_in(struct job *job, const char *location, const struct job_pin_args *args, bool *found,
+pin_in(struct job *job, size_t location, const struct job_pin_args *args, bool *found,
     struct vs_error *err)
 {
 	struct storage *st = NULL;
@@ -21,7 +21,7 @@ pin_in(struct job *job, const char *location, const struct job_pin_args *args, b
 	char text[64], at[ISO8601_SIZE];
 	int rc = -1;
 
-	if (jobs_storage_open(job, location, &st, err) != 0)
+	if (jobs_storage_open_at(job, location, &st, err) != 0)
 		return -1;
 	error_clear(&perr);
 	if (storage_stat(st, args->id, STORAGE_METADATA, &size, &perr) != 0) {
@@ -51,19 +51,25 @@ static int
 job_pin_run(struct job *job, void *argp, void **result, struct vs_error *err)
 {
 	struct job_pin_args *args = argp, *res;
-	bool found = false, local = false, s3 = false;
+	const struct config *cfg = job_config(job);
+	unsigned done = 0;
 
-	if (args->local && pin_in(job, "local", args, &local, err) != 0)
-		return -1;
-	if (args->s3 && pin_in(job, "s3", args, &s3, err) != 0)
-		return -1;
-	found = local || s3;
-	if (!found)
+	for (size_t i = 0; i < cfg->nlocations; i++) {
+		bool here = false;
+
+		if (!(args->locations & (1u << i)))
+			continue;
+		if (pin_in(job, i, args, &here, err) != 0)
+			return -1;
+		if (here)
+			done |= 1u << i;
+	}
+	if (done == 0)
 		return error_set(err, VS_ERR_NOTFOUND, _("no complete backup %s was found"), args->id);
 	res = xmalloc(sizeof *res);
 	*res = *args;
-	res->local = local;
-	res->s3 = s3;
+	res->locations = done;
+	jobs_where_text(cfg, done, res->where, sizeof res->where);
 	*result = res;
 	return 0;
 }
@@ -72,11 +78,9 @@ static void
 job_pin_describe(const void *r, char *buf, size_t bufsz)
 {
 	const struct job_pin_args *res = r;
-	const char *where = res->local && res->s3 ? _("local storage and S3") : res->s3 ? "S3" :
-	    _("local storage");
 
 	snprintf(buf, bufsz, res->pin ? _("pinned %s in %s: cleanup and delete leave it alone") :
-	    _("unpinned %s in %s"), res->id, where);
+	    _("unpinned %s in %s"), res->id, res->where);
 }
 
 const struct job_type job_pin_type = {

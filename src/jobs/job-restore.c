@@ -708,7 +708,9 @@ job_restore_run(struct job *job, void *argp, void **result, struct vs_error *err
 
 	if (!step_done(&rc, RESTORE_FETCH)) {
 		step_begin(&rc, RESTORE_FETCH);
-		if (strcmp(args->from, "s3") == 0 && transfer_copy(job, "s3", "local", rc.j.id, err) != 0)
+		/* A copy elsewhere is fetched into backup_dir first. */
+		if (config_location_index(job_config(job), args->from) != 0 &&
+		    transfer_copy(job, args->from, "local", rc.j.id, err) != 0)
 			goto out;
 		rc.j.done |= 1u << RESTORE_FETCH;
 	}

@@ -15,8 +15,7 @@
 
 /* list: args struct job_list_args, result struct catalog */
 struct job_list_args {
-	bool local;
-	bool s3;
+	unsigned locations;   /* bit i: cfg->locations[i] */
 };
 extern const struct job_type job_list_type;
 
@@ -24,14 +23,19 @@ extern const struct job_type job_list_type;
 struct job_backup_args {
 	enum backup_type type;
 	bool type_given;      /* else the schedule decides from the time */
-	bool upload;          /* also upload to S3 when configured */
+	bool upload;          /* also send it to every location with upload = true */
 	bool take_lock;       /* false when the caller holds the backup_dir lock */
 };
 struct job_backup_result {
 	char id[BACKUP_ID_SIZE];
 	struct manifest m;
 	double seconds;
-	bool uploaded;
+	unsigned wanted;      /* the locations it was to be sent to (bits) */
+	unsigned copied;      /* those that hold it now */
+	char *errors[CONFIG_LOCATION_MAX]; /* why a copy is missing, by location */
+	char names[CONFIG_LOCATION_MAX][CONFIG_NAME_SIZE];
+	char wheres[CONFIG_LOCATION_MAX][128];
+	int nloc;
 };
 extern const struct job_type job_backup_type;
 
@@ -39,7 +43,7 @@ extern const struct job_type job_backup_type;
 struct job_verify_args {
 	char id[BACKUP_ID_SIZE];
 	bool deep;
-	char location[8];     /* "local" or "s3" */
+	char location[CONFIG_NAME_SIZE]; /* a location's name ("local", "eu-west") */
 };
 struct verify_check {
 	char *what;           /* "redis.rdb sha256", "metadata.json" ... */
@@ -48,7 +52,7 @@ struct verify_check {
 };
 struct verify_report {
 	char id[BACKUP_ID_SIZE];
-	char location[8];
+	char location[CONFIG_NAME_SIZE];
 	bool deep;
 	bool ok;
 	struct verify_check *checks;
@@ -77,30 +81,29 @@ int verify_before_restore(struct job *job, struct storage *st, const char *id,
 /* delete: args struct job_delete_args, result struct job_delete_result */
 struct job_delete_args {
 	char id[BACKUP_ID_SIZE];
-	bool local;
-	bool s3;
+	unsigned locations;   /* bit i: cfg->locations[i] */
 };
 struct job_delete_result {
 	char id[BACKUP_ID_SIZE];
-	bool local;           /* a copy was deleted there */
-	bool s3;
+	unsigned deleted;     /* the locations where a copy was deleted */
+	char where[256];      /* they for people */
 };
 extern const struct job_type job_delete_type;
 
 /* pin / unpin: args struct job_pin_args, result struct job_pin_args (what
- * was done: local and s3 say where) */
+ * was done: locations says where) */
 struct job_pin_args {
 	char id[BACKUP_ID_SIZE];
 	bool pin;
-	bool local;
-	bool s3;
+	unsigned locations;   /* bit i: cfg->locations[i] */
+	char where[256];      /* result: where it was done, for people */
 };
 extern const struct job_type job_pin_type;
 
 /* restore: args struct job_restore_args, result struct job_restore_result */
 struct job_restore_args {
 	char id[BACKUP_ID_SIZE];
-	char from[8];         /* "local" or "s3" */
+	char from[CONFIG_NAME_SIZE]; /* a location's name */
 	bool safety_backup;   /* take a pre-restore backup first (default) */
 	char *target_dir;     /* write the files there, touch nothing live */
 	bool rollback;        /* return to the safety backup of an interrupted restore */
@@ -118,8 +121,7 @@ void job_restore_args_free(void *args);
 
 /* cleanup: args struct job_cleanup_args, result struct cleanup_report */
 struct job_cleanup_args {
-	bool local;
-	bool s3;
+	unsigned locations;   /* bit i: cfg->locations[i] */
 	time_t at;            /* evaluate the policy at this moment */
 	bool dry_run;         /* decide and report, delete nothing */
 	int retain_days;      /* overrides of the configured numbers, -1: none */
@@ -128,7 +130,8 @@ struct job_cleanup_args {
 };
 struct cleanup_row {
 	char id[BACKUP_ID_SIZE];
-	char location[8];     /* "local" or "s3": each location decides alone */
+	char location[CONFIG_NAME_SIZE]; /* each location decides alone */
+	size_t loc;           /* its index in cfg->locations */
 	enum backup_type type;
 	bool type_known;
 	time_t created;       /* 0 when unknown */
@@ -147,7 +150,9 @@ struct cleanup_report {
 	bool dry_run;
 	size_t deleted, failed;
 	uint64_t freed;
-	char *s3_error;       /* S3 could not be listed: nothing decided there */
+	/* Locations that could not be listed: nothing decided there. */
+	char *skipped[CONFIG_LOCATION_MAX];   /* by location index, NULL: listed */
+	char skipped_names[CONFIG_LOCATION_MAX][CONFIG_NAME_SIZE];
 	/* Garbage collection of the repositories (format 2), every location. */
 	bool repo_ran;
 	uint64_t repo_total;   /* bytes of packs before */
@@ -158,9 +163,35 @@ struct cleanup_report {
 extern const struct job_type job_cleanup_type;
 void cleanup_report_free(struct cleanup_report *r);
 
+/* sync: args struct job_sync_args, result struct sync_report */
+struct job_sync_args {
+	unsigned from;        /* where copies may come from (0: any, the nearest) */
+	unsigned to;          /* destinations (0: every location with upload = true) */
+	bool dry_run;
+};
+struct sync_row {
+	char id[BACKUP_ID_SIZE];      /* "" : the destination itself failed */
+	char from[CONFIG_NAME_SIZE];
+	char to[CONFIG_NAME_SIZE];
+	size_t to_loc;
+	uint64_t size;                /* of the backup's files */
+	bool done;
+	char *error;
+};
+struct sync_report {
+	struct sync_row *rows;        /* by destination, oldest first */
+	size_t n;
+	bool dry_run;
+	size_t copied, failed;
+	size_t skipped;               /* lacking, but the destination's retention would not keep them */
+	uint64_t bytes;               /* of the backups still to copy (dry run) */
+};
+extern const struct job_type job_sync_type;
+void sync_report_free(struct sync_report *r);
+
 /* check: args struct job_check_args, result struct job_check_result */
 struct job_check_args {
-	char location[8];     /* "local" or "s3" */
+	char location[CONFIG_NAME_SIZE];
 };
 struct job_check_result {
 	char location[256];
@@ -171,7 +202,7 @@ extern const struct job_type job_check_type;
 /* drill: args struct job_drill_args, result struct drill_report */
 struct job_drill_args {
 	char id[BACKUP_ID_SIZE];  /* "" : the newest backup */
-	char from[8];             /* "local", "s3"; "" : local when it is there */
+	char from[CONFIG_NAME_SIZE]; /* a location's name; "" : the nearest holding it */
 	bool keep;                /* leave the sandbox running */
 };
 struct cJSON;
@@ -186,7 +217,7 @@ struct drill_check {
 };
 struct drill_report {
 	char id[BACKUP_ID_SIZE];
-	char location[8];
+	char location[CONFIG_NAME_SIZE];
 	bool ok;
 	time_t at;
 	struct drill_check *checks;
@@ -217,6 +248,17 @@ int jobs_lock(struct job *job, const char *operation, struct bdlock **lock,
 /* storage_open() for a job: every request of it stops when the job is
  * cancelled (storage_set_cancel). */
 int jobs_storage_open(struct job *job, const char *location, struct storage **out,
+    struct vs_error *err);
+/* Location i for people in a sentence: "local storage", "S3" (the
+ * single S3 location of old), else its name. */
+const char *jobs_location_label(const struct config *cfg, size_t i);
+
+/* The locations of set for people: "local storage and S3",
+ * "local storage, eu-west and us-east". */
+void jobs_where_text(const struct config *cfg, unsigned set, char *buf, size_t bufsz);
+
+/* The same for location i of the configuration. */
+int jobs_storage_open_at(struct job *job, size_t i, struct storage **out,
     struct vs_error *err);
 
 #endif

@@ -119,7 +119,7 @@ journal_load(const char *backup_dir, struct journal *j, struct vs_error *err)
 	else if (jstr(root, "safety_id")[0] != '\0')
 		bad = "safety_id";
 	snprintf(j->from, sizeof j->from, "%s", jstr(root, "from"));
-	if (strcmp(j->from, "local") != 0 && strcmp(j->from, "s3") != 0)
+	if (!config_name_valid(j->from))
 		bad = "from";
 	j->rollback = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(root, "rollback"));
 	j->aof = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(root, "aof"));

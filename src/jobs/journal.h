@@ -13,6 +13,7 @@
 
 #include "common/error.h"
 #include "common/timeutil.h"
+#include "config/conf.h"
 
 #define JOURNAL_FILE ".restore-journal.json"
 /* The largest "done" a journal may hold (one bit per restore step). */
@@ -22,7 +23,7 @@ struct journal {
 	char id[BACKUP_ID_SIZE];          /* the backup being restored */
 	char safety_id[BACKUP_ID_SIZE];   /* "" when none was taken */
 	bool rollback;                    /* this run restores the safety backup */
-	char from[8];
+	char from[CONFIG_NAME_SIZE];
 	time_t started;
 	unsigned done;                    /* bit i: step i finished */
 	/* Learnt from the server before it was stopped. */

@@ -80,12 +80,11 @@ plan_steps(const struct config *cfg, struct restore_plan *p)
 	const struct manifest *m = &p->m;
 	const struct manifest_index *ix[2] = { &m->content, &m->user };
 	char size[32], a[96], b[96];
-	bool s3 = strcmp(p->from, "s3") == 0;
 
 	format_bytes(p->backup_bytes, size, sizeof size);
-	if (s3)
-		step_set(p, RESTORE_FETCH, false, _("%s from s3://%s/%s into %s"), size,
-		    cfg->s3.bucket, cfg->s3.prefix, cfg->backup_dir);
+	if (p->remote)
+		step_set(p, RESTORE_FETCH, false, _("%s from %s into %s"), size, p->from_where,
+		    cfg->backup_dir);
 	else
 		step_set(p, RESTORE_FETCH, true, "%s", _("the local copy is used"));
 	step_set(p, RESTORE_VERIFY, false, _("sizes and SHA-256 of every file (%s)"), size);
@@ -130,6 +129,17 @@ job_plan_run(struct job *job, void *argp, void **result, struct vs_error *err)
 
 	snprintf(p->id, sizeof p->id, "%s", a->id);
 	snprintf(p->from, sizeof p->from, "%s", a->from);
+	{
+		int l = config_location_index(cfg, a->from);
+		char *where;
+
+		p->remote = l > 0;
+		snprintf(p->from_label, sizeof p->from_label, "%s", l > 0 ?
+		    jobs_location_label(cfg, (size_t)l) : _("local"));
+		where = l >= 0 ? config_location_describe(cfg, (size_t)l) : xstrdup(a->from);
+		snprintf(p->from_where, sizeof p->from_where, "%s", where);
+		free(where);
+	}
 	p->safety_backup = a->safety_backup;
 	job_progress(job, _("reading the backup's metadata"), 0, 0, false);
 	if (plan_manifest(job, a, &p->m, err) != 0) {
@@ -197,7 +207,7 @@ restore_plan_estimate(const struct restore_plan *p, double rate, bool measured,
 	ix = b - rdb;
 	live += rdb;                     /* the live RDB: about the backup's */
 	sec = b / rate;                  /* verify */
-	if (strcmp(p->from, "s3") == 0)
+	if (p->remote)
 		sec += b / rate;         /* download */
 	if (p->safety_backup)
 		sec += live / rate;      /* safety backup */
@@ -264,8 +274,7 @@ restore_plan_lines(const struct restore_plan *p, const struct plan_estimate *e,
 	time_format_age(ago > 0 ? ago : 0, age, sizeof age);
 	format_bytes(p->backup_bytes, size, sizeof size);
 	emit(fn, ud, PLAN_HEADING, _("Backup %s: %s, taken %s (%s ago), %s copy, %s"), p->id,
-	    backup_type_name(m->type), when, age, strcmp(p->from, "s3") == 0 ? "S3" : _("local"),
-	    size);
+	    backup_type_name(m->type), when, age, p->from_label, size);
 	if (m->type == BACKUP_PRE_RESTORE)
 		emit(fn, ud, PLAN_WARN, "%s", _("It is a pre-restore safety backup: the live state "
 		    "saved before a restore."));

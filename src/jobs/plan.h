@@ -27,7 +27,7 @@ struct cJSON;
  * when the metadata cannot be read. */
 struct job_plan_args {
 	char id[BACKUP_ID_SIZE];
-	char from[8];             /* "local" or "s3" */
+	char from[CONFIG_NAME_SIZE]; /* the location restored from ("local", "eu-west") */
 	bool safety_backup;       /* a safety backup will be taken */
 };
 extern const struct job_type job_plan_type;
@@ -39,7 +39,10 @@ struct plan_step {
 
 struct restore_plan {
 	char id[BACKUP_ID_SIZE];
-	char from[8];
+	char from[CONFIG_NAME_SIZE];
+	bool remote;              /* from a location other than backup_dir: fetched first */
+	char from_label[CONFIG_NAME_SIZE]; /* for people: "local", "S3", "eu-west" */
+	char from_where[256];     /* "s3://bucket/prefix" */
 	struct manifest m;
 	unsigned missing;         /* parts the backup lacks (enum catalog_part) */
 	bool safety_backup;

@@ -51,7 +51,7 @@ struct xfer_group {
 	struct storage *src;
 	struct storage_txn *txn;
 	const char *id;
-	const char *to;
+	bool remote_dst;          /* the destination is not on this host */
 	pthread_mutex_t lock;
 	uint64_t done, total;
 	bool failed;
@@ -206,7 +206,7 @@ xfer_one(struct xfer_file *xf, struct vs_error *err)
 		goto check;
 	if ((fd = source_fd(xf, &tmp, err)) < 0)
 		return -1;
-	xfer_phase(xf, strcmp(g->to, "s3") == 0 ? _("uploading %s") : _("storing %s"), f->name);
+	xfer_phase(xf, g->remote_dst ? _("uploading %s") : _("storing %s"), f->name);
 	rc = storage_put(g->txn, f->name, fd, f->size, &xf->progress, md, err);
 	close(fd);
 	if (tmp != NULL) {
@@ -249,7 +249,7 @@ xfer_thread(void *arg)
  * whole, else -1 with the first failure. */
 static int
 xfer_files(struct job *job, struct storage *src, struct storage_txn *txn, const char *id,
-    const char *to, const struct manifest *m, uint64_t total, struct vs_error *err)
+    bool remote_dst, const struct manifest *m, uint64_t total, struct vs_error *err)
 {
 	const struct manifest_file *f;
 	struct xfer_group *g = xcalloc(1, sizeof *g);
@@ -260,7 +260,7 @@ xfer_files(struct job *job, struct storage *src, struct storage_txn *txn, const 
 	g->src = src;
 	g->txn = txn;
 	g->id = id;
-	g->to = to;
+	g->remote_dst = remote_dst;
 	g->total = total;
 	pthread_mutex_init(&g->lock, NULL);
 	error_clear(&g->err);
@@ -316,7 +316,7 @@ repo_progress_fn(void *ud, uint64_t delta)
 /* A backup of format 2: what the destination's repository lacks. */
 static int
 transfer_repo(struct job *job, struct storage *src, struct storage *dst, const char *id,
-    struct vs_error *err)
+    bool *already, struct vs_error *err)
 {
 	struct storage_progress progress = { .fn = repo_progress_fn, .ud = job };
 	uint64_t sent;
@@ -324,6 +324,7 @@ transfer_repo(struct job *job, struct storage *src, struct storage *dst, const c
 
 	if (complete_at(dst, id)) {
 		job_log(job, VS_LOG_INFO, _("%s is already complete in %s"), id, storage_location(dst));
+		*already = true;
 		return 0;
 	}
 	job_progress(job, _("copying what is missing"), 0, 0, false);
@@ -338,9 +339,9 @@ transfer_repo(struct job *job, struct storage *src, struct storage *dst, const c
 	return 0;
 }
 
-int
-transfer_copy(struct job *job, const char *from, const char *to, const char *id,
-    struct vs_error *err)
+static int
+transfer_copy_ex(struct job *job, const char *from, const char *to, const char *id,
+    bool *already, char **where_to, struct vs_error *err)
 {
 	struct storage *src = NULL, *dst = NULL;
 	struct storage_txn *txn = NULL;
@@ -351,14 +352,17 @@ transfer_copy(struct job *job, const char *from, const char *to, const char *id,
 	int rc = -1;
 
 	memset(&m, 0, sizeof m);
+	*already = false;
 	job_set_backup(job, id);
 	if (jobs_storage_open(job, from, &src, err) != 0 || jobs_storage_open(job, to, &dst, err) != 0)
 		goto out;
+	if (where_to != NULL)
+		*where_to = xstrdup(storage_location(dst));
 	/* A listing of the repository that failed is the reason, not a
 	 * plain backup that is not there. */
 	switch (repo_view_lookup(src, id, err)) {
 	case 1:
-		rc = transfer_repo(job, src, dst, id, err);
+		rc = transfer_repo(job, src, dst, id, already, err);
 		goto out;
 	case -1:
 		goto out;
@@ -378,6 +382,7 @@ transfer_copy(struct job *job, const char *from, const char *to, const char *id,
 	}
 	if (complete_at(dst, id)) {
 		job_log(job, VS_LOG_INFO, _("%s is already complete in %s"), id, storage_location(dst));
+		*already = true;
 		rc = 0;
 		goto out;
 	}
@@ -389,11 +394,16 @@ transfer_copy(struct job *job, const char *from, const char *to, const char *id,
 	if (where_local == NULL && dst_local == NULL)
 		total *= 2;
 	free(where_local);
+	if (storage_begin(dst, id, &txn, err) != 0) {
+		free(dst_local);
+		goto out;
+	}
+	rc = xfer_files(job, src, txn, id, dst_local == NULL, &m, total, err);
 	free(dst_local);
-	if (storage_begin(dst, id, &txn, err) != 0)
+	if (rc != 0) {
+		rc = -1;
 		goto out;
-	if (xfer_files(job, src, txn, id, to, &m, total, err) != 0)
-		goto out;
+	}
 	job_progress(job, _("writing metadata"), total, total, true);
 	rc = storage_commit(txn, json, len, err);
 	txn = NULL;
@@ -407,4 +417,66 @@ out:
 	storage_close(src);
 	storage_close(dst);
 	return rc;
+}
+
+int
+transfer_copy(struct job *job, const char *from, const char *to, const char *id,
+    struct vs_error *err)
+{
+	bool already;
+
+	return transfer_copy_ex(job, from, to, id, &already, NULL, err);
+}
+
+struct transfer_thread {
+	struct job *job;
+	const char *from;
+	const char *id;
+	struct transfer_dest *d;
+	pthread_t thread;
+	bool threaded;
+};
+
+static void *
+transfer_each_thread(void *arg)
+{
+	struct transfer_thread *t = arg;
+	const struct config *cfg = job_config(t->job);
+
+	error_clear(&t->d->err);
+	t->d->rc = transfer_copy_ex(t->job, t->from, cfg->locations[t->d->loc].name, t->id,
+	    &t->d->already, &t->d->where, &t->d->err);
+	return NULL;
+}
+
+void
+transfer_copy_each(struct job *job, const char *from, const char *id,
+    struct transfer_dest *d, size_t n)
+{
+	struct transfer_thread *t = xcalloc(n + 1, sizeof *t);
+
+	for (size_t i = 0; i < n; i++) {
+		t[i].job = job;
+		t[i].from = from;
+		t[i].id = id;
+		t[i].d = &d[i];
+		t[i].threaded = n > 1 &&
+		    pthread_create(&t[i].thread, NULL, transfer_each_thread, &t[i]) == 0;
+		if (!t[i].threaded)
+			transfer_each_thread(&t[i]);
+	}
+	for (size_t i = 0; i < n; i++)
+		if (t[i].threaded)
+			pthread_join(t[i].thread, NULL);
+	free(t);
+}
+
+void
+transfer_dest_free(struct transfer_dest *d, size_t n)
+{
+	if (d == NULL)
+		return;
+	for (size_t i = 0; i < n; i++)
+		free(d[i].where);
+	free(d);
 }

@@ -35,7 +35,7 @@ const char *drill_phase_text(enum drill_phase p);
 struct drill_record {
 	time_t at;                      /* when the drill ended */
 	bool ok;
-	char location[8];               /* where the drilled copy was */
+	char location[33];              /* where the drilled copy was (a location's name) */
 	double seconds[DRILL_PHASE__COUNT];
 	double rto;                     /* their sum */
 	double target;                  /* seconds; 0: none */

@@ -19,7 +19,7 @@ struct verify_record {
 	time_t at;
 	bool deep;
 	bool ok;
-	char location[8];    /* "local" or "s3": where the checked copy was */
+	char location[33];   /* the location's name ("local", "eu-west"): where the checked copy was */
 	char summary[256];   /* first failure, or "" */
 };
 

@@ -19,7 +19,7 @@
 #include "redis/redis-conn.h"
 #include "redis/redis-info.h"
 #include "redis/redis-sentinel.h"
-#include "storage/s3/s3-cred.h"
+#include <stdint.h>
 
 /* Instance-role credentials are refreshed by the driver five minutes
  * before they expire; ones that still run out sooner than this after a
@@ -121,7 +121,8 @@ check_value(struct health_check *c, const char *label, double value, const char 
     double warn, double crit, bool low)
 {
 	c->has_value = true;
-	c->label = label;
+	free(c->label);
+	c->label = xstrdup(label);
 	c->value = value;
 	c->unit = unit;
 	c->warn = warn;
@@ -186,10 +187,10 @@ out:
 static void
 health_redis_at(const struct config *cfg, struct health_report *r)
 {
-	struct health_check *reach = &r->checks[HEALTH_REDIS_REACHABLE];
-	struct health_check *auth = &r->checks[HEALTH_REDIS_AUTH];
-	struct health_check *bgsave = &r->checks[HEALTH_REDIS_BGSAVE];
-	struct health_check *loading = &r->checks[HEALTH_REDIS_LOADING];
+	struct health_check *reach = HEALTH_CHECK(r, HEALTH_REDIS_REACHABLE);
+	struct health_check *auth = HEALTH_CHECK(r, HEALTH_REDIS_AUTH);
+	struct health_check *bgsave = HEALTH_CHECK(r, HEALTH_REDIS_BGSAVE);
+	struct health_check *loading = HEALTH_CHECK(r, HEALTH_REDIS_LOADING);
 	struct redis_persistence p;
 	struct redis_conn *conn = NULL;
 	struct vs_error err;
@@ -343,12 +344,12 @@ health_redis(const struct config *cfg, struct health_report *r)
 	}
 	error_clear(&err);
 	if (redis_sentinel_discover(cfg, false, &t, &err) != 0) {
-		check_set(&r->checks[HEALTH_REDIS_REACHABLE], HEALTH_CRITICAL, "%s", err.msg);
-		check_skip(&r->checks[HEALTH_REDIS_AUTH], HEALTH_UNKNOWN,
+		check_set(HEALTH_CHECK(r, HEALTH_REDIS_REACHABLE), HEALTH_CRITICAL, "%s", err.msg);
+		check_skip(HEALTH_CHECK(r, HEALTH_REDIS_AUTH), HEALTH_UNKNOWN,
 		    _("not checked: Redis is not reachable"));
-		check_skip(&r->checks[HEALTH_REDIS_BGSAVE], HEALTH_UNKNOWN,
+		check_skip(HEALTH_CHECK(r, HEALTH_REDIS_BGSAVE), HEALTH_UNKNOWN,
 		    _("not checked: Redis is not reachable"));
-		check_skip(&r->checks[HEALTH_REDIS_LOADING], HEALTH_UNKNOWN,
+		check_skip(HEALTH_CHECK(r, HEALTH_REDIS_LOADING), HEALTH_UNKNOWN,
 		    _("not checked: Redis is not reachable"));
 		return;
 	}
@@ -356,55 +357,41 @@ health_redis(const struct config *cfg, struct health_report *r)
 	redis_target_clear(&t);
 }
 
-/* --- S3 --------------------------------------------------------------------- */
+/* --- locations ------------------------------------------------------------- */
 
 static void
-health_s3_reach(const struct config *cfg, const struct ops_survey *s, struct health_report *r)
+health_loc_reach(const struct ops_survey *s, size_t l, struct health_check *reach)
 {
-	struct health_check *reach = &r->checks[HEALTH_S3_REACHABLE];
+	const struct ops_location *loc = &s->locs[l];
 
-	if (!s->s3.configured) {
-		check_skip(reach, HEALTH_OK, _("S3 is not used (s3.bucket is empty)"));
-		return;
-	}
-	if (s->s3.listed)
-		check_set(reach, HEALTH_OK, ngettext("s3://%s/%s listed: %zu complete backup",
-		    "s3://%s/%s listed: %zu complete backups", s->s3.complete),
-		    cfg->s3.bucket, cfg->s3.prefix, s->s3.complete);
+	if (loc->listed)
+		check_set(reach, HEALTH_OK, ngettext("%s listed: %zu complete backup",
+		    "%s listed: %zu complete backups", loc->complete), loc->where, loc->complete);
 	else
-		check_set(reach, HEALTH_CRITICAL, "%s", s->s3.error);
+		check_set(reach, HEALTH_CRITICAL, "%s", loc->error);
 }
 
+/* Instance-role credentials are refreshed before they expire; ones that
+ * still run out soon will fail the next long upload. */
 static void
-health_s3_credentials(const struct config *cfg, struct health_report *r)
+health_loc_credentials(const struct config_location *cl, struct health_check *cred)
 {
-	struct health_check *cred = &r->checks[HEALTH_S3_CREDENTIALS];
-	struct s3_cred *sc = NULL;
-	struct s3_cred_value v;
 	struct vs_error err;
-	char when[ISO8601_SIZE];
-	time_t exp;
+	char when[ISO8601_SIZE], *source = NULL, *label;
+	time_t exp = 0;
 
-	if (cfg->s3.bucket[0] == '\0') {
-		check_skip(cred, HEALTH_OK, _("S3 is not used (s3.bucket is empty)"));
+	if (cl->driver->credentials == NULL) {
+		check_skip(cred, HEALTH_OK, _("this kind of location needs no credentials"));
 		return;
 	}
 	error_clear(&err);
-	if (s3_cred_open(cfg, &sc, &err) != 0) {
+	if (cl->driver->credentials(cl, &source, &exp, &err) != 0) {
 		check_set(cred, HEALTH_CRITICAL, "%s", err.msg);
 		return;
 	}
-	memset(&v, 0, sizeof v);
-	if (s3_cred_get(sc, &v, &err) != 0) {
-		check_set(cred, HEALTH_CRITICAL, "%s", err.msg);
-		s3_cred_close(sc);
-		return;
-	}
-	s3_cred_value_free(&v);
-	exp = s3_cred_expiration(sc);
 	if (exp == 0) {
 		check_set(cred, HEALTH_OK, _("from %s; when they expire cannot be told (only "
-		    "instance-role credentials carry an expiry)"), s3_cred_source(sc));
+		    "instance-role credentials carry an expiry)"), source);
 		cred->skipped = true;
 	} else {
 		long long left = (long long)(exp - time(NULL));
@@ -412,14 +399,15 @@ health_s3_credentials(const struct config *cfg, struct health_report *r)
 		time_format_iso(exp, when);
 		if (left < HEALTH_CRED_MIN_SECONDS)
 			check_set(cred, HEALTH_WARNING, _("from %s; they expire at %s, in %lld s, "
-			    "and could not be renewed for longer"), s3_cred_source(sc), when, left);
+			    "and could not be renewed for longer"), source, when, left);
 		else
 			check_set(cred, HEALTH_OK, _("from %s; renewed automatically, the current "
-			    "ones expire at %s"), s3_cred_source(sc), when);
-		check_value(cred, "s3_credentials_left", (double)left, "s",
-		    HEALTH_CRED_MIN_SECONDS, 0, true);
+			    "ones expire at %s"), source, when);
+		label = xasprintf("%s_credentials_left", cl->name);
+		check_value(cred, label, (double)left, "s", HEALTH_CRED_MIN_SECONDS, 0, true);
+		free(label);
 	}
-	s3_cred_close(sc);
+	free(source);
 }
 
 /* --- the live index files and the keys -------------------------------------------- */
@@ -486,33 +474,58 @@ health_keys(const struct ops_survey *s, const struct live_state *live, struct he
 
 /* --- backups ------------------------------------------------------------------ */
 
+/*
+ * The newest copy in one location against the RPO: a location that stopped
+ * receiving copies goes WARNING past monitoring.rpo_hours, CRITICAL past
+ * twice it. A location that backups send to (upload = true) and that lacks
+ * the newest backup made is a WARNING at once: a copy is missing there.
+ */
 static void
-health_fresh(const struct config *cfg, const struct ops_survey *s,
-    const struct ops_location *loc, const char *where, const char *label,
+health_fresh(const struct config *cfg, const struct ops_survey *s, size_t l,
     struct health_check *c)
 {
+	const struct ops_location *loc = &s->locs[l];
 	long long age, limit = (long long)cfg->monitoring.rpo_hours * 3600;
-	char agebuf[32];
+	const struct catalog_entry *newest;
+	enum health_state st;
+	char agebuf[32], *label;
 
-	if (!loc->configured) {
-		check_skip(c, HEALTH_OK, _("S3 is not used (s3.bucket is empty)"));
-		return;
-	}
 	if (!loc->listed) {
-		check_set(c, HEALTH_CRITICAL, _("the backups in %s cannot be listed: %s"), where,
-		    loc->error);
+		check_set(c, HEALTH_CRITICAL, _("the backups in %s cannot be listed: %s"),
+		    loc->where, loc->error);
 		return;
 	}
 	if (loc->newest == NULL) {
-		check_set(c, HEALTH_CRITICAL, _("no complete backup in %s"), where);
+		check_set(c, HEALTH_CRITICAL, _("no complete backup in %s"), loc->where);
 		return;
 	}
 	age = ops_survey_age(s, loc->newest_copy->m.created_at);
 	time_format_age(age, agebuf, sizeof agebuf);
-	check_set(c, health_age_state(age, cfg->monitoring.rpo_hours),
-	    _("newest backup in %s, %s, is %s old (monitoring.rpo_hours %d)"), where,
-	    loc->newest->id, agebuf, cfg->monitoring.rpo_hours);
+	label = xasprintf("%s_age", loc->name);
 	check_value(c, label, (double)age, "s", (double)limit, (double)(2 * limit), false);
+	free(label);
+	st = health_age_state(age, cfg->monitoring.rpo_hours);
+	newest = catalog_newest(s->cat, CATALOG_ALL_LOCATIONS, false, NULL);
+	if (l > 0 && l < cfg->nlocations && cfg->locations[l].upload && newest != NULL &&
+	    newest != loc->newest && !catalog_copy_counts(catalog_copy_at(newest, l))) {
+		check_set(c, health_worst(st, HEALTH_WARNING), _("the newest backup %s has no copy "
+		    "in %s ('vsbackup sync --to %s' sends it); the newest there, %s, is %s old "
+		    "(monitoring.rpo_hours %d)"), newest->id, loc->where, loc->name,
+		    loc->newest->id, agebuf, cfg->monitoring.rpo_hours);
+		return;
+	}
+	check_set(c, st, _("newest backup in %s, %s, is %s old (monitoring.rpo_hours %d)"),
+	    loc->where, loc->newest->id, agebuf, cfg->monitoring.rpo_hours);
+}
+
+/* Could any location be listed? */
+static bool
+health_any_listed(const struct ops_survey *s)
+{
+	for (size_t l = 0; l < s->nloc; l++)
+		if (s->locs[l].listed)
+			return true;
+	return false;
 }
 
 static void
@@ -522,7 +535,7 @@ health_verified(const struct config *cfg, const struct ops_survey *s, struct hea
 	char agebuf[32];
 	enum health_state st;
 
-	if (!s->local.listed && !s->s3.listed) {
+	if (!health_any_listed(s)) {
 		check_set(c, HEALTH_CRITICAL, _("no backups could be listed"));
 		return;
 	}
@@ -558,7 +571,7 @@ health_drill(const struct config *cfg, const struct ops_survey *s, struct health
 	long long age, limit = (long long)cfg->drill.max_age_days * 86400;
 	char agebuf[32], when[32];
 
-	if (!s->local.listed && !s->s3.listed) {
+	if (!health_any_listed(s)) {
 		check_set(c, HEALTH_CRITICAL, _("no backups could be listed"));
 		return;
 	}
@@ -593,7 +606,8 @@ health_space(const struct config *cfg, const struct ops_survey *s, struct health
 		check_set(c, HEALTH_CRITICAL, "%s", s->free_error);
 		return;
 	}
-	need = s->local.newest != NULL ? manifest_total_size(&s->local.newest_copy->m) : 0;
+	need = s->nloc > 0 && s->locs[0].newest != NULL ?
+	    manifest_total_size(&s->locs[0].newest_copy->m) : 0;
 	snprintf(freebuf, sizeof freebuf, "%llu", (unsigned long long)s->free_bytes);
 	if (need == 0) {
 		check_set(c, HEALTH_OK, _("%s bytes free in %s (no local backup to compare with)"),
@@ -640,13 +654,98 @@ health_lock(const struct config *cfg, struct health_check *c)
 
 /* --- the two halves, and the job ------------------------------------------------------ */
 
+/* A check of a kind of location that is not used at all. */
+static void
+health_unused(struct health_check *c, const struct config_driver *d)
+{
+	check_set(c, HEALTH_OK, _("%s is not used (%s)"), _(d->label), _(d->unset));
+	c->skipped = true;
+}
+
+static void
+health_add(struct health_report *r, const char *name)
+{
+	r->checks = xreallocarray(r->checks, r->n + 1, sizeof *r->checks);
+	memset(&r->checks[r->n], 0, sizeof r->checks[r->n]);
+	r->checks[r->n++].name = xstrdup(name);
+}
+
 void
-health_report_init(struct health_report *r)
+health_report_init(struct health_report *r, const struct config *cfg)
 {
 	memset(r, 0, sizeof *r);
-	for (size_t i = 0; i < HEALTH__COUNT; i++)
-		r->checks[i].name = health_names[i];
+	r->nloc = cfg->nlocations;
+	r->loc = xcalloc(r->nloc * HEALTH_LOC__COUNT + 1, sizeof *r->loc);
+	for (size_t i = 0; i < r->nloc * HEALTH_LOC__COUNT; i++)
+		r->loc[i] = SIZE_MAX;
+	for (size_t i = 0; i < HEALTH__COUNT; i++) {
+		if (i == HEALTH_LOCATIONS_BEFORE) {
+			/* A kind of location not used at all keeps its checks,
+			 * skipped and saying so: monitoring that watches
+			 * "s3.reachable" sees why it is not checked. */
+			size_t unused[16], nunused = 0;
+
+			for (size_t d = 1; config_drivers[d] != NULL && nunused < 16; d++) {
+				unsigned set;
+
+				if (config_drivers[d]->unset != NULL &&
+				    config_location_select(cfg, config_drivers[d]->name, &set,
+				    NULL) != 0)
+					unused[nunused++] = d;
+			}
+			for (size_t k = 0; k < nunused; k++) {
+				const struct config_driver *d = config_drivers[unused[k]];
+				char *n = xasprintf("%s.reachable", d->name);
+
+				health_add(r, n);
+				health_unused(&r->checks[r->n - 1], d);
+				free(n);
+				n = xasprintf("%s.credentials", d->name);
+				health_add(r, n);
+				health_unused(&r->checks[r->n - 1], d);
+				free(n);
+			}
+			for (size_t l = 1; l < r->nloc; l++) {
+				char *n = xasprintf("%s.reachable", cfg->locations[l].name);
+
+				r->loc[l * HEALTH_LOC__COUNT + HEALTH_LOC_REACHABLE] = r->n;
+				health_add(r, n);
+				free(n);
+				n = xasprintf("%s.credentials", cfg->locations[l].name);
+				r->loc[l * HEALTH_LOC__COUNT + HEALTH_LOC_CREDENTIALS] = r->n;
+				health_add(r, n);
+				free(n);
+			}
+			for (size_t l = 0; l < r->nloc; l++) {
+				char *n = xasprintf("backup.age.%s", cfg->locations[l].name);
+
+				r->loc[l * HEALTH_LOC__COUNT + HEALTH_LOC_AGE] = r->n;
+				health_add(r, n);
+				free(n);
+			}
+			for (size_t k = 0; k < nunused; k++) {
+				const struct config_driver *d = config_drivers[unused[k]];
+				char *n = xasprintf("backup.age.%s", d->name);
+
+				health_add(r, n);
+				health_unused(&r->checks[r->n - 1], d);
+				free(n);
+			}
+		}
+		r->idx[i] = r->n;
+		health_add(r, health_names[i]);
+	}
 	r->at = time_now();
+}
+
+struct health_check *
+health_location_check(struct health_report *r, size_t l, enum health_loc_check c)
+{
+	size_t i;
+
+	if (l >= r->nloc || (i = r->loc[l * HEALTH_LOC__COUNT + c]) == SIZE_MAX)
+		return NULL;
+	return &r->checks[i];
 }
 
 void
@@ -659,33 +758,36 @@ health_check_live(const struct config *cfg, struct job *job, const struct health
 	live_read(cfg, job, o->count_keys, o->max_keys, live);
 	for (int i = 0; i < LIVE_NINDEX; i++)
 		health_index(&live->index[i], (enum live_index_id)i,
-		    &r->checks[HEALTH_INDEX_CONTENT + i]);
-	health_lock(cfg, &r->checks[HEALTH_LOCK]);
-	health_restore(cfg, &r->checks[HEALTH_RESTORE]);
-	if (o->s3_credentials)
-		health_s3_credentials(cfg, r);
-	else if (r->checks[HEALTH_S3_CREDENTIALS].text == NULL)
-		check_skip(&r->checks[HEALTH_S3_CREDENTIALS], HEALTH_OK, _("not checked yet"));
+		    HEALTH_CHECK(r, HEALTH_INDEX_CONTENT + i));
+	health_lock(cfg, HEALTH_CHECK(r, HEALTH_LOCK));
+	health_restore(cfg, HEALTH_CHECK(r, HEALTH_RESTORE));
+	for (size_t l = 1; l < r->nloc && l < cfg->nlocations; l++) {
+		struct health_check *cred = health_location_check(r, l, HEALTH_LOC_CREDENTIALS);
+
+		if (o->s3_credentials)
+			health_loc_credentials(&cfg->locations[l], cred);
+		else if (cred->text == NULL)
+			check_skip(cred, HEALTH_OK, _("not checked yet"));
+	}
 }
 
 void
 health_check_backups(const struct config *cfg, const struct ops_survey *s,
     const struct live_state *live, struct health_report *r)
 {
-	char *s3where;
+	for (size_t l = 0; l < r->nloc && l < s->nloc; l++) {
+		struct health_check *reach = health_location_check(r, l, HEALTH_LOC_REACHABLE);
 
-	health_s3_reach(cfg, s, r);
-	health_keys(s, live, &r->checks[HEALTH_REDIS_KEYS]);
-	health_fresh(cfg, s, &s->local, cfg->backup_dir, "local_age",
-	    &r->checks[HEALTH_FRESH_LOCAL]);
-	s3where = xasprintf("s3://%s/%s", cfg->s3.bucket, cfg->s3.prefix);
-	health_fresh(cfg, s, &s->s3, s3where, "s3_age", &r->checks[HEALTH_FRESH_S3]);
-	free(s3where);
-	health_verified(cfg, s, &r->checks[HEALTH_VERIFIED]);
-	health_drill(cfg, s, &r->checks[HEALTH_DRILL]);
-	health_space(cfg, s, &r->checks[HEALTH_SPACE]);
+		if (reach != NULL)
+			health_loc_reach(s, l, reach);
+		health_fresh(cfg, s, l, health_location_check(r, l, HEALTH_LOC_AGE));
+	}
+	health_keys(s, live, HEALTH_CHECK(r, HEALTH_REDIS_KEYS));
+	health_verified(cfg, s, HEALTH_CHECK(r, HEALTH_VERIFIED));
+	health_drill(cfg, s, HEALTH_CHECK(r, HEALTH_DRILL));
+	health_space(cfg, s, HEALTH_CHECK(r, HEALTH_SPACE));
 	r->state = HEALTH_OK;
-	for (size_t i = 0; i < HEALTH__COUNT; i++)
+	for (size_t i = 0; i < r->n; i++)
 		r->state = health_worst(r->state, r->checks[i].state);
 }
 
@@ -700,7 +802,7 @@ job_health_run(struct job *job, void *args, void **result, struct vs_error *err)
 
 	(void)args;
 	(void)err;
-	health_report_init(r);
+	health_report_init(r, cfg);
 	health_check_live(cfg, job, &o, r, &live);
 	ops_survey_take(cfg, job, &s);
 	health_check_backups(cfg, &s, &live, r);
@@ -711,12 +813,24 @@ job_health_run(struct job *job, void *args, void **result, struct vs_error *err)
 }
 
 void
+health_report_clear(struct health_report *r)
+{
+	for (size_t i = 0; i < r->n; i++) {
+		free(r->checks[i].name);
+		free(r->checks[i].text);
+		free(r->checks[i].label);
+	}
+	free(r->checks);
+	free(r->loc);
+	memset(r, 0, sizeof *r);
+}
+
+void
 health_report_free(struct health_report *r)
 {
 	if (r == NULL)
 		return;
-	for (size_t i = 0; i < HEALTH__COUNT; i++)
-		free(r->checks[i].text);
+	health_report_clear(r);
 	free(r);
 }
 
@@ -743,7 +857,7 @@ health_perfdata(const struct health_report *r)
 {
 	char *out = xstrdup(""), *next;
 
-	for (size_t i = 0; i < HEALTH__COUNT; i++) {
+	for (size_t i = 0; i < r->n; i++) {
 		const struct health_check *c = &r->checks[i];
 		char v[32], w[40] = "", k[40] = "";
 

@@ -21,8 +21,12 @@ enum health_state {
 	HEALTH_UNKNOWN = 3,    /* the check could not run */
 };
 
-/* The checks, in the order they are run and shown; names are stable (they
- * are the "name" of health --json). */
+/* The checks of the whole, in the order they are run and shown; names are
+ * stable (they are the "name" of health --json). After index.user come
+ * the checks of each location other than local, NAME.reachable and
+ * NAME.credentials ("s3.reachable" for the single S3 location of old),
+ * then backup.age.NAME for every location; then the rest. */
+#define HEALTH_LOCATIONS_BEFORE HEALTH_VERIFIED
 #define HEALTH_CHECKS(X)                       \
 	X(HEALTH_REDIS_REACHABLE, "redis.reachable") \
 	X(HEALTH_REDIS_AUTH, "redis.auth")           \
@@ -31,10 +35,6 @@ enum health_state {
 	X(HEALTH_REDIS_KEYS, "redis.keys")           \
 	X(HEALTH_INDEX_CONTENT, "index.content")     \
 	X(HEALTH_INDEX_USER, "index.user")           \
-	X(HEALTH_S3_REACHABLE, "s3.reachable")       \
-	X(HEALTH_S3_CREDENTIALS, "s3.credentials")   \
-	X(HEALTH_FRESH_LOCAL, "backup.age.local")    \
-	X(HEALTH_FRESH_S3, "backup.age.s3")          \
 	X(HEALTH_VERIFIED, "backup.verified")        \
 	X(HEALTH_DRILL, "backup.drill")              \
 	X(HEALTH_SPACE, "storage.free")              \
@@ -49,31 +49,49 @@ enum health_check_id {
 };
 
 struct health_check {
-	const char *name;          /* "redis.reachable", ... */
+	char *name;                /* "redis.reachable", "backup.age.eu-west" ... */
 	enum health_state state;
 	bool skipped;              /* not applicable or not possible: text says why */
 	char *text;                /* one line for people (translated) */
 	/* A measured value with its thresholds (performance data), when
 	 * has_value. low: the thresholds are lower bounds (free space). */
 	bool has_value;
-	const char *label;         /* perf-data label: "local_age", "free" */
+	char *label;               /* perf-data label: "local_age", "free" */
 	double value;
 	const char *unit;          /* "s" or "B" */
 	double warn, crit;
 	bool low;
 };
 
+/* What is checked of each location. */
+enum health_loc_check { HEALTH_LOC_REACHABLE, HEALTH_LOC_CREDENTIALS, HEALTH_LOC_AGE,
+	HEALTH_LOC__COUNT };
+
 struct health_report {
-	struct health_check checks[HEALTH__COUNT];
+	struct health_check *checks; /* n of them, in the order shown */
+	size_t n;
+	size_t idx[HEALTH__COUNT];  /* where each check of the whole is */
+	/* Where each location's checks are: loc[l * HEALTH_LOC__COUNT + c]
+	 * (SIZE_MAX: none, as reachability of local). */
+	size_t *loc;
+	size_t nloc;
 	enum health_state state;   /* the worst of the checks */
 	time_t at;
 };
+
+/* A check of the whole by id. */
+#define HEALTH_CHECK(r, id) (&(r)->checks[(r)->idx[id]])
+/* Check c of location l, or NULL. */
+struct health_check *health_location_check(struct health_report *r, size_t l,
+    enum health_loc_check c);
 
 /* args: NULL; result: struct health_report (never fails: a check that
  * cannot run is a failed check). */
 extern const struct job_type job_health_type;
 
 void health_report_free(struct health_report *r);
+/* Free what r holds (not r). */
+void health_report_clear(struct health_report *r);
 
 /*
  * The same checks in two halves, for a front end that keeps its own list
@@ -88,9 +106,9 @@ struct ops_survey;
 struct health_live_opts {
 	bool count_keys;           /* also keys per prefix (live->redis.counts) */
 	uint64_t max_keys;         /* not for a database larger than this (0: any) */
-	bool s3_credentials;       /* also fetch the S3 credentials (else skipped) */
+	bool s3_credentials;       /* also fetch each location's credentials (else skipped) */
 };
-void health_report_init(struct health_report *r);
+void health_report_init(struct health_report *r, const struct config *cfg);
 void health_check_live(const struct config *cfg, struct job *job,
     const struct health_live_opts *o, struct health_report *r, struct live_state *live);
 void health_check_backups(const struct config *cfg, const struct ops_survey *s,

@@ -144,31 +144,32 @@ render_operations(struct mbuf *b, const struct ops_state *st)
 static void
 render_repository(struct mbuf *b, const struct ops_survey *s, const struct catalog_copy *newest)
 {
-	const struct catalog_repo *rp[2];
-	const char *names[2] = { "local", "s3" };
 	char labels[96];
+	bool any = false;
 
 	if (s->cat == NULL)
 		return;
-	rp[0] = &s->cat->repo_local;
-	rp[1] = &s->cat->repo_s3;
-	if (!rp[0]->present && !rp[1]->present)
+	for (size_t i = 0; i < s->cat->nloc; i++)
+		any |= s->cat->locs[i].repo.present;
+	if (!any)
 		return;
 	mb_family(b, "vsbackup_repository_size_bytes", "gauge",
 	    "Bytes stored in the location's repository (the packs its index names, manifests).");
-	for (int i = 0; i < 2; i++) {
-		if (!rp[i]->present || rp[i]->error != NULL)
+	for (size_t i = 0; i < s->cat->nloc; i++) {
+		if (!s->cat->locs[i].repo.present || s->cat->locs[i].repo.error != NULL)
 			continue;
-		snprintf(labels, sizeof labels, "{location=\"%s\"}", names[i]);
-		mb_int(b, "vsbackup_repository_size_bytes", labels, (long long)rp[i]->bytes);
+		snprintf(labels, sizeof labels, "{location=\"%s\"}", s->cat->locs[i].name);
+		mb_int(b, "vsbackup_repository_size_bytes", labels,
+		    (long long)s->cat->locs[i].repo.bytes);
 	}
 	mb_family(b, "vsbackup_repository_logical_bytes", "gauge",
 	    "Size of the files of every backup in the location's repository, added up.");
-	for (int i = 0; i < 2; i++) {
-		if (!rp[i]->present)
+	for (size_t i = 0; i < s->cat->nloc; i++) {
+		if (!s->cat->locs[i].repo.present)
 			continue;
-		snprintf(labels, sizeof labels, "{location=\"%s\"}", names[i]);
-		mb_int(b, "vsbackup_repository_logical_bytes", labels, (long long)rp[i]->logical);
+		snprintf(labels, sizeof labels, "{location=\"%s\"}", s->cat->locs[i].name);
+		mb_int(b, "vsbackup_repository_logical_bytes", labels,
+		    (long long)s->cat->locs[i].repo.logical);
 	}
 	if (newest != NULL && catalog_copy_in_repo(newest)) {
 		mb_family(b, "vsbackup_last_backup_added_bytes", "gauge",
@@ -178,20 +179,55 @@ render_repository(struct mbuf *b, const struct ops_survey *s, const struct catal
 	}
 }
 
+/* Does every other location of the kind of location l hold a usable copy
+ * of e? (For the per-kind series of old: vsbackup_s3_newest_backup_uploaded.) */
 static void
-render_backups(struct mbuf *b, const struct ops_survey *s)
+render_copied(struct mbuf *b, const struct config *cfg, const struct ops_survey *s)
 {
-	const struct ops_location *locs[2] = { &s->local, &s->s3 };
-	const char *names[2] = { "local", "s3" };
+	const struct catalog_entry *e = s->nloc > 0 ? s->locs[0].newest : NULL;
+	char labels[96], name[96];
+
+	if (e == NULL || cfg == NULL)
+		return;
+	mb_family(b, "vsbackup_newest_backup_copied", "gauge",
+	    "1 when the newest complete local backup also has a complete copy in the location.");
+	for (size_t i = 1; i < s->nloc; i++) {
+		if (!s->locs[i].listed)
+			continue;
+		snprintf(labels, sizeof labels, "{location=\"%s\"}", s->locs[i].name);
+		mb_int(b, "vsbackup_newest_backup_copied", labels,
+		    catalog_copy_usable(catalog_copy_at(e, i)));
+	}
+	for (size_t d = 1; config_drivers[d] != NULL; d++) {
+		bool listed = false, all = true;
+
+		for (size_t i = 1; i < s->nloc && i < cfg->nlocations; i++) {
+			if (cfg->locations[i].driver != config_drivers[d] || !s->locs[i].listed)
+				continue;
+			listed = true;
+			all &= catalog_copy_usable(catalog_copy_at(e, i));
+		}
+		if (!listed)
+			continue;
+		snprintf(name, sizeof name, "vsbackup_%s_newest_backup_uploaded",
+		    config_drivers[d]->name);
+		mb_family(b, name, "gauge", "1 when the newest complete local backup also has a "
+		    "complete copy in every location of this kind.");
+		mb_int(b, name, "", all);
+	}
+}
+
+static void
+render_backups(struct mbuf *b, const struct config *cfg, const struct ops_survey *s)
+{
 	const struct catalog_copy *newest = NULL;
 	char labels[96];
 
-	/* The newest backup anywhere: local unless S3 has a newer one. */
-	if (s->local.newest != NULL)
-		newest = s->local.newest_copy;
-	if (s->s3.newest != NULL && (newest == NULL ||
-	    s->s3.newest_copy->m.created_at > newest->m.created_at))
-		newest = s->s3.newest_copy;
+	/* The newest backup anywhere. */
+	for (size_t i = 0; i < s->nloc; i++)
+		if (s->locs[i].newest != NULL && (newest == NULL ||
+		    s->locs[i].newest_copy->m.created_at > newest->m.created_at))
+			newest = s->locs[i].newest_copy;
 	if (newest != NULL) {
 		mb_family(b, "vsbackup_last_backup_size_bytes", "gauge",
 		    "Size of the data files of the newest complete backup.");
@@ -206,64 +242,64 @@ render_backups(struct mbuf *b, const struct ops_survey *s)
 
 	mb_family(b, "vsbackup_storage_up", "gauge",
 	    "1 when the location could be listed, else 0.");
-	for (int i = 0; i < 2; i++) {
-		if (!locs[i]->configured)
+	for (size_t i = 0; i < s->nloc; i++) {
+		if (!s->locs[i].configured)
 			continue;
-		snprintf(labels, sizeof labels, "{location=\"%s\"}", names[i]);
-		mb_int(b, "vsbackup_storage_up", labels, locs[i]->listed);
+		snprintf(labels, sizeof labels, "{location=\"%s\"}", s->locs[i].name);
+		mb_int(b, "vsbackup_storage_up", labels, s->locs[i].listed);
 	}
 	mb_family(b, "vsbackup_backups", "gauge",
 	    "Complete backups in the location, by type.");
-	for (int i = 0; i < 2; i++) {
-		if (!locs[i]->listed)
+	for (size_t i = 0; i < s->nloc; i++) {
+		if (!s->locs[i].listed)
 			continue;
 		for (int t = 0; t < BACKUP_TYPE__COUNT; t++) {
-			snprintf(labels, sizeof labels, "{location=\"%s\",type=\"%s\"}", names[i],
-			    backup_type_name(t));
-			mb_int(b, "vsbackup_backups", labels, (long long)locs[i]->by_type[t]);
+			snprintf(labels, sizeof labels, "{location=\"%s\",type=\"%s\"}",
+			    s->locs[i].name, backup_type_name(t));
+			mb_int(b, "vsbackup_backups", labels, (long long)s->locs[i].by_type[t]);
 		}
 	}
 	mb_family(b, "vsbackup_backups_incomplete", "gauge",
 	    "Backups in the location that are unfinished or have unreadable metadata.");
-	for (int i = 0; i < 2; i++) {
-		if (!locs[i]->listed)
+	for (size_t i = 0; i < s->nloc; i++) {
+		if (!s->locs[i].listed)
 			continue;
-		snprintf(labels, sizeof labels, "{location=\"%s\"}", names[i]);
-		mb_int(b, "vsbackup_backups_incomplete", labels, (long long)locs[i]->incomplete);
+		snprintf(labels, sizeof labels, "{location=\"%s\"}", s->locs[i].name);
+		mb_int(b, "vsbackup_backups_incomplete", labels, (long long)s->locs[i].incomplete);
 	}
 	mb_family(b, "vsbackup_backups_pinned", "gauge",
 	    "Pinned backups in the location (never removed by cleanup).");
-	for (int i = 0; i < 2; i++) {
-		if (!locs[i]->listed)
+	for (size_t i = 0; i < s->nloc; i++) {
+		if (!s->locs[i].listed)
 			continue;
-		snprintf(labels, sizeof labels, "{location=\"%s\"}", names[i]);
-		mb_int(b, "vsbackup_backups_pinned", labels, (long long)locs[i]->pinned);
+		snprintf(labels, sizeof labels, "{location=\"%s\"}", s->locs[i].name);
+		mb_int(b, "vsbackup_backups_pinned", labels, (long long)s->locs[i].pinned);
 	}
 	mb_family(b, "vsbackup_backups_size_bytes", "gauge",
 	    "Total size of the complete backups in the location.");
-	for (int i = 0; i < 2; i++) {
-		if (!locs[i]->listed)
+	for (size_t i = 0; i < s->nloc; i++) {
+		if (!s->locs[i].listed)
 			continue;
-		snprintf(labels, sizeof labels, "{location=\"%s\"}", names[i]);
-		mb_int(b, "vsbackup_backups_size_bytes", labels, (long long)locs[i]->bytes);
+		snprintf(labels, sizeof labels, "{location=\"%s\"}", s->locs[i].name);
+		mb_int(b, "vsbackup_backups_size_bytes", labels, (long long)s->locs[i].bytes);
 	}
 	mb_family(b, "vsbackup_newest_backup_timestamp_seconds", "gauge",
 	    "When the newest complete backup in the location was taken, in seconds since the epoch.");
-	for (int i = 0; i < 2; i++) {
-		if (locs[i]->newest == NULL)
+	for (size_t i = 0; i < s->nloc; i++) {
+		if (s->locs[i].newest == NULL)
 			continue;
-		snprintf(labels, sizeof labels, "{location=\"%s\"}", names[i]);
+		snprintf(labels, sizeof labels, "{location=\"%s\"}", s->locs[i].name);
 		mb_int(b, "vsbackup_newest_backup_timestamp_seconds", labels,
-		    (long long)locs[i]->newest_copy->m.created_at);
+		    (long long)s->locs[i].newest_copy->m.created_at);
 	}
 	mb_family(b, "vsbackup_newest_backup_age_seconds", "gauge",
 	    "Age of the newest complete backup in the location when this file was written.");
-	for (int i = 0; i < 2; i++) {
-		if (locs[i]->newest == NULL)
+	for (size_t i = 0; i < s->nloc; i++) {
+		if (s->locs[i].newest == NULL)
 			continue;
-		snprintf(labels, sizeof labels, "{location=\"%s\"}", names[i]);
+		snprintf(labels, sizeof labels, "{location=\"%s\"}", s->locs[i].name);
 		mb_int(b, "vsbackup_newest_backup_age_seconds", labels,
-		    ops_survey_age(s, locs[i]->newest_copy->m.created_at));
+		    ops_survey_age(s, s->locs[i].newest_copy->m.created_at));
 	}
 	if (s->verified != NULL) {
 		mb_family(b, "vsbackup_newest_verified_backup_timestamp_seconds", "gauge",
@@ -271,13 +307,7 @@ render_backups(struct mbuf *b, const struct ops_survey *s)
 		mb_int(b, "vsbackup_newest_verified_backup_timestamp_seconds", "",
 		    (long long)s->verified_copy->m.created_at);
 	}
-	if (s->s3.listed && s->local.newest != NULL) {
-		const struct catalog_copy *c = &s->local.newest->s3;
-
-		mb_family(b, "vsbackup_s3_newest_backup_uploaded", "gauge",
-		    "1 when the newest complete local backup also has a complete copy in S3.");
-		mb_int(b, "vsbackup_s3_newest_backup_uploaded", "", catalog_copy_usable(c));
-	}
+	render_copied(b, cfg, s);
 	render_repository(b, s, newest);
 	if (s->have_free) {
 		mb_family(b, "vsbackup_backup_dir_free_bytes", "gauge",
@@ -342,7 +372,7 @@ ops_metrics_render(const struct config *cfg, const struct ops_survey *s,
 	b.s = xmalloc(b.cap);
 	b.s[0] = '\0';
 	render_operations(&b, st);
-	render_backups(&b, s);
+	render_backups(&b, cfg, s);
 	render_drill(&b, s);
 	mb_family(&b, "vsbackup_metrics_timestamp_seconds", "gauge",
 	    "When this file was written, in seconds since the epoch.");

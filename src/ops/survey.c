@@ -10,40 +10,6 @@
 #include "ops/survey.h"
 #include "storage/storage.h"
 
-static void
-survey_warn(void *ud, const char *msg)
-{
-	job_log(ud, VS_LOG_WARN, "%s", msg);
-}
-
-static int
-survey_cancelled(void *ud)
-{
-	return job_cancelled(ud);
-}
-
-static void
-survey_list(const struct config *cfg, struct job *job, struct catalog *cat,
-    const char *location, struct ops_location *loc)
-{
-	struct storage *st = NULL;
-	struct vs_error err;
-
-	error_clear(&err);
-	loc->configured = true;
-	if (storage_open(cfg, location, &st, &err) == 0) {
-		if (job != NULL) {
-			storage_set_warn(st, survey_warn, job);
-			storage_set_cancel(st, survey_cancelled, job);
-		}
-		if (catalog_add_location(cat, st, &err) == 0)
-			loc->listed = true;
-	}
-	if (!loc->listed)
-		loc->error = xstrdup(err.msg);
-	storage_close(st);
-}
-
 /* Count one copy into its location and keep the newest one that counts
  * (catalog_copy_counts). */
 static void
@@ -106,15 +72,28 @@ survey_drill(struct ops_survey *s, const struct catalog_entry *e, const struct c
 static void
 survey_derive(struct ops_survey *s)
 {
+	s->nloc = s->cat->nloc;
+	s->locs = xcalloc(s->nloc + 1, sizeof *s->locs);
+	for (size_t l = 0; l < s->nloc; l++) {
+		const struct catalog_location *cl = &s->cat->locs[l];
+		struct ops_location *loc = &s->locs[l];
+
+		loc->name = cl->name;
+		loc->label = cl->label;
+		loc->where = cl->where;
+		loc->configured = true;
+		loc->listed = cl->listed;
+		if (!cl->listed)
+			loc->error = xstrdup(cl->error != NULL ? cl->error : _("not listed"));
+	}
 	for (size_t i = 0; i < s->cat->n; i++) {
 		const struct catalog_entry *e = &s->cat->entries[i];
 
-		survey_count(&s->local, e, &e->local);
-		survey_count(&s->s3, e, &e->s3);
-		survey_verify(s, e, &e->local);
-		survey_verify(s, e, &e->s3);
-		survey_drill(s, e, &e->local);
-		survey_drill(s, e, &e->s3);
+		for (size_t l = 0; l < e->nloc && l < s->nloc; l++) {
+			survey_count(&s->locs[l], e, &e->copies[l]);
+			survey_verify(s, e, &e->copies[l]);
+			survey_drill(s, e, &e->copies[l]);
+		}
 	}
 }
 
@@ -125,14 +104,7 @@ ops_survey_of(const struct config *cfg, struct catalog *cat, time_t now, struct 
 	s->now = now;
 	s->cat = cat;
 	s->borrowed = true;
-	s->local.configured = true;
-	s->local.listed = cat->local_error == NULL;
-	if (cat->local_error != NULL)
-		s->local.error = xstrdup(cat->local_error);
-	s->s3.configured = cfg->s3.bucket[0] != '\0';
-	s->s3.listed = s->s3.configured && cat->s3_error == NULL;
-	if (s->s3.configured && cat->s3_error != NULL)
-		s->s3.error = xstrdup(cat->s3_error);
+	(void)cfg;
 	survey_derive(s);
 }
 
@@ -143,16 +115,7 @@ ops_survey_take(const struct config *cfg, struct job *job, struct ops_survey *s)
 
 	memset(s, 0, sizeof *s);
 	s->now = time_now();
-	s->cat = catalog_new();
-	if (job != NULL)
-		job_progress(job, _("listing backups"), 0, 0, false);
-	survey_list(cfg, job, s->cat, "local", &s->local);
-	if (cfg->s3.bucket[0] != '\0' && (job == NULL || !job_cancelled(job))) {
-		if (job != NULL)
-			job_progress(job, _("listing backups in S3"), 0, 0, false);
-		survey_list(cfg, job, s->cat, "s3", &s->s3);
-	}
-	catalog_finish(s->cat);
+	s->cat = catalog_read(cfg, job, config_location_all(cfg));
 	survey_derive(s);
 	error_clear(&err);
 	if (fs_free_bytes(cfg->backup_dir, &s->free_bytes, &err) == 0)
@@ -166,8 +129,9 @@ ops_survey_clear(struct ops_survey *s)
 {
 	if (!s->borrowed)
 		catalog_free(s->cat);
-	free(s->local.error);
-	free(s->s3.error);
+	for (size_t l = 0; l < s->nloc; l++)
+		free(s->locs[l].error);
+	free(s->locs);
 	free(s->free_error);
 	memset(s, 0, sizeof *s);
 }

@@ -1,6 +1,6 @@
 /*
  * What health checks and metrics know about the backups: the catalog of
- * both locations, and from it, per location, the counts by type and the
+ * every location, and from it, per location, the counts by type and the
  * newest complete backup; the newest backup with a passed verification;
  * the free space in backup_dir. Taken once, read by both.
  */
@@ -19,7 +19,10 @@
 struct job;
 
 struct ops_location {
-	bool configured;          /* local: always; s3: s3.bucket is set */
+	const char *name;         /* the location's (the catalog's) */
+	const char *label;
+	const char *where;        /* backup_dir, "s3://bucket/prefix" */
+	bool configured;          /* always: every location of the catalog is */
 	bool listed;              /* the listing worked */
 	char *error;              /* else why not */
 	size_t complete;          /* complete backups with readable metadata */
@@ -36,8 +39,8 @@ struct ops_survey {
 	time_t now;               /* time_now() when taken */
 	struct catalog *cat;
 	bool borrowed;            /* cat belongs to the caller (ops_survey_of) */
-	struct ops_location local;
-	struct ops_location s3;
+	struct ops_location *locs; /* one per location of the configuration */
+	size_t nloc;
 	/* The newest backup whose last verification passed (either copy). */
 	const struct catalog_entry *verified;
 	const struct catalog_copy *verified_copy;
@@ -55,7 +58,7 @@ struct ops_survey {
 	char *free_error;
 };
 
-/* List both locations (S3 only when configured) and work out the facts
+/* List every location and work out the facts
  * above. Never fails as a whole: what could not be read is recorded in
  * the location's error. job may be NULL (outside the engine); with a job,
  * listing warnings go to its log and cancellation is honoured. */

@@ -1,9 +1,11 @@
 /*
  * Copying a backup between two places of the same repository (upload to
- * S3, download from it): only the packs holding chunks the destination
- * lacks travel, whole (they are named by their SHA-256, which S3 checks
- * as the upload's payload hash and a download checks before keeping the
- * pack); then one index file for them; the manifest last. A destination
+ * S3, download from it, copy and sync between locations): only the packs
+ * holding chunks the destination lacks travel, whole (they are named by
+ * their SHA-256, which S3 checks as the upload's payload hash and a
+ * download checks before keeping the pack; between two buckets of one S3
+ * endpoint the server copies them and their size is checked); then one
+ * index file for them; the manifest last. A destination
  * without a repository gets a copy of the source's config and keys, so
  * both name chunks and packs alike.
  *
@@ -37,7 +39,10 @@ struct copy {
 	size_t n;
 	const struct storage_progress *progress;
 	bool dst_local;           /* the destination keeps files on this host */
-	pthread_mutex_t lock;     /* guards next, failed, err */
+	bool server_copy;         /* try copies by the server (both on one S3 endpoint) */
+	pthread_mutex_t lock;     /* guards next, failed, err, server_copy, the counts */
+	uint64_t sent;            /* bytes of packs that travelled through here */
+	size_t server_copies;     /* packs the server copied */
 	size_t next;
 	bool failed;
 	struct vs_error err;
@@ -96,6 +101,32 @@ hash_fd(int fd, uint64_t size, unsigned char md[32], struct vs_error *err)
 	return rc;
 }
 
+/* Does key in st hold size bytes? (What a copy made by the server is
+ * checked with: its bytes never came by.) */
+static int
+copy_check_size(struct storage *st, const char *key, uint64_t size, struct vs_error *err)
+{
+	struct storage_stat sb;
+
+	if (storage_obj_head(st, key, &sb, err) != 0)
+		return error_prefix(err, _("checking the copy"));
+	if (sb.size != size)
+		return error_set(err, VS_ERR_VERIFY, _("%s/%s holds %llu bytes after the copy, not "
+		    "%llu"), storage_location(st), key, (unsigned long long)sb.size,
+		    (unsigned long long)size);
+	return 0;
+}
+
+/* Count a pack that arrived: bytes that travelled, or one the server copied. */
+static void
+copy_count(struct copy *cp, uint64_t bytes, bool by_server)
+{
+	pthread_mutex_lock(&cp->lock);
+	cp->sent += bytes;
+	cp->server_copies += by_server;
+	pthread_mutex_unlock(&cp->lock);
+}
+
 static int
 copy_pack(struct copy *cp, size_t i, struct vs_error *err)
 {
@@ -111,6 +142,28 @@ copy_pack(struct copy *cp, size_t i, struct vs_error *err)
 			error_set(err, VS_ERR_VERIFY, _("pack %s/%s is missing: the backup cannot be "
 			    "copied whole"), storage_location(cp->src->st), key);
 		goto out;
+	}
+	/* On one server (two buckets of an S3 endpoint) the server copies it;
+	 * what arrived is checked by its size. */
+	if (cp->server_copy) {
+		struct vs_error cerr;
+
+		error_clear(&cerr);
+		if (storage_obj_copy(cp->dst->st, key, cp->src->st, key, sb.size, NULL,
+		    &cerr) == 0) {
+			rc = copy_check_size(cp->dst->st, key, sb.size, err);
+			if (rc == 0)
+				copy_count(cp, 0, true);
+			goto out;
+		}
+		if (cerr.code != VS_ERR_USAGE) {
+			*err = cerr;
+			goto out;
+		}
+		/* Not on one server after all: the bytes travel, from now on. */
+		pthread_mutex_lock(&cp->lock);
+		cp->server_copy = false;
+		pthread_mutex_unlock(&cp->lock);
 	}
 	if (storage_spool_open(cp->src->cfg, &fd, &spool, err) != 0)
 		goto out;
@@ -132,6 +185,8 @@ copy_pack(struct copy *cp, size_t i, struct vs_error *err)
 	body.sha256 = cp->packs[i];
 	body.spool_path = spool;
 	rc = storage_obj_put(cp->dst->st, key, &body, NULL, err);
+	if (rc == 0)
+		copy_count(cp, sb.size, false);
 out:
 	if (fd >= 0)
 		close(fd);
@@ -239,6 +294,10 @@ repo_copy_backup(const struct config *cfg, struct job *job, struct storage *from
 
 		cp.dst_local = p != NULL;
 		free(p);
+		p = storage_obj_local_path(from, REPO_CONFIG);
+		/* Neither side on this host: perhaps both on one server. */
+		cp.server_copy = !cp.dst_local && p == NULL;
+		free(p);
 	}
 	if (strcmp(cp.src->id, cp.dst->id) != 0) {
 		error_set(err, VS_ERR_REFUSED, _("%s holds another repository (id %s) than %s (id %s): "
@@ -297,7 +356,6 @@ repo_copy_backup(const struct config *cfg, struct job *job, struct storage *from
 		if (rc != 0)
 			goto out;
 		cp.sizes[i] = sb.size;
-		*copied += sb.size;
 	}
 	rc = -1;
 	job_log(job, VS_LOG_INFO, _("%s: %zu of the chunks it uses are not in %s: %zu packs to "
@@ -311,6 +369,10 @@ repo_copy_backup(const struct config *cfg, struct job *job, struct storage *from
 	for (int i = 0; i < nth; i++)
 		pthread_join(th[i], NULL);
 	pthread_mutex_destroy(&cp.lock);
+	*copied = cp.sent;
+	if (cp.server_copies > 0)
+		job_log(job, VS_LOG_INFO, _("%s: %zu packs copied by the server (CopyObject), none "
+		    "of their bytes through this host"), id, cp.server_copies);
 	if (cp.failed) {
 		*err = cp.err;
 		goto out;

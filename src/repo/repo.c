@@ -551,27 +551,35 @@ int
 repo_open_local(const struct config *cfg, struct storage *st, struct repo **out,
     struct vs_error *err)
 {
-	struct storage *s3 = NULL;
 	struct repo *remote = NULL;
+	struct storage *other = NULL;
 	struct vs_error serr;
 	int have, rc;
 
 	if ((have = repo_exists(st, err)) < 0)
 		return -1;
-	if (have == 1 || cfg->s3.bucket[0] == '\0')
+	if (have == 1 || cfg->nlocations < 2)
 		return repo_open(cfg, st, true, NULL, out, err);
-	error_clear(&serr);
-	if (storage_open(cfg, "s3", &s3, &serr) == 0)
-		storage_cancel_with(s3, st);
-	if (s3 != NULL && repo_exists(s3, &serr) == 1) {
-		if (repo_open(cfg, s3, false, NULL, &remote, err) != 0) {
-			error_prefix(err, _("S3 holds a repository this one must be a copy of"));
-			storage_close(s3);
+	/* The first other location holding a repository is the one this must
+	 * be a copy of (so copies send only what the other lacks). */
+	for (size_t l = 1; l < cfg->nlocations && remote == NULL; l++) {
+		storage_close(other);
+		other = NULL;
+		error_clear(&serr);
+		if (storage_open_at(cfg, l, &other, &serr) != 0)
+			continue;
+		storage_cancel_with(other, st);
+		if (repo_exists(other, &serr) != 1)
+			continue;
+		if (repo_open(cfg, other, false, NULL, &remote, err) != 0) {
+			error_prefix(err, _("%s holds a repository this one must be a copy of"),
+			    storage_location(other));
+			storage_close(other);
 			return -1;
 		}
 	}
 	rc = repo_open(cfg, st, true, remote, out, err);
 	repo_close(remote);
-	storage_close(s3);
+	storage_close(other);
 	return rc;
 }

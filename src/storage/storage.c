@@ -24,13 +24,15 @@ storage_warn_log(void *ud, const char *msg)
 }
 
 struct storage *
-storage_new(const struct storage_driver *drv, const struct config *cfg, char *location,
-    void *priv)
+storage_new(const struct storage_driver *drv, const struct config *cfg,
+    const struct config_location *loc, char *location, void *priv)
 {
 	struct storage *st = xcalloc(1, sizeof *st);
 
 	st->drv = drv;
 	st->cfg = cfg;
+	st->name = xstrdup(loc != NULL ? loc->name : drv->name);
+	st->index = loc != NULL && cfg != NULL ? (int)(loc - cfg->locations) : -1;
 	st->location = location;
 	st->priv = priv;
 	st->warn = storage_warn_log;
@@ -77,23 +79,34 @@ storage_cancelled(struct storage *st)
 	return st->cancel != NULL && st->cancel(st->cancel_ud) != 0;
 }
 
-/* The drivers, by location name. */
-static const struct {
-	const char *name;
-	int (*open)(const struct config *cfg, struct storage **out, struct vs_error *err);
-} storage_drivers[] = {
-	{ "local", storage_open_local },
-	{ "s3", storage_open_s3 },
-};
+int
+storage_open_at(const struct config *cfg, size_t i, struct storage **out, struct vs_error *err)
+{
+	const struct config_location *loc = &cfg->locations[i];
+
+	return loc->driver->open(cfg, loc, out, err);
+}
 
 int
 storage_open(const struct config *cfg, const char *location, struct storage **out,
     struct vs_error *err)
 {
-	for (size_t i = 0; i < sizeof storage_drivers / sizeof storage_drivers[0]; i++)
-		if (strcmp(location, storage_drivers[i].name) == 0)
-			return storage_drivers[i].open(cfg, out, err);
-	return error_set(err, VS_ERR_USAGE, _("unknown location '%s': use local or s3"), location);
+	unsigned set;
+	int i = config_location_index(cfg, location);
+
+	if (i >= 0)
+		return storage_open_at(cfg, (size_t)i, out, err);
+	/* "s3" without a location of that name: say S3 is not configured. */
+	if (config_location_select(cfg, location, &set, err) != 0)
+		return -1;
+	return error_set(err, VS_ERR_USAGE, _("'%s' names more than one location: name one "
+	    "of them"), location);
+}
+
+int
+storage_open_local(const struct config *cfg, struct storage **out, struct vs_error *err)
+{
+	return storage_open_at(cfg, 0, out, err);
 }
 
 void
@@ -104,6 +117,7 @@ storage_close(struct storage *st)
 	if (st->v2_free != NULL)
 		st->v2_free(st->v2);
 	st->drv->close(st);
+	free(st->name);
 	free(st->location);
 	free(st);
 }
@@ -111,7 +125,13 @@ storage_close(struct storage *st)
 const char *
 storage_name(const struct storage *st)
 {
-	return st->drv->name;
+	return st->name;
+}
+
+int
+storage_index(const struct storage *st)
+{
+	return st->index;
 }
 
 const char *
@@ -283,6 +303,19 @@ storage_obj_list(struct storage *st, const char *prefix, int depth,
 	if (*prefix != '\0' && check_key(st, prefix, err) != 0)
 		return -1;
 	return st->drv->list(st, prefix, depth, list_filter_cb, &lf, err);
+}
+
+int
+storage_obj_copy(struct storage *dst, const char *key, struct storage *src,
+    const char *srckey, uint64_t size, const struct storage_progress *progress,
+    struct vs_error *err)
+{
+	if (check_key(dst, key, err) != 0 || check_key(src, srckey, err) != 0)
+		return -1;
+	if (dst->drv->copy == NULL || dst->drv != src->drv)
+		return error_set(err, VS_ERR_USAGE, _("%s cannot copy from %s by itself"),
+		    dst->location, src->location);
+	return dst->drv->copy(dst, key, src, srckey, size, progress, err);
 }
 
 int

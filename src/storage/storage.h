@@ -68,20 +68,32 @@ int storage_progress_report(const struct storage_progress *progress, uint64_t de
  * in a listing); may be called from any thread. */
 typedef void (*storage_warn_fn)(void *ud, const char *msg);
 
-/* Open the local backup_dir (created 0700 if missing). */
-int storage_open_local(const struct config *cfg, struct storage **out, struct vs_error *err);
+/* Open location i of cfg->locations through its driver (the table of
+ * drivers is config_drivers, src/storage/drivers.c). */
+int storage_open_at(const struct config *cfg, size_t i, struct storage **out,
+    struct vs_error *err);
 
-/* Open the configured S3 bucket and prefix; VS_ERR_CONFIG when s3.bucket is empty. */
-int storage_open_s3(const struct config *cfg, struct storage **out, struct vs_error *err);
-
-/* Open by location name "local" or "s3". */
+/* Open a location by name ("local", "eu-west"); VS_ERR_USAGE or
+ * VS_ERR_CONFIG when there is none of that name. */
 int storage_open(const struct config *cfg, const char *location, struct storage **out,
     struct vs_error *err);
 
+/* Open the local backup_dir (created 0700 if missing): location 0. */
+int storage_open_local(const struct config *cfg, struct storage **out, struct vs_error *err);
+
+/* The drivers' open functions, for the table (loc is one of cfg's). */
+int storage_open_posix(const struct config *cfg, const struct config_location *loc,
+    struct storage **out, struct vs_error *err);
+int storage_open_s3(const struct config *cfg, const struct config_location *loc,
+    struct storage **out, struct vs_error *err);
+
 void storage_close(struct storage *st);
 
-/* "local" or "s3" */
+/* The name of the storage's location ("local", "s3", "eu-west"). */
 const char *storage_name(const struct storage *st);
+
+/* Its index in cfg->locations (-1 for a storage opened outside them). */
+int storage_index(const struct storage *st);
 
 /* Human form: "/var/backups/vector_store" or "s3://bucket/prefix". */
 const char *storage_location(const struct storage *st);
@@ -260,6 +272,14 @@ int storage_obj_head(struct storage *st, const char *key, struct storage_stat *o
  * components. Folders are reported (dir) where the driver has them. */
 int storage_obj_list(struct storage *st, const char *prefix, int depth,
     storage_object_cb cb, void *ud, struct vs_error *err);
+
+/* Store key in dst as a copy of srckey (size bytes) in src, done by the
+ * server when both are on one (an S3 endpoint): the bytes never pass
+ * through this host. VS_ERR_USAGE when the drivers cannot: copy the bytes
+ * with storage_obj_get and storage_obj_put then. */
+int storage_obj_copy(struct storage *dst, const char *key, struct storage *src,
+    const char *srckey, uint64_t size, const struct storage_progress *progress,
+    struct vs_error *err);
 
 /* Delete an object; one that is gone already counts as deleted. */
 int storage_obj_remove(struct storage *st, const char *key, struct vs_error *err);

@@ -54,11 +54,20 @@ struct storage_driver {
 	/* Optional: the path of key when the driver keeps files on the local
 	 * file system (for tools that need a path), else NULL. */
 	char *(*local_path)(struct storage *st, const char *key);
+	/* Optional: store key whole as a copy of srckey (size bytes) of src,
+	 * a storage of the same driver, done by the server without the bytes
+	 * passing through this host. VS_ERR_USAGE when it cannot be done so
+	 * (another server, refused, not supported): the caller copies the
+	 * bytes itself then. */
+	int (*copy)(struct storage *st, const char *key, struct storage *src, const char *srckey,
+	    uint64_t size, const struct storage_progress *progress, struct vs_error *err);
 };
 
 struct storage {
 	const struct storage_driver *drv;
 	const struct config *cfg;
+	char *name;          /* of the location in the configuration */
+	int index;           /* in cfg->locations */
 	char *location;
 	storage_warn_fn warn;
 	void *warn_ud;
@@ -74,9 +83,10 @@ struct storage {
 /* Has the storage's user asked to stop (storage_set_cancel)? */
 bool storage_cancelled(struct storage *st);
 
-/* Fill the common part of a new storage object. */
+/* Fill the common part of a new storage object for location loc of cfg
+ * (NULL: one outside the configuration's locations). */
 struct storage *storage_new(const struct storage_driver *drv, const struct config *cfg,
-    char *location, void *priv);
+    const struct config_location *loc, char *location, void *priv);
 
 /* Is name one of the files a backup may hold (data files, metadata, sidecars)? */
 bool storage_file_name_valid(const char *name);

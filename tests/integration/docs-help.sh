@@ -92,9 +92,21 @@ keys=$(cd "$SRC" && {
 	    sed -E 's/^[A-Z0-9]+\(NULL, "([a-z_0-9]+)"/\1/; s/^[A-Z0-9]+\("([a-z_0-9]+)", "([a-z_0-9]+)"/\1.\2/'
 	grep -oE '\{ "[a-z_0-9]+", "[a-z_0-9]+", CFG_STRLIST' src/config/conf.c |
 	    sed -E 's/^\{ "([a-z_0-9]+)", "([a-z_0-9]+)".*/\1.\2/'
+	rkeys=$(grep -oE 'INT\(g, "[a-z_]+"' src/config/conf.c | cut -d'"' -f2)
 	for g in $(grep -oE 'RETENTION\("[a-z_0-9]+"' src/config/conf.c | cut -d'"' -f2); do
-		for k in $(grep -oE 'INT\(g, "[a-z_]+"' src/config/conf.c | cut -d'"' -f2); do
+		for k in $rkeys; do
 			echo "$g.$k"
+		done
+	done
+	# Each driver's group (src/storage/*/*-options.c): its own keys, the
+	# keys every location has, and retention_DRIVER.
+	for f in src/storage/*/*-options.c; do
+		d=$(grep -oE '^\s*\.name = "[a-z0-9]+"' "$f" | cut -d'"' -f2)
+		grep -oE '\b(STR|SECRET|CHOICE|INT|INT64|BOOL)\("[a-z_0-9]+"' "$f" | cut -d'"' -f2 |
+		    sed "s/^/$d./"
+		printf '%s\n' "$d.name" "$d.upload" "$d.retention"
+		for k in $rkeys; do
+			echo "retention_$d.$k"
 		done
 	done
 } | sort -u)

@@ -43,12 +43,6 @@ probe_warn(void *ud, const char *msg)
 	fprintf(stderr, "warning: %s\n", msg);
 }
 
-static void
-probe_set_str(char **field, const char *v)
-{
-	free(*field);
-	*field = xstrdup(v);
-}
 
 static int
 probe_option(struct config *cfg, const char *opt)
@@ -57,41 +51,17 @@ probe_option(struct config *cfg, const char *opt)
 	const char *v;
 	char name[64];
 	size_t n;
+	struct vs_error err;
 
 	if (eq == NULL || (n = (size_t)(eq - opt)) >= sizeof name)
 		return -1;
 	memcpy(name, opt, n);
 	name[n] = '\0';
 	v = eq + 1;
-#define S(k, f) if (strcmp(name, k) == 0) { probe_set_str(&cfg->f, v); return 0; }
-#define I(k, f) if (strcmp(name, k) == 0) { cfg->f = atoi(v); return 0; }
-#define L(k, f) if (strcmp(name, k) == 0) { cfg->f = atoll(v); return 0; }
-	S("s3.bucket", s3.bucket)
-	S("s3.prefix", s3.prefix)
-	S("s3.region", s3.region)
-	S("s3.endpoint", s3.endpoint)
-	S("s3.sse", s3.sse)
-	S("s3.sse_kms_key_id", s3.sse_kms_key_id)
-	S("s3.access_key_id", s3.access_key_id)
-	S("s3.secret_access_key", s3.secret_access_key)
-	S("s3.session_token", s3.session_token)
-	S("s3.profile", s3.profile)
-	S("s3.ca_file", s3.ca_file)
-	S("backup_dir", backup_dir)
-	L("s3.multipart_threshold", s3.multipart_threshold)
-	L("s3.part_size", s3.part_size)
-	I("s3.concurrency", s3.concurrency)
-	I("s3.max_attempts", s3.max_attempts)
-	I("s3.connect_timeout", s3.connect_timeout)
-	I("s3.low_speed_time", s3.low_speed_time)
-	if (strcmp(name, "s3.path_style") == 0) {
-		cfg->s3.path_style = strcmp(v, "true") == 0 || strcmp(v, "1") == 0;
-		return 0;
-	}
-#undef S
-#undef I
-#undef L
-	return -1;
+	if (strcmp(v, "1") == 0 && strstr(name, "path_style") != NULL)
+		v = "true";
+	error_clear(&err);
+	return config_set(cfg, name, v, &err);
 }
 
 static int
@@ -271,26 +241,26 @@ probe_selftest(void)
 } while (0)
 	setenv("AWS_EC2_METADATA_DISABLED", "true", 1);
 	error_clear(&err);
-	CHECK(storage_open_s3(cfg, &st, &err) == -1 && err.code == VS_ERR_CONFIG &&
+	CHECK(storage_open(cfg, "s3", &st, &err) == -1 && err.code == VS_ERR_CONFIG &&
 	    strstr(err.msg, "s3.bucket") != NULL, "no s3.bucket: a configuration error naming it");
-	probe_set_str(&cfg->s3.bucket, "b");
-	probe_set_str(&cfg->s3.access_key_id, "AKIDEXAMPLE");
-	probe_set_str(&cfg->s3.secret_access_key, "not-shown-anywhere");
-	probe_set_str(&cfg->s3.sse, "aws:other");
-	CHECK(storage_open_s3(cfg, &st, &err) == -1 && err.code == VS_ERR_CONFIG &&
+	probe_option(cfg, "s3.bucket=b");
+	probe_option(cfg, "s3.access_key_id=AKIDEXAMPLE");
+	probe_option(cfg, "s3.secret_access_key=not-shown-anywhere");
+	probe_option(cfg, "s3.sse=aws:other");
+	CHECK(storage_open(cfg, "s3", &st, &err) == -1 && err.code == VS_ERR_CONFIG &&
 	    strstr(err.msg, "aws:other") != NULL, "unknown s3.sse: a configuration error");
-	probe_set_str(&cfg->s3.sse, "AES256");
-	probe_set_str(&cfg->s3.prefix, "/backups/prod/");
-	CHECK(storage_open_s3(cfg, &st, &err) == 0, "a bucket and credentials: opens");
+	probe_option(cfg, "s3.sse=AES256");
+	probe_option(cfg, "s3.prefix=/backups/prod/");
+	CHECK(storage_open(cfg, "s3", &st, &err) == 0, "a bucket and credentials: opens");
 	if (st != NULL) {
-		CHECK(strcmp(storage_name(st), "s3") == 0, "driver name s3");
+		CHECK(strcmp(storage_name(st), "s3") == 0, "location name s3");
 		CHECK(strcmp(storage_location(st), "s3://b/backups/prod") == 0,
 		    "location s3://bucket/prefix, slashes trimmed");
 		storage_close(st);
 	}
-	probe_set_str(&cfg->s3.prefix, "");
-	probe_set_str(&cfg->s3.endpoint, "gopher://x");
-	CHECK(storage_open_s3(cfg, &st, &err) == -1 && err.code == VS_ERR_CONFIG &&
+	probe_option(cfg, "s3.prefix=");
+	probe_option(cfg, "s3.endpoint=gopher://x");
+	CHECK(storage_open(cfg, "s3", &st, &err) == -1 && err.code == VS_ERR_CONFIG &&
 	    strstr(err.msg, "not-shown-anywhere") == NULL, "bad endpoint: an error without the secret");
 #undef CHECK
 	printf("1..%d\n", n);
@@ -344,11 +314,11 @@ main(int argc, char **argv)
 	} else {
 		cfg = config_defaults();
 		if ((v = getenv("S3_ENDPOINT")) != NULL) {
-			probe_set_str(&cfg->s3.endpoint, v);
-			cfg->s3.path_style = true;
+			config_set(cfg, "s3.endpoint", v, &err);
+			config_set(cfg, "s3.path_style", "true", &err);
 		}
 		if ((v = getenv("S3_BUCKET")) != NULL)
-			probe_set_str(&cfg->s3.bucket, v);
+			config_set(cfg, "s3.bucket", v, &err);
 	}
 	for (i = 0; i < nopts; i++)
 		if (probe_option(cfg, opts[i]) != 0) {

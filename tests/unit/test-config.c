@@ -19,9 +19,34 @@
 #include "common/log.h"
 #include "config/conf.h"
 #include "redis/redis-cluster.h"
+#include "storage/s3/s3-options.h"
 #include "tests/unit/tap.h"
 
 #define MiB (1024LL * 1024LL)
+
+/* The options of the location "s3" (the single group of old), or the
+ * defaults of an S3 location when there is none. */
+static struct s3_options *
+s3opt(const struct config *c)
+{
+	static struct s3_options *defaults;
+	const struct config_location *l = config_location_find(c, "s3");
+
+	if (l != NULL)
+		return l->opts;
+	if (defaults == NULL)
+		defaults = s3_options_new();
+	return defaults;
+}
+
+/* The retention of the location "s3", or what one would follow. */
+static const struct config_retention *
+ret_s3(const struct config *c)
+{
+	const struct config_location *l = config_location_find(c, "s3");
+
+	return l != NULL ? &l->retention : &c->retention;
+}
 
 static char dir[4096];
 static int nfiles;
@@ -160,23 +185,23 @@ test_defaults(void)
 	is_str(c->faiss.content_index, "/var/lib/chimera/content_index.faiss", "default faiss.content_index");
 	is_str(c->faiss.user_index, "/var/lib/chimera/user_index.faiss", "default faiss.user_index");
 	is_str(c->faiss.lock_file, "", "default faiss.lock_file: no coordination");
-	is_str(c->s3.bucket, "", "default s3.bucket: S3 unused");
-	is_str(c->s3.prefix, "vector_store_backups", "default s3.prefix (the seed's)");
-	is_str(c->s3.region, "us-east-1", "default s3.region");
-	is_str(c->s3.sse, "AES256", "default s3.sse (the seed's AES-256)");
-	ok(!c->s3.path_style, "default s3.path_style");
-	is_int(c->s3.multipart_threshold, 64 * MiB, "default s3.multipart_threshold");
-	is_int(c->s3.part_size, 16 * MiB, "default s3.part_size");
-	is_int(c->s3.concurrency, 4, "default s3.concurrency");
-	is_int(c->s3.max_attempts, 5, "default s3.max_attempts");
-	is_int(c->s3.connect_timeout, 10, "default s3.connect_timeout");
-	is_int(c->s3.low_speed_time, 30, "default s3.low_speed_time");
+	is_str(s3opt(c)->bucket, "", "default s3.bucket: S3 unused");
+	is_str(s3opt(c)->prefix, "vector_store_backups", "default s3.prefix (the seed's)");
+	is_str(s3opt(c)->region, "us-east-1", "default s3.region");
+	is_str(s3opt(c)->sse, "AES256", "default s3.sse (the seed's AES-256)");
+	ok(!s3opt(c)->path_style, "default s3.path_style");
+	is_int(s3opt(c)->multipart_threshold, 64 * MiB, "default s3.multipart_threshold");
+	is_int(s3opt(c)->part_size, 16 * MiB, "default s3.part_size");
+	is_int(s3opt(c)->concurrency, 4, "default s3.concurrency");
+	is_int(s3opt(c)->max_attempts, 5, "default s3.max_attempts");
+	is_int(s3opt(c)->connect_timeout, 10, "default s3.connect_timeout");
+	is_int(s3opt(c)->low_speed_time, 30, "default s3.low_speed_time");
 	is_int(c->retention.daily, 7, "default retention.daily (the seed's 7 days)");
 	is_int(c->retention.weekly, 4, "default retention.weekly (4 weeks)");
 	is_int(c->retention.monthly, 6, "default retention.monthly (6 months)");
 	is_int(c->retention.pre_restore_days, 7, "default retention.pre_restore_days");
 	is_int(c->retention.manual_days, 0, "default retention.manual_days: kept");
-	ok(memcmp(&c->retention, &c->retention_s3, sizeof c->retention) == 0,
+	ok(memcmp(&c->retention, ret_s3(c), sizeof c->retention) == 0,
 	    "default retention_s3 is retention");
 	is_int(c->monitoring.rpo_hours, 24, "default monitoring.rpo_hours (the seed's RPO)");
 	is_int(c->monitoring.verify_max_age_hours, 168, "default monitoring.verify_max_age_hours");
@@ -199,7 +224,7 @@ test_empty_file(void)
 		return;
 	is_str(c->backup_dir, "/var/backups/vector_store", "... with the default backup_dir");
 	is_int(c->redis.port, 6379, "... and the default redis.port");
-	is_int(c->retention_s3.monthly, 6, "... and the default retention_s3");
+	is_int(ret_s3(c)->monthly, 6, "... and the default retention_s3");
 	ok(strstr(c->path, dir) == c->path, "... and path names the file");
 	config_free(c);
 }
@@ -307,34 +332,34 @@ test_every_key(void)
 	is_str(c->faiss.content_index, "/data/content.faiss", "faiss.content_index");
 	is_str(c->faiss.user_index, "/data/user.faiss", "faiss.user_index");
 	is_str(c->faiss.lock_file, "/data/faiss.lock", "faiss.lock_file");
-	is_str(c->s3.bucket, "my-backups", "s3.bucket");
-	is_str(c->s3.prefix, "prod/vs", "s3.prefix");
-	is_str(c->s3.region, "eu-central-1", "s3.region");
-	is_str(c->s3.endpoint, "https://s3.example.net", "s3.endpoint");
-	ok(c->s3.path_style, "s3.path_style");
-	is_str(c->s3.sse, "aws:kms", "s3.sse");
-	is_str(c->s3.sse_kms_key_id, "alias/backup", "s3.sse_kms_key_id");
-	is_str(c->s3.access_key_id, "AKIDEXAMPLE", "s3.access_key_id");
-	is_str(c->s3.secret_access_key, "wJalrXUtnFEMI", "s3.secret_access_key");
-	is_str(c->s3.session_token, "token", "s3.session_token");
-	is_str(c->s3.profile, "backup", "s3.profile");
-	is_str(c->s3.ca_file, "/etc/ssl/ca.pem", "s3.ca_file");
-	is_int(c->s3.multipart_threshold, 128 * MiB, "s3.multipart_threshold");
-	is_int(c->s3.part_size, 32 * MiB, "s3.part_size");
-	is_int(c->s3.concurrency, 8, "s3.concurrency");
-	is_int(c->s3.max_attempts, 9, "s3.max_attempts");
-	is_int(c->s3.connect_timeout, 20, "s3.connect_timeout");
-	is_int(c->s3.low_speed_time, 45, "s3.low_speed_time");
+	is_str(s3opt(c)->bucket, "my-backups", "s3.bucket");
+	is_str(s3opt(c)->prefix, "prod/vs", "s3.prefix");
+	is_str(s3opt(c)->region, "eu-central-1", "s3.region");
+	is_str(s3opt(c)->endpoint, "https://s3.example.net", "s3.endpoint");
+	ok(s3opt(c)->path_style, "s3.path_style");
+	is_str(s3opt(c)->sse, "aws:kms", "s3.sse");
+	is_str(s3opt(c)->sse_kms_key_id, "alias/backup", "s3.sse_kms_key_id");
+	is_str(s3opt(c)->access_key_id, "AKIDEXAMPLE", "s3.access_key_id");
+	is_str(s3opt(c)->secret_access_key, "wJalrXUtnFEMI", "s3.secret_access_key");
+	is_str(s3opt(c)->session_token, "token", "s3.session_token");
+	is_str(s3opt(c)->profile, "backup", "s3.profile");
+	is_str(s3opt(c)->ca_file, "/etc/ssl/ca.pem", "s3.ca_file");
+	is_int(s3opt(c)->multipart_threshold, 128 * MiB, "s3.multipart_threshold");
+	is_int(s3opt(c)->part_size, 32 * MiB, "s3.part_size");
+	is_int(s3opt(c)->concurrency, 8, "s3.concurrency");
+	is_int(s3opt(c)->max_attempts, 9, "s3.max_attempts");
+	is_int(s3opt(c)->connect_timeout, 20, "s3.connect_timeout");
+	is_int(s3opt(c)->low_speed_time, 45, "s3.low_speed_time");
 	is_int(c->retention.daily, 14, "retention.daily");
 	is_int(c->retention.weekly, 8, "retention.weekly");
 	is_int(c->retention.monthly, 12, "retention.monthly");
 	is_int(c->retention.pre_restore_days, 3, "retention.pre_restore_days");
 	is_int(c->retention.manual_days, 90, "retention.manual_days");
-	is_int(c->retention_s3.daily, 30, "retention_s3.daily");
-	is_int(c->retention_s3.weekly, 12, "retention_s3.weekly");
-	is_int(c->retention_s3.monthly, 24, "retention_s3.monthly");
-	is_int(c->retention_s3.pre_restore_days, 10, "retention_s3.pre_restore_days");
-	is_int(c->retention_s3.manual_days, 365, "retention_s3.manual_days");
+	is_int(ret_s3(c)->daily, 30, "retention_s3.daily");
+	is_int(ret_s3(c)->weekly, 12, "retention_s3.weekly");
+	is_int(ret_s3(c)->monthly, 24, "retention_s3.monthly");
+	is_int(ret_s3(c)->pre_restore_days, 10, "retention_s3.pre_restore_days");
+	is_int(ret_s3(c)->manual_days, 365, "retention_s3.manual_days");
 	is_int(c->monitoring.rpo_hours, 26, "monitoring.rpo_hours");
 	is_int(c->monitoring.verify_max_age_hours, 48, "monitoring.verify_max_age_hours");
 	is_str(c->monitoring.metrics_file, "/var/lib/node_exporter/vsbackup.prom", "monitoring.metrics_file");
@@ -350,10 +375,10 @@ test_numbers(void)
 	struct config *c;
 
 	/* Sizes above 2 GiB need 64 bits. */
-	c = load_text("s3 = { multipart_threshold = 10737418240L; part_size = 5368709120L; };\n", &err);
+	c = load_text("s3 = { bucket = \"b\"; multipart_threshold = 10737418240L; part_size = 5368709120L; };\n", &err);
 	if (ok(c != NULL, "64-bit sizes with the L suffix load")) {
-		is_int(c->s3.multipart_threshold, 10 * 1024 * MiB, "... s3.multipart_threshold 10 GiB");
-		is_int(c->s3.part_size, 5 * 1024 * MiB, "... s3.part_size 5 GiB");
+		is_int(s3opt(c)->multipart_threshold, 10 * 1024 * MiB, "... s3.multipart_threshold 10 GiB");
+		is_int(s3opt(c)->part_size, 5 * 1024 * MiB, "... s3.part_size 5 GiB");
 		config_free(c);
 	} else {
 		printf("#   %s\n", err.msg);
@@ -363,9 +388,9 @@ test_numbers(void)
 	 * refused, never become another number: 4311744512 is 4 GiB + 16 MiB,
 	 * whose low 32 bits are a valid 16 MiB.
 	 */
-	c = load_text("s3 = {\n  multipart_threshold = 4311744512;\n};\n", &err);
+	c = load_text("s3 = {\n  multipart_threshold = 4311744512;\n  bucket = \"b\";\n};\n", &err);
 	if (c != NULL) {
-		is_int(c->s3.multipart_threshold, 4311744512LL,
+		is_int(s3opt(c)->multipart_threshold, 4311744512LL,
 		    "s3.multipart_threshold = 4311744512 (no L) loads as written");
 		config_free(c);
 	} else {
@@ -373,9 +398,9 @@ test_numbers(void)
 		    "s3.multipart_threshold = 4311744512 (no L) is refused, naming the value and line");
 		printf("#   %s\n", err.msg);
 	}
-	c = load_text("s3 = {\n  multipart_threshold = 10737418240;\n};\n", &err);
+	c = load_text("s3 = {\n  multipart_threshold = 10737418240;\n  bucket = \"b\";\n};\n", &err);
 	if (c != NULL) {
-		is_int(c->s3.multipart_threshold, 10 * 1024 * MiB,
+		is_int(s3opt(c)->multipart_threshold, 10 * 1024 * MiB,
 		    "s3.multipart_threshold = 10737418240 (no L) loads as written");
 		config_free(c);
 	} else {
@@ -383,17 +408,17 @@ test_numbers(void)
 		    "s3.multipart_threshold = 10737418240 (no L) is refused, naming the value"))
 			printf("#   %s\n", err.msg);
 	}
-	c = load_text("s3 = { part_size = 0x2000000; };\n", &err);
+	c = load_text("s3 = { bucket = \"b\"; part_size = 0x2000000; };\n", &err);
 	if (ok(c != NULL, "a hexadecimal size loads")) {
-		is_int(c->s3.part_size, 32 * MiB, "... s3.part_size 32 MiB");
+		is_int(s3opt(c)->part_size, 32 * MiB, "... s3.part_size 32 MiB");
 		config_free(c);
 	} else {
 		printf("#   %s\n", err.msg);
 	}
 	/* A part larger than the threshold raises the threshold. */
-	c = load_text("s3 = { multipart_threshold = 8388608; part_size = 33554432; };\n", &err);
+	c = load_text("s3 = { bucket = \"b\"; multipart_threshold = 8388608; part_size = 33554432; };\n", &err);
 	if (ok(c != NULL, "part_size above multipart_threshold loads")) {
-		is_int(c->s3.multipart_threshold, 32 * MiB, "... and the threshold rises to the part size");
+		is_int(s3opt(c)->multipart_threshold, 32 * MiB, "... and the threshold rises to the part size");
 		config_free(c);
 	}
 	/* Bounds themselves are allowed. */
@@ -415,29 +440,30 @@ test_retention_s3(void)
 	struct vs_error err;
 	struct config *c;
 
-	c = load_text("retention = { daily = 10; weekly = 5; monthly = 3; };\n", &err);
+	c = load_text("retention = { daily = 10; weekly = 5; monthly = 3; };\n"
+	    "s3 = { bucket = \"b\"; };\n", &err);
 	if (ok(c != NULL, "retention without retention_s3 loads")) {
-		is_int(c->retention_s3.daily, 10, "... retention_s3.daily follows retention.daily");
-		is_int(c->retention_s3.weekly, 5, "... retention_s3.weekly follows");
-		is_int(c->retention_s3.monthly, 3, "... retention_s3.monthly follows");
-		is_int(c->retention_s3.pre_restore_days, 7, "... retention_s3.pre_restore_days keeps the default");
+		is_int(ret_s3(c)->daily, 10, "... retention_s3.daily follows retention.daily");
+		is_int(ret_s3(c)->weekly, 5, "... retention_s3.weekly follows");
+		is_int(ret_s3(c)->monthly, 3, "... retention_s3.monthly follows");
+		is_int(ret_s3(c)->pre_restore_days, 7, "... retention_s3.pre_restore_days keeps the default");
 		config_free(c);
 	}
 	c = load_text("retention = { daily = 10; weekly = 5; };\n"
-	    "retention_s3 = { daily = 60; };\n", &err);
+	    "retention_s3 = { daily = 60; };\ns3 = { bucket = \"b\"; };\n", &err);
 	if (ok(c != NULL, "a partial retention_s3 loads")) {
-		is_int(c->retention_s3.daily, 60, "... its own daily");
-		is_int(c->retention_s3.weekly, 5, "... weekly from retention");
-		is_int(c->retention_s3.monthly, 6, "... monthly from retention (its default)");
+		is_int(ret_s3(c)->daily, 60, "... its own daily");
+		is_int(ret_s3(c)->weekly, 5, "... weekly from retention");
+		is_int(ret_s3(c)->monthly, 6, "... monthly from retention (its default)");
 		is_int(c->retention.daily, 10, "... retention.daily untouched");
 		config_free(c);
 	}
 	/* The order of the groups in the file does not matter. */
-	c = load_text("retention_s3 = { daily = 60; };\n"
+	c = load_text("s3 = { bucket = \"b\"; };\nretention_s3 = { daily = 60; };\n"
 	    "retention = { weekly = 5; };\n", &err);
 	if (ok(c != NULL, "retention_s3 before retention loads")) {
-		is_int(c->retention_s3.daily, 60, "... its own daily");
-		is_int(c->retention_s3.weekly, 5, "... weekly from the later retention group");
+		is_int(ret_s3(c)->daily, 60, "... its own daily");
+		is_int(ret_s3(c)->weekly, 5, "... weekly from the later retention group");
 		config_free(c);
 	}
 }
@@ -452,15 +478,15 @@ test_sse(void)
 	for (size_t i = 0; i < 2; i++) {
 		char text[128];
 
-		snprintf(text, sizeof text, "s3 = { sse = \"%s\"; };\n", allowed[i]);
+		snprintf(text, sizeof text, "s3 = { bucket = \"b\"; sse = \"%s\"; };\n", allowed[i]);
 		c = load_text(text, &err);
 		if (ok(c != NULL, "s3.sse = \"%s\" loads", allowed[i]))
-			is_str(c->s3.sse, allowed[i], "... and is kept");
+			is_str(s3opt(c)->sse, allowed[i], "... and is kept");
 		config_free(c);
 	}
-	c = load_text("s3 = { sse = \"aws:kms\"; sse_kms_key_id = \"arn:aws:kms:k\"; };\n", &err);
+	c = load_text("s3 = { bucket = \"b\"; sse = \"aws:kms\"; sse_kms_key_id = \"arn:aws:kms:k\"; };\n", &err);
 	if (ok(c != NULL, "s3.sse = \"aws:kms\" with a key id loads"))
-		is_str(c->s3.sse_kms_key_id, "arn:aws:kms:k", "... with its key id");
+		is_str(s3opt(c)->sse_kms_key_id, "arn:aws:kms:k", "... with its key id");
 	config_free(c);
 
 	refused("s3.sse = \"aws:kms\" without a key id",
@@ -785,6 +811,118 @@ test_cluster(void)
 	    "%F", "each node keeps its own RDB file: put {port}", NULL);
 }
 
+/* s3 as a list of groups: names, order, upload, retention per location,
+ * the words of --location, and the mistakes an operator can make. */
+static void
+test_locations(void)
+{
+	struct vs_error err;
+	struct config *c, *d;
+	unsigned set;
+	char *where;
+
+	c = load_text("retention = { daily = 7; monthly = 6; };\n"
+	    "retention_s3 = { monthly = 12; };\n"
+	    "s3 = (\n"
+	    "  { name = \"eu-west\"; bucket = \"vs-eu\"; region = \"eu-west-1\"; },\n"
+	    "  { name = \"us-east\"; bucket = \"vs-us\"; prefix = \"/dr/\"; upload = false;\n"
+	    "    retention = { daily = 30; }; }\n"
+	    ");\n", &err);
+	if (!ok(c != NULL, "s3 as a list of two named groups loads")) {
+		printf("#   %s\n", err.msg);
+		return;
+	}
+	is_int(c->nlocations, 3, "... three locations: local and the two");
+	is_str(c->locations[0].name, "local", "... local first");
+	is_str(c->locations[1].name, "eu-west", "... then in the order of the file");
+	is_str(c->locations[2].name, "us-east", "... ...");
+	is_str(((struct s3_options *)c->locations[1].opts)->region, "eu-west-1",
+	    "... each with its own keys");
+	is_str(((struct s3_options *)c->locations[2].opts)->region, "us-east-1",
+	    "... and the defaults for the rest");
+	ok(c->locations[1].upload && !c->locations[2].upload, "... upload defaults to true");
+	is_int(c->locations[1].retention.monthly, 12, "... retention_s3 for every S3 location");
+	is_int(c->locations[1].retention.daily, 7, "... keys it leaves out from retention");
+	is_int(c->locations[2].retention.daily, 30, "... a location's own retention first");
+	is_int(c->locations[2].retention.monthly, 12, "... then retention_s3");
+	ok(!c->locations[0].own_retention && c->locations[2].own_retention,
+	    "... local follows retention itself");
+	where = config_location_describe(c, 2);
+	is_str(where, "s3://vs-us/dr", "... described by bucket and prefix");
+	free(where);
+	where = config_location_describe(c, 0);
+	is_str(where, c->backup_dir, "... local by backup_dir");
+	free(where);
+	is_str(config_location_label(c, 1), "eu-west", "... a named location's label is its name");
+
+	ok(config_location_select(c, "us-east", &set, &err) == 0 && set == 4u,
+	    "--location NAME: that location");
+	ok(config_location_select(c, "local", &set, &err) == 0 && set == 1u,
+	    "--location local");
+	ok(config_location_select(c, "s3", &set, &err) == 0 && set == 6u,
+	    "--location s3: every S3 location");
+	ok(config_location_select(c, "all", &set, &err) == 0 && set == 7u, "--location all");
+	ok(config_location_select(c, "mars", &set, &err) == -1 && err.code == VS_ERR_USAGE &&
+	    strstr(err.msg, "eu-west") != NULL, "an unknown word: a usage error naming the choices");
+	is_int(config_location_first(c, 6u), 1, "the first of a set is the nearest");
+
+	d = config_dup(c);
+	ok(d->locations != c->locations && d->locations[1].opts != c->locations[1].opts &&
+	    strcmp(((struct s3_options *)d->locations[1].opts)->bucket, "vs-eu") == 0,
+	    "config_dup copies the locations and their options");
+	config_free(c);
+	is_str(d->locations[2].name, "us-east", "... the copy outlives the original");
+	config_free(d);
+
+	/* The single group of old is the location "s3". */
+	c = load_text("s3 = { bucket = \"b\"; };\n", &err);
+	if (ok(c != NULL, "a single s3 group loads as before")) {
+		is_int(c->nlocations, 2, "... local and s3");
+		is_str(c->locations[1].name, "s3", "... named s3");
+		is_str(config_location_label(c, 1), "S3", "... labelled S3");
+		ok(config_location_select(c, "s3", &set, &err) == 0 && set == 2u,
+		    "... --location s3 names it");
+		config_free(c);
+	}
+	c = load_text("s3 = { name = \"eu\"; bucket = \"b\"; };\n", &err);
+	if (ok(c != NULL, "a single group may have a name")) {
+		is_str(c->locations[1].name, "eu", "... and is called so");
+		config_free(c);
+	}
+	c = load_text("# no s3\n", &err);
+	if (ok(c != NULL, "without s3 only local")) {
+		is_int(c->nlocations, 1, "... one location");
+		ok(config_location_select(c, "s3", &set, &err) == -1 && err.code == VS_ERR_CONFIG &&
+		    strstr(err.msg, "S3 is not configured: s3.bucket is empty") != NULL,
+		    "... --location s3 says S3 is not configured");
+		config_free(c);
+	}
+
+	refused("a list element without a name",
+	    "s3 = ( { bucket = \"b\"; } );\n", "%F:1:", "each group of the list needs a name", NULL);
+	refused("two locations of one name",
+	    "s3 = ( { name = \"a\"; bucket = \"b\"; },\n { name = \"a\"; bucket = \"c\"; } );\n",
+	    "%F:2:", "two locations have this name", NULL);
+	refused("a name with capitals",
+	    "s3 = ( { name = \"EU\"; bucket = \"b\"; } );\n", "%F:1:", "a-z, 0-9", NULL);
+	refused("the name local",
+	    "s3 = ( { name = \"local\"; bucket = \"b\"; } );\n", "%F:1:", "\"local\"", NULL);
+	refused("the name all",
+	    "s3 = ( { name = \"all\"; bucket = \"b\"; } );\n", "%F:1:", "\"all\"", NULL);
+	refused("a list element without a bucket",
+	    "s3 = ( { name = \"a\"; } );\n", "%F:1:", "s3.bucket is empty", NULL);
+	refused("an unknown key in a list element",
+	    "s3 = ( { name = \"a\"; bucket = \"b\"; buckets = \"c\"; } );\n", "%F:1:",
+	    "s3.buckets", NULL);
+	refused("upload that is no boolean",
+	    "s3 = ( { name = \"a\"; bucket = \"b\"; upload = 1; } );\n", "%F:1:", "s3.upload", NULL);
+	refused("an unknown key in a location's retention",
+	    "s3 = ( { name = \"a\"; bucket = \"b\"; retention = { dayly = 1; }; } );\n", "%F:1:",
+	    "a.retention.dayly", NULL);
+	refused("s3 that is neither a group nor a list",
+	    "s3 = \"b\";\n", "%F:1:", "a list of groups", NULL);
+}
+
 int
 main(void)
 {
@@ -802,6 +940,7 @@ main(void)
 	test_every_key();
 	test_numbers();
 	test_retention_s3();
+	test_locations();
 	test_sse();
 	test_errors();
 	test_sentinel();

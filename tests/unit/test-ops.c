@@ -43,13 +43,16 @@ static void
 test_perfdata(void)
 {
 	struct health_report r;
+	struct health_check c[2];
 	char *p;
 
 	memset(&r, 0, sizeof r);
-	r.checks[HEALTH_FRESH_LOCAL] = (struct health_check){ .has_value = true,
+	c[0] = (struct health_check){ .has_value = true,
 	    .label = "local_age", .value = 90, .unit = "s", .warn = 3600, .crit = 7200 };
-	r.checks[HEALTH_SPACE] = (struct health_check){ .has_value = true, .label = "free",
+	c[1] = (struct health_check){ .has_value = true, .label = "free",
 	    .value = 5000, .unit = "B", .warn = 2000, .crit = 1000, .low = true };
+	r.checks = c;
+	r.n = 2;
 	p = health_perfdata(&r);
 	is_str(p, "local_age=90s;3600;7200;0 free=5000B;2000:;1000:;0",
 	    "performance data: upper thresholds plain, lower ones as N:");
@@ -105,15 +108,23 @@ test_render(void)
 	struct config *cfg = config_defaults();
 	struct ops_survey s;
 	struct ops_state st;
+	struct ops_location locs[2];
+	struct vs_error err;
 	size_t n = 0;
 	char *text;
 
+	config_set(cfg, "s3.bucket", "b", &err);
 	memset(&s, 0, sizeof s);
 	memset(&st, 0, sizeof st);
+	memset(locs, 0, sizeof locs);
 	s.now = 1700000000;
-	s.local.configured = s.local.listed = true;
-	s.local.by_type[BACKUP_WEEKLY] = 3;
-	s.s3.configured = true;
+	s.locs = locs;
+	s.nloc = 2;
+	locs[0].name = "local";
+	locs[0].configured = locs[0].listed = true;
+	locs[0].by_type[BACKUP_WEEKLY] = 3;
+	locs[1].name = "s3";
+	locs[1].configured = true;
 	s.have_free = true;
 	s.free_bytes = 12345;
 	st.op[OPS_OP_VERIFY].seen = true;
@@ -158,8 +169,12 @@ test_log(const char *dir)
 	cfg->log.file = xstrdup(logpath);
 	free(cfg->redis.password);
 	cfg->redis.password = xstrdup("pw-Unit-7781");
-	free(cfg->s3.secret_access_key);
-	cfg->s3.secret_access_key = xstrdup("sk/Unit+99");
+	{
+		struct vs_error err;
+
+		config_set(cfg, "s3.bucket", "b", &err);
+		config_set(cfg, "s3.secret_access_key", "sk/Unit+99", &err);
+	}
 	f = freopen(errpath, "w", stderr);
 	log_configure(cfg);
 	log_set_operation("backup");

@@ -142,8 +142,16 @@ test_defaults(void)
 	    "default: pre-restore backups kept 7 days");
 	is_int(cfg->retention.manual_days, 0,
 	    "default: manual backups kept until deleted");
-	is_int(cfg->retention_s3.daily, 7, "default: S3 follows local (daily)");
-	is_int(cfg->retention_s3.monthly, 6, "default: S3 follows local (monthly)");
+	{
+		struct vs_error err;
+		const struct config_location *s3;
+
+		config_set(cfg, "s3.bucket", "b", &err);
+		s3 = config_location_find(cfg, "s3");
+		is_int(s3 != NULL ? s3->retention.daily : -1, 7, "default: S3 follows local (daily)");
+		is_int(s3 != NULL ? s3->retention.monthly : -1, 6,
+		    "default: S3 follows local (monthly)");
+	}
 
 	is_int(retention_expiry(BACKUP_DAILY, c, &cfg->retention), c + 7 * DAY,
 	    "defaults: a daily expires after 7 days");

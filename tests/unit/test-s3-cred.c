@@ -15,6 +15,7 @@
 #include "config/conf.h"
 #include "storage/s3/s3-client.h"
 #include "storage/s3/s3-cred.h"
+#include "storage/s3/s3-options.h"
 #include "tap.h"
 
 static char home[] = "/tmp/vs-s3cred.XXXXXX";
@@ -30,7 +31,7 @@ write_file(const char *path, const char *text)
 
 /* Resolve and return "ID SECRET TOKEN|-" or "error: MSG". */
 static char *
-resolve(struct config *cfg, char *source, size_t sourcesz)
+resolve(struct s3_options *cfg, char *source, size_t sourcesz)
 {
 	struct s3_cred_value v;
 	struct vs_error err;
@@ -61,7 +62,7 @@ set_str(char **f, const char *v)
 int
 main(void)
 {
-	struct config *cfg = config_defaults();
+	struct s3_options *cfg = s3_options_new();
 	char source[256], *r, *path;
 	time_t t0;
 
@@ -76,23 +77,23 @@ main(void)
 
 	setenv("AWS_ACCESS_KEY_ID", "ENVID", 1);
 	setenv("AWS_SECRET_ACCESS_KEY", "envsecret", 1);
-	set_str(&cfg->s3.access_key_id, "CFGID");
-	set_str(&cfg->s3.secret_access_key, "cfgsecret");
-	set_str(&cfg->s3.session_token, "cfgtoken");
+	set_str(&cfg->access_key_id, "CFGID");
+	set_str(&cfg->secret_access_key, "cfgsecret");
+	set_str(&cfg->session_token, "cfgtoken");
 	r = resolve(cfg, source, sizeof source);
 	is_str(r, "CFGID cfgsecret cfgtoken", "the configuration comes first");
 	is_str(source, "the configuration", "  source named");
 	free(r);
 
-	set_str(&cfg->s3.secret_access_key, "");
+	set_str(&cfg->secret_access_key, "");
 	r = resolve(cfg, source, sizeof source);
 	ok(strstr(r, "error: ") == r && strstr(r, "s3.secret_access_key") != NULL,
 	    "key id without secret in the configuration is an error naming the key");
 	ok(strstr(r, "ENVID") == NULL, "  and does not fall through to the environment");
 	free(r);
 
-	set_str(&cfg->s3.access_key_id, "");
-	set_str(&cfg->s3.session_token, "");
+	set_str(&cfg->access_key_id, "");
+	set_str(&cfg->session_token, "");
 	setenv("AWS_SESSION_TOKEN", "envtoken", 1);
 	r = resolve(cfg, source, sizeof source);
 	is_str(r, "ENVID envsecret envtoken", "then the environment, with its session token");
@@ -128,23 +129,23 @@ main(void)
 	is_str(r, "WORKID work/secret+x worktoken", "AWS_PROFILE picks the profile");
 	free(r);
 
-	set_str(&cfg->s3.profile, "default");
+	set_str(&cfg->profile, "default");
 	r = resolve(cfg, source, sizeof source);
 	is_str(r, "DEFID defsecret -", "s3.profile overrides AWS_PROFILE");
 	free(r);
 
-	set_str(&cfg->s3.profile, "missing");
+	set_str(&cfg->profile, "missing");
 	r = resolve(cfg, source, sizeof source);
 	ok(strstr(r, "error: ") == r && strstr(r, "'missing'") != NULL,
 	    "a named profile that is not in the file is an error");
 	free(r);
 
-	set_str(&cfg->s3.profile, "broken");
+	set_str(&cfg->profile, "broken");
 	r = resolve(cfg, source, sizeof source);
 	ok(strstr(r, "error: ") == r && strstr(r, "only-a-secret") == NULL,
 	    "a profile without key id is an error that does not show its secret");
 	free(r);
-	set_str(&cfg->s3.profile, "");
+	set_str(&cfg->profile, "");
 	unsetenv("AWS_PROFILE");
 
 	write_file(path, "[default]\naws_access_key_id = OTHERID\naws_secret_access_key = o\n");
@@ -181,6 +182,6 @@ main(void)
 	rmdir(path);
 	free(path);
 	rmdir(home);
-	config_free(cfg);
+	s3_options_free(cfg);
 	return tap_done();
 }

@@ -43,13 +43,19 @@ copy_set(struct catalog_copy *c, const char *id, enum backup_type type, time_t t
 	c->m.content.file.present = c->m.user.file.present = true;
 }
 
+static const struct config *the_cfg;
+
 static struct catalog *
 catalog_of(size_t n)
 {
-	struct catalog *cat = catalog_new();
+	struct catalog *cat = catalog_new(the_cfg);
 
 	cat->entries = xcalloc(n, sizeof *cat->entries);
 	cat->n = n;
+	for (size_t i = 0; i < n; i++) {
+		cat->entries[i].nloc = cat->nloc;
+		cat->entries[i].copies = xcalloc(cat->nloc, sizeof *cat->entries[i].copies);
+	}
 	return cat;
 }
 
@@ -83,8 +89,14 @@ main(void)
 	cfg->retention.weekly = 4;
 	cfg->retention.monthly = 6;
 	cfg->retention.manual_days = 0;
-	cfg->retention_s3 = cfg->retention;
-	cfg->retention_s3.daily = 30;
+	{
+		struct vs_error err;
+
+		config_set(cfg, "s3.bucket", "b", &err);
+		cfg->locations[1].retention = cfg->retention;
+		cfg->locations[1].retention.daily = 30;
+	}
+	the_cfg = cfg;
 	model_init(&m, cfg);
 
 	/* 0 monthly Feb 1, 1 daily Feb 6 (expired), 2 weekly Feb 12,
@@ -92,23 +104,23 @@ main(void)
 	 * 5 daily Jan 20 in S3 only (kept 30 days there). */
 	cat = catalog_of(6);
 	e = entry(cat, 0, at("2024-01-20T02:00:00Z"));
-	copy_set(&e->s3, e->id, BACKUP_DAILY, at("2024-01-20T02:00:00Z"), 500);
+	copy_set(&e->copies[1], e->id, BACKUP_DAILY, at("2024-01-20T02:00:00Z"), 500);
 	e = entry(cat, 1, at("2024-02-01T02:00:00Z"));
-	copy_set(&e->local, e->id, BACKUP_MONTHLY, at("2024-02-01T02:00:00Z"), 1000);
+	copy_set(&e->copies[0], e->id, BACKUP_MONTHLY, at("2024-02-01T02:00:00Z"), 1000);
 	e = entry(cat, 2, at("2024-02-06T02:00:00Z"));
-	copy_set(&e->local, e->id, BACKUP_DAILY, at("2024-02-06T02:00:00Z"), 3000);
+	copy_set(&e->copies[0], e->id, BACKUP_DAILY, at("2024-02-06T02:00:00Z"), 3000);
 	e = entry(cat, 3, at("2024-02-12T02:00:00Z"));
-	copy_set(&e->local, e->id, BACKUP_WEEKLY, at("2024-02-12T02:00:00Z"), 2000);
+	copy_set(&e->copies[0], e->id, BACKUP_WEEKLY, at("2024-02-12T02:00:00Z"), 2000);
 	e = entry(cat, 4, at("2024-02-14T02:00:00Z"));
-	copy_set(&e->local, e->id, BACKUP_DAILY, at("2024-02-14T02:00:00Z"), 4000);
-	copy_set(&e->s3, e->id, BACKUP_DAILY, at("2024-02-14T02:00:00Z"), 4000);
-	e->local.has_verify = true;
-	e->local.verify.ok = true;
-	e->local.verify.deep = true;
-	e->local.verify.at = at("2024-02-15T10:00:00Z");
+	copy_set(&e->copies[0], e->id, BACKUP_DAILY, at("2024-02-14T02:00:00Z"), 4000);
+	copy_set(&e->copies[1], e->id, BACKUP_DAILY, at("2024-02-14T02:00:00Z"), 4000);
+	e->copies[0].has_verify = true;
+	e->copies[0].verify.ok = true;
+	e->copies[0].verify.deep = true;
+	e->copies[0].verify.at = at("2024-02-15T10:00:00Z");
 	e = entry(cat, 5, at("2024-02-15T09:00:00Z"));
-	copy_set(&e->local, e->id, BACKUP_MANUAL, at("2024-02-15T09:00:00Z"), 100);
-	e->local.pinned = true;
+	copy_set(&e->copies[0], e->id, BACKUP_MANUAL, at("2024-02-15T09:00:00Z"), 100);
+	e->copies[0].pinned = true;
 	for (int i = 0; i < 6; i++)
 		snprintf(id[i], sizeof id[i], "%s", cat->entries[i].id);
 	catalog_finish(cat);
@@ -128,29 +140,30 @@ main(void)
 	r = model_find_row(&m, id[4]);
 	ok(r->vstate == VERIFY_OK && r->vdeep, "the verified backup shows a deep pass");
 	is_str(r->ret_short, "6 days left", "a backup expiring within a week shows the time left");
-	ok(r->policy == &cfg->retention, "a backup with a local copy follows the local policy");
+	ok(r->policy == &cfg->locations[0].retention,
+	    "a backup with a local copy follows the local policy");
 	r = model_find_row(&m, id[1]);
 	is_str(r->ret_short, "until 2024-08-01", "one kept longer shows the date");
 	r = model_find_row(&m, id[0]);
-	ok(r->policy == &cfg->retention_s3, "an S3-only backup follows the S3 policy");
+	ok(r->policy == &cfg->locations[1].retention, "an S3-only backup follows the S3 policy");
 	ok(r->ret.keep, "kept: 26 days old, S3 keeps dailies 30 days");
-	is_str(catalog_where(r->e), "s3", "listed as s3");
-	is_str(catalog_where(model_find_row(&m, id[4])->e), "both", "a backup in both places");
+	is_str(r->where, "s3", "listed as s3");
+	is_str(model_find_row(&m, id[4])->where, "both", "a backup in both places");
 
 	ok(model_newest_complete(&m) == model_find_row(&m, id[5]), "the newest complete backup");
 	/* A safety backup, or one lacking a part, is never "the newest". */
-	cat->entries[5].local.m.type = BACKUP_PRE_RESTORE;
+	cat->entries[5].copies[0].m.type = BACKUP_PRE_RESTORE;
 	ok(model_newest_complete(&m) == model_find_row(&m, id[4]),
 	    "a newer pre-restore safety backup is not the newest");
-	cat->entries[4].local.m.content.file.present = false;
+	cat->entries[4].copies[0].m.content.file.present = false;
 	ok(model_newest_complete(&m) == model_find_row(&m, id[4]),
 	    "nor is a local copy lacking the content index when the S3 copy is whole");
-	cat->entries[4].s3.m.content.file.present = false;
+	cat->entries[4].copies[1].m.content.file.present = false;
 	ok(model_newest_complete(&m) == model_find_row(&m, id[3]),
 	    "when both copies lack it, the one before is the newest");
-	cat->entries[4].local.m.content.file.present = true;
-	cat->entries[4].s3.m.content.file.present = true;
-	cat->entries[5].local.m.type = BACKUP_MANUAL;
+	cat->entries[4].copies[0].m.content.file.present = true;
+	cat->entries[4].copies[1].m.content.file.present = true;
+	cat->entries[5].copies[0].m.type = BACKUP_MANUAL;
 
 	/* filter */
 	snprintf(m.filter, sizeof m.filter, "DAILY");
@@ -243,7 +256,7 @@ main(void)
 			e = entry(cat, i, t0 + (time_t)i * 3600);
 			if (backup_type_for_time(t0 + (time_t)i * 3600) == BACKUP_MONTHLY)
 				monthly++;
-			copy_set(&e->local, e->id, backup_type_for_time(t0 + (time_t)i * 3600),
+			copy_set(&e->copies[0], e->id, backup_type_for_time(t0 + (time_t)i * 3600),
 			    t0 + (time_t)i * 3600, 1000 + i);
 		}
 		catalog_finish(cat);

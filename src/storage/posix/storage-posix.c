@@ -21,6 +21,7 @@
 #include "common/fsutil.h"
 #include "common/i18n.h"
 #include "common/xmalloc.h"
+#include "storage/posix/posix.h"
 #include "storage/storage.intern.h"
 
 #define COPY_BUF (1024 * 1024)
@@ -547,10 +548,26 @@ static const struct storage_driver storage_posix_driver = {
 };
 
 int
-storage_open_local(const struct config *cfg, struct storage **out, struct vs_error *err)
+storage_open_posix(const struct config *cfg, const struct config_location *loc,
+    struct storage **out, struct vs_error *err)
 {
 	if (fs_mkdir_p(cfg->backup_dir, 0700, err) != 0)
 		return error_prefix(err, _("backup_dir"));
-	*out = storage_new(&storage_posix_driver, cfg, xstrdup(cfg->backup_dir), NULL);
+	*out = storage_new(&storage_posix_driver, cfg, loc, xstrdup(cfg->backup_dir), NULL);
 	return 0;
 }
+
+static char *
+posix_describe(const struct config *cfg, const struct config_location *loc)
+{
+	(void)loc;
+	return xstrdup(cfg->backup_dir);
+}
+
+/* backup_dir: the first location, configured by backup_dir itself. */
+const struct config_driver storage_posix_kind = {
+	.name = "local",
+	.label = N_("local"),
+	.describe = posix_describe,
+	.open = storage_open_posix,
+};

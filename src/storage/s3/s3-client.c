@@ -24,6 +24,7 @@
 #include "common/i18n.h"
 #include "common/xmalloc.h"
 #include "storage/s3/s3-client.h"
+#include "storage/s3/s3-options.h"
 #include "storage/s3/s3-xml.h"
 
 #define S3_BODY_MAX_DEFAULT (16 * 1024 * 1024)
@@ -68,21 +69,20 @@ s3_share_unlock(CURL *h, curl_lock_data data, void *ud)
 }
 
 int
-s3_client_init(struct s3_client *c, const struct config *cfg, struct vs_error *err)
+s3_client_init(struct s3_client *c, const struct s3_options *o, struct vs_error *err)
 {
 	CURLSH *sh;
 
 	memset(c, 0, sizeof *c);
 	s3_client_global_init();
-	if (s3_endpoint_init(&c->ep, cfg->s3.endpoint, cfg->s3.region, cfg->s3.bucket,
-	    cfg->s3.path_style, err) != 0)
+	if (s3_endpoint_init(&c->ep, o->endpoint, o->region, o->bucket, o->path_style,
+	    err) != 0)
 		return -1;
-	c->region = xstrdup(*cfg->s3.region != '\0' ? cfg->s3.region : "us-east-1");
-	c->ca_file = cfg->s3.ca_file != NULL && *cfg->s3.ca_file != '\0' ?
-	    xstrdup(cfg->s3.ca_file) : NULL;
-	c->connect_timeout = cfg->s3.connect_timeout > 0 ? cfg->s3.connect_timeout : 10;
-	c->low_speed_time = cfg->s3.low_speed_time > 0 ? cfg->s3.low_speed_time : 30;
-	c->max_attempts = cfg->s3.max_attempts > 0 ? cfg->s3.max_attempts : 5;
+	c->region = xstrdup(*o->region != '\0' ? o->region : "us-east-1");
+	c->ca_file = o->ca_file != NULL && *o->ca_file != '\0' ? xstrdup(o->ca_file) : NULL;
+	c->connect_timeout = o->connect_timeout > 0 ? o->connect_timeout : 10;
+	c->low_speed_time = o->low_speed_time > 0 ? o->low_speed_time : 30;
+	c->max_attempts = o->max_attempts > 0 ? o->max_attempts : 5;
 	pthread_mutex_init(&c->pool_lock, NULL);
 	pthread_mutex_init(&c->share_lock, NULL);
 	sh = curl_share_init();
@@ -94,7 +94,7 @@ s3_client_init(struct s3_client *c, const struct config *cfg, struct vs_error *e
 	curl_share_setopt(sh, CURLSHOPT_SHARE, CURL_LOCK_DATA_DNS);
 	curl_share_setopt(sh, CURLSHOPT_SHARE, CURL_LOCK_DATA_SSL_SESSION);
 	c->share = sh;
-	if (s3_cred_open(cfg, &c->cred, err) != 0) {
+	if (s3_cred_open(o, &c->cred, err) != 0) {
 		s3_client_free(c);
 		return -1;
 	}

@@ -113,9 +113,10 @@ struct s3_resp {
 /* Once per process, before any thread runs a request. */
 void s3_client_global_init(void);
 
-/* Set up a client from cfg (endpoint, region, TLS, timeouts, retries) and
- * resolve the credentials. */
-int s3_client_init(struct s3_client *c, const struct config *cfg, struct vs_error *err);
+/* Set up a client from a location's options (endpoint, region, TLS,
+ * timeouts, retries) and resolve the credentials. */
+struct s3_options;
+int s3_client_init(struct s3_client *c, const struct s3_options *o, struct vs_error *err);
 void s3_client_free(struct s3_client *c);
 
 /* A request with everything zero but body_fd and out_fd (-1). */

@@ -24,6 +24,7 @@
 #include "common/xmalloc.h"
 #include "storage/s3/s3-buf.h"
 #include "storage/s3/s3-cred.h"
+#include "storage/s3/s3-options.h"
 
 #define S3_IMDS_DEFAULT "http://169.254.169.254"
 #define S3_IMDS_TTL "21600"
@@ -324,7 +325,7 @@ s3_cred_env_true(const char *name)
 }
 
 int
-s3_cred_open(const struct config *cfg, struct s3_cred **out, struct vs_error *err)
+s3_cred_open(const struct s3_options *o, struct s3_cred **out, struct vs_error *err)
 {
 	const char *home, *file, *profile, *base;
 	bool named = true;
@@ -334,8 +335,7 @@ s3_cred_open(const struct config *cfg, struct s3_cred **out, struct vs_error *er
 	int rc;
 
 	*out = NULL;
-	rc = s3_cred_static(cfg->s3.access_key_id, cfg->s3.secret_access_key,
-	    cfg->s3.session_token, xstrdup(_("the configuration")), "s3.access_key_id",
+	rc = s3_cred_static(o->access_key_id, o->secret_access_key, o->session_token, xstrdup(_("the configuration")), "s3.access_key_id",
 	    "s3.secret_access_key", out, err);
 	if (rc <= 0)
 		return rc;
@@ -345,7 +345,7 @@ s3_cred_open(const struct config *cfg, struct s3_cred **out, struct vs_error *er
 	if (rc <= 0)
 		return rc;
 
-	profile = cfg->s3.profile;
+	profile = o->profile;
 	if (profile == NULL || *profile == '\0')
 		profile = getenv("AWS_PROFILE");
 	if (profile == NULL || *profile == '\0') {

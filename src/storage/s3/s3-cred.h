@@ -28,7 +28,8 @@ struct s3_cred_value {
 };
 
 /* Resolve the chain once. VS_ERR_CONFIG when no source has credentials. */
-int s3_cred_open(const struct config *cfg, struct s3_cred **out, struct vs_error *err);
+struct s3_options;
+int s3_cred_open(const struct s3_options *o, struct s3_cred **out, struct vs_error *err);
 
 /* The current credentials (thread-safe); instance-role credentials are
  * fetched again when they expire within five minutes. */

@@ -242,7 +242,7 @@ s3_mpu_parts(struct s3_mpu *m, struct vs_error *err)
 	return rc;
 }
 
-static void
+void
 s3_mpu_abort(struct storage *st, const char *key, const char *upload_id)
 {
 	struct s3_client *c = &s3_of(st)->client;
@@ -258,55 +258,42 @@ s3_mpu_abort(struct storage *st, const char *key, const char *upload_id)
 	s3_resp_free(&resp);
 }
 
-static int
-s3_put_multipart(struct storage *st, const char *key, const struct storage_body *body,
-    const struct storage_progress *progress, struct vs_error *err)
+int
+s3_mpu_start(struct storage *st, const char *key, char **upload_id, struct vs_error *err)
 {
 	struct s3_storage *s3 = s3_of(st);
-	uint64_t size = body->len;
-	struct s3_mpu m = { .st = st, .key = key, .fd = body->fd, .base = body->off,
-	    .size = size, .tap = body->tap };
 	struct s3_resp resp;
 	struct s3_req req;
-	struct s3_buf xml = { 0 };
-	char *upload_id = NULL;
-	uint64_t remote;
-	size_t i;
 	int rc;
 
-	m.part = s3->part_size < S3_MIN_PART ? S3_MIN_PART : s3->part_size;
-	/* S3 takes at most 10000 parts: bigger files get bigger parts. */
-	if ((size + m.part - 1) / m.part > S3_MAX_PARTS) {
-		m.part = (size + S3_MAX_PARTS - 1) / S3_MAX_PARTS;
-		m.part = (m.part + S3_MIN_PART - 1) / S3_MIN_PART * S3_MIN_PART;
-	}
-	m.nparts = (size_t)((size + m.part - 1) / m.part);
-	m.hashes = xcalloc(m.nparts, sizeof *m.hashes);
-	m.etags = xcalloc(m.nparts, sizeof *m.etags);
-	m.progress = progress;
-
+	*upload_id = NULL;
 	s3_req_init(&req, "POST", key, _("starting the multipart upload of"));
 	s3_req_query(&req, "uploads", "");
 	s3_req_header(&req, "content-type", "application/octet-stream");
 	s3_add_sse(s3, &req);
 	rc = s3_request(&s3->client, &req, &resp, err);
-	if (rc == 0 && s3_xml_parse_initiate(resp.body.data, resp.body.len, &upload_id,
+	if (rc == 0 && s3_xml_parse_initiate(resp.body.data, resp.body.len, upload_id,
 	    err) != 0)
 		rc = error_prefix(err, "s3://%s/%s", s3->client.ep.bucket, key);
 	s3_resp_free(&resp);
-	if (rc != 0)
-		goto out;
-	m.upload_id = upload_id;
+	return rc;
+}
 
-	if (s3_mpu_parts(&m, err) != 0) {
-		error_prefix(err, _("multipart upload"));
-		goto abort;
-	}
+int
+s3_mpu_complete(struct storage *st, const char *key, const char *upload_id,
+    char *const *etags, size_t nparts, uint64_t size, struct vs_error *err)
+{
+	struct s3_storage *s3 = s3_of(st);
+	struct s3_buf xml = { 0 };
+	struct s3_resp resp;
+	struct s3_req req;
+	uint64_t remote;
+	int rc;
 
 	s3_buf_adds(&xml, "<CompleteMultipartUpload xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\">");
-	for (i = 0; i < m.nparts; i++) {
+	for (size_t i = 0; i < nparts; i++) {
 		s3_buf_addf(&xml, "<Part><PartNumber>%zu</PartNumber><ETag>", i + 1);
-		s3_buf_add_xml(&xml, m.etags[i]);
+		s3_buf_add_xml(&xml, etags[i]);
 		s3_buf_adds(&xml, "</ETag></Part>");
 	}
 	s3_buf_adds(&xml, "</CompleteMultipartUpload>");
@@ -327,6 +314,42 @@ s3_put_multipart(struct storage *st, const char *key, const struct storage_body 
 		if (s3_head(st, key, &remote, NULL, &herr) == 0 && remote == size)
 			rc = 0;
 	}
+	return rc;
+}
+
+static int
+s3_put_multipart(struct storage *st, const char *key, const struct storage_body *body,
+    const struct storage_progress *progress, struct vs_error *err)
+{
+	struct s3_storage *s3 = s3_of(st);
+	uint64_t size = body->len;
+	struct s3_mpu m = { .st = st, .key = key, .fd = body->fd, .base = body->off,
+	    .size = size, .tap = body->tap };
+	char *upload_id = NULL;
+	size_t i;
+	int rc;
+
+	m.part = s3->part_size < S3_MIN_PART ? S3_MIN_PART : s3->part_size;
+	/* S3 takes at most 10000 parts: bigger files get bigger parts. */
+	if ((size + m.part - 1) / m.part > S3_MAX_PARTS) {
+		m.part = (size + S3_MAX_PARTS - 1) / S3_MAX_PARTS;
+		m.part = (m.part + S3_MIN_PART - 1) / S3_MIN_PART * S3_MIN_PART;
+	}
+	m.nparts = (size_t)((size + m.part - 1) / m.part);
+	m.hashes = xcalloc(m.nparts, sizeof *m.hashes);
+	m.etags = xcalloc(m.nparts, sizeof *m.etags);
+	m.progress = progress;
+
+	if ((rc = s3_mpu_start(st, key, &upload_id, err)) != 0)
+		goto out;
+	m.upload_id = upload_id;
+
+	if (s3_mpu_parts(&m, err) != 0) {
+		error_prefix(err, _("multipart upload"));
+		goto abort;
+	}
+
+	rc = s3_mpu_complete(st, key, upload_id, m.etags, m.nparts, size, err);
 	if (rc != 0)
 		goto abort;
 	goto out;

@@ -432,3 +432,53 @@ s3_xml_parse_initiate(const char *body, size_t len, char **upload_id,
 	*upload_id = is.upload_id;
 	return 0;
 }
+
+/* CopyObjectResult / CopyPartResult: the ETag of what was copied. */
+struct s3_copy_state {
+	const char *root;
+	char *etag;
+	bool is_result;
+};
+
+static void
+s3_copy_start(void *ud, const char *path)
+{
+	struct s3_copy_state *cs = ud;
+
+	if (path[0] == '/' && strcmp(path + 1, cs->root) == 0)
+		cs->is_result = true;
+}
+
+static void
+s3_copy_end(void *ud, const char *path, const char *text)
+{
+	struct s3_copy_state *cs = ud;
+	size_t rl = strlen(cs->root);
+
+	if (path[0] == '/' && strncmp(path + 1, cs->root, rl) == 0 &&
+	    strcmp(path + 1 + rl, "/ETag") == 0) {
+		free(cs->etag);
+		cs->etag = xstrdup(text);
+	}
+}
+
+int
+s3_xml_parse_copy(const char *body, size_t len, const char *root, char **etag,
+    struct vs_error *err)
+{
+	struct s3_copy_state cs = { .root = root };
+	struct s3_xml_walk w = {
+		.start = s3_copy_start, .end = s3_copy_end, .ud = &cs,
+	};
+
+	*etag = NULL;
+	if (s3_xml_run(body, len, &w) != 0 || !cs.is_result || cs.etag == NULL ||
+	    *cs.etag == '\0') {
+		free(cs.etag);
+		return error_set(err, VS_ERR_S3, _("the S3 answer to a copy is no %s with an ETag"),
+		    root);
+	}
+	s3_xml_make_safe(&cs.etag);
+	*etag = cs.etag;
+	return 0;
+}

@@ -1,6 +1,6 @@
 /*
  * The XML bodies S3 answers with, parsed with expat: ListObjectsV2 pages,
- * error documents, InitiateMultipartUploadResult. Element paths are matched
+ * error documents, InitiateMultipartUploadResult, the results of copies. Element paths are matched
  * exactly; nothing is found by searching the text. A document with a
  * DOCTYPE, nested more than 16 deep or with an element's text over 64 KiB
  * is refused; the text of an error document is made safe to print
@@ -53,6 +53,11 @@ void s3_xml_error_free(struct s3_xml_error *e);
 
 /* The UploadId of an InitiateMultipartUploadResult (a new string). */
 int s3_xml_parse_initiate(const char *body, size_t len, char **upload_id,
+    struct vs_error *err);
+
+/* The ETag of a CopyObjectResult or CopyPartResult (root names which; a
+ * new string). */
+int s3_xml_parse_copy(const char *body, size_t len, const char *root, char **etag,
     struct vs_error *err);
 
 #endif

@@ -37,6 +37,7 @@
 #include "storage/storage.intern.h"
 #include "storage/s3/s3-addr.h"
 #include "storage/s3/s3-client.h"
+#include "storage/s3/s3-options.h"
 #include "storage/s3/s3.intern.h"
 
 struct s3_storage *
@@ -90,42 +91,40 @@ static const struct storage_driver s3_driver = {
 	.remove = s3_remove,
 	.close = s3_close,
 	.read = s3_read,
+	.copy = s3_copy,
 };
 
 int
-storage_open_s3(const struct config *cfg, struct storage **out, struct vs_error *err)
+storage_open_s3(const struct config *cfg, const struct config_location *loc,
+    struct storage **out, struct vs_error *err)
 {
+	const struct s3_options *o = s3_options_of(loc);
 	struct s3_storage *s3;
 	struct storage *st;
 	const char *sse;
-	char *location;
 
-	if (cfg->s3.bucket == NULL || *cfg->s3.bucket == '\0')
+	if (o == NULL || o->bucket == NULL || *o->bucket == '\0')
 		return error_set(err, VS_ERR_CONFIG,
 		    _("S3 is not configured: s3.bucket is empty in %s"),
 		    cfg->path != NULL ? cfg->path : _("the configuration"));
-	sse = cfg->s3.sse != NULL && *cfg->s3.sse != '\0' ? cfg->s3.sse : "AES256";
+	sse = o->sse != NULL && *o->sse != '\0' ? o->sse : "AES256";
 	if (strcmp(sse, "AES256") != 0 && strcmp(sse, "aws:kms") != 0 &&
 	    strcmp(sse, "none") != 0)
 		return error_set(err, VS_ERR_CONFIG,
 		    _("s3.sse is \"%s\": use AES256, aws:kms or none"), sse);
 	s3 = xcalloc(1, sizeof *s3);
-	if (s3_client_init(&s3->client, cfg, err) != 0) {
+	if (s3_client_init(&s3->client, o, err) != 0) {
 		free(s3);
 		return -1;
 	}
-	s3->prefix = s3_prefix_normalize(cfg->s3.prefix != NULL ? cfg->s3.prefix : "");
+	s3->prefix = s3_prefix_normalize(o->prefix != NULL ? o->prefix : "");
 	s3->sse = xstrdup(sse);
-	s3->kms_key_id = xstrdup(cfg->s3.sse_kms_key_id != NULL ? cfg->s3.sse_kms_key_id : "");
-	s3->part_size = cfg->s3.part_size > 0 ? (uint64_t)cfg->s3.part_size : 16 * 1024 * 1024;
-	s3->threshold = cfg->s3.multipart_threshold > 0 ?
-	    (uint64_t)cfg->s3.multipart_threshold : 64 * 1024 * 1024;
-	s3->concurrency = cfg->s3.concurrency > 0 ? cfg->s3.concurrency : 4;
-	if (*s3->prefix != '\0')
-		location = xasprintf("s3://%s/%s", cfg->s3.bucket, s3->prefix);
-	else
-		location = xasprintf("s3://%s", cfg->s3.bucket);
-	st = storage_new(&s3_driver, cfg, location, s3);
+	s3->kms_key_id = xstrdup(o->sse_kms_key_id != NULL ? o->sse_kms_key_id : "");
+	s3->part_size = o->part_size > 0 ? (uint64_t)o->part_size : 16 * 1024 * 1024;
+	s3->threshold = o->multipart_threshold > 0 ?
+	    (uint64_t)o->multipart_threshold : 64 * 1024 * 1024;
+	s3->concurrency = o->concurrency > 0 ? o->concurrency : 4;
+	st = storage_new(&s3_driver, cfg, loc, storage_s3_kind.describe(cfg, loc), s3);
 	s3->client.warn = s3_warn_hook;
 	s3->client.warn_ud = st;
 	s3->client.cancelled = s3_cancel_hook;

@@ -80,4 +80,20 @@ int s3_get(struct storage *st, const char *key, uint64_t off, uint64_t len,
 int s3_put(struct storage *st, const char *key, const struct storage_body *body,
     const struct storage_progress *progress, struct vs_error *err);
 
+/* A multipart upload of key (full): start it (with the configured SSE),
+ * complete it with the parts' ETags (checking, when a retried completion
+ * finds no upload any more, that the object holds size bytes), or abort it
+ * (a failure is only warned of). Uploads and server-side copies share them. */
+int s3_mpu_start(struct storage *st, const char *key, char **upload_id, struct vs_error *err);
+int s3_mpu_complete(struct storage *st, const char *key, const char *upload_id,
+    char *const *etags, size_t nparts, uint64_t size, struct vs_error *err);
+void s3_mpu_abort(struct storage *st, const char *key, const char *upload_id);
+
+/* --- s3-copy.c --- */
+
+/* The driver's copy: CopyObject, or UploadPartCopy above the multipart
+ * threshold, when src is an S3 storage on the same endpoint. */
+int s3_copy(struct storage *st, const char *key, struct storage *src, const char *srckey,
+    uint64_t size, const struct storage_progress *progress, struct vs_error *err);
+
 #endif
