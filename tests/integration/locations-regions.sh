@@ -1,0 +1,193 @@
+#!/bin/bash
+# Copies in several places: two S3 "regions" (each an s3rver behind its own
+# signature-checking proxy) as a list of s3 groups, on a demo sandbox with
+# the repository (format 2).
+#   - a backup while one region is down succeeds locally and in the other;
+#     its exit status and --json name the missing copy; health shows the
+#     region unreachable, then, once it is back, the missing copy (WARNING);
+#   - a later sync fills it, sending only what the region lacks; verify
+#     passes at both; a second sync has nothing to do;
+#   - copy between the regions; copy within one endpoint is made by the
+#     server (CopyObject through the proxy, signature checked, no pack read);
+#   - restore from the second region after the first bucket is emptied
+#     gives the same DEBUG DIGEST;
+#   - list --json --locations tells an empty location from an unreachable
+#     one; --location takes a name, s3 and all;
+#   - per-location retention removes different backups at each region.
+# Covers src/config/conf.c (s3 lists), src/storage/drivers.c,
+# src/storage/s3/s3-copy.c, src/jobs/job-backup.c, job-transfer.c,
+# job-sync.c, job-cleanup.c, catalog.c, src/ops/health.c, cmd-list.c.
+# timeout: 300
+. "$(dirname "$0")/../lib/harness.sh"
+. "$TESTS_DIR/lib/s3-env.sh"
+export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
+
+PY=/usr/bin/python3
+command -v redis-server >/dev/null || skip_all "redis-server is not installed"
+s3_setup
+. "$TESTS_DIR/lib/s3-e2e-lib.sh"
+. "$TESTS_DIR/lib/regions-lib.sh"
+region_start eu
+region_start us
+
+s3_e2e_demo 1500
+# The repository (format 2), not the plain files s3_e2e_demo asks for.
+sed -i '/^repository = { format = 1; };$/d' "$D/vsbackup.conf"
+C=$TMP/regions.conf
+write_regions() {
+	{
+		cat "$D/vsbackup.conf"
+		echo "s3 = ("
+		region_group eu "$@"
+		echo ","
+		region_group us
+		echo
+		echo ");"
+	} > "$C"
+	chmod 600 "$C"
+}
+write_regions
+vs() { "$VSBACKUP" -c "$C" "$@"; }
+jq_() { $PY -c 'import json, sys; j = json.loads(sys.stdin.read().strip().splitlines()[-1]); print(eval(sys.argv[1]))' "$1"; }
+where() { vs --json list 2>/dev/null | jq_ "{b['id']: b['location'] for b in j}.get('$1', 'none')"; }
+state() { printf '%s\n' "$OUT" | awk -v n="$1" '$2 == n { print $1; exit }'; }
+wait_after() { while [[ ! $(date -u +%Y%m%d_%H%M%S) > $1 ]]; do sleep 0.1; done; }
+
+vs config > "$TMP/out" 2>&1
+ok $? "a configuration with two S3 locations is valid" || sed 's/^/# /' "$TMP/out"
+like "$(cat "$TMP/out")" "eu +s3://vs-eu/vector_store_backups" "  config shows each location"
+
+# --- a backup while one region is down -------------------------------------------------
+region_down us
+vs --json backup > "$TMP/out" 2>"$TMP/err"
+is $? 1 "backup with region us down exits 1 (a configured copy is missing)"
+ID1=$(tail -1 "$TMP/out" | jq_ "j['id']")
+like "$ID1" '^[0-9]{8}_[0-9]{6}$' "  but the backup was made" || sed 's/^/# /' "$TMP/err"
+is "$(tail -1 "$TMP/out" | jq_ "j['copies']")" "['local', 'eu']" "  --json: the copies that exist"
+is "$(tail -1 "$TMP/out" | jq_ "[m['location'] for m in j['missing']]")" "['us']" \
+    "  --json: the one missing, named"
+like "$(cat "$TMP/err" "$TMP/out")" "upload to us failed" "  and the error names the region"
+is "$(where "$ID1")" "local,eu" "list: it is local and in eu"
+vs verify "$ID1" --from eu > /dev/null 2>&1
+ok $? "  the copy in eu verifies"
+
+OUT=$(vs health 2>/dev/null)
+like "$(state us.reachable)" "CRITICAL" "health: region us unreachable is CRITICAL"
+is "$(state eu.reachable) $(state backup.age.eu)" "OK OK" "  eu is fine"
+
+vs --json list --locations > "$TMP/out" 2>/dev/null
+is "$(jq_ "[(l['location'], l['state']) for l in j['locations']]" < "$TMP/out")" \
+    "[('local', 'ok'), ('eu', 'ok'), ('us', 'unreachable')]" \
+    "list --json --locations: us is unreachable, not empty"
+
+region_up us
+vs --json list --locations > "$TMP/out" 2>/dev/null
+is "$(jq_ "[(l['location'], l['state']) for l in j['locations']]" < "$TMP/out")" \
+    "[('local', 'ok'), ('eu', 'ok'), ('us', 'empty')]" "  back up: us is empty"
+OUT=$(vs health 2>/dev/null)
+is "$(state us.reachable)" "OK" "health: us reachable again"
+is "$(state backup.age.us)" "CRITICAL" "  no backup there at all: CRITICAL"
+
+# --- sync fills it ----------------------------------------------------------------------
+vs sync --dry-run > "$TMP/out" 2>&1
+ok $? "sync --dry-run succeeds"
+like "$(cat "$TMP/out")" "copy +$ID1 +local -> us" "  it would copy the backup to us"
+is "$(region_objects us | wc -l)" 0 "  and copied nothing"
+region_ctl us reset-log > /dev/null
+vs sync > "$TMP/out" 2>&1
+ok $? "sync succeeds" || sed 's/^/# /' "$TMP/out"
+like "$(cat "$TMP/out")" "copied +$ID1 +local -> us" "  it copied the backup to us"
+is "$(where "$ID1")" "all" "list: now in every location"
+vs verify "$ID1" --from us > /dev/null 2>&1
+ok $? "verify passes in us"
+vs verify "$ID1" --from eu > /dev/null 2>&1
+ok $? "verify passes in eu"
+last=$(region_ctl us log | grep -n "PUT 200 .*/repository/manifests/$ID1" | cut -d: -f1)
+packs=$(region_ctl us log | grep -n "PUT 200 .*/repository/packs/" | tail -1 | cut -d: -f1)
+ok "$([ -n "$last" ] && [ -n "$packs" ] && [ "$last" -gt "$packs" ]; echo $?)" \
+    "  the manifest was written after every pack"
+OUT=$(vs health 2>/dev/null)
+is "$(state backup.age.us)" "OK" "health: us has the newest backup now"
+vs sync > "$TMP/out" 2>&1
+like "$(cat "$TMP/out")" "every location holds what it should" "a second sync has nothing to do"
+
+# --- the newest backup missing in a region is a WARNING ---------------------------------
+wait_after "$ID1"
+vs --json backup --no-upload > "$TMP/out" 2>/dev/null
+ID2=$(tail -1 "$TMP/out" | jq_ "j['id']")
+OUT=$(vs health 2>/dev/null)
+is "$(state backup.age.us)" "WARNING" "health: the newest backup missing in us is a WARNING"
+like "$OUT" "the newest backup $ID2 has no copy in s3://vs-us" "  naming the backup and the region"
+
+# --- copy between the regions --------------------------------------------------------------
+vs copy "$ID2" --from local --to eu > "$TMP/out" 2>&1
+ok $? "copy local -> eu" || sed 's/^/# /' "$TMP/out"
+region_ctl us reset-log > /dev/null
+vs copy "$ID2" --from eu --to us > "$TMP/out" 2>&1
+ok $? "copy eu -> us (another endpoint: the bytes travel)" || sed 's/^/# /' "$TMP/out"
+is "$(where "$ID2")" "all" "  now in every location"
+is "$(region_ctl us log | grep -c "PUT 200 .*/repository/packs/.*$ID1" || true)" 0 \
+    "  no pack us already had was sent again"
+vs copy "$ID2" --from eu --to us > "$TMP/out" 2>&1
+like "$(cat "$TMP/out")" "already complete in" "  a second copy finds it complete"
+
+# Two locations on one endpoint (one bucket, two prefixes): the server copies.
+{
+	cat "$D/vsbackup.conf"
+	echo "s3 = ("
+	region_group eu
+	echo ","
+	printf '  { name = "eu2"; bucket = "vs-eu"; prefix = "second"; endpoint = "%s";\n' \
+	    "${REGION_EP[eu]}"
+	echo '    path_style = true; access_key_id = "S3RVER"; secret_access_key = "S3RVER"; }'
+	echo ");"
+} > "$TMP/same.conf"
+chmod 600 "$TMP/same.conf"
+region_ctl eu reset-log > /dev/null
+"$VSBACKUP" -c "$TMP/same.conf" copy "$ID1" --from eu --to eu2 > "$TMP/out" 2>&1
+ok $? "copy between two prefixes of one endpoint" || sed 's/^/# /' "$TMP/out"
+like "$(cat "$TMP/out")" "copied by the server" "  made by the server (CopyObject)"
+is "$(region_ctl eu log | grep -c '^GET 200 .*/repository/packs/' || true)" 0 \
+    "  no pack was read through this host"
+ok "$(region_ctl eu log | grep -q '^PUT 200 /vs-eu/second/vector_store_backups/repository/packs/' ||
+    region_ctl eu log | grep -q '^PUT 200 /vs-eu/second/repository/packs/'; echo $?)" \
+    "  the packs were PUT with x-amz-copy-source (signature checked by the proxy)"
+"$VSBACKUP" -c "$TMP/same.conf" verify "$ID1" --from eu2 > /dev/null 2>&1
+ok $? "  and the copy verifies"
+
+# --- restore from the second region after the first is emptied -----------------------
+digest=$(rcli debug digest)
+region_empty eu
+vs --json list --locations > "$TMP/out" 2>/dev/null
+is "$(jq_ "[l['state'] for l in j['locations'] if l['location'] == 'eu'][0]" < "$TMP/out")" \
+    "empty" "the emptied bucket lists as empty"
+rm -rf "$B/repository" "$B/$ID1" "$B/$ID2"
+rcli flushall > /dev/null
+vs restore "$ID2" --from us --yes > "$TMP/out" 2>&1
+ok $? "restore --from us with eu emptied and nothing local" || sed 's/^/# /' "$TMP/out"
+is "$(rcli debug digest)" "$digest" "  DEBUG DIGEST is the one of before"
+
+# --- per-location retention ---------------------------------------------------------------
+# eu keeps dailies 1 day, us and local 7 (the demo's numbers): two days later
+# cleanup removes the older dailies in eu only.
+write_regions 'retention={ daily = 1; weekly = 0; monthly = 0; pre_restore_days = 1; }'
+later=$(date -u -d '+2 days' +%Y-%m-%dT%H:%M:%SZ)
+vs sync > /dev/null 2>&1
+ids() { VSBACKUP_NOW=$later vs --json list --location "$1" 2>/dev/null | jq_ "sorted(b['id'] for b in j)"; }
+us_before=$(ids us)
+eu_before=$(ids eu)
+vs --json cleanup --dry-run --at "$later" > "$TMP/out" 2>/dev/null
+ok $? "cleanup --dry-run with a retention per location"
+is "$(jq_ "sorted(set(r['location'] for r in j if r['action'] == 'delete'))" < "$TMP/out")" \
+    "['eu']" "  only eu would delete (its own numbers)"
+VSBACKUP_NOW=$later vs cleanup --location eu > "$TMP/out" 2>&1
+ok $? "cleanup --location eu" || sed 's/^/# /' "$TMP/out"
+is "$(ids us)" "$us_before" "  us holds what it held"
+eu_after=$(ids eu)
+ok "$([ "$(echo "$eu_after" | tr -cd , | wc -c)" -lt "$(echo "$eu_before" | tr -cd , | wc -c)" ]; echo $?)" \
+    "  eu holds fewer backups ($eu_after, was $eu_before)"
+VSBACKUP_NOW=$later vs sync --dry-run --to eu > "$TMP/out" 2>&1
+unlike_out=$(grep -c "^copy " "$TMP/out"); sed "s/^/# /" "$TMP/out"
+is "$unlike_out" 0 "sync does not bring back what eu's retention removed"
+
+done_testing
