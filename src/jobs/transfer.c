@@ -52,6 +52,7 @@ struct xfer_group {
 	struct storage_txn *txn;
 	const char *id;
 	bool remote_dst;          /* the destination is not on this host */
+	bool server_copy;         /* neither side is: try copies by the server */
 	pthread_mutex_t lock;
 	uint64_t done, total;
 	bool failed;
@@ -199,6 +200,23 @@ xfer_one(struct xfer_file *xf, struct vs_error *err)
 	char hex[65], *tmp;
 	int fd, rc;
 
+	/* Two locations on one server: the server copies, nothing comes by;
+	 * the copy's size is checked (its SHA-256 was checked where it came
+	 * from, and a verify of the destination reads it). */
+	if (g->server_copy) {
+		struct vs_error cerr;
+
+		error_clear(&cerr);
+		xfer_phase(xf, _("copying %s on the server"), f->name);
+		/* The progress counts such a file twice (down and up). */
+		if (storage_put_copy(g->txn, f->name, g->src, g->id, f->size, &cerr) == 0)
+			return storage_progress_report(&xf->progress, 2 * f->size) != 0 ?
+			    error_set(err, VS_ERR_CANCELLED, _("cancelled")) : 0;
+		if (cerr.code != VS_ERR_USAGE) {
+			*err = cerr;
+			return -1;
+		}
+	}
 	rc = xfer_fill(xf, md, err);
 	if (rc < 0)
 		return -1;
@@ -249,7 +267,8 @@ xfer_thread(void *arg)
  * whole, else -1 with the first failure. */
 static int
 xfer_files(struct job *job, struct storage *src, struct storage_txn *txn, const char *id,
-    bool remote_dst, const struct manifest *m, uint64_t total, struct vs_error *err)
+    bool remote_dst, bool server_copy, const struct manifest *m, uint64_t total,
+    struct vs_error *err)
 {
 	const struct manifest_file *f;
 	struct xfer_group *g = xcalloc(1, sizeof *g);
@@ -261,6 +280,7 @@ xfer_files(struct job *job, struct storage *src, struct storage_txn *txn, const 
 	g->txn = txn;
 	g->id = id;
 	g->remote_dst = remote_dst;
+	g->server_copy = server_copy;
 	g->total = total;
 	pthread_mutex_init(&g->lock, NULL);
 	error_clear(&g->err);
@@ -339,6 +359,18 @@ transfer_repo(struct job *job, struct storage *src, struct storage *dst, const c
 	return 0;
 }
 
+/* Does st keep backup id's files on this host? */
+static bool
+xfer_here(struct storage *st, const char *id)
+{
+	char *path = storage_local_path(st, id, STORAGE_METADATA);
+
+	if (path == NULL)
+		return false;
+	free(path);
+	return true;
+}
+
 static int
 transfer_copy_ex(struct job *job, const char *from, const char *to, const char *id,
     bool *already, char **where_to, struct vs_error *err)
@@ -347,7 +379,8 @@ transfer_copy_ex(struct job *job, const char *from, const char *to, const char *
 	struct storage_txn *txn = NULL;
 	struct manifest m;
 	uint64_t total;
-	char *json = NULL, *where = NULL, *where_local, *dst_local;
+	char *json = NULL, *where = NULL;
+	bool src_here, dst_here;
 	size_t len;
 	int rc = -1;
 
@@ -389,21 +422,15 @@ transfer_copy_ex(struct job *job, const char *from, const char *to, const char *
 	/* A remote source is fetched to a temp file first (twice the bytes),
 	 * unless the destination can be filled in place. */
 	total = manifest_total_size(&m);
-	where_local = storage_local_path(src, id, STORAGE_METADATA);
-	dst_local = storage_local_path(dst, id, STORAGE_METADATA);
-	if (where_local == NULL && dst_local == NULL)
+	src_here = xfer_here(src, id);
+	dst_here = xfer_here(dst, id);
+	if (!src_here && !dst_here)
 		total *= 2;
-	free(where_local);
-	if (storage_begin(dst, id, &txn, err) != 0) {
-		free(dst_local);
+	if (storage_begin(dst, id, &txn, err) != 0)
 		goto out;
-	}
-	rc = xfer_files(job, src, txn, id, dst_local == NULL, &m, total, err);
-	free(dst_local);
-	if (rc != 0) {
-		rc = -1;
+	if (xfer_files(job, src, txn, id, !dst_here, !src_here && !dst_here, &m, total,
+	    err) != 0)
 		goto out;
-	}
 	job_progress(job, _("writing metadata"), total, total, true);
 	rc = storage_commit(txn, json, len, err);
 	txn = NULL;

@@ -722,6 +722,31 @@ storage_put(struct storage_txn *txn, const char *file, int fd, uint64_t size,
 }
 
 int
+storage_put_copy(struct storage_txn *txn, const char *file, struct storage *src,
+    const char *id, uint64_t size, struct vs_error *err)
+{
+	struct storage_stat sb;
+	char *key, *skey;
+	int rc;
+
+	if (check_data_name(file, err) != 0 || check_names(id, file, err) != 0)
+		return -1;
+	key = xasprintf("%s%s", txn->prefix, file);
+	skey = file_key(id, file);
+	rc = storage_obj_copy(txn->st, key, src, skey, size, NULL, err);
+	/* What arrived never came by: its size is checked. */
+	if (rc == 0 && storage_obj_head(txn->st, key, &sb, err) != 0)
+		rc = -1;
+	else if (rc == 0 && sb.size != size)
+		rc = error_set(err, VS_ERR_VERIFY, _("%s/%s holds %llu bytes after the copy, not "
+		    "%llu"), storage_location(txn->st), key, (unsigned long long)sb.size,
+		    (unsigned long long)size);
+	free(skey);
+	free(key);
+	return rc;
+}
+
+int
 storage_put_open(struct storage_txn *txn, const char *file, uint64_t size, int *fd,
     struct vs_error *err)
 {

@@ -162,6 +162,12 @@ int storage_put(struct storage_txn *txn, const char *file, int fd, uint64_t size
 int storage_put_filtered(struct storage_txn *txn, const char *file, int fd, uint64_t size,
     const struct storage_progress *progress, struct filter *tap, struct vs_error *err);
 
+/* Store file of backup id in src into the transaction as a copy made by
+ * the server (two locations on one S3 endpoint), checked by its size.
+ * VS_ERR_USAGE when the drivers cannot: copy the bytes then. */
+int storage_put_copy(struct storage_txn *txn, const char *file, struct storage *src,
+    const char *id, uint64_t size, struct vs_error *err);
+
 /* For drivers that keep files on this host: create file in the transaction,
  * with room for size bytes set aside, and return a descriptor for another
  * storage to fill directly (a download with storage_get), sparing a temp

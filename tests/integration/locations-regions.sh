@@ -154,6 +154,43 @@ ok "$(region_ctl eu log | grep -q '^PUT 200 /vs-eu/second/vector_store_backups/r
     "  the packs were PUT with x-amz-copy-source (signature checked by the proxy)"
 "$VSBACKUP" -c "$TMP/same.conf" verify "$ID1" --from eu2 > /dev/null 2>&1
 ok $? "  and the copy verifies"
+# Above the multipart threshold: UploadPartCopy, part by part, each part
+# request signed and checked (the proxy copies the range, as S3 would).
+mkdir -p "$TMP/big"
+head -c 12582912 /dev/urandom > "$TMP/big/redis.rdb"
+probe -c "$TMP/same.conf" -l eu put 20200101_000000 "$TMP/big/redis.rdb" > /dev/null 2>"$TMP/err" ||
+    sed 's/^/# /' "$TMP/err"
+region_ctl eu reset-log > /dev/null
+probe -c "$TMP/same.conf" -o eu2.multipart_threshold=5242880 -o eu2.part_size=5242880 -l eu2 \
+    copy-from eu 20200101_000000 redis.rdb > "$TMP/out" 2>&1
+ok $? "a 12 MiB object copied by the server above the multipart threshold" || sed 's/^/# /' "$TMP/out"
+is "$(region_ctl eu log | grep -c '^PUT 200 .*partNumber=.*copy-part-emulated' || true)" 3 \
+    "  in three UploadPartCopy parts, each signature checked"
+probe -c "$TMP/same.conf" -l eu2 get 20200101_000000 redis.rdb "$TMP/big/back" > /dev/null 2>&1
+cmp -s "$TMP/big/redis.rdb" "$TMP/big/back"
+ok $? "  the copy holds the same bytes"
+probe -c "$TMP/same.conf" -l eu remove 20200101_000000 > /dev/null 2>&1
+probe -c "$TMP/same.conf" -l eu2 remove 20200101_000000 > /dev/null 2>&1
+
+# A plain backup (format 1) too: its files are copied by the server.
+{
+	sed '/^s3 = ($/,$d' "$TMP/same.conf"
+	echo 'repository = { format = 1; };'
+	sed -n '/^s3 = ($/,$p' "$TMP/same.conf" | sed 's/prefix = "second";/prefix = "second"; upload = false;/'
+} > "$TMP/plain.conf"
+chmod 600 "$TMP/plain.conf"
+wait_after "$ID2"
+"$VSBACKUP" -c "$TMP/plain.conf" -q backup > "$TMP/out" 2>&1
+PID=$(tail -1 "$TMP/out")
+like "$PID" '^[0-9]{8}_[0-9]{6}$' "a plain backup (format 1) sent to eu" || sed 's/^/# /' "$TMP/out"
+region_ctl eu reset-log > /dev/null
+"$VSBACKUP" -c "$TMP/plain.conf" copy "$PID" --from eu --to eu2 > "$TMP/out" 2>&1
+ok $? "copy of a plain backup between two prefixes of one endpoint" || sed 's/^/# /' "$TMP/out"
+is "$(region_ctl eu log | grep -c "^GET 200 .*/$PID/.*\.\(rdb\|faiss\)" || true)" 0 \
+    "  none of its files was read through this host"
+"$VSBACKUP" -c "$TMP/plain.conf" verify "$PID" --from eu2 > /dev/null 2>&1
+ok $? "  and the copy verifies"
+"$VSBACKUP" -c "$TMP/plain.conf" -q delete "$PID" --location all --yes > /dev/null 2>&1
 
 # --- restore from the second region after the first is emptied -----------------------
 digest=$(rcli debug digest)

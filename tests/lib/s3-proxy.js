@@ -16,7 +16,10 @@
 // CreateMultipartUpload must carry x-amz-server-side-encryption.
 //
 // s3rver cannot abort a multipart upload (405); the proxy answers a signed
-// DELETE ?uploadId itself with 204 and logs it. s3rver knows one access key
+// DELETE ?uploadId itself with 204 and logs it. s3rver has no UploadPartCopy
+// (501): the proxy does it itself, after checking the request's signature
+// like any other, by reading the source range from s3rver and storing it as
+// the part, and answers S3's CopyPartResult (logged as copy-part-emulated). s3rver knows one access key
 // (S3RVER) and checks only its id, so requests signed with another key are
 // passed on under --upstream-key-id (default S3RVER) once verified here.
 //
@@ -280,6 +283,43 @@ function forward(req, res, body, fault, done) {
 	up.end(body);
 }
 
+// One request to s3rver on the proxy's own behalf; calls back with
+// (status, headers, body).
+function upstream(method, path, headers, body, cb) {
+	const up = http.request({ host: opts.upstream.hostname, port: opts.upstream.port, method, path,
+		headers: { ...headers, 'content-length': body ? body.length : 0 } }, (ur) => {
+		const chunks = [];
+		ur.on('data', (c) => chunks.push(c));
+		ur.on('end', () => cb(ur.statusCode, ur.headers, Buffer.concat(chunks)));
+	});
+	up.on('error', (e) => cb(502, {}, Buffer.from(e.message)));
+	up.end(body || undefined);
+}
+
+// UploadPartCopy: the part is the source's range, read from s3rver.
+function copyPart(req, res, url, record) {
+	const auth = (req.headers.authorization || '').replace(/Credential=[^/]+\//, `Credential=${opts.upstreamKeyId}/`);
+	const base = { authorization: auth, 'x-amz-date': req.headers['x-amz-date'],
+		'x-amz-content-sha256': 'UNSIGNED-PAYLOAD' };
+	const src = decodeURIComponent(req.headers['x-amz-copy-source']).replace(/^\/?/, '/');
+	const range = req.headers['x-amz-copy-source-range'];
+	upstream('GET', src.split('/').map((s) => uriEncode(s, false)).join('/'),
+		range ? { ...base, range } : base, null, (st, h, data) => {
+		if (st !== 200 && st !== 206)
+			return record(sendError(res, st === 404 ? 404 : 500, st === 404 ? 'NoSuchKey' : 'InternalError',
+				`reading the copy source answered ${st}`), 'copy-part-emulated');
+		upstream('PUT', url.pathname + url.search, base, data, (pst, ph) => {
+			if (pst !== 200)
+				return record(sendError(res, 500, 'InternalError', `storing the part answered ${pst}`), 'copy-part-emulated');
+			const body = '<?xml version="1.0" encoding="UTF-8"?>\n<CopyPartResult>' +
+				`<LastModified>${new Date().toISOString()}</LastModified><ETag>${xmlEscape(ph.etag || '')}</ETag></CopyPartResult>`;
+			res.writeHead(200, { 'Content-Type': 'application/xml', 'Content-Length': Buffer.byteLength(body) });
+			res.end(body);
+			record('200', 'copy-part-emulated');
+		});
+	});
+}
+
 const server = http.createServer((req, res) => {
 	const chunks = [];
 	req.on('data', (c) => chunks.push(c));
@@ -322,6 +362,9 @@ const server = http.createServer((req, res) => {
 			res.end();
 			return record('204', 'abort-emulated');
 		}
+		if (req.method === 'PUT' && url.searchParams.has('uploadId') &&
+		    req.headers['x-amz-copy-source'])
+			return copyPart(req, res, url, record);
 		forward(req, res, body, fault, (status) => record(status, fault));
 	});
 });

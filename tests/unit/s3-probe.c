@@ -2,7 +2,7 @@
  * A command-line client of the storage interface (storage.h only), for the
  * S3 integration tests (tests/integration/s3-*.sh):
  *
- *   s3-probe [-c FILE] [-o s3.KEY=VALUE]... [-l local|s3] COMMAND ARGS
+ *   s3-probe [-c FILE] [-o LOCATION.KEY=VALUE]... [-l LOCATION] COMMAND ARGS
  *
  *   list                       one line per backup: ID complete|partial BYTES
  *   put ID FILE...             begin, put each file (named by its basename),
@@ -16,6 +16,9 @@
  *   remove-small ID NAME
  *   remove ID
  *   remove-partial ID
+ *   copy-from LOCATION ID NAME...  the files of backup ID in LOCATION copied
+ *                              into this storage by the server
+ *                              (storage_put_copy), then committed
  *
  * Without -c the configuration is the defaults plus S3_ENDPOINT and
  * S3_BUCKET from the environment (endpoint path-style). Warnings go to
@@ -140,6 +143,41 @@ probe_out(const char *path)
 	return open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
 }
 
+/* The configuration, for commands that open a second location. */
+static struct config *probe_cfg;
+
+/* copy-from LOCATION ID FILE...: backup ID's files in LOCATION stored in
+ * this storage as copies made by the server (storage_put_copy), then a
+ * metadata.json as put writes it. */
+static int
+probe_copy_from(struct storage *st, int argc, char **argv, struct vs_error *err)
+{
+	struct storage *src = NULL;
+	struct storage_txn *txn;
+	uint64_t size;
+	char *meta;
+	int rc = -1;
+
+	if (storage_open(probe_cfg, argv[0], &src, err) != 0)
+		return -1;
+	if (storage_begin(st, argv[1], &txn, err) != 0)
+		goto out;
+	for (int i = 2; i < argc; i++) {
+		if (storage_stat(src, argv[1], argv[i], &size, err) != 0 ||
+		    storage_put_copy(txn, argv[i], src, argv[1], size, err) != 0) {
+			storage_abort(txn);
+			goto out;
+		}
+		printf("copied %s %llu\n", argv[i], (unsigned long long)size);
+	}
+	meta = xasprintf("{\"backup_id\": \"%s\"}\n", argv[1]);
+	rc = storage_commit(txn, meta, strlen(meta), err);
+	free(meta);
+out:
+	storage_close(src);
+	return rc;
+}
+
 static int
 probe_run(struct storage *st, int argc, char **argv, struct vs_error *err)
 {
@@ -160,6 +198,8 @@ probe_run(struct storage *st, int argc, char **argv, struct vs_error *err)
 		return probe_put(st, argc, argv, true, err);
 	if (strcmp(cmd, "put-abort") == 0 && argc >= 1)
 		return probe_put(st, argc, argv, false, err);
+	if (strcmp(cmd, "copy-from") == 0 && argc >= 3)
+		return probe_copy_from(st, argc, argv, err);
 	if (strcmp(cmd, "stat") == 0 && argc == 2) {
 		if (storage_stat(st, argv[0], argv[1], &size, err) != 0)
 			return -1;
@@ -333,6 +373,7 @@ main(int argc, char **argv)
 		return probe_fail(&err);
 	}
 	storage_set_warn(st, probe_warn, NULL);
+	probe_cfg = cfg;
 	rc = probe_run(st, argc - optind, argv + optind, &err);
 	fflush(stdout);
 	storage_close(st);
