@@ -279,7 +279,7 @@ health_cluster(const struct config *cfg, struct health_report *r)
 	static const int ids[] = {
 		HEALTH_REDIS_REACHABLE, HEALTH_REDIS_AUTH, HEALTH_REDIS_BGSAVE, HEALTH_REDIS_LOADING,
 	};
-	struct health_report *one = xcalloc(1, sizeof *one);
+	struct health_report one;
 	struct redis_cluster cl;
 	struct vs_error err;
 	char *text[4] = { NULL, NULL, NULL, NULL };
@@ -287,23 +287,23 @@ health_cluster(const struct config *cfg, struct health_report *r)
 
 	error_clear(&err);
 	if (redis_cluster_discover(cfg, &cl, &err) != 0) {
-		check_set(&r->checks[HEALTH_REDIS_REACHABLE], HEALTH_CRITICAL, "%s", err.msg);
+		check_set(HEALTH_CHECK(r, HEALTH_REDIS_REACHABLE), HEALTH_CRITICAL, "%s", err.msg);
 		for (size_t k = 1; k < 4; k++)
-			check_skip(&r->checks[ids[k]], HEALTH_UNKNOWN,
+			check_skip(HEALTH_CHECK(r, ids[k]), HEALTH_UNKNOWN,
 			    _("not checked: the cluster is not whole"));
-		free(one);
 		return;
 	}
 	for (size_t i = 0; i < cl.n; i++) {
 		const struct redis_master *m = &cl.masters[i];
 		long long keys;
 
-		memset(one, 0, sizeof *one);
-		health_redis_at(m->cfg, one);
-		keys = one->checks[HEALTH_REDIS_REACHABLE].state == HEALTH_OK ?
+		/* The master's own checks, in a report of their own. */
+		health_report_init(&one, m->cfg);
+		health_redis_at(m->cfg, &one);
+		keys = HEALTH_CHECK(&one, HEALTH_REDIS_REACHABLE)->state == HEALTH_OK ?
 		    health_dbsize(m->cfg) : -1;
 		for (size_t k = 0; k < 4; k++) {
-			const struct health_check *c = &one->checks[ids[k]];
+			const struct health_check *c = HEALTH_CHECK(&one, ids[k]);
 			char *prev = text[k], keystext[64] = "";
 
 			if (k == 0 && keys >= 0)
@@ -312,19 +312,18 @@ health_cluster(const struct config *cfg, struct health_report *r)
 			text[k] = xasprintf("%s%s%s%s: %s", prev ? prev : "", prev ? "; " : "",
 			    m->addr, keystext, c->text ? c->text : "");
 			free(prev);
-			free(c->text);
 		}
+		health_report_clear(&one);
 	}
 	for (size_t k = 0; k < 4; k++) {
 		if (k == 0)
-			check_set(&r->checks[ids[k]], st[k], ngettext("a cluster of %zu master: %s",
+			check_set(HEALTH_CHECK(r, ids[k]), st[k], ngettext("a cluster of %zu master: %s",
 			    "a cluster of %zu masters: %s", cl.n), cl.n, text[k]);
 		else
-			check_set(&r->checks[ids[k]], st[k], "%s", text[k]);
+			check_set(HEALTH_CHECK(r, ids[k]), st[k], "%s", text[k]);
 		free(text[k]);
 	}
 	redis_cluster_clear(&cl);
-	free(one);
 }
 
 /* Under Sentinel, the checks are of the master the sentinels name now. */
