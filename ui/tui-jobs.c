@@ -161,7 +161,8 @@ preflight_run(struct job *job, void *argp, void **result, struct vs_error *err)
 		return 0;
 	}
 	in.m = &m;
-	in.download = strcmp(a->from, "s3") == 0;
+	/* Any copy but the local one is fetched into backup_dir first. */
+	in.download = strcmp(a->from, "local") != 0;
 	rc = restore_preflight(job, &in, &j, p, err);
 	journal_clear(&j);
 	manifest_clear(&m);

@@ -399,7 +399,9 @@ files:
 	    file_size(cfg->faiss.user_index);
 	free(rdb_live);
 	if (in->safety || in->download) {
-		c = check_add(p, in->safety ? _("space in backup_dir for the safety backup") :
+		c = check_add(p, in->safety && in->download ?
+		    _("space in backup_dir for the safety backup and the download") :
+		    in->safety ? _("space in backup_dir for the safety backup") :
 		    _("space in backup_dir for the download"));
 		check_writable(c, cfg->backup_dir, NULL, 0, false);
 		if (c->ok)

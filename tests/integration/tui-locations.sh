@@ -91,6 +91,8 @@ tmux_send Enter
 tmux_wait_for 'checksums of the us copy' 10
 ok $? "the checks are of the us copy"
 tmux_wait_for 'All checks passed' 60
+like "$(tmux_capture)" "space in backup_dir for the safety backup and the download" \
+    "  with room in backup_dir for the download from us"
 tmux_send Enter
 tmux_wait_for "$C: daily|us copy" 10
 tmux_wait_for 'Enter: confirm' 10
