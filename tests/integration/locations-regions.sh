@@ -13,7 +13,10 @@
 #     gives the same DEBUG DIGEST;
 #   - list --json --locations tells an empty location from an unreachable
 #     one; --location takes a name, s3 and all;
-#   - per-location retention removes different backups at each region.
+#   - per-location retention removes different backups at each region;
+#   - metrics carry each region's name; a region whose newest copy ages is
+#     a WARNING past the RPO, CRITICAL past twice it;
+#   - a configuration with the old single s3 group works as before.
 # Covers src/config/conf.c (s3 lists), src/storage/drivers.c,
 # src/storage/s3/s3-copy.c, src/jobs/job-backup.c, job-transfer.c,
 # job-sync.c, job-cleanup.c, catalog.c, src/ops/health.c, cmd-list.c.
@@ -75,6 +78,19 @@ OUT=$(vs health 2>/dev/null)
 like "$(state us.reachable)" "CRITICAL" "health: region us unreachable is CRITICAL"
 is "$(state eu.reachable) $(state backup.age.eu)" "OK OK" "  eu is fine"
 
+# Metrics: every sample of a location carries its name.
+metric() { awk -v k="$1" '$1 == k { print $2 }' "$2"; }
+vs metrics --output "$TMP/down.prom" > "$TMP/out" 2>&1 || sed 's/^/# /' "$TMP/out"
+is "$(metric 'vsbackup_storage_up{location="eu"}' "$TMP/down.prom") $(metric 'vsbackup_storage_up{location="us"}' "$TMP/down.prom")" \
+    "1 0" "metrics: a location label per region, eu up and us down"
+is "$(metric 'vsbackup_newest_backup_copied{location="eu"}' "$TMP/down.prom")" 1 \
+    "  the newest backup has its copy in eu"
+is "$(grep -c 'location="us",type=' "$TMP/down.prom")" 0 "  and no counts for us rather than zeros"
+if command -v promtool > /dev/null; then
+	promtool check metrics < "$TMP/down.prom" > "$TMP/out" 2>&1
+	ok $? "  promtool accepts them" || sed 's/^/# /' "$TMP/out"
+fi
+
 vs --json list --locations > "$TMP/out" 2>/dev/null
 is "$(jq_ "[(l['location'], l['state']) for l in j['locations']]" < "$TMP/out")" \
     "[('local', 'ok'), ('eu', 'ok'), ('us', 'unreachable')]" \
@@ -108,6 +124,17 @@ ok "$([ -n "$last" ] && [ -n "$packs" ] && [ "$last" -gt "$packs" ]; echo $?)" \
     "  the manifest was written after every pack"
 OUT=$(vs health 2>/dev/null)
 is "$(state backup.age.us)" "OK" "health: us has the newest backup now"
+vs metrics --output "$TMP/up.prom" > /dev/null 2>&1
+is "$(metric 'vsbackup_newest_backup_copied{location="us"}' "$TMP/up.prom") $(metric 'vsbackup_storage_up{location="us"}' "$TMP/up.prom")" \
+    "1 1" "metrics: us up and holding the newest backup"
+# A location whose newest copy ages (backups stopped reaching it): WARNING
+# past monitoring.rpo_hours (24), CRITICAL past twice it.
+OUT=$(VSBACKUP_NOW=$(date -u -d '+30 hours' +%Y-%m-%dT%H:%M:%SZ) vs health 2>/dev/null)
+is "$(state backup.age.us)" "WARNING" "health 30 hours later: us's newest copy is past the RPO, WARNING"
+like "$OUT" "backup.age.us +newest backup in s3://vs-us[^ ]*, $ID1, is 1d [0-9]+h old" "  naming the copy and its age"
+OUT=$(VSBACKUP_NOW=$(date -u -d '+50 hours' +%Y-%m-%dT%H:%M:%SZ) vs health 2>/dev/null)
+is "$(state backup.age.us) $(state backup.age.eu)" "CRITICAL CRITICAL" \
+    "  50 hours later, past twice the RPO: CRITICAL, in each region"
 vs sync > "$TMP/out" 2>&1
 like "$(cat "$TMP/out")" "every location holds what it should" "a second sync has nothing to do"
 
@@ -226,5 +253,31 @@ ok "$([ "$(echo "$eu_after" | tr -cd , | wc -c)" -lt "$(echo "$eu_before" | tr -
 VSBACKUP_NOW=$later vs sync --dry-run --to eu > "$TMP/out" 2>&1
 unlike_out=$(grep -c "^copy " "$TMP/out"); sed "s/^/# /" "$TMP/out"
 is "$unlike_out" 0 "sync does not bring back what eu's retention removed"
+
+# --- the old single s3 group keeps working unchanged ---------------------------------------
+{
+	cat "$D/vsbackup.conf"
+	printf 's3 = { bucket = "vs-eu"; prefix = "single"; endpoint = "%s"; path_style = true;\n' \
+	    "${REGION_EP[eu]}"
+	echo '  access_key_id = "S3RVER"; secret_access_key = "S3RVER"; };'
+} > "$TMP/single.conf"
+chmod 600 "$TMP/single.conf"
+one() { "$VSBACKUP" -c "$TMP/single.conf" "$@"; }
+wait_after "$(date -u +%Y%m%d_%H%M%S)"
+one --json backup > "$TMP/out" 2>"$TMP/err"
+is $? 0 "a single s3 group: backup exits 0" || sed 's/^/# /' "$TMP/err"
+SID=$(tail -1 "$TMP/out" | jq_ "j['id']")
+is "$(tail -1 "$TMP/out" | jq_ "j['copies']")" "['local', 's3']" "  its copies: local and s3"
+is "$(one --json list 2>/dev/null | jq_ "{b['id']: b['location'] for b in j}.get('$SID')")" "both" \
+    "  list --json: location \"both\", as before"
+one verify "$SID" --from s3 > /dev/null 2>&1
+ok $? "  verify --from s3"
+OUT=$(one health 2>/dev/null)
+is "$(state s3.reachable) $(state backup.age.s3)" "OK OK" "  health: s3.reachable and backup.age.s3"
+one metrics --output "$TMP/single.prom" > /dev/null 2>&1
+is "$(metric 'vsbackup_storage_up{location="s3"}' "$TMP/single.prom") $(metric vsbackup_s3_newest_backup_uploaded "$TMP/single.prom")" \
+    "1 1" "  metrics: location=\"s3\", and the newest backup uploaded"
+is "$(region_objects eu single/ | grep -c "$SID/metadata.json\|manifests/$SID")" 1 \
+    "  under its prefix in the bucket"
 
 done_testing
