@@ -781,8 +781,10 @@ test_cluster(void)
 	is_str(n->redis.host, "10.0.0.5", "at its host");
 	is_int(n->redis.port, 7005, "and port");
 	is_str(n->redis.data_dir, "/var/lib/redis/7005", "{port} in redis.data_dir is the node's");
-	s = redis_config_expand(n, n->redis.start_command);
-	is_str(s, "systemctl start redis@7005", "and in redis.start_command");
+	is_str(n->redis.start_command, "systemctl start redis@7005",
+	    "and in redis.start_command");
+	s = redis_config_expand(n, "redis-cli -p {port} shutdown");
+	is_str(s, "redis-cli -p 7005 shutdown", "any command of the node: its {port}");
 	free(s);
 	s = redis_config_expand(n, "{host}:{port} {other}");
 	is_str(s, "10.0.0.5:7005 {other}", "{host} too; other braces stay");
