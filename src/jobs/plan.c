@@ -16,6 +16,7 @@
 #include "jobs/catalog.h"
 #include "jobs/jobs.h"
 #include "jobs/plan.h"
+#include "jobs/restore.h"
 #include "storage/storage.h"
 
 /* Without a measurement, a plain disk: what the verification reads. */
@@ -102,16 +103,33 @@ plan_steps(const struct config *cfg, struct restore_plan *p)
 		    "backup lacks is MOVED ASIDE"), a, b);
 	else
 		step_set(p, RESTORE_INDEXES, false, _("content: %s, user: %s"), a, b);
-	step_set(p, RESTORE_STOP, false, "%s", cfg->redis.stop_command[0] ?
-	    _("with redis.stop_command") : _("with SHUTDOWN NOSAVE"));
-	if (p->missing & CATALOG_PART_RDB)
-		step_set(p, RESTORE_RDB, false, "%s", _("the backup has no snapshot: Redis starts "
-		    "EMPTY"));
-	else
-		step_set(p, RESTORE_RDB, false, ngettext("%llu key", "%llu keys",
+	if (p->cluster == PLAN_NODES) {
+		step_set(p, RESTORE_STOP, false, "%s", _("each master in turn, with its own "
+		    "redis.stop_command or SHUTDOWN NOSAVE"));
+		step_set(p, RESTORE_RDB, false, ngettext("%llu key: each master gets its own RDB "
+		    "file back", "%llu keys: each master gets its own RDB file back",
 		    (unsigned long)m->redis.dbsize), (unsigned long long)m->redis.dbsize);
-	step_set(p, RESTORE_START, false, "%s", cfg->redis.start_command[0] ?
-	    _("with redis.start_command") : _("by its supervisor"));
+		step_set(p, RESTORE_START, false, "%s", _("each master with redis.start_command "
+		    "(its own {port}), waited for until the cluster is whole"));
+	} else if (p->cluster == PLAN_ROUTED) {
+		step_set(p, RESTORE_STOP, true, "%s", _("nothing is stopped"));
+		step_set(p, RESTORE_RDB, false, ngettext("%llu key loaded with RESTORE into the "
+		    "master of its slot (every master emptied first)", "%llu keys loaded with "
+		    "RESTORE, each into the master of its slot (every master emptied first)",
+		    (unsigned long)m->redis.dbsize), (unsigned long long)m->redis.dbsize);
+		step_set(p, RESTORE_START, true, "%s", _("nothing to start"));
+	} else {
+		step_set(p, RESTORE_STOP, false, "%s", cfg->redis.stop_command[0] ?
+		    _("with redis.stop_command") : _("with SHUTDOWN NOSAVE"));
+		if (p->missing & CATALOG_PART_RDB)
+			step_set(p, RESTORE_RDB, false, "%s", _("the backup has no snapshot: Redis "
+			    "starts EMPTY"));
+		else
+			step_set(p, RESTORE_RDB, false, ngettext("%llu key", "%llu keys",
+			    (unsigned long)m->redis.dbsize), (unsigned long long)m->redis.dbsize);
+		step_set(p, RESTORE_START, false, "%s", cfg->redis.start_command[0] ?
+		    _("with redis.start_command") : _("by its supervisor"));
+	}
 	step_set(p, RESTORE_CHECK, false, "%s", _("against the counts the backup recorded"));
 	if (cfg->restore_reload_command[0])
 		step_set(p, RESTORE_RELOAD, false, "%s", _("restore_reload_command"));
@@ -156,6 +174,12 @@ job_plan_run(struct job *job, void *argp, void **result, struct vs_error *err)
 			p->missing |= 1u << i;
 	}
 	p->backup_bytes = manifest_total_size(&p->m);
+	if (restore_routed(cfg, &p->m)) {
+		struct vs_error e;
+
+		error_clear(&e);
+		p->cluster = restore_nodes_same(cfg, &p->m, &e) == 1 ? PLAN_NODES : PLAN_ROUTED;
+	}
 	job_progress(job, _("reading the live state"), 0, 0, false);
 	live_read(cfg, job, true, 0, &p->live);
 	if (job_cancelled(job)) {

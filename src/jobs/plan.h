@@ -49,6 +49,10 @@ struct restore_plan {
 	time_t now;
 	struct live_state live;
 	uint64_t backup_bytes;
+	/* How Redis is restored: its RDB file placed (one server), each
+	 * master its own file (the same cluster), or the keys loaded with
+	 * RESTORE (a cluster on either side, another layout). */
+	enum { PLAN_FILE, PLAN_NODES, PLAN_ROUTED } cluster;
 	struct plan_step steps[RESTORE_NSTEPS];
 };
 

@@ -48,6 +48,9 @@ is "$(wc -l <<< "$DUMP_A")" 408 "cluster A holds every key filled (408)"
 "$PY" "$CLUSTER_PY" fill "$A_SEED" 350 0 > /dev/null
 ccli "${A_MASTERS[1]}" flushall > /dev/null
 BEFORE=$(cluster_count chimera-vectors:)
+run restore "$IDA" --plan
+like "$OUT" "each master gets its own RDB file back" "the plan: each master gets its own file back"
+like "$OUT" "each master with redis.start_command" "  and is started with its own command"
 tick
 run restore "$IDA" --yes
 is "$RC" 0 "restore of cluster A's backup into cluster A"
@@ -72,6 +75,10 @@ cluster_config "$CONF_B"
 "$PY" "$CLUSTER_PY" fill "$B_SEED" 5 5 > /dev/null
 ccli "${B_MASTERS[0]}" set "{x}other" 1 > /dev/null
 CONF=$CONF_B
+run restore "$IDA" --plan
+like "$OUT" "408 keys loaded with RESTORE, each into the master of its slot" \
+    "the plan into another layout: the keys loaded with RESTORE"
+like "$OUT" "nothing is stopped" "  nothing stopped"
 tick
 run restore "$IDA" --yes --no-safety-backup
 is "$RC" 0 "restore of cluster A's backup (3 masters) into cluster B (2 masters)"
