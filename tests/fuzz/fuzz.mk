@@ -6,16 +6,16 @@
 #
 # Every harness links against one archive of the sources below: a harness
 # takes from it only what it calls. A new harness, or a parser that starts
-# calling another file, may need a source added to FUZZ_SOURCES (the link
-# then says which symbol is missing).
+# calling a file outside FUZZ_DIRS, may need a source added to FUZZ_SOURCES
+# (the link then says which symbol is missing).
 
 FUZZERS = rdb faiss-header manifest journal lock s3-xml config drill-doc repo-objects
 
+# Whole folders where files come and go (the common helpers, the
+# configuration, the storage drivers); single files elsewhere.
+FUZZ_DIRS = src/common src/config src/storage src/storage/posix src/storage/s3
 FUZZ_SOURCES = \
-	src/common/btype.c src/common/error.c src/common/format.c src/common/fs-remove.c \
-	src/common/fsutil.c src/common/i18n.c src/common/log.c src/common/termsafe.c \
-	src/common/timeutil.c src/common/xmalloc.c \
-	src/config/conf.c \
+	$(patsubst $(SRC)/%,%,$(wildcard $(FUZZ_DIRS:%=$(SRC)/%/*.c))) \
 	src/drill/doc.c \
 	src/engine/lock.c \
 	src/faiss/faiss-header.c src/faiss/faiss-invlists.c \
@@ -24,12 +24,7 @@ FUZZ_SOURCES = \
 	src/manifest/drill-record.c src/manifest/manifest.c src/manifest/verify-record.c \
 	src/ops/state.c \
 	src/redis/rdb-crc64.c src/redis/rdb-reader.c src/redis/redis-slot.c \
-	src/repo/blob.c src/repo/chunker.c src/repo/crypto.c src/repo/index.c src/repo/repo.c \
-	src/storage/storage.c src/storage/posix/storage-posix.c \
-	src/storage/s3/s3.c src/storage/s3/s3-addr.c src/storage/s3/s3-buf.c \
-	src/storage/s3/s3-client.c src/storage/s3/s3-cred.c src/storage/s3/s3-download.c \
-	src/storage/s3/s3-list.c src/storage/s3/s3-object.c src/storage/s3/s3-parallel.c \
-	src/storage/s3/s3-upload.c src/storage/s3/s3-xml.c src/storage/s3/sigv4.c
+	src/repo/blob.c src/repo/chunker.c src/repo/crypto.c src/repo/index.c src/repo/repo.c
 
 DEPS = libcrypto libcjson expat libzstd libconfig libcurl
 CC = clang
@@ -63,7 +58,10 @@ $(OUT)/fuzz-%: $(OBJ)/tests/fuzz/fuzz-%.o $(OBJ)/tests/fuzz/fuzz-util.o $(LIB)
 	$(CC) $(SAN) -fsanitize=fuzzer $^ $(LIBS) -o $@
 
 .PHONY: all
-.SECONDARY:
+# Keep the harnesses' objects; only they (the project's objects are listed
+# prerequisites): a bare .SECONDARY would let a source file that is new
+# but older than the archive never be compiled.
+.SECONDARY: $(FUZZERS:%=$(OBJ)/tests/fuzz/fuzz-%.o) $(OBJ)/tests/fuzz/fuzz-util.o
 .DELETE_ON_ERROR:
 
 -include $(shell find $(OBJ) -name '*.d' 2>/dev/null)

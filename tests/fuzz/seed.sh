@@ -135,6 +135,12 @@ curl -s "$ep?list-type=2&prefix=backups/&delimiter=/" > "$TMP/list"
 put s3-xml 0 "$TMP/list"
 curl -s "$ep?list-type=2&prefix=backups/&max-keys=1" > "$TMP/list"
 put s3-xml 0 "$TMP/list"
+# The repository's folders: packs named by their hexadecimal ids.
+h=$(printf '%064x' 48879)
+printf 'x' | curl -sf -X PUT --data-binary @- "$ep/backups/repository/packs/${h:0:2}/$h" >/dev/null
+printf 'x' | curl -sf -X PUT --data-binary @- "$ep/backups/repository/manifests/20240702_120100" >/dev/null
+curl -s "$ep?list-type=2&prefix=backups/repository/" > "$TMP/list"
+put s3-xml 0 "$TMP/list"
 curl -s "$ep/backups/none" > "$TMP/error"
 put s3-xml 1 "$TMP/error"
 curl -s "$S3_ENDPOINT/no-such-bucket?list-type=2" > "$TMP/error"
