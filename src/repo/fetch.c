@@ -38,7 +38,7 @@ struct fetch {
 	struct fetch_item *items;
 	struct range *ranges;
 	size_t nranges;
-	size_t maxraw;
+	size_t maxraw, maxlen;    /* the largest chunk, the longest range */
 	pthread_mutex_t lock;     /* guards next, nworkers, failed, err */
 	size_t next;
 	unsigned nworkers;
@@ -197,7 +197,7 @@ static void *
 fetch_thread(void *arg)
 {
 	struct fetch *f = arg;
-	unsigned char *buf = xmalloc(RANGE_MAX + RANGE_GAP), *out = xmalloc(f->maxraw + 1);
+	unsigned char *buf = xmalloc(f->maxlen + 1), *out = xmalloc(f->maxraw + 1);
 	struct vs_error err;
 	unsigned worker;
 
@@ -233,6 +233,7 @@ repo_fetch(struct repo *r, struct fetch_item *items, size_t n, const struct fetc
 	pthread_t *th;
 	int nth = 0, nthreads = o->nthreads < 1 ? 1 : o->nthreads;
 	size_t cap = 0;
+	uint64_t rmax = o->range_max > 0 ? o->range_max : RANGE_MAX;
 
 	if (n == 0)
 		return 0;
@@ -265,7 +266,7 @@ repo_fetch(struct repo *r, struct fetch_item *items, size_t n, const struct fetc
 		}
 		if (rg != NULL && memcmp(items[rg->first].loc.pack, l->pack, REPO_ID_SIZE) == 0 &&
 		    l->offset >= rg->off && l->offset <= rg->off + rg->len + RANGE_GAP &&
-		    end - rg->off <= RANGE_MAX) {
+		    end - rg->off <= rmax) {
 			if (end > rg->off + rg->len)
 				rg->len = end - rg->off;
 			rg->n++;
@@ -284,6 +285,10 @@ repo_fetch(struct repo *r, struct fetch_item *items, size_t n, const struct fetc
 		rg->len = l->stored;
 		rg->order = items[i].tag;
 	}
+	/* Each thread's buffer holds the longest range, no more. */
+	for (size_t i = 0; i < f.nranges; i++)
+		if (f.ranges[i].len > f.maxlen)
+			f.maxlen = (size_t)f.ranges[i].len;
 	if (o->file_order && f.nranges > 1)
 		qsort(f.ranges, f.nranges, sizeof *f.ranges, range_cmp);
 	pthread_mutex_init(&f.lock, NULL);

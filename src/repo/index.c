@@ -235,7 +235,9 @@ index_file_parse(const unsigned char *body, size_t len, const char *where,
 	*entries = xcalloc((size_t)nen + 1, sizeof **entries);
 	for (uint32_t i = 0; i < nen; i++, p += INDEX_ENTRY) {
 		entry_unpack(p, &(*entries)[i]);
-		if ((*entries)[i].pack >= npk ||
+		/* Sizes bound what a reader allocates for the chunk. */
+		if ((*entries)[i].pack >= npk || (*entries)[i].raw > REPO_RAW_MAX ||
+		    (*entries)[i].stored > REPO_STORED_MAX ||
 		    (i > 0 && memcmp((*entries)[i - 1].id, (*entries)[i].id, REPO_ID_SIZE) >= 0))
 			goto bad;
 	}

@@ -91,7 +91,9 @@ expand_level(struct repo *r, id_t32 *cur, size_t ncur, id_t32 **out, size_t *nou
 {
 	struct fetch_item *items = xcalloc(ncur + 1, sizeof *items);
 	struct expand_ctx ec = { 0 };
-	struct fetch_opts o = { .nthreads = 2, .fn = expand_cb, .ud = &ec };
+	/* Recipe chunks are small: reads of 1 MiB keep memory low. */
+	struct fetch_opts o = { .nthreads = 2, .range_max = 1024 * 1024, .fn = expand_cb,
+	    .ud = &ec };
 	uint64_t total = 0;
 	int rc = -1;
 

@@ -36,6 +36,10 @@
 #define REPO_FANOUT 4
 #define REPO_FANOUT_MAX 64
 #define REPO_CONFIG_MAX (64 * 1024)
+/* The largest chunk (the chunker's maximum) and its largest stored form
+ * (zstd's worst case and a seal add far less than 64 KiB). */
+#define REPO_RAW_MAX (16u * 1024 * 1024)
+#define REPO_STORED_MAX (REPO_RAW_MAX + 65536u)
 
 struct repo {
 	const struct config *cfg;
@@ -168,6 +172,7 @@ typedef int (*fetch_end_fn)(void *ud, unsigned worker, struct vs_error *err);
 
 struct fetch_opts {
 	int nthreads;
+	size_t range_max;         /* bytes one read covers at most (0: 4 MiB) */
 	bool keep_going;          /* damage is told to fn, not an error */
 	bool file_order;          /* ranges in the order of their smallest tag */
 	fetch_fn fn;

@@ -533,7 +533,9 @@ repo_restore_file(struct repo *r, const struct manifest *m, const char *file, in
 	unsigned char (*ids)[REPO_ID_SIZE] = NULL, md[32];
 	struct fetch_item *items = NULL;
 	struct restore rs = { .fd = fd };
-	struct fetch_opts o = { .nthreads = RESTORE_THREADS, .file_order = true,
+	/* Reads of 2 MiB: large enough to be few, small enough that four
+	 * threads stay well under 64 MiB. */
+	struct fetch_opts o = { .nthreads = RESTORE_THREADS, .file_order = true, .range_max = 2u << 20,
 	    .fn = restore_item, .end = restore_end, .ud = &rs, .progress = progress };
 	uint64_t *offs = NULL;
 	char hex[65];

@@ -477,6 +477,23 @@ test_index_files(void)
 			wrong++;
 	}
 	is_int((int)wrong, 0, "  each entry found in its own pack");
+	/* An entry claiming a chunk larger than any chunker makes is damage,
+	 * not an allocation of that size. */
+	{
+		unsigned char body[4 + 4 + INDEX_PACK + 4 + INDEX_ENTRY] = { 1 };
+		struct index_pack *pp = NULL;
+		struct index_entry *ee = NULL;
+		size_t npp = 0, nee = 0;
+
+		body[4] = 1;
+		body[4 + 4 + INDEX_PACK] = 1;
+		memset(body + 4 + 4 + INDEX_PACK + 4 + 36, 0xff, 12);
+		is_int(index_file_parse(body, sizeof body, "test", &pp, &npp, &ee, &nee, &err), -1,
+		    "an index entry of 4 GiB is refused");
+		is_int(err.code, VS_ERR_VERIFY, "  as damage");
+		free(pp);
+		free(ee);
+	}
 out:
 	free(e);
 	repo_close(r);
