@@ -348,6 +348,18 @@ for size in SIZES:
         w("```")
         w("")
 
+# What a daily backup sends to S3 (bench/repo-s3-bench), against restic.
+for size in SIZES:
+    path = os.path.join(resdir, "repo-s3-%s.txt" % size)
+    if os.path.exists(path):
+        w("## Repository (format 2) in S3 at %s: bench/repo-s3-bench" % size)
+        w("")
+        w("```")
+        with open(path) as f:
+            out.append(f.read().rstrip("\n"))
+        w("```")
+        w("")
+
 # The restore drill by phase (bench/drill-bench): its table and raw lines.
 for size in SIZES:
     path = os.path.join(resdir, "drill-%s.txt" % size)
