@@ -84,8 +84,10 @@ cp "$TMP/pack.save" "$pack"
 # each one. A damaged chunk in the middle of a pack of the snapshot (placed
 # last) is found while the files are written beside their destinations,
 # before anything live changed.
+# The largest pack of the snapshot (kind 0 in its header): the first
+# backup's, which the second only adds to.
 rpack=
-for p in $(find "$R/packs" -type f -size +100k); do
+for p in $(find "$R/packs" -type f -size +100k -printf '%s %p\n' | sort -rn | cut -d' ' -f2); do
 	[ "$(od -An -tu1 -j5 -N1 "$p" | tr -d ' ')" = 0 ] && { rpack=$p; break; }
 done
 cp "$rpack" "$TMP/rpack.save"
