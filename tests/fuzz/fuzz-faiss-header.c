@@ -17,18 +17,14 @@
 
 static int fz_fd = -1;
 
-int
-LLVMFuzzerInitialize(int *argc, char ***argv)
+void
+fuzz_setup(void)
 {
-	(void)argc;
-	(void)argv;
-	fuzz_quiet();
 	fz_fd = memfd_create("index.faiss", MFD_CLOEXEC);
 	if (fz_fd < 0) {
 		perror("memfd_create");
 		abort();
 	}
-	return 0;
 }
 
 int

@@ -53,15 +53,6 @@ fz_on_slot(void *ud, uint64_t slot, uint64_t keys, uint64_t expires)
 }
 
 int
-LLVMFuzzerInitialize(int *argc, char ***argv)
-{
-	(void)argc;
-	(void)argv;
-	fuzz_quiet();
-	return 0;
-}
-
-int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static const char *const prefixes[] = { "chimera-vectors:", "chimera-users:" };

@@ -87,3 +87,14 @@ fuzz_quiet(void)
 {
 	log_set_stderr(0);
 }
+
+int
+LLVMFuzzerInitialize(int *argc, char ***argv)
+{
+	(void)argc;
+	(void)argv;
+	fuzz_quiet();
+	if (fuzz_setup != NULL)
+		fuzz_setup();
+	return 0;
+}

@@ -34,4 +34,9 @@ char *fuzz_text(const uint8_t *data, size_t size);
  * thousand. */
 void fuzz_quiet(void);
 
+/* Once per process before the first input, after fuzz_quiet(): a harness
+ * that needs more set up defines it (fuzz-util.c's LLVMFuzzerInitialize
+ * calls it when it is there). */
+void fuzz_setup(void) __attribute__((weak));
+
 #endif
