@@ -179,26 +179,6 @@ restore_s3 120
 ok $? "the remaining backup still restores from S3" || sed 's/^/# /' "$TMP/err" | tail -5
 
 # --- cancellation -------------------------------------------------------------------------------
-term_within() {   # SECONDS CMD...: run, TERM after 2 s, wait; prints the status
-	local secs=$1 pid i
-	shift
-	"$@" >/dev/null 2>"$TMP/err" &
-	pid=$!
-	sleep 2
-	kill -TERM "$pid"
-	for ((i = 0; i < secs * 10; i++)); do
-		kill -0 "$pid" 2>/dev/null || break
-		sleep 0.1
-	done
-	if kill -0 "$pid" 2>/dev/null; then
-		kill -KILL "$pid"
-		wait "$pid" 2>/dev/null
-		echo hung
-		return
-	fi
-	wait "$pid"
-	echo $?
-}
 sed -i 's/low_speed_time = 10;/low_speed_time = 600;/' "$C"
 mode "name=list-trickle&match=$REPO_Q"
 st=$(term_within 15 "$VSBACKUP" -c "$C" list --location s3)

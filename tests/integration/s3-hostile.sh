@@ -176,26 +176,6 @@ is $? 1 "  printing no escape character"
 write_config "$TMP/vs.conf" 's3.prefix="vector_store_backups"' 's3.low_speed_time=600' \
     's3.max_attempts=20'
 mkdir -p "$TMP/backups"
-term_within() {   # SECONDS CMD...: run, TERM after 2 s, wait; prints the status
-	local secs=$1 pid i
-	shift
-	"$@" >/dev/null 2>"$TMP/err" &
-	pid=$!
-	sleep 2
-	kill -TERM "$pid"
-	for ((i = 0; i < secs * 10; i++)); do
-		kill -0 "$pid" 2>/dev/null || break
-		sleep 0.1
-	done
-	if kill -0 "$pid" 2>/dev/null; then
-		kill -KILL "$pid"
-		wait "$pid" 2>/dev/null
-		echo hung
-		return
-	fi
-	wait "$pid"
-	echo $?
-}
 mode 'name=list-trickle'
 st=$(term_within 15 "$VSBACKUP" -c "$TMP/vs.conf" list --location s3)
 [ "$st" != hung ] && [ "$st" != 0 ]

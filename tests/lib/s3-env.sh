@@ -11,6 +11,9 @@
 #                        the proxy
 #   hostile_ctl PATH     GET a control URL of it (mode?..., clear, log, count)
 #   probe ARGS           run tests/unit/s3-probe
+#   term_within SECS CMD...  run CMD (stderr in $TMP/err), send it SIGTERM
+#                        after 2 s, wait up to SECS; prints its exit status,
+#                        or "hung" (then it is killed)
 PROBE=$VSBACKUP_BUILDDIR/tests/unit/s3-probe
 S3_PROXY_PID=
 
@@ -78,3 +81,24 @@ s3_start_hostile() {
 hostile_ctl() { curl -fsS "$S3_ENDPOINT/__hostile/$1"; }
 
 probe() { "$PROBE" "$@"; }
+
+term_within() {
+	local secs=$1 pid i
+	shift
+	"$@" >/dev/null 2>"$TMP/err" &
+	pid=$!
+	sleep 2
+	kill -TERM "$pid"
+	for ((i = 0; i < secs * 10; i++)); do
+		kill -0 "$pid" 2>/dev/null || break
+		sleep 0.1
+	done
+	if kill -0 "$pid" 2>/dev/null; then
+		kill -KILL "$pid"
+		wait "$pid" 2>/dev/null
+		echo hung
+		return
+	fi
+	wait "$pid"
+	echo $?
+}
