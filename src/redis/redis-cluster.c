@@ -6,7 +6,6 @@
  */
 #include "config.h"
 
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,34 +19,6 @@
 
 /* Longest host name accepted from a node. */
 #define CLUSTER_HOST_MAX 255
-/* Notes gathered on the seeds asked, for the final message. */
-#define NOTES_MAX (VS_ERROR_MSG_MAX - 200)
-
-struct notes {
-	char text[NOTES_MAX];
-	size_t len;
-};
-
-static void __attribute__((format(printf, 2, 3)))
-note(struct notes *n, const char *fmt, ...)
-{
-	va_list ap;
-	int k;
-
-	if (n->len + 3 >= sizeof n->text)
-		return;
-	if (n->len > 0) {
-		memcpy(n->text + n->len, "; ", 2);
-		n->len += 2;
-	}
-	va_start(ap, fmt);
-	k = vsnprintf(n->text + n->len, sizeof n->text - n->len, fmt, ap);
-	va_end(ap);
-	if (k > 0)
-		n->len += (size_t)k < sizeof n->text - n->len ? (size_t)k :
-		    sizeof n->text - n->len - 1;
-}
-
 bool
 redis_cluster_mode(const struct config *cfg)
 {
@@ -610,7 +581,7 @@ int
 redis_cluster_discover(const struct config *cfg, struct redis_cluster *cl,
     struct vs_error *err)
 {
-	struct notes n = { .len = 0 };
+	struct redis_notes n = { .len = 0 };
 
 	memset(cl, 0, sizeof *cl);
 	for (size_t i = 0; i < cfg->redis.nnodes; i++) {
@@ -622,14 +593,14 @@ redis_cluster_discover(const struct config *cfg, struct redis_cluster *cl,
 
 		memset(&cand, 0, sizeof cand);
 		if (config_addr_parse(s, host, sizeof host, &port) != 0) {
-			note(&n, _("%s: not host:port"), s);
+			redis_note(&n, _("%s: not host:port"), s);
 			continue;
 		}
 		seed = redis_config_aim(cfg, host, port);
 		if (ask_seed(seed, &cand, why, sizeof why) != 0) {
 			config_free(seed);
 			redis_cluster_clear(&cand);
-			note(&n, _("node %s %s"), s, why);
+			redis_note(&n, _("node %s %s"), s, why);
 			continue;
 		}
 		config_free(seed);

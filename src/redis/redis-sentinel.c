@@ -10,7 +10,6 @@
 #include <ifaddrs.h>
 #include <netdb.h>
 #include <netinet/in.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,34 +24,6 @@
 
 /* Longest host name accepted from a sentinel. */
 #define SENTINEL_HOST_MAX 255
-/* Notes gathered on the sentinels asked, for the final message. */
-#define NOTES_MAX (VS_ERROR_MSG_MAX - 200)
-
-struct notes {
-	char text[NOTES_MAX];
-	size_t len;
-};
-
-static void __attribute__((format(printf, 2, 3)))
-note(struct notes *n, const char *fmt, ...)
-{
-	va_list ap;
-	int k;
-
-	if (n->len + 3 >= sizeof n->text)
-		return;
-	if (n->len > 0) {
-		memcpy(n->text + n->len, "; ", 2);
-		n->len += 2;
-	}
-	va_start(ap, fmt);
-	k = vsnprintf(n->text + n->len, sizeof n->text - n->len, fmt, ap);
-	va_end(ap);
-	if (k > 0)
-		n->len += (size_t)k < sizeof n->text - n->len ? (size_t)k :
-		    sizeof n->text - n->len - 1;
-}
-
 bool
 redis_sentinel_mode(const struct config *cfg)
 {
@@ -344,7 +315,7 @@ int
 redis_sentinel_discover(const struct config *cfg, bool want_replica,
     struct redis_target *t, struct vs_error *err)
 {
-	struct notes n = { .len = 0 };
+	struct redis_notes n = { .len = 0 };
 
 	memset(t, 0, sizeof *t);
 	for (size_t i = 0; i < cfg->redis.nsentinels; i++) {
@@ -356,14 +327,14 @@ redis_sentinel_discover(const struct config *cfg, bool want_replica,
 		struct redis_target cand;
 
 		if (ctx == NULL) {
-			note(&n, _("sentinel %s: %s"), s, why);
+			redis_note(&n, _("sentinel %s: %s"), s, why);
 			continue;
 		}
 		if (ask_master(ctx, cfg->redis.master_name, mhost, &mport, why,
 		    sizeof why) != 0 || (want_replica && ask_replica(ctx,
 		    cfg->redis.master_name, rhost, &rport, why, sizeof why) != 0)) {
 			redisFree(ctx);
-			note(&n, _("sentinel %s: %s"), s, why);
+			redis_note(&n, _("sentinel %s: %s"), s, why);
 			continue;
 		}
 		redisFree(ctx);
@@ -376,7 +347,7 @@ redis_sentinel_discover(const struct config *cfg, bool want_replica,
 		snprintf(cand.source_addr, sizeof cand.source_addr, "%s", addr);
 		if (confirm_master(cand.master, cand.master_replid,
 		    sizeof cand.master_replid, why, sizeof why) != 0) {
-			note(&n, _("sentinel %s names %s as the master, but %s"), s, addr, why);
+			redis_note(&n, _("sentinel %s names %s as the master, but %s"), s, addr, why);
 			redis_target_clear(&cand);
 			continue;
 		}
@@ -390,7 +361,7 @@ redis_sentinel_discover(const struct config *cfg, bool want_replica,
 			cand.source->redis.dbfilename = xstrdup("");
 			format_addr(cand.source_addr, sizeof cand.source_addr, rhost, rport);
 			if (confirm_replica(cand.source, mhost, mport, why, sizeof why) != 0) {
-				note(&n, _("sentinel %s names %s as a replica, but %s"), s,
+				redis_note(&n, _("sentinel %s names %s as a replica, but %s"), s,
 				    cand.source_addr, why);
 				redis_target_clear(&cand);
 				continue;
@@ -409,7 +380,7 @@ redis_sentinel_confirm(const struct config *cfg, const struct redis_target *t,
     struct vs_error *err)
 {
 	char replid[48], why[VS_ERROR_MSG_MAX / 2];
-	struct notes n = { .len = 0 };
+	struct redis_notes n = { .len = 0 };
 
 	if (confirm_master(t->master, replid, sizeof replid, why, sizeof why) != 0)
 		return error_set(err, VS_ERR_REDIS, _("a failover of \"%s\" happened during "
@@ -428,12 +399,12 @@ redis_sentinel_confirm(const struct config *cfg, const struct redis_target *t,
 		redisContext *ctx = sentinel_open(cfg, s, why, sizeof why);
 
 		if (ctx == NULL) {
-			note(&n, _("sentinel %s: %s"), s, why);
+			redis_note(&n, _("sentinel %s: %s"), s, why);
 			continue;
 		}
 		if (ask_master(ctx, cfg->redis.master_name, host, &port, why, sizeof why) != 0) {
 			redisFree(ctx);
-			note(&n, _("sentinel %s: %s"), s, why);
+			redis_note(&n, _("sentinel %s: %s"), s, why);
 			continue;
 		}
 		redisFree(ctx);

@@ -37,6 +37,19 @@ const char *redis_conf_name(const struct config *cfg);
 void redis_noperm_hint(const struct config *cfg, const char *text, char *buf,
     size_t size);
 
+/* Notes gathered on the servers asked in turn (seeds, sentinels), for
+ * the message when none of them would do: "a: why; b: why". What does
+ * not fit is left out. */
+#define REDIS_NOTES_MAX (VS_ERROR_MSG_MAX - 200)
+
+struct redis_notes {
+	char text[REDIS_NOTES_MAX];
+	size_t len;
+};
+
+void redis_note(struct redis_notes *n, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
 /* Does an error reply start with this error code ("LOADING", "NOAUTH")? */
 bool redis_reply_is(const redisReply *rep, const char *code);
 
