@@ -166,6 +166,14 @@ int
 blob_decode(const struct repo_codec *c, const unsigned char id[REPO_ID_SIZE],
     const void *blob, size_t len, void *out, size_t raw_len, struct vs_error *err)
 {
+	return blob_decode_opt(c, id, blob, len, out, raw_len, true, err);
+}
+
+int
+blob_decode_opt(const struct repo_codec *c, const unsigned char id[REPO_ID_SIZE],
+    const void *blob, size_t len, void *out, size_t raw_len, bool check_id,
+    struct vs_error *err)
+{
 	const unsigned char *plain = blob;
 	unsigned char *opened = NULL, check[REPO_ID_SIZE];
 	size_t plen = len;
@@ -207,8 +215,9 @@ blob_decode(const struct repo_codec *c, const unsigned char id[REPO_ID_SIZE],
 		error_set(err, VS_ERR_VERIFY, _("unknown chunk type %u"), plain[0]);
 		goto out;
 	}
-	repo_chunk_id(c->keys, out, raw_len, check);
-	if (memcmp(check, id, REPO_ID_SIZE) != 0) {
+	if (check_id)
+		repo_chunk_id(c->keys, out, raw_len, check);
+	if (check_id && memcmp(check, id, REPO_ID_SIZE) != 0) {
 		error_set(err, VS_ERR_VERIFY, _("the chunk's content does not match its id"));
 		goto out;
 	}

@@ -59,6 +59,15 @@ unsigned char *blob_encode(const struct repo_codec *c, const unsigned char id[RE
 int blob_decode(const struct repo_codec *c, const unsigned char id[REPO_ID_SIZE],
     const void *blob, size_t len, void *out, size_t raw_len, struct vs_error *err);
 
+/* The same, checking the content against the id only when check_id: a
+ * reader that checks the whole file's SHA-256 anyway (a restore) skips
+ * the hash of each chunk, and looks for the damaged one only when the
+ * file's hash does not match. Decryption (authenticated, the id bound),
+ * the type byte and the length are checked either way. */
+int blob_decode_opt(const struct repo_codec *c, const unsigned char id[REPO_ID_SIZE],
+    const void *blob, size_t len, void *out, size_t raw_len, bool check_id,
+    struct vs_error *err);
+
 /* Envelope body of len bytes as an object of kind (4 characters). */
 unsigned char *env_encode(const struct repo_codec *c, const char kind[4], const void *body,
     size_t len, size_t *outlen);

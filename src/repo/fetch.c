@@ -2,7 +2,8 @@
  * Reading many chunks with few requests: the chunks wanted are sorted by
  * pack and offset, neighbours (packs hold chunks in file order) are read
  * with one ranged get, and the ranges are shared by a few threads. Every
- * chunk is checked against its id as it is decoded. For a restore the
+ * chunk is checked against its id as it is decoded (unless the caller
+ * checks the whole result's hash and asks for skip_id_check). For a restore the
  * ranges are taken in the order of the file (their smallest tag), so the
  * file fills from its start and can be hashed while it fills.
  *
@@ -162,8 +163,8 @@ do_range(struct fetch *f, unsigned worker, const struct range *rg, unsigned char
 		raw += it->loc.raw;
 
 		error_clear(&berr);
-		if (blob_decode(&f->r->codec, it->id, buf + (it->loc.offset - rg->off),
-		    it->loc.stored, out, it->loc.raw, &berr) != 0) {
+		if (blob_decode_opt(&f->r->codec, it->id, buf + (it->loc.offset - rg->off),
+		    it->loc.stored, out, it->loc.raw, !f->o->skip_id_check, &berr) != 0) {
 			char hex[2 * REPO_ID_SIZE + 1];
 
 			repo_hex(it->id, REPO_ID_SIZE, hex);

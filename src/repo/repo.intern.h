@@ -175,6 +175,7 @@ struct fetch_opts {
 	size_t range_max;         /* bytes one read covers at most (0: 4 MiB) */
 	bool keep_going;          /* damage is told to fn, not an error */
 	bool file_order;          /* ranges in the order of their smallest tag */
+	bool skip_id_check;       /* the caller hashes the whole result itself */
 	fetch_fn fn;
 	fetch_end_fn end;         /* optional */
 	void *ud;

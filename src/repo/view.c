@@ -415,10 +415,16 @@ repo_view_remove(struct storage *st, const char *id, struct vs_error *err)
 
 /*
  * One pass: the chunks are read with few ranged reads (coalesced, several
- * at a time, in the order of the file), each checked against its id as it
- * is decoded; neighbours in the file leave in one write; a thread hashes
- * the part of the file that is already whole (follow-hash.c), so the
- * file's own SHA-256 is checked as soon as the last chunk lands.
+ * at a time, in the order of the file) and decoded; neighbours in the file
+ * leave in one write; a thread hashes the part of the file that is already
+ * whole (follow-hash.c), so the file's own SHA-256 is checked as soon as
+ * the last chunk lands. That hash covers every chunk, so the chunks are
+ * not hashed one by one on the way (an encrypted chunk is still
+ * authenticated as it is opened); only when the file's hash does not match
+ * are they read again and checked against their ids, to name the damaged
+ * chunk and pack. The file is written beside its destination and put in
+ * place only after the hash matched (jobs/place.c), so nothing damaged
+ * ever reaches the live files.
  *
  * DESIGN: each fetch worker owns its slot of w[] (its pending write); the
  * lock guards done[] and prefix.
@@ -525,6 +531,29 @@ restore_end(void *ud, unsigned worker, struct vs_error *err)
 	return restore_flush(rs, &rs->w[worker], err);
 }
 
+static int
+recheck_item(void *ud, unsigned worker, const struct fetch_item *it, const void *data,
+    size_t len, const struct vs_error *bad, struct vs_error *err)
+{
+	(void)ud, (void)worker, (void)it, (void)data, (void)len, (void)bad, (void)err;
+	return 0;
+}
+
+/*
+ * The file's SHA-256 did not match: read its chunks again, this time each
+ * checked against its id, to name the damaged chunk and its pack. 0 when
+ * every chunk is whole (the caller reports the file's hash), else -1 with
+ * err naming the first damaged one.
+ */
+static int
+restore_find_damage(struct repo *r, struct fetch_item *items, size_t n, struct vs_error *err)
+{
+	struct fetch_opts o = { .nthreads = RESTORE_THREADS, .range_max = 2u << 20,
+	    .fn = recheck_item };
+
+	return repo_fetch(r, items, n, &o, err);
+}
+
 int
 repo_restore_file(struct repo *r, const struct manifest *m, const char *file, int fd,
     const struct storage_progress *progress, struct vs_error *err)
@@ -536,7 +565,8 @@ repo_restore_file(struct repo *r, const struct manifest *m, const char *file, in
 	/* Reads of 2 MiB: large enough to be few, small enough that four
 	 * threads stay well under 64 MiB. */
 	struct fetch_opts o = { .nthreads = RESTORE_THREADS, .file_order = true, .range_max = 2u << 20,
-	    .fn = restore_item, .end = restore_end, .ud = &rs, .progress = progress };
+	    .skip_id_check = true, .fn = restore_item, .end = restore_end, .ud = &rs,
+	    .progress = progress };
 	uint64_t *offs = NULL;
 	char hex[65];
 	size_t n = 0;
@@ -584,6 +614,8 @@ repo_restore_file(struct repo *r, const struct manifest *m, const char *file, in
 		goto out;
 	manifest_hex(md, hex);
 	if (strcmp(hex, f->sha256) != 0) {
+		if (restore_find_damage(r, items, n, err) != 0)
+			goto out;
 		error_set(err, VS_ERR_VERIFY, _("%s of backup %s reassembles to SHA-256 %s, the "
 		    "manifest says %s"), file, m->backup_id, hex, f->sha256);
 		goto out;

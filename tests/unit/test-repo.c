@@ -384,6 +384,11 @@ test_restore(void)
 	is_int(err.code, VS_ERR_VERIFY, "  as damage");
 	ok(strstr(err.msg, "chunk") != NULL && strstr(err.msg, "pack") != NULL,
 	    "  naming the chunk and its pack: %s", err.msg);
+	/* The byte is in a chunk stored raw: only its content is wrong, which
+	 * the file's hash sees first; the chunks are then read again, each
+	 * against its id. */
+	ok(strstr(err.msg, "does not match its id") != NULL,
+	    "  found by its id once the file's hash did not match");
 	close(ofd);
 	is_int(repo_check_present(r, &m, "content_index.faiss", &fc, &err), 0,
 	    "the presence check reads no chunk");
