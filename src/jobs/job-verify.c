@@ -382,6 +382,26 @@ verify_chunk_progress(void *ud, uint64_t delta)
 	return job_cancelled(vc->job) ? -1 : 0;
 }
 
+/* Record a file's chunk check (read: each chunk was read, else only found
+ * in the index): 1 when some chunks are not sound. */
+static int
+chunks_record(struct verify_ctx *vc, const char *what, const struct repo_file_check *fc,
+    bool read)
+{
+	if (fc->bad > 0) {
+		check(vc, what, false, _("%llu of %llu chunks damaged or missing: %s"),
+		    (unsigned long long)fc->bad, (unsigned long long)fc->chunks, fc->first);
+		return 1;
+	}
+	if (read)
+		check(vc, what, true, _("%llu chunks read and matched their ids"),
+		    (unsigned long long)fc->chunks);
+	else
+		check(vc, what, true, _("%llu chunks indexed in packs that are there"),
+		    (unsigned long long)fc->chunks);
+	return 0;
+}
+
 /* Format 2: read exactly the chunks the file uses, each checked against
  * its id. 0 when all are sound, 1 when some are not (recorded), -1 when
  * the check could not run. */
@@ -401,28 +421,14 @@ verify_chunks(struct verify_ctx *vc, const struct manifest *m, const struct mani
 	if (vc->presence) {
 		if (repo_check_present(r, m, f->name, &fc, err) != 0)
 			return -1;
-		if (fc.bad > 0) {
-			check(vc, what, false, _("%llu of %llu chunks damaged or missing: %s"),
-			    (unsigned long long)fc.bad, (unsigned long long)fc.chunks, fc.first);
-			return 1;
-		}
-		check(vc, what, true, _("%llu chunks indexed in packs that are there"),
-		    (unsigned long long)fc.chunks);
-		return 0;
+		return chunks_record(vc, what, &fc, false);
 	}
 	if (repo_check_file(r, m, f->name, &progress, &fc, err) != 0) {
 		if (err->code == VS_ERR_CANCELLED || job_cancelled(vc->job))
 			job_cancel_error(err);
 		return -1;
 	}
-	if (fc.bad > 0) {
-		check(vc, what, false, _("%llu of %llu chunks damaged or missing: %s"),
-		    (unsigned long long)fc.bad, (unsigned long long)fc.chunks, fc.first);
-		return 1;
-	}
-	check(vc, what, true, _("%llu chunks read and matched their ids"),
-	    (unsigned long long)fc.chunks);
-	return 0;
+	return chunks_record(vc, what, &fc, true);
 }
 
 struct find_ctx {
