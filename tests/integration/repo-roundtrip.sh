@@ -69,9 +69,17 @@ cmp -s "$CI" "$TMP/ci.orig" && cmp -s "$UI" "$TMP/ui.orig"
 ok $? "  both live index files are byte-identical to the originals"
 
 # --- a damaged chunk is found ----------------------------------------------------
-pack=$(find "$R/packs" -type f -size +100k | head -1)
-cp "$pack" "$TMP/pack.save"
-printf '\xff' | dd of="$pack" bs=1 seek=5000 conv=notrunc 2>/dev/null
+# A pack the first backup uses: the restore's safety backup wrote packs of
+# its own, which the listing may give first.
+pack=
+for p in $(find "$R/packs" -type f -size +100k); do
+	cp "$p" "$TMP/pack.save"
+	printf '\xff' | dd of="$p" bs=1 seek=5000 conv=notrunc 2>/dev/null
+	vsb verify "$id1" >/dev/null 2>&1
+	[ $? -eq 3 ] && { pack=$p; break; }
+	cp "$TMP/pack.save" "$p"
+done
+[ -n "$pack" ] || bail_out "no pack of the first backup took the damage"
 run verify "$id1"
 is "$RC" 3 "a flipped byte in a pack: verify exits 3" || show "$OUT" "$ERR"
 like "$OUT" "chunks damaged or missing" "  naming the damaged chunks"
