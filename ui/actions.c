@@ -95,6 +95,26 @@ tui_ask_backup(struct tui *t)
 	tui_open_form(t, &f);
 }
 
+/*
+ * The "Copy" field of a dialog on one backup: a choice per location that
+ * holds a copy (only the usable ones when usable), the best one chosen.
+ */
+static void
+copy_choices(struct tui *t, const struct tui_row *r, struct form_field *copy, bool usable)
+{
+	copy->label = _("Copy");
+	for (size_t i = 0; i < r->e->nloc && copy->nchoices < FORM_MAX_CHOICES; i++) {
+		const struct catalog_copy *c = catalog_copy_at(r->e, i);
+
+		if (usable ? !catalog_copy_usable(c) : !c->present)
+			continue;
+		if (c == r->best)
+			copy->value = copy->nchoices;
+		copy->choices[copy->nchoices] = catalog_location_label(t->m.cat, i);
+		copy->vals[copy->nchoices++] = (int)i;
+	}
+}
+
 /* --- verify --- */
 
 static void
@@ -125,15 +145,7 @@ tui_ask_verify(struct tui *t, const struct tui_row *r)
 	f.fields[0].nchoices = 2;
 	f.nfields = 1;
 	/* Only the copies there are: no S3 choice without S3. */
-	copy->label = _("Copy");
-	for (size_t i = 0; i < r->e->nloc && copy->nchoices < FORM_MAX_CHOICES; i++) {
-		if (!catalog_copy_at(r->e, i)->present)
-			continue;
-		if (catalog_copy_at(r->e, i) == r->best)
-			copy->value = copy->nchoices;
-		copy->choices[copy->nchoices] = catalog_location_label(t->m.cat, i);
-		copy->vals[copy->nchoices++] = (int)i;
-	}
+	copy_choices(t, r, copy, false);
 	if (copy->nchoices > 1)
 		f.nfields = 2;
 	f.action.kind = ACT_VERIFY;
@@ -166,15 +178,7 @@ tui_ask_drill(struct tui *t, const struct tui_row *r)
 	      "their own) and checks keys, documents and both indexes."));
 	snprintf(f.text[1], sizeof f.text[1], "%s",
 	    _("Nothing live is touched; the recovery time is measured and kept with the backup."));
-	copy->label = _("Copy");
-	for (size_t i = 0; i < r->e->nloc && copy->nchoices < FORM_MAX_CHOICES; i++) {
-		if (!catalog_copy_usable(catalog_copy_at(r->e, i)))
-			continue;
-		if (catalog_copy_at(r->e, i) == r->best)
-			copy->value = copy->nchoices;
-		copy->choices[copy->nchoices] = catalog_location_label(t->m.cat, i);
-		copy->vals[copy->nchoices++] = (int)i;
-	}
+	copy_choices(t, r, copy, true);
 	if (copy->nchoices > 1)
 		f.nfields = 1;
 	f.action.kind = ACT_DRILL;
