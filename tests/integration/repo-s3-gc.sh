@@ -23,6 +23,7 @@ command -v redis-server >/dev/null || skip_all "redis-server is not installed"
 s3_setup
 . "$TESTS_DIR/lib/s3-e2e-lib.sh"
 s3_e2e_demo 2000
+redis_settle "$D/redis.sock"
 C=$(conf main)
 sed -i 's|^repository = { format = 1; };|repository = { format = 2; };|' "$C"
 vs() { "$VSBACKUP" -c "$C" "$@"; }
