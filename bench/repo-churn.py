@@ -1,7 +1,10 @@
 #!/usr/bin/python3
 """One day of churn on a demo store, as the repository benchmark measures it:
 1% of the content documents rewritten, 0.2% deleted with their vectors
-(remove_ids), 1% added with vectors. Writes Redis through redis-cli --pipe.
+(remove_ids), 1% added with vectors. Rewritten and added documents have the
+shape and number format of the store's own (the demo's: compact JSON, six
+decimals per embedding value), so a day adds what a real revision would.
+Writes Redis through redis-cli --pipe.
 
     repo-churn.py SOCKET CONTENT_INDEX SEED
 """
@@ -32,16 +35,47 @@ def resp(*args):
     return "".join(out)
 
 
-def doc(fid):
-    v = np.random.default_rng(rng.randrange(1 << 30)).random(d).astype("float32")
+def embedding(v):
+    # As the store's own documents hold them: six decimals, no spaces.
+    return "[" + ",".join("%.6f" % x for x in v) + "]"
+
+
+def doc(fid, old=None):
+    """A document shaped like the store's: the fields of the old one kept
+    (a revision), or new ones; a new title and a new embedding."""
+    v = np.random.default_rng(rng.randrange(1 << 30)).random(d).astype("float32") - 0.5
     v /= np.linalg.norm(v)
-    return json.dumps({"faiss_id": fid, "text": "document %d revised %d" % (fid, seed),
-                       "embedding": [float(x) for x in v]}), v
+    fields = dict(old) if old else {
+        "id": "%08x-%04x-4%03x-a%03x-%012x" % (rng.getrandbits(32), rng.getrandbits(16),
+                                               rng.getrandbits(12), rng.getrandbits(12),
+                                               rng.getrandbits(48)),
+        "faiss_id": fid, "category": "technology", "language": "en",
+        "author": "Sara Weber", "word_count": rng.randrange(300, 3000),
+        "created_at": "2024-06-%02dT09:00:00Z" % (seed % 28 + 1)}
+    fields.pop("embedding", None)
+    fields["title"] = "Document %d, revision %d" % (fields.get("faiss_id", fid), seed)
+    head = json.dumps(fields, separators=(",", ":"), ensure_ascii=False)
+    return head[:-1] + ',"embedding":' + embedding(v) + "}", v
+
+
+def current(ks):
+    """The documents now stored under ks (JSON objects; {} where unreadable)."""
+    out = subprocess.run(cli + ["mget"] + ks, capture_output=True, check=True).stdout
+    docs = []
+    for line in out.decode("utf-8", "replace").split("\n")[:len(ks)]:
+        try:
+            docs.append(json.loads(line))
+        except ValueError:
+            docs.append({})
+    return docs
 
 
 cmds = []
-for k in rng.sample(keys, n // 100):
-    cmds.append(resp("SET", k, doc(rng.randrange(1 << 30))[0]))
+changed = rng.sample(keys, n // 100)
+for i in range(0, len(changed), 500):
+    part = changed[i:i + 500]
+    for k, old in zip(part, current(part)):
+        cmds.append(resp("SET", k, doc(rng.randrange(1 << 30), old or None)[0]))
 gone = rng.sample(keys, max(1, n // 500))
 cmds.append(resp("DEL", *gone))
 ids = faiss.vector_to_array(ix.id_map)
