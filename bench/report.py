@@ -91,6 +91,38 @@ def verdict(ok):
 
 out = []
 w = out.append
+
+
+def row(*cells):
+    """A table line; an empty cell is written "| |"."""
+    return "|" + "".join(" %s |" % c if c != "" else " |" for c in cells)
+
+
+def table(header, rows):
+    """A Markdown table: the header's cells, the separator, the rows (lines
+    made by row()), and a blank line."""
+    w(row(*header))
+    w("|" + "---|" * len(header))
+    out.extend(rows)
+    w("")
+
+
+def raw_section(name, title):
+    """Each size's bench/results/NAME-SIZE.txt, as it is, under TITLE (with
+    the size in place of %s)."""
+    for size in SIZES:
+        path = os.path.join(resdir, "%s-%s.txt" % (name, size))
+        if not os.path.exists(path):
+            continue
+        w("## " + title % size)
+        w("")
+        w("```")
+        with open(path) as f:
+            out.append(f.read().rstrip("\n"))
+        w("```")
+        w("")
+
+
 w("# vsbackup benchmark results")
 w("")
 w("Written by `bench/report.py` from the raw numbers in `bench/results/` (one line per "
@@ -129,20 +161,20 @@ for size in SIZES:
     if missing:
         w("Not measured at this size: %s." % ", ".join(missing))
         w("")
-    w("| machine | |")
-    w("|---|---|")
-    w("| CPU | %s, %s cores (virtual machine, shared) |" % (env.get("cpu"), env.get("cores")))
-    w("| memory | %s |" % env.get("memory"))
-    w("| disk of the work dir | %s; %s |" % (env.get("disk"), " ".join(env.get("fs", "").split())))
-    w("| load average at the end | %s |" % env.get("loadavg_end"))
-    w("| kernel | %s |" % env.get("kernel"))
-    w("| vsbackup | %s (build-bench: -O2 -g, no sanitizers) |" % env.get("vsbackup"))
-    w("| redis-server | %s |" % env.get("redis"))
-    w("| awscli | %s (Debian, default settings) |" % env.get("awscli"))
-    w("| s3rver | %s on node %s |" % (env.get("s3rver"), env.get("node")))
-    w("| sha256sum | %s |" % env.get("coreutils"))
-    w("| python3-faiss | %s |" % env.get("faiss_python"))
-    w("")
+    table(("machine", ""), [
+        row("CPU", "%s, %s cores (virtual machine, shared)" % (env.get("cpu"), env.get("cores"))),
+        row("memory", env.get("memory")),
+        row("disk of the work dir", "%s; %s" % (env.get("disk"),
+                                                " ".join(env.get("fs", "").split()))),
+        row("load average at the end", env.get("loadavg_end")),
+        row("kernel", env.get("kernel")),
+        row("vsbackup", "%s (build-bench: -O2 -g, no sanitizers)" % env.get("vsbackup")),
+        row("redis-server", env.get("redis")),
+        row("awscli", "%s (Debian, default settings)" % env.get("awscli")),
+        row("s3rver", "%s on node %s" % (env.get("s3rver"), env.get("node"))),
+        row("sha256sum", env.get("coreutils")),
+        row("python3-faiss", env.get("faiss_python")),
+    ])
     w("Dataset (made by `vsbackup demo` in %s s): one backup is %.1f MiB: RDB %.1f MiB, "
       "content index %.1f MiB, user index %.1f MiB." % (
           env.get("demo_seconds"), ref / 1048576.0, int(env["rdb_bytes"]) / 1048576.0,
@@ -188,16 +220,13 @@ for size in SIZES:
         if not ta and not tb:
             continue
         r, m = ratio(ta, tb)
-        rows.append("| %s | %s | %s | %s | %s | %s | %s | %s |" % (
-            what, cache, cell(ta), bname, cell(tb), r, tgt,
-            verdict(test(m) if m is not None else None)))
+        rows.append(row(what, cache, cell(ta), bname, cell(tb), r, tgt,
+                        verdict(test(m) if m is not None else None)))
     if rows:
         w("### Times (seconds)")
         w("")
-        w("| what | cache | vsbackup | baseline | baseline time | ratio | target | |")
-        w("|---|---|---|---|---|---|---|---|")
-        out.extend(rows)
-        w("")
+        table(("what", "cache", "vsbackup", "baseline", "baseline time", "ratio", "target", ""),
+              rows)
     srows = []
     for what, server, key in (("upload, vsbackup", "s3rver", "upload_vsbackup"),
                               ("upload, vsbackup, one PUT per file", "s3rver",
@@ -214,9 +243,9 @@ for size in SIZES:
         srv = times(runs, key + "@server", main_cache)
         if not wall or not srv:
             continue
-        srows.append("| %s | %s | %s | %s | %.0f%% |" % (
-            what, server, fmt_s(statistics.median(wall)), fmt_s(statistics.median(srv)),
-            100 * statistics.median(srv) / statistics.median(wall)))
+        srows.append(row(what, server, fmt_s(statistics.median(wall)),
+                         fmt_s(statistics.median(srv)),
+                         "%.0f%%" % (100 * statistics.median(srv) / statistics.median(wall))))
     if srows:
         w("The S3 server is part of every transfer: s3rver is one node process, doing "
           "most of its work on one thread, and the CPU time it used during each run (from "
@@ -224,10 +253,8 @@ for size in SIZES:
           "for its part of it. s3-sink (bench/s3-sink.js) stores nothing and checks "
           "nothing: its share is the least any server needs.")
         w("")
-        w("| transfer | server | wall s (median) | server CPU s (median) | server CPU / wall |")
-        w("|---|---|---|---|---|")
-        out.extend(srows)
-        w("")
+        table(("transfer", "server", "wall s (median)", "server CPU s (median)",
+               "server CPU / wall"), srows)
     for cache in ("cold", "warm"):
         ta, tb = times(runs, "verify_vsbackup", cache), times(runs, "verify_sha256sum", cache)
         if ta and tb:
@@ -247,17 +274,16 @@ for size in SIZES:
           "the pre-restore safety backup of the live state, the Redis stop, RDB placement, "
           "start and load, and the final key-count check.")
         w("")
-        w("| restore | cache | seconds | seed's target | ratio to target | "
-          "target on medium | |")
-        w("|---|---|---|---|---|---|---|")
+        rrows = []
         for name, ts, seed, med in (("local", rl, 300, 30), ("from S3", rs, 900, 60)):
             if not ts:
                 continue
             m = statistics.median(ts)
             v = verdict(m < med) if size == "medium" else "-"
-            w("| %s | %s | %s | %d s | %.3f | < %d s | %s |" % (
-                name, main_cache, cell(ts), seed, m / seed, med, v))
-        w("")
+            rrows.append(row(name, main_cache, cell(ts), "%d s" % seed, "%.3f" % (m / seed),
+                             "< %d s" % med, v))
+        table(("restore", "cache", "seconds", "seed's target", "ratio to target",
+               "target on medium", ""), rrows)
 
     # The TUI and list.
     tui_rows = []
@@ -271,9 +297,8 @@ for size in SIZES:
             if not ts:
                 continue
             m = statistics.median(ts)
-            tui_rows.append("| %s | %s | %s | %s | %s |" % (
-                what, cache, cell(ts), "< 0.3 s" if tgt else "-",
-                verdict(m < tgt) if tgt else "-"))
+            tui_rows.append(row(what, cache, cell(ts), "< 0.3 s" if tgt else "-",
+                                verdict(m < tgt) if tgt else "-"))
     if tui_rows:
         w("### 10,000 backups in backup_dir")
         w("")
@@ -284,10 +309,7 @@ for size in SIZES:
           "read (the list then shows as loading); the list follows when a worker has read "
           "every metadata.json.")
         w("")
-        w("| what | cache | seconds | target | |")
-        w("|---|---|---|---|---|")
-        out.extend(tui_rows)
-        w("")
+        table(("what", "cache", "seconds", "target", ""), tui_rows)
 
     # Memory of this size.
     mem = [
@@ -311,9 +333,8 @@ for size in SIZES:
         if p is None:
             continue
         mem_rows.setdefault(what, {})[size] = p
-        mrows.append("| %s | %s | %s | %s |" % (
-            what, mib(p), "< 64 MiB" if target else "-",
-            verdict(p < 64 * 1024) if target else "-"))
+        mrows.append(row(what, mib(p), "< 64 MiB" if target else "-",
+                         verdict(p < 64 * 1024) if target else "-"))
     if mrows:
         w("### Peak resident memory")
         w("")
@@ -321,56 +342,22 @@ for size in SIZES:
           "the children it waited for, over all runs (the Redis fork that writes the "
           "snapshot belongs to redis-server and is counted for neither side).")
         w("")
-        w("| program | peak RSS | target | |")
-        w("|---|---|---|---|")
-        out.extend(mrows)
-        w("")
+        table(("program", "peak RSS", "target", ""), mrows)
 
 if len(all_env) > 1 and mem_rows:
     sizes = [s for s in SIZES if s in all_env]
     w("## Peak memory across sizes")
     w("")
-    w("| program | " + " | ".join(sizes) + " |")
-    w("|---|" + "---|" * len(sizes))
-    for what, per in mem_rows.items():
-        w("| %s | %s |" % (what, " | ".join(mib(per[s]) if s in per else "-" for s in sizes)))
-    w("")
+    table(["program"] + sizes,
+          [row(what, *(mib(per[s]) if s in per else "-" for s in sizes))
+           for what, per in mem_rows.items()])
 
-# The repository's own benchmark (bench/repo-bench): its raw lines as run.
-for size in SIZES:
-    path = os.path.join(resdir, "repo-%s.txt" % size)
-    if os.path.exists(path):
-        w("## Repository (format 2) at %s: bench/repo-bench" % size)
-        w("")
-        w("```")
-        with open(path) as f:
-            out.append(f.read().rstrip("\n"))
-        w("```")
-        w("")
-
-# What a daily backup sends to S3 (bench/repo-s3-bench), against restic.
-for size in SIZES:
-    path = os.path.join(resdir, "repo-s3-%s.txt" % size)
-    if os.path.exists(path):
-        w("## Repository (format 2) in S3 at %s: bench/repo-s3-bench" % size)
-        w("")
-        w("```")
-        with open(path) as f:
-            out.append(f.read().rstrip("\n"))
-        w("```")
-        w("")
-
-# The restore drill by phase (bench/drill-bench): its table and raw lines.
-for size in SIZES:
-    path = os.path.join(resdir, "drill-%s.txt" % size)
-    if os.path.exists(path):
-        w("## Restore drill at %s: bench/drill-bench" % size)
-        w("")
-        w("```")
-        with open(path) as f:
-            out.append(f.read().rstrip("\n"))
-        w("```")
-        w("")
+# The repository's own benchmark (bench/repo-bench), what a daily backup
+# sends to S3 (bench/repo-s3-bench) against restic, and the restore drill by
+# phase (bench/drill-bench): their lines as run.
+raw_section("repo", "Repository (format 2) at %s: bench/repo-bench")
+raw_section("repo-s3", "Repository (format 2) in S3 at %s: bench/repo-s3-bench")
+raw_section("drill", "Restore drill at %s: bench/drill-bench")
 
 try:
     with open(os.path.join(bench, "analysis.md")) as f:
