@@ -10,26 +10,11 @@
 # timeout: 120
 . "$(dirname "$0")/../lib/harness.sh"
 . "$(dirname "$0")/../lib/acl-lib.sh"
+. "$(dirname "$0")/../lib/engine-lib.sh"
+eng_require
 
-PY=/usr/bin/python3
-command -v redis-server >/dev/null || skip_all "redis-server is not installed"
-"$PY" -c 'import faiss, numpy' 2>/dev/null || skip_all "$PY cannot import faiss"
+faiss_indexes 7 3
 
-mkdir -p "$TMP/faiss"
-"$PY" - "$TMP/faiss/content_index.faiss" "$TMP/faiss/user_index.faiss" <<'EOF'
-import sys, numpy as np, faiss
-for path, n in zip(sys.argv[1:], (7, 3)):
-    ix = faiss.IndexIDMap(faiss.IndexFlatIP(8))
-    ix.add_with_ids(np.random.rand(n, 8).astype('float32'), np.arange(n).astype('int64'))
-    faiss.write_index(ix, path)
-EOF
-
-show() { printf '%s\n' "$@" | sed 's/^/#   | /'; }
-backups() { find "$TMP/backups" -mindepth 1 -maxdepth 1 ! -name '.*' -printf '%f\n' 2>/dev/null | sort; }
-backup_with() {
-	OUT=$("$VSBACKUP" -c "$1" backup 2>&1)
-	RC=$?
-}
 # The advice a late fork must give, whatever made vsbackup fetch.
 check_advice() {
 	local what=$1

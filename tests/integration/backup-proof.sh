@@ -9,19 +9,10 @@
 # Covers src/jobs/capture.c, src/jobs/backup.c, src/redis/redis-snapshot.c.
 # timeout: 120
 . "$(dirname "$0")/../lib/harness.sh"
+. "$(dirname "$0")/../lib/engine-lib.sh"
+eng_require
 
-PY=/usr/bin/python3
-command -v redis-server >/dev/null || skip_all "redis-server is not installed"
-"$PY" -c 'import faiss, numpy' 2>/dev/null || skip_all "$PY cannot import faiss"
-
-mkdir -p "$TMP/faiss"
-"$PY" - "$TMP/faiss/content_index.faiss" "$TMP/faiss/user_index.faiss" <<'EOF'
-import sys, numpy as np, faiss
-for path, n in zip(sys.argv[1:], (7, 3)):
-    ix = faiss.IndexIDMap(faiss.IndexFlatIP(8))
-    ix.add_with_ids(np.random.rand(n, 8).astype('float32'), np.arange(n).astype('int64'))
-    faiss.write_index(ix, path)
-EOF
+faiss_indexes 7 3
 
 # Redis saves to vs-custom.rdb and cannot be asked where (CONFIG renamed).
 start_redis "$TMP/r" 'dbfilename vs-custom.rdb' 'rename-command CONFIG ""' || exit 1
@@ -40,7 +31,6 @@ sleep 2.2
 
 write_config "$TMP/vs.conf" 'redis.dbfilename="dump.rdb"'
 vsb() { "$VSBACKUP" -c "$TMP/vs.conf" "$@"; }
-backups() { find "$TMP/backups" -mindepth 1 -maxdepth 1 ! -name '.*' -printf '%f\n' 2>/dev/null | sort; }
 
 # --- an old file with another key count -------------------------------------------
 OUT=$(vsb backup 2>&1); RC=$?

@@ -16,19 +16,9 @@
 . "$(dirname "$0")/../lib/engine-lib.sh"
 . "$(dirname "$0")/../lib/cluster-lib.sh"
 . "$(dirname "$0")/tui-lib.bash"
-eng_require
 cluster_require
 
-cluster_start c 3 1 || bail_out "the cluster did not start"
-cluster_fill 300 40 || bail_out "the cluster could not be filled"
-mkdir -p "$TMP/faiss"
-"$PY" - "$TMP/faiss/content_index.faiss" "$TMP/faiss/user_index.faiss" <<'EOF'
-import sys, numpy as np, faiss
-for path, n in zip(sys.argv[1:], (300, 40)):
-    ix = faiss.IndexIDMap(faiss.IndexFlatIP(8))
-    ix.add_with_ids(np.random.rand(n, 8).astype('float32'), np.arange(n).astype('int64'))
-    faiss.write_index(ix, path)
-EOF
+cluster_setup c 3 1
 CONF=$TMP/vsbackup.conf
 BK=$TMP/backups
 cluster_config "$CONF"

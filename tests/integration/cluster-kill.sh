@@ -17,21 +17,11 @@
 . "$(dirname "$0")/../lib/harness.sh"
 . "$(dirname "$0")/../lib/engine-lib.sh"
 . "$(dirname "$0")/../lib/cluster-lib.sh"
-eng_require
 cluster_require
 
-mkdir -p "$TMP/faiss"
-"$PY" - "$TMP/faiss/content_index.faiss" "$TMP/faiss/user_index.faiss" <<'EOF'
-import sys, numpy as np, faiss
-for path, n in zip(sys.argv[1:], (300, 40)):
-    ix = faiss.IndexIDMap(faiss.IndexFlatIP(8))
-    ix.add_with_ids(np.random.rand(n, 8).astype('float32'), np.arange(n).astype('int64'))
-    faiss.write_index(ix, path)
-EOF
 BK=$TMP/backups
 J=$BK/.restore-journal.json
-cluster_start k 3 || bail_out "the cluster did not start"
-cluster_fill 300 40 || bail_out "the cluster could not be filled"
+cluster_setup k 3
 CONF=$TMP/k.conf
 # Without start_command the keys are loaded with RESTORE.
 cluster_config "$CONF" redis.start_command='""'
@@ -43,17 +33,16 @@ run backup
 is "$RC" 0 "a backup of the cluster"
 ID=$(last_line "$OUT")
 DIG_B=$(cluster_digests)
-# The live state moves on: more documents, another index.
-"$PY" "$CLUSTER_PY" fill "$CL_SEED" 340 50 > /dev/null
 cp "$TMP/faiss/user_index.faiss" "$TMP/user-backup.faiss"
-"$PY" - "$TMP/faiss/user_index.faiss" <<'EOF'
-import sys, numpy as np, faiss
-ix = faiss.read_index(sys.argv[1])
-ix.add_with_ids(np.random.rand(10, 8).astype('float32'), np.arange(1000, 1010).astype('int64'))
-faiss.write_index(ix, sys.argv[1])
-EOF
-DIG_BEFORE=$(cluster_digests)
-UI_BEFORE=$(sha "$TMP/faiss/user_index.faiss")
+# The live state moves on: more documents, another index. Sets DIG_BEFORE
+# and UI_BEFORE, what a rollback must return to.
+live_moves_on() {
+	cluster_fill 340 50 > /dev/null
+	faiss_add "$TMP/faiss/user_index.faiss" 10 1000
+	DIG_BEFORE=$(cluster_digests)
+	UI_BEFORE=$(sha "$TMP/faiss/user_index.faiss")
+}
+live_moves_on
 ok "$([ "$DIG_BEFORE" != "$DIG_B" ]; echo $?)" "the live digests now differ from the backup's"
 
 saving() { [ "$(cluster_info_field "$M2" persistence rdb_bgsave_in_progress)" = 1 ]; }
@@ -94,16 +83,7 @@ is "$(sha "$TMP/faiss/user_index.faiss")" "$(sha "$TMP/user-backup.faiss")" "the
 ok "$([ ! -e "$J" ]; echo $?)" "no journal is left"
 
 # --- killed, then rolled back -----------------------------------------------------------
-"$PY" "$CLUSTER_PY" fill "$CL_SEED" 340 50 > /dev/null
-cp "$TMP/faiss/user_index.faiss" "$TMP/ui.keep"
-"$PY" - "$TMP/faiss/user_index.faiss" <<'EOF'
-import sys, numpy as np, faiss
-ix = faiss.read_index(sys.argv[1])
-ix.add_with_ids(np.random.rand(10, 8).astype('float32'), np.arange(1000, 1010).astype('int64'))
-faiss.write_index(ix, sys.argv[1])
-EOF
-DIG_BEFORE=$(cluster_digests)
-UI_BEFORE=$(sha "$TMP/faiss/user_index.faiss")
+live_moves_on
 killed_restore
 ok $? "a second restore was killed while it loaded the keys"
 tick
@@ -126,7 +106,7 @@ exec redis-server "$CL_DIR/\$1/redis.conf"
 EOF
 chmod +x "$TMP/start.sh"
 cluster_config "$CONF" redis.start_command="\"$TMP/start.sh {port}\""
-"$PY" "$CLUSTER_PY" fill "$CL_SEED" 340 50 > /dev/null
+cluster_fill 340 50 > /dev/null
 touch "$TMP/slow"
 stopped() { ! ccli "$M1" ping > /dev/null 2>&1; }
 tick

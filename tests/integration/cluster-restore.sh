@@ -13,22 +13,27 @@
 . "$(dirname "$0")/../lib/harness.sh"
 . "$(dirname "$0")/../lib/engine-lib.sh"
 . "$(dirname "$0")/../lib/cluster-lib.sh"
-eng_require
 cluster_require
 
-mkdir -p "$TMP/faiss"
-"$PY" - "$TMP/faiss/content_index.faiss" "$TMP/faiss/user_index.faiss" <<'EOF'
-import sys, numpy as np, faiss
-for path, n in zip(sys.argv[1:], (300, 40)):
-    ix = faiss.IndexIDMap(faiss.IndexFlatIP(8))
-    ix.add_with_ids(np.random.rand(n, 8).astype('float32'), np.arange(n).astype('int64'))
-    faiss.write_index(ix, path)
-EOF
 BK=$TMP/backups
 
+# restored ID FROM DUMP INTO SERVER...: restore backup ID (of FROM) with CONF
+# and no safety backup; every key of the SERVERs (ports or a socket) with its
+# value (DEBUG DIGEST-VALUE) and absolute TTL must then be those in DUMP, and
+# no other key.
+restored() {
+	local id=$1 from=$2 dump=$3 into=$4
+	shift 4
+	tick
+	run restore "$id" --yes --no-safety-backup
+	is "$RC" 0 "restore of the backup of $from into $into"
+	[ "$RC" = 0 ] || show "$ERR"
+	is "$(cluster_dump "$@")" "$dump" \
+	    "every key's value (DEBUG DIGEST-VALUE) and absolute TTL in $into are those of $from, and no other key"
+}
+
 # --- cluster A: three masters --------------------------------------------------
-cluster_start a 3 || bail_out "cluster A did not start"
-cluster_fill 300 40 || bail_out "cluster A could not be filled"
+cluster_setup a 3
 A_MASTERS=("${CL_MASTERS[@]}")
 A_SEED=$CL_SEED
 A_DIR=$CL_DIR
@@ -79,12 +84,7 @@ run restore "$IDA" --plan
 like "$OUT" "408 keys loaded with RESTORE, each into the master of its slot" \
     "the plan into another layout: the keys loaded with RESTORE"
 like "$OUT" "nothing is stopped" "  nothing stopped"
-tick
-run restore "$IDA" --yes --no-safety-backup
-is "$RC" 0 "restore of cluster A's backup (3 masters) into cluster B (2 masters)"
-[ "$RC" = 0 ] || show "$ERR"
-is "$(cluster_dump "${B_MASTERS[@]}")" "$DUMP_A" \
-    "every key's value (DEBUG DIGEST-VALUE) and absolute TTL in cluster B are those of cluster A, and no other key"
+restored "$IDA" "cluster A (3 masters)" "$DUMP_A" "cluster B (2 masters)" "${B_MASTERS[@]}"
 ok "$(for p in "${B_MASTERS[@]}"; do [ "$(ccli "$p" dbsize)" -gt 100 ] || exit 1; done; echo $?)" \
     "both masters of cluster B took their slots' keys"
 
@@ -94,33 +94,18 @@ CONF_S=$TMP/s.conf
 write_config "$CONF_S" redis.start_command="\"redis-server $TMP/st/redis.conf --daemonize yes\""
 rcli set stale 1 > /dev/null
 CONF=$CONF_S
-tick
-run restore "$IDA" --yes --no-safety-backup
-is "$RC" 0 "restore of cluster A's backup into a standalone server"
-[ "$RC" = 0 ] || show "$ERR"
-is "$(cluster_dump "$REDIS_SOCK")" "$DUMP_A" \
-    "every key's value (DEBUG DIGEST-VALUE) and absolute TTL in the server are those of cluster A"
+restored "$IDA" "cluster A" "$DUMP_A" "a standalone server" "$REDIS_SOCK"
 
 # --- a standalone backup into a cluster --------------------------------------------------
 rcli set "chimera-users:late" '{"id":"late"}' > /dev/null
 rcli pexpireat "chimera-users:late" 4102444800123 > /dev/null
-"$PY" - "$TMP/faiss/user_index.faiss" <<'EOF'
-import sys, numpy as np, faiss
-ix = faiss.read_index(sys.argv[1])
-ix.add_with_ids(np.random.rand(1, 8).astype('float32'), np.array([999], dtype='int64'))
-faiss.write_index(ix, sys.argv[1])
-EOF
+faiss_add "$TMP/faiss/user_index.faiss" 1 999
 tick
 run backup
 is "$RC" 0 "a backup of the standalone server"
 IDS=$(last_line "$OUT")
 DUMP_S=$(cluster_dump "$REDIS_SOCK")
 CONF=$CONF_B
-tick
-run restore "$IDS" --yes --no-safety-backup
-is "$RC" 0 "restore of the standalone backup into cluster B"
-[ "$RC" = 0 ] || show "$ERR"
-is "$(cluster_dump "${B_MASTERS[@]}")" "$DUMP_S" \
-    "every key's value and absolute TTL in cluster B are those of the standalone server"
+restored "$IDS" "the standalone server" "$DUMP_S" "cluster B" "${B_MASTERS[@]}"
 
 done_testing

@@ -11,19 +11,10 @@
 # timeout: 120
 . "$(dirname "$0")/../lib/harness.sh"
 . "$(dirname "$0")/../lib/acl-lib.sh"
+. "$(dirname "$0")/../lib/engine-lib.sh"
+eng_require
 
-PY=/usr/bin/python3
-command -v redis-server >/dev/null || skip_all "redis-server is not installed"
-"$PY" -c 'import faiss, numpy' 2>/dev/null || skip_all "$PY cannot import faiss"
-
-mkdir -p "$TMP/faiss"
-"$PY" - "$TMP/faiss/content_index.faiss" "$TMP/faiss/user_index.faiss" <<'EOF'
-import sys, numpy as np, faiss
-for path, n in zip(sys.argv[1:], (7, 3)):
-    ix = faiss.IndexIDMap(faiss.IndexFlatIP(8))
-    ix.add_with_ids(np.random.rand(n, 8).astype('float32'), np.arange(n).astype('int64'))
-    faiss.write_index(ix, path)
-EOF
+faiss_indexes 7 3
 
 start_redis "$TMP/r" || exit 1
 acl_admin
@@ -33,13 +24,7 @@ acl_default_off
 is "$(redis-cli -s "$REDIS_SOCK" ping 2>&1)" "NOAUTH Authentication required." \
 	"fixture: the default user is off"
 
-backups() { find "$TMP/backups" -mindepth 1 -maxdepth 1 ! -name '.*' -printf '%f\n' 2>/dev/null | sort; }
-show() { printf '%s\n' "$@" | sed 's/^/#   | /'; }
 re() { printf '%s' "$1" | sed 's/[][\.|$(){}?+*^]/\\&/g'; }
-backup_with() {
-	OUT=$("$VSBACKUP" -c "$1" backup 2>&1)
-	RC=$?
-}
 
 # --- logging in ----------------------------------------------------------------------------
 write_config "$TMP/nouser.conf" 'redis.password="bk-Pw-1"'

@@ -96,14 +96,7 @@ for s in $S1 $S2 $S3; do wait_for "sentinel $s" replica_known "$s" "$P2"; done
 	for i in $(seq 300); do echo "SET chimera-vectors:$i '{\"id\":$i}'"; done
 	for i in $(seq 40); do echo "SET chimera-users:$i '{\"id\":$i}'"; done
 } | r1 > /dev/null
-mkdir -p "$TMP/faiss"
-"$PY" - "$TMP/faiss/content_index.faiss" "$TMP/faiss/user_index.faiss" <<'EOF'
-import sys, numpy as np, faiss
-for path, n in zip(sys.argv[1:], (300, 40)):
-    ix = faiss.IndexIDMap(faiss.IndexFlatIP(8))
-    ix.add_with_ids(np.random.rand(n, 8).astype('float32'), np.arange(n).astype('int64'))
-    faiss.write_index(ix, path)
-EOF
+faiss_indexes 300 40
 CONF=$TMP/vsbackup.conf
 BK=$TMP/backups
 write_config "$CONF" redis.mode='"sentinel"' redis.master_name='"mymaster"' \

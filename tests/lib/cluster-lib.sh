@@ -3,7 +3,7 @@
 #   . "$(dirname "$0")/../lib/cluster-lib.sh"
 # It provides:
 #   cluster_require          skip the test when redis-server or redis-cli
-#                            cannot make a cluster
+#                            cannot make a cluster (or eng_require skips it)
 #   cluster_start NAME M [R] start M masters (and R replicas each; none when
 #                            M < 3) under
 #                            $TMP/NAME/PORT/ (redis.conf, dump.rdb, nodes.conf,
@@ -13,6 +13,10 @@
 #                            is ok; sets CL_DIR ($TMP/NAME), CL_PORTS (every
 #                            node), CL_MASTERS (the masters, in slot order)
 #                            and CL_SEED ("127.0.0.1:PORT")
+#   cluster_setup NAME M [R] what the cluster tests start from: cluster_start
+#                            NAME M R, cluster_fill 300 40 and the two
+#                            FAISS indexes (faiss_indexes 300 40); bails out
+#                            when the cluster does not start or fill
 #   cluster_node_start DIR   start the node whose directory is DIR again
 #   ccli PORT ARGS           redis-cli -p PORT ARGS
 #   cluster_ok PORT          the node says cluster_state:ok
@@ -36,6 +40,7 @@
 CLUSTER_PY=$TESTS_DIR/lib/cluster.py
 
 cluster_require() {
+	eng_require
 	command -v redis-server >/dev/null || skip_all "redis-server is not installed"
 	command -v redis-cli >/dev/null || skip_all "redis-cli is not installed"
 }
@@ -153,6 +158,12 @@ EOF
 	done
 	CL_SEED=127.0.0.1:${ports[0]}
 	mapfile -t CL_MASTERS < <("$PY" "$CLUSTER_PY" masters "$CL_SEED")
+}
+
+cluster_setup() {
+	cluster_start "$@" || bail_out "the cluster $1 did not start"
+	cluster_fill 300 40 || bail_out "the cluster $1 could not be filled"
+	faiss_indexes 300 40
 }
 
 cluster_info_field() { ccli "$1" info "$2" | tr -d '\r' | sed -n "s/^$3://p"; }

@@ -15,6 +15,9 @@
 #   eng_track_redis [DIR]  list the demo server's pid for the runner
 #   vsb ARGS           the vsbackup under test with -c $CONF
 #   run ARGS           vsb ARGS with stdout in OUT, stderr in ERR, status RC
+#   backup_with FILE   vsbackup -c FILE backup, stdout and stderr together in
+#                      OUT, status RC
+#   backups            the ids of the backups in $TMP/backups, sorted
 #   rdig               DEBUG DIGEST of the demo's server
 #   dcli ARGS          redis-cli on the demo's socket
 #   tick               advance the fixed clock one minute and export it as
@@ -88,6 +91,12 @@ run() {
 	RC=$?
 	ERR=$(cat "$TMP/run.err")
 }
+
+backup_with() {
+	OUT=$("$VSBACKUP" -c "$1" backup 2>&1)
+	RC=$?
+}
+backups() { find "$TMP/backups" -mindepth 1 -maxdepth 1 ! -name '.*' -printf '%f\n' 2>/dev/null | sort; }
 
 dcli() { redis-cli -s "$SOCK" "$@"; }
 rdig() { redis-cli -s "$SOCK" debug digest; }

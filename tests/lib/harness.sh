@@ -31,6 +31,12 @@
 #   tmux_wait_exit [SECONDS]  wait until CMD has exited; print its exit
 #                  status (128+N when killed by signal N)
 #   tmux_cmd ARGS  any tmux command on the private server
+#   faiss_indexes NC NU  the two indexes write_config names by default,
+#                  $TMP/faiss/content_index.faiss and user_index.faiss:
+#                  IndexIDMap over IndexFlatIP(8) with NC and NU random
+#                  vectors, ids 0, 1, ...
+#   faiss_add FILE N FIRST  add N random vectors with ids FIRST, FIRST+1, ...
+#                  to the IndexIDMap in FILE
 #   write_config FILE [GROUP.KEY=VALUE...]  write a vsbackup.conf (mode 600);
 #                  repository.format is 1 (plain backups) unless given
 #                  using the services started so far; VALUE is a libconfig
@@ -328,6 +334,30 @@ tmux_wait_exit() {
 		sleep 0.1
 	done
 	cat "$f"
+}
+
+# --- FAISS indexes ----------------------------------------------------------
+faiss_indexes() {
+	mkdir -p "$TMP/faiss"
+	"${PY:-/usr/bin/python3}" - "$TMP/faiss/content_index.faiss" "$1" \
+	    "$TMP/faiss/user_index.faiss" "$2" <<'EOF' || bail_out "cannot write the FAISS indexes"
+import sys, numpy as np, faiss
+for path, n in zip(sys.argv[1::2], sys.argv[2::2]):
+    n = int(n)
+    ix = faiss.IndexIDMap(faiss.IndexFlatIP(8))
+    ix.add_with_ids(np.random.rand(n, 8).astype('float32'), np.arange(n).astype('int64'))
+    faiss.write_index(ix, path)
+EOF
+}
+
+faiss_add() {
+	"${PY:-/usr/bin/python3}" - "$@" <<'EOF' || bail_out "cannot add vectors to $1"
+import sys, numpy as np, faiss
+path, n, first = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+ix = faiss.read_index(path)
+ix.add_with_ids(np.random.rand(n, 8).astype('float32'), np.arange(first, first + n).astype('int64'))
+faiss.write_index(ix, path)
+EOF
 }
 
 # --- configuration ----------------------------------------------------------
