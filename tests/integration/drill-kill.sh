@@ -41,22 +41,31 @@ exec $(command -v redis-server) "\$@" --key-load-delay 10000 \
 EOF
 chmod +x "$TMP/bin/redis-server"
 
-# --- SIGKILL while the sandbox's server loads --------------------------------------
-write_config "$CONF" "drill.redis_server=\"$TMP/bin/redis-server\""
-"$VSBACKUP" -c "$CONF" drill "$ID" > "$TMP/killed.out" 2>&1 &
-DRILL=$!
-harness_track "$DRILL"
-loading=
-for _ in $(seq 300); do
-	for s in "$BK"/.drill/drill-*/redis.sock; do
-		[ -S "$s" ] && timeout 2 redis-cli -s "$s" ping 2>&1 | grep -q LOADING && loading=$s
+# slow_drill OUTFILE: start a drill whose sandbox server loads slowly, output
+# in OUTFILE; once that server answers LOADING, set DRILL (the drill's pid),
+# SANDBOX and SPID (the sandbox server's pid, from its server.pid). Returns 1
+# when no sandbox server was seen loading.
+slow_drill() {
+	local s loading=
+	write_config "$CONF" "drill.redis_server=\"$TMP/bin/redis-server\""
+	"$VSBACKUP" -c "$CONF" drill "$ID" > "$1" 2>&1 &
+	DRILL=$!
+	harness_track "$DRILL"
+	for _ in $(seq 300); do
+		for s in "$BK"/.drill/drill-*/redis.sock; do
+			[ -S "$s" ] && timeout 2 redis-cli -s "$s" ping 2>&1 | grep -q LOADING && loading=$s
+		done
+		[ -n "$loading" ] && break
+		sleep 0.05
 	done
-	[ -n "$loading" ] && break
-	sleep 0.05
-done
-ok "$([ -n "$loading" ]; echo $?)" "the drill's sandbox server is loading the backup"
-SANDBOX=$(dirname "$loading")
-SPID=$(cat "$SANDBOX/server.pid" 2>/dev/null)
+	SANDBOX=$(dirname "$loading")
+	SPID=$(cat "$SANDBOX/server.pid" 2>/dev/null)
+	[ -n "$loading" ]
+}
+
+# --- SIGKILL while the sandbox's server loads --------------------------------------
+slow_drill "$TMP/killed.out"
+ok $? "the drill's sandbox server is loading the backup"
 like "$(readlink "/proc/$SPID/cwd" 2>&1)" "^$SANDBOX\$" "  its pid is recorded in the sandbox ($SPID)"
 kill -KILL "$DRILL"
 wait "$DRILL" 2>/dev/null
@@ -78,19 +87,8 @@ ok "$(! pgrep -f "$BK/.drill" >/dev/null; echo $?)" "  no sandbox server is runn
 is "$(stat -c %a "$BK/.drill")" 700 "  the drill directory is private (0700)"
 
 # --- SIGINT (Ctrl-C) while the sandbox's server loads -----------------------------
-write_config "$CONF" "drill.redis_server=\"$TMP/bin/redis-server\""
-"$VSBACKUP" -c "$CONF" drill "$ID" > "$TMP/int.out" 2>&1 &
-DRILL=$!
-harness_track "$DRILL"
-loading=
-for _ in $(seq 300); do
-	for s in "$BK"/.drill/drill-*/redis.sock; do
-		[ -S "$s" ] && timeout 2 redis-cli -s "$s" ping 2>&1 | grep -q LOADING && loading=$s
-	done
-	[ -n "$loading" ] && break
-	sleep 0.05
-done
-SPID=$(cat "$(dirname "$loading")/server.pid" 2>/dev/null)
+slow_drill "$TMP/int.out"
+ok $? "a second drill's sandbox server is loading the backup"
 kill -INT "$DRILL"
 wait "$DRILL"
 is "$?" 1 "an interrupted drill ends with exit 1 (it could not run to the end)"
