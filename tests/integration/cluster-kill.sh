@@ -97,8 +97,10 @@ ok "$([ ! -e "$J" ]; echo $?)" "no journal is left"
 # --- node by node: killed while a master is stopped ------------------------------------------
 cat > "$TMP/start.sh" <<EOF
 #!/bin/sh
-# The second master's start waits while $TMP/slow exists, and then fails.
+# The second master's start says it was asked ($TMP/starting), waits while
+# $TMP/slow exists, and then fails.
 if [ "\$1" = "$M1" ] && [ -e "$TMP/slow" ]; then
+	touch "$TMP/starting"
 	while [ -e "$TMP/slow" ]; do sleep 0.1; done
 	exit 1
 fi
@@ -112,9 +114,10 @@ stopped() { ! ccli "$M1" ping > /dev/null 2>&1; }
 tick
 "$VSBACKUP" -c "$CONF" restore "$ID" --yes > "$TMP/killed.out" 2>&1 &
 pid=$!
-cluster_wait_for "the second master to be stopped" stopped
+# Killed once the restore has placed the master's file and runs its start
+# command, which waits.
+cluster_wait_for "the second master's start command" test -e "$TMP/starting"
 st=$?
-sleep 0.3
 kill -KILL "$pid"
 wait "$pid" 2>/dev/null
 rm -f "$TMP/slow"
