@@ -80,7 +80,8 @@ rpid=$!
 for _ in $(seq 100); do grep -q ready "$TMP/recv.ready" 2>/dev/null && break; sleep 0.05; done
 "$VSBACKUP" -c "$TMP/syslog.conf" pin "$ID" >/dev/null 2>&1
 "$VSBACKUP" -c "$TMP/syslog.conf" -q verify 20200101_000000 >/dev/null 2>&1
-sleep 0.2
+# Until the receiver has written the last line out (at most 10 s).
+for _ in $(seq 200); do grep -q 'verify 20200101_000000' "$TMP/syslog.out" 2>/dev/null && break; sleep 0.05; done
 kill "$rpid"
 EOF
 n=$(wc -l < "$L")
