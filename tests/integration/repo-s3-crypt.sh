@@ -37,6 +37,9 @@ put_names() { echo "$1" | sed -n "s|^PUT 200 [^ ]*/$P/repository/packs/[0-9a-f][
 
 rcli set chimera-vectors:secret-doc '{"text":"Zanzibar-Quokka-7731 classified"}' >/dev/null
 rcli save >/dev/null
+# The second backup is measured against the first: start from a settled key
+# table, so that the same keys come in the same order in both snapshots.
+redis_settle "$D/redis.sock"
 
 # --- backup: encrypted, uploaded -------------------------------------------------------
 tick
