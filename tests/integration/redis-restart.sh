@@ -43,7 +43,14 @@ is "$OUT" stopped "the probe reports it stopped"
 
 # --- wait while it loads --------------------------------------------------------
 restart_server
-( sleep 0.4; rcli ping > "$TMP/ping.during" 2>&1 ) &
+# The server's first answer, once it listens (at most 10 s).
+(
+	for _ in $(seq 200); do
+		a=$(rcli ping 2>&1)
+		case $a in "" | "Could not connect"*) sleep 0.05 ;; *) break ;; esac
+	done
+	printf '%s\n' "$a" > "$TMP/ping.during"
+) &
 ping_pid=$!
 t0=$(date +%s%3N)
 probe "$TMP/vs.conf" wait-ready
