@@ -33,12 +33,6 @@ collect_cb(void *ud, const unsigned char id[REPO_ID_SIZE], bool meta)
 	return 0;
 }
 
-static int
-id_cmp(const void *a, const void *b)
-{
-	return memcmp(a, b, REPO_ID_SIZE);
-}
-
 struct tally {
 	pthread_mutex_t lock;
 	struct repo_file_check *out;
@@ -98,8 +92,7 @@ file_items(struct repo *r, const struct manifest *m, const char *file,
 		rc = 1;
 		goto out;
 	}
-	if (c.n > 0)
-		qsort(c.ids, c.n, sizeof *c.ids, id_cmp);
+	repo_sort_ids(c.ids, c.n);
 	items = xcalloc(c.n + 1, sizeof *items);
 	for (size_t i = 0; i < c.n; i++) {
 		if (n > 0 && memcmp(items[n - 1].id, c.ids[i], REPO_ID_SIZE) == 0)
@@ -140,13 +133,6 @@ repo_check_file(struct repo *r, const struct manifest *m, const char *file,
 	return rc;
 }
 
-static int
-pack_cmp(const void *a, const void *b)
-{
-	return memcmp(((const struct fetch_item *)a)->loc.pack,
-	    ((const struct fetch_item *)b)->loc.pack, REPO_ID_SIZE);
-}
-
 int
 repo_check_present(struct repo *r, const struct manifest *m, const char *file,
     struct repo_file_check *out, struct vs_error *err)
@@ -157,7 +143,7 @@ repo_check_present(struct repo *r, const struct manifest *m, const char *file,
 
 	if (rc != 0)
 		return rc < 0 ? -1 : 0;
-	qsort(items, n, sizeof *items, pack_cmp);
+	repo_sort_by_pack(items, n);
 	for (size_t i = 0, j; i < n; i = j) {
 		struct storage_stat sb;
 		struct vs_error herr;

@@ -55,17 +55,6 @@ range_cmp(const void *a, const void *b)
 	return x->order < y->order ? -1 : x->order > y->order;
 }
 
-static int
-item_cmp(const void *a, const void *b)
-{
-	const struct fetch_item *x = a, *y = b;
-	int c = memcmp(x->loc.pack, y->loc.pack, REPO_ID_SIZE);
-
-	if (c != 0)
-		return c;
-	return x->loc.offset < y->loc.offset ? -1 : x->loc.offset > y->loc.offset;
-}
-
 int
 repo_locate(struct repo *r, struct fetch_item *items, size_t n, size_t *missing,
     struct vs_error *err)
@@ -238,7 +227,7 @@ repo_fetch(struct repo *r, struct fetch_item *items, size_t n, const struct fetc
 
 	if (n == 0)
 		return 0;
-	qsort(items, n, sizeof *items, item_cmp);
+	repo_sort_by_pack(items, n);
 	for (size_t i = 0; i < n; i++) {
 		struct range *rg = f.nranges > 0 ? &f.ranges[f.nranges - 1] : NULL;
 		const struct repo_loc *l = &items[i].loc;

@@ -382,36 +382,32 @@ repo_index_find(struct repo_index *ix, const unsigned char id[REPO_ID_SIZE],
 /* Entries read at once when many ids are looked up together. */
 #define LOCATE_WINDOW 16384
 
-static int
-locate_cmp(const void *a, const void *b, void *arg)
-{
-	const struct fetch_item *items = arg;
-
-	return memcmp(items[*(const size_t *)a].id, items[*(const size_t *)b].id, REPO_ID_SIZE);
-}
-
 int
 repo_index_locate(struct repo_index *ix, struct fetch_item *items, size_t n, bool *found,
     struct vs_error *err)
 {
-	size_t *order = xcalloc(n + 1, sizeof *order), cap = 0;
+	struct repo_order *order = xcalloc(n + 1, sizeof *order);
 	unsigned char *win = NULL;
 	uint64_t wlo = 0, whi = 0, stride;
+	size_t cap = 0;
 	int rc = -1;
 
-	for (size_t i = 0; i < n; i++)
-		order[i] = i;
-	/* Sorted by id, the lookups walk the cache once from start to end. */
-	qsort_r(order, n, sizeof *order, locate_cmp, items);
+	/* In the order of their buckets, the lookups walk the cache once
+	 * from start to end. */
+	for (size_t i = 0; i < n; i++) {
+		order[i].key = (uint64_t)items[i].id[0] << 8 | items[i].id[1];
+		order[i].at = i;
+	}
+	repo_order_keys(order, n);
 	/* Many ids for the size of the cache: read it in long windows;
 	 * few: just the bucket of each. */
 	stride = (uint64_t)n * 16 >= ix->n ? LOCATE_WINDOW : 0;
 	for (size_t k = 0; k < n; k++) {
-		struct fetch_item *it = &items[order[k]];
+		struct fetch_item *it = &items[order[k].at];
 		unsigned b = (unsigned)it->id[0] << 8 | it->id[1];
 		uint64_t lo = b > 0 ? ix->fanout[b - 1] : 0, hi = ix->fanout[b];
 
-		found[order[k]] = false;
+		found[order[k].at] = false;
 		if (hi <= lo)
 			continue;
 		if (lo < wlo || hi > whi) {
@@ -435,7 +431,7 @@ repo_index_locate(struct repo_index *ix, struct fetch_item *items, size_t n, boo
 			wlo = lo;
 			whi = end;
 		}
-		found[order[k]] = bucket_find(ix, win + (lo - wlo) * INDEX_ENTRY, hi - lo, lo, it->id,
+		found[order[k].at] = bucket_find(ix, win + (lo - wlo) * INDEX_ENTRY, hi - lo, lo, it->id,
 		    &it->loc) == 1;
 	}
 	rc = 0;

@@ -194,6 +194,20 @@ int repo_fetch(struct repo *r, struct fetch_item *items, size_t n, const struct 
 int repo_locate(struct repo *r, struct fetch_item *items, size_t n, size_t *missing,
     struct vs_error *err);
 
+/* --- order.c: sorting long lists of chunks (radix sorts, no memcmp) --- */
+
+struct repo_order {
+	uint64_t key;
+	size_t at;                /* the position the key belongs to */
+};
+
+/* Sort k by key (stable). */
+void repo_order_keys(struct repo_order *k, size_t n);
+/* Sort ids as memcmp orders them. */
+void repo_sort_ids(unsigned char (*ids)[REPO_ID_SIZE], size_t n);
+/* Sort items by pack id, then offset in the pack (stable). */
+void repo_sort_by_pack(struct fetch_item *items, size_t n);
+
 /* --- recipe.c: recipe trees --- */
 
 /* Turn a file's chunk ids into a recipe tree: groups of ids stored as

@@ -4,7 +4,8 @@
  * crypto.c (keyed ids, key wrapping primitives), and, on a repository
  * in a temp directory, writer.c, fetch.c and view.c (a restore reads each
  * chunk once, in few ranged reads; a damaged chunk in the middle of a
- * range fails it) and check.c (the presence check before a restore). */
+ * range fails it), check.c (the presence check before a restore) and
+ * order.c (radix sorts agree with memcmp). */
 #include "config.h"
 
 #include <dirent.h>
@@ -507,6 +508,78 @@ out:
 	config_free(cfg);
 }
 
+static int
+ref_pack_cmp(const void *a, const void *b)
+{
+	const struct fetch_item *x = a, *y = b;
+	int c = memcmp(x->loc.pack, y->loc.pack, REPO_ID_SIZE);
+
+	if (c != 0)
+		return c;
+	if (x->loc.offset != y->loc.offset)
+		return x->loc.offset < y->loc.offset ? -1 : 1;
+	return x->tag < y->tag ? -1 : x->tag > y->tag;
+}
+
+static int
+ref_id_cmp(const void *a, const void *b)
+{
+	return memcmp(a, b, REPO_ID_SIZE);
+}
+
+/* The radix orders of order.c against qsort with memcmp: pack ids that
+ * share their first bytes, equal offsets (kept in their first order),
+ * ids that share their first 8 bytes, duplicates, the zero pack id of a
+ * chunk not in the index. */
+static void
+test_orders(void)
+{
+	size_t n = 20000, bad = 0;
+	struct fetch_item *a = xcalloc(n, sizeof *a), *b = xcalloc(n, sizeof *b);
+	unsigned char (*ids)[REPO_ID_SIZE] = xcalloc(n, REPO_ID_SIZE);
+	unsigned char (*ref)[REPO_ID_SIZE] = xcalloc(n, REPO_ID_SIZE);
+	unsigned seed = 7;
+
+	for (size_t i = 0; i < n; i++) {
+		unsigned p = (seed = seed * 1103515245u + 12345u) >> 16;
+
+		/* 300 packs; half of them differ only in their last byte. */
+		p %= 300;
+		memset(a[i].loc.pack, p < 150 ? 0xab : (int)(p & 0xff), REPO_ID_SIZE);
+		a[i].loc.pack[31] = (unsigned char)p;
+		if (p == 7)
+			memset(a[i].loc.pack, 0, REPO_ID_SIZE);
+		a[i].loc.offset = ((seed = seed * 1103515245u + 12345u) >> 16) % 500;
+		a[i].tag = i;
+		for (size_t k = 0; k < REPO_ID_SIZE; k++)
+			ids[i][k] = (unsigned char)((seed = seed * 1103515245u + 12345u) >> 16);
+		if (i % 5 == 1)
+			memcpy(ids[i], ids[i - 1], 8 + i % 3);
+		if (i % 11 == 2)
+			memcpy(ids[i], ids[i - 1], REPO_ID_SIZE);
+	}
+	memcpy(b, a, n * sizeof *a);
+	qsort(b, n, sizeof *b, ref_pack_cmp);
+	repo_sort_by_pack(a, n);
+	for (size_t i = 0; i < n; i++)
+		bad += memcmp(a[i].loc.pack, b[i].loc.pack, REPO_ID_SIZE) != 0 ||
+		    a[i].loc.offset != b[i].loc.offset || a[i].tag != b[i].tag;
+	ok(bad == 0, "items sorted by pack and offset as memcmp does, ties in their order "
+	    "(%zu differ)", bad);
+	memcpy(ref, ids, n * REPO_ID_SIZE);
+	qsort(ref, n, REPO_ID_SIZE, ref_id_cmp);
+	repo_sort_ids(ids, n);
+	ok(memcmp(ids, ref, n * REPO_ID_SIZE) == 0,
+	    "ids sorted as memcmp does, also where their first 8 bytes are equal");
+	repo_sort_by_pack(a, 1);
+	repo_sort_ids(ids, 0);
+	ok(1, "lists of one and of none");
+	free(a);
+	free(b);
+	free(ids);
+	free(ref);
+}
+
 int
 main(void)
 {
@@ -516,5 +589,6 @@ main(void)
 	test_ids();
 	test_restore();
 	test_index_files();
+	test_orders();
 	return tap_done();
 }
