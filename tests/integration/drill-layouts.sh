@@ -23,7 +23,10 @@ like "$OUT" "FAIL +documents chimera-vectors: +3 of 300 sampled documents \\(see
 
 # --- keys with a TTL that expired between the backup and the drill -------------------
 data --short-ttl 4 --ttl 2
-sleep 3.5
+# Until the 4 short-lived documents have expired (SCAN passes over them).
+live_docs() { redis-cli -s "$SOCK" --scan --pattern 'chimera-vectors:*' | wc -l; }
+for _ in $(seq 300); do [ "$(live_docs)" = 296 ] && break; sleep 0.1; done
+is "$(live_docs)" 296 "the 4 documents with a short TTL have expired since the backup"
 run drill "$ID"
 is "$RC" 0 "documents whose TTL expired since the backup: the drill passes" || show "$OUT$ERR"
 like "$OUT" "ok +key count chimera-vectors: +296 keys, as recorded but for 4 with a TTL that expired since the backup" \

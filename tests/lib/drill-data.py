@@ -15,7 +15,8 @@ Options make the store inconsistent on purpose:
   --swap K      K pairs of content documents exchange their faiss_id
                 (each then points at the other's vector)
   --ttl K       K content documents get a TTL of an hour
-  --short-ttl K K more get a TTL of 3 seconds (gone by the drill)
+  --short-ttl K K more get a TTL of 6 seconds (the backup that follows
+                must take its snapshot before; a drill after they are gone)
   --bad K       K content documents hold a vector one number short
   --kind KIND   content index: flat (IDMap over FlatL2, the default),
                 ivf (IVFFlat, approximate search),
@@ -87,7 +88,7 @@ def main():
         if i >= n - a.ttl:
             cmds.append(resp("EXPIRE", key, 3600))
         elif i >= n - a.ttl - a.short_ttl:
-            cmds.append(resp("EXPIRE", key, 3))
+            cmds.append(resp("EXPIRE", key, 6))
     keep = n - a.drop
     if a.kind == "ivf":
         quant = faiss.IndexFlatL2(d)
