@@ -148,6 +148,24 @@ backup_target_put(struct backup_target *t, const char *name, int fd, uint64_t si
 	return 0;
 }
 
+bool
+backup_target_streams(const struct backup_target *t)
+{
+	return t->w != NULL;
+}
+
+int
+backup_target_put_stream(struct backup_target *t, const char *name,
+    const struct repo_source *src, void *src_ud, struct rdb_reader *rdb,
+    const struct storage_progress *progress, struct manifest_file *mf,
+    struct vs_error *err)
+{
+	if (t->w == NULL)
+		fatal("backup_target_put_stream: format 1 cannot store %s while it is written", name);
+	return repo_writer_stream(t->w, REPO_KIND_RDB, name, src, src_ud,
+	    filter_tap_new(rdb_tap, rdb), rdb_attach, rdb, progress, mf, err);
+}
+
 int
 backup_target_commit(struct backup_target *t, struct manifest *m, struct vs_error *err)
 {

@@ -15,6 +15,7 @@
 #include "storage/storage.h"
 
 struct backup_target;
+struct repo_source;
 
 /* Start backup id in st; *taken says a failure was that id existing
  * (VS_ERR_REFUSED; so is a passphrase that does not open the repository). */
@@ -27,6 +28,17 @@ int backup_target_begin(struct job *job, struct storage *st, const char *id,
 int backup_target_put(struct backup_target *t, const char *name, int fd, uint64_t size,
     struct rdb_reader *rdb, const struct storage_progress *progress,
     struct manifest_file *mf, struct vs_error *err);
+
+/* Can a file be stored as it is being written (backup_target_put_stream)?
+ * Format 2 only. */
+bool backup_target_streams(const struct backup_target *t);
+
+/* backup_target_put() of an RDB whose size is known only at its end: read
+ * from src (repo.h) until it says the file is complete. */
+int backup_target_put_stream(struct backup_target *t, const char *name,
+    const struct repo_source *src, void *src_ud, struct rdb_reader *rdb,
+    const struct storage_progress *progress, struct manifest_file *mf,
+    struct vs_error *err);
 
 /* Write the metadata (the manifest) last; frees t whatever the result. */
 int backup_target_commit(struct backup_target *t, struct manifest *m, struct vs_error *err);

@@ -148,77 +148,192 @@ shards_init(const struct capture *cap, struct manifest *m)
 	}
 }
 
+/* The name of part idx's snapshot in the backup. */
+static void
+rdb_name(const struct capture *cap, size_t idx, char name[MANIFEST_NAME_MAX])
+{
+	if (cap->cluster.n > 0)
+		manifest_shard_file_name(cap->parts[idx].master->id, name);
+	else
+		snprintf(name, MANIFEST_NAME_MAX, "%s", MANIFEST_RDB_FILE);
+}
+
+/* A server's snapshot stored while Redis wrote it, before
+ * capture_finish(): what the manifest gets once it is set up. */
+struct rdb_early {
+	bool done;
+	struct manifest_file mf;
+	struct rdb_summary sum;
+};
+
+static void
+early_clear(struct rdb_early *e)
+{
+	free(e->mf.note);
+	free(e->mf.recipe);
+	rdb_summary_clear(&e->sum);
+	memset(e, 0, sizeof *e);
+}
+
 /*
- * Copy one server's snapshot into the backup, read alongside for its key
- * counts, and prove it is the snapshot this capture made. The counts go to
- * the shard (a cluster) and are added to the backup's.
+ * Store one server's snapshot, read alongside for its key counts: from
+ * its finished file, or (follow) while Redis writes it. 0, -1, or 1 when
+ * a followed file could not be shown to be the finished snapshot: what
+ * was read is dropped and the finished file is read instead.
  */
 static int
-put_rdb(struct job *job, struct backup_target *txn, struct capture_part *p,
-    struct job_meter *meter, struct manifest *m, size_t idx, struct vs_error *err)
+read_rdb(struct job *job, struct backup_target *txn, struct capture_part *p, const char *name,
+    bool follow, struct job_meter *meter, struct manifest_file *mf, struct rdb_summary *sum,
+    struct vs_error *err)
 {
 	const struct config *cfg = job_config(job);
-	struct manifest_shard *sh = manifest_is_cluster(m) ? &m->redis.shards[idx] : NULL;
-	struct manifest_file *mf = sh != NULL ? &sh->file : &m->redis.file;
+	struct capture_reader cr = { job, p, false };
 	struct rdb_reader *rdb = NULL;
-	struct rdb_summary sum;
-	char name[MANIFEST_NAME_MAX];
-	int rc = -1;
+	int rc = -1, r;
 
-	memset(&sum, 0, sizeof sum);
-	if (sh != NULL)
-		manifest_shard_file_name(sh->node_id, name);
-	else
-		snprintf(name, sizeof name, "%s", MANIFEST_RDB_FILE);
-	if (p->rdb.fd >= 0)
-		rdb = rdb_reader_new((const char *const *)cfg->redis.prefixes, cfg->redis.nprefixes,
-		    cfg->redis.db);
-	if (put_file(job, txn, name, &p->rdb, rdb, meter, mf, err) != 0) {
-		if (rdb != NULL && err->code != VS_ERR_CANCELLED && err->code != VS_ERR_IO &&
-		    err->code != VS_ERR_NOSPACE && err->code != VS_ERR_S3)
+	memset(sum, 0, sizeof *sum);
+	if (!follow && p->rdb.fd < 0)
+		return put_file(job, txn, name, &p->rdb, NULL, meter, mf, err);
+	rdb = rdb_reader_new((const char *const *)cfg->redis.prefixes, cfg->redis.nprefixes,
+	    cfg->redis.db);
+	if (follow) {
+		memset(mf, 0, sizeof *mf);
+		job_meter_phase(meter, _("copying %s"), name);
+		r = backup_target_put_stream(txn, name, &capture_follow_source, &cr, rdb,
+		    &meter->progress, mf, err);
+	} else {
+		r = put_file(job, txn, name, &p->rdb, rdb, meter, mf, err);
+	}
+	if (r != 0) {
+		/* The finished file decides whether the snapshot is unreadable. */
+		if (follow && (cr.fallback || err->code == VS_ERR_FORMAT))
+			rc = 1;
+		else if (err->code != VS_ERR_CANCELLED && err->code != VS_ERR_IO &&
+		    err->code != VS_ERR_NOSPACE && err->code != VS_ERR_S3 &&
+		    err->code != VS_ERR_REDIS)
 			error_prefix(err, _("the Redis snapshot could not be read"));
 		goto out;
 	}
-	if (rdb == NULL) {
-		rc = 0;
+	if (rdb_reader_finish(rdb, sum, err) != 0) {
+		if (follow)
+			rc = 1;
+		else
+			error_prefix(err, _("the Redis snapshot could not be read"));
 		goto out;
-	}
-	if (rdb_reader_finish(rdb, &sum, err) != 0) {
-		error_prefix(err, _("the Redis snapshot could not be read"));
-		goto out;
-	}
-	if (capture_prove(p, sum.ctime, sum.db_keys, err) != 0)
-		goto out;
-	for (size_t i = 0; i < sum.nprefixes && i < m->redis.ncounts; i++) {
-		m->redis.counts[i].count += sum.prefix_keys[i];
-		m->redis.counts[i].expires += sum.prefix_expires[i];
-		if (sh != NULL) {
-			sh->counts[i] = sum.prefix_keys[i];
-			sh->expires[i] = sum.prefix_expires[i];
-		}
-	}
-	m->redis.dbsize += sum.db_keys;
-	m->redis.db_expires += sum.db_expires;
-	m->redis.expires_known = true;
-	if (sum.version > m->redis.rdb_version)
-		m->redis.rdb_version = sum.version;
-	if (m->redis.redis_version[0] == '\0' && sum.redis_ver[0] != '\0') {
-		free(m->redis.redis_version);
-		m->redis.redis_version = xstrdup(sum.redis_ver);
-	}
-	if (sh != NULL) {
-		sh->dbsize = sum.db_keys;
-		sh->db_expires = sum.db_expires;
-		sh->rdb_version = sum.version;
-		if (sh->redis_version[0] == '\0' && sum.redis_ver[0] != '\0') {
-			free(sh->redis_version);
-			sh->redis_version = xstrdup(sum.redis_ver);
-		}
 	}
 	rc = 0;
 out:
+	if (rc != 0) {
+		free(mf->note);
+		free(mf->recipe);
+		memset(mf, 0, sizeof *mf);
+		rdb_summary_clear(sum);
+	}
 	rdb_reader_free(rdb);
-	rdb_summary_clear(&sum);
+	return rc;
+}
+
+/*
+ * Prove that the snapshot read is the one this capture made, and add its
+ * key counts to the shard (a cluster) and to the backup's.
+ */
+static int
+apply_rdb(struct capture_part *p, const struct rdb_summary *sum, struct manifest *m, size_t idx,
+    struct vs_error *err)
+{
+	struct manifest_shard *sh = manifest_is_cluster(m) ? &m->redis.shards[idx] : NULL;
+
+	if (capture_prove(p, sum->ctime, sum->db_keys, err) != 0)
+		return -1;
+	for (size_t i = 0; i < sum->nprefixes && i < m->redis.ncounts; i++) {
+		m->redis.counts[i].count += sum->prefix_keys[i];
+		m->redis.counts[i].expires += sum->prefix_expires[i];
+		if (sh != NULL) {
+			sh->counts[i] = sum->prefix_keys[i];
+			sh->expires[i] = sum->prefix_expires[i];
+		}
+	}
+	m->redis.dbsize += sum->db_keys;
+	m->redis.db_expires += sum->db_expires;
+	m->redis.expires_known = true;
+	if (sum->version > m->redis.rdb_version)
+		m->redis.rdb_version = sum->version;
+	if (m->redis.redis_version[0] == '\0' && sum->redis_ver[0] != '\0') {
+		free(m->redis.redis_version);
+		m->redis.redis_version = xstrdup(sum->redis_ver);
+	}
+	if (sh != NULL) {
+		sh->dbsize = sum->db_keys;
+		sh->db_expires = sum->db_expires;
+		sh->rdb_version = sum->version;
+		if (sh->redis_version[0] == '\0' && sum->redis_ver[0] != '\0') {
+			free(sh->redis_version);
+			sh->redis_version = xstrdup(sum->redis_ver);
+		}
+	}
+	return 0;
+}
+
+/*
+ * The snapshots that can be read while Redis writes them (format 2, an
+ * RDB file read here): stored now, during the save, instead of after it.
+ * One that cannot be shown to be the finished file is read again after.
+ */
+static int
+follow_rdbs(struct job *job, struct backup_target *txn, struct capture *cap,
+    struct job_meter *meter, struct rdb_early *early, struct vs_error *err)
+{
+	for (size_t i = 0; i < cap->nparts; i++) {
+		struct capture_part *p = &cap->parts[i];
+		char name[MANIFEST_NAME_MAX];
+		uint64_t guess = capture_follow_estimate(p);
+		int r;
+
+		if (p->follow == NULL)
+			continue;
+		rdb_name(cap, i, name);
+		meter->total += guess;
+		r = read_rdb(job, txn, p, name, true, meter, &early[i].mf, &early[i].sum, err);
+		meter->total -= guess;
+		if (r < 0)
+			return -1;
+		if (r == 1) {
+			job_log(job, VS_LOG_INFO, _("the Redis snapshot could not be stored while it "
+			    "was written (%s); storing the finished file"), err->msg);
+			error_clear(err);
+			capture_follow_stop(p);
+			continue;
+		}
+		meter->total += p->rdb.size;
+		early[i].done = true;
+		job_log(job, VS_LOG_INFO, _("%s was stored while Redis wrote it"), name);
+	}
+	return 0;
+}
+
+/* Store (unless stored while written) and account for part idx's snapshot. */
+static int
+put_rdb(struct job *job, struct backup_target *txn, struct capture *cap, size_t idx,
+    struct rdb_early *early, struct job_meter *meter, struct manifest *m, struct vs_error *err)
+{
+	struct capture_part *p = &cap->parts[idx];
+	struct manifest_shard *sh = manifest_is_cluster(m) ? &m->redis.shards[idx] : NULL;
+	struct manifest_file *mf = sh != NULL ? &sh->file : &m->redis.file;
+	char name[MANIFEST_NAME_MAX];
+	int rc;
+
+	if (early->done) {
+		*mf = early->mf;
+		memset(&early->mf, 0, sizeof early->mf);
+	} else {
+		rdb_name(cap, idx, name);
+		if (read_rdb(job, txn, p, name, false, meter, mf, &early->sum, err) != 0)
+			return -1;
+		if (p->rdb.fd < 0)
+			return 0;
+	}
+	rc = apply_rdb(p, &early->sum, m, idx, err);
+	early_clear(early);
 	return rc;
 }
 
@@ -257,6 +372,7 @@ backup_make(struct job *job, const struct backup_opts *opts, struct manifest *m,
 	struct storage *st = NULL;
 	struct backup_target *txn = NULL;
 	struct capture cap;
+	struct rdb_early *early = NULL;
 	struct job_meter meter;
 	int id_waits = 0;
 	bool taken;
@@ -308,6 +424,9 @@ backup_make(struct job *job, const struct backup_opts *opts, struct manifest *m,
 		}
 		if (capture_begin(job, opts->tolerant, &cap, err) != 0)
 			goto out;
+		if (backup_target_streams(txn))
+			capture_follow_start(job, &cap);
+		early = xcalloc(cap.nparts, sizeof *early);
 		/* The index files are copied while Redis still writes its snapshot. */
 		job_meter_init(&meter, job, 0);
 		for (int i = 0; i < CAPTURE_NINDEX; i++)
@@ -316,6 +435,8 @@ backup_make(struct job *job, const struct backup_opts *opts, struct manifest *m,
 		    &meter, &m->content.file, err) != 0 ||
 		    put_file(job, txn, MANIFEST_USER_FILE, &cap.index[CAPTURE_USER], NULL, &meter,
 		    &m->user.file, err) != 0)
+			goto out;
+		if (follow_rdbs(job, txn, &cap, &meter, early, err) != 0)
 			goto out;
 		r = capture_finish(job, &cap, err);
 		if (r == 0)
@@ -329,6 +450,10 @@ backup_make(struct job *job, const struct backup_opts *opts, struct manifest *m,
 		job_log(job, VS_LOG_WARN, _("%s; taking the snapshot again"), err->msg);
 		backup_target_abort(txn);
 		txn = NULL;
+		for (size_t i = 0; i < cap.nparts; i++)
+			early_clear(&early[i]);
+		free(early);
+		early = NULL;
 		capture_release(&cap);
 		free(m->content.file.note);
 		free(m->user.file.note);
@@ -360,9 +485,10 @@ backup_make(struct job *job, const struct backup_opts *opts, struct manifest *m,
 		goto out;
 
 	for (size_t i = 0; i < cap.nparts; i++)
-		meter.total += cap.parts[i].rdb.size;
+		if (!early[i].done)
+			meter.total += cap.parts[i].rdb.size;
 	for (size_t i = 0; i < cap.nparts; i++)
-		if (put_rdb(job, txn, &cap.parts[i], &meter, m, i, err) != 0)
+		if (put_rdb(job, txn, &cap, i, &early[i], &meter, m, err) != 0)
 			goto out;
 	if (job_cancelled(job)) {
 		job_cancel_error(err);
@@ -380,6 +506,9 @@ backup_make(struct job *job, const struct backup_opts *opts, struct manifest *m,
 		    storage_location(st));
 out:
 	backup_target_abort(txn);
+	for (size_t i = 0; early != NULL && i < cap.nparts; i++)
+		early_clear(&early[i]);
+	free(early);
 	capture_release(&cap);
 	storage_close(st);
 	free(json);

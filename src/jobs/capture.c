@@ -454,6 +454,8 @@ finish_via_file(struct job *job, struct capture_part *p, struct vs_error *err)
 		free(path);
 		return error_errno(err, VS_ERR_IO, errno, _("cannot examine the RDB file"));
 	}
+	if (p->rdb.fd >= 0)
+		close(p->rdb.fd);
 	p->rdb.fd = fd;
 	p->rdb.size = (uint64_t)st.st_size;
 	free(p->rdb_path);
@@ -600,6 +602,9 @@ capture_finish(struct job *job, struct capture *c, struct vs_error *err)
 	for (size_t i = 0; i < c->nparts && rc == 0; i++) {
 		struct capture_part *p = &c->parts[i];
 
+		if (p->followed)
+			continue;   /* finished as it was read */
+		capture_follow_stop(p);
 		switch (p->mode) {
 		case CAPTURE_FILE:
 			rc = finish_via_file(job, p, err);
@@ -631,6 +636,8 @@ capture_release(struct capture *c)
 		struct capture_part *p = &c->parts[i];
 
 		file_close(&p->rdb);
+		capture_follow_stop(p);
+		p->followed = false;
 		if (p->rdb_tmp != NULL) {
 			unlink(p->rdb_tmp);
 			free(p->rdb_tmp);

@@ -12,6 +12,7 @@
 #include <stdint.h>
 
 #include "engine/engine.h"
+#include "repo/repo.h"
 #include "redis/redis-cluster.h"
 #include "redis/redis-conn.h"
 #include "redis/redis-sentinel.h"
@@ -43,6 +44,11 @@ struct capture_part {
 	int sync_delay;              /* its repl-diskless-sync-delay (s), -1
 				      * unknown */
 	const struct redis_master *master; /* cluster: the master it is */
+
+	/* Reading the snapshot while Redis writes it (capture_follow_start()). */
+	struct capture_follow *follow;
+	bool followed;               /* read so; rdb, rdb_path are the final
+				      * file's, capture_finish() skips it */
 };
 
 struct capture {
@@ -82,6 +88,38 @@ int capture_finish(struct job *job, struct capture *c, struct vs_error *err);
  * Nothing to prove for a replication fetch or an offline copy. */
 int capture_prove(struct capture_part *p, long long ctime, uint64_t db_keys,
     struct vs_error *err);
+
+/*
+ * Reading a snapshot while Redis writes it (capture-follow.c), so the
+ * backup stores it during the save rather than after. Redis writes its
+ * save to temp-PID.rdb in its data directory, then renames that file to
+ * its RDB file. After capture_begin(), capture_follow_start() looks for
+ * that file of each server whose RDB file is read here (opened like any
+ * live file: no links, no FIFOs, no foreign owner). capture_follow_source
+ * reads it (its argument a struct capture_reader), waiting at its end
+ * while Redis writes, until the save has completed and the file renamed
+ * into place is the very file that was read (same device and inode);
+ * then the part is finished as capture_finish() would finish it. When
+ * that cannot be shown it fails with reader->fallback set: drop what was
+ * read, capture_follow_stop() the part, and read the finished file.
+ */
+struct capture_reader {
+	struct job *job;
+	struct capture_part *part;
+	bool fallback;
+};
+
+extern const struct repo_source capture_follow_source;
+
+/* Find the files being written; parts without one are read as before. */
+void capture_follow_start(struct job *job, struct capture *c);
+
+/* Stop following p (its file is read once the save is complete). */
+void capture_follow_stop(struct capture_part *p);
+
+/* Before its file is complete: an estimate of p's snapshot size (the
+ * previous RDB file's), 0 when unknown. */
+uint64_t capture_follow_estimate(const struct capture_part *p);
 
 /* Close descriptors and remove temp files. */
 void capture_release(struct capture *c);

@@ -82,6 +82,21 @@ int repo_writer_file(struct repo_writer *w, enum repo_kind kind, const char *nam
     const struct storage_progress *progress, struct manifest_file *mf,
     struct vs_error *err);
 
+/* Where the bytes of a file come from when its size is known only at its
+ * end: a file that is still being written. read() puts up to len bytes of
+ * offset off into buf and sets *got; it waits while more is to come, and
+ * sets *got to 0 only at the end of the complete file. */
+struct repo_source {
+	int (*read)(void *ud, void *buf, size_t len, uint64_t off, size_t *got,
+	    struct vs_error *err);
+};
+
+/* repo_writer_file() reading from src (src_ud its argument). */
+int repo_writer_stream(struct repo_writer *w, enum repo_kind kind, const char *name,
+    const struct repo_source *src, void *src_ud, struct filter *front,
+    repo_attach_fn attach, void *attach_ud, const struct storage_progress *progress,
+    struct manifest_file *mf, struct vs_error *err);
+
 /* Finish: packs, index, then the manifest of m (format 2 filled in).
  * Frees w whatever the result. */
 int repo_writer_commit(struct repo_writer *w, struct manifest *m, struct vs_error *err);

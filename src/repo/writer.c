@@ -248,11 +248,51 @@ fail:
 	return -1;
 }
 
+/* A file of known size, read from its descriptor. */
+struct fd_source {
+	int fd;
+	uint64_t size;
+	const char *name;
+};
+
+static int
+fd_read(void *ud, void *buf, size_t len, uint64_t off, size_t *got, struct vs_error *err)
+{
+	struct fd_source *fs = ud;
+	size_t want = fs->size - off < len ? (size_t)(fs->size - off) : len;
+	ssize_t n = want > 0 ? fs_pread_full(fs->fd, buf, want, (off_t)off) : 0;
+
+	*got = 0;
+	if (n < 0)
+		return error_errno(err, VS_ERR_IO, errno, _("cannot read %s"), fs->name);
+	if ((size_t)n < want)
+		return error_set(err, VS_ERR_IO, _("%s ended after %llu bytes, %llu were expected "
+		    "(was it truncated while being copied?)"), fs->name,
+		    (unsigned long long)(off + (uint64_t)n), (unsigned long long)fs->size);
+	*got = (size_t)n;
+	return 0;
+}
+
+static const struct repo_source fd_source_type = { .read = fd_read };
+
 int
 repo_writer_file(struct repo_writer *w, enum repo_kind kind, const char *name, int fd,
     uint64_t size, struct filter *front, repo_attach_fn attach, void *attach_ud,
     const struct storage_progress *progress, struct manifest_file *mf,
     struct vs_error *err)
+{
+	struct fd_source fs = { fd, size, name };
+
+	posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
+	return repo_writer_stream(w, kind, name, &fd_source_type, &fs, front, attach, attach_ud,
+	    progress, mf, err);
+}
+
+int
+repo_writer_stream(struct repo_writer *w, enum repo_kind kind, const char *name,
+    const struct repo_source *src, void *src_ud, struct filter *front,
+    repo_attach_fn attach, void *attach_ud, const struct storage_progress *progress,
+    struct manifest_file *mf, struct vs_error *err)
 {
 	struct filter *sha = filter_sha256_new(), *chunk, *chain;
 	struct chunker *ch;
@@ -269,25 +309,17 @@ repo_writer_file(struct repo_writer *w, enum repo_kind kind, const char *name, i
 	w->zfail = w->zskip = 0;
 	if (attach != NULL)
 		attach(attach_ud, ch);
-	posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
-	while (off < size) {
-		size_t want = size - off < READ_BLOCK ? (size_t)(size - off) : READ_BLOCK;
-		ssize_t n = fs_pread_full(fd, buf, want, (off_t)off);
+	for (;;) {
+		size_t n;
 
-		if (n < 0) {
-			error_errno(err, VS_ERR_IO, errno, _("cannot read %s"), name);
+		if (src->read(src_ud, buf, READ_BLOCK, off, &n, err) != 0)
 			goto out;
-		}
-		if ((size_t)n < want) {
-			error_set(err, VS_ERR_IO, _("%s ended after %llu bytes, %llu were expected (was "
-			    "it truncated while being copied?)"), name,
-			    (unsigned long long)(off + (uint64_t)n), (unsigned long long)size);
+		if (n == 0)
+			break;
+		if (filter_write(chain, buf, n, err) != 0)
 			goto out;
-		}
-		if (filter_write(chain, buf, want, err) != 0)
-			goto out;
-		off += want;
-		if (storage_progress_report(progress, want) != 0) {
+		off += n;
+		if (storage_progress_report(progress, n) != 0) {
 			error_set(err, VS_ERR_CANCELLED, _("cancelled"));
 			goto out;
 		}
