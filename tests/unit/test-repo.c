@@ -414,6 +414,96 @@ out:
 	free(back);
 }
 
+/* A file still being written, as the backup reads it: whatever has been
+ * written so far, in pieces of any size. */
+struct growing {
+	const unsigned char *data;
+	size_t size;
+	unsigned seed;
+};
+
+static int
+growing_read(void *ud, void *buf, size_t len, uint64_t off, size_t *got, struct vs_error *err)
+{
+	struct growing *g = ud;
+	size_t n = (size_t)(rand_r(&g->seed) % 70000) + 1;
+
+	(void)err;
+	if (n > len)
+		n = len;
+	if (n > g->size - off)
+		n = g->size - (size_t)off;
+	memcpy(buf, g->data + off, n);
+	*got = n;
+	return 0;
+}
+
+static const struct repo_source growing_source = { .read = growing_read };
+
+/* A file stored as it is written (pieces of odd sizes) is cut into the
+ * same chunks as the finished file read whole: the second backup of the
+ * same bytes adds nothing, and its recipe is the same. */
+static void
+test_stream(void)
+{
+	char tmpl[] = "/tmp/vs-test-repo-XXXXXX";
+	char *dir = mkdtemp(tmpl), *in = fs_join(dir, "in");
+	struct config *cfg = config_defaults();
+	struct storage *st = NULL;
+	struct repo *r = NULL;
+	struct repo_writer *w;
+	struct manifest m1, m2;
+	struct vs_error err;
+	size_t size = 5u * 1024 * 1024 + 12345;
+	unsigned char *data = xmalloc(size);
+	struct growing g = { data, size, 5 };
+	int fd;
+
+	srand(13);
+	for (size_t i = 0; i < size; i++)
+		data[i] = (unsigned char)(rand() >> 7);
+	free(cfg->backup_dir);
+	cfg->backup_dir = xstrdup(dir);
+	memset(&m1, 0, sizeof m1);
+	memset(&m2, 0, sizeof m2);
+	snprintf(m1.backup_id, sizeof m1.backup_id, "20240101_000000");
+	snprintf(m2.backup_id, sizeof m2.backup_id, "20240102_000000");
+	fd = open(in, O_RDWR | O_CREAT | O_TRUNC, 0600);
+	if (fd < 0 || fs_write_full(fd, data, size) != 0 || storage_open_local(cfg, &st, &err) != 0 ||
+	    repo_open(cfg, st, true, NULL, &r, &err) != 0 ||
+	    repo_writer_begin(r, NULL, m1.backup_id, &w, &err) != 0 ||
+	    repo_writer_file(w, REPO_KIND_RDB, "redis.rdb", fd, size, NULL, NULL, NULL, NULL,
+	    &m1.redis.file, &err) != 0 || repo_writer_commit(w, &m1, &err) != 0) {
+		ok(0, "a repository with one file: %s", err.msg);
+		goto out;
+	}
+	if (repo_writer_begin(r, NULL, m2.backup_id, &w, &err) != 0 ||
+	    repo_writer_stream(w, REPO_KIND_RDB, "redis.rdb", &growing_source, &g, NULL, NULL,
+	    NULL, NULL, &m2.redis.file, &err) != 0 || repo_writer_commit(w, &m2, &err) != 0) {
+		ok(0, "the same file stored as it is written: %s", err.msg);
+		goto out;
+	}
+	ok(m2.redis.file.size == size && strcmp(m1.redis.file.sha256, m2.redis.file.sha256) == 0,
+	    "a file stored in pieces of odd sizes has the size and SHA-256 of the file");
+	ok(m1.repo.new_chunks > 100 && m2.repo.new_chunks == 0,
+	    "  and the same chunks: %llu new the first time, %llu the second",
+	    (unsigned long long)m1.repo.new_chunks, (unsigned long long)m2.repo.new_chunks);
+	ok(m1.redis.file.nrecipe == m2.redis.file.nrecipe && m1.redis.file.nrecipe > 0 &&
+	    memcmp(m1.redis.file.recipe, m2.redis.file.recipe, m1.redis.file.nrecipe * 32) == 0,
+	    "  and the same recipe");
+out:
+	if (fd >= 0)
+		close(fd);
+	free(m1.redis.file.recipe);
+	free(m2.redis.file.recipe);
+	repo_close(r);
+	storage_close(st);
+	fs_remove_tree(dir, NULL);
+	config_free(cfg);
+	free(in);
+	free(data);
+}
+
 /* An index of more than INDEX_FILE_MAX entries goes into several files of
  * whole packs; the cache built from them finds every entry. */
 static void
@@ -588,6 +678,7 @@ main(void)
 	test_blobs(true);
 	test_ids();
 	test_restore();
+	test_stream();
 	test_index_files();
 	test_orders();
 	return tap_done();
