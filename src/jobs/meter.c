@@ -12,7 +12,8 @@ job_meter_fn(void *ud, uint64_t delta)
 	struct job_meter *m = ud;
 	uint64_t done = atomic_fetch_add(&m->done, delta) + delta;
 
-	job_progress(m->job, m->phase, done, m->total, true);
+	/* A file stored as it is written may outgrow its estimate. */
+	job_progress(m->job, m->phase, done, done > m->total ? done : m->total, true);
 	return job_cancelled(m->job) ? -1 : 0;
 }
 

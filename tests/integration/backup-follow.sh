@@ -56,6 +56,27 @@ OUT=$(vsb verify --deep "$id1" 2>&1)
 is "$?" 0 "  and it verifies deeply (key counts, checksum)" || diag "$OUT"
 like "$(vsb show "$id1" 2>&1)" "chimera-vectors: 20000" "  with the key count of the snapshot"
 
+# --- progress: the snapshot outgrows the previous file --------------------------------
+# The total starts from the previous RDB file's size; a bigger snapshot
+# raises it rather than showing more than all of it done.
+rcli debug populate 22000 chimera-vectors: 300 >/dev/null
+sleep 1
+OUT=$(vsb --json backup 2>&1); RC=$?
+is "$RC" 0 "a backup of a grown store succeeds" || diag "$OUT"
+over=$(printf '%s\n' "$OUT" | "$PY" -c '
+import json, sys
+n = 0
+for line in sys.stdin:
+    try:
+        e = json.loads(line)
+    except ValueError:
+        continue
+    if e.get("event") == "progress" and e.get("unit") == "bytes" and e["done"] > e["total"]:
+        n += 1
+print(n)')
+is "$over" 0 "  no progress event shows more bytes done than its total"
+like "$OUT" "redis\.rdb was stored while Redis wrote it" "  (it stored the snapshot while Redis wrote it)"
+
 # --- stale and linked temp files are not taken ------------------------------------
 cp "$TMP/r/dump.rdb" "$TMP/r/temp-1.rdb"
 touch -d '1 hour ago' "$TMP/r/temp-1.rdb"
