@@ -3,12 +3,17 @@
  * safe against a backup running at the same time and against being killed
  * at any step (doc/FORMAT, "Deleting", states the protocol):
  *
- *  1. The index files are read (every chunk and where it is), then every
- *     manifest and its recipes: the chunks they use are marked live, one
- *     bit per index entry, and a recipe subtree already marked is not
- *     walked again, so memory grows by 48 bytes and a bit per chunk and
- *     time with what the backups do not share. A manifest that cannot be
- *     read stops the collection (it cannot know what that backup needs).
+ *  1. The index files are read (every chunk and where it is) into a
+ *     temporary file in id order, with only each entry's first 8 id bytes
+ *     and pack in memory (gcindex.c), then every manifest and its
+ *     recipes: the chunks they use are marked live, one bit per index
+ *     entry, and a recipe subtree already marked is not walked again, so
+ *     memory grows by 12 bytes and 3 bits per chunk and time with what
+ *     the backups do not share. Marking is by prefix: chunks whose ids
+ *     share one are all kept if any is used (never a used one deleted).
+ *     A manifest that cannot be read stops the collection (it cannot know
+ *     what that backup needs). Offsets, sizes and whole ids are read back
+ *     from the temporary file, in order, when they are needed.
  *  2. Sweep: packs marked by an earlier run (a trash record) at least the
  *     grace period ago are deleted, but only when no backup is writing, and
  *     only those still holding no live chunk that is nowhere else (a backup
@@ -36,16 +41,12 @@
 #include "common/timeutil.h"
 #include "common/xmalloc.h"
 #include "repo/gc.h"
+#include "repo/gcindex.h"
 #include "repo/repo.intern.h"
 
 #define TRASH_MAGIC "vsbackup trash 1"
 /* Packs with less than this share of live bytes are repacked. */
 #define REPACK_LIVE_PERCENT 50
-
-struct gc_entry {
-	unsigned char id[REPO_ID_SIZE];
-	uint32_t pack, offset, stored, raw;
-};
 
 struct gc_pack {
 	struct index_pack p;
@@ -70,12 +71,11 @@ struct gc {
 	struct job *job;
 	struct repo_gc_report *rep;
 	time_t now, grace;
-	unsigned char *live;      /* a bit per entry of ents */
-	unsigned char *walked;    /* a bit per entry: a recipe chunk walked */
+	struct gc_index *ix;      /* every index entry, which ones are live */
+	struct vs_error walk_err; /* why marking stopped */
+	bool walk_failed;
 	struct gc_pack *packs;
 	size_t np, pcap;
-	struct gc_entry *ents;
-	size_t ne, ecap;
 	char **index_keys;
 	size_t nindex;
 	struct gc_trash *trash;
@@ -96,37 +96,6 @@ gc_step(const char *step)
 
 	if (at != NULL && strcmp(at, step) == 0)
 		raise(SIGKILL);
-}
-
-static int
-ent_cmp(const void *a, const void *b)
-{
-	return memcmp(((const struct gc_entry *)a)->id, ((const struct gc_entry *)b)->id,
-	    REPO_ID_SIZE);
-}
-
-/* Is entry i of ents (and every entry of the same chunk) used? */
-static bool
-is_live(const struct gc *g, size_t i)
-{
-	return (g->live[i / 8] >> (i % 8) & 1) != 0;
-}
-
-/* The first entry of ents for id, or SIZE_MAX. */
-static size_t
-ent_find(const struct gc *g, const unsigned char id[REPO_ID_SIZE])
-{
-	size_t lo = 0, hi = g->ne;
-
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-
-		if (memcmp(g->ents[mid].id, id, REPO_ID_SIZE) < 0)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return lo < g->ne && memcmp(g->ents[lo].id, id, REPO_ID_SIZE) == 0 ? lo : SIZE_MAX;
 }
 
 static size_t
@@ -250,19 +219,11 @@ static int
 live_add(void *ud, const unsigned char id[REPO_ID_SIZE], bool meta)
 {
 	struct gc *g = ud;
-	size_t i = ent_find(g, id);
-	unsigned char bit;
+	int rc = gcidx_mark(g->ix, id, meta, &g->walk_err);
 
-	if (i == SIZE_MAX)
-		return 0;
-	bit = (unsigned char)(1u << (i % 8));
-	if (meta && (g->walked[i / 8] & bit) != 0)
-		return 1;
-	if (meta)
-		g->walked[i / 8] |= bit;
-	for (; i < g->ne && memcmp(g->ents[i].id, id, REPO_ID_SIZE) == 0; i++)
-		g->live[i / 8] |= (unsigned char)(1u << (i % 8));
-	return 0;
+	if (rc < 0)
+		g->walk_failed = true;
+	return rc;
 }
 
 static int
@@ -272,8 +233,6 @@ live_collect(struct gc *g, struct vs_error *err)
 	size_t n = 0;
 	int rc = -1;
 
-	g->live = xcalloc(g->ne / 8 + 1, 1);
-	g->walked = xcalloc(g->ne / 8 + 1, 1);
 	if (repo_list_backups(g->r->st, &ids, &n, err) != 0)
 		return -1;
 	for (size_t i = 0; i < n; i++) {
@@ -289,6 +248,8 @@ live_collect(struct gc *g, struct vs_error *err)
 		for (size_t j = 0; (f = manifest_file_at(&m, j)) != NULL; j++) {
 			if (f->present && f->recipe_levels > 0 &&
 			    recipe_walk(g->r, f, live_add, g, err) != 0) {
+				if (g->walk_failed)
+					*err = g->walk_err;
 				error_prefix(err, _("nothing was collected: the recipe of %s in backup %s "
 				    "cannot be read"), f->name, ids[i]);
 				manifest_clear(&m);
@@ -311,9 +272,10 @@ static int
 index_load(struct gc *g, struct vs_error *err)
 {
 	struct keys k = { 0 };
-	size_t *pmap = NULL;
+	uint32_t *pmap = NULL;
 	int rc = -1;
 
+	g->ix = gcidx_new();
 	if (storage_obj_list(g->r->st, REPO_INDEX, 0, keys_cb, &k, err) != 0)
 		return -1;
 	for (size_t i = 0; i < k.n; i++) {
@@ -338,33 +300,30 @@ index_load(struct gc *g, struct vs_error *err)
 		/* The file's packs, found once (not once per entry). */
 		pmap = xreallocarray(pmap, np + 1, sizeof *pmap);
 		for (size_t j = 0; j < np; j++)
-			pmap[j] = SIZE_MAX;
-		if (g->ecap - g->ne < ne) {
-			g->ecap = g->ne + ne > g->ecap + g->ecap / 2 ? g->ne + ne : g->ecap + g->ecap / 2;
-			g->ents = xreallocarray(g->ents, g->ecap, sizeof *g->ents);
-		}
+			pmap[j] = UINT32_MAX;
 		for (size_t e = 0; e < ne; e++) {
-			struct gc_entry *ge = &g->ents[g->ne++];
-			size_t *pm = &pmap[entries[e].pack];
+			uint32_t *pm = &pmap[entries[e].pack];
 
-			if (*pm == SIZE_MAX) {
-				*pm = pack_find(g, packs[entries[e].pack].id, true);
+			if (*pm == UINT32_MAX) {
+				*pm = (uint32_t)pack_find(g, packs[entries[e].pack].id, true);
 				g->packs[*pm].p = packs[entries[e].pack];
 				g->packs[*pm].indexed = true;
 			}
-			memcpy(ge->id, entries[e].id, REPO_ID_SIZE);
-			ge->pack = (uint32_t)*pm;
-			ge->offset = entries[e].offset;
-			ge->stored = entries[e].stored;
-			ge->raw = entries[e].raw;
 		}
+		ok = gcidx_add_file(g->ix, entries, ne, pmap, err) == 0;
 		free(packs);
 		free(entries);
+		if (!ok) {
+			error_prefix(err, _("nothing was collected"));
+			goto out;
+		}
 		g->index_keys = xreallocarray(g->index_keys, g->nindex + 1, sizeof *g->index_keys);
 		g->index_keys[g->nindex++] = xstrdup(k.v[i]);
 	}
-	if (g->ne > 0)
-		qsort(g->ents, g->ne, sizeof *g->ents, ent_cmp);
+	if (gcidx_finish(g->ix, err) != 0) {
+		error_prefix(err, _("nothing was collected"));
+		goto out;
+	}
 	rc = 0;
 out:
 	free(pmap);
@@ -481,6 +440,45 @@ sel_still_marked(const struct gc_pack *p)
 	return p->marked != 0 && !p->drop && !p->resurrect && p->stored;
 }
 
+/* Bring back the pack (the first) of each live chunk whose every copy is
+ * in a pack about to go. */
+static int
+resurrect(struct gc *g, struct vs_error *err)
+{
+	struct index_entry e;
+	unsigned char cur[REPO_ID_SIZE];
+	uint32_t first = 0;
+	bool have = false, elsewhere = false, live = false;
+	size_t i;
+	int more;
+
+	gcidx_rewind(g->ix);
+	do {
+		more = gcidx_next(g->ix, &e, &i, err);
+		if (more < 0)
+			return -1;
+		if (have && (more == 0 || memcmp(cur, e.id, REPO_ID_SIZE) != 0)) {
+			if (!elsewhere && live) {
+				g->packs[first].drop = false;
+				g->packs[first].resurrect = true;
+			}
+			have = false;
+		}
+		if (more == 0)
+			break;
+		if (!have) {
+			memcpy(cur, e.id, REPO_ID_SIZE);
+			first = e.pack;
+			live = gcidx_live(g->ix, i);
+			elsewhere = false;
+			have = true;
+		}
+		if (!g->packs[e.pack].drop)
+			elsewhere = true;
+	} while (more == 1);
+	return 0;
+}
+
 static int
 sweep(struct gc *g, struct vs_error *err)
 {
@@ -498,22 +496,11 @@ sweep(struct gc *g, struct vs_error *err)
 
 		p->drop = p->marked != 0 && p->marked + g->grace <= g->now;
 	}
-	/* A live chunk only in packs about to go brings its pack back. */
-	for (size_t i = 0; i < g->ne;) {
-		size_t j = i;
-		bool elsewhere = false;
-
-		while (j < g->ne && memcmp(g->ents[j].id, g->ents[i].id, REPO_ID_SIZE) == 0) {
-			if (!g->packs[g->ents[j].pack].drop)
-				elsewhere = true;
-			j++;
-		}
-		if (!elsewhere && is_live(g, i)) {
-			g->packs[g->ents[i].pack].drop = false;
-			g->packs[g->ents[i].pack].resurrect = true;
-		}
-		i = j;
-	}
+	/* A live chunk only in packs about to go brings its pack back (whole
+	 * ids compared: a chunk in a kept pack is no copy of another chunk
+	 * that only shares its prefix). */
+	if (resurrect(g, err) != 0)
+		return -1;
 	for (size_t i = 0; i < g->np; i++)
 		if (g->packs[i].drop) {
 			ndrop++;
@@ -538,9 +525,15 @@ sweep(struct gc *g, struct vs_error *err)
 	 * the whole index in memory. */
 	job_progress(g->job, _("rewriting the index"), 0, 0, false);
 	entries = xcalloc(INDEX_FILE_MAX, sizeof *entries);
-	for (size_t i = 0;; i++) {
-		const struct gc_entry *e = i < g->ne ? &g->ents[i] : NULL;
+	gcidx_rewind(g->ix);
+	for (;;) {
+		struct index_entry ent;
+		size_t i;
+		int more = gcidx_next(g->ix, &ent, &i, err);
+		const struct index_entry *e = more == 1 ? &ent : NULL;
 
+		if (more < 0)
+			goto out;
 		if (e != NULL && (map[e->pack] == UINT32_MAX ||
 		    (have_last && memcmp(last, e->id, REPO_ID_SIZE) == 0)))
 			continue;
@@ -560,11 +553,8 @@ sweep(struct gc *g, struct vs_error *err)
 		}
 		if (e == NULL)
 			break;
-		memcpy(entries[ne].id, e->id, REPO_ID_SIZE);
+		entries[ne] = *e;
 		entries[ne].pack = map[e->pack];
-		entries[ne].offset = e->offset;
-		entries[ne].stored = e->stored;
-		entries[ne].raw = e->raw;
 		ne++;
 		memcpy(last, e->id, REPO_ID_SIZE);
 		have_last = true;
@@ -726,17 +716,22 @@ repack(struct gc *g, struct vs_error *err)
 	/* One thread: the callback appends to the packs in order. */
 	struct fetch_opts o = { .nthreads = 1, .fn = repack_cb, .ud = &rp };
 	struct fetch_item *items = NULL;
-	size_t n = 0;
-	int rc = -1;
+	struct index_entry ent;
+	const struct index_entry *e = &ent;
+	size_t n = 0, cap = 0, i;
+	int rc = -1, more;
 
-	for (size_t i = 0; i < g->ne; i++) {
-		const struct gc_entry *e = &g->ents[i];
+	gcidx_rewind(g->ix);
+	while ((more = gcidx_next(g->ix, &ent, &i, err)) == 1) {
 		const struct gc_pack *p = &g->packs[e->pack];
 
-		if (!p->drop || p->live == 0 || !is_live(g, i) ||
+		if (!p->drop || p->live == 0 || !gcidx_live(g->ix, i) ||
 		    (n > 0 && memcmp(items[n - 1].id, e->id, REPO_ID_SIZE) == 0))
 			continue;
-		items = xreallocarray(items, n + 1, sizeof *items);
+		if (n == cap) {
+			cap = cap ? 2 * cap : 1024;
+			items = xreallocarray(items, cap, sizeof *items);
+		}
 		memset(&items[n], 0, sizeof items[n]);
 		memcpy(items[n].id, e->id, REPO_ID_SIZE);
 		memcpy(items[n].loc.pack, p->p.id, REPO_ID_SIZE);
@@ -746,8 +741,10 @@ repack(struct gc *g, struct vs_error *err)
 		items[n].loc.raw = e->raw;
 		n++;
 	}
-	if (n == 0)
-		return 0;
+	if (more < 0 || n == 0) {
+		free(items);
+		return more < 0 ? -1 : 0;
+	}
 	job_progress(g->job, _("repacking mostly unused packs"), 0, 0, false);
 	if (repo_fetch(g->r, items, n, &o, err) != 0)
 		goto out;
@@ -816,11 +813,38 @@ gc_free(struct gc *g)
 		free(g->trash[i].packs);
 	}
 	free(g->trash);
-	free(g->live);
-	free(g->walked);
+	gcidx_free(g->ix);
 	free(g->packs);
-	free(g->ents);
 	free(g->blocking);
+}
+
+/* Each pack's stored bytes, and of them those of live chunks (a chunk in
+ * several packs counts in the first). */
+static int
+usage_count(struct gc *g, struct vs_error *err)
+{
+	struct index_entry e;
+	unsigned char last[REPO_ID_SIZE];
+	bool have_last = false;
+	size_t i;
+	int more;
+
+	gcidx_rewind(g->ix);
+	while ((more = gcidx_next(g->ix, &e, &i, err)) == 1) {
+		struct gc_pack *p = &g->packs[e.pack];
+		bool live = gcidx_live(g->ix, i);
+
+		p->total += e.stored;
+		if (live && (!have_last || memcmp(last, e.id, REPO_ID_SIZE) != 0)) {
+			p->live += e.stored;
+			g->rep->chunks_live++;
+		} else if (!live) {
+			g->rep->chunks_dead++;
+		}
+		memcpy(last, e.id, REPO_ID_SIZE);
+		have_last = true;
+	}
+	return more < 0 ? -1 : 0;
 }
 
 int
@@ -851,18 +875,8 @@ repo_gc(struct repo *r, struct job *job, bool dry_run, struct repo_gc_report *re
 	if (index_load(&g, err) != 0 || live_collect(&g, err) != 0 || packs_list(&g, err) != 0 ||
 	    trash_load(&g, err) != 0)
 		goto out;
-	for (size_t i = 0; i < g.ne; i++) {
-		struct gc_pack *p = &g.packs[g.ents[i].pack];
-		bool live = is_live(&g, i);
-
-		p->total += g.ents[i].stored;
-		if (live && (i == 0 || memcmp(g.ents[i - 1].id, g.ents[i].id, REPO_ID_SIZE) != 0)) {
-			p->live += g.ents[i].stored;
-			rep->chunks_live++;
-		} else if (!live) {
-			rep->chunks_dead++;
-		}
-	}
+	if (usage_count(&g, err) != 0)
+		goto out;
 	for (size_t i = 0; i < g.np; i++) {
 		if (g.packs[i].stored) {
 			rep->packs++;
