@@ -21,15 +21,15 @@ tmux_send Enter x
 tmux_wait_for 'backup \(by schedule\): cancelled' 30
 ok $? "x cancels the running backup"
 like "$(tmux_capture)" '✗ backup \(by schedule\)' "its pane shows it did not complete"
-sleep 0.5
-left=$(ls -A "$DEMO/backups" | grep -v '^\.vsbackup\.lock$')
-is "$left" "" "nothing is left in backup_dir"
+# What the backup wrote is removed (at most 10 s).
+leftover() { ls -A "$DEMO/backups" | grep -v '^\.vsbackup\.lock$'; }
+for _ in $(seq 100); do [ -z "$(leftover)" ] && break; sleep 0.1; done
+is "$(leftover)" "" "nothing is left in backup_dir"
 tmux_send x
 tmux_wait_for 'no running job is selected' 5
 ok $? "x with no running job says so"
 tmux_send D
-sleep 0.5
-! tmux_capture | grep -q 'Jobs ('
+tui_wait_gone 'Jobs \('
 ok $? "D clears the finished job panes"
 tmux_send q
 is "$(tmux_wait_exit 15)" 0 "q exits 0"

@@ -127,6 +127,17 @@ tui_wait_stable() {
 	return 1
 }
 
+# tui_wait_gone REGEX [SECONDS]: wait until the screen no longer matches the
+# extended REGEX, at most SECONDS (default 10); 1 when it still does.
+tui_wait_gone() {
+	local end=$((SECONDS + ${2:-10}))
+	while tmux_capture | grep -Eq -- "$1"; do
+		[ "$SECONDS" -ge "$end" ] && return 1
+		sleep 0.1
+	done
+	return 0
+}
+
 # tui_fixture: backups made with the clock fixed, for the golden screens:
 #   20240201_020000 monthly    20240206_020000 daily (expired by the 15th)
 #   20240212_020000 weekly     20240214_020000 daily (verified, deep, drilled)

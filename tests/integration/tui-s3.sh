@@ -112,8 +112,7 @@ tmux_send Right Down Right Enter q
 if tmux_wait_for 'Quit vsbackup\?' 5; then
 	ok 0 "q asks while a job is running"
 	tmux_send n
-	sleep 0.5
-	! tmux_capture | grep -q 'Quit vsbackup' && tmux_capture | grep -q 'sort: created'
+	tui_wait_gone 'Quit vsbackup' && tmux_capture | grep -q 'sort: created'
 	ok $? "n keeps the TUI open"
 else
 	# The verification may have ended before q arrived: then q quits.
