@@ -6,6 +6,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 static int tap_n, tap_failed;
 
@@ -39,6 +40,22 @@ tap_ok(int pass, const char *file, int line, const char *fmt, ...)
 	}
 	fflush(stdout);
 	return pass;
+}
+
+/* A UTC time from calendar fields (for the tests of dates and schedules). */
+static inline time_t
+utc(int y, int mo, int d, int h, int mi, int s)
+{
+	struct tm tm;
+
+	memset(&tm, 0, sizeof tm);
+	tm.tm_year = y - 1900;
+	tm.tm_mon = mo - 1;
+	tm.tm_mday = d;
+	tm.tm_hour = h;
+	tm.tm_min = mi;
+	tm.tm_sec = s;
+	return timegm(&tm);
 }
 
 /* Print the plan and return the exit status for main(). */

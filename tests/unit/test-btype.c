@@ -13,21 +13,6 @@
 #include "common/btype.h"
 #include "tests/unit/tap.h"
 
-static time_t
-utc(int y, int mo, int d, int h, int mi, int s)
-{
-	struct tm tm;
-
-	memset(&tm, 0, sizeof tm);
-	tm.tm_year = y - 1900;
-	tm.tm_mon = mo - 1;
-	tm.tm_mday = d;
-	tm.tm_hour = h;
-	tm.tm_min = mi;
-	tm.tm_sec = s;
-	return timegm(&tm);
-}
-
 static void
 test_names(void)
 {
