@@ -10,16 +10,15 @@
 . "$(dirname "$0")/../lib/harness.sh"
 . "$(dirname "$0")/tui-lib.bash"
 
-command -v tmux >/dev/null || skip_all "tmux is not installed"
-command -v redis-server >/dev/null || skip_all "redis-server is not installed"
+tui_require
 
 tui_demo || bail_out "the demo sandbox could not be built"
 rcli() { redis-cli -s "$SOCK" "$@"; }
 digest_before=$(rcli debug digest)
 like "$digest_before" '^[0-9a-f]{40}$' "DEBUG DIGEST of the demo data"
 # An older backup, so that the list is not empty and v can run twice.
-"$VSBACKUP" -q -c "$CONF" backup >/dev/null 2>"$TMP/err" || sed 's/^/# /' "$TMP/err"
-old=$(ls "$DEMO/backups" | grep -E '^[0-9]{8}_[0-9]{6}$' | head -1)
+tui_backup
+old=$TUI_ID
 sleep 1.1 # the next backup must get another id
 
 tui_start 80 24

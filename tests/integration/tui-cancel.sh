@@ -6,8 +6,7 @@
 . "$(dirname "$0")/../lib/harness.sh"
 . "$(dirname "$0")/tui-lib.bash"
 
-command -v tmux >/dev/null || skip_all "tmux is not installed"
-command -v redis-server >/dev/null || skip_all "redis-server is not installed"
+tui_require
 
 # Big enough that a backup takes a second or two.
 tui_demo 40000 4000 384 || bail_out "the demo sandbox could not be built"

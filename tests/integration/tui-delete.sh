@@ -12,24 +12,10 @@
 . "$(dirname "$0")/../lib/harness.sh"
 . "$(dirname "$0")/tui-lib.bash"
 
-command -v tmux >/dev/null || skip_all "tmux is not installed"
-command -v redis-server >/dev/null || skip_all "redis-server is not installed"
-[ -f "$S3RVER_JS" ] || skip_all "s3rver is not installed (npm ci in tests/)"
+tui_require s3
 
 tui_demo || bail_out "the demo sandbox could not be built"
-start_s3rver || bail_out "s3rver did not start"
-cat >> "$CONF" <<CONF
-
-s3 = {
-  bucket = "$S3_BUCKET";
-  endpoint = "$S3_ENDPOINT";
-  region = "$AWS_REGION";
-  path_style = true;
-  sse = "none";
-  access_key_id = "$AWS_ACCESS_KEY_ID";
-  secret_access_key = "$AWS_SECRET_ACCESS_KEY";
-};
-CONF
+tui_s3
 vsb() { "$VSBACKUP" -c "$CONF" "$@"; }
 s3has() { s3cli s3 ls "s3://$S3_BUCKET/vector_store_backups/$1/metadata.json" >/dev/null 2>&1; }
 # The screen as one line without the dialog's frame: wrapped text matches.

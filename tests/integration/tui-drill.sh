@@ -10,13 +10,12 @@
 . "$(dirname "$0")/../lib/harness.sh"
 . "$(dirname "$0")/tui-lib.bash"
 
-command -v tmux >/dev/null || skip_all "tmux is not installed"
-command -v redis-server >/dev/null || skip_all "redis-server is not installed"
+tui_require
 
 tui_demo || bail_out "the demo sandbox could not be built"
 rcli() { redis-cli -s "$SOCK" "$@"; }
-"$VSBACKUP" -q -c "$CONF" backup >/dev/null 2>"$TMP/err" || sed 's/^/# /' "$TMP/err"
-id=$(ls "$DEMO/backups" | grep -E '^[0-9]{8}_[0-9]{6}$' | head -1)
+tui_backup
+id=$TUI_ID
 [ -n "$id" ] || bail_out "no backup to drill"
 digest=$(rcli debug digest)
 

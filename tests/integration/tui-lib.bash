@@ -1,12 +1,17 @@
 # Helpers shared by the tests/integration/tui-*.sh scripts (sourced after
 # the harness; not a suite itself).
 #
+#   tui_require [s3]     skip the test without tmux or redis-server (with s3,
+#                        also without s3rver)
 #   tui_demo [VECTORS [USERS [DIM]]]  build a demo sandbox (vsbackup demo
 #                        --no-tui; default 2000 vectors, 200 users, dim 32)
 #                        in /tmp/vstui.XXXXXX/demo (a path of fixed length,
 #                        so that screens do not depend on TMPDIR) and set
 #                        DEMO, CONF and SOCK; its server is stopped when the
 #                        test exits
+#   tui_s3               start s3rver and add its bucket to CONF (s3 = {...})
+#   tui_backup [ARGS]    vsbackup -q backup ARGS on CONF, its errors as TAP
+#                        comments; TUI_ID is then the newest backup's id
 #   tui_format2          switch the demo's configuration to the repository
 #                        (format 2) for the backups that follow
 #   tui_start W H [ENV=VALUE...]  run the TUI on CONF in a WxH tmux pane
@@ -29,6 +34,15 @@
 
 GOLDEN_DIR=$TESTS_DIR/golden/tui
 
+tui_require() {
+	command -v tmux >/dev/null || skip_all "tmux is not installed"
+	command -v redis-server >/dev/null || skip_all "redis-server is not installed"
+	if [ "${1:-}" = s3 ]; then
+		[ -f "$S3RVER_JS" ] || skip_all "s3rver is not installed (npm ci in tests/)"
+	fi
+	return 0
+}
+
 tui_demo() {
 	# A path of fixed length whatever TMPDIR is: the screens show it.
 	TUI_DIR=$(mktemp -d /tmp/vstui.XXXXXX) || return 1
@@ -46,6 +60,27 @@ tui_demo() {
 	pid=$(cat "$DEMO/redis/redis.pid" 2>/dev/null)
 	[ -n "$pid" ] && harness_track_detached "$pid"
 	return 0
+}
+
+tui_s3() {
+	start_s3rver || bail_out "s3rver did not start"
+	cat >> "$CONF" <<CONF
+
+s3 = {
+  bucket = "$S3_BUCKET";
+  endpoint = "$S3_ENDPOINT";
+  region = "$AWS_REGION";
+  path_style = true;
+  sse = "none";
+  access_key_id = "$AWS_ACCESS_KEY_ID";
+  secret_access_key = "$AWS_SECRET_ACCESS_KEY";
+};
+CONF
+}
+
+tui_backup() {
+	"$VSBACKUP" -q -c "$CONF" backup "$@" >/dev/null 2>"$TMP/err" || sed 's/^/# /' "$TMP/err"
+	TUI_ID=$(ls "$DEMO/backups" | grep -E '^[0-9]{8}_[0-9]{6}$' | tail -1)
 }
 
 tui_format2() {

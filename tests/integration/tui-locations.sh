@@ -12,8 +12,7 @@
 . "$(dirname "$0")/tui-lib.bash"
 . "$TESTS_DIR/lib/s3-env.sh"
 
-command -v tmux >/dev/null || skip_all "tmux is not installed"
-command -v redis-server >/dev/null || skip_all "redis-server is not installed"
+tui_require
 s3_setup
 . "$TESTS_DIR/lib/regions-lib.sh"
 region_start eu

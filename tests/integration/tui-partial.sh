@@ -18,8 +18,7 @@
 . "$(dirname "$0")/../lib/harness.sh"
 . "$(dirname "$0")/tui-lib.bash"
 
-command -v tmux >/dev/null || skip_all "tmux is not installed"
-command -v redis-server >/dev/null || skip_all "redis-server is not installed"
+tui_require
 
 tui_demo || bail_out "the demo sandbox could not be built"
 vsb() { "$VSBACKUP" -c "$CONF" "$@"; }

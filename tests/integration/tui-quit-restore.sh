@@ -13,12 +13,11 @@
 . "$(dirname "$0")/../lib/harness.sh"
 . "$(dirname "$0")/tui-lib.bash"
 
-command -v tmux >/dev/null || skip_all "tmux is not installed"
-command -v redis-server >/dev/null || skip_all "redis-server is not installed"
+tui_require
 
 tui_demo || bail_out "the demo sandbox could not be built"
-"$VSBACKUP" -q -c "$CONF" backup >/dev/null 2>"$TMP/err" || sed 's/^/# /' "$TMP/err"
-id=$(ls "$DEMO/backups" | grep -E '^[0-9]{8}_[0-9]{6}$' | head -1)
+tui_backup
+id=$TUI_ID
 [ -n "$id" ] || bail_out "no backup to restore"
 
 # Redis takes a few seconds to come back: long enough to quit while the
@@ -117,8 +116,8 @@ is "$(safety_backups)" 2 "a second safety backup is kept"
 # in its temp file. Nothing live has changed then, so nothing is rolled
 # back: Redis keeps running, with the writes made since.
 sleep 1.1
-"$VSBACKUP" -q -c "$CONF" backup >/dev/null 2>"$TMP/err" || sed 's/^/# /' "$TMP/err"
-id2=$(ls "$DEMO/backups" | grep -E '^[0-9]{8}_[0-9]{6}$' | tail -1)
+tui_backup
+id2=$TUI_ID
 truncate -s 512M "$DEMO/backups/$id2/content_index.faiss"
 /usr/bin/python3 -c 'import hashlib, json, os, sys
 d = sys.argv[1]; f = os.path.join(d, "content_index.faiss"); p = os.path.join(d, "metadata.json")

@@ -9,16 +9,15 @@
 . "$(dirname "$0")/../lib/harness.sh"
 . "$(dirname "$0")/tui-lib.bash"
 
-command -v tmux >/dev/null || skip_all "tmux is not installed"
-command -v redis-server >/dev/null || skip_all "redis-server is not installed"
+tui_require
 
 tui_demo || bail_out "the demo sandbox could not be built"
-"$VSBACKUP" -q -c "$CONF" backup >/dev/null 2>"$TMP/err" || sed 's/^/# /' "$TMP/err"
-id=$(ls "$DEMO/backups" | grep -E '^[0-9]{8}_[0-9]{6}$' | head -1)
+tui_backup
+id=$TUI_ID
 sleep 1.1
 # A newer backup whose content index is damaged after the fact.
-"$VSBACKUP" -q -c "$CONF" backup >/dev/null 2>"$TMP/err" || sed 's/^/# /' "$TMP/err"
-bad=$(ls "$DEMO/backups" | grep -E '^[0-9]{8}_[0-9]{6}$' | tail -1)
+tui_backup
+bad=$TUI_ID
 printf 'XXXX' | dd of="$DEMO/backups/$bad/content_index.faiss" bs=1 seek=100 conv=notrunc 2>/dev/null
 sleep 1.1 # the safety backup needs an id of its own
 GOOD_CONF=$CONF

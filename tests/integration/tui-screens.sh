@@ -8,8 +8,7 @@
 . "$(dirname "$0")/../lib/harness.sh"
 . "$(dirname "$0")/tui-lib.bash"
 
-command -v tmux >/dev/null || skip_all "tmux is not installed"
-command -v redis-server >/dev/null || skip_all "redis-server is not installed"
+tui_require
 
 tui_demo || bail_out "the demo sandbox could not be built"
 tui_fixture || { sed 's/^/# /' "$TMP/fixture.log"; bail_out "fixture backups failed"; }
