@@ -148,12 +148,16 @@ do_range(struct fetch *f, unsigned worker, const struct range *rg, unsigned char
 	for (size_t i = 0; i < rg->n; i++) {
 		const struct fetch_item *it = &f->items[rg->first + i];
 		struct vs_error berr;
+		void *dst = NULL;
 
 		raw += it->loc.raw;
-
+		if (f->o->place != NULL && f->o->place(f->o->ud, worker, it, &dst, err) != 0)
+			goto out;
+		if (dst == NULL)
+			dst = out;
 		error_clear(&berr);
 		if (blob_decode_opt(&f->r->codec, it->id, buf + (it->loc.offset - rg->off),
-		    it->loc.stored, out, it->loc.raw, !f->o->skip_id_check, &berr) != 0) {
+		    it->loc.stored, dst, it->loc.raw, !f->o->skip_id_check, &berr) != 0) {
 			char hex[2 * REPO_ID_SIZE + 1];
 
 			repo_hex(it->id, REPO_ID_SIZE, hex);
@@ -167,7 +171,7 @@ do_range(struct fetch *f, unsigned worker, const struct range *rg, unsigned char
 				goto out;
 			continue;
 		}
-		if (f->o->fn(f->o->ud, worker, it, out, it->loc.raw, NULL, err) != 0)
+		if (f->o->fn(f->o->ud, worker, it, dst, it->loc.raw, NULL, err) != 0)
 			goto out;
 	}
 	if (f->o->end != NULL && f->o->end(f->o->ud, worker, err) != 0)

@@ -381,6 +381,10 @@ repo_index_find(struct repo_index *ix, const unsigned char id[REPO_ID_SIZE],
 
 /* Entries read at once when many ids are looked up together. */
 #define LOCATE_WINDOW 16384
+/* One read of a bucket costs about as much as copying this many entries
+ * more in a long read: with at least one id per LOCATE_SPAN entries of
+ * the cache, reading it through is cheaper than a read per id. */
+#define LOCATE_SPAN 200
 
 int
 repo_index_locate(struct repo_index *ix, struct fetch_item *items, size_t n, bool *found,
@@ -401,7 +405,7 @@ repo_index_locate(struct repo_index *ix, struct fetch_item *items, size_t n, boo
 	repo_order_keys(order, n);
 	/* Many ids for the size of the cache: read it in long windows;
 	 * few: just the bucket of each. */
-	stride = (uint64_t)n * 16 >= ix->n ? LOCATE_WINDOW : 0;
+	stride = (uint64_t)n * LOCATE_SPAN >= ix->n ? LOCATE_WINDOW : 0;
 	for (size_t k = 0; k < n; k++) {
 		struct fetch_item *it = &items[order[k].at];
 		unsigned b = (unsigned)it->id[0] << 8 | it->id[1];

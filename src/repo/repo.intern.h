@@ -170,6 +170,12 @@ typedef int (*fetch_fn)(void *ud, unsigned worker, const struct fetch_item *it,
 /* Called on a worker after the items of each range it read. */
 typedef int (*fetch_end_fn)(void *ud, unsigned worker, struct vs_error *err);
 
+/* Called before an item is decoded: *dst may name where its loc.raw bytes
+ * are to go (fn then gets data == *dst), or stay NULL for the worker's own
+ * buffer. Saves a copy for a caller that gathers chunks to write them. */
+typedef int (*fetch_place_fn)(void *ud, unsigned worker, const struct fetch_item *it,
+    void **dst, struct vs_error *err);
+
 struct fetch_opts {
 	int nthreads;
 	size_t range_max;         /* bytes one read covers at most (0: 4 MiB) */
@@ -178,6 +184,7 @@ struct fetch_opts {
 	bool skip_id_check;       /* the caller hashes the whole result itself */
 	fetch_fn fn;
 	fetch_end_fn end;         /* optional */
+	fetch_place_fn place;     /* optional */
 	void *ud;
 	const struct storage_progress *progress;
 };

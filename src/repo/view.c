@@ -494,6 +494,25 @@ restore_flush(struct restore *rs, struct restore_slot *w, struct vs_error *err)
 	return 0;
 }
 
+/* A chunk that continues the worker's pending write is decoded straight
+ * behind it: no copy between the decoder and the write. */
+static int
+restore_place(void *ud, unsigned worker, const struct fetch_item *it, void **dst,
+    struct vs_error *err)
+{
+	struct restore *rs = ud;
+	struct restore_slot *w = &rs->w[worker];
+	uint64_t off = rs->offs[(size_t)it->tag];
+	size_t len = it->loc.raw;
+
+	if (w->len > 0 && (off != w->off + w->len || w->len + len > RESTORE_WRITE) &&
+	    restore_flush(rs, w, err) != 0)
+		return -1;
+	if (len <= RESTORE_WRITE)
+		*dst = w->buf + w->len;
+	return 0;
+}
+
 static int
 restore_item(void *ud, unsigned worker, const struct fetch_item *it, const void *data,
     size_t len, const struct vs_error *bad, struct vs_error *err)
@@ -504,6 +523,16 @@ restore_item(void *ud, unsigned worker, const struct fetch_item *it, const void 
 	uint64_t off = rs->offs[pos];
 
 	(void)bad;
+	if (data == w->buf + w->len && len <= RESTORE_WRITE - w->len) {
+		/* Decoded in place (restore_place). */
+		if (w->len == 0) {
+			w->off = off;
+			w->first = pos;
+		}
+		w->len += len;
+		w->last = pos;
+		return 0;
+	}
 	if (w->len > 0 && (off != w->off + w->len || w->len + len > RESTORE_WRITE) &&
 	    restore_flush(rs, w, err) != 0)
 		return -1;
@@ -565,7 +594,8 @@ repo_restore_file(struct repo *r, const struct manifest *m, const char *file, in
 	/* Reads of 2 MiB: large enough to be few, small enough that four
 	 * threads stay well under 64 MiB. */
 	struct fetch_opts o = { .nthreads = RESTORE_THREADS, .file_order = true, .range_max = 2u << 20,
-	    .skip_id_check = true, .fn = restore_item, .end = restore_end, .ud = &rs,
+	    .skip_id_check = true, .fn = restore_item, .end = restore_end,
+	    .place = restore_place, .ud = &rs,
 	    .progress = progress };
 	uint64_t *offs = NULL;
 	char hex[65];
