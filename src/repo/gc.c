@@ -872,8 +872,12 @@ repo_gc(struct repo *r, struct job *job, bool dry_run, struct repo_gc_report *re
 	if (!dry_run && repo_lock_take(r, "gc", &g.gc_lock, err) != 0)
 		goto out;
 	job_progress(job, _("reading the index"), 0, 0, false);
-	if (index_load(&g, err) != 0 || live_collect(&g, err) != 0 || packs_list(&g, err) != 0 ||
-	    trash_load(&g, err) != 0)
+	if (index_load(&g, err) != 0 || live_collect(&g, err) != 0)
+		goto out;
+	/* What is left reads the entries back in order: the prefixes go
+	 * before the index is rewritten. */
+	gcidx_marked(g.ix);
+	if (packs_list(&g, err) != 0 || trash_load(&g, err) != 0)
 		goto out;
 	if (usage_count(&g, err) != 0)
 		goto out;

@@ -353,6 +353,18 @@ gcidx_mark(struct gc_index *x, const unsigned char id[REPO_ID_SIZE], bool meta,
 }
 
 void
+gcidx_marked(struct gc_index *x)
+{
+	free(x->pfx);
+	free(x->pack);
+	free(x->walked);
+	free(x->shared);
+	x->pfx = NULL;
+	x->pack = NULL;
+	x->walked = x->shared = NULL;
+}
+
+void
 gcidx_rewind(struct gc_index *x)
 {
 	x->rlen = x->rat = x->rpos = 0;

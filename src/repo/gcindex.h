@@ -46,6 +46,10 @@ bool gcidx_live(const struct gc_index *x, size_t i);
 int gcidx_mark(struct gc_index *x, const unsigned char id[REPO_ID_SIZE], bool meta,
     struct vs_error *err);
 
+/* Marking is over: the prefixes go (gcidx_mark and gcidx_pack may not
+ * be called any more); the live bits and the file stay. */
+void gcidx_marked(struct gc_index *x);
+
 /* Read the entries in order, whole: gcidx_rewind, then gcidx_next until
  * it returns 0 (1: *e is entry number *i; -1: read error). */
 void gcidx_rewind(struct gc_index *x);

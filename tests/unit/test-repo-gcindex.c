@@ -2,7 +2,8 @@
  * entries of several index files merged in id order (a chunk in two packs
  * kept twice), marking by 8-byte prefix that keeps every chunk sharing
  * the prefix of a used one, and the "walked" shortcut for recipe chunks,
- * taken only for the very id walked before. */
+ * taken only for the very id walked before; what is marked stays
+ * readable once the prefixes are freed. */
 #include "config.h"
 
 #include <stdlib.h>
@@ -136,6 +137,9 @@ test_shared_prefix(void)
 	is_int(gcidx_mark(x, c, true, &err), 1, "then skipped (its subtree is marked)");
 	is_int(gcidx_mark(x, stranger, true, &err), 0,
 	    "a stranger sharing its prefix is still walked after it");
+	gcidx_marked(x);
+	ok(live(x, 0x11, 0xb0, 0) && live(x, 0x33, 0xc0, 1) && !live(x, 0x44, 0xd0, 0),
+	    "after marking, the live bits and the entries are still there");
 	gcidx_free(x);
 
 	/* The stranger first: the chunk it resembles is walked afterwards. */
