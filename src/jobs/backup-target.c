@@ -84,8 +84,10 @@ backup_target_begin(struct job *job, struct storage *st, const char *id,
 {
 	const struct config *cfg = job_config(job);
 	struct backup_target *t = xcalloc(1, sizeof *t);
-	uint64_t size;
+	struct storage_stat sb;
 	struct vs_error serr;
+	char *key;
+	int r;
 
 	t->job = job;
 	t->st = st;
@@ -98,14 +100,26 @@ backup_target_begin(struct job *job, struct storage *st, const char *id,
 		*out = t;
 		return 0;
 	}
-	/* An id is taken whatever the format of the backup holding it. */
+	/* An id is taken whatever the format of the backup holding it: a
+	 * plain backup's metadata or a manifest, one request each (loading
+	 * the repository's view for this would cost more than the backup's
+	 * own start). */
 	error_clear(&serr);
-	if (storage_stat(st, id, STORAGE_METADATA, &size, &serr) == 0) {
+	key = xasprintf("%s/%s", id, STORAGE_METADATA);
+	r = storage_obj_head(st, key, &sb, &serr);
+	free(key);
+	if (r != 0 && serr.code != VS_ERR_NOTFOUND) {
+		*err = serr;
+		goto fail;
+	}
+	if (r == 0 || (r = repo_has_backup(st, id, err)) == 1) {
 		error_set(err, VS_ERR_REFUSED, _("backup %s already exists in %s"), id,
 		    storage_location(st));
 		*taken = true;
 		goto fail;
 	}
+	if (r < 0)
+		goto fail;
 	if (repo_open_local(cfg, st, &t->repo, err) != 0 ||
 	    repo_writer_begin(t->repo, job, id, &t->w, err) != 0)
 		goto fail;

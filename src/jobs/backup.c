@@ -13,7 +13,6 @@
 #include "filter/filter.h"
 #include "jobs/backup.h"
 #include "jobs/backup-target.h"
-#include "jobs/catalog.h"
 #include "jobs/capture.h"
 #include "jobs/meter.h"
 #include "redis/rdb-reader.h"
@@ -337,31 +336,47 @@ put_rdb(struct job *job, struct backup_target *txn, struct capture *cap, size_t 
 	return rc;
 }
 
+struct partials {
+	char (*ids)[BACKUP_ID_SIZE];
+	size_t n;
+};
+
+static int
+partial_seen(void *ud, const struct storage_entry *e)
+{
+	struct partials *pl = ud;
+
+	if (e->partial) {
+		pl->ids = xreallocarray(pl->ids, pl->n + 1, sizeof *pl->ids);
+		memcpy(pl->ids[pl->n++], e->id, BACKUP_ID_SIZE);
+	}
+	return 0;
+}
+
+/* The storage's own listing, not the catalog: sizing the repository (its
+ * index) is not needed here and would delay the capture. */
 void
 backup_remove_stale_partials(struct job *job)
 {
 	struct storage *st;
-	struct catalog *cat = catalog_new(job_config(job));
+	struct partials pl = { NULL, 0 };
 	struct vs_error err;
 
 	error_clear(&err);
 	if (storage_open_local(job_config(job), &st, &err) != 0)
-		goto out;
-	if (catalog_add_location(cat, st, &err) == 0) {
-		for (size_t i = 0; i < cat->n; i++) {
-			if (!catalog_copy_at(&cat->entries[i], 0)->partial)
-				continue;
-			if (storage_remove_partial(st, cat->entries[i].id, &err) == 0)
+		return;
+	if (storage_list(st, partial_seen, &pl, &err) == 0) {
+		for (size_t i = 0; i < pl.n; i++) {
+			if (storage_remove_partial(st, pl.ids[i], &err) == 0)
 				job_log(job, VS_LOG_INFO,
 				    _("removed %s: an incomplete backup left by an interrupted run"),
-				    cat->entries[i].id);
+				    pl.ids[i]);
 			else
 				job_log(job, VS_LOG_WARN, "%s", err.msg);
 		}
 	}
+	free(pl.ids);
 	storage_close(st);
-out:
-	catalog_free(cat);
 }
 
 int

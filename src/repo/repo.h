@@ -104,10 +104,11 @@ int repo_writer_commit(struct repo_writer *w, struct manifest *m, struct vs_erro
 /* Give up; what was stored is left for garbage collection. Frees w. */
 void repo_writer_abort(struct repo_writer *w);
 
-/* --- backups in the repository (view.c) --- */
-
-/* Is backup id in the repository of st? 1 yes, 0 no, -1 error. */
+/* Is backup id in the repository of st? 1 yes, 0 no, -1 error. One
+ * request for its manifest; nothing of the repository is loaded. */
 int repo_has_backup(struct storage *st, const char *id, struct vs_error *err);
+
+/* --- backups in the repository (view.c) --- */
 
 /* The backup ids in the repository of st, sorted (free each and the
  * array); *n may be 0. */

@@ -131,6 +131,10 @@ store_chunk(struct repo_writer *w, enum repo_kind kind, const void *data, size_t
 	w->chunks++;
 	if (seen_find(w, id))
 		return 0;
+	/* Loaded at the first chunk, not at the start: a backup starts its
+	 * capture first and loads the index while Redis saves. */
+	if (w->ix == NULL && repo_index_get(w->r, &w->ix, err) != 0)
+		return -1;
 	if ((f = repo_index_find(w->ix, id, &loc, err)) < 0)
 		return -1;
 	if (f == 1)
@@ -210,6 +214,25 @@ store_meta(void *ud, const void *data, size_t len, unsigned char id[REPO_ID_SIZE
 }
 
 int
+repo_has_backup(struct storage *st, const char *id, struct vs_error *err)
+{
+	struct storage_stat sb;
+	struct vs_error herr;
+	char *key = repo_manifest_key(id);
+	int rc;
+
+	error_clear(&herr);
+	rc = storage_obj_head(st, key, &sb, &herr);
+	free(key);
+	if (rc == 0)
+		return 1;
+	if (herr.code == VS_ERR_NOTFOUND)
+		return 0;
+	*err = herr;
+	return -1;
+}
+
+int
 repo_writer_begin(struct repo *r, struct job *job, const char *id, struct repo_writer **out,
     struct vs_error *err)
 {
@@ -236,8 +259,6 @@ repo_writer_begin(struct repo *r, struct job *job, const char *id, struct repo_w
 	/* Announced before any pack is stored, so a collector running now
 	 * leaves this backup's new packs alone (gc.c). */
 	if (repo_lock_take(r, "backup", &w->lock, err) != 0)
-		goto fail;
-	if (repo_index_get(r, &w->ix, err) != 0)
 		goto fail;
 	*out = w;
 	return 0;
