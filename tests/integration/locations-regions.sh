@@ -50,7 +50,6 @@ write_regions() {
 	chmod 600 "$C"
 }
 write_regions
-vs() { "$VSBACKUP" -c "$C" "$@"; }
 jq_() { $PY -c 'import json, sys; j = json.loads(sys.stdin.read().strip().splitlines()[-1]); print(eval(sys.argv[1]))' "$1"; }
 where() { vs --json list 2>/dev/null | jq_ "{b['id']: b['location'] for b in j}.get('$1', 'none')"; }
 state() { printf '%s\n' "$OUT" | awk -v n="$1" '$2 == n { print $1; exit }'; }

@@ -15,10 +15,7 @@ command -v redis-server >/dev/null || skip_all "redis-server is not installed"
 s3_setup
 . "$TESTS_DIR/lib/s3-e2e-lib.sh"
 s3_e2e_demo 500
-C=$(conf main)
-vs() { "$VSBACKUP" -c "$C" "$@"; }
-clock=$(date -u -d 2024-07-02T12:00:00Z +%s)
-tick() { clock=$((clock + 60)); export VSBACKUP_NOW=$(date -u -d "@$clock" +%Y-%m-%dT%H:%M:%SZ); }
+s3_e2e_main
 CI=$D/indexes/content_index.faiss UI=$D/indexes/user_index.faiss
 # The state each backup holds: DEBUG DIGEST and the index files.
 keep_state() {
@@ -42,7 +39,7 @@ tick
 p1=$(vs backup 2>"$TMP/err" | tail -1)
 ok $? "a plain backup (format 1), uploaded" || sed 's/^/# /' "$TMP/err"
 keep_state p1
-sed -i 's|^repository = { format = 1; };|repository = { format = 2; };|' "$C"
+s3_e2e_format2
 for n in 1 2; do
 	rcli set "chimera-vectors:mixed-$n" "{\"n\": $n}" >/dev/null
 	rcli del "chimera-vectors:$n" >/dev/null

@@ -22,13 +22,8 @@ s3_setup
 s3_e2e_demo 2000
 printf 'correct horse battery staple\n' > "$TMP/pass"
 chmod 600 "$TMP/pass"
-C=$(conf main)
-sed -i "s|^repository = { format = 1; };|repository = { format = 2; passphrase_file = \"$TMP/pass\"; };|" "$C"
-vs() { "$VSBACKUP" -c "$C" "$@"; }
-R=$B/repository
-S3R=$S3RVER_DIR/data/$S3_BUCKET/$P/repository
-clock=$(date -u -d 2024-07-02T12:00:00Z +%s)
-tick() { clock=$((clock + 60)); export VSBACKUP_NOW=$(date -u -d "@$clock" +%Y-%m-%dT%H:%M:%SZ); }
+s3_e2e_main
+s3_e2e_format2 "passphrase_file = \"$TMP/pass\";"
 # The repository's objects as s3rver stores them, and what a log says of packs.
 s3_objects() { find "$S3R" -name '*._S3rver_object' 2>/dev/null; }
 s3_sum() { s3_objects | sort | xargs -r cat | sha256sum | cut -c1-64; }

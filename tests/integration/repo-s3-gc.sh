@@ -24,13 +24,8 @@ s3_setup
 . "$TESTS_DIR/lib/s3-e2e-lib.sh"
 s3_e2e_demo 2000
 redis_settle "$D/redis.sock"
-C=$(conf main)
-sed -i 's|^repository = { format = 1; };|repository = { format = 2; };|' "$C"
-vs() { "$VSBACKUP" -c "$C" "$@"; }
-R=$B/repository
-S3R=$S3RVER_DIR/data/$S3_BUCKET/$P/repository
-clock=$(date -u -d 2024-07-02T12:00:00Z +%s)
-tick() { clock=$((clock + 60)); export VSBACKUP_NOW=$(date -u -d "@$clock" +%Y-%m-%dT%H:%M:%SZ); }
+s3_e2e_main
+s3_e2e_format2
 packs_in() { find "$1/packs" -type f ! -name '*._S3rver_*' -o -name '*._S3rver_object' 2>/dev/null | wc -l; }
 pack_bytes() { find "$S3R/packs" -name '*._S3rver_object' -printf '%s\n' 2>/dev/null | awk '{ s += $1 } END { print s + 0 }'; }
 churn() {

@@ -18,13 +18,8 @@ s3_setup
 s3_start_hostile
 . "$TESTS_DIR/lib/s3-e2e-lib.sh"
 s3_e2e_demo 300
-C=$(conf main low_speed_time=10 max_attempts=2)
-sed -i 's|^repository = { format = 1; };|repository = { format = 2; };|' "$C"
-vs() { "$VSBACKUP" -c "$C" "$@"; }
-R=$B/repository
-S3R=$S3RVER_DIR/data/$S3_BUCKET/$P/repository
-clock=$(date -u -d 2024-07-02T12:00:00Z +%s)
-tick() { clock=$((clock + 60)); export VSBACKUP_NOW=$(date -u -d "@$clock" +%Y-%m-%dT%H:%M:%SZ); }
+s3_e2e_main low_speed_time=10 max_attempts=2
+s3_e2e_format2
 mode() { hostile_ctl reset-log >/dev/null && hostile_ctl "mode?$1" >/dev/null; }
 clear_mode() { hostile_ctl clear >/dev/null; }
 count() { hostile_ctl count; }

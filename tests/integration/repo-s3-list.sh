@@ -15,11 +15,7 @@ command -v redis-server >/dev/null || skip_all "redis-server is not installed"
 s3_setup
 . "$TESTS_DIR/lib/s3-e2e-lib.sh"
 s3_e2e_demo 500
-C=$(conf main)
-vs() { "$VSBACKUP" -c "$C" "$@"; }
-S3R=$S3RVER_DIR/data/$S3_BUCKET/$P/repository
-clock=$(date -u -d 2024-07-02T12:00:00Z +%s)
-tick() { clock=$((clock + 60)); export VSBACKUP_NOW=$(date -u -d "@$clock" +%Y-%m-%dT%H:%M:%SZ); }
+s3_e2e_main
 # Listings (GET ?list-type=2) of exactly prefix $2 in proxy log $1.
 list_gets() {
 	local enc
@@ -32,7 +28,7 @@ obj_bytes() { find "$1" -name '*._S3rver_object' -printf '%s\n' 2>/dev/null | aw
 tick
 plain=$(vs backup 2>"$TMP/err" | tail -1)
 ok $? "a plain backup (format 1) uploads to S3" || sed 's/^/# /' "$TMP/err"
-sed -i 's|^repository = { format = 1; };|repository = { format = 2; };|' "$C"
+s3_e2e_format2
 ids=()
 for i in 1 2 3; do
 	rcli set "chimera-vectors:extra-$i" "{\"n\": $i}" >/dev/null

@@ -25,8 +25,7 @@ s3_setup
 # --- a demo sandbox with S3 configured -----------------------------------------
 . "$TESTS_DIR/lib/s3-e2e-lib.sh"
 s3_e2e_demo 2000
-C=$(conf main)
-vs() { "$VSBACKUP" -c "$C" "$@"; }
+s3_e2e_main
 # The objects s3rver holds under a backup id (its data directory).
 s3files() {
 	(cd "$S3RVER_DIR/data/$S3_BUCKET/$P/$1" 2>/dev/null &&

@@ -24,9 +24,8 @@ s3_setup
 S3_CONF_DEFAULTS="multipart_threshold=5242880 part_size=5242880 concurrency=2 low_speed_time=1"
 . "$TESTS_DIR/lib/s3-e2e-lib.sh"
 s3_e2e_demo 10000
-C=$(conf main)
+s3_e2e_main
 C2=$(conf twice max_attempts=2)
-vs() { "$VSBACKUP" -c "$C" "$@"; }
 vs2() { "$VSBACKUP" -c "$C2" "$@"; }
 s3files() {
 	(cd "$S3RVER_DIR/data/$S3_BUCKET/$P/$1" 2>/dev/null &&

@@ -24,8 +24,7 @@ s3_setup
 # --- a demo sandbox with S3 configured -----------------------------------------
 . "$TESTS_DIR/lib/s3-e2e-lib.sh"
 s3_e2e_demo 2000
-C=$(conf main)
-vs() { "$VSBACKUP" -c "$C" "$@"; }
+s3_e2e_main
 # The AWS CLI through the proxy: its signatures are checked too.
 awsp() { /usr/bin/aws --endpoint-url "$S3_ENDPOINT" "$@"; }
 where() {

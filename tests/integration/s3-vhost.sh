@@ -22,7 +22,6 @@ ip=$(curl -s -o /dev/null -w '%{remote_ip}' "http://$S3_BUCKET.s3.localhost:$POR
 
 s3_e2e_demo 2000
 C=$(conf vhost endpoint="\"http://s3.localhost:$PORT\"" path_style=false)
-vs() { "$VSBACKUP" -c "$C" "$@"; }
 s3keys() {
 	(cd "$S3RVER_DIR/data/$S3_BUCKET" 2>/dev/null &&
 	    find . -name '*._S3rver_object' | sed 's|^\./||; s|\._S3rver_object$||' | sort)

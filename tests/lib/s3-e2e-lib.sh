@@ -9,6 +9,14 @@
 #                        proxy, path style, s3rver's keys), with these s3
 #                        keys changed (after those in S3_CONF_DEFAULTS), or
 #                        backup_dir=DIR replacing backup_dir; prints the path
+#   s3_e2e_main [KEY=VALUE...]  C, the configuration "main" (conf main
+#                        KEY=VALUE...); R, the local repository; S3R, the
+#                        repository as s3rver stores it
+#   s3_e2e_format2 [SETTINGS]  switch C to the repository (format 2), with
+#                        more repository SETTINGS ('passphrase_file = "F";')
+#   vs ARGS              vsbackup -c $C ARGS
+#   tick                 advance a fixed clock (from 2024-07-02T12:00:00Z)
+#                        one minute and export it as VSBACKUP_NOW
 S3_CONF_DEFAULTS=${S3_CONF_DEFAULTS:-}
 
 # The demo's server daemonizes (and restore restarts it): stop it by its
@@ -55,4 +63,22 @@ conf() {
 	} > "$TMP/$name.conf"
 	chmod 600 "$TMP/$name.conf"
 	echo "$TMP/$name.conf"
+}
+
+s3_e2e_main() {
+	C=$(conf main "$@")
+	R=$B/repository
+	S3R=$S3RVER_DIR/data/$S3_BUCKET/$P/repository
+}
+
+s3_e2e_format2() {
+	sed -i "s|^repository = { format = 1; };|repository = { format = 2;${1:+ $1} };|" "$C"
+}
+
+vs() { "$VSBACKUP" -c "$C" "$@"; }
+
+S3_E2E_CLOCK=$(date -u -d 2024-07-02T12:00:00Z +%s)
+tick() {
+	S3_E2E_CLOCK=$((S3_E2E_CLOCK + 60))
+	export VSBACKUP_NOW=$(date -u -d "@$S3_E2E_CLOCK" +%Y-%m-%dT%H:%M:%SZ)
 }
