@@ -6,15 +6,10 @@
 # fields, where the RDB file is, SHUTDOWN NOSAVE.
 # timeout: 120
 . "$(dirname "$0")/../lib/harness.sh"
-
-PROBE=$VSBACKUP_BUILDDIR/tests/unit/redis-probe
-[ -x "$PROBE" ] || skip_all "redis-probe not built"
-command -v redis-server >/dev/null || skip_all "redis-server not installed"
+. "$(dirname "$0")/../lib/redis-probe-lib.sh"
 
 PW='pw-Secret-4711'
 
-# probe CONF ARGS: run the probe, stdout and stderr together in $OUT
-probe() { OUT=$("$PROBE" "$@" 2>&1); }
 
 start_redis "$TMP/r1" || exit 1
 R1_SOCK=$REDIS_SOCK

@@ -5,13 +5,8 @@
 # redis.start_timeout, a refused password (no retrying) and cancelling.
 # timeout: 180
 . "$(dirname "$0")/../lib/harness.sh"
+. "$(dirname "$0")/../lib/redis-probe-lib.sh"
 
-PROBE=$VSBACKUP_BUILDDIR/tests/unit/redis-probe
-[ -x "$PROBE" ] || skip_all "redis-probe not built"
-command -v redis-server >/dev/null || skip_all "redis-server not installed"
-
-probe() { OUT=$("$PROBE" "$@" 2>&1); }
-field() { printf '%s\n' "$OUT" | sed -n "s/^$1=//p" | head -1; }
 NKEYS=40000
 
 # Loading is slowed down per key and reports progress every KiB, so the

@@ -7,13 +7,8 @@
 # are reported.
 # timeout: 180
 . "$(dirname "$0")/../lib/harness.sh"
+. "$(dirname "$0")/../lib/redis-probe-lib.sh"
 
-PROBE=$VSBACKUP_BUILDDIR/tests/unit/redis-probe
-[ -x "$PROBE" ] || skip_all "redis-probe not built"
-command -v redis-server >/dev/null || skip_all "redis-server not installed"
-
-probe() { OUT=$("$PROBE" "$@" 2>&1); }
-field() { printf '%s\n' "$OUT" | sed -n "s/^$1=//p" | head -1; }
 now_ms() { date +%s%3N; }
 
 # Protected configs on, so the test can move "dir" to make a save fail.

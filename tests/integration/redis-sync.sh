@@ -6,13 +6,8 @@
 # delay is reported; a refused SYNC and a cancelled wait are clear.
 # timeout: 120
 . "$(dirname "$0")/../lib/harness.sh"
+. "$(dirname "$0")/../lib/redis-probe-lib.sh"
 
-PROBE=$VSBACKUP_BUILDDIR/tests/unit/redis-probe
-[ -x "$PROBE" ] || skip_all "redis-probe not built"
-command -v redis-server >/dev/null || skip_all "redis-server not installed"
-
-probe() { OUT=$("$PROBE" "$@" 2>&1); }
-field() { printf '%s\n' "$OUT" | sed -n "s/^$1=//p" | head -1; }
 # The summary lines that describe the data (not when or how it was taken).
 summary() { printf '%s\n' "$1" | grep -E '^(version|redis_ver|db_keys|db_expires|all_keys|prefix\.[^=]*|checksum)='; }
 
