@@ -104,19 +104,13 @@ is "$(dcli config get appendonly | sed -n 2p)" yes "aof: AOF is on again after t
 # Restart the server the way an operator would: it loads its AOF. That AOF
 # must hold the restored data, not the writes made after the backup.
 d_restored=$(rdig)
-sh -c "$(sed -n 's/^ *stop_command = "\(.*\)";$/\1/p' "$CONF")" >/dev/null 2>&1
-for _ in $(seq 100); do dcli ping >/dev/null 2>&1 || break; sleep 0.05; done
-sh -c "$(sed -n 's/^ *start_command = "\(.*\)";$/\1/p' "$CONF")" >/dev/null 2>&1
-for _ in $(seq 200); do [ "$(dcli ping 2>/dev/null)" = PONG ] && break; sleep 0.05; done
-eng_track_redis
+eng_redis_stop
+eng_redis_start
 is "$(rdig)" "$d_restored" "aof: after a restart from its own AOF the server still holds the restored data"
 dcli set chimera-users:after-restore 1 >/dev/null
 d_after=$(rdig)
-sh -c "$(sed -n 's/^ *stop_command = "\(.*\)";$/\1/p' "$CONF")" >/dev/null 2>&1
-for _ in $(seq 100); do dcli ping >/dev/null 2>&1 || break; sleep 0.05; done
-sh -c "$(sed -n 's/^ *start_command = "\(.*\)";$/\1/p' "$CONF")" >/dev/null 2>&1
-for _ in $(seq 200); do [ "$(dcli ping 2>/dev/null)" = PONG ] && break; sleep 0.05; done
-eng_track_redis
+eng_redis_stop
+eng_redis_start
 is "$(rdig)" "$d_after" "aof: a write after the restore is in the AOF and survives a restart"
 ok "$(ls "$D/redis" | grep -q 'appendonlydir.vsbackup-before-'; echo $((! $?)))" \
     "aof: the old AOF directory, moved aside during the restore, is gone: the safety backup holds its data"

@@ -28,10 +28,8 @@ cluster_config "$CONF" redis.start_command='""'
 
 M0=${CL_MASTERS[0]} M1=${CL_MASTERS[1]} M2=${CL_MASTERS[2]}
 
-tick
-run backup
+eng_backup
 is "$RC" 0 "a backup of the cluster"
-ID=$(last_line "$OUT")
 DIG_B=$(cluster_digests)
 cp "$TMP/faiss/user_index.faiss" "$TMP/user-backup.faiss"
 # The live state moves on: more documents, another index. Sets DIG_BEFORE

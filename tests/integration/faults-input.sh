@@ -33,10 +33,7 @@ backups_untouched() {
 
 # --- Redis down --------------------------------------------------------------------
 snapshot_live before-down
-stop=$(sed -n 's/^ *stop_command = "\(.*\)";$/\1/p' "$CONF")
-start=$(sed -n 's/^ *start_command = "\(.*\)";$/\1/p' "$CONF")
-sh -c "$stop" >/dev/null 2>&1
-for _ in $(seq 100); do dcli ping >/dev/null 2>&1 || break; sleep 0.05; done
+eng_redis_stop
 tick
 run backup
 is "$RC" 1 "Redis down: backup fails (exit 1)"
@@ -45,9 +42,7 @@ like "$ERR" "is redis-server running" "Redis down: and says what to check"
 backups_untouched "Redis down"
 run verify "$GOOD"
 is "$RC" 0 "Redis down: verify works without Redis"
-sh -c "$start" >/dev/null 2>&1
-for _ in $(seq 200); do [ "$(dcli ping 2>/dev/null)" = PONG ] && break; sleep 0.05; done
-eng_track_redis
+eng_redis_start
 
 # --- index files --------------------------------------------------------------------
 cp "$CI" "$TMP/ci.keep"

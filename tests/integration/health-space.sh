@@ -9,10 +9,8 @@
 eng_require
 
 eng_demo "$TMP/d" 2000 200 16
-tick
-run backup
+eng_backup
 is "$RC" 0 "a backup of the demo"
-ID=$(last_line "$OUT")
 size=$(meta "$ID" 'm["redis"]["size"] + m["indices"]["content"]["size"] + m["indices"]["user"]["size"]')
 
 # The live state breaks: the restore's safety backup of it is tiny.

@@ -18,9 +18,7 @@ cp "$CONF" "$TMP/plain.conf"
 echo "log = { file = \"$L\"; };" >> "$CONF"
 TS='[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z \[[0-9]+\]'
 
-tick
-run backup
-ID=$(last_line "$OUT")
+eng_backup
 is "$RC" 0 "backup with log.file set"
 like "$ERR" "vsbackup: backup $ID \\(daily\\) started" "  stderr as before"
 ok "$([ -f "$L" ]; echo $?)" "  the log file is created"

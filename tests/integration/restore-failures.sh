@@ -20,10 +20,8 @@ eng_require
 eng_demo "$TMP/r" 1000 100 8
 D0=$(rdig)
 cp "$CI" "$TMP/ci.backup"
-tick
-run backup
+eng_backup
 is "$RC" 0 "backup succeeds"
-ID=$(last_line "$OUT")
 
 real_start=$(sed -n 's/^ *start_command = "\(.*\)";$/\1/p' "$CONF")
 # The start command fails while $TMP/fail-start holds a number above 0,

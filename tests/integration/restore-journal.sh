@@ -14,9 +14,7 @@
 eng_require
 
 eng_demo "$TMP/r" 200 20 8
-tick
-run backup
-ID=$(last_line "$OUT")
+eng_backup
 J=$BK/.restore-journal.json
 RDIR=$D/redis
 # A journal as a restore stopped after placing the indexes and stopping

@@ -16,10 +16,8 @@
 eng_require
 
 eng_demo "$TMP/r" 300 30 8
-tick
-run backup
+eng_backup
 is "$RC" 0 "backup succeeds"
-ID=$(last_line "$OUT")
 RDIR=$D/redis
 stop_cmd=$(sed -n 's/^ *stop_command = "\(.*\)";$/\1/p' "$CONF")
 redis_up() { [ "$(dcli ping 2>/dev/null)" = PONG ]; }

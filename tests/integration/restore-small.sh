@@ -14,10 +14,8 @@
 eng_require
 
 eng_demo "$TMP/r" 200 20 8
-tick
-run backup
+eng_backup
 is "$RC" 0 "backup succeeds"
-ID=$(last_line "$OUT")
 
 # --- an almost full backup_dir: a small safety backup still fits ------------
 if [ "$(id -u)" = 0 ] && mkdir -p "$TMP/small" && mount -t tmpfs -o size=6m,mode=0700 tmpfs "$TMP/small" 2>/dev/null; then

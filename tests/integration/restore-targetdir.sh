@@ -11,10 +11,8 @@ eng_require
 
 eng_demo "$TMP/t" 1500 150 12
 D0=$(rdig)
-tick
-run backup
+eng_backup
 is "$RC" 0 "backup succeeds"
-ID=$(last_line "$OUT")
 
 # The live state moves on after the backup.
 dcli set chimera-vectors:later '{"id":"later"}' >/dev/null

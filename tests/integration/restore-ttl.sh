@@ -25,10 +25,8 @@ eng_demo "$TMP/r" 300 30 8
 	for i in $(seq 5); do echo "SET chimera-users:long-$i x EX 3600"; done
 	for i in $(seq 7); do echo "SET other:short-$i x EX 6"; done
 } | dcli > /dev/null
-tick
-run backup
+eng_backup
 is "$RC" 0 "backup succeeds"
-ID=$(last_line "$OUT")
 is "$(meta "$ID" "m['redis']['key_expires']['chimera-vectors:']")" 20 \
     "metadata.json records the keys with a TTL under chimera-vectors:"
 is "$(meta "$ID" "m['redis']['key_expires']['chimera-users:']")" 5 "  and under chimera-users:"

@@ -12,10 +12,8 @@
 eng_require
 
 eng_demo "$TMP/v" 1000 100 8
-tick
-run backup
+eng_backup
 is "$RC" 0 "backup succeeds"
-ID=$(last_line "$OUT")
 B=$BK/$ID
 cp -a "$B" "$TMP/pristine"
 run verify "$ID" --deep

@@ -13,10 +13,8 @@
 eng_require
 
 eng_demo "$TMP/v" 300 30 8
-tick
-run backup
+eng_backup
 is "$RC" 0 "backup succeeds"
-ID=$(last_line "$OUT")
 B=$BK/$ID
 run verify "$ID" --deep
 is "$RC" 0 "the fresh backup verifies (deep)"

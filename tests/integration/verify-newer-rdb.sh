@@ -15,10 +15,8 @@ command -v redis-check-rdb >/dev/null || skip_all "redis-check-rdb is not instal
 
 FIX=$TESTS_DIR/fixtures/rdb
 eng_demo "$TMP/v" 200 20 8
-tick
-run backup
+eng_backup
 is "$RC" 0 "backup succeeds"
-ID=$(last_line "$OUT")
 B=$BK/$ID
 cp -a "$B" "$TMP/pristine"
 CHECKER_VER=$(redis-check-rdb -v | head -1)

@@ -13,8 +13,14 @@
 #                      (with repository.format = 1: plain backups)
 #   eng_format2 [KEYS] switch it to the repository (format 2)
 #   eng_track_redis [DIR]  list the demo server's pid for the runner
+#   eng_redis_stop     stop the demo's server with its stop_command (from
+#                      CONF) and wait until it no longer answers (at most 10 s)
+#   eng_redis_start    start it with its start_command and wait until it
+#                      answers PONG (at most 30 s); its pid is tracked
 #   vsb ARGS           the vsbackup under test with -c $CONF
 #   run ARGS           vsb ARGS with stdout in OUT, stderr in ERR, status RC
+#   eng_backup         tick, then run backup; ID is the new backup's id (the
+#                      last line of OUT)
 #   backup_with FILE   vsbackup -c FILE backup, stdout and stderr together in
 #                      OUT, status RC
 #   backups            the ids of the backups in $TMP/backups, sorted
@@ -78,6 +84,19 @@ eng_track_redis() {
 	return 0
 }
 
+eng_redis_stop() {
+	sh -c "$(sed -n 's/^ *stop_command = "\(.*\)";$/\1/p' "$CONF")" >/dev/null 2>&1
+	for _ in $(seq 200); do dcli ping >/dev/null 2>&1 || return 0; sleep 0.05; done
+	return 1
+}
+
+eng_redis_start() {
+	sh -c "$(sed -n 's/^ *start_command = "\(.*\)";$/\1/p' "$CONF")" >/dev/null 2>&1
+	for _ in $(seq 600); do [ "$(dcli ping 2>/dev/null)" = PONG ] && break; sleep 0.05; done
+	eng_track_redis
+	[ "$(dcli ping 2>/dev/null)" = PONG ]
+}
+
 vsb() { "$VSBACKUP" -c "$CONF" "$@"; }
 
 # Switch the demo's configuration to the repository (format 2), with more
@@ -90,6 +109,12 @@ run() {
 	OUT=$(vsb "$@" 2>"$TMP/run.err")
 	RC=$?
 	ERR=$(cat "$TMP/run.err")
+}
+
+eng_backup() {
+	tick
+	run backup
+	ID=$(last_line "$OUT")
 }
 
 backup_with() {
