@@ -27,14 +27,6 @@ bk 2024-01-03T02:00:00Z
 ALL=$(local_ids)
 # The dry run's rows as "id action reason_code".
 plan() { vs --json cleanup --dry-run --at "$1" 2>"$TMP/err" | plan_rows | cut -d' ' -f2,4,5 | sort; }
-# wait_for TEST...: poll for up to 10 s
-wait_for() {
-	for _ in $(seq 100); do
-		"$@" && return 0
-		sleep 0.1
-	done
-	return 1
-}
 
 # --- held by another process (this script) ------------------------------------------
 # Started 2024-03-01T08:00:00Z (1709280000); the subshell becomes sleep, so
@@ -48,7 +40,7 @@ wait_for() {
 ) &
 HOLDER=$!
 harness_track "$HOLDER"
-wait_for test -e "$TMP/held" || bail_out "could not hold the lock"
+wait_until 10 test -e "$TMP/held" || bail_out "could not hold the lock"
 
 vs cleanup --at "$AT" > "$TMP/out" 2>"$TMP/err"
 is "$?" 2 "cleanup while another process holds the lock: exit 2"
@@ -77,8 +69,8 @@ is "$(rcli config set rdb-key-save-delay 20000)" OK "Redis saves slowly (rdb-key
 VSBACKUP_NOW=2024-03-01T13:00:00Z "$VSBACKUP" -c "$C" -q backup > /dev/null 2>"$TMP/bk.err" &
 BK=$!
 harness_track "$BK"
-wait_for grep -q "^pid=$BK$" "$LOCK" &&
-    wait_for test -s "$B/20240301_130000.partial/content_index.faiss"
+wait_until 10 grep -q "^pid=$BK$" "$LOCK" &&
+    wait_until 10 test -s "$B/20240301_130000.partial/content_index.faiss"
 ok $? "a backup is running: it holds the lock and writes 20240301_130000.partial"
 vs cleanup --at 2024-03-01T14:00:00Z > "$TMP/out" 2>"$TMP/err"
 is "$?" 2 "cleanup while that backup runs: exit 2"

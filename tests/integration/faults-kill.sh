@@ -17,14 +17,6 @@ eng_require
 
 eng_demo "$TMP/k" 1000 100 8
 
-wait_for() {   # wait_for SECONDS COMMAND...: poll until COMMAND succeeds
-	local end=$((SECONDS + $1))
-	shift
-	until "$@"; do
-		[ "$SECONDS" -ge "$end" ] && return 1
-		sleep 0.02
-	done
-}
 bgsave_running() { dcli info persistence | grep -q '^rdb_bgsave_in_progress:1'; }
 
 # --- killed during a backup -------------------------------------------------------------
@@ -35,9 +27,9 @@ tick
 KID=$(date -u -d "$VSBACKUP_NOW" +%Y%m%d_%H%M%S)
 "$VSBACKUP" -c "$CONF" backup >"$TMP/killed.out" 2>&1 &
 pid=$!
-wait_for 10 test -d "$BK/$KID.partial"
+wait_until 10 test -d "$BK/$KID.partial"
 ok $? "the backup created $KID.partial"
-wait_for 10 bgsave_running
+wait_until 10 bgsave_running
 ok $? "and Redis is writing its snapshot"
 kill -KILL "$pid"
 wait "$pid" 2>/dev/null
@@ -77,8 +69,8 @@ for sig in INT TERM; do
 	SID=$(date -u -d "$VSBACKUP_NOW" +%Y%m%d_%H%M%S)
 	"$VSBACKUP" -c "$CONF" backup >"$TMP/sig.out" 2>"$TMP/sig.err" &
 	pid=$!
-	wait_for 10 test -d "$BK/$SID.partial"
-	wait_for 10 bgsave_running
+	wait_until 10 test -d "$BK/$SID.partial"
+	wait_until 10 bgsave_running
 	kill -"$sig" "$pid"
 	wait "$pid"
 	is "$?" 1 "SIG$sig during a backup: it stops with exit 1"
@@ -131,7 +123,7 @@ kill_restore() {
 	tick
 	"$VSBACKUP" -c "$CONF" restore "$ID" --yes >"$TMP/restore.out" 2>&1 &
 	rpid=$!
-	if ! wait_for 20 test -e "$TMP/in-stop"; then
+	if ! wait_until 20 test -e "$TMP/in-stop"; then
 		show "$(cat "$TMP/restore.out")"
 		kill -KILL "$rpid"
 		return 1

@@ -18,14 +18,6 @@ is "$RC" 0 "a first backup succeeds"
 OLD=$(last_line "$OUT")
 snapshot_live live
 
-wait_for() {
-	local end=$((SECONDS + $1))
-	shift
-	until "$@"; do
-		[ "$SECONDS" -ge "$end" ] && return 1
-		sleep 0.02
-	done
-}
 
 # Saving each key takes 2 ms: the backup holds the lock for about 2 s.
 dcli config set rdb-key-save-delay 2000 >/dev/null
@@ -34,9 +26,9 @@ SLOW=$(date -u -d "$VSBACKUP_NOW" +%Y%m%d_%H%M%S)
 "$VSBACKUP" -c "$CONF" backup >"$TMP/slow.out" 2>"$TMP/slow.err" &
 pid=$!
 harness_track "$pid"
-wait_for 10 grep -q "^pid=$pid\$" "$BK/.vsbackup.lock"
+wait_until 10 grep -q "^pid=$pid\$" "$BK/.vsbackup.lock"
 ok $? "the running backup (pid $pid) holds the lock"
-wait_for 10 test -d "$BK/$SLOW.partial"
+wait_until 10 test -d "$BK/$SLOW.partial"
 dcli config set rdb-key-save-delay 0 >/dev/null
 
 refused() {
@@ -82,7 +74,7 @@ ok "$(printf '%s' "$ERR" | grep -q 'took over'; echo $((! $?)))" "without a take
 flock "$BK/.vsbackup.lock" sh -c "touch '$TMP/held'; while [ ! -e '$TMP/free' ]; do sleep 0.05; done" &
 fpid=$!
 harness_track "$fpid"
-wait_for 10 test -e "$TMP/held"
+wait_until 10 test -e "$TMP/held"
 tick
 run backup
 is "$RC" 2 "a backup while flock(1) holds the lock: refused (exit 2)"

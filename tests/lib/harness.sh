@@ -41,6 +41,8 @@
 #                  repository.format is 1 (plain backups) unless given
 #                  using the services started so far; VALUE is a libconfig
 #                  literal (quote strings: 's3.sse="none"')
+#   wait_until SECONDS CMD...  poll CMD until it succeeds; 1 when it has not
+#                  within SECONDS
 #   harness_at_exit CMD   run CMD (eval'd) when the test exits, before the
 #                  services are stopped; tests must not set their own EXIT
 #                  trap
@@ -154,6 +156,15 @@ make_user() {
 }
 
 as_user() { runuser -u "$TEST_USER" -- "$@"; }
+
+wait_until() {
+	local end=$((SECONDS + $1))
+	shift
+	until "$@"; do
+		[ "$SECONDS" -ge "$end" ] && return 1
+		sleep 0.02
+	done
+}
 
 # --- redis ----------------------------------------------------------------
 start_redis() {
