@@ -12,21 +12,15 @@
 # timeout: 90
 . "$(dirname "$0")/../lib/harness.sh"
 . "$(dirname "$0")/../lib/engine-lib.sh"
+. "$(dirname "$0")/../lib/units-lib.sh"
 eng_require
 
-SRC=$TESTS_DIR/..
 SERVICE=$SRC/data/vsbackup-drill.service
 TIMER=$SRC/data/vsbackup-drill.timer
 BTIMER=$SRC/data/vsbackup-backup.timer
 [ -f "$SERVICE" ] && [ -f "$TIMER" ] || bail_out "data/vsbackup-drill.service or .timer is missing"
-skip() { TAP_N=$((TAP_N + 1)); echo "ok $TAP_N - $1 # SKIP $2"; }
-unit_values() { sed -n "s/^$2=//p" "$1"; }
 
-U=$TMP/units
-mkdir -p "$U"
-sed -e "s|@bindir[@]|$VSBACKUP_BUILDDIR|g" "$SERVICE" > "$U/vsbackup-drill.service"
-cp "$TIMER" "$U/vsbackup-drill.timer"
-is "$(grep -c '@[a-z_]*@' "$U/vsbackup-drill.service")" 0 "the installed service has no @placeholder@ left"
+units_install vsbackup-drill
 grep -q 'vsbackup-drill.service' "$SRC/data/local.am"
 ok $? "  data/local.am installs it"
 if command -v systemd-analyze >/dev/null 2>&1; then

@@ -14,25 +14,17 @@
 # timeout: 120
 . "$(dirname "$0")/../lib/harness.sh"
 . "$TESTS_DIR/lib/cleanup-lib.sh"
+. "$TESTS_DIR/lib/units-lib.sh"
 
-SRC=$TESTS_DIR/..
 SERVICE=$SRC/data/vsbackup-backup.service
 TIMER=$SRC/data/vsbackup-backup.timer
 [ -f "$SERVICE" ] && [ -f "$TIMER" ] && [ -f "$SRC/README" ] ||
     bail_out "data/vsbackup-backup.service, data/vsbackup-backup.timer or README is missing"
 
-skip() { TAP_N=$((TAP_N + 1)); echo "ok $TAP_N - $1 # SKIP $2"; }
-# The value of KEY= in a unit file, one line per occurrence.
-unit_values() { sed -n "s/^$2=//p" "$1"; }
-
 # --- the units as installed -----------------------------------------------------------
 # Installed as data/local.am does it: @bindir@ replaced. Here bindir is the
 # build directory, so the ExecStart programs exist.
-U=$TMP/units
-mkdir -p "$U"
-sed -e "s|@bindir[@]|$VSBACKUP_BUILDDIR|g" "$SERVICE" > "$U/vsbackup-backup.service"
-cp "$TIMER" "$U/vsbackup-backup.timer"
-is "$(grep -c '@[a-z_]*@' "$U/vsbackup-backup.service")" 0 "the installed service has no @placeholder@ left"
+units_install vsbackup-backup
 if command -v systemd-analyze >/dev/null 2>&1; then
 	# It exits 0 even for unknown keys, which it only reports: any output
 	# counts as a failure too.
