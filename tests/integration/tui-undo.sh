@@ -58,6 +58,21 @@ tmux_send q
 tmux_wait_exit 10 >/dev/null
 
 # --- x inside the wizard; q keeps the screen during the rollback ---------------------------
+# wizard_restore KEYS...: open the restore wizard with KEYS, go through it to
+# restore $B, and wait until the restore has stopped Redis.
+wizard_restore() {
+	tmux_send "$@"
+	tmux_wait_for 'choose the backup' 5
+	tmux_send Enter
+	tmux_wait_for 'All checks passed' 30
+	tmux_send Enter
+	tmux_wait_for 'Writes made since' 10
+	tmux_send Enter
+	tmux_wait_for 'type the backup id' 5
+	tmux_type "$B"
+	tmux_send Enter
+	wait_redis_down
+}
 sed -i 's|^\( *start_command = "\)|\1sleep 4; |' "$CONF"
 rcli set chimera-vectors:marker 1 >/dev/null
 before=$(rcli debug digest)
@@ -65,17 +80,7 @@ sleep 1.1
 tui_start 100 30
 tmux_wait_for "^ $B daily " 15
 tui_wait_stable
-tmux_send End r
-tmux_wait_for 'choose the backup' 5
-tmux_send Enter
-tmux_wait_for 'All checks passed' 30
-tmux_send Enter
-tmux_wait_for 'Writes made since' 10
-tmux_send Enter
-tmux_wait_for 'type the backup id' 5
-tmux_type "$B"
-tmux_send Enter
-wait_redis_down
+wizard_restore End r
 ok $? "the restore stops Redis"
 tmux_send x
 tmux_wait_for 'Cancel the restore\?' 5
@@ -91,17 +96,7 @@ is "$(rcli debug digest)" "$before" "the live data is as before"
 ok $? "the log names the job, not an internal number"
 tmux_send Enter
 
-tmux_send r
-tmux_wait_for 'choose the backup' 5
-tmux_send Enter
-tmux_wait_for 'All checks passed' 30
-tmux_send Enter
-tmux_wait_for 'Writes made since' 10
-tmux_send Enter
-tmux_wait_for 'type the backup id' 5
-tmux_type "$B"
-tmux_send Enter
-wait_redis_down
+wizard_restore r
 tmux_send Escape
 tmux_wait_for 'the restore goes on' 5
 tmux_send q
