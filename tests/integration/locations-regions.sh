@@ -25,8 +25,6 @@
 . "$TESTS_DIR/lib/s3-env.sh"
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 
-PY=/usr/bin/python3
-command -v redis-server >/dev/null || skip_all "redis-server is not installed"
 s3_setup
 . "$TESTS_DIR/lib/s3-e2e-lib.sh"
 . "$TESTS_DIR/lib/regions-lib.sh"

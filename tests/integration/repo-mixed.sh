@@ -11,11 +11,9 @@
 # timeout: 300
 . "$(dirname "$0")/../lib/harness.sh"
 . "$TESTS_DIR/lib/s3-env.sh"
-command -v redis-server >/dev/null || skip_all "redis-server is not installed"
 s3_setup
 . "$TESTS_DIR/lib/s3-e2e-lib.sh"
 s3_e2e_demo 500
-s3_e2e_main
 CI=$D/indexes/content_index.faiss UI=$D/indexes/user_index.faiss
 # The state each backup holds: DEBUG DIGEST and the index files.
 keep_state() {

@@ -14,15 +14,12 @@
 # timeout: 300
 . "$(dirname "$0")/../lib/harness.sh"
 . "$TESTS_DIR/lib/s3-env.sh"
-PY=/usr/bin/python3
-command -v redis-server >/dev/null || skip_all "redis-server is not installed"
-"$PY" -c 'import faiss' 2>/dev/null || skip_all "$PY cannot import faiss"
 s3_setup
 . "$TESTS_DIR/lib/s3-e2e-lib.sh"
+"$PY" -c 'import faiss' 2>/dev/null || skip_all "$PY cannot import faiss"
 s3_e2e_demo 2000
 printf 'correct horse battery staple\n' > "$TMP/pass"
 chmod 600 "$TMP/pass"
-s3_e2e_main
 s3_e2e_format2 "passphrase_file = \"$TMP/pass\";"
 # The repository's objects as s3rver stores them, and what a log says of packs.
 s3_objects() { find "$S3R" -name '*._S3rver_object' 2>/dev/null; }

@@ -18,13 +18,10 @@
 . "$(dirname "$0")/../lib/harness.sh"
 . "$TESTS_DIR/lib/s3-env.sh"
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
-PY=/usr/bin/python3
-command -v redis-server >/dev/null || skip_all "redis-server is not installed"
 s3_setup
 . "$TESTS_DIR/lib/s3-e2e-lib.sh"
 s3_e2e_demo 2000
 redis_settle "$D/redis.sock"
-s3_e2e_main
 s3_e2e_format2
 packs_in() { find "$1/packs" -type f ! -name '*._S3rver_*' -o -name '*._S3rver_object' 2>/dev/null | wc -l; }
 pack_bytes() { find "$S3R/packs" -name '*._S3rver_object' -printf '%s\n' 2>/dev/null | awk '{ s += $1 } END { print s + 0 }'; }

@@ -13,7 +13,6 @@
 # timeout: 300
 . "$(dirname "$0")/../lib/harness.sh"
 . "$TESTS_DIR/lib/s3-env.sh"
-command -v redis-server >/dev/null || skip_all "redis-server is not installed"
 s3_setup
 s3_start_hostile
 . "$TESTS_DIR/lib/s3-e2e-lib.sh"

@@ -18,14 +18,11 @@
 # prints a line nobody reads.
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 
-PY=/usr/bin/python3
-command -v redis-server >/dev/null || skip_all "redis-server is not installed"
 s3_setup
 
 # --- a demo sandbox with S3 configured -----------------------------------------
 . "$TESTS_DIR/lib/s3-e2e-lib.sh"
 s3_e2e_demo 2000
-s3_e2e_main
 # The objects s3rver holds under a backup id (its data directory).
 s3files() {
 	(cd "$S3RVER_DIR/data/$S3_BUCKET/$P/$1" 2>/dev/null &&

@@ -16,15 +16,12 @@
 # prints a line nobody reads.
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 
-PY=/usr/bin/python3
-command -v redis-server >/dev/null || skip_all "redis-server is not installed"
 s3_setup
 
 # --- a demo sandbox with S3 configured -----------------------------------------
 S3_CONF_DEFAULTS="multipart_threshold=5242880 part_size=5242880 concurrency=2 low_speed_time=1"
 . "$TESTS_DIR/lib/s3-e2e-lib.sh"
 s3_e2e_demo 10000
-s3_e2e_main
 C2=$(conf twice max_attempts=2)
 vs2() { "$VSBACKUP" -c "$C2" "$@"; }
 s3files() {

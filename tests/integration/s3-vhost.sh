@@ -11,7 +11,6 @@
 . "$(dirname "$0")/../lib/harness.sh"
 . "$TESTS_DIR/lib/s3-env.sh"
 
-command -v redis-server >/dev/null || skip_all "redis-server is not installed"
 S3RVER_ARGS="--service-endpoint localhost" s3_setup
 . "$TESTS_DIR/lib/s3-e2e-lib.sh"
 

@@ -1,9 +1,12 @@
 # Common ground of the S3 end-to-end tests. Source after harness.sh and
-# s3-env.sh, and after s3_setup (the proxy in front of s3rver runs).
+# s3-env.sh, and after s3_setup (the proxy in front of s3rver runs). It
+# skips the test when redis-server is not installed; PY is the python3 with
+# faiss.
 #   s3_e2e_demo VECTORS  a demo sandbox in $TMP/demo (VECTORS content
 #                        documents, 200 users, dimension 32), stopped when
 #                        the test exits; sets D (its directory), B (its
-#                        backup_dir), P (the S3 prefix); rcli talks to it
+#                        backup_dir), P (the S3 prefix) and, by s3_e2e_main,
+#                        C, R and S3R; rcli talks to it
 #   conf NAME [KEY=VALUE...]
 #                        the demo's configuration plus an s3 group (the
 #                        proxy, path style, s3rver's keys), with these s3
@@ -18,6 +21,8 @@
 #   tick                 advance a fixed clock (from 2024-07-02T12:00:00Z)
 #                        one minute and export it as VSBACKUP_NOW
 S3_CONF_DEFAULTS=${S3_CONF_DEFAULTS:-}
+PY=/usr/bin/python3
+command -v redis-server >/dev/null || skip_all "redis-server is not installed"
 
 # The demo's server daemonizes (and restore restarts it): stop it by its
 # socket, and by its pid file when that still names our server.
@@ -39,6 +44,7 @@ s3_e2e_demo() {
 	    2>"$TMP/err" ||
 	    { sed 's/^/# /' "$TMP/err"; bail_out "the demo sandbox could not be made"; }
 	printf 'repository = { format = 1; };\n' >> "$D/vsbackup.conf"
+	s3_e2e_main
 }
 
 rcli() { redis-cli -s "$D/redis.sock" "$@"; }
