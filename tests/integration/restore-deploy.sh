@@ -55,7 +55,16 @@ for mode in rdb aof; do
 	dpcli del chimera-users:1 >/dev/null
 	"$PY" -c 'import sys, numpy as np, faiss
 ix = faiss.read_index(sys.argv[1]); ix.add_with_ids(np.ones((1, 8), dtype="float32"), np.array([9999], dtype="int64")); faiss.write_index(ix, sys.argv[1])' "$DEPLOY_CI"
-	[ "$mode" = aof ] && dpcli bgrewriteaof >/dev/null && sleep 0.5
+	# With AOF: a rewrite raises the files' sequence number; the restore
+	# starts once it is done (at most 30 s).
+	if [ "$mode" = aof ]; then
+		dpcli bgrewriteaof >/dev/null
+		for _ in $(seq 300); do
+			dpcli info persistence | tr -d '\r' | grep -q '^aof_rewrite_in_progress:0$' &&
+			    ! dpcli info persistence | tr -d '\r' | grep -q '^aof_rewrite_scheduled:1$' && break
+			sleep 0.1
+		done
+	fi
 
 	vs restore "$ID" --yes
 	is "$RC" 0 "$mode: restore succeeds" || show "$ERR"
