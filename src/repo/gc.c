@@ -646,8 +646,12 @@ struct repack {
 	struct index_entry *entries;
 	size_t ne, cap;
 	size_t *pending[REPO_NKINDS];
-	size_t npending[REPO_NKINDS];
+	size_t npending[REPO_NKINDS], pcap[REPO_NKINDS];
 };
+
+/* Chunks read at once when repacking (fetch items of about 100 bytes):
+ * memory stays flat however much is repacked. */
+#define REPACK_BATCH 8192
 
 static int
 repack_close(struct repack *rp, int kind, struct vs_error *err)
@@ -699,7 +703,10 @@ repack_cb(void *ud, unsigned worker, const struct fetch_item *it, const void *da
 	rp->entries[rp->ne].offset = off;
 	rp->entries[rp->ne].stored = (uint32_t)blen;
 	rp->entries[rp->ne].raw = (uint32_t)len;
-	rp->pending[kind] = xreallocarray(rp->pending[kind], rp->npending[kind] + 1, sizeof(size_t));
+	if (rp->npending[kind] == rp->pcap[kind]) {
+		rp->pcap[kind] = rp->pcap[kind] ? 2 * rp->pcap[kind] : 1024;
+		rp->pending[kind] = xreallocarray(rp->pending[kind], rp->pcap[kind], sizeof(size_t));
+	}
 	rp->pending[kind][rp->npending[kind]++] = rp->ne;
 	rp->ne++;
 	if (pack_writer_size(rp->pw[kind]) >= PACK_TARGET)
@@ -715,39 +722,51 @@ repack(struct gc *g, struct vs_error *err)
 	struct repack rp = { .g = g };
 	/* One thread: the callback appends to the packs in order. */
 	struct fetch_opts o = { .nthreads = 1, .fn = repack_cb, .ud = &rp };
-	struct fetch_item *items = NULL;
+	struct fetch_item *items = xcalloc(REPACK_BATCH, sizeof *items);
 	struct index_entry ent;
 	const struct index_entry *e = &ent;
-	size_t n = 0, cap = 0, i;
+	unsigned char last[REPO_ID_SIZE];
+	bool have_last = false, any = false;
+	size_t n = 0, i;
 	int rc = -1, more;
 
 	gcidx_rewind(g->ix);
-	while ((more = gcidx_next(g->ix, &ent, &i, err)) == 1) {
-		const struct gc_pack *p = &g->packs[e->pack];
+	do {
+		more = gcidx_next(g->ix, &ent, &i, err);
+		if (more < 0)
+			goto out;
+		if (more == 1) {
+			const struct gc_pack *p = &g->packs[e->pack];
 
-		if (!p->drop || p->live == 0 || !gcidx_live(g->ix, i) ||
-		    (n > 0 && memcmp(items[n - 1].id, e->id, REPO_ID_SIZE) == 0))
-			continue;
-		if (n == cap) {
-			cap = cap ? 2 * cap : 1024;
-			items = xreallocarray(items, cap, sizeof *items);
+			/* A chunk in several packs is copied once. */
+			if (!p->drop || p->live == 0 || !gcidx_live(g->ix, i) ||
+			    (have_last && memcmp(last, e->id, REPO_ID_SIZE) == 0))
+				continue;
+			memset(&items[n], 0, sizeof items[n]);
+			memcpy(items[n].id, e->id, REPO_ID_SIZE);
+			memcpy(items[n].loc.pack, p->p.id, REPO_ID_SIZE);
+			items[n].loc.kind = p->p.kind;
+			items[n].loc.offset = e->offset;
+			items[n].loc.stored = e->stored;
+			items[n].loc.raw = e->raw;
+			n++;
+			memcpy(last, e->id, REPO_ID_SIZE);
+			have_last = true;
 		}
-		memset(&items[n], 0, sizeof items[n]);
-		memcpy(items[n].id, e->id, REPO_ID_SIZE);
-		memcpy(items[n].loc.pack, p->p.id, REPO_ID_SIZE);
-		items[n].loc.kind = p->p.kind;
-		items[n].loc.offset = e->offset;
-		items[n].loc.stored = e->stored;
-		items[n].loc.raw = e->raw;
-		n++;
-	}
-	if (more < 0 || n == 0) {
-		free(items);
-		return more < 0 ? -1 : 0;
-	}
-	job_progress(g->job, _("repacking mostly unused packs"), 0, 0, false);
-	if (repo_fetch(g->r, items, n, &o, err) != 0)
+		/* A batch at a time, into the same new packs. */
+		if (n == REPACK_BATCH || (more == 0 && n > 0)) {
+			if (!any)
+				job_progress(g->job, _("repacking mostly unused packs"), 0, 0, false);
+			any = true;
+			if (repo_fetch(g->r, items, n, &o, err) != 0)
+				goto out;
+			n = 0;
+		}
+	} while (more == 1);
+	if (!any) {
+		rc = 0;
 		goto out;
+	}
 	for (int k = 0; k < REPO_NKINDS; k++)
 		if (repack_close(&rp, k, err) != 0)
 			goto out;
