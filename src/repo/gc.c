@@ -4,9 +4,9 @@
  * at any step (doc/FORMAT, "Deleting", states the protocol):
  *
  *  1. The index files are read (every chunk and where it is) into a
- *     temporary file in id order, with only each entry's first 8 id bytes
- *     and pack in memory (gcindex.c), then every manifest and its
- *     recipes: the chunks they use are marked live, one bit per index
+ *     temporary file in id order (in the index cache's directory), with
+ *     only each entry's first 8 id bytes and pack in memory (gcindex.c),
+ *     then every manifest and its recipes: the chunks they use are marked live, one bit per index
  *     entry, and a recipe subtree already marked is not walked again, so
  *     memory grows by 12 bytes and 3 bits per chunk and time with what
  *     the backups do not share. Marking is by prefix: chunks whose ids
@@ -275,7 +275,8 @@ index_load(struct gc *g, struct vs_error *err)
 	uint32_t *pmap = NULL;
 	int rc = -1;
 
-	g->ix = gcidx_new();
+	/* Next to the index cache, on the disk of the backups. */
+	g->ix = gcidx_new(g->r->cache_dir);
 	if (storage_obj_list(g->r->st, REPO_INDEX, 0, keys_cb, &k, err) != 0)
 		return -1;
 	for (size_t i = 0; i < k.n; i++) {

@@ -14,6 +14,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -35,6 +36,7 @@ struct gcx_run {
 };
 
 struct gc_index {
+	char *dir;                /* of the temporary files (NULL: tmpfile) */
 	FILE *runs_f;             /* every run, one after another */
 	uint64_t runs_n;
 	struct gcx_run *runs;
@@ -72,14 +74,37 @@ bit_set(unsigned char *set, size_t i)
 	set[i / 8] |= (unsigned char)(1u << (i % 8));
 }
 
+/* A temporary file, created exclusively and unlinked at once: nothing is
+ * left behind whatever happens to the process. */
 static int
-tmp_open(FILE **f, struct vs_error *err)
+tmp_open(const struct gc_index *x, FILE **f, struct vs_error *err)
 {
+	char *path;
+	int fd;
+
 	if (*f != NULL)
 		return 0;
-	*f = tmpfile();
-	if (*f == NULL)
-		return error_errno(err, VS_ERR_IO, errno, _("cannot create a temporary file"));
+	if (x->dir == NULL) {
+		*f = tmpfile();
+		if (*f == NULL)
+			return error_errno(err, VS_ERR_IO, errno, _("cannot create a temporary file"));
+		return 0;
+	}
+	if (fs_mkdir_p(x->dir, 0700, err) != 0)
+		return -1;
+	path = xasprintf("%s/gc-XXXXXX", x->dir);
+	fd = mkostemp(path, O_CLOEXEC);
+	if (fd >= 0)
+		unlink(path);
+	if (fd < 0 || (*f = fdopen(fd, "w+")) == NULL) {
+		error_errno(err, errno == ENOSPC ? VS_ERR_NOSPACE : VS_ERR_IO, errno,
+		    _("cannot create a temporary file in %s"), x->dir);
+		if (fd >= 0)
+			close(fd);
+		free(path);
+		return -1;
+	}
+	free(path);
 	return 0;
 }
 
@@ -95,9 +120,12 @@ read_at(FILE *f, void *buf, size_t n, uint64_t first, struct vs_error *err)
 }
 
 struct gc_index *
-gcidx_new(void)
+gcidx_new(const char *dir)
 {
-	return xcalloc(1, sizeof(struct gc_index));
+	struct gc_index *x = xcalloc(1, sizeof *x);
+
+	x->dir = dir != NULL ? xstrdup(dir) : NULL;
+	return x;
 }
 
 void
@@ -118,6 +146,7 @@ gcidx_free(struct gc_index *x)
 	free(x->walked);
 	free(x->shared);
 	free(x->rbuf);
+	free(x->dir);
 	free(x);
 }
 
@@ -129,7 +158,7 @@ gcidx_add_file(struct gc_index *x, const struct index_entry *e, size_t n,
 
 	if (n == 0)
 		return 0;
-	if (tmp_open(&x->runs_f, err) != 0)
+	if (tmp_open(x, &x->runs_f, err) != 0)
 		return -1;
 	for (size_t i = 0; i < n;) {
 		size_t k = n - i < 64 ? n - i : 64;
@@ -219,7 +248,7 @@ gcidx_finish(struct gc_index *x, struct vs_error *err)
 	x->live = xcalloc(x->n / 8 + 1, 1);
 	x->walked = xcalloc(x->n / 8 + 1, 1);
 	x->shared = xcalloc(x->n / 8 + 1, 1);
-	if (tmp_open(&x->f, err) != 0) {
+	if (tmp_open(x, &x->f, err) != 0) {
 		free(heap);
 		return -1;
 	}

@@ -22,8 +22,9 @@
 
 struct gc_index;
 
-/* An empty one, its temporary files not yet made. */
-struct gc_index *gcidx_new(void);
+/* An empty one; its temporary files go to dir (created when missing),
+ * or with dir NULL where tmpfile(3) puts them. */
+struct gc_index *gcidx_new(const char *dir);
 void gcidx_free(struct gc_index *x);
 
 /* Add the n entries of one index file (sorted by id, as index files

@@ -6,8 +6,10 @@
  * readable once the prefixes are freed. */
 #include "config.h"
 
+#include <dirent.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "repo/gcindex.h"
 #include "tap.h"
@@ -68,7 +70,7 @@ test_merge(void)
 	struct index_entry f2[] = { entry(0x20, 1, 0, 3), entry(0x30, 1, 1, 4),
 	    entry(0x60, 1, 1, 5) };
 	uint32_t m1[] = { 5 }, m2[] = { 6, 7 };
-	struct gc_index *x = gcidx_new();
+	struct gc_index *x = gcidx_new(NULL);
 	struct vs_error err;
 	struct index_entry e, prev;
 	size_t i, n = 0;
@@ -106,7 +108,7 @@ test_shared_prefix(void)
 	    entry(0x33, 0xc0, 0, 2), entry(0x44, 0xd0, 0, 3) };
 	struct index_entry f2[] = { entry(0x33, 0xc0, 0, 4) };
 	uint32_t m1[] = { 0 }, m2[] = { 1 };
-	struct gc_index *x = gcidx_new();
+	struct gc_index *x = gcidx_new(NULL);
 	struct vs_error err;
 	unsigned char a[REPO_ID_SIZE], b[REPO_ID_SIZE], c[REPO_ID_SIZE], stranger[REPO_ID_SIZE];
 
@@ -143,7 +145,7 @@ test_shared_prefix(void)
 	gcidx_free(x);
 
 	/* The stranger first: the chunk it resembles is walked afterwards. */
-	x = gcidx_new();
+	x = gcidx_new(NULL);
 	gcidx_add_file(x, f1, 4, m1, &err);
 	gcidx_finish(x, &err);
 	is_int(gcidx_mark(x, stranger, true, &err), 0, "a stranger is walked");
@@ -156,7 +158,7 @@ test_shared_prefix(void)
 static void
 test_empty(void)
 {
-	struct gc_index *x = gcidx_new();
+	struct gc_index *x = gcidx_new(NULL);
 	struct vs_error err;
 	struct index_entry e;
 	unsigned char a[REPO_ID_SIZE];
@@ -178,7 +180,7 @@ test_many(void)
 	enum { FILES = 7, PER = 1500 };
 	struct index_entry *f = calloc(PER, sizeof *f);
 	uint32_t map[1] = { 3 };
-	struct gc_index *x = gcidx_new();
+	struct gc_index *x = gcidx_new(NULL);
 	struct vs_error err;
 	struct index_entry e;
 	unsigned char prev[REPO_ID_SIZE] = { 0 };
@@ -211,6 +213,52 @@ test_many(void)
 	free(f);
 }
 
+/* Files in dir (not . and ..), or -1 when it cannot be read. */
+static int
+files_in(const char *dir)
+{
+	DIR *d = opendir(dir);
+	struct dirent *de;
+	int n = 0;
+
+	if (d == NULL)
+		return -1;
+	while ((de = readdir(d)) != NULL)
+		n += strcmp(de->d_name, ".") != 0 && strcmp(de->d_name, "..") != 0;
+	closedir(d);
+	return n;
+}
+
+/* Temporary files in a directory of the caller's, made when missing, and
+ * nothing left in it. */
+static void
+test_dir(void)
+{
+	char top[] = "/tmp/test-gcindex.XXXXXX", dir[64];
+	struct index_entry f[] = { entry(0x10, 1, 0, 0), entry(0x20, 1, 0, 1) };
+	uint32_t map[] = { 0 };
+	unsigned char id[REPO_ID_SIZE];
+	struct gc_index *x;
+	struct vs_error err;
+
+	if (mkdtemp(top) == NULL) {
+		ok(0, "a temp directory");
+		return;
+	}
+	snprintf(dir, sizeof dir, "%s/cache", top);
+	x = gcidx_new(dir);
+	ok(gcidx_add_file(x, f, 2, map, &err) == 0 && gcidx_finish(x, &err) == 0,
+	    "merged with its files in a directory that did not exist");
+	make_id(id, 0x20, 1);
+	gcidx_mark(x, id, false, &err);
+	ok(live(x, 0x20, 1, 0) && !live(x, 0x10, 1, 0), "and marked");
+	is_int(files_in(dir), 0, "the temporary files are unlinked while open");
+	gcidx_free(x);
+	is_int(files_in(dir), 0, "nothing is left afterwards");
+	rmdir(dir);
+	rmdir(top);
+}
+
 int
 main(void)
 {
@@ -218,5 +266,6 @@ main(void)
 	test_shared_prefix();
 	test_empty();
 	test_many();
+	test_dir();
 	return tap_done();
 }
