@@ -5,6 +5,7 @@
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 #include <openssl/rand.h>
+#include <pthread.h>
 #include <string.h>
 
 #include "common/i18n.h"
@@ -18,6 +19,17 @@ repo_random(void *buf, size_t len)
 		fatal("the random number generator failed");
 }
 
+/* SHA-256 looked up once: EVP_sha256() makes OpenSSL find the algorithm
+ * at every digest, as long as hashing a recipe chunk of a few ids. */
+static EVP_MD *sha256_md;
+static pthread_once_t sha256_once = PTHREAD_ONCE_INIT;
+
+static void
+sha256_fetch(void)
+{
+	sha256_md = EVP_MD_fetch(NULL, "SHA256", NULL);
+}
+
 void
 repo_chunk_id(const struct repo_keys *k, const void *data, size_t len,
     unsigned char id[REPO_ID_SIZE])
@@ -25,7 +37,10 @@ repo_chunk_id(const struct repo_keys *k, const void *data, size_t len,
 	unsigned int n = REPO_ID_SIZE;
 
 	if (!k->encrypted) {
-		EVP_Digest(data, len, id, NULL, EVP_sha256(), NULL);
+		pthread_once(&sha256_once, sha256_fetch);
+		if (EVP_Digest(data, len, id, NULL, sha256_md != NULL ? sha256_md : EVP_sha256(),
+		    NULL) != 1)
+			fatal("SHA-256 failed");
 		return;
 	}
 	if (HMAC(EVP_sha256(), k->mac, sizeof k->mac, data, len, id, &n) == NULL)
