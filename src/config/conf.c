@@ -79,6 +79,7 @@ static const struct config_key cfg_keys[] = {
 	INT("repository", "format", repository.format, 1, 2),
 	CHOICE("repository", "compression", repository.compression, compression_choices),
 	INT("repository", "compression_level", repository.compression_level, 1, 19),
+	INT("repository", "compression_min_gain", repository.compression_min_gain, 0, 99),
 	STR("repository", "passphrase_file", repository.passphrase_file),
 	INT("repository", "gc_grace_minutes", repository.gc_grace_minutes, 0, 1000000),
 
@@ -262,6 +263,7 @@ config_defaults(void)
 	cfg->repository.format = 2;
 	set_string(cfg, OFF(repository.compression), "zstd");
 	cfg->repository.compression_level = 3;
+	cfg->repository.compression_min_gain = 10;
 	cfg->repository.gc_grace_minutes = 60;
 	cfg->monitoring.rpo_hours = 24;
 	cfg->monitoring.verify_max_age_hours = 168;

@@ -186,6 +186,7 @@ struct config {
 		int format;           /* of new backups: 1 plain files, 2 the repository (default) */
 		char *compression;    /* "zstd" or "none" */
 		int compression_level;
+		int compression_min_gain; /* percent zstd must save to be kept on a chunk */
 		char *passphrase_file; /* "" : VSBACKUP_PASSPHRASE, else no encryption */
 		int gc_grace_minutes; /* unused packs stay marked this long */
 	} repository;

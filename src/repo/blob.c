@@ -113,9 +113,9 @@ decompress(const struct repo_codec *c, void *out, size_t cap, const void *in, si
 }
 
 /* Compress into a new buffer behind pre bytes of room; NULL when zstd
- * saves less than len / keep (keep 0: when it saves nothing). */
+ * saves less than gain percent of len (gain 0: when it saves nothing). */
 static unsigned char *
-compress(const struct repo_codec *c, const void *data, size_t len, size_t pre, size_t keep,
+compress(const struct repo_codec *c, const void *data, size_t len, size_t pre, int gain,
     size_t *outlen)
 {
 	size_t bound = ZSTD_compressBound(len), n;
@@ -124,7 +124,8 @@ compress(const struct repo_codec *c, const void *data, size_t len, size_t pre, s
 
 	n = ZSTD_compressCCtx(z, out + pre, bound, data, len, c->level);
 	cctx_give(c, z);
-	if (ZSTD_isError(n) || n >= len || (keep > 0 && n > len - len / keep)) {
+	if (ZSTD_isError(n) || n >= len ||
+	    (gain > 0 && (uint64_t)(len - n) * 100 < (uint64_t)len * (unsigned)gain)) {
 		free(out);
 		return NULL;
 	}
@@ -140,7 +141,7 @@ blob_encode(const struct repo_codec *c, const unsigned char id[REPO_ID_SIZE],
 	size_t plen;
 
 	if (c->level > 0 && try_zstd)
-		plain = compress(c, data, len, 1, BLOB_ZSTD_KEEP, &plen);
+		plain = compress(c, data, len, 1, c->min_gain, &plen);
 	if (zstd != NULL)
 		*zstd = plain != NULL;
 	if (plain != NULL) {

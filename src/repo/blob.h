@@ -4,9 +4,10 @@
  * A chunk is stored as a blob: a type byte (0 raw, 1 zstd frame) and the
  * payload; in an encrypted repository that whole plain blob is sealed
  * (AES-256-GCM under the chunk's own key, its id authenticated). zstd is
- * kept only where it saves at least a tenth of the chunk: what saves less
+ * kept only where it saves at least the codec's min_gain percent of the
+ * chunk (repository.compression_min_gain, default 10): what saves less
  * (float vectors save 5 to 8%) costs more to decompress at every restore
- * than it is worth.
+ * than it is worth. Readers take either form of every chunk.
  *
  * Other objects (pack tables, index files, manifests) are enveloped: four
  * bytes naming the kind, a flags byte (1: zstd, 2: sealed), then the body,
@@ -25,8 +26,6 @@
 
 #define BLOB_RAW 0
 #define BLOB_ZSTD 1
-/* zstd is kept when it saves at least 1 / BLOB_ZSTD_KEEP of a chunk. */
-#define BLOB_ZSTD_KEEP 10
 
 #define ENV_ZSTD 1
 #define ENV_SEALED 2
@@ -41,6 +40,7 @@ struct repo_codec {
 	const struct repo_keys *keys;
 	int level;                /* zstd level; 0: no compression */
 	struct zpool *pool;       /* zstd contexts kept for reuse (NULL: none) */
+	int min_gain;             /* percent zstd must save on a chunk (0: any) */
 };
 
 /* Keep zstd contexts for reuse by the codec's users (any thread); a

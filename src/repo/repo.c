@@ -519,6 +519,7 @@ repo_open(const struct config *cfg, struct storage *st, bool create, struct repo
 	r->codec.keys = &r->keys;
 	r->codec.level = strcmp(cfg->repository.compression, "none") == 0 ? 0 :
 	    cfg->repository.compression_level;
+	r->codec.min_gain = cfg->repository.compression_min_gain;
 	codec_pool_init(&r->codec);
 	r->cache_dir = xasprintf("%s/.repo-cache", cfg->backup_dir);
 	r->cache_name = xasprintf("%s-%s.idx", storage_name(st), r->id);

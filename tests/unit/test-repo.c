@@ -215,7 +215,7 @@ static void
 test_blobs(bool encrypted)
 {
 	struct repo_keys k = { .encrypted = encrypted };
-	struct repo_codec c = { &k, 3, NULL };
+	struct repo_codec c = { .keys = &k, .level = 3, .min_gain = 0 };
 	const char *text = "a chunk of text text text text text text text text text text text";
 	unsigned char id[32], *blob, out[128], *body;
 	size_t blen, olen;
@@ -243,6 +243,33 @@ test_blobs(bool encrypted)
 	is_int(env_decode(&c, "VSIX", blob, blen, "m", &body, &olen, &err), -1,
 	    "%s: an envelope of another kind is refused", what);
 	free(blob);
+
+	/* A chunk zstd shrinks by about 30%: kept compressed when at least
+	 * 20% must be saved, stored raw when 50% must; both read back. */
+	{
+		unsigned char data[4096], back[4096];
+		bool z;
+
+		repo_random(data, sizeof data);
+		memset(data + 2048, 'x', 1200);
+		repo_chunk_id(&k, data, sizeof data, id);
+		c.min_gain = 20;
+		blob = blob_encode(&c, id, data, sizeof data, true, &blen, &z);
+		ok(z, "%s: a chunk zstd shrinks by 30%% is kept compressed at a minimum gain "
+		    "of 20%%", what);
+		is_int(blob_decode(&c, id, blob, blen, back, sizeof data, &err), 0,
+		    "%s:   and decodes", what);
+		free(blob);
+		c.min_gain = 50;
+		blob = blob_encode(&c, id, data, sizeof data, true, &blen, &z);
+		ok(!z && (encrypted || blob[0] == BLOB_RAW),
+		    "%s: stored raw at a minimum gain of 50%%", what);
+		is_int(blob_decode(&c, id, blob, blen, back, sizeof data, &err), 0,
+		    "%s:   and decodes", what);
+		ok(memcmp(back, data, sizeof data) == 0, "%s:   to the same bytes", what);
+		free(blob);
+		c.min_gain = 0;
+	}
 }
 
 static void
