@@ -30,6 +30,9 @@ tmux_send q
 tmux_wait_exit 10
 
 tui_format2
+# The screens show what each backup added: start from a settled key table,
+# so that the same keys come in the same order in each snapshot.
+redis_settle "$SOCK"
 i=0
 for t in 2024-02-12T02:00:00Z 2024-02-14T02:00:00Z 2024-02-15T02:00:00Z; do
 	i=$((i + 1))
