@@ -34,6 +34,21 @@
 
 GOLDEN_DIR=$TESTS_DIR/golden/tui
 
+# A sanitizer report of the TUI would go to its pane, which the full-screen
+# front end has taken over: it goes to files instead, printed as TAP
+# comments when the test ends.
+TUI_ASAN_LOG=$TMP/tui-asan
+tui_sanitizer_reports() {
+	local f
+	for f in "$TUI_ASAN_LOG".*; do
+		[ -f "$f" ] || continue
+		echo "# sanitizer report of the TUI ($f):"
+		sed 's/^/#   /' "$f"
+	done
+	return 0
+}
+harness_at_exit tui_sanitizer_reports
+
 tui_require() {
 	command -v tmux >/dev/null || skip_all "tmux is not installed"
 	command -v redis-server >/dev/null || skip_all "redis-server is not installed"
@@ -91,7 +106,8 @@ tui_start() {
 	local w=$1 h=$2
 	shift 2
 	rm -f "$TMP/stty.before" "$TMP/stty.after"
-	tmux_start "$w" "$h" env LANG=C.UTF-8 LC_ALL=C.UTF-8 "$@" \
+	tmux_start "$w" "$h" env LANG=C.UTF-8 LC_ALL=C.UTF-8 \
+	    ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}log_path=$TUI_ASAN_LOG" "$@" \
 	    bash -c 'stty -g > "$1/stty.before"; "$2" -c "$3" tui; rc=$?; stty -g > "$1/stty.after"; exit $rc' \
 	    tui "$TMP" "$VSBACKUP" "$CONF"
 }
