@@ -20,7 +20,7 @@ int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static struct repo_keys plain, sealed = { .encrypted = true };
-	struct repo_codec cp = { &plain, 3, NULL }, cs = { &sealed, 3, NULL };
+	struct repo_codec cp = { .keys = &plain, .level = 3 }, cs = { .keys = &sealed, .level = 3 };
 	struct vs_error err;
 	unsigned char *body, out[4096], id[REPO_ID_SIZE] = { 0 };
 	size_t blen;

@@ -24,7 +24,8 @@ FUZZ_SOURCES = \
 	src/manifest/drill-record.c src/manifest/manifest.c src/manifest/verify-record.c \
 	src/ops/state.c \
 	src/redis/rdb-crc64.c src/redis/rdb-reader.c src/redis/redis-slot.c \
-	src/repo/blob.c src/repo/chunker.c src/repo/crypto.c src/repo/index.c src/repo/repo.c
+	src/repo/blob.c src/repo/chunker.c src/repo/crypto.c src/repo/index.c src/repo/order.c \
+	src/repo/repo.c
 
 DEPS = libcrypto libcjson expat libzstd libconfig libcurl
 CC = clang
