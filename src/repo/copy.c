@@ -67,12 +67,6 @@ ids_add(void *ud, const unsigned char id[REPO_ID_SIZE], bool meta)
 	return 0;
 }
 
-static int
-id_cmp(const void *a, const void *b)
-{
-	return memcmp(a, b, REPO_ID_SIZE);
-}
-
 /* SHA-256 of the whole file fd. */
 static int
 hash_fd(int fd, uint64_t size, unsigned char md[32], struct vs_error *err)
@@ -315,8 +309,7 @@ repo_copy_backup(const struct config *cfg, struct job *job, struct storage *from
 			if (f->present && recipe_walk(cp.src, f, ids_add, &ids, err) != 0)
 				goto out;
 	}
-	if (ids.n > 0)
-		qsort(ids.v, ids.n, sizeof *ids.v, id_cmp);
+	repo_sort_ids(ids.v, ids.n);
 	items = xcalloc(ids.n + 1, sizeof *items);
 	if (repo_index_get(cp.dst, &dix, err) != 0)
 		goto out;
