@@ -16,7 +16,6 @@ tui_require s3
 
 tui_demo || bail_out "the demo sandbox could not be built"
 tui_s3
-vsb() { "$VSBACKUP" -c "$CONF" "$@"; }
 s3has() { s3cli s3 ls "s3://$S3_BUCKET/vector_store_backups/$1/metadata.json" >/dev/null 2>&1; }
 # The screen as one line without the dialog's frame: wrapped text matches.
 joined() { tmux_capture | sed 's/[│┌┐└┘]//g; s/^ *//; s/ *$//' | tr '\n' ' ' | tr -s ' '; }

@@ -3,12 +3,13 @@
 #
 #   tui_require [s3]     skip the test without tmux or redis-server (with s3,
 #                        also without s3rver)
-#   tui_demo [VECTORS [USERS [DIM]]]  build a demo sandbox (vsbackup demo
-#                        --no-tui; default 2000 vectors, 200 users, dim 32)
-#                        in /tmp/vstui.XXXXXX/demo (a path of fixed length,
-#                        so that screens do not depend on TMPDIR) and set
-#                        DEMO, CONF and SOCK; its server is stopped when the
-#                        test exits
+#   tui_demo [VECTORS [USERS [DIM]]]  (after tui_require) build a demo
+#                        sandbox (vsbackup demo --no-tui; default 2000
+#                        vectors, 200 users, dim 32) in /tmp/vstui.XXXXXX/demo
+#                        (a path of fixed length, so that screens do not
+#                        depend on TMPDIR) and set DEMO, CONF and SOCK; its
+#                        server is stopped when the test exits
+#   vsb ARGS             vsbackup -c $CONF ARGS
 #   tui_s3               start s3rver and add its bucket to CONF (s3 = {...})
 #   tui_backup [ARGS]    vsbackup -q backup ARGS on CONF, its errors as TAP
 #                        comments; TUI_ID is then the newest backup's id
@@ -57,6 +58,8 @@ tui_require() {
 	fi
 	return 0
 }
+
+vsb() { "$VSBACKUP" -c "$CONF" "$@"; }
 
 tui_demo() {
 	# A path of fixed length whatever TMPDIR is: the screens show it.

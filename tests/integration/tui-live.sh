@@ -18,7 +18,6 @@
 tui_require
 
 tui_demo || bail_out "the demo sandbox could not be built"
-vsb() { "$VSBACKUP" -c "$CONF" "$@"; }
 rcli() { redis-cli -s "$SOCK" "$@"; }
 hstate() { printf '%s\n' "$1" | awk -v n="$2" '$2 == n { print $1; exit }'; }
 content=$DEMO/indexes/content_index.faiss

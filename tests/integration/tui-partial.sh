@@ -21,7 +21,6 @@
 tui_require
 
 tui_demo || bail_out "the demo sandbox could not be built"
-vsb() { "$VSBACKUP" -c "$CONF" "$@"; }
 rcli() { redis-cli -s "$SOCK" "$@"; }
 content=$DEMO/indexes/content_index.faiss
 

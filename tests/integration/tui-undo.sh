@@ -15,7 +15,6 @@
 tui_require
 
 tui_demo || bail_out "the demo sandbox could not be built"
-vsb() { "$VSBACKUP" -c "$CONF" "$@"; }
 rcli() { redis-cli -s "$SOCK" "$@"; }
 wait_redis_down() {
 	for _ in $(seq 150); do rcli ping >/dev/null 2>&1 || return 0; sleep 0.1; done
