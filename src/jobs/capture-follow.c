@@ -236,16 +236,22 @@ follow_check(struct capture_reader *cr, struct vs_error *err)
 		redis_sleep_ms(WAIT_MS);
 		return 0;
 	}
-	/* Renamed (or removed): the save is over. */
-	if (redis_bgsave_wait(p->conn, &p->bs, &w, err) != 0)
+	/*
+	 * Renamed (or removed): the save is over. The rename is the last step
+	 * of a save that succeeded (its data written and synced), and the
+	 * same inode in place below shows that it was renamed; so Redis need
+	 * not be waited for until it notices its child's exit (up to its cron
+	 * period), except before 7.0, where that is how the file is shown to
+	 * be current. Anything unexpected is left to the finished file's
+	 * path, which reports a failed save as such.
+	 */
+	if (p->bs.saves < 0 && redis_bgsave_wait(p->conn, &p->bs, &w, err) != 0)
 		return -1;
 	r = redis_rdb_open(p->conn, &p->bs, &fd, &path, err);
-	if (r == REDIS_RDB_REPLACED) {
+	if (r != 0) {
 		cr->fallback = true;
 		return 2;
 	}
-	if (r != 0)
-		return -1;
 	if (fstat(fd, &st) != 0 || st.st_dev != f->dev || st.st_ino != f->ino) {
 		close(fd);
 		cr->fallback = true;
