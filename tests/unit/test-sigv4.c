@@ -127,77 +127,65 @@ test_put_object(void)
 	free(key);
 }
 
+/* The canonical request of a GET of the bucket with an empty body and the
+ * canonical query string Q. */
+#define BUCKET_GET(q) \
+	"GET\n" \
+	"/\n" \
+	q "\n" \
+	"host:examplebucket.s3.amazonaws.com\n" \
+	"x-amz-content-sha256:e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855\n" \
+	"x-amz-date:20130524T000000Z\n" \
+	"\n" \
+	"host;x-amz-content-sha256;x-amz-date\n" \
+	"e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
+
+/* Sign a GET of the bucket with QUERY and check the canonical request, the
+ * hash of it in the string to sign and the signature. */
 static void
-test_lifecycle(void)
+check_bucket_get(const char *what, const struct sigv4_pair *query, size_t nquery,
+    const char *canonical, const char *request_hash, const char *signature)
 {
 	const struct sigv4_pair headers[] = {
 		{ "Host", S3_HOST },
 		{ "x-amz-date", S3_DATE },
 		{ "x-amz-content-sha256", SIGV4_EMPTY_SHA256 },
 	};
-	const struct sigv4_pair query[] = { { "lifecycle", NULL } };
 	struct sigv4_request req = {
-		.method = "GET", .path = "/", .query = query, .nquery = 1,
+		.method = "GET", .path = "/", .query = query, .nquery = nquery,
 		.headers = headers, .nheaders = 3, .payload_hash = SIGV4_EMPTY_SHA256,
 	};
 	struct sigv4_result r;
+	char sts[256];
 
 	sigv4_sign(&req, &s3_key, &r);
-	is_str(r.canonical_request,
-	    "GET\n"
-	    "/\n"
-	    "lifecycle=\n"
-	    "host:examplebucket.s3.amazonaws.com\n"
-	    "x-amz-content-sha256:e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855\n"
-	    "x-amz-date:20130524T000000Z\n"
-	    "\n"
-	    "host;x-amz-content-sha256;x-amz-date\n"
-	    "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855",
-	    "GET Bucket Lifecycle: canonical request");
-	is_str(r.string_to_sign,
-	    "AWS4-HMAC-SHA256\n" S3_DATE "\n" S3_SCOPE "\n"
-	    "9766c798316ff2757b517bc739a67f6213b4ab36dd5da2f94eaebf79c77395ca",
-	    "GET Bucket Lifecycle: string to sign");
-	is_str(r.signature, "fea454ca298b7da1c68078a5d1bdbfbbe0d65c699e0f91ac7a200a0136783543",
-	    "GET Bucket Lifecycle: signature");
+	is_str(r.canonical_request, canonical, "%s: canonical request", what);
+	snprintf(sts, sizeof sts, "AWS4-HMAC-SHA256\n" S3_DATE "\n" S3_SCOPE "\n%s",
+	    request_hash);
+	is_str(r.string_to_sign, sts, "%s: string to sign", what);
+	is_str(r.signature, signature, "%s: signature", what);
 	sigv4_result_free(&r);
+}
+
+static void
+test_lifecycle(void)
+{
+	const struct sigv4_pair query[] = { { "lifecycle", NULL } };
+
+	check_bucket_get("GET Bucket Lifecycle", query, 1, BUCKET_GET("lifecycle="),
+	    "9766c798316ff2757b517bc739a67f6213b4ab36dd5da2f94eaebf79c77395ca",
+	    "fea454ca298b7da1c68078a5d1bdbfbbe0d65c699e0f91ac7a200a0136783543");
 }
 
 static void
 test_list_objects(void)
 {
-	const struct sigv4_pair headers[] = {
-		{ "Host", S3_HOST },
-		{ "x-amz-date", S3_DATE },
-		{ "x-amz-content-sha256", SIGV4_EMPTY_SHA256 },
-	};
 	/* Given out of order: the canonical form sorts them. */
 	const struct sigv4_pair query[] = { { "prefix", "J" }, { "max-keys", "2" } };
-	struct sigv4_request req = {
-		.method = "GET", .path = "/", .query = query, .nquery = 2,
-		.headers = headers, .nheaders = 3, .payload_hash = SIGV4_EMPTY_SHA256,
-	};
-	struct sigv4_result r;
 
-	sigv4_sign(&req, &s3_key, &r);
-	is_str(r.canonical_request,
-	    "GET\n"
-	    "/\n"
-	    "max-keys=2&prefix=J\n"
-	    "host:examplebucket.s3.amazonaws.com\n"
-	    "x-amz-content-sha256:e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855\n"
-	    "x-amz-date:20130524T000000Z\n"
-	    "\n"
-	    "host;x-amz-content-sha256;x-amz-date\n"
-	    "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855",
-	    "List Objects: canonical request");
-	is_str(r.string_to_sign,
-	    "AWS4-HMAC-SHA256\n" S3_DATE "\n" S3_SCOPE "\n"
+	check_bucket_get("List Objects", query, 2, BUCKET_GET("max-keys=2&prefix=J"),
 	    "df57d21db20da04d7fa30298dd4488ba3a2b47ca3a489c74750e0f1e7df1b9b7",
-	    "List Objects: string to sign");
-	is_str(r.signature, "34b48302e7b5fa45bde8084f4b7868a86f0a534bc59db6670ed5711ef69dc6f7",
-	    "List Objects: signature");
-	sigv4_result_free(&r);
+	    "34b48302e7b5fa45bde8084f4b7868a86f0a534bc59db6670ed5711ef69dc6f7");
 }
 
 /* The generic SigV4 test suite: service "service", 2015-08-30. */
