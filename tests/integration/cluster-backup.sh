@@ -30,11 +30,8 @@ total_dbsize() {
 }
 
 # --- a backup holds one RDB per master ---------------------------------------
-tick
-run backup
-is "$RC" 0 "a backup of a 3-master cluster succeeds"
-[ "$RC" = 0 ] || show "$ERR"
-ID1=$(last_line "$OUT")
+eng_backup_ok "a backup of a 3-master cluster succeeds"
+ID1=$ID
 like "$ERR" "the cluster has 3 masters" "it says how many masters it backs up"
 is "$(meta "$ID1" 'm["redis"]["mode"], len(m["redis"]["shards"])')" "('cluster', 3)" \
     "metadata.json: mode cluster, three shards"
@@ -118,11 +115,8 @@ is "$(ls "$TMP/td" | grep -c '^redis-[0-9a-f]*\.rdb$')" 3 "one RDB per master"
 
 # --- the repository (format 2) --------------------------------------------------
 sed -i 's/^\tformat = 1;/\tformat = 2;/' "$CONF"
-tick
-run backup
-is "$RC" 0 "a cluster backup into the repository succeeds"
-[ "$RC" = 0 ] || show "$ERR"
-ID2=$(last_line "$OUT")
+eng_backup_ok "a cluster backup into the repository succeeds"
+ID2=$ID
 run show "$ID2" --json
 is "$("$PY" -c 'import json,sys; m=json.load(sys.stdin); print(len(m["redis"]["shards"]), m["redis"]["key_counts"]["chimera-vectors:"])' <<< "$OUT" 2>&1)" \
     "3 300" "its manifest holds the three shards"

@@ -40,11 +40,8 @@ A_DIR=$CL_DIR
 CONF_A=$TMP/a.conf
 cluster_config "$CONF_A"
 CONF=$CONF_A
-tick
-run backup
-is "$RC" 0 "a backup of cluster A"
-[ "$RC" = 0 ] || show "$ERR"
-IDA=$(last_line "$OUT")
+eng_backup_ok "a backup of cluster A"
+IDA=$ID
 DIG_A=$(cluster_digests)
 DUMP_A=$(cluster_dump "${A_MASTERS[@]}")
 is "$(wc -l <<< "$DUMP_A")" 408 "cluster A holds every key filled (408)"

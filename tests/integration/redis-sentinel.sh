@@ -107,11 +107,8 @@ saves() { echo "$(info_field "$1" persistence rdb_saves)/$(info_field "$1" stats
 # --- a backup from the master the sentinels name ---------------------------
 m1=$(saves "$P1")
 r2s=$(saves "$P2")
-tick
-run backup
-is "$RC" 0 "sentinel mode: the backup succeeds"
-[ "$RC" = 0 ] || show "$ERR"
-ID1=$(last_line "$OUT")
+eng_backup_ok "sentinel mode: the backup succeeds"
+ID1=$ID
 like "$ERR" "the master of \"mymaster\" is 127.0.0.1:$P1" "it says which master the sentinels named"
 is "$(meta "$ID1" 'm["redis"]["key_counts"]["chimera-vectors:"], m["redis"]["dbsize"]')" \
     "(300, 340)" "the snapshot holds the master's keys"
@@ -124,11 +121,8 @@ wait_for "the replica to catch up" sh -c "[ \"\$(redis-cli -p $P2 dbsize)\" = 34
 sed -i 's/^redis = {/redis = {\n\tfrom_replica = true;/' "$CONF"
 m1=$(saves "$P1")
 r2s=$(saves "$P2")
-tick
-run backup
-is "$RC" 0 "from_replica: the backup succeeds"
-[ "$RC" = 0 ] || show "$ERR"
-ID2=$(last_line "$OUT")
+eng_backup_ok "from_replica: the backup succeeds"
+ID2=$ID
 like "$ERR" "the snapshot comes from its replica 127.0.0.1:$P2" "it names the replica"
 is "$(saves "$P1")" "$m1" "from_replica: no save and no fork on the master (rdb_saves/total_forks)"
 ok "$([ "$(saves "$P2")" != "$r2s" ]; echo $?)" "the replica forked for the snapshot"
@@ -146,11 +140,8 @@ r1 replicaof 127.0.0.1 "$P2" > /dev/null
 wait_for "the old master to follow" synced "$P1"
 r2 set chimera-users:41 '{"id":41}' > /dev/null
 m2=$(saves "$P2")
-tick
-run backup
-is "$RC" 0 "after a failover: the backup succeeds"
-[ "$RC" = 0 ] || show "$ERR"
-ID3=$(last_line "$OUT")
+eng_backup_ok "after a failover: the backup succeeds"
+ID3=$ID
 like "$ERR" "the master of \"mymaster\" is 127.0.0.1:$P2" "it follows the new master"
 ok "$([ "$(saves "$P2")" != "$m2" ]; echo $?)" "the new master took the snapshot"
 is "$(meta "$ID3" 'm["redis"]["key_counts"]["chimera-users:"]')" 41 \

@@ -21,6 +21,8 @@
 #   run ARGS           vsb ARGS with stdout in OUT, stderr in ERR, status RC
 #   eng_backup         tick, then run backup; ID is the new backup's id (the
 #                      last line of OUT)
+#   eng_backup_ok DESC eng_backup, and a check (DESC) that it exited 0; its
+#                      stderr shown when it did not
 #   backup_with FILE   vsbackup -c FILE backup, stdout and stderr together in
 #                      OUT, status RC
 #   backups            the ids of the backups in $TMP/backups, sorted
@@ -115,6 +117,12 @@ eng_backup() {
 	tick
 	run backup
 	ID=$(last_line "$OUT")
+}
+
+eng_backup_ok() {
+	eng_backup
+	is "$RC" 0 "$1"
+	[ "$RC" = 0 ] || show "$ERR"
 }
 
 backup_with() {
