@@ -19,6 +19,10 @@
 struct form_state {
 	struct form_spec spec;
 	int field;
+	/* The choices' text, copied when the form opens: a location's label
+	 * lives in the catalog, which a list read while the form is open
+	 * replaces. */
+	char *choice_text[FORM_MAX_FIELDS][FORM_MAX_CHOICES];
 };
 
 int
@@ -174,7 +178,12 @@ form_draw(struct tui *t, struct screen *s)
 static void
 form_free(struct screen *s)
 {
-	free(s->data);
+	struct form_state *st = s->data;
+
+	for (int i = 0; i < FORM_MAX_FIELDS; i++)
+		for (int c = 0; c < FORM_MAX_CHOICES; c++)
+			free(st->choice_text[i][c]);
+	free(st);
 	free(s);
 }
 
@@ -193,6 +202,13 @@ screen_form_new(struct tui *t, const struct form_spec *spec)
 	struct form_state *st = xcalloc(1, sizeof *st);
 
 	st->spec = *spec;
+	for (int i = 0; i < st->spec.nfields && i < FORM_MAX_FIELDS; i++) {
+		struct form_field *f = &st->spec.fields[i];
+
+		for (int c = 0; c < f->nchoices && c < FORM_MAX_CHOICES; c++)
+			f->choices[c] = st->choice_text[i][c] = xstrdup(f->choices[c] != NULL ?
+			    f->choices[c] : "");
+	}
 	form_update(t, st);
 	s->type = &screen_form_type;
 	s->data = st;

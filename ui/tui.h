@@ -375,7 +375,7 @@ struct tui_action {
 #define FORM_MAX_TEXT 4
 struct form_field {
 	const char *label;      /* translated */
-	const char *choices[FORM_MAX_CHOICES];
+	const char *choices[FORM_MAX_CHOICES]; /* copied when the form opens */
 	int vals[FORM_MAX_CHOICES]; /* what each choice stands for (update reads it) */
 	int nchoices;
 	int value;              /* the chosen index */

@@ -5,7 +5,9 @@
 # dialog starts on the copy the list shows, never on both; its text
 # follows the choice; deleting the only verified backup, or the last copy
 # of a backup anywhere, asks a second time and names what is lost. With a
-# bucket that does not exist, the header says what S3 answered.
+# bucket that does not exist, the header says what S3 answered. A list
+# read again while the dialog is open (a backup made meanwhile) leaves the
+# dialog whole.
 # Covers ui/actions.c, ui/screen-form.c, src/jobs/job-delete.c,
 # src/jobs/catalog.c (catalog_delete_loss), src/cli/cmd-delete.c.
 # timeout: 180
@@ -119,6 +121,33 @@ is "$?" 0 "after unpin, delete --yes removes the local copy"
 vsb delete "$A" --yes --location s3 >"$TMP/out" 2>"$TMP/err"
 is "$?" 0 "deleting the last copy of a backup works with --yes"
 like "$(cat "$TMP/err")" "last copy of $A anywhere" "and says it was the last copy"
+
+# --- the list is read again while the dialog is open -----------------------------------
+# A backup made meanwhile (cron, another shell) makes the front end read the
+# list again; the open dialog keeps its choices and still answers.
+vsb -q backup --type daily >/dev/null 2>"$TMP/err" || sed 's/^/# /' "$TMP/err"
+C=$(ls "$DEMO/backups" | grep -E '^[0-9]{8}_[0-9]{6}$' | tail -1)
+tui_start 120 30
+tmux_wait_for "^ $C daily .* both " 15
+tmux_send d
+tmux_wait_for "Delete backup $C" 5
+tmux_wait_for '\[local\]' 5
+ok $? "the dialog opens on the local copy of $C"
+sleep 1.1
+vsb -q backup --type daily --no-upload >/dev/null 2>"$TMP/err" || sed 's/^/# /' "$TMP/err"
+D=$(ls "$DEMO/backups" | grep -E '^[0-9]{8}_[0-9]{6}$' | tail -1)
+tmux_wait_for "^ $D daily .* local " 15
+ok $? "the list behind the dialog shows the backup made meanwhile ($D)"
+tmux_send Right
+tmux_wait_for '\[S3\]' 5
+ok $? "the dialog still changes its choice after the list was read again"
+tmux_send n
+tui_wait_gone "Delete backup $C" 5
+ok $? "n closes it"
+[ -f "$DEMO/backups/$C/metadata.json" ] && s3has "$C"
+ok $? "and $C is still in both places"
+tmux_send q
+tmux_wait_exit 10 >/dev/null
 
 # --- a bucket that does not exist: the header says so ---------------------------------
 sed -i "s|bucket = \"$S3_BUCKET\";|bucket = \"no-such-bucket\";|" "$CONF"
