@@ -263,7 +263,7 @@ config_defaults(void)
 	cfg->repository.format = 2;
 	set_string(cfg, OFF(repository.compression), "zstd");
 	cfg->repository.compression_level = 3;
-	cfg->repository.compression_min_gain = 10;
+	cfg->repository.compression_min_gain = 15;
 	cfg->repository.gc_grace_minutes = 60;
 	cfg->monitoring.rpo_hours = 24;
 	cfg->monitoring.verify_max_age_hours = 168;

@@ -5,7 +5,7 @@
  * payload; in an encrypted repository that whole plain blob is sealed
  * (AES-256-GCM under the chunk's own key, its id authenticated). zstd is
  * kept only where it saves at least the codec's min_gain percent of the
- * chunk (repository.compression_min_gain, default 10): what saves less
+ * chunk (repository.compression_min_gain, default 15): what saves less
  * (float vectors save 5 to 8%) costs more to decompress at every restore
  * than it is worth. Readers take either form of every chunk.
  *
