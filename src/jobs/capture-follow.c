@@ -260,13 +260,7 @@ follow_check(struct capture_reader *cr, struct vs_error *err)
 		free(path);
 		return 2;
 	}
-	if (p->rdb.fd >= 0)
-		close(p->rdb.fd);
-	p->rdb.fd = fd;
-	p->rdb.size = (uint64_t)st.st_size;
-	free(p->rdb_path);
-	p->rdb_path = path;
-	p->rdb_source = "file";
+	capture_take_rdb(p, fd, path, (uint64_t)st.st_size);
 	f->complete = true;
 	return 1;
 }

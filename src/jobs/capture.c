@@ -454,14 +454,20 @@ finish_via_file(struct job *job, struct capture_part *p, struct vs_error *err)
 		free(path);
 		return error_errno(err, VS_ERR_IO, errno, _("cannot examine the RDB file"));
 	}
+	capture_take_rdb(p, fd, path, (uint64_t)st.st_size);
+	return 0;
+}
+
+void
+capture_take_rdb(struct capture_part *p, int fd, char *path, uint64_t size)
+{
 	if (p->rdb.fd >= 0)
 		close(p->rdb.fd);
 	p->rdb.fd = fd;
-	p->rdb.size = (uint64_t)st.st_size;
+	p->rdb.size = size;
 	free(p->rdb_path);
 	p->rdb_path = path;
 	p->rdb_source = "file";
-	return 0;
 }
 
 static int

@@ -121,6 +121,10 @@ void capture_follow_stop(struct capture_part *p);
  * previous RDB file's), 0 when unknown. */
 uint64_t capture_follow_estimate(const struct capture_part *p);
 
+/* p's snapshot is now the finished file fd (at path, size bytes; p owns
+ * both from here). */
+void capture_take_rdb(struct capture_part *p, int fd, char *path, uint64_t size);
+
 /* Close descriptors and remove temp files. */
 void capture_release(struct capture *c);
 

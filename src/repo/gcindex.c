@@ -52,16 +52,6 @@ struct gc_index {
 	size_t rlen, rat, rpos;
 };
 
-static uint64_t
-prefix_of(const unsigned char *id)
-{
-	uint64_t v = 0;
-
-	for (int i = 0; i < 8; i++)
-		v = v << 8 | id[i];
-	return v;
-}
-
 static bool
 bit(const unsigned char *set, size_t i)
 {
@@ -264,7 +254,7 @@ gcidx_finish(struct gc_index *x, struct vs_error *err)
 	for (size_t i = 0; nh > 0; i++) {
 		struct gcx_run *rn = &x->runs[heap[0]];
 		const struct index_entry *e = &rn->buf[rn->at];
-		uint64_t p = prefix_of(e->id);
+		uint64_t p = repo_be64(e->id);
 
 		/* Entries of one prefix are neighbours; held by more than one
 		 * id, the whole group is flagged. */
@@ -350,7 +340,7 @@ int
 gcidx_mark(struct gc_index *x, const unsigned char id[REPO_ID_SIZE], bool meta,
     struct vs_error *err)
 {
-	uint64_t p = prefix_of(id);
+	uint64_t p = repo_be64(id);
 	size_t lo = 0, hi = x->n, i;
 
 	while (lo < hi) {

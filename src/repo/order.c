@@ -15,8 +15,8 @@
 #include "common/xmalloc.h"
 #include "repo/repo.intern.h"
 
-static uint64_t
-be64(const unsigned char *p)
+uint64_t
+repo_be64(const unsigned char *p)
 {
 	uint64_t v = 0;
 
@@ -112,7 +112,7 @@ static void
 order_ids(struct repo_order *k, size_t n, const unsigned char *base, size_t stride)
 {
 	for (size_t i = 0; i < n; i++) {
-		k[i].key = be64(base + i * stride);
+		k[i].key = repo_be64(base + i * stride);
 		k[i].at = i;
 	}
 	repo_order_keys(k, n);
@@ -126,7 +126,7 @@ order_ids(struct repo_order *k, size_t n, const unsigned char *base, size_t stri
 			k[m].key = (uint64_t)(k[m].at * stride);
 		qsort_r(k + i, j - i, sizeof *k, id_cmp, (void *)base);
 		for (size_t m = i; m < j; m++)
-			k[m].key = be64(base + k[m].at * stride);
+			k[m].key = repo_be64(base + k[m].at * stride);
 	}
 }
 
@@ -154,7 +154,7 @@ struct packs {
 static uint32_t
 packs_find(struct packs *p, const unsigned char *id)
 {
-	size_t h = (size_t)be64(id + 8) & p->mask;
+	size_t h = (size_t)repo_be64(id + 8) & p->mask;
 
 	for (;;) {
 		uint32_t s = p->slot[h];
@@ -173,7 +173,7 @@ packs_find(struct packs *p, const unsigned char *id)
 		p->slot = xcalloc(nm + 1, sizeof *p->slot);
 		p->mask = nm;
 		for (size_t i = 0; i < p->n; i++) {
-			size_t g = (size_t)be64(p->id[i] + 8) & p->mask;
+			size_t g = (size_t)repo_be64(p->id[i] + 8) & p->mask;
 
 			while (p->slot[g] != 0)
 				g = (g + 1) & p->mask;

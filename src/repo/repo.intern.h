@@ -208,6 +208,9 @@ struct repo_order {
 	size_t at;                /* the position the key belongs to */
 };
 
+/* The first 8 bytes of p as a big-endian number (ids sort by it as
+ * memcmp sorts them). */
+uint64_t repo_be64(const unsigned char *p);
 /* Sort k by key (stable). */
 void repo_order_keys(struct repo_order *k, size_t n);
 /* Sort ids as memcmp orders them. */

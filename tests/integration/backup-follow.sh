@@ -44,6 +44,17 @@ wait_temp() {
 	done
 	return 1
 }
+# backup_during_save NAME: a backup in the background (pid in bpid, output in
+# $TMP/NAME.out) once the save's own file (tf) has been written for 0.5 s.
+backup_during_save() {
+	before=$(manifests)
+	sleep 1
+	vsb backup >"$TMP/$1.out" 2>&1 &
+	bpid=$!
+	tf=$(wait_temp)
+	ok "$?" "fixture: the save's file $tf appeared"
+	sleep 0.5
+}
 
 # --- stored while written ----------------------------------------------------------
 OUT=$(vsb backup 2>&1); RC=$?
@@ -102,13 +113,7 @@ rm -f "$TMP/r/temp-1.rdb"
 # --- the save killed half-way ----------------------------------------------------------
 # Slower still (2 s), so the test can act during the save.
 rcli config set rdb-key-save-delay 100 >/dev/null
-before=$(manifests)
-sleep 1
-vsb backup >"$TMP/kill.out" 2>&1 &
-bpid=$!
-tf=$(wait_temp)
-ok "$?" "fixture: the save's file $tf appeared"
-sleep 0.5
+backup_during_save kill
 kill -9 "$(printf '%s' "$tf" | sed 's/^temp-\([0-9]*\)\.rdb$/\1/')"
 wait "$bpid"; RC=$?
 ok "$(( RC == 0 ))" "the save killed half-way: the backup fails" || diag "$(cat "$TMP/kill.out")"
@@ -124,13 +129,7 @@ is "$?" 0 "  and the repository checks clean" || diag "$OUT"
 # and puts a copy of what is written so far under its name; Redis renames
 # that copy into place. The file followed is whole and valid, but it is not
 # the one in place: the finished file decides, and it is truncated.
-before=$(manifests)
-sleep 1
-vsb backup >"$TMP/swap.out" 2>&1 &
-bpid=$!
-tf=$(wait_temp)
-ok "$?" "fixture: the save's file $tf appeared"
-sleep 0.5
+backup_during_save swap
 mv "$TMP/r/$tf" "$TMP/r/moved.rdb" && cp "$TMP/r/moved.rdb" "$TMP/r/$tf"
 wait "$bpid"; RC=$?
 OUT=$(cat "$TMP/swap.out")
