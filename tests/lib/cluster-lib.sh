@@ -71,10 +71,17 @@ cluster_node_start() {
 	return 0
 }
 
+# Is the server answering on port $1 the node of directory $2? (Another
+# suite may have taken a port between its choice and the node's start.)
+cluster_node_ours() {
+	[ "$(ccli "$1" config get dir 2>/dev/null | sed -n 2p)" = "$2" ]
+}
+
 cluster_stop_all() {
 	local d
 	for d in "${1:-$CL_DIR}"/*/; do
 		[ -f "$d/redis.conf" ] || continue
+		cluster_node_ours "$(basename "$d")" "${d%/}" || continue
 		ccli "$(basename "$d")" shutdown nosave >/dev/null 2>&1
 	done
 	return 0
@@ -91,20 +98,19 @@ cluster_wait_ok() {
 	done
 }
 
-cluster_start() {
-	local name=$1 m=$2 r=${3:-0} n ports p dir addrs=()
-	n=$((m * (1 + r)))
+# cluster_ports N DIR: N nodes started in DIR/PORT on free loopback ports
+# (CL_PORTS), each answering PING or given up on.
+cluster_ports() {
+	local n=$1 base=$2 p dir okp
 	# Ports whose bus port (+10000) is also below 65536.
 	while :; do
-		read -r -a ports < <(free_ports "$n")
-		local okp=1
-		for p in "${ports[@]}"; do [ "$p" -lt 55535 ] || okp=0; done
+		read -r -a CL_PORTS < <(free_ports "$n")
+		okp=1
+		for p in "${CL_PORTS[@]}"; do [ "$p" -lt 55535 ] || okp=0; done
 		[ "$okp" = 1 ] && break
 	done
-	CL_DIR=$TMP/$name
-	CL_PORTS=("${ports[@]}")
-	for p in "${ports[@]}"; do
-		dir=$CL_DIR/$p
+	for p in "${CL_PORTS[@]}"; do
+		dir=$base/$p
 		mkdir -p "$dir"
 		cat > "$dir/redis.conf" <<EOF
 bind 127.0.0.1
@@ -123,12 +129,33 @@ cluster-node-timeout 2000
 repl-diskless-sync-delay 0
 EOF
 		cluster_node_start "$dir"
-		addrs+=("127.0.0.1:$p")
 	done
-	harness_at_exit "cluster_stop_all '$CL_DIR'"
-	for p in "${ports[@]}"; do
+	for p in "${CL_PORTS[@]}"; do
 		for _ in $(seq 100); do ccli "$p" ping >/dev/null 2>&1 && break; sleep 0.05; done
 	done
+}
+
+cluster_start() {
+	local name=$1 m=$2 r=${3:-0} n ports p dir addrs attempt ours=0
+	n=$((m * (1 + r)))
+	CL_DIR=$TMP/$name
+	for attempt in 1 2 3; do
+		cluster_ports "$n" "$CL_DIR"
+		ports=("${CL_PORTS[@]}")
+		addrs=()
+		for p in "${ports[@]}"; do addrs+=("127.0.0.1:$p"); done
+		ours=1
+		for p in "${ports[@]}"; do cluster_node_ours "$p" "$CL_DIR/$p" || ours=0; done
+		[ "$ours" = 1 ] && break
+		echo "# a port of the cluster $name was taken meanwhile (attempt $attempt); starting it on others"
+		for p in "${ports[@]}"; do
+			[ -f "$CL_DIR/$p/redis.pid" ] && kill "$(cat "$CL_DIR/$p/redis.pid")" 2>/dev/null
+		done
+		sleep 0.2
+		rm -rf "$CL_DIR"
+	done
+	[ "$ours" = 1 ] || { echo "# the cluster $name found no free ports"; return 1; }
+	harness_at_exit "cluster_stop_all '$CL_DIR'"
 	if [ "$m" -lt 3 ]; then
 		# redis-cli --cluster create wants three masters: fewer (without
 		# replicas) are joined by hand, the slots split evenly.
