@@ -101,11 +101,7 @@ like "$OUT" "restore +ok" "with the restore rules: restore ok"
 like "$OUT" "replication fetch +ok" "with the fetch rules: replication fetch ok"
 
 # --- under Sentinel every user needs ROLE ------------------------------------------------------
-read -r MP SP < <("$PY" -c '
-import socket
-ss = [socket.socket() for _ in range(2)]
-for s in ss: s.bind(("127.0.0.1", 0))
-print(*[s.getsockname()[1] for s in ss])')
+read -r MP SP < <(free_ports 2)
 mkdir -p "$TMP/m" "$TMP/s"
 printf '%s\n' "bind 127.0.0.1" "port $MP" "dir $TMP/m" 'save ""' "appendonly no" \
 	"logfile $TMP/m/redis.log" "user vsadmin on >$ACL_ADMIN_PW ~* &* +@all" > "$TMP/m/redis.conf"

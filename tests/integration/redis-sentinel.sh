@@ -14,12 +14,7 @@
 . "$(dirname "$0")/../lib/engine-lib.sh"
 eng_require
 
-# Free loopback ports, from the kernel.
-read -r P1 P2 S1 S2 S3 < <("$PY" -c '
-import socket
-ss = [socket.socket() for _ in range(5)]
-for s in ss: s.bind(("127.0.0.1", 0))
-print(*[s.getsockname()[1] for s in ss])')
+read -r P1 P2 S1 S2 S3 < <(free_ports 5)
 
 start_server() {
 	local dir=$1 port=$2; shift 2

@@ -27,7 +27,6 @@
 #                            path) with its TTL, type and value digest
 #   cluster_digests          "PORT DIGEST" of each master (DEBUG DIGEST)
 #   cluster_count PREFIX     keys under PREFIX in the whole cluster
-#   free_ports N             N free loopback ports from the kernel
 #   cluster_replica_of PORT  the port of a replica of the master at PORT
 #   cluster_info_field PORT SECTION FIELD   a field of INFO SECTION
 #   cluster_wait_for WHAT CMD...  poll CMD for up to 30 s; non-zero when it
@@ -43,16 +42,6 @@ cluster_require() {
 	eng_require
 	command -v redis-server >/dev/null || skip_all "redis-server is not installed"
 	command -v redis-cli >/dev/null || skip_all "redis-cli is not installed"
-}
-
-free_ports() {
-	"$PY" -c '
-import socket, sys
-ss = [socket.socket() for _ in range(int(sys.argv[1]))]
-for s in ss: s.bind(("127.0.0.1", 0))
-ports = [s.getsockname()[1] for s in ss]
-# The cluster bus listens on port + 10000: keep both free and in range.
-print(*ports)' "$1"
 }
 
 ccli() { local p=$1; shift; redis-cli -p "$p" "$@"; }

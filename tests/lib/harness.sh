@@ -201,6 +201,47 @@ start_redis() {
 
 rcli() { redis-cli -s "$REDIS_SOCK" "$@"; }
 
+# free_ports N: N loopback ports free now and not handed to another suite
+# in the last ten minutes. Suites run in parallel, and the kernel may give
+# two of them the same free port before either server has bound it; the
+# ports handed out are kept in the build directory, under a lock.
+free_ports() {
+	local reg=$VSBACKUP_BUILDDIR/tests/ports
+	mkdir -p "$VSBACKUP_BUILDDIR/tests"
+	(
+		flock 9
+		/usr/bin/python3 - "$1" "$reg" <<'PY'
+import os, socket, sys, time
+n, reg = int(sys.argv[1]), sys.argv[2]
+now = time.time()
+recent = {}
+try:
+    with open(reg) as f:
+        for line in f:
+            p, t = line.split()
+            if now - float(t) < 600:
+                recent[int(p)] = float(t)
+except (OSError, ValueError):
+    pass
+held, out = [], []
+while len(out) < n:
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    held.append(s)
+    p = s.getsockname()[1]
+    if p not in recent and p not in out:
+        out.append(p)
+for p in out:
+    recent[p] = now
+with open(reg + ".new", "w") as f:
+    for p, t in recent.items():
+        f.write("%d %f\n" % (p, t))
+os.replace(reg + ".new", reg)
+print(*out)
+PY
+	) 9>"$reg.lock"
+}
+
 # redis_settle SOCKET: right after a bulk load Redis is still growing its key
 # table (two tables while it rehashes), and a snapshot taken then lists the
 # keys in another order than one taken a second later: "the same data" would
