@@ -174,6 +174,15 @@ early_clear(struct rdb_early *e)
 	memset(e, 0, sizeof *e);
 }
 
+/* Free the n snapshots of early (NULL: none). */
+static void
+early_free(struct rdb_early *early, size_t n)
+{
+	for (size_t i = 0; early != NULL && i < n; i++)
+		early_clear(&early[i]);
+	free(early);
+}
+
 /*
  * Store one server's snapshot, read alongside for its key counts: from
  * its finished file, or (follow) while Redis writes it. 0, -1, or 1 when
@@ -465,9 +474,7 @@ backup_make(struct job *job, const struct backup_opts *opts, struct manifest *m,
 		job_log(job, VS_LOG_WARN, _("%s; taking the snapshot again"), err->msg);
 		backup_target_abort(txn);
 		txn = NULL;
-		for (size_t i = 0; i < cap.nparts; i++)
-			early_clear(&early[i]);
-		free(early);
+		early_free(early, cap.nparts);
 		early = NULL;
 		capture_release(&cap);
 		free(m->content.file.note);
@@ -521,9 +528,7 @@ backup_make(struct job *job, const struct backup_opts *opts, struct manifest *m,
 		    storage_location(st));
 out:
 	backup_target_abort(txn);
-	for (size_t i = 0; early != NULL && i < cap.nparts; i++)
-		early_clear(&early[i]);
-	free(early);
+	early_free(early, cap.nparts);
 	capture_release(&cap);
 	storage_close(st);
 	free(json);

@@ -494,6 +494,17 @@ restore_flush(struct restore *rs, struct restore_slot *w, struct vs_error *err)
 	return 0;
 }
 
+/* Room for len bytes at off in the worker's pending write: flushed first
+ * unless they continue it and fit. */
+static int
+restore_room(struct restore *rs, struct restore_slot *w, uint64_t off, size_t len,
+    struct vs_error *err)
+{
+	if (w->len > 0 && (off != w->off + w->len || w->len + len > RESTORE_WRITE))
+		return restore_flush(rs, w, err);
+	return 0;
+}
+
 /* A chunk that continues the worker's pending write is decoded straight
  * behind it: no copy between the decoder and the write. */
 static int
@@ -505,8 +516,7 @@ restore_place(void *ud, unsigned worker, const struct fetch_item *it, void **dst
 	uint64_t off = rs->offs[(size_t)it->tag];
 	size_t len = it->loc.raw;
 
-	if (w->len > 0 && (off != w->off + w->len || w->len + len > RESTORE_WRITE) &&
-	    restore_flush(rs, w, err) != 0)
+	if (restore_room(rs, w, off, len, err) != 0)
 		return -1;
 	if (len <= RESTORE_WRITE)
 		*dst = w->buf + w->len;
@@ -533,8 +543,7 @@ restore_item(void *ud, unsigned worker, const struct fetch_item *it, const void 
 		w->last = pos;
 		return 0;
 	}
-	if (w->len > 0 && (off != w->off + w->len || w->len + len > RESTORE_WRITE) &&
-	    restore_flush(rs, w, err) != 0)
+	if (restore_room(rs, w, off, len, err) != 0)
 		return -1;
 	if (len > RESTORE_WRITE) {
 		if (restore_pwrite(rs->fd, data, len, off, err) != 0)
