@@ -14,6 +14,7 @@
 #include "common/i18n.h"
 #include "common/log.h"
 #include "common/timeutil.h"
+#include "common/xmalloc.h"
 #include "faiss/faiss-index.h"
 #include "ops/metrics.h"
 
@@ -57,6 +58,7 @@ main(int argc, char **argv)
 	struct timespec t0, t1;
 	int opt, rc;
 
+	xmalloc_init();
 	/* Deep verification starts this program again to load an index. */
 	faiss_loader_dispatch(argc, argv);
 	faiss_blas_threads_stop();

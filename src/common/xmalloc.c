@@ -4,8 +4,27 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#if defined(__GLIBC__)
+#include <malloc.h>
+#endif
 
 #include "common/xmalloc.h"
+
+/* Buffers from this size up are mapped on their own and go back to the
+ * system when freed. */
+#define XMALLOC_MMAP_MIN (1024 * 1024)
+
+void
+xmalloc_init(void)
+{
+	/* glibc raises this bound to the largest buffer freed so far; each
+	 * thread's arena then keeps its largest passing buffers resident
+	 * (index files, read buffers): a download of 30 packs on four threads
+	 * held 70 MB for 30 MB of live data. */
+#if defined(M_MMAP_THRESHOLD)
+	mallopt(M_MMAP_THRESHOLD, XMALLOC_MMAP_MIN);
+#endif
+}
 
 void
 fatal(const char *fmt, ...)

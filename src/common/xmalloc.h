@@ -5,6 +5,10 @@
 #include <stdarg.h>
 #include <stddef.h>
 
+/* Set the allocator up (first thing in main): large buffers are given
+ * back to the system when freed rather than kept by each thread. */
+void xmalloc_init(void);
+
 void *xmalloc(size_t size);
 void *xcalloc(size_t nmemb, size_t size);
 void *xrealloc(void *ptr, size_t size);

@@ -10,8 +10,14 @@
  * both name chunks and packs alike.
  *
  * DESIGN: packs travel on a few threads, each owning one pack (a spool
- * file) at a time; they share the list of packs, a counter and the first
- * error under the copy's lock.
+ * file) at a time; they share the list of packs, a counter, the first
+ * error and the index file being gathered under the copy's lock. Each
+ * thread reads the table of a pack once it has arrived and adds it to
+ * that index file; the thread that fills it writes it (whole packs, at
+ * most INDEX_FILE_MAX entries unless one pack alone has more), so the
+ * index grows with the packs and no more than one file's entries are held.
+ * The chunks the backup uses are looked up in batches of COPY_BATCH and
+ * their list is freed before the first pack travels.
  */
 #include "config.h"
 
@@ -30,22 +36,31 @@
 #include "repo/view.h"
 
 #define COPY_THREADS 4
+#define COPY_BATCH 65536          /* chunk ids looked up at once */
+
+/* An index file being gathered: packs and their entries (entry.pack
+ * numbers the packs of this file). */
+struct copy_index {
+	struct index_pack *packs;
+	size_t np, capp;
+	struct index_entry *entries;
+	size_t ne, cape;
+};
 
 struct copy {
 	struct repo *src, *dst;
-	unsigned char (*packs)[REPO_ID_SIZE];
-	uint8_t *kinds;
-	uint64_t *sizes;
+	struct index_pack *packs; /* to copy; each size set by its thread */
 	size_t n;
 	const struct storage_progress *progress;
 	bool dst_local;           /* the destination keeps files on this host */
 	bool server_copy;         /* try copies by the server (both on one S3 endpoint) */
-	pthread_mutex_t lock;     /* guards next, failed, err, server_copy, the counts */
+	pthread_mutex_t lock;     /* guards next, failed, err, server_copy, the counts, ix */
 	uint64_t sent;            /* bytes of packs that travelled through here */
 	size_t server_copies;     /* packs the server copied */
 	size_t next;
 	bool failed;
 	struct vs_error err;
+	struct copy_index ix;     /* packs arrived and not yet in an index file */
 };
 
 struct ids {
@@ -124,7 +139,7 @@ copy_count(struct copy *cp, uint64_t bytes, bool by_server)
 static int
 copy_pack(struct copy *cp, size_t i, struct vs_error *err)
 {
-	char *key = repo_pack_key(cp->packs[i]), *spool = NULL;
+	char *key = repo_pack_key(cp->packs[i].id), *spool = NULL;
 	struct storage_sink sink = { .fd = -1 };
 	struct storage_stat sb;
 	struct storage_body body;
@@ -137,6 +152,7 @@ copy_pack(struct copy *cp, size_t i, struct vs_error *err)
 			    "copied whole"), storage_location(cp->src->st), key);
 		goto out;
 	}
+	cp->packs[i].size = sb.size;
 	/* On one server (two buckets of an S3 endpoint) the server copies it;
 	 * what arrived is checked by its size. */
 	if (cp->server_copy) {
@@ -169,14 +185,14 @@ copy_pack(struct copy *cp, size_t i, struct vs_error *err)
 	if (cp->dst_local) {
 		if (hash_fd(fd, sb.size, md, err) != 0)
 			goto out;
-		if (memcmp(md, cp->packs[i], sizeof md) != 0) {
+		if (memcmp(md, cp->packs[i].id, sizeof md) != 0) {
 			error_set(err, VS_ERR_VERIFY, _("pack %s/%s does not match its name (damaged); "
 			    "nothing of it was kept"), storage_location(cp->src->st), key);
 			goto out;
 		}
 	}
 	body = storage_body_fd(fd, 0, sb.size);
-	body.sha256 = cp->packs[i];
+	body.sha256 = cp->packs[i].id;
 	body.spool_path = spool;
 	rc = storage_obj_put(cp->dst->st, key, &body, NULL, err);
 	if (rc == 0)
@@ -189,6 +205,134 @@ out:
 		free(spool);
 	}
 	free(key);
+	return rc;
+}
+
+static void
+copy_index_free(struct copy_index *x)
+{
+	free(x->packs);
+	free(x->entries);
+	memset(x, 0, sizeof *x);
+}
+
+/* Write an index file for the packs gathered in x (nothing when empty). */
+static int
+copy_index_write(struct copy *cp, struct copy_index *x, struct vs_error *err)
+{
+	if (x->np == 0)
+		return 0;
+	return index_file_write(cp->dst, x->packs, x->np, x->entries, x->ne, NULL, NULL, err);
+}
+
+/* The table of copied pack i (from whichever side keeps files here) into
+ * the index file being gathered; a file that would grow past
+ * INDEX_FILE_MAX entries is taken out and written first. */
+static int
+copy_index_pack(struct copy *cp, size_t i, struct vs_error *err)
+{
+	struct repo *from = cp->dst_local ? cp->dst : cp->src;
+	struct copy_index full = { 0 }, *x = &cp->ix;
+	struct index_entry *e;
+	size_t n;
+	int rc;
+
+	if (pack_read_table(from, cp->packs[i].id, &e, &n, err) != 0)
+		return -1;
+	pthread_mutex_lock(&cp->lock);
+	if (x->ne > 0 && x->ne + n > INDEX_FILE_MAX) {
+		full = *x;
+		memset(x, 0, sizeof *x);
+	}
+	if (x->np == x->capp) {
+		x->capp = x->capp ? 2 * x->capp : 16;
+		x->packs = xreallocarray(x->packs, x->capp, sizeof *x->packs);
+	}
+	if (x->ne + n > x->cape) {
+		x->cape = x->ne + n > INDEX_FILE_MAX ? x->ne + n : INDEX_FILE_MAX;
+		x->entries = xreallocarray(x->entries, x->cape, sizeof *x->entries);
+	}
+	x->packs[x->np] = cp->packs[i];
+	for (size_t k = 0; k < n; k++) {
+		x->entries[x->ne] = e[k];
+		x->entries[x->ne++].pack = (uint32_t)x->np;
+	}
+	x->np++;
+	pthread_mutex_unlock(&cp->lock);
+	free(e);
+	rc = copy_index_write(cp, &full, err);
+	copy_index_free(&full);
+	return rc;
+}
+
+static int
+pack_cmp(const void *a, const void *b)
+{
+	return memcmp(((const struct index_pack *)a)->id, ((const struct index_pack *)b)->id,
+	    REPO_ID_SIZE);
+}
+
+/* The packs of the source holding the chunks of ids (sorted) that the
+ * destination lacks, into cp->packs; *missing counts those chunks. The
+ * ids are looked up COPY_BATCH at a time. */
+static int
+copy_find_packs(struct copy *cp, unsigned char (*ids)[REPO_ID_SIZE], size_t nids,
+    size_t *missing, struct vs_error *err)
+{
+	struct fetch_item *items = xcalloc(COPY_BATCH + 1, sizeof *items);
+	bool *found = xcalloc(COPY_BATCH + 1, sizeof *found);
+	struct repo_index *dix;
+	size_t cap = 0, i = 0;
+	int rc = -1;
+
+	*missing = 0;
+	if (repo_index_get(cp->dst, &dix, err) != 0)
+		goto out;
+	while (i < nids) {
+		size_t m = 0, k = 0;
+
+		/* The next batch, each id once. */
+		for (; i < nids && m < COPY_BATCH; i++) {
+			if (i > 0 && memcmp(ids[i - 1], ids[i], REPO_ID_SIZE) == 0)
+				continue;
+			memcpy(items[m++].id, ids[i], REPO_ID_SIZE);
+		}
+		if (repo_index_locate(dix, items, m, found, err) != 0)
+			goto out;
+		for (size_t j = 0; j < m; j++)
+			if (!found[j])
+				memmove(items[k++].id, items[j].id, REPO_ID_SIZE);
+		if (repo_locate(cp->src, items, k, NULL, err) != 0)
+			goto out;
+		*missing += k;
+		for (size_t j = 0; j < k; j++) {
+			/* Neighbours mostly share their pack. */
+			if (cp->n > 0 && memcmp(cp->packs[cp->n - 1].id, items[j].loc.pack,
+			    REPO_ID_SIZE) == 0)
+				continue;
+			if (cp->n == cap) {
+				cap = cap ? 2 * cap : 64;
+				cp->packs = xreallocarray(cp->packs, cap, sizeof *cp->packs);
+			}
+			memset(&cp->packs[cp->n], 0, sizeof *cp->packs);
+			memcpy(cp->packs[cp->n].id, items[j].loc.pack, REPO_ID_SIZE);
+			cp->packs[cp->n++].kind = items[j].loc.kind;
+		}
+		/* Each pack once. */
+		if (cp->n > 0) {
+			size_t u = 1;
+
+			qsort(cp->packs, cp->n, sizeof *cp->packs, pack_cmp);
+			for (size_t j = 1; j < cp->n; j++)
+				if (memcmp(cp->packs[u - 1].id, cp->packs[j].id, REPO_ID_SIZE) != 0)
+					cp->packs[u++] = cp->packs[j];
+			cp->n = u;
+		}
+	}
+	rc = 0;
+out:
+	free(items);
+	free(found);
 	return rc;
 }
 
@@ -209,7 +353,7 @@ copy_thread(void *arg)
 		i = cp->next++;
 		pthread_mutex_unlock(&cp->lock);
 		error_clear(&err);
-		if (copy_pack(cp, i, &err) != 0) {
+		if (copy_pack(cp, i, &err) != 0 || copy_index_pack(cp, i, &err) != 0) {
 			pthread_mutex_lock(&cp->lock);
 			if (!cp->failed) {
 				cp->failed = true;
@@ -222,41 +366,6 @@ copy_thread(void *arg)
 	return NULL;
 }
 
-/* The table of each copied pack, from whichever side keeps files here. */
-static int
-index_copied(struct copy *cp, struct vs_error *err)
-{
-	struct repo *from = cp->dst_local ? cp->dst : cp->src;
-	struct index_pack *packs = xcalloc(cp->n + 1, sizeof *packs);
-	struct index_entry *all = NULL;
-	size_t nall = 0;
-	int rc = -1;
-
-	for (size_t i = 0; i < cp->n; i++) {
-		struct index_entry *e;
-		size_t n;
-
-		if (pack_read_table(from, cp->packs[i], &e, &n, err) != 0)
-			goto out;
-		memcpy(packs[i].id, cp->packs[i], REPO_ID_SIZE);
-		packs[i].size = cp->sizes[i];
-		packs[i].kind = cp->kinds[i];
-		all = xreallocarray(all, nall + n + 1, sizeof *all);
-		for (size_t k = 0; k < n; k++) {
-			all[nall] = e[k];
-			all[nall].pack = (uint32_t)i;
-			nall++;
-		}
-		free(e);
-	}
-	rc = index_file_write(cp->dst, packs, cp->n, all, nall, NULL, NULL, err);
-	repo_index_drop(cp->dst);
-out:
-	free(packs);
-	free(all);
-	return rc;
-}
-
 int
 repo_copy_backup(const struct config *cfg, struct job *job, struct storage *from,
     struct storage *to, const char *id, const struct storage_progress *progress,
@@ -265,13 +374,11 @@ repo_copy_backup(const struct config *cfg, struct job *job, struct storage *from
 	struct copy cp = { .progress = progress };
 	struct ids ids = { 0 };
 	struct manifest m;
-	struct fetch_item *items = NULL;
-	struct repo_index *dix;
 	char *key = repo_manifest_key(id);
 	unsigned char *mobj = NULL;
 	size_t mlen, n = 0;
 	pthread_t th[COPY_THREADS];
-	int nth = 0, have, rc = -1;
+	int nth = 0, have, wrc, rc = -1;
 
 	memset(&m, 0, sizeof m);
 	*copied = 0;
@@ -310,47 +417,12 @@ repo_copy_backup(const struct config *cfg, struct job *job, struct storage *from
 				goto out;
 	}
 	repo_sort_ids(ids.v, ids.n);
-	items = xcalloc(ids.n + 1, sizeof *items);
-	if (repo_index_get(cp.dst, &dix, err) != 0)
-		goto out;
-	for (size_t i = 0; i < ids.n; i++) {
-		struct repo_loc loc;
-		int f;
-
-		if (n > 0 && memcmp(items[n - 1].id, ids.v[i], REPO_ID_SIZE) == 0)
-			continue;
-		if ((f = repo_index_find(dix, ids.v[i], &loc, err)) < 0)
-			goto out;
-		if (f == 0)
-			memcpy(items[n++].id, ids.v[i], REPO_ID_SIZE);
-	}
 	/* The packs of the source that hold what the destination lacks. */
-	if (repo_locate(cp.src, items, n, NULL, err) != 0)
+	if (copy_find_packs(&cp, ids.v, ids.n, &n, err) != 0)
 		goto out;
-	for (size_t i = 0; i < n; i++) {
-		bool dup = false;
-
-		for (size_t k = 0; k < cp.n && !dup; k++)
-			dup = memcmp(cp.packs[k], items[i].loc.pack, REPO_ID_SIZE) == 0;
-		if (dup)
-			continue;
-		cp.packs = xreallocarray(cp.packs, cp.n + 1, sizeof *cp.packs);
-		cp.kinds = xreallocarray(cp.kinds, cp.n + 1, sizeof *cp.kinds);
-		cp.kinds[cp.n] = items[i].loc.kind;
-		memcpy(cp.packs[cp.n++], items[i].loc.pack, REPO_ID_SIZE);
-	}
-	cp.sizes = xcalloc(cp.n + 1, sizeof *cp.sizes);
-	for (size_t i = 0; i < cp.n; i++) {
-		struct storage_stat sb;
-		char *pk = repo_pack_key(cp.packs[i]);
-
-		rc = storage_obj_head(cp.src->st, pk, &sb, err);
-		free(pk);
-		if (rc != 0)
-			goto out;
-		cp.sizes[i] = sb.size;
-	}
-	rc = -1;
+	free(ids.v);
+	ids.v = NULL;
+	manifest_clear(&m);
 	job_log(job, VS_LOG_INFO, _("%s: %zu of the chunks it uses are not in %s: %zu packs to "
 	    "copy"), id, n, storage_location(to), cp.n);
 	pthread_mutex_init(&cp.lock, NULL);
@@ -367,10 +439,16 @@ repo_copy_backup(const struct config *cfg, struct job *job, struct storage *from
 		job_log(job, VS_LOG_INFO, _("%s: %zu packs copied by the server (CopyObject), none "
 		    "of their bytes through this host"), id, cp.server_copies);
 	if (cp.failed) {
+		/* The index files written name whole packs that arrived: the
+		 * next copy finds them there. */
+		repo_index_drop(cp.dst);
 		*err = cp.err;
 		goto out;
 	}
-	if (cp.n > 0 && index_copied(&cp, err) != 0)
+	/* The packs that arrived last (no index file when none did). */
+	wrc = copy_index_write(&cp, &cp.ix, err);
+	repo_index_drop(cp.dst);
+	if (wrc != 0)
 		goto out;
 	/* The manifest last, byte for byte. */
 	if (repo_get_object(cp.src, key, MANIFEST_V2_MAX_SIZE, &mobj, &mlen, err) != 0 ||
@@ -382,11 +460,9 @@ out:
 	manifest_clear(&m);
 	free(mobj);
 	free(key);
-	free(items);
 	free(ids.v);
 	free(cp.packs);
-	free(cp.kinds);
-	free(cp.sizes);
+	copy_index_free(&cp.ix);
 	repo_close(cp.dst);
 	return rc;
 }
