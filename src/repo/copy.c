@@ -16,8 +16,10 @@
  * that index file; the thread that fills it writes it (whole packs, at
  * most INDEX_FILE_MAX entries unless one pack alone has more), so the
  * index grows with the packs and no more than one file's entries are held.
- * The chunks the backup uses are looked up in batches of COPY_BATCH and
- * their list is freed before the first pack travels.
+ * The packs travel while the rest are being found: file by file, the
+ * chunks the backup uses are listed, sorted and looked up in batches of
+ * COPY_BATCH, and the packs of each batch not seen before go to the
+ * threads at once (only one file's list of chunks is held).
  */
 #include "config.h"
 
@@ -49,12 +51,17 @@ struct copy_index {
 
 struct copy {
 	struct repo *src, *dst;
-	struct index_pack *packs; /* to copy; each size set by its thread */
+	struct index_pack *packs; /* to copy, in the order they were found */
 	size_t n;
+	struct index_pack *known; /* the same, sorted by id (the finding thread's own) */
+	size_t nknown;
 	const struct storage_progress *progress;
 	bool dst_local;           /* the destination keeps files on this host */
 	bool server_copy;         /* try copies by the server (both on one S3 endpoint) */
-	pthread_mutex_t lock;     /* guards next, failed, err, server_copy, the counts, ix */
+	pthread_mutex_t lock;     /* guards packs, n, listed, next, failed, err,
+	                           * server_copy, the counts, ix */
+	pthread_cond_t more;      /* packs were added, all are listed, or one failed */
+	bool listed;              /* every pack to copy is in packs */
 	uint64_t sent;            /* bytes of packs that travelled through here */
 	size_t server_copies;     /* packs the server copied */
 	size_t next;
@@ -137,9 +144,9 @@ copy_count(struct copy *cp, uint64_t bytes, bool by_server)
 }
 
 static int
-copy_pack(struct copy *cp, size_t i, struct vs_error *err)
+copy_pack(struct copy *cp, struct index_pack *p, struct vs_error *err)
 {
-	char *key = repo_pack_key(cp->packs[i].id), *spool = NULL;
+	char *key = repo_pack_key(p->id), *spool = NULL;
 	struct storage_sink sink = { .fd = -1 };
 	struct storage_stat sb;
 	struct storage_body body;
@@ -152,7 +159,7 @@ copy_pack(struct copy *cp, size_t i, struct vs_error *err)
 			    "copied whole"), storage_location(cp->src->st), key);
 		goto out;
 	}
-	cp->packs[i].size = sb.size;
+	p->size = sb.size;
 	/* On one server (two buckets of an S3 endpoint) the server copies it;
 	 * what arrived is checked by its size. */
 	if (cp->server_copy) {
@@ -185,14 +192,14 @@ copy_pack(struct copy *cp, size_t i, struct vs_error *err)
 	if (cp->dst_local) {
 		if (hash_fd(fd, sb.size, md, err) != 0)
 			goto out;
-		if (memcmp(md, cp->packs[i].id, sizeof md) != 0) {
+		if (memcmp(md, p->id, sizeof md) != 0) {
 			error_set(err, VS_ERR_VERIFY, _("pack %s/%s does not match its name (damaged); "
 			    "nothing of it was kept"), storage_location(cp->src->st), key);
 			goto out;
 		}
 	}
 	body = storage_body_fd(fd, 0, sb.size);
-	body.sha256 = cp->packs[i].id;
+	body.sha256 = p->id;
 	body.spool_path = spool;
 	rc = storage_obj_put(cp->dst->st, key, &body, NULL, err);
 	if (rc == 0)
@@ -225,11 +232,11 @@ copy_index_write(struct copy *cp, struct copy_index *x, struct vs_error *err)
 	return index_file_write(cp->dst, x->packs, x->np, x->entries, x->ne, NULL, NULL, err);
 }
 
-/* The table of copied pack i (from whichever side keeps files here) into
+/* The table of copied pack p (from whichever side keeps files here) into
  * the index file being gathered; a file that would grow past
  * INDEX_FILE_MAX entries is taken out and written first. */
 static int
-copy_index_pack(struct copy *cp, size_t i, struct vs_error *err)
+copy_index_pack(struct copy *cp, const struct index_pack *p, struct vs_error *err)
 {
 	struct repo *from = cp->dst_local ? cp->dst : cp->src;
 	struct copy_index full = { 0 }, *x = &cp->ix;
@@ -237,7 +244,7 @@ copy_index_pack(struct copy *cp, size_t i, struct vs_error *err)
 	size_t n;
 	int rc;
 
-	if (pack_read_table(from, cp->packs[i].id, &e, &n, err) != 0)
+	if (pack_read_table(from, p->id, &e, &n, err) != 0)
 		return -1;
 	pthread_mutex_lock(&cp->lock);
 	if (x->ne > 0 && x->ne + n > INDEX_FILE_MAX) {
@@ -252,7 +259,7 @@ copy_index_pack(struct copy *cp, size_t i, struct vs_error *err)
 		x->cape = x->ne + n > INDEX_FILE_MAX ? x->ne + n : INDEX_FILE_MAX;
 		x->entries = xreallocarray(x->entries, x->cape, sizeof *x->entries);
 	}
-	x->packs[x->np] = cp->packs[i];
+	x->packs[x->np] = *p;
 	for (size_t k = 0; k < n; k++) {
 		x->entries[x->ne] = e[k];
 		x->entries[x->ne++].pack = (uint32_t)x->np;
@@ -272,24 +279,59 @@ pack_cmp(const void *a, const void *b)
 	    REPO_ID_SIZE);
 }
 
+/* The first failure stops every thread. */
+static void
+copy_fail(struct copy *cp, const struct vs_error *err)
+{
+	pthread_mutex_lock(&cp->lock);
+	if (!cp->failed) {
+		cp->failed = true;
+		cp->err = *err;
+	}
+	pthread_cond_broadcast(&cp->more);
+	pthread_mutex_unlock(&cp->lock);
+}
+
+/* Hand the packs of bp[0..n) (sorted, each once) that were not handed out
+ * before to the copying threads. */
+static void
+copy_add_packs(struct copy *cp, struct index_pack *bp, size_t n)
+{
+	size_t add = 0;
+
+	for (size_t j = 0; j < n; j++)
+		if (cp->nknown == 0 ||
+		    bsearch(&bp[j], cp->known, cp->nknown, sizeof *cp->known, pack_cmp) == NULL)
+			bp[add++] = bp[j];
+	if (add == 0)
+		return;
+	cp->known = xreallocarray(cp->known, cp->nknown + add, sizeof *cp->known);
+	memcpy(cp->known + cp->nknown, bp, add * sizeof *bp);
+	cp->nknown += add;
+	qsort(cp->known, cp->nknown, sizeof *cp->known, pack_cmp);
+	pthread_mutex_lock(&cp->lock);
+	cp->packs = xreallocarray(cp->packs, cp->n + add, sizeof *cp->packs);
+	memcpy(cp->packs + cp->n, bp, add * sizeof *bp);
+	cp->n += add;
+	pthread_cond_broadcast(&cp->more);
+	pthread_mutex_unlock(&cp->lock);
+}
+
 /* The packs of the source holding the chunks of ids (sorted) that the
- * destination lacks, into cp->packs; *missing counts those chunks. The
- * ids are looked up COPY_BATCH at a time. */
+ * destination lacks, handed to the copying threads batch by batch;
+ * *missing counts those chunks. */
 static int
-copy_find_packs(struct copy *cp, unsigned char (*ids)[REPO_ID_SIZE], size_t nids,
-    size_t *missing, struct vs_error *err)
+copy_find_packs(struct copy *cp, struct repo_index *dix, unsigned char (*ids)[REPO_ID_SIZE],
+    size_t nids, size_t *missing, struct vs_error *err)
 {
 	struct fetch_item *items = xcalloc(COPY_BATCH + 1, sizeof *items);
+	struct index_pack *bp = NULL;
 	bool *found = xcalloc(COPY_BATCH + 1, sizeof *found);
-	struct repo_index *dix;
 	size_t cap = 0, i = 0;
 	int rc = -1;
 
-	*missing = 0;
-	if (repo_index_get(cp->dst, &dix, err) != 0)
-		goto out;
 	while (i < nids) {
-		size_t m = 0, k = 0;
+		size_t m = 0, k = 0, nb = 0;
 
 		/* The next batch, each id once. */
 		for (; i < nids && m < COPY_BATCH; i++) {
@@ -307,32 +349,50 @@ copy_find_packs(struct copy *cp, unsigned char (*ids)[REPO_ID_SIZE], size_t nids
 		*missing += k;
 		for (size_t j = 0; j < k; j++) {
 			/* Neighbours mostly share their pack. */
-			if (cp->n > 0 && memcmp(cp->packs[cp->n - 1].id, items[j].loc.pack,
-			    REPO_ID_SIZE) == 0)
+			if (nb > 0 && memcmp(bp[nb - 1].id, items[j].loc.pack, REPO_ID_SIZE) == 0)
 				continue;
-			if (cp->n == cap) {
+			if (nb == cap) {
 				cap = cap ? 2 * cap : 64;
-				cp->packs = xreallocarray(cp->packs, cap, sizeof *cp->packs);
+				bp = xreallocarray(bp, cap, sizeof *bp);
 			}
-			memset(&cp->packs[cp->n], 0, sizeof *cp->packs);
-			memcpy(cp->packs[cp->n].id, items[j].loc.pack, REPO_ID_SIZE);
-			cp->packs[cp->n++].kind = items[j].loc.kind;
+			memset(&bp[nb], 0, sizeof *bp);
+			memcpy(bp[nb].id, items[j].loc.pack, REPO_ID_SIZE);
+			bp[nb++].kind = items[j].loc.kind;
 		}
 		/* Each pack once. */
-		if (cp->n > 0) {
+		if (nb > 0) {
 			size_t u = 1;
 
-			qsort(cp->packs, cp->n, sizeof *cp->packs, pack_cmp);
-			for (size_t j = 1; j < cp->n; j++)
-				if (memcmp(cp->packs[u - 1].id, cp->packs[j].id, REPO_ID_SIZE) != 0)
-					cp->packs[u++] = cp->packs[j];
-			cp->n = u;
+			qsort(bp, nb, sizeof *bp, pack_cmp);
+			for (size_t j = 1; j < nb; j++)
+				if (memcmp(bp[u - 1].id, bp[j].id, REPO_ID_SIZE) != 0)
+					bp[u++] = bp[j];
+			copy_add_packs(cp, bp, u);
 		}
 	}
 	rc = 0;
 out:
 	free(items);
 	free(found);
+	free(bp);
+	return rc;
+}
+
+/* Every chunk file f of the backup uses, its recipe's included: the packs
+ * of those the destination lacks go to the copying threads. */
+static int
+copy_find_file(struct copy *cp, struct repo_index *dix, const struct manifest_file *f,
+    size_t *missing, struct vs_error *err)
+{
+	struct ids ids = { 0 };
+	int rc;
+
+	rc = recipe_walk(cp->src, f, ids_add, &ids, err);
+	if (rc == 0) {
+		repo_sort_ids(ids.v, ids.n);
+		rc = copy_find_packs(cp, dix, ids.v, ids.n, missing, err);
+	}
+	free(ids.v);
 	return rc;
 }
 
@@ -343,23 +403,20 @@ copy_thread(void *arg)
 	struct vs_error err;
 
 	for (;;) {
-		size_t i;
+		struct index_pack p;
 
 		pthread_mutex_lock(&cp->lock);
+		while (!cp->failed && cp->next == cp->n && !cp->listed)
+			pthread_cond_wait(&cp->more, &cp->lock);
 		if (cp->failed || cp->next == cp->n) {
 			pthread_mutex_unlock(&cp->lock);
 			break;
 		}
-		i = cp->next++;
+		p = cp->packs[cp->next++];
 		pthread_mutex_unlock(&cp->lock);
 		error_clear(&err);
-		if (copy_pack(cp, i, &err) != 0 || copy_index_pack(cp, i, &err) != 0) {
-			pthread_mutex_lock(&cp->lock);
-			if (!cp->failed) {
-				cp->failed = true;
-				cp->err = err;
-			}
-			pthread_mutex_unlock(&cp->lock);
+		if (copy_pack(cp, &p, &err) != 0 || copy_index_pack(cp, &p, &err) != 0) {
+			copy_fail(cp, &err);
 			break;
 		}
 	}
@@ -372,11 +429,12 @@ repo_copy_backup(const struct config *cfg, struct job *job, struct storage *from
     uint64_t *copied, struct vs_error *err)
 {
 	struct copy cp = { .progress = progress };
-	struct ids ids = { 0 };
+	struct repo_index *six, *dix;
 	struct manifest m;
 	char *key = repo_manifest_key(id);
 	unsigned char *mobj = NULL;
-	size_t mlen, n = 0;
+	size_t mlen, n = 0, npacks;
+	bool found_all;
 	pthread_t th[COPY_THREADS];
 	int nth = 0, have, wrc, rc = -1;
 
@@ -408,31 +466,43 @@ repo_copy_backup(const struct config *cfg, struct job *job, struct storage *from
 	}
 	if (repo_load_manifest(cp.src, id, &m, err) != 0)
 		goto out;
-	job_progress(job, _("finding the chunks the backup uses"), 0, 0, false);
-	{
-		const struct manifest_file *f;
-
-		for (size_t k = 0; (f = manifest_file_at(&m, k)) != NULL; k++)
-			if (f->present && recipe_walk(cp.src, f, ids_add, &ids, err) != 0)
-				goto out;
-	}
-	repo_sort_ids(ids.v, ids.n);
-	/* The packs of the source that hold what the destination lacks. */
-	if (copy_find_packs(&cp, ids.v, ids.n, &n, err) != 0)
+	/* Both indexes are opened here: the threads read neither. */
+	if (repo_index_get(cp.src, &six, err) != 0 || repo_index_get(cp.dst, &dix, err) != 0)
 		goto out;
-	free(ids.v);
-	ids.v = NULL;
-	manifest_clear(&m);
-	job_log(job, VS_LOG_INFO, _("%s: %zu of the chunks it uses are not in %s: %zu packs to "
-	    "copy"), id, n, storage_location(to), cp.n);
+	job_progress(job, _("finding the chunks the backup uses"), 0, 0, false);
+	/* The packs found first travel while the rest are being found. */
 	pthread_mutex_init(&cp.lock, NULL);
-	for (int i = 0; i < COPY_THREADS && (size_t)i < cp.n; i++)
+	pthread_cond_init(&cp.more, NULL);
+	for (int i = 0; i < COPY_THREADS; i++)
 		if (pthread_create(&th[nth], NULL, copy_thread, &cp) == 0)
 			nth++;
-	if (nth == 0 && cp.n > 0)
+	{
+		const struct manifest_file *f;
+		struct vs_error ferr;
+
+		error_clear(&ferr);
+		for (size_t k = 0; (f = manifest_file_at(&m, k)) != NULL; k++) {
+			if (f->present && copy_find_file(&cp, dix, f, &n, &ferr) != 0) {
+				copy_fail(&cp, &ferr);
+				break;
+			}
+		}
+	}
+	pthread_mutex_lock(&cp.lock);
+	cp.listed = true;
+	npacks = cp.n;
+	found_all = !cp.failed;
+	pthread_cond_broadcast(&cp.more);
+	pthread_mutex_unlock(&cp.lock);
+	manifest_clear(&m);
+	if (found_all)
+		job_log(job, VS_LOG_INFO, _("%s: %zu of the chunks it uses are not in %s: %zu packs "
+		    "to copy"), id, n, storage_location(to), npacks);
+	if (nth == 0)
 		copy_thread(&cp);
 	for (int i = 0; i < nth; i++)
 		pthread_join(th[i], NULL);
+	pthread_cond_destroy(&cp.more);
 	pthread_mutex_destroy(&cp.lock);
 	*copied = cp.sent;
 	if (cp.server_copies > 0)
@@ -460,8 +530,8 @@ out:
 	manifest_clear(&m);
 	free(mobj);
 	free(key);
-	free(ids.v);
 	free(cp.packs);
+	free(cp.known);
 	copy_index_free(&cp.ix);
 	repo_close(cp.dst);
 	return rc;
