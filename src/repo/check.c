@@ -133,64 +133,107 @@ repo_check_file(struct repo *r, const struct manifest *m, const char *file,
 	return rc;
 }
 
+/* The chunks of each pack a file uses: how many, their stored bytes, where
+ * the last ends. */
+struct pack_use {
+	uint64_t chunks, bytes, end;
+};
+
 int
 repo_check_present(struct repo *r, const struct manifest *m, const char *file,
     struct repo_file_check *out, struct vs_error *err)
 {
-	struct fetch_item *items;
-	size_t n;
-	int rc = file_items(r, m, file, out, &items, &n, err);
+	const struct manifest_file *f = manifest_file_by_name(m, file);
+	unsigned char (*ids)[REPO_ID_SIZE] = NULL;
+	struct fetch_item *items = NULL;
+	struct pack_use *use = NULL;
+	struct repo_index *ix;
+	struct vs_error werr;
+	size_t n = 0, missing, npacks;
+	int rc = -1;
 
-	if (rc != 0)
-		return rc < 0 ? -1 : 0;
-	repo_sort_by_pack(items, n);
-	for (size_t i = 0, j; i < n; i = j) {
-		struct storage_stat sb;
-		struct vs_error herr;
-		char *key, hex[2 * REPO_ID_SIZE + 1];
-		uint64_t bytes = 0, end = 0;
-
-		for (j = i; j < n && memcmp(items[j].loc.pack, items[i].loc.pack, REPO_ID_SIZE) == 0;
-		    j++) {
-			bytes += items[j].loc.stored;
-			if ((uint64_t)items[j].loc.offset + items[j].loc.stored > end)
-				end = (uint64_t)items[j].loc.offset + items[j].loc.stored;
+	memset(out, 0, sizeof *out);
+	if (f == NULL)
+		return error_set(err, VS_ERR_NOTFOUND, _("backup %s has no %s"), m->backup_id, file);
+	/* The file's chunks in its order, as the restore reads them: what is
+	 * found here is kept for it (plan.c). */
+	error_clear(&werr);
+	if (recipe_expand(r, f, &ids, &n, &werr) != 0) {
+		if (werr.code != VS_ERR_VERIFY) {
+			*err = werr;
+			return -1;
 		}
-		if (items[i].loc.kind == REPO_NKINDS) {
-			/* Not in the index: the zero pack id sorts them together. */
-			for (size_t k = i; k < j; k++) {
-				if (items[k].loc.kind != REPO_NKINDS)
-					continue;
-				if (out->bad++ == 0) {
-					repo_hex(items[k].id, REPO_ID_SIZE, hex);
-					snprintf(out->first, sizeof out->first,
-					    _("chunk %.16s is in no index (lost)"), hex);
-				}
+		out->chunks = f->chunks;
+		out->bad = f->chunks > 0 ? f->chunks : 1;
+		snprintf(out->first, sizeof out->first, _("its recipe cannot be read: %s"), werr.msg);
+		return 0;
+	}
+	items = xcalloc(n + 1, sizeof *items);
+	for (size_t i = 0; i < n; i++) {
+		memcpy(items[i].id, ids[i], REPO_ID_SIZE);
+		items[i].tag = i;
+	}
+	free(ids);
+	out->chunks = n;
+	if (repo_locate(r, items, n, &missing, err) != 0 || repo_index_get(r, &ix, err) != 0)
+		goto out;
+	/* Each pack once, by its place in the index's table. */
+	npacks = repo_index_npacks(ix);
+	use = xcalloc(npacks + 1, sizeof *use);
+	for (size_t i = 0; i < n; i++) {
+		const struct repo_loc *l = &items[i].loc;
+		struct pack_use *u;
+
+		if (l->kind == REPO_NKINDS) {
+			if (out->bad++ == 0) {
+				char hex[2 * REPO_ID_SIZE + 1];
+
+				repo_hex(items[i].id, REPO_ID_SIZE, hex);
+				snprintf(out->first, sizeof out->first,
+				    _("chunk %.16s is in no index (lost)"), hex);
 			}
 			continue;
 		}
-		key = repo_pack_key(items[i].loc.pack);
+		u = &use[l->pack_no < npacks ? l->pack_no : npacks];
+		u->chunks++;
+		u->bytes += l->stored;
+		if ((uint64_t)l->offset + l->stored > u->end)
+			u->end = (uint64_t)l->offset + l->stored;
+	}
+	for (size_t p = 0; p < npacks; p++) {
+		struct storage_stat sb;
+		struct vs_error herr;
+		char *key;
+		int hrc;
+
+		if (use[p].chunks == 0)
+			continue;
+		key = repo_pack_key(repo_index_pack(ix, p)->id);
 		error_clear(&herr);
-		rc = storage_obj_head(r->st, key, &sb, &herr);
-		if (rc != 0 && herr.code != VS_ERR_NOTFOUND) {
+		hrc = storage_obj_head(r->st, key, &sb, &herr);
+		if (hrc != 0 && herr.code != VS_ERR_NOTFOUND) {
 			*err = herr;
 			free(key);
-			free(items);
-			return -1;
+			goto out;
 		}
-		if (rc != 0 || sb.size < end) {
+		if (hrc != 0 || sb.size < use[p].end) {
 			if (out->bad == 0)
-				snprintf(out->first, sizeof out->first, rc != 0 ?
+				snprintf(out->first, sizeof out->first, hrc != 0 ?
 				    _("pack %s/%s is missing") : _("pack %s/%s is truncated"),
 				    storage_location(r->st), key);
-			out->bad += j - i;
+			out->bad += use[p].chunks;
 		} else {
-			out->bytes += bytes;
+			out->bytes += use[p].bytes;
 		}
 		free(key);
 	}
+	if (out->bad == 0)
+		repo_plan_keep(r, m->backup_id, f, items, n);
+	rc = 0;
+out:
+	free(use);
 	free(items);
-	return 0;
+	return rc;
 }
 
 /* --- the whole repository --------------------------------------------------- */

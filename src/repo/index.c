@@ -296,6 +296,8 @@ repo_index_close(struct repo_index *ix)
 void
 repo_index_drop(struct repo *r)
 {
+	/* The plans name packs by their place in this index's table. */
+	repo_plan_drop(r);
 	repo_index_close(r->idx);
 	r->idx = NULL;
 }
@@ -332,6 +334,7 @@ entry_loc(const struct repo_index *ix, const unsigned char *p, uint64_t pos,
 		return false;
 	memcpy(loc->pack, ix->packs[e.pack].id, REPO_ID_SIZE);
 	loc->kind = ix->packs[e.pack].kind;
+	loc->pack_no = e.pack;
 	loc->offset = e.offset;
 	loc->stored = e.stored;
 	loc->raw = e.raw;

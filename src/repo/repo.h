@@ -144,7 +144,9 @@ int repo_check_file(struct repo *r, const struct manifest *m, const char *file,
  * exists, reading no chunk but the recipe's own: the check before a
  * restore, whose reads then check every chunk and the whole file. Like
  * repo_check_file, damage (missing chunks and packs) is counted in out
- * (bytes: of the packs' stored chunks it found). */
+ * (chunks: of the file, in its order, one used twice counted twice;
+ * bytes: of the packs' stored chunks it found). When all are there, where
+ * they are is kept for the restore of the file that follows. */
 int repo_check_present(struct repo *r, const struct manifest *m, const char *file,
     struct repo_file_check *out, struct vs_error *err);
 

@@ -51,6 +51,8 @@ struct repo {
 	char *cache_dir;          /* {backup_dir}/.repo-cache */
 	char *cache_name;         /* of this location's index cache */
 	struct repo_index *idx;   /* opened on first use */
+	struct repo_plan *plans;  /* located files kept for a restore (plan.c) */
+	size_t plan_bytes;        /* the memory they hold */
 };
 
 /* Where a chunk is stored. */
@@ -58,6 +60,7 @@ struct repo_loc {
 	unsigned char pack[REPO_ID_SIZE];
 	uint32_t offset, stored, raw;
 	uint8_t kind;
+	uint32_t pack_no;         /* the pack's position in the index cache's table */
 	uint64_t pos;             /* the entry's position in the index cache */
 };
 
@@ -217,6 +220,26 @@ void repo_order_keys(struct repo_order *k, size_t n);
 void repo_sort_ids(unsigned char (*ids)[REPO_ID_SIZE], size_t n);
 /* Sort items by pack id, then offset in the pack (stable). */
 void repo_sort_by_pack(struct fetch_item *items, size_t n);
+
+/* --- plan.c: a file's chunks located once, for the check before a
+ * restore and the restore itself --- */
+
+/* Keep where each chunk of file f of backup_id is (items in the order of
+ * the file, all located) until the restore takes it: 16 bytes a chunk
+ * (48 when chunks are encrypted, whose ids open them), within a budget;
+ * nothing is kept beyond it. */
+void repo_plan_keep(struct repo *r, const char *backup_id, const struct manifest_file *f,
+    const struct fetch_item *items, size_t n);
+
+/* The chunks kept for f of backup_id as items in the order of the file
+ * (tag = position), the plan forgotten; NULL when none was kept. *ids
+ * tells whether the items carry their ids (else they are zero: only
+ * the file's whole hash can check them). */
+struct fetch_item *repo_plan_take(struct repo *r, const char *backup_id,
+    const struct manifest_file *f, size_t *n, bool *ids);
+
+/* Forget every plan (the index they point into is closed). */
+void repo_plan_drop(struct repo *r);
 
 /* --- recipe.c: recipe trees --- */
 

@@ -577,19 +577,57 @@ recheck_item(void *ud, unsigned worker, const struct fetch_item *it, const void 
 	return 0;
 }
 
+/* The chunks of file f in its order, located, with their ids (tag = position). */
+static int
+restore_items(struct repo *r, const struct manifest_file *f, struct fetch_item **itemsp,
+    size_t *np, struct vs_error *err)
+{
+	unsigned char (*ids)[REPO_ID_SIZE];
+	struct fetch_item *items;
+	size_t n;
+
+	if (recipe_expand(r, f, &ids, &n, err) != 0)
+		return -1;
+	items = xcalloc(n + 1, sizeof *items);
+	for (size_t i = 0; i < n; i++) {
+		memcpy(items[i].id, ids[i], REPO_ID_SIZE);
+		items[i].tag = i;
+	}
+	free(ids);
+	if (repo_locate(r, items, n, NULL, err) != 0) {
+		free(items);
+		return -1;
+	}
+	*itemsp = items;
+	*np = n;
+	return 0;
+}
+
 /*
- * The file's SHA-256 did not match: read its chunks again, this time each
- * checked against its id, to name the damaged chunk and its pack. 0 when
- * every chunk is whole (the caller reports the file's hash), else -1 with
- * err naming the first damaged one.
+ * The file's SHA-256 did not match, or a chunk did not decode: read its
+ * chunks again, this time each checked against its id, to name the
+ * damaged chunk and its pack. Items located by the check before the
+ * restore carry no ids (have_ids false): they are located again with
+ * them. 0 when every chunk is whole (the caller reports what it saw),
+ * else -1 with err naming the first damaged one.
  */
 static int
-restore_find_damage(struct repo *r, struct fetch_item *items, size_t n, struct vs_error *err)
+restore_find_damage(struct repo *r, const struct manifest_file *f, struct fetch_item *items,
+    size_t n, bool have_ids, struct vs_error *err)
 {
 	struct fetch_opts o = { .nthreads = RESTORE_THREADS, .range_max = 2u << 20,
 	    .fn = recheck_item };
+	struct fetch_item *again = NULL;
+	int rc;
 
-	return repo_fetch(r, items, n, &o, err);
+	if (!have_ids) {
+		if (restore_items(r, f, &again, &n, err) != 0)
+			return -1;
+		items = again;
+	}
+	rc = repo_fetch(r, items, n, &o, err);
+	free(again);
+	return rc;
 }
 
 int
@@ -597,7 +635,7 @@ repo_restore_file(struct repo *r, const struct manifest *m, const char *file, in
     const struct storage_progress *progress, struct vs_error *err)
 {
 	const struct manifest_file *f = manifest_file_by_name(m, file);
-	unsigned char (*ids)[REPO_ID_SIZE] = NULL, md[32];
+	unsigned char md[32];
 	struct fetch_item *items = NULL;
 	struct restore rs = { .fd = fd };
 	/* Reads of 2 MiB: large enough to be few, small enough that four
@@ -609,20 +647,14 @@ repo_restore_file(struct repo *r, const struct manifest *m, const char *file, in
 	uint64_t *offs = NULL;
 	char hex[65];
 	size_t n = 0;
+	bool have_ids = true;
 	int rc = -1, frc;
 
 	if (f == NULL)
 		return error_set(err, VS_ERR_NOTFOUND, _("backup %s has no %s"), m->backup_id, file);
-	if (recipe_expand(r, f, &ids, &n, err) != 0)
-		goto out;
-	items = xcalloc(n + 1, sizeof *items);
-	for (size_t i = 0; i < n; i++) {
-		memcpy(items[i].id, ids[i], REPO_ID_SIZE);
-		items[i].tag = i;
-	}
-	free(ids);
-	ids = NULL;
-	if (repo_locate(r, items, n, NULL, err) != 0)
+	/* Located by the check before the restore, or now. */
+	items = repo_plan_take(r, m->backup_id, f, &n, &have_ids);
+	if (items == NULL && restore_items(r, f, &items, &n, err) != 0)
 		goto out;
 	offs = xcalloc(n + 1, sizeof *offs);
 	for (size_t i = 0; i < n; i++)
@@ -649,11 +681,20 @@ repo_restore_file(struct repo *r, const struct manifest *m, const char *file, in
 	if (follow_hash_finish(rs.hash, frc == 0, md, frc == 0 ? err : NULL) != 0)
 		frc = -1;
 	pthread_mutex_destroy(&rs.lock);
-	if (frc != 0)
+	if (frc != 0) {
+		/* A chunk that did not decode was named without its id. */
+		if (!have_ids && err->code == VS_ERR_VERIFY) {
+			struct vs_error derr;
+
+			error_clear(&derr);
+			if (restore_find_damage(r, f, items, n, false, &derr) != 0)
+				*err = derr;
+		}
 		goto out;
+	}
 	manifest_hex(md, hex);
 	if (strcmp(hex, f->sha256) != 0) {
-		if (restore_find_damage(r, items, n, err) != 0)
+		if (restore_find_damage(r, f, items, n, have_ids, err) != 0)
 			goto out;
 		error_set(err, VS_ERR_VERIFY, _("%s of backup %s reassembles to SHA-256 %s, the "
 		    "manifest says %s"), file, m->backup_id, hex, f->sha256);
@@ -666,7 +707,6 @@ out:
 	free(rs.done);
 	free(offs);
 	free(items);
-	free(ids);
 	return rc;
 }
 

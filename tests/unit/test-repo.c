@@ -304,15 +304,16 @@ reads_cb(void *ud, uint64_t delta)
 	return 0;
 }
 
-/* The largest pack file under dir/repository/packs (its path into out):
- * the one of the file's own chunks, the other holds its recipe. */
+/* The largest pack file under dir/repository/packs (its path into out;
+ * with smallest, the smallest): the one of the file's own chunks, the
+ * other holds its recipe. */
 static bool
-the_pack(const char *dir, char *out, size_t size)
+pack_by_size(const char *dir, bool smallest, char *out, size_t size)
 {
 	char *packs = fs_join(dir, "repository/packs");
 	DIR *d = opendir(packs), *sub;
 	struct dirent *e, *f;
-	off_t best = 0;
+	off_t best = smallest ? -1 : 0;
 	int n = 0;
 
 	while (d != NULL && (e = readdir(d)) != NULL) {
@@ -326,7 +327,8 @@ the_pack(const char *dir, char *out, size_t size)
 				char *q = fs_join(p, f->d_name);
 				struct stat sb;
 
-				if (f->d_name[0] != '.' && stat(q, &sb) == 0 && sb.st_size > best) {
+				if (f->d_name[0] != '.' && stat(q, &sb) == 0 &&
+				    (smallest ? best < 0 || sb.st_size < best : sb.st_size > best)) {
 					best = sb.st_size;
 					snprintf(out, size, "%s", q);
 				}
@@ -343,10 +345,17 @@ the_pack(const char *dir, char *out, size_t size)
 	return n == 2;
 }
 
+static bool
+the_pack(const char *dir, char *out, size_t size)
+{
+	return pack_by_size(dir, false, out, size);
+}
+
 static void
 test_restore(void)
 {
-	char tmpl[] = "/tmp/vs-test-repo-XXXXXX", pack[512];
+	char tmpl[] = "/tmp/vs-test-repo-XXXXXX", pack[512], recipe[512], aside[520];
+	char first[sizeof ((struct vs_error *)0)->msg];
 	char *dir = mkdtemp(tmpl), *in = fs_join(dir, "in"), *outp = fs_join(dir, "out");
 	struct config *cfg = config_defaults();
 	struct storage *st = NULL;
@@ -397,6 +406,25 @@ test_restore(void)
 	    "the check before a restore runs");
 	ok(fc.bad == 0 && fc.chunks > 100, "  and finds every chunk (%llu) indexed in a pack that "
 	    "is there", (unsigned long long)fc.chunks);
+	/* What the check found is kept for the restore that follows: it
+	 * neither reads the recipe again nor looks a chunk up again. */
+	ok(pack_by_size(dir, true, recipe, sizeof recipe) && strcmp(recipe, pack) != 0,
+	    "  the recipe's own pack is found");
+	snprintf(aside, sizeof aside, "%s.aside", recipe);
+	rename(recipe, aside);
+	ofd = open(outp, O_RDWR | O_CREAT | O_TRUNC, 0600);
+	is_int(repo_restore_file(r, &m, "content_index.faiss", ofd, NULL, &err), 0,
+	    "the restore after the check needs no recipe chunk: %s", err.msg);
+	ok(pread(ofd, back, size, 0) == (ssize_t)size && memcmp(back, data, size) == 0,
+	    "  byte for byte");
+	close(ofd);
+	ofd = open(outp, O_RDWR | O_CREAT | O_TRUNC, 0600);
+	error_clear(&err);
+	is_int(repo_restore_file(r, &m, "content_index.faiss", ofd, NULL, &err), -1,
+	    "a second restore, with no check before it, reads the recipe (now missing)");
+	ok(strstr(err.msg, "missing") != NULL, "  and says so: %s", err.msg);
+	close(ofd);
+	rename(aside, recipe);
 
 	/* A flipped byte in the middle of the pack, so inside a range. */
 	stat(pack, &sb);
@@ -405,19 +433,32 @@ test_restore(void)
 	back[0] ^= 0x40;
 	pwrite(fd, back, 1, sb.st_size / 2);
 	close(fd);
-	ofd = open(outp, O_RDWR | O_CREAT | O_TRUNC, 0600);
-	error_clear(&err);
-	is_int(repo_restore_file(r, &m, "content_index.faiss", ofd, NULL, &err), -1,
-	    "a damaged chunk in the middle of a range fails the restore");
-	is_int(err.code, VS_ERR_VERIFY, "  as damage");
-	ok(strstr(err.msg, "chunk") != NULL && strstr(err.msg, "pack") != NULL,
-	    "  naming the chunk and its pack: %s", err.msg);
-	/* The byte is in a chunk stored raw: only its content is wrong, which
-	 * the file's hash sees first; the chunks are then read again, each
-	 * against its id. */
-	ok(strstr(err.msg, "does not match its id") != NULL,
-	    "  found by its id once the file's hash did not match");
-	close(ofd);
+	/* Once located by the check before the restore (the chunks without
+	 * their ids), once by the restore itself. */
+	for (int pass = 0; pass < 2; pass++) {
+		const char *how = pass == 0 ? "after the check" : "alone";
+
+		if (pass == 0)
+			is_int(repo_check_present(r, &m, "content_index.faiss", &fc, &err), 0,
+			    "the check before a restore does not read the damaged chunk");
+		ofd = open(outp, O_RDWR | O_CREAT | O_TRUNC, 0600);
+		error_clear(&err);
+		is_int(repo_restore_file(r, &m, "content_index.faiss", ofd, NULL, &err), -1,
+		    "a damaged chunk in the middle of a range fails the restore (%s)", how);
+		is_int(err.code, VS_ERR_VERIFY, "  as damage");
+		ok(strstr(err.msg, "chunk") != NULL && strstr(err.msg, "pack") != NULL,
+		    "  naming the chunk and its pack: %s", err.msg);
+		/* The byte is in a chunk stored raw: only its content is wrong,
+		 * which the file's hash sees first; the chunks are then read
+		 * again, each against its id. */
+		ok(strstr(err.msg, "does not match its id") != NULL,
+		    "  found by its id once the file's hash did not match");
+		if (pass == 0)
+			snprintf(first, sizeof first, "%s", err.msg);
+		else
+			is_str(err.msg, first, "  the same chunk either way");
+		close(ofd);
+	}
 	is_int(repo_check_present(r, &m, "content_index.faiss", &fc, &err), 0,
 	    "the presence check reads no chunk");
 	is_int((int)fc.bad, 0, "  so it does not see the damage (the restore's reads do)");
