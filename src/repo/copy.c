@@ -9,7 +9,7 @@
  * without a repository gets a copy of the source's config and keys, so
  * both name chunks and packs alike.
  *
- * DESIGN: packs travel on a few threads, each owning one pack (a spool
+ * DESIGN: packs travel on COPY_THREADS threads, each owning one pack (a spool
  * file) at a time; they share the list of packs, a counter, the first
  * error and the index file being gathered under the copy's lock. Each
  * thread reads the table of a pack once it has arrived and adds it to
@@ -37,7 +37,7 @@
 #include "repo/repo.intern.h"
 #include "repo/view.h"
 
-#define COPY_THREADS 4
+#define COPY_THREADS 8
 #define COPY_BATCH 65536          /* chunk ids looked up at once */
 
 /* An index file being gathered: packs and their entries (entry.pack
@@ -55,6 +55,8 @@ struct copy {
 	size_t n;
 	struct index_pack *known; /* the same, sorted by id (the finding thread's own) */
 	size_t nknown;
+	struct index_pack *srcpacks; /* the source's packs by id, with their sizes */
+	size_t nsrcpacks;
 	const struct storage_progress *progress;
 	bool dst_local;           /* the destination keeps files on this host */
 	bool server_copy;         /* try copies by the server (both on one S3 endpoint) */
@@ -153,7 +155,11 @@ copy_pack(struct copy *cp, struct index_pack *p, struct vs_error *err)
 	unsigned char md[32];
 	int fd = -1, rc = -1;
 
-	if (storage_obj_head(cp->src->st, key, &sb, err) != 0) {
+	/* Its size from the source's index saves a request; what arrives is
+	 * checked against its name either way. */
+	memset(&sb, 0, sizeof sb);
+	sb.size = p->size;
+	if (sb.size == 0 && storage_obj_head(cp->src->st, key, &sb, err) != 0) {
 		if (err->code == VS_ERR_NOTFOUND)
 			error_set(err, VS_ERR_VERIFY, _("pack %s/%s is missing: the backup cannot be "
 			    "copied whole"), storage_location(cp->src->st), key);
@@ -185,8 +191,13 @@ copy_pack(struct copy *cp, struct index_pack *p, struct vs_error *err)
 	if (storage_spool_open(cp->src->cfg, &fd, &spool, err) != 0)
 		goto out;
 	sink.fd = fd;
-	if (storage_obj_get(cp->src->st, key, 0, sb.size, &sink, sb.etag, cp->progress, err) != 0)
+	if (storage_obj_get(cp->src->st, key, 0, sb.size, &sink, sb.etag[0] != '\0' ? sb.etag :
+	    NULL, cp->progress, err) != 0) {
+		if (err->code == VS_ERR_NOTFOUND)
+			error_set(err, VS_ERR_VERIFY, _("pack %s/%s is missing: the backup cannot be "
+			    "copied whole"), storage_location(cp->src->st), key);
 		goto out;
+	}
 	/* A pack is named by its bytes: what arrived is checked before it is
 	 * kept (an upload is checked by S3 against the same hash). */
 	if (cp->dst_local) {
@@ -299,10 +310,17 @@ copy_add_packs(struct copy *cp, struct index_pack *bp, size_t n)
 {
 	size_t add = 0;
 
-	for (size_t j = 0; j < n; j++)
-		if (cp->nknown == 0 ||
-		    bsearch(&bp[j], cp->known, cp->nknown, sizeof *cp->known, pack_cmp) == NULL)
-			bp[add++] = bp[j];
+	for (size_t j = 0; j < n; j++) {
+		const struct index_pack *sp;
+
+		if (cp->nknown > 0 &&
+		    bsearch(&bp[j], cp->known, cp->nknown, sizeof *cp->known, pack_cmp) != NULL)
+			continue;
+		sp = cp->nsrcpacks == 0 ? NULL :
+		    bsearch(&bp[j], cp->srcpacks, cp->nsrcpacks, sizeof *cp->srcpacks, pack_cmp);
+		bp[j].size = sp != NULL ? sp->size : 0;
+		bp[add++] = bp[j];
+	}
 	if (add == 0)
 		return;
 	cp->known = xreallocarray(cp->known, cp->nknown + add, sizeof *cp->known);
@@ -469,6 +487,11 @@ repo_copy_backup(const struct config *cfg, struct job *job, struct storage *from
 	/* Both indexes are opened here: the threads read neither. */
 	if (repo_index_get(cp.src, &six, err) != 0 || repo_index_get(cp.dst, &dix, err) != 0)
 		goto out;
+	cp.nsrcpacks = repo_index_npacks(six);
+	cp.srcpacks = xcalloc(cp.nsrcpacks + 1, sizeof *cp.srcpacks);
+	for (size_t i = 0; i < cp.nsrcpacks; i++)
+		cp.srcpacks[i] = *repo_index_pack(six, i);
+	qsort(cp.srcpacks, cp.nsrcpacks, sizeof *cp.srcpacks, pack_cmp);
 	job_progress(job, _("finding the chunks the backup uses"), 0, 0, false);
 	/* The packs found first travel while the rest are being found. */
 	pthread_mutex_init(&cp.lock, NULL);
@@ -532,6 +555,7 @@ out:
 	free(key);
 	free(cp.packs);
 	free(cp.known);
+	free(cp.srcpacks);
 	copy_index_free(&cp.ix);
 	repo_close(cp.dst);
 	return rc;
