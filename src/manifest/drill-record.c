@@ -9,6 +9,7 @@
 #include "common/timeutil.h"
 #include "common/xmalloc.h"
 #include "manifest/drill-record.h"
+#include "manifest/record-list.h"
 
 static const char *const phase_names[DRILL_PHASE__COUNT] = {
 #define X(id, name, text) [id] = name,
@@ -70,27 +71,7 @@ drill_record_json(const struct drill_record *rec)
 char *
 drill_record_add(const char *old_json, const struct drill_record *rec)
 {
-	cJSON *root = cJSON_CreateObject(), *list = cJSON_AddArrayToObject(root, "records");
-	cJSON *old = old_json != NULL ? cJSON_Parse(old_json) : NULL;
-	const cJSON *prev = cJSON_GetObjectItemCaseSensitive(old, "records"), *item;
-	char *text, *out;
-	int n = 1;
-
-	cJSON_AddItemToArray(list, drill_record_json(rec));
-	cJSON_ArrayForEach(item, prev) {
-		if (n++ >= DRILL_RECORD_MAX)
-			break;
-		if (cJSON_IsObject(item))
-			cJSON_AddItemToArray(list, cJSON_Duplicate(item, 1));
-	}
-	cJSON_Delete(old);
-	text = cJSON_Print(root);
-	cJSON_Delete(root);
-	if (text == NULL)
-		fatal("out of memory serialising drill.json");
-	out = xasprintf("%s\n", text);
-	cJSON_free(text);
-	return out;
+	return record_list_add(old_json, drill_record_json(rec), DRILL_RECORD_MAX, "drill.json");
 }
 
 static double
@@ -104,43 +85,29 @@ seconds(const cJSON *o, const char *name)
 int
 drill_record_latest(const char *json, struct drill_record *out)
 {
-	cJSON *root = json != NULL ? cJSON_Parse(json) : NULL;
+	cJSON *root;
 	const cJSON *first, *v, *ph, *rc;
-	int rc_ = -1;
 
 	memset(out, 0, sizeof *out);
 	out->recall[0] = out->recall[1] = -1;
-	first = cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(root, "records"), 0);
-	if (!cJSON_IsObject(first))
-		goto out;
-	v = cJSON_GetObjectItemCaseSensitive(first, "at");
-	if (!cJSON_IsString(v) || time_parse(v->valuestring, &out->at, NULL) != 0)
-		goto out;
-	v = cJSON_GetObjectItemCaseSensitive(first, "ok");
-	if (!cJSON_IsBool(v))
-		goto out;
-	out->ok = cJSON_IsTrue(v);
-	v = cJSON_GetObjectItemCaseSensitive(first, "location");
-	if (cJSON_IsString(v))
-		snprintf(out->location, sizeof out->location, "%s", v->valuestring);
-	out->rto = seconds(first, "rto_seconds");
-	out->target = seconds(first, "rto_target_seconds");
-	ph = cJSON_GetObjectItemCaseSensitive(first, "phases");
-	for (int i = 0; i < DRILL_PHASE__COUNT; i++)
-		out->seconds[i] = seconds(ph, phase_names[i]);
-	rc = cJSON_GetObjectItemCaseSensitive(first, "recall");
-	for (int i = 0; i < 2; i++) {
-		v = cJSON_GetObjectItemCaseSensitive(rc, index_names[i]);
-		if (cJSON_IsNumber(v) && v->valuedouble >= 0 && v->valuedouble <= 1)
-			out->recall[i] = v->valuedouble;
+	first = record_list_newest(json, &root, &out->at, &out->ok);
+	if (first != NULL) {
+		record_list_string(first, "location", out->location, sizeof out->location);
+		out->rto = seconds(first, "rto_seconds");
+		out->target = seconds(first, "rto_target_seconds");
+		ph = cJSON_GetObjectItemCaseSensitive(first, "phases");
+		for (int i = 0; i < DRILL_PHASE__COUNT; i++)
+			out->seconds[i] = seconds(ph, phase_names[i]);
+		rc = cJSON_GetObjectItemCaseSensitive(first, "recall");
+		for (int i = 0; i < 2; i++) {
+			v = cJSON_GetObjectItemCaseSensitive(rc, index_names[i]);
+			if (cJSON_IsNumber(v) && v->valuedouble >= 0 && v->valuedouble <= 1)
+				out->recall[i] = v->valuedouble;
+		}
+		record_list_string(first, "summary", out->summary, sizeof out->summary);
 	}
-	v = cJSON_GetObjectItemCaseSensitive(first, "summary");
-	if (cJSON_IsString(v))
-		snprintf(out->summary, sizeof out->summary, "%s", v->valuestring);
-	rc_ = 0;
-out:
 	cJSON_Delete(root);
-	return rc_;
+	return first != NULL ? 0 : -1;
 }
 
 void

@@ -6,7 +6,9 @@
  * refused when they do not make sense (a mode beyond 0777, more keys with
  * a TTL than keys). A cluster backup's shards survive a round trip, and
  * shards that leave a slot out, share one, or do not add up to the totals
- * are refused.
+ * are refused. The records of verifies kept next to a backup hold the
+ * newest first and at most VERIFY_RECORD_MAX of them, and a record without
+ * a valid time or outcome is no record.
  */
 #include "config.h"
 
@@ -15,9 +17,12 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include <cjson/cJSON.h>
+
 #include "common/error.h"
 #include "common/xmalloc.h"
 #include "manifest/manifest.h"
+#include "manifest/verify-record.h"
 #include "tests/unit/tap.h"
 
 static const char *const base_json =
@@ -123,6 +128,50 @@ parse_with(const char *extra, struct manifest *m, struct vs_error *err)
 	return r;
 }
 
+/* Keeps adding records, as twenty-five verifies would; checks the cap and the order. */
+static void
+records_check(void)
+{
+	struct verify_record r, back;
+	char *text = NULL, *next;
+	cJSON *root;
+	int n;
+
+	memset(&r, 0, sizeof r);
+	for (int i = 0; i < VERIFY_RECORD_MAX + 5; i++) {
+		r.at = 1700000000 + i;
+		r.ok = i % 2 == 0;
+		r.deep = i == VERIFY_RECORD_MAX + 4;
+		snprintf(r.location, sizeof r.location, "loc%d", i);
+		snprintf(r.summary, sizeof r.summary, i % 2 == 0 ? "" : "bad %d", i);
+		next = verify_record_add(text, &r);
+		free(text);
+		text = next;
+	}
+	root = cJSON_Parse(text);
+	n = cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(root, "records"));
+	cJSON_Delete(root);
+	is_int(n, VERIFY_RECORD_MAX, "verify records are capped at VERIFY_RECORD_MAX");
+	ok(verify_record_latest(text, &back) == 0 && back.at == r.at && back.ok && back.deep &&
+	    strcmp(back.location, r.location) == 0 && back.summary[0] == '\0',
+	    "the newest record comes back whole");
+	free(text);
+	text = verify_record_add(NULL, &(struct verify_record){ .at = 5, .location = "x",
+	    .summary = "checksum of redis.rdb" });
+	ok(verify_record_latest(text, &back) == 0 && !back.ok && !back.deep &&
+	    strcmp(back.summary, "checksum of redis.rdb") == 0, "a failed record keeps its summary");
+	free(text);
+	ok(verify_record_latest("{\"records\": [{\"at\": \"2024-07-02T12:00:00Z\"}]}", &back) != 0,
+	    "a record without an outcome is none");
+	ok(verify_record_latest("{\"records\": [{\"at\": \"yesterday\", \"ok\": true}]}", &back) != 0,
+	    "a record with a bad time is none");
+	ok(verify_record_latest("{\"records\": [{\"at\": \"2024-07-02T12:00:00Z\", \"ok\": true,"
+	    " \"location\": 7}]}", &back) == 0 && back.ok && back.location[0] == '\0',
+	    "a location that is not a string is left empty");
+	ok(verify_record_latest("[", &back) != 0 && verify_record_latest(NULL, &back) != 0,
+	    "no document: no record");
+}
+
 int
 main(void)
 {
@@ -205,5 +254,6 @@ main(void)
 	manifest_owner_from_stat(&sb, &m.redis.file.owner);
 	is_int(m.redis.file.owner.mode, 0755, "an owner taken from a stat has no set-id bits");
 	test_cluster();
+	records_check();
 	return tap_done();
 }
