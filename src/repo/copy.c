@@ -91,18 +91,22 @@ ids_add(void *ud, const unsigned char id[REPO_ID_SIZE], bool meta)
 	return 0;
 }
 
+/* Read in steps of this much: a buffer each thread's heap keeps, below
+ * the size the allocator maps on its own for every call. */
+#define HASH_STEP (256 * 1024)
+
 /* SHA-256 of the whole file fd. */
 static int
 hash_fd(int fd, uint64_t size, unsigned char md[32], struct vs_error *err)
 {
 	EVP_MD_CTX *c = EVP_MD_CTX_new();
-	unsigned char *buf = xmalloc(1024 * 1024);
+	unsigned char *buf = xmalloc(HASH_STEP);
 	uint64_t off = 0;
 	int rc = 0;
 
 	EVP_DigestInit_ex(c, EVP_sha256(), NULL);
 	while (off < size) {
-		size_t want = size - off < 1024 * 1024 ? (size_t)(size - off) : 1024 * 1024;
+		size_t want = size - off < HASH_STEP ? (size_t)(size - off) : HASH_STEP;
 		ssize_t n = fs_pread_full(fd, buf, want, (off_t)off);
 
 		if (n != (ssize_t)want) {

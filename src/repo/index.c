@@ -62,13 +62,6 @@ get_u64(const unsigned char *p)
 	return (uint64_t)get_u32(p) | (uint64_t)get_u32(p + 4) << 32;
 }
 
-static int
-entry_cmp(const void *a, const void *b)
-{
-	return memcmp(((const struct index_entry *)a)->id, ((const struct index_entry *)b)->id,
-	    REPO_ID_SIZE);
-}
-
 static void
 entry_pack(unsigned char *p, const struct index_entry *e)
 {
@@ -98,8 +91,7 @@ index_file_put(struct repo *r, const struct index_pack *packs, size_t np,
 	char *key;
 	int rc;
 
-	if (ne > 0)
-		qsort(entries, ne, sizeof *entries, entry_cmp);
+	repo_sort_by_id(entries, ne, sizeof *entries);
 	memcpy(p, "\1\0\0\0", 4);
 	put_u32(p + 4, (uint32_t)np);
 	p += 8;

@@ -133,13 +133,19 @@ order_ids(struct repo_order *k, size_t n, const unsigned char *base, size_t stri
 void
 repo_sort_ids(unsigned char (*ids)[REPO_ID_SIZE], size_t n)
 {
+	repo_sort_by_id(ids, n, REPO_ID_SIZE);
+}
+
+void
+repo_sort_by_id(void *base, size_t n, size_t size)
+{
 	struct repo_order *k;
 
 	if (n < 2)
 		return;
 	k = xmalloc(n * sizeof *k);
-	order_ids(k, n, ids[0], REPO_ID_SIZE);
-	apply(ids, REPO_ID_SIZE, k, n);
+	order_ids(k, n, base, size);
+	apply(base, size, k, n);
 	free(k);
 }
 

@@ -218,6 +218,9 @@ uint64_t repo_be64(const unsigned char *p);
 void repo_order_keys(struct repo_order *k, size_t n);
 /* Sort ids as memcmp orders them. */
 void repo_sort_ids(unsigned char (*ids)[REPO_ID_SIZE], size_t n);
+/* Sort n elements of size bytes that each start with an id, as memcmp
+ * orders those ids (index entries). */
+void repo_sort_by_id(void *base, size_t n, size_t size);
 /* Sort items by pack id, then offset in the pack (stable). */
 void repo_sort_by_pack(struct fetch_item *items, size_t n);
 

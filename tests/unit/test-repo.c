@@ -729,6 +729,29 @@ test_orders(void)
 	repo_sort_ids(ids, n);
 	ok(memcmp(ids, ref, n * REPO_ID_SIZE) == 0,
 	    "ids sorted as memcmp does, also where their first 8 bytes are equal");
+	/* Index entries: an id, then what follows it; unsorted again from
+	 * the ids' first order. */
+	{
+		struct index_entry *e = xcalloc(n, sizeof *e), *r = xcalloc(n, sizeof *r);
+
+		for (size_t i = 0; i < n; i++) {
+			memcpy(e[i].id, ref[(i * 7919) % n], REPO_ID_SIZE);
+			e[i].offset = (uint32_t)((i * 7919) % n);
+			e[i].pack = e[i].stored = e[i].raw = (uint32_t)i;
+		}
+		memcpy(r, e, n * sizeof *e);
+		qsort(r, n, sizeof *r, ref_id_cmp);
+		repo_sort_by_id(e, n, sizeof *e);
+		bad = 0;
+		for (size_t i = 0; i < n; i++)
+			bad += memcmp(e[i].id, r[i].id, REPO_ID_SIZE) != 0 ||
+			    e[i].stored != e[i].pack || e[i].raw != e[i].pack ||
+			    memcmp(e[i].id, ref[e[i].offset], REPO_ID_SIZE) != 0;
+		ok(bad == 0, "index entries sorted by id as memcmp does, each whole (%zu differ)",
+		    bad);
+		free(e);
+		free(r);
+	}
 	repo_sort_by_pack(a, 1);
 	repo_sort_ids(ids, 0);
 	ok(1, "lists of one and of none");
