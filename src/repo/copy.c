@@ -34,6 +34,7 @@
 #include "common/fsutil.h"
 #include "common/i18n.h"
 #include "common/xmalloc.h"
+#include "repo/gc.h"
 #include "repo/repo.intern.h"
 #include "repo/view.h"
 
@@ -456,6 +457,7 @@ repo_copy_backup(const struct config *cfg, struct job *job, struct storage *from
 	char *key = repo_manifest_key(id);
 	unsigned char *mobj = NULL;
 	size_t mlen, n = 0, npacks;
+	char *lock = NULL;
 	bool found_all;
 	pthread_t th[COPY_THREADS];
 	int nth = 0, have, wrc, rc = -1;
@@ -487,6 +489,11 @@ repo_copy_backup(const struct config *cfg, struct job *job, struct storage *from
 		goto out;
 	}
 	if (repo_load_manifest(cp.src, id, &m, err) != 0)
+		goto out;
+	/* Like a backup, the copy announces itself before it reads what the
+	 * destination holds: a collector then keeps the packs it marked,
+	 * which this copy may count on instead of copying them (gc.c). */
+	if (repo_lock_take(cp.dst, "backup", &lock, err) != 0)
 		goto out;
 	/* Both indexes are opened here: the threads read neither. */
 	if (repo_index_get(cp.src, &six, err) != 0 || repo_index_get(cp.dst, &dix, err) != 0)
@@ -561,6 +568,9 @@ out:
 	free(cp.known);
 	free(cp.srcpacks);
 	copy_index_free(&cp.ix);
+	if (lock != NULL)
+		repo_lock_release(cp.dst, lock);
+	free(lock);
 	repo_close(cp.dst);
 	return rc;
 }

@@ -7,7 +7,8 @@
 # the download and the restore, with no manifest and no damaged pack in
 # the local repository; once the bucket is whole again the same command
 # succeeds, and the local repository is sound and readable by the
-# independent reader (tests/repo-reader.py).
+# independent reader (tests/repo-reader.py). A copy holds a backup lock in
+# the repository it writes to, as a backup does.
 # Covers src/repo/copy.c over src/storage/s3/.
 # timeout: 300
 . "$(dirname "$0")/../lib/harness.sh"
@@ -79,9 +80,34 @@ ok "$([ "$st" != 0 ]; echo $?)" "a pack missing in the bucket: download fails (s
 like "$(cat "$TMP/err")" "$vname" "  naming it"
 ok "$(no_manifest; echo $?)" "  no manifest in the local repository"
 
-# --- the bucket whole again ------------------------------------------------------------------------
+# --- a copy announces itself to collections -------------------------------------------------------
+# Like a backup, a copy holds a backup lock in the repository it writes to
+# from before it reads what that holds until its manifest is there, so a
+# collection sweeping at the same time keeps the packs the copy counts on.
+# Seen here on an upload, where the proxy logs every request.
 fresh
 cp "$TMP/victim" "$victim"
+tick
+rcli set download-test again >/dev/null
+id3=$(vs backup --no-upload 2>"$TMP/err" | tail -1)
+ok $? "a third backup, not uploaded" || sed 's/^/# /' "$TMP/err"
+proxy_ctl reset-log >/dev/null
+vs upload "$id3" >"$TMP/out" 2>&1
+ok $? "  uploaded on its own" || sed 's/^/# /' "$TMP/out"
+proxy_ctl log | grep -E '^(PUT|DELETE) ' | grep -nE '/repository/(locks/backup-|packs/|manifests/)' |
+    sed -E 's|^([0-9]+):(PUT\|DELETE) [0-9]+ [^ ]*/repository/([a-z]+)/.*|\1 \2 \3|' > "$TMP/order"
+lock_put=$(awk '$2 == "PUT" && $3 == "locks" { print $1; exit }' "$TMP/order")
+lock_del=$(awk '$2 == "DELETE" && $3 == "locks" { print $1; exit }' "$TMP/order")
+first_pack=$(awk '$2 == "PUT" && $3 == "packs" { print $1; exit }' "$TMP/order")
+manifest=$(awk '$2 == "PUT" && $3 == "manifests" { print $1; exit }' "$TMP/order")
+ok "$([ -n "$lock_put" ] && [ -n "$first_pack" ] && [ "$lock_put" -lt "$first_pack" ]; echo $?)" \
+    "  it put a backup lock in S3 before its first pack" || sed 's/^/# /' "$TMP/order"
+ok "$([ -n "$lock_del" ] && [ -n "$manifest" ] && [ "$lock_del" -gt "$manifest" ]; echo $?)" \
+    "  and removed it after the manifest" || sed 's/^/# /' "$TMP/order"
+ok "$([ -z "$(ls "$S3R/locks" 2>/dev/null)" ]; echo $?)" "  leaving no lock behind"
+
+# --- the bucket whole again ------------------------------------------------------------------------
+fresh
 vs download "$id2" >"$TMP/out" 2>"$TMP/err"
 ok $? "once the bucket is whole, the download succeeds" || sed 's/^/# /' "$TMP/err"
 like "$(cat "$TMP/err" "$TMP/out")" "packs to copy" "  saying how many packs it copies"
