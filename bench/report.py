@@ -353,10 +353,12 @@ if len(all_env) > 1 and mem_rows:
            for what, per in mem_rows.items()])
 
 # The repository's own benchmark (bench/repo-bench), what a daily backup
-# sends to S3 (bench/repo-s3-bench) against restic, and the restore drill by
+# sends to S3 (bench/repo-s3-bench) against restic, download and restore from
+# S3 of both formats (bench/repo-s3-restore), and the restore drill by
 # phase (bench/drill-bench): their lines as run.
 raw_section("repo", "Repository (format 2) at %s: bench/repo-bench")
 raw_section("repo-s3", "Repository (format 2) in S3 at %s: bench/repo-s3-bench")
+raw_section("repo-s3-restore", "Restore from S3, both formats, at %s: bench/repo-s3-restore")
 raw_section("drill", "Restore drill at %s: bench/drill-bench")
 
 try:
