@@ -21,7 +21,8 @@ FUZZ_SOURCES = \
 	src/faiss/faiss-header.c src/faiss/faiss-invlists.c \
 	src/filter/filter.c src/filter/filter-basic.c \
 	src/jobs/journal.c \
-	src/manifest/drill-record.c src/manifest/manifest.c src/manifest/verify-record.c \
+	src/manifest/drill-record.c src/manifest/manifest.c src/manifest/record-list.c \
+	src/manifest/verify-record.c \
 	src/ops/state.c \
 	src/redis/rdb-crc64.c src/redis/rdb-reader.c src/redis/redis-slot.c \
 	src/repo/blob.c src/repo/chunker.c src/repo/crypto.c src/repo/index.c src/repo/order.c \
