@@ -607,6 +607,7 @@ cache_build(struct repo *r, const struct names *nm, const unsigned char digest[3
     const char *path, struct vs_error *err)
 {
 	struct pack_set ps = { 0 };
+	struct repo_prefetch *pf = NULL;
 	struct run **runs = xcalloc(nm->n + 1, sizeof *runs);
 	size_t nruns = 0;
 	uint32_t *fanout = xcalloc(FANOUT, sizeof *fanout);
@@ -617,6 +618,8 @@ cache_build(struct repo *r, const struct names *nm, const unsigned char digest[3
 	FILE *out = NULL;
 	int fd = -1, rc = -1;
 
+	/* The next index files are fetched while one is merged. */
+	pf = repo_prefetch_start(r, nm->v, nm->n, ENV_MAX);
 	for (size_t i = 0; i < nm->n; i++) {
 		unsigned char *obj = NULL, *body = NULL;
 		struct index_pack *packs = NULL;
@@ -625,7 +628,7 @@ cache_build(struct repo *r, const struct names *nm, const unsigned char digest[3
 		char *where = xasprintf("%s/%s", storage_location(r->st), nm->v[i]);
 		int ok = -1;
 
-		if (repo_get_object(r, nm->v[i], ENV_MAX, &obj, &olen, err) == 0 &&
+		if (repo_prefetch_take(pf, i, &obj, &olen, err) == 0 &&
 		    env_decode(&r->codec, "VSIX", obj, olen, where, &body, &blen, err) == 0 &&
 		    index_file_parse(body, blen, where, &packs, &np, &entries, &ne, err) == 0) {
 			uint32_t *map = xcalloc(np + 1, sizeof *map);
@@ -658,6 +661,8 @@ cache_build(struct repo *r, const struct names *nm, const unsigned char digest[3
 		if (ok != 0)
 			goto out;
 	}
+	repo_prefetch_end(pf);
+	pf = NULL;
 	if (fs_mkdir_p(r->cache_dir, 0700, err) != 0)
 		goto out;
 	fd = mkostemp(tmp, O_CLOEXEC);
@@ -728,6 +733,7 @@ cache_build(struct repo *r, const struct names *nm, const unsigned char digest[3
 	}
 	rc = 0;
 out:
+	repo_prefetch_end(pf);
 	if (out != NULL)
 		fclose(out);
 	if (fd >= 0)

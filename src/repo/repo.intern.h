@@ -135,6 +135,21 @@ const struct index_pack *repo_index_pack(const struct repo_index *ix, size_t i);
 int repo_index_entries(struct repo_index *ix, uint64_t first, size_t n,
     struct index_entry *out, struct vs_error *err);
 
+/* --- prefetch.c: objects read ahead of their use --- */
+
+struct repo_prefetch;
+
+/* Start reading keys[0..n) (each at most max bytes) a few at a time and
+ * a few ahead; keys must stay valid until repo_prefetch_end. */
+struct repo_prefetch *repo_prefetch_start(struct repo *r, char *const *keys, size_t n,
+    size_t max);
+/* The object of keys[i], taken in order (0, 1, ...): waits for it; the
+ * caller frees *data. */
+int repo_prefetch_take(struct repo_prefetch *p, size_t i, unsigned char **data, size_t *len,
+    struct vs_error *err);
+/* Stop and free what was not taken (p may be NULL). */
+void repo_prefetch_end(struct repo_prefetch *p);
+
 /* --- pack.c --- */
 
 struct pack_writer;

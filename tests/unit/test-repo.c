@@ -641,6 +641,47 @@ test_index_files(void)
 			wrong++;
 	}
 	is_int((int)wrong, 0, "  each entry found in its own pack");
+	/* Objects read ahead, taken in order; one missing fails at its turn
+	 * and what was read past it is freed. */
+	{
+		char *pk[8];
+		size_t good = 0;
+		struct repo_prefetch *pf;
+
+		for (size_t i = 0; i < 8; i++) {
+			char text[32];
+
+			pk[i] = xasprintf("repository/prefetch-test-%zu", i);
+			snprintf(text, sizeof text, "object %zu", i);
+			if (i != 5)
+				repo_put_named(r, pk[i], text, strlen(text), &err);
+		}
+		pf = repo_prefetch_start(r, pk, 8, 1024);
+		for (size_t i = 0; i < 5; i++) {
+			unsigned char *data = NULL;
+			size_t len = 0;
+			char text[32];
+
+			snprintf(text, sizeof text, "object %zu", i);
+			if (repo_prefetch_take(pf, i, &data, &len, &err) == 0 && len == strlen(text) &&
+			    memcmp(data, text, len) == 0)
+				good++;
+			free(data);
+		}
+		is_int((int)good, 5, "objects read ahead arrive whole and in order");
+		{
+			unsigned char *data = NULL;
+			size_t len = 0;
+
+			error_clear(&err);
+			is_int(repo_prefetch_take(pf, 5, &data, &len, &err), -1,
+			    "  a missing one fails when it is taken");
+			is_int(err.code, VS_ERR_NOTFOUND, "  as not found");
+		}
+		repo_prefetch_end(pf);
+		for (size_t i = 0; i < 8; i++)
+			free(pk[i]);
+	}
 	/* An entry claiming a chunk larger than any chunker makes is damage,
 	 * not an allocation of that size. */
 	{
