@@ -26,7 +26,7 @@ FUZZ_SOURCES = \
 	src/ops/state.c \
 	src/redis/rdb-crc64.c src/redis/rdb-reader.c src/redis/redis-slot.c \
 	src/repo/blob.c src/repo/chunker.c src/repo/crypto.c src/repo/index.c src/repo/order.c \
-	src/repo/plan.c \
+	src/repo/plan.c src/repo/prefetch.c \
 	src/repo/repo.c
 
 DEPS = libcrypto libcjson expat libzstd libconfig libcurl
