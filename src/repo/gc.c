@@ -85,17 +85,24 @@ struct gc {
 	size_t active_backups;
 	char *gc_lock;
 	char *blocking;           /* a backup lock that blocks the sweep */
+	char **backups;           /* the backups whose chunks were marked live */
+	size_t nbackups;
 };
 
 /* Fault injection for the tests: VSBACKUP_GC_KILL_AT=STEP kills the
- * process right after that step, as a crash or SIGKILL would there. */
+ * process right after that step, as a crash or SIGKILL would there;
+ * VSBACKUP_GC_PAUSE_AT=STEP stops it there (SIGSTOP) until it is sent
+ * SIGCONT, so that a backup can run in between. */
 static void
 gc_step(const char *step)
 {
-	const char *at = getenv("VSBACKUP_GC_KILL_AT");
+	const char *kill_at = getenv("VSBACKUP_GC_KILL_AT");
+	const char *pause_at = getenv("VSBACKUP_GC_PAUSE_AT");
 
-	if (at != NULL && strcmp(at, step) == 0)
+	if (kill_at != NULL && strcmp(kill_at, step) == 0)
 		raise(SIGKILL);
+	if (pause_at != NULL && strcmp(pause_at, step) == 0)
+		raise(SIGSTOP);
 }
 
 static size_t
@@ -260,10 +267,32 @@ live_collect(struct gc *g, struct vs_error *err)
 	}
 	rc = 0;
 out:
-	for (size_t i = 0; i < n; i++)
-		free(ids[i]);
-	free(ids);
+	g->backups = ids;
+	g->nbackups = n;
 	return rc;
+}
+
+/* Whether a backup exists now whose chunks live_collect did not see: one
+ * that started after it and has already ended (its lock is gone). */
+static int
+backups_added(struct gc *g, bool *added, struct vs_error *err)
+{
+	char **ids = NULL;
+	size_t n = 0;
+
+	*added = false;
+	if (repo_list_backups(g->r->st, &ids, &n, err) != 0)
+		return -1;
+	for (size_t i = 0; i < n; i++) {
+		bool seen = false;
+
+		for (size_t j = 0; j < g->nbackups && !seen; j++)
+			seen = strcmp(ids[i], g->backups[j]) == 0;
+		*added |= !seen;
+		free(ids[i]);
+	}
+	free(ids);
+	return 0;
 }
 
 /* --- index files, packs, trash ------------------------------------------------------ */
@@ -480,52 +509,31 @@ resurrect(struct gc *g, struct vs_error *err)
 	return 0;
 }
 
+/* Index files naming the packs that are indexed and whose drop flag is
+ * dropped, with their entries (one per id), in files of INDEX_FILE_MAX
+ * entries at most, each naming every such pack, written from one buffer
+ * of that size: no second copy of the whole index in memory. Even with
+ * no entry, one file is written: it names the packs. The keys written go
+ * to *keys when keys is not NULL. */
 static int
-sweep(struct gc *g, struct vs_error *err)
+index_write_packs(struct gc *g, bool dropped, char ***keys, size_t *nkeys, struct vs_error *err)
 {
-	struct index_pack *packs = NULL;
-	struct index_entry *entries = NULL;
-	uint32_t *map = NULL;
+	struct index_pack *packs = xcalloc(g->np + 1, sizeof *packs);
+	struct index_entry *entries = xcalloc(INDEX_FILE_MAX, sizeof *entries);
+	uint32_t *map = xcalloc(g->np + 1, sizeof *map);
 	char **newkeys = NULL;
-	size_t np = 0, ne = 0, ndrop = 0, nnew = 0;
+	size_t np = 0, ne = 0, nnew = 0;
 	unsigned char last[REPO_ID_SIZE];
 	bool have_last = false;
 	int rc = -1;
 
 	for (size_t i = 0; i < g->np; i++) {
-		struct gc_pack *p = &g->packs[i];
-
-		p->drop = p->marked != 0 && p->marked + g->grace <= g->now;
-	}
-	/* A live chunk only in packs about to go brings its pack back (whole
-	 * ids compared: a chunk in a kept pack is no copy of another chunk
-	 * that only shares its prefix). */
-	if (resurrect(g, err) != 0)
-		return -1;
-	for (size_t i = 0; i < g->np; i++)
-		if (g->packs[i].drop) {
-			ndrop++;
-			g->rep->bytes_freed += g->packs[i].p.size;
-			g->rep->packs_deleted++;
-		}
-	if (ndrop == 0 || g->rep->dry_run)
-		return 0;
-
-	/* 1. The index without them (then the old index files go). */
-	map = xcalloc(g->np + 1, sizeof *map);
-	packs = xcalloc(g->np + 1, sizeof *packs);
-	for (size_t i = 0; i < g->np; i++) {
 		map[i] = UINT32_MAX;
-		if (g->packs[i].indexed && !g->packs[i].drop) {
+		if (g->packs[i].indexed && g->packs[i].drop == dropped) {
 			map[i] = (uint32_t)np;
 			packs[np++] = g->packs[i].p;
 		}
 	}
-	/* Written in files of INDEX_FILE_MAX entries at most, each naming
-	 * every pack kept, from one buffer of that size: no second copy of
-	 * the whole index in memory. */
-	job_progress(g->job, _("rewriting the index"), 0, 0, false);
-	entries = xcalloc(INDEX_FILE_MAX, sizeof *entries);
 	gcidx_rewind(g->ix);
 	for (;;) {
 		struct index_entry ent;
@@ -538,8 +546,6 @@ sweep(struct gc *g, struct vs_error *err)
 		if (e != NULL && (map[e->pack] == UINT32_MAX ||
 		    (have_last && memcmp(last, e->id, REPO_ID_SIZE) == 0)))
 			continue;
-		/* Full, or the end (one file even when nothing is left: it
-		 * names the packs kept). */
 		if (ne == INDEX_FILE_MAX || (e == NULL && (ne > 0 || nnew == 0))) {
 			char **k = NULL;
 			size_t nk = 0;
@@ -560,6 +566,72 @@ sweep(struct gc *g, struct vs_error *err)
 		memcpy(last, e->id, REPO_ID_SIZE);
 		have_last = true;
 	}
+	rc = 0;
+out:
+	if (rc == 0 && keys != NULL) {
+		*keys = newkeys;
+		*nkeys = nnew;
+	} else {
+		for (size_t i = 0; i < nnew; i++)
+			free(newkeys[i]);
+		free(newkeys);
+	}
+	free(packs);
+	free(entries);
+	free(map);
+	return rc;
+}
+
+/* Whether a backup may use chunks of the packs about to go although the
+ * live set did not count it: one writing (its lock) or one that started
+ * after live_collect and has already ended (its manifest). */
+static int
+sweep_blocked(struct gc *g, bool *blocked, struct vs_error *err)
+{
+	bool other, added;
+
+	if (locks_scan(g, &other, NULL, err) != 0 || backups_added(g, &added, err) != 0)
+		return -1;
+	*blocked = g->active_backups > 0 || added;
+	return 0;
+}
+
+static int
+sweep(struct gc *g, struct vs_error *err)
+{
+	char **newkeys = NULL;
+	size_t ndrop = 0, nnew = 0;
+	bool blocked;
+	int rc = -1;
+
+	for (size_t i = 0; i < g->np; i++) {
+		struct gc_pack *p = &g->packs[i];
+
+		p->drop = p->marked != 0 && p->marked + g->grace <= g->now;
+	}
+	/* A live chunk only in packs about to go brings its pack back (whole
+	 * ids compared: a chunk in a kept pack is no copy of another chunk
+	 * that only shares its prefix). */
+	if (resurrect(g, err) != 0)
+		return -1;
+	for (size_t i = 0; i < g->np; i++)
+		if (g->packs[i].drop) {
+			ndrop++;
+			g->rep->bytes_freed += g->packs[i].p.size;
+			g->rep->packs_deleted++;
+		}
+	if (ndrop == 0 || g->rep->dry_run)
+		return 0;
+	gc_step("sweep-planned");
+	if (sweep_blocked(g, &blocked, err) != 0)
+		return -1;
+	if (blocked)
+		goto keep;
+
+	/* 1. The index without them (then the old index files go). */
+	job_progress(g->job, _("rewriting the index"), 0, 0, false);
+	if (index_write_packs(g, false, &newkeys, &nnew, err) != 0)
+		goto out;
 	gc_step("index-written");
 	for (size_t i = 0; i < g->nindex; i++) {
 		bool same = false;
@@ -572,20 +644,15 @@ sweep(struct gc *g, struct vs_error *err)
 	}
 	gc_step("index-old-deleted");
 	repo_index_drop(g->r);
-	/* 2. A backup that started meanwhile may have read the old index:
-	 * the packs stay (marked) until the next run. */
-	{
-		bool other;
-
-		if (locks_scan(g, &other, NULL, err) != 0)
+	/* 2. A backup that started meanwhile may have read the old index and
+	 * use chunks of these packs: they are indexed again and stay (marked)
+	 * until the next run, which counts that backup. */
+	if (sweep_blocked(g, &blocked, err) != 0)
+		goto out;
+	if (blocked) {
+		if (index_write_packs(g, true, NULL, NULL, err) != 0)
 			goto out;
-		if (g->active_backups > 0) {
-			g->rep->writers = true;
-			g->rep->bytes_freed = 0;
-			g->rep->packs_deleted = 0;
-			rc = 0;
-			goto out;
-		}
+		goto keep;
 	}
 	/* 3. The packs. */
 	for (size_t i = 0, done = 0; i < g->np; i++) {
@@ -621,13 +688,19 @@ sweep(struct gc *g, struct vs_error *err)
 		if (g->packs[i].resurrect)
 			g->packs[i].marked = 0;
 	rc = 0;
+	goto out;
+keep:
+	/* Nothing is deleted: the marks and their records stay as they are. */
+	g->rep->writers = true;
+	g->rep->bytes_freed = 0;
+	g->rep->packs_deleted = 0;
+	for (size_t i = 0; i < g->np; i++)
+		g->packs[i].drop = false;
+	rc = 0;
 out:
 	for (size_t i = 0; i < nnew; i++)
 		free(newkeys[i]);
 	free(newkeys);
-	free(map);
-	free(packs);
-	free(entries);
 	return rc;
 }
 
@@ -836,6 +909,9 @@ gc_free(struct gc *g)
 	gcidx_free(g->ix);
 	free(g->packs);
 	free(g->blocking);
+	for (size_t i = 0; i < g->nbackups; i++)
+		free(g->backups[i]);
+	free(g->backups);
 }
 
 /* Each pack's stored bytes, and of them those of live chunks (a chunk in
