@@ -64,6 +64,7 @@ for step in sweep-planned index-written index-old-deleted; do
 	    sed 's/^/# /' "$TMP/out"
 	VSBACKUP_GC_PAUSE_AT=$step "$VSBACKUP" -c "$C" cleanup --location s3 >"$TMP/gc.out" 2>&1 &
 	gc=$!
+	harness_track $gc
 	wait_until 30 stopped $gc
 	ok $? "[$step] the collection stopped at '$step'"
 	extra_add $seed
