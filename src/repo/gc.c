@@ -57,6 +57,7 @@ struct gc_pack {
 	time_t marked;            /* in a trash record since, 0 not */
 	bool drop;                /* delete now */
 	bool resurrect;           /* marked, but still needed */
+	bool reindex;             /* named by no index: indexed again from its table */
 };
 
 struct gc_trash {
@@ -298,6 +299,102 @@ backups_added(struct gc *g, bool *added, struct vs_error *err)
 /* --- index files, packs, trash ------------------------------------------------------ */
 
 static int
+packs_list(struct gc *g, struct vs_error *err)
+{
+	struct keys k = { 0 };
+
+	if (storage_obj_list(g->r->st, REPO_PACKS, 0, keys_cb, &k, err) != 0)
+		return -1;
+	for (size_t i = 0; i < k.n; i++) {
+		const char *slash = strrchr(k.v[i], '/');
+		unsigned char id[REPO_ID_SIZE];
+		size_t p;
+
+		if (slash == NULL || repo_unhex(slash + 1, id, sizeof id) != 0)
+			continue;
+		p = pack_find(g, id, true);
+		g->packs[p].stored = true;
+		g->packs[p].mtime = k.mtime[i];
+		if (!g->packs[p].indexed)
+			g->packs[p].p.size = k.size[i];
+	}
+	keys_free(&k);
+	return 0;
+}
+
+/* Packs no index names that the rules would mark (no backup writing,
+ * older than the grace period: left by a killed backup, or named by an
+ * index file that was lost or that a collection killed mid-sweep left
+ * out) are indexed again from their own tables first, so that a pack
+ * holding chunks some backup uses is kept like any other, and the rest
+ * is marked as unused. A pack whose table cannot be read is left to the
+ * rules for unindexed packs. */
+static int
+unindexed_reindex(struct gc *g, uint32_t **pmap, struct vs_error *err)
+{
+	struct index_pack *packs = NULL;
+	struct index_entry *entries = NULL;
+	size_t np = 0, ne = 0, nk = 0;
+	char **keys = NULL;
+	int rc = -1;
+
+	if (g->rep->dry_run)
+		return 0;
+	for (size_t i = 0; i < g->np; i++) {
+		struct gc_pack *p = &g->packs[i];
+		struct index_entry *e = NULL;
+		struct vs_error perr;
+		size_t n = 0;
+
+		if (p->indexed || !p->stored || g->active_backups > 0 || p->mtime + g->grace > g->now)
+			continue;
+		error_clear(&perr);
+		if (pack_read_table(g->r, p->p.id, &e, &n, &perr) != 0 ||
+		    pack_read_kind(g->r, p->p.id, &p->p.kind, &perr) != 0) {
+			free(e);
+			continue;
+		}
+		packs = xreallocarray(packs, np + 1, sizeof *packs);
+		*pmap = xreallocarray(*pmap, np + 1, sizeof **pmap);
+		packs[np] = p->p;
+		(*pmap)[np] = (uint32_t)i;
+		entries = xreallocarray(entries, ne + n + 1, sizeof *entries);
+		for (size_t j = 0; j < n; j++) {
+			entries[ne + j] = e[j];
+			entries[ne + j].pack = (uint32_t)np;
+		}
+		ne += n;
+		np++;
+		free(e);
+		p->reindex = true;
+	}
+	if (np == 0)
+		return 0;
+	if (index_file_write(g->r, packs, np, entries, ne, &keys, &nk, err) != 0)
+		goto out;
+	repo_sort_by_id(entries, ne, sizeof *entries);
+	if (gcidx_add_file(g->ix, entries, ne, *pmap, err) != 0)
+		goto out;
+	g->index_keys = xreallocarray(g->index_keys, g->nindex + nk, sizeof *g->index_keys);
+	for (size_t i = 0; i < nk; i++)
+		g->index_keys[g->nindex++] = keys[i];
+	nk = 0;
+	for (size_t i = 0; i < g->np; i++)
+		if (g->packs[i].reindex)
+			g->packs[i].indexed = true;
+	/* The recipes are read through the repository's index. */
+	repo_index_drop(g->r);
+	rc = 0;
+out:
+	for (size_t i = 0; i < nk; i++)
+		free(keys[i]);
+	free(keys);
+	free(packs);
+	free(entries);
+	return rc;
+}
+
+static int
 index_load(struct gc *g, struct vs_error *err)
 {
 	struct keys k = { 0 };
@@ -350,7 +447,9 @@ index_load(struct gc *g, struct vs_error *err)
 		g->index_keys = xreallocarray(g->index_keys, g->nindex + 1, sizeof *g->index_keys);
 		g->index_keys[g->nindex++] = xstrdup(k.v[i]);
 	}
-	if (gcidx_finish(g->ix, err) != 0) {
+	/* The packs no index names: indexed again from their own tables. */
+	if (packs_list(g, err) != 0 || unindexed_reindex(g, &pmap, err) != 0 ||
+	    gcidx_finish(g->ix, err) != 0) {
 		error_prefix(err, _("nothing was collected"));
 		goto out;
 	}
@@ -359,30 +458,6 @@ out:
 	free(pmap);
 	keys_free(&k);
 	return rc;
-}
-
-static int
-packs_list(struct gc *g, struct vs_error *err)
-{
-	struct keys k = { 0 };
-
-	if (storage_obj_list(g->r->st, REPO_PACKS, 0, keys_cb, &k, err) != 0)
-		return -1;
-	for (size_t i = 0; i < k.n; i++) {
-		const char *slash = strrchr(k.v[i], '/');
-		unsigned char id[REPO_ID_SIZE];
-		size_t p;
-
-		if (slash == NULL || repo_unhex(slash + 1, id, sizeof id) != 0)
-			continue;
-		p = pack_find(g, id, true);
-		g->packs[p].stored = true;
-		g->packs[p].mtime = k.mtime[i];
-		if (!g->packs[p].indexed)
-			g->packs[p].p.size = k.size[i];
-	}
-	keys_free(&k);
-	return 0;
 }
 
 static int
@@ -509,14 +584,26 @@ resurrect(struct gc *g, struct vs_error *err)
 	return 0;
 }
 
-/* Index files naming the packs that are indexed and whose drop flag is
- * dropped, with their entries (one per id), in files of INDEX_FILE_MAX
- * entries at most, each naming every such pack, written from one buffer
- * of that size: no second copy of the whole index in memory. Even with
- * no entry, one file is written: it names the packs. The keys written go
- * to *keys when keys is not NULL. */
+static bool
+sel_kept(const struct gc_pack *p)
+{
+	return p->indexed && !p->drop;
+}
+
+static bool
+sel_dropped(const struct gc_pack *p)
+{
+	return p->indexed && p->drop;
+}
+
+/* Index files naming the packs sel selects, with their entries (one per
+ * id), in files of INDEX_FILE_MAX entries at most, each naming every
+ * such pack, written from one buffer of that size: no second copy of the
+ * whole index in memory. Even with no entry, one file is written: it
+ * names the packs. The keys written go to *keys when keys is not NULL. */
 static int
-index_write_packs(struct gc *g, bool dropped, char ***keys, size_t *nkeys, struct vs_error *err)
+index_write_packs(struct gc *g, bool (*sel)(const struct gc_pack *), char ***keys, size_t *nkeys,
+    struct vs_error *err)
 {
 	struct index_pack *packs = xcalloc(g->np + 1, sizeof *packs);
 	struct index_entry *entries = xcalloc(INDEX_FILE_MAX, sizeof *entries);
@@ -529,7 +616,7 @@ index_write_packs(struct gc *g, bool dropped, char ***keys, size_t *nkeys, struc
 
 	for (size_t i = 0; i < g->np; i++) {
 		map[i] = UINT32_MAX;
-		if (g->packs[i].indexed && g->packs[i].drop == dropped) {
+		if (sel(&g->packs[i])) {
 			map[i] = (uint32_t)np;
 			packs[np++] = g->packs[i].p;
 		}
@@ -630,7 +717,7 @@ sweep(struct gc *g, struct vs_error *err)
 
 	/* 1. The index without them (then the old index files go). */
 	job_progress(g->job, _("rewriting the index"), 0, 0, false);
-	if (index_write_packs(g, false, &newkeys, &nnew, err) != 0)
+	if (index_write_packs(g, sel_kept, &newkeys, &nnew, err) != 0)
 		goto out;
 	gc_step("index-written");
 	for (size_t i = 0; i < g->nindex; i++) {
@@ -650,7 +737,7 @@ sweep(struct gc *g, struct vs_error *err)
 	if (sweep_blocked(g, &blocked, err) != 0)
 		goto out;
 	if (blocked) {
-		if (index_write_packs(g, true, NULL, NULL, err) != 0)
+		if (index_write_packs(g, sel_dropped, NULL, NULL, err) != 0)
 			goto out;
 		goto keep;
 	}
@@ -860,6 +947,24 @@ out:
 	return rc;
 }
 
+/* What the packs indexed again hold: said when backups use it. */
+static void
+reindex_report(struct gc *g)
+{
+	for (size_t i = 0; i < g->np; i++) {
+		char hex[2 * REPO_ID_SIZE + 1];
+
+		if (!g->packs[i].reindex)
+			continue;
+		g->rep->packs_reindexed++;
+		if (g->packs[i].live == 0)
+			continue;
+		repo_hex(g->packs[i].p.id, REPO_ID_SIZE, hex);
+		job_log(g->job, VS_LOG_WARN, _("pack %s holds chunks that backups use, but no "
+		    "index file named it: it is indexed again"), hex);
+	}
+}
+
 static int
 mark(struct gc *g, struct vs_error *err)
 {
@@ -973,10 +1078,11 @@ repo_gc(struct repo *r, struct job *job, bool dry_run, struct repo_gc_report *re
 	/* What is left reads the entries back in order: the prefixes go
 	 * before the index is rewritten. */
 	gcidx_marked(g.ix);
-	if (packs_list(&g, err) != 0 || trash_load(&g, err) != 0)
+	if (trash_load(&g, err) != 0)
 		goto out;
 	if (usage_count(&g, err) != 0)
 		goto out;
+	reindex_report(&g);
 	for (size_t i = 0; i < g.np; i++) {
 		if (g.packs[i].stored) {
 			rep->packs++;

@@ -165,6 +165,24 @@ pack_writer_free(struct pack_writer *pw)
 }
 
 int
+pack_read_kind(struct repo *r, const unsigned char id[REPO_ID_SIZE], uint8_t *kind,
+    struct vs_error *err)
+{
+	char *key = repo_pack_key(id);
+	unsigned char hdr[PACK_HEADER];
+	struct storage_sink sink = { .buf = hdr, .fd = -1 };
+	int rc = storage_obj_get(r->st, key, 0, PACK_HEADER, &sink, NULL, NULL, err);
+
+	if (rc == 0 && (memcmp(hdr, "VSPK", 4) != 0 || hdr[5] > REPO_KIND_META))
+		rc = error_set(err, VS_ERR_VERIFY, _("%s/%s: not a pack"), storage_location(r->st),
+		    key);
+	else if (rc == 0)
+		*kind = hdr[5];
+	free(key);
+	return rc;
+}
+
+int
 pack_read_table(struct repo *r, const unsigned char id[REPO_ID_SIZE],
     struct index_entry **entries, size_t *n, struct vs_error *err)
 {

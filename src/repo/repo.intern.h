@@ -169,6 +169,9 @@ void pack_writer_free(struct pack_writer *pw);
 /* The table at the end of a stored pack (to check it, or rebuild an index). */
 int pack_read_table(struct repo *r, const unsigned char id[REPO_ID_SIZE],
     struct index_entry **entries, size_t *n, struct vs_error *err);
+/* The kind of chunks a stored pack holds (its header). */
+int pack_read_kind(struct repo *r, const unsigned char id[REPO_ID_SIZE], uint8_t *kind,
+    struct vs_error *err);
 
 /* --- fetch.c: reading many chunks with few requests --- */
 

@@ -5,9 +5,11 @@
 # backup_dir and uploads, deduplicating against chunks that only marked
 # packs hold, then the collection goes on. No backup may be left naming a
 # chunk whose pack was deleted: every backup in S3 verifies afterwards, and
-# again after the next collections. (On one host the backup_dir's lock
+# again after the next collections. A lost index file does not make a
+# collection delete the packs it named while backups use them. (On one host the backup_dir's lock
 # keeps a backup and a cleanup apart.)
-# Covers src/repo/gc.c (sweep), src/repo/copy.c (the upload's lock).
+# Covers src/repo/gc.c (sweep, packs no index names), src/repo/copy.c (the
+# upload's lock).
 # timeout: 300
 . "$(dirname "$0")/../lib/harness.sh"
 . "$TESTS_DIR/lib/s3-env.sh"
@@ -82,5 +84,30 @@ for step in sweep-planned index-written index-old-deleted; do
 	extra_del
 	seed=$((seed + 1))
 done
+
+# --- an index file lost: its packs are indexed again, not deleted ---------------------
+verify_local() {
+	local id bad=0
+	for id in $(ls "$R/manifests"); do
+		vs verify "$id" --from local >"$TMP/verify.out" 2>&1 || { bad=1; sed 's/^/# /' "$TMP/verify.out"; }
+	done
+	return $bad
+}
+extra_add 99
+tick; idx=$(backup_with "$C")
+ok "$([ "$idx" != failed ]; echo $?)" "a backup with the bulk keys ($idx)"
+big=$(find "$R/index" -type f -printf '%s %p\n' | sort -n | tail -1 | cut -d' ' -f2)
+mv "$big" "$TMP/index.aside"
+# Older than the grace period by the clock the tests run on (VSBACKUP_NOW).
+find "$R/packs" -type f -exec touch -d 2024-07-01T00:00:00Z {} +
+vs verify "$idx" --from local >/dev/null 2>&1
+is $? 3 "without its largest index file the backup does not verify"
+vs cleanup --location local >"$TMP/out" 2>&1
+like "$(cat "$TMP/out")" "indexed again" "a collection names the packs no index file names but backups use" ||
+    sed 's/^/# /' "$TMP/out"
+vs cleanup --location local >/dev/null 2>&1
+vs cleanup --location local >/dev/null 2>&1
+verify_local
+ok $? "  after three collections every local backup verifies: no pack they use was deleted"
 
 done_testing
