@@ -330,10 +330,11 @@ packs_list(struct gc *g, struct vs_error *err)
  * is marked as unused. A pack whose table cannot be read is left to the
  * rules for unindexed packs. */
 static int
-unindexed_reindex(struct gc *g, uint32_t **pmap, struct vs_error *err)
+unindexed_reindex(struct gc *g, struct vs_error *err)
 {
 	struct index_pack *packs = NULL;
 	struct index_entry *entries = NULL;
+	uint32_t *map = NULL;             /* their place in g->packs */
 	size_t np = 0, ne = 0, nk = 0;
 	char **keys = NULL;
 	int rc = -1;
@@ -355,9 +356,9 @@ unindexed_reindex(struct gc *g, uint32_t **pmap, struct vs_error *err)
 			continue;
 		}
 		packs = xreallocarray(packs, np + 1, sizeof *packs);
-		*pmap = xreallocarray(*pmap, np + 1, sizeof **pmap);
+		map = xreallocarray(map, np + 1, sizeof *map);
 		packs[np] = p->p;
-		(*pmap)[np] = (uint32_t)i;
+		map[np] = (uint32_t)i;
 		entries = xreallocarray(entries, ne + n + 1, sizeof *entries);
 		for (size_t j = 0; j < n; j++) {
 			entries[ne + j] = e[j];
@@ -370,10 +371,11 @@ unindexed_reindex(struct gc *g, uint32_t **pmap, struct vs_error *err)
 	}
 	if (np == 0)
 		return 0;
-	if (index_file_write(g->r, packs, np, entries, ne, &keys, &nk, err) != 0)
-		goto out;
+	/* The collector's index first: writing more than INDEX_FILE_MAX
+	 * entries renumbers their packs file by file. */
 	repo_sort_by_id(entries, ne, sizeof *entries);
-	if (gcidx_add_file(g->ix, entries, ne, *pmap, err) != 0)
+	if (gcidx_add_file(g->ix, entries, ne, map, err) != 0 ||
+	    index_file_write(g->r, packs, np, entries, ne, &keys, &nk, err) != 0)
 		goto out;
 	g->index_keys = xreallocarray(g->index_keys, g->nindex + nk, sizeof *g->index_keys);
 	for (size_t i = 0; i < nk; i++)
@@ -391,6 +393,7 @@ out:
 	free(keys);
 	free(packs);
 	free(entries);
+	free(map);
 	return rc;
 }
 
@@ -448,7 +451,7 @@ index_load(struct gc *g, struct vs_error *err)
 		g->index_keys[g->nindex++] = xstrdup(k.v[i]);
 	}
 	/* The packs no index names: indexed again from their own tables. */
-	if (packs_list(g, err) != 0 || unindexed_reindex(g, &pmap, err) != 0 ||
+	if (packs_list(g, err) != 0 || unindexed_reindex(g, err) != 0 ||
 	    gcidx_finish(g->ix, err) != 0) {
 		error_prefix(err, _("nothing was collected"));
 		goto out;
@@ -954,10 +957,7 @@ reindex_report(struct gc *g)
 	for (size_t i = 0; i < g->np; i++) {
 		char hex[2 * REPO_ID_SIZE + 1];
 
-		if (!g->packs[i].reindex)
-			continue;
-		g->rep->packs_reindexed++;
-		if (g->packs[i].live == 0)
+		if (!g->packs[i].reindex || g->packs[i].live == 0)
 			continue;
 		repo_hex(g->packs[i].p.id, REPO_ID_SIZE, hex);
 		job_log(g->job, VS_LOG_WARN, _("pack %s holds chunks that backups use, but no "

@@ -20,7 +20,6 @@ void repo_lock_release(struct repo *r, const char *name);
 struct repo_gc_report {
 	bool dry_run;
 	uint64_t packs, packs_deleted, packs_repacked, packs_marked;
-	uint64_t packs_reindexed; /* named by no index, holding used chunks: indexed again */
 	uint64_t bytes_total;     /* of every pack before */
 	uint64_t bytes_freed;     /* deleted (or, dry run: would be) */
 	uint64_t bytes_pending;   /* marked now, deleted by a later run */
